@@ -1,0 +1,39 @@
+import { credentials, Metadata, type CallOptions, type Client, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { FeatureSetServiceClient } from '../shared/gen/featurestore/v1/feature_set.js';
+import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
+
+export const DEFAULT_ENDPOINT = '127.0.0.1:8080';
+
+/** The last (widest) overload of a generated unary method, which TypeScript infers from. */
+type UnaryMethod<Req, Res> = (
+  req: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (err: ServiceError | null, res: Res) => void,
+) => ClientUnaryCall;
+
+/** Calls with a deadline so a hung server cannot hang the CLI. */
+const CALL_TIMEOUT_MS = 60_000;
+
+/** Promise form of a generated unary method. */
+export function unary<Req, Res>(client: Client, method: UnaryMethod<Req, Res>, request: Req): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    method.call(client, request, new Metadata(), { deadline: Date.now() + CALL_TIMEOUT_MS }, (err, res) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+export function connect(endpoint: string) {
+  const creds = credentials.createInsecure();
+  const projects = new ProjectServiceClient(endpoint, creds);
+  const featureSets = new FeatureSetServiceClient(endpoint, creds);
+  return {
+    projects,
+    featureSets,
+    close() {
+      projects.close();
+      featureSets.close();
+    },
+  };
+}
+
+export type Clients = ReturnType<typeof connect>;

@@ -1,0 +1,34 @@
+import type { SchemaInferrer } from '../../shared/core/ports/schema-inferrer.js';
+import { createFeatureSetUseCases } from '../../shared/core/use-cases/feature-sets.js';
+import { createInferSchemaUseCase } from '../../shared/core/use-cases/infer-schema.js';
+import { createProjectUseCases } from '../../shared/core/use-cases/projects.js';
+import { unimplemented } from '../../shared/runtime/grpc/service-binding.js';
+import type { FunctionDefinition } from '../../shared/runtime/function.js';
+import { AccessServiceService } from '../../shared/gen/featurestore/v1/access.js';
+import { FeatureSetServiceService } from '../../shared/gen/featurestore/v1/feature_set.js';
+import { JobServiceService } from '../../shared/gen/featurestore/v1/job.js';
+import { ProjectServiceService } from '../../shared/gen/featurestore/v1/project.js';
+import { featureSetHandlers } from './feature-set-service.js';
+import { projectHandlers } from './project-service.js';
+
+/** register: projects, feature sets and their versions, schema inference, jobs, access. */
+export const register: FunctionDefinition = {
+  name: 'register',
+  async init({ deps, config, bind }) {
+    const store = await deps.metadataStore();
+    const authorizer = deps.authorizer();
+    const projects = createProjectUseCases({ store, authorizer });
+    const featureSets = createFeatureSetUseCases({ store, authorizer });
+    // DuckDB loads on the first inference, not at start: cold start stays small.
+    const inferrer = { infer: async (...args: Parameters<SchemaInferrer['infer']>) => (await deps.schemaInferrer()).infer(...args) };
+    const inferSchema = createInferSchemaUseCase({ inferrer, authorizer });
+    return {
+      services: [
+        bind('featurestore.v1.ProjectService', ProjectServiceService, projectHandlers(projects)),
+        bind('featurestore.v1.FeatureSetService', FeatureSetServiceService, featureSetHandlers(featureSets, inferSchema, config.maxSampleBytes)),
+        bind('featurestore.v1.JobService', JobServiceService, unimplemented(JobServiceService, 'jobs arrive with the offline engine (issue #3)')),
+        bind('featurestore.v1.AccessService', AccessServiceService, unimplemented(AccessServiceService, 'permissions and tokens arrive with authentication')),
+      ],
+    };
+  },
+};

@@ -1,0 +1,4 @@
+import { runMain } from '../../shared/runtime/host.js';
+import { retrieve } from './index.js';
+
+await runMain([retrieve]);

@@ -1,0 +1,4 @@
+import { runMain } from '../../shared/runtime/host.js';
+import { sparkSubmit } from './index.js';
+
+await runMain([sparkSubmit]);

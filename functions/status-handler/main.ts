@@ -1,0 +1,4 @@
+import { runMain } from '../../shared/runtime/host.js';
+import { statusHandler } from './index.js';
+
+await runMain([statusHandler]);

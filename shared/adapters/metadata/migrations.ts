@@ -1,0 +1,66 @@
+// Numbered, append-only migrations, applied in order at start by migrate(). Never edit a shipped
+// one: add the next number. The same SQL runs on PostgreSQL and PGlite.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'catalog and outbox',
+    sql: `
+      CREATE TABLE projects (
+        name         text COLLATE "C" PRIMARY KEY,
+        description  text NOT NULL DEFAULT '',
+        owner        text NOT NULL,
+        tags         jsonb NOT NULL DEFAULT '{}',
+        revision     integer NOT NULL DEFAULT 1,
+        create_time  timestamptz NOT NULL DEFAULT now(),
+        update_time  timestamptz NOT NULL DEFAULT now()
+      );
+
+      CREATE TABLE feature_sets (
+        project      text COLLATE "C" NOT NULL REFERENCES projects (name) ON DELETE CASCADE,
+        name         text COLLATE "C" NOT NULL,
+        latest_major integer NOT NULL,
+        latest_minor integer NOT NULL,
+        create_time  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (project, name)
+      );
+
+      CREATE TABLE feature_set_versions (
+        project        text COLLATE "C" NOT NULL,
+        name           text COLLATE "C" NOT NULL,
+        major          integer NOT NULL CHECK (major >= 1),
+        minor          integer NOT NULL CHECK (minor >= 0),
+        schema         jsonb NOT NULL,
+        description    text NOT NULL DEFAULT '',
+        owner          text NOT NULL,
+        tags           jsonb NOT NULL DEFAULT '{}',
+        ttl_seconds    bigint CHECK (ttl_seconds > 0),
+        created_by     text NOT NULL,
+        change_summary text NOT NULL DEFAULT '',
+        create_time    timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (project, name, major, minor),
+        FOREIGN KEY (project, name) REFERENCES feature_sets (project, name) ON DELETE CASCADE
+      );
+
+      -- Transactional outbox: a row is written in the same transaction as the change it announces;
+      -- a relay publishes unpublished rows in id order and stamps publish_time.
+      CREATE TABLE outbox (
+        id           bigserial PRIMARY KEY,
+        event_id     uuid NOT NULL UNIQUE DEFAULT gen_random_uuid(),
+        type         text NOT NULL,
+        source       text NOT NULL,
+        subject      text NOT NULL,
+        data         jsonb NOT NULL,
+        create_time  timestamptz NOT NULL DEFAULT now(),
+        publish_time timestamptz
+      );
+      CREATE INDEX outbox_unpublished ON outbox (id) WHERE publish_time IS NULL;
+    `,
+  },
+];

@@ -1,0 +1,39 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { MetadataStore } from '../../core/ports/metadata-store.js';
+import type { SqlClient } from '../sql/sql-client.js';
+import { migrate } from './migrate.js';
+import { SqlMetadataStore } from './sql-metadata-store.js';
+
+export type MetadataLocation = { type: 'postgres'; url: string } | { type: 'pglite'; dataDir: string | undefined };
+
+/** Reads FEATURESTORE_METADATA_URL's forms: postgres://..., pglite:memory, pglite:<dir>. */
+export function parseMetadataUrl(url: string): MetadataLocation | undefined {
+  if (/^postgres(ql)?:\/\//.test(url)) return { type: 'postgres', url };
+  const m = /^pglite:(.+)$/.exec(url);
+  if (!m) return undefined;
+  return { type: 'pglite', dataDir: m[1] === 'memory' ? undefined : resolve(m[1]!) };
+}
+
+export async function openSqlClient(location: MetadataLocation): Promise<SqlClient> {
+  if (location.type === 'postgres') {
+    const { PgSqlClient } = await import('../sql/pg-client.js');
+    return new PgSqlClient(location.url);
+  }
+  // Imported only when used: PGlite's WASM is large and standalone functions on PostgreSQL never need it.
+  const { PgliteSqlClient } = await import('../sql/pglite-client.js');
+  if (location.dataDir) mkdirSync(location.dataDir, { recursive: true });
+  return PgliteSqlClient.open(location.dataDir);
+}
+
+/** Opens the catalog and brings its schema up to date. */
+export async function openMetadataStore(location: MetadataLocation): Promise<{ store: MetadataStore; sql: SqlClient }> {
+  const sql = await openSqlClient(location);
+  try {
+    await migrate(sql);
+  } catch (err) {
+    await sql.close();
+    throw err;
+  }
+  return { store: new SqlMetadataStore(sql), sql };
+}

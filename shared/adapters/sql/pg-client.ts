@@ -1,0 +1,72 @@
+import pg from 'pg';
+import type { SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
+import { translateSqlError } from './sql-client.js';
+
+/** A pooled PostgreSQL connection through `pg`. Connects lazily, on the first query. */
+export class PgSqlClient implements SqlClient {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+
+  constructor(connectionString: string, options: { max?: number } = {}) {
+    this.pool = new pg.Pool({
+      connectionString,
+      max: options.max ?? 10,
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30_000,
+      application_name: 'featurestore',
+    });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    this.pool.on('error', () => {});
+  }
+
+  query<R>(text: string, params: unknown[] = []): Promise<SqlResult<R>> {
+    return run<R>(this.pool, text, params);
+  }
+
+  async exec(script: string): Promise<void> {
+    await run(this.pool, script, undefined);
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw translateSqlError(err);
+    }
+    const tx: SqlExecutor = {
+      query: <R>(text: string, params: unknown[] = []) => run<R>(client, text, params),
+      exec: async (script: string) => void (await run(client, script, undefined)),
+    };
+    let broken = false;
+    try {
+      await tx.query('BEGIN');
+      const result = await fn(tx);
+      await tx.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.pool.ended) await this.pool.end();
+  }
+}
+
+// Without params pg uses the simple query protocol, which accepts several statements.
+async function run<R>(target: pg.Pool | pg.PoolClient, text: string, params: unknown[] | undefined): Promise<SqlResult<R>> {
+  try {
+    const res = await target.query(text, params);
+    return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+  } catch (err) {
+    throw translateSqlError(err);
+  }
+}

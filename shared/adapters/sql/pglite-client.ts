@@ -1,0 +1,60 @@
+import { PGlite } from '@electric-sql/pglite';
+import type { SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
+import { translateSqlError } from './sql-client.js';
+
+/**
+ * PostgreSQL in WASM for the embedded default: same SQL, same migrations. It runs one query at a
+ * time, so transactions here must stay short.
+ */
+export class PgliteSqlClient implements SqlClient {
+  readonly kind = 'pglite' as const;
+  private closed = false;
+
+  private constructor(private readonly db: PGlite) {}
+
+  /** `dataDir` undefined keeps everything in memory. */
+  static async open(dataDir: string | undefined): Promise<PgliteSqlClient> {
+    const db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+    return new PgliteSqlClient(db);
+  }
+
+  query<R>(text: string, params: unknown[] = []): Promise<SqlResult<R>> {
+    return run<R>(this.db, text, params);
+  }
+
+  exec(script: string): Promise<void> {
+    return execScript(this.db, script);
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (t) =>
+      fn({ query: <R>(text: string, params: unknown[] = []) => run<R>(t, text, params), exec: (script: string) => execScript(t, script) }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.close();
+  }
+}
+
+type Queryable = Pick<PGlite, 'query' | 'exec'>;
+
+async function run<R>(target: Queryable, text: string, params: unknown[]): Promise<SqlResult<R>> {
+  try {
+    const res = await target.query<R>(text, params);
+    // PGlite counts only rows changed by DML; pg counts rows returned by a SELECT too.
+    return { rows: res.rows, rowCount: Math.max(res.affectedRows ?? 0, res.rows.length) };
+  } catch (err) {
+    throw translateSqlError(err);
+  }
+}
+
+async function execScript(target: Queryable, script: string): Promise<void> {
+  try {
+    await target.exec(script);
+  } catch (err) {
+    throw translateSqlError(err);
+  }
+}

@@ -1,0 +1,34 @@
+// Every CloudEvent type the store emits, versioned, in one place (see eventing/ for the topics).
+
+const PREFIX = 'dev.featurestore';
+
+export const EventTypes = {
+  projectChanged: `${PREFIX}.project.changed.v1`,
+  featureSetChanged: `${PREFIX}.featureset.changed.v1`,
+  jobRequested: `${PREFIX}.job.requested.v1`,
+  jobStatus: `${PREFIX}.job.status.v1`,
+  ingestCommitted: `${PREFIX}.ingest.committed.v1`,
+  onlineRowsWritten: `${PREFIX}.online.rows.v1`,
+  syncTick: `${PREFIX}.sync.tick.v1`,
+} as const;
+
+export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
+
+/**
+ * An event a use case decides to emit. The metadata store writes it to the outbox in the same
+ * transaction as the change it describes; a relay delivers it afterwards (at least once).
+ */
+export interface DomainEvent {
+  type: EventType;
+  /** What the event is about, e.g. "projects/p1/featureSets/fs1". */
+  subject: string;
+  data: Record<string, unknown>;
+}
+
+export function projectSubject(project: string): string {
+  return `projects/${project}`;
+}
+
+export function featureSetSubject(project: string, name: string): string {
+  return `projects/${project}/featureSets/${name}`;
+}

@@ -1,0 +1,122 @@
+// Proto <-> domain conversions, in one place for every function.
+import { InvalidArgument } from '../../core/errors.js';
+import { versionString, type CompatibilityReport, type DataType, type FeatureSet, type Project, type SampleFormat, type Schema } from '../../core/model.js';
+import { featureSetEtag } from '../../core/use-cases/feature-sets.js';
+import { projectEtag } from '../../core/use-cases/projects.js';
+import * as pb from '../../gen/featurestore/v1/common.js';
+import * as fspb from '../../gen/featurestore/v1/feature_set.js';
+import type * as ppb from '../../gen/featurestore/v1/project.js';
+import type { Duration } from '../../gen/google/protobuf/duration.js';
+
+export function dataTypeFromProto(t: pb.DataType): DataType {
+  // An unknown or unspecified type passes through as its name; validateSchema names the field.
+  const name = pb.DataType[t] ?? String(t);
+  return (name.startsWith('DATA_TYPE_') ? name.slice('DATA_TYPE_'.length) : name) as DataType;
+}
+
+export function dataTypeToProto(t: DataType): pb.DataType {
+  return pb.DataType[`DATA_TYPE_${t}` as keyof typeof pb.DataType] as pb.DataType;
+}
+
+export function schemaFromProto(s: pb.Schema | undefined): Schema | undefined {
+  if (!s) return undefined;
+  return {
+    features: s.features.map((f) => ({
+      name: f.name,
+      type: dataTypeFromProto(f.type),
+      isList: f.isList,
+      description: f.description,
+      sensitive: f.sensitive,
+      tags: f.tags,
+    })),
+    primaryKey: s.primaryKey,
+    eventTimeColumn: s.eventTimeColumn,
+  };
+}
+
+export function schemaToProto(s: Schema): pb.Schema {
+  return {
+    features: s.features.map((f) => ({
+      name: f.name,
+      type: dataTypeToProto(f.type),
+      isList: f.isList,
+      description: f.description,
+      sensitive: f.sensitive,
+      tags: f.tags,
+      statistics: f.statistics && { ...f.statistics, count: String(f.statistics.count), nullCount: String(f.statistics.nullCount), approxDistinct: String(f.statistics.approxDistinct) },
+    })),
+    primaryKey: s.primaryKey,
+    eventTimeColumn: s.eventTimeColumn,
+  };
+}
+
+export function ttlFromProto(d: Duration | undefined, field = 'ttl'): number | null {
+  if (!d) return null;
+  const seconds = Number(d.seconds) + d.nanos / 1e9;
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new InvalidArgument('must be positive; leave it unset for no limit', { field });
+  if (d.nanos !== 0) throw new InvalidArgument('must be a whole number of seconds', { field });
+  return seconds;
+}
+
+export function ttlToProto(seconds: number | null): Duration | undefined {
+  return seconds === null ? undefined : { seconds: String(seconds), nanos: 0 };
+}
+
+export function projectToProto(p: Project): ppb.Project {
+  return {
+    name: p.name,
+    description: p.description,
+    owner: p.owner,
+    tags: p.tags,
+    createTime: p.createTime,
+    updateTime: p.updateTime,
+    etag: projectEtag(p),
+    featureSetCount: p.featureSetCount,
+  };
+}
+
+export function featureSetToProto(fs: FeatureSet): fspb.FeatureSet {
+  return {
+    project: fs.project,
+    name: fs.name,
+    version: versionString(fs),
+    major: fs.major,
+    minor: fs.minor,
+    schema: schemaToProto(fs.schema),
+    description: fs.description,
+    owner: fs.owner,
+    tags: fs.tags,
+    ttl: ttlToProto(fs.ttlSeconds),
+    etag: featureSetEtag(fs),
+    createTime: fs.createTime,
+    updateTime: fs.updateTime,
+    createdBy: fs.createdBy,
+    changeSummary: fs.changeSummary,
+  };
+}
+
+export function reportToProto(r: CompatibilityReport): fspb.CompatibilityReport {
+  return {
+    compatible: r.compatible,
+    changes: r.changes.map((c) => ({
+      kind: fspb.SchemaChange_Kind[`KIND_${c.kind}` as keyof typeof fspb.SchemaChange_Kind] as fspb.SchemaChange_Kind,
+      feature: c.feature,
+      from: c.from,
+      to: c.to,
+      breaking: c.breaking,
+    })),
+  };
+}
+
+export function formatFromProto(f: pb.Format): SampleFormat | undefined {
+  switch (f) {
+    case pb.Format.FORMAT_CSV:
+      return 'CSV';
+    case pb.Format.FORMAT_PARQUET:
+      return 'PARQUET';
+    case pb.Format.FORMAT_JSONL:
+      return 'JSONL';
+    default:
+      return undefined;
+  }
+}

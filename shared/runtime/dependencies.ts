@@ -1,0 +1,67 @@
+import type { Authenticator } from '../core/ports/authenticator.js';
+import type { Authorizer } from '../core/ports/authorizer.js';
+import type { MetadataStore } from '../core/ports/metadata-store.js';
+import type { SchemaInferrer } from '../core/ports/schema-inferrer.js';
+import { LocalAuthenticator } from '../adapters/auth/local-authenticator.js';
+import { LocalAuthorizer } from '../adapters/auth/local-authorizer.js';
+import { LocalRoots } from '../adapters/files/local-roots.js';
+import { openMetadataStore, parseMetadataUrl } from '../adapters/metadata/open-metadata-store.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+
+/**
+ * The adapters a host's functions share, each chosen from config by its type and created on first
+ * use, so a function pays only for what it touches. In the all-in-one host every function shares
+ * one set (one PGlite database).
+ */
+export class Dependencies {
+  private metadata?: Promise<MetadataStore>;
+  private inferrer?: Promise<SchemaInferrer & { close(): Promise<void> }>;
+  private auth?: { authenticator: Authenticator; authorizer: Authorizer };
+
+  constructor(
+    readonly config: Config,
+    private readonly logger: Logger,
+  ) {}
+
+  metadataStore(): Promise<MetadataStore> {
+    this.metadata ??= (async () => {
+      const location = parseMetadataUrl(this.config.metadataUrl)!;
+      const started = performance.now();
+      const { store } = await openMetadataStore(location);
+      this.logger.info({ metadata: location.type, ms: Math.round(performance.now() - started) }, 'metadata store ready');
+      return store;
+    })();
+    return this.metadata;
+  }
+
+  schemaInferrer(): Promise<SchemaInferrer> {
+    this.inferrer ??= import('../adapters/inference/duckdb-schema-inferrer.js').then(
+      ({ DuckDbSchemaInferrer }) => new DuckDbSchemaInferrer(new LocalRoots(this.config.fileRoots)),
+    );
+    return this.inferrer;
+  }
+
+  private authPair() {
+    if (!this.auth) {
+      this.logger.warn('authentication is OFF: every caller acts as the local user with full rights (embedded default; do not expose this port)');
+      this.auth = { authenticator: new LocalAuthenticator(), authorizer: new LocalAuthorizer() };
+    }
+    return this.auth;
+  }
+
+  authenticator(): Authenticator {
+    return this.authPair().authenticator;
+  }
+
+  authorizer(): Authorizer {
+    return this.authPair().authorizer;
+  }
+
+  /** Closes what was opened; safe to call twice. */
+  async close(): Promise<void> {
+    const [metadata, inferrer] = [this.metadata, this.inferrer];
+    this.metadata = this.inferrer = undefined;
+    await Promise.allSettled([metadata?.then((m) => m.close()), inferrer?.then((i) => i.close())]);
+  }
+}

@@ -1,0 +1,119 @@
+import type { MethodDefinition, ServerUnaryCall, ServerWritableStream, ServiceDefinition, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
+import { DeadlineExceeded, Unimplemented } from '../../core/errors.js';
+import type { Authenticator } from '../../core/ports/authenticator.js';
+import type { Principal } from '../../core/principal.js';
+import { errorReply } from '../error-status.js';
+import type { Logger } from '../logger.js';
+
+/** What every handler gets besides its request. */
+export interface CallContext {
+  principal: Principal;
+  /** Aborts when the client cancels or the deadline passes. */
+  signal: AbortSignal;
+  logger: Logger;
+}
+
+type Unary<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
+type ServerStreaming<Req, Res> = (request: Req, ctx: CallContext, send: (response: Res) => void) => Promise<void>;
+
+/** Promise-returning handlers for every method of a generated service definition. */
+export type Handlers<S extends ServiceDefinition> = {
+  [K in keyof S]: S[K] extends MethodDefinition<infer Req, infer Res>
+    ? S[K]['responseStream'] extends true
+      ? ServerStreaming<Req, Res>
+      : Unary<Req, Res>
+    : never;
+};
+
+export interface ServiceBinding {
+  name: string;
+  definition: ServiceDefinition;
+  implementation: UntypedServiceImplementation;
+}
+
+export interface BindOptions {
+  authenticator: Authenticator;
+  logger: Logger;
+}
+
+/**
+ * Adapts promise handlers to grpc-js: authenticates, turns the deadline and cancellation into an
+ * AbortSignal, maps every error through the one error table, logs each call once, and guarantees
+ * the callback is called exactly once.
+ */
+export function bindService<S extends ServiceDefinition>(name: string, definition: S, handlers: Handlers<S>, options: BindOptions): ServiceBinding {
+  const implementation: UntypedServiceImplementation = {};
+  for (const [method, def] of Object.entries(definition) as [string, MethodDefinition<unknown, unknown>][]) {
+    const handler = (handlers as Record<string, unknown>)[method] as Unary<unknown, unknown> & ServerStreaming<unknown, unknown>;
+    const rpc = def.path;
+    if (def.requestStream) throw new Error(`${rpc}: client streaming is not supported by the runtime`);
+    implementation[method] = def.responseStream
+      ? (call: ServerWritableStream<unknown, unknown>) => {
+          void run(rpc, call, options, async (ctx) => {
+            await handler(call.request, ctx, (res) => call.write(res));
+          }).then((failure) => (failure ? call.destroy(failure) : call.end()));
+        }
+      : (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+          let response: unknown;
+          void run(rpc, call, options, async (ctx) => {
+            response = await handler(call.request, ctx);
+          }).then((failure) => (failure ? callback(failure) : callback(null, response)));
+        };
+  }
+  return { name, definition, implementation };
+}
+
+/** Handlers that answer UNIMPLEMENTED, for services whose issue has not landed yet. */
+export function unimplemented<S extends ServiceDefinition>(definition: S, why: string): Handlers<S> {
+  const out: Record<string, unknown> = {};
+  for (const [method, def] of Object.entries(definition) as [string, MethodDefinition<unknown, unknown>][]) {
+    out[method] = async () => {
+      throw new Unimplemented(`${def.path.split('/').pop()} is not implemented yet: ${why}`);
+    };
+  }
+  return out as Handlers<S>;
+}
+
+interface GrpcFailure extends Error {
+  code: number;
+  details: string;
+  metadata: Metadata;
+}
+
+type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
+
+async function run(rpc: string, call: AnyCall, options: BindOptions, body: (ctx: CallContext) => Promise<void>): Promise<GrpcFailure | undefined> {
+  const started = performance.now();
+  const controller = new AbortController();
+  const onCancel = () => controller.abort();
+  call.once('cancelled', onCancel);
+  const deadline = call.getDeadline();
+  const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.isFinite(deadline) ? Number(deadline) - Date.now() : Infinity;
+  const timer = Number.isFinite(ms) ? setTimeout(() => controller.abort(new DeadlineExceeded('the deadline passed')), Math.max(0, ms)) : undefined;
+  const logger = options.logger;
+  try {
+    const principal = await options.authenticator.authenticate(headersOf(call.metadata), controller.signal);
+    await body({ principal, signal: controller.signal, logger });
+    logger.debug({ rpc, ms: Math.round(performance.now() - started) }, 'call ok');
+    return undefined;
+  } catch (err) {
+    const reply = errorReply(err);
+    const entry = { rpc, code: reply.grpc, ms: Math.round(performance.now() - started) };
+    if (reply.internal) logger.error({ ...entry, err }, 'call failed');
+    else logger.info({ ...entry, message: reply.message }, 'call refused');
+    const metadata = new Metadata();
+    const field = (err as { field?: unknown }).field;
+    if (typeof field === 'string' && !reply.internal) metadata.set('featurestore-field', field);
+    return Object.assign(new Error(reply.message), { code: reply.grpc, details: reply.message, metadata });
+  } finally {
+    if (timer) clearTimeout(timer);
+    call.removeListener('cancelled', onCancel);
+  }
+}
+
+function headersOf(metadata: Metadata): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(metadata.getMap())) out[key] = typeof value === 'string' ? value : undefined;
+  return out;
+}

@@ -1,0 +1,106 @@
+import type { CloudEventV1 } from 'cloudevents';
+import { loadConfig, type Config } from './config.js';
+import { Dependencies } from './dependencies.js';
+import { startCloudEventReceiver } from './events/cloudevent-receiver.js';
+import type { EventContext, EventHandler, FunctionDefinition, FunctionParts } from './function.js';
+import { startGrpcServer } from './grpc/grpc-server.js';
+import { bindService } from './grpc/service-binding.js';
+import { createLogger, type Logger } from './logger.js';
+
+export interface RunningHost {
+  port: number;
+  config: Config;
+  deps: Dependencies;
+  /** Event handlers by type; in the all-in-one host the in-process bus delivers to these. */
+  dispatch(event: CloudEventV1<unknown>, ctx: EventContext): Promise<void>;
+  /** Drains calls in flight (up to the configured drain time), then closes every client. */
+  stop(): Promise<void>;
+}
+
+export interface HostOptions {
+  /** Environment to read the config from; defaults to process.env. */
+  env?: Record<string, string | undefined>;
+  /** Config defaults that the environment overrides (the all-in-one host binds loopback). */
+  defaults?: Record<string, string>;
+  logger?: Logger;
+}
+
+/**
+ * Starts functions in one process: one function per the Knative container contract (listen on
+ * $PORT; gRPC over h2c with health checking, or CloudEvents over HTTP), or all of them together
+ * (the embedded default: every gRPC service on one port, events delivered in process).
+ */
+export async function startHost(definitions: FunctionDefinition[], options: HostOptions = {}): Promise<RunningHost> {
+  const config = loadConfig(options.env, options.defaults);
+  const name = definitions.length === 1 ? definitions[0]!.name : 'all-in-one';
+  const logger = options.logger ?? createLogger(config.logLevel, definitions.length === 1 ? { function: name } : { host: name });
+  const deps = new Dependencies(config, logger);
+  const parts: FunctionParts[] = [];
+  try {
+    for (const def of definitions) {
+      const fnLogger = definitions.length === 1 ? logger : logger.child({ function: def.name });
+      parts.push(
+        await def.init({
+          config,
+          logger: fnLogger,
+          deps,
+          bind: (service, definition, handlers) => bindService(service, definition, handlers, { authenticator: deps.authenticator(), logger: fnLogger }),
+        }),
+      );
+    }
+  } catch (err) {
+    await deps.close();
+    throw err;
+  }
+  const services = parts.flatMap((p) => p.services ?? []);
+  const events: Record<string, EventHandler> = Object.assign({}, ...parts.map((p) => p.events ?? {}));
+
+  const dispatch = async (event: CloudEventV1<unknown>, ctx: EventContext) => {
+    const handler = events[event.type];
+    if (!handler) throw new Error(`no function handles events of type ${event.type}`);
+    await handler(event, ctx);
+  };
+
+  let server: { port: number; shutdown(drainMs: number): Promise<void> };
+  if (services.length > 0 || definitions.length > 1) {
+    server = await startGrpcServer(services, { host: config.bind, port: config.port, logger });
+  } else {
+    server = await startCloudEventReceiver(events, { host: config.bind, port: config.port, logger });
+  }
+  logger.info({ port: server.port, bind: config.bind, services: services.map((s) => s.name), events: Object.keys(events) }, `${name} listening`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port: server.port,
+    config,
+    deps,
+    dispatch,
+    stop() {
+      stopping ??= (async () => {
+        await server.shutdown(config.drainSeconds * 1000);
+        await Promise.allSettled(parts.map((p) => p.shutdown?.()));
+        await deps.close();
+        logger.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Runs a host as the process's main program: SIGTERM/SIGINT drain and exit; start errors exit 1. */
+export async function runMain(definitions: FunctionDefinition[], options: HostOptions = {}): Promise<void> {
+  let host: RunningHost;
+  try {
+    host = await startHost(definitions, options);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: `cannot start: ${message}` })}\n`);
+    process.exit(1);
+  }
+  const onSignal = (signal: string) => {
+    process.stderr.write(`${JSON.stringify({ level: 'info', msg: `${signal}: draining`, time: new Date().toISOString() })}\n`);
+    void host.stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
