@@ -1,0 +1,36 @@
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import assert from 'node:assert/strict';
+import { FeatureSetServiceClient } from '../../shared/gen/featurestore/v1/feature_set.js';
+import { IngestServiceClient } from '../../shared/gen/featurestore/v1/ingest.js';
+import { ProjectServiceClient } from '../../shared/gen/featurestore/v1/project.js';
+import { RetrieveServiceClient } from '../../shared/gen/featurestore/v1/retrieve.js';
+import { JobServiceClient } from '../../shared/gen/featurestore/v1/job.js';
+export { unary } from '../../cli/client.js';
+
+export function clients(port: number) {
+  const address = `127.0.0.1:${port}`;
+  const creds = credentials.createInsecure();
+  const all = {
+    projects: new ProjectServiceClient(address, creds),
+    featureSets: new FeatureSetServiceClient(address, creds),
+    ingest: new IngestServiceClient(address, creds),
+    retrieve: new RetrieveServiceClient(address, creds),
+    jobs: new JobServiceClient(address, creds),
+  };
+  return { ...all, close: () => Object.values(all).forEach((c) => c.close()) };
+}
+
+/** Asserts a call failed with the given status and the given field named in message and trailer. */
+export async function rejectsWith(promise: Promise<unknown>, code: number, field?: string, message?: RegExp): Promise<ServiceError> {
+  const err = await promise.then(
+    () => assert.fail(`expected status ${code}, got success`),
+    (e: ServiceError) => e,
+  );
+  assert.equal(err.code, code, `status of "${err.details}"`);
+  if (field !== undefined) {
+    assert.ok(err.details.startsWith(`${field}: `), `"${err.details}" should name field ${field}`);
+    assert.deepEqual((err.metadata as Metadata).get('featurestore-field'), [field]);
+  }
+  if (message) assert.match(err.details, message);
+  return err;
+}
