@@ -1,0 +1,109 @@
+// The real `featurestore` binary against a real all-in-one host.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { ALL_FUNCTIONS } from '../../functions/index.js';
+import type { RunningHost } from '../../shared/runtime/host.js';
+import { startTestHost } from '../support/hosts.js';
+import { REPO } from '../support/process.js';
+
+const run = promisify(execFile);
+const BIN = join(REPO, 'cli', 'bin.js');
+const SAMPLE = join(REPO, 'examples', 'transactions.csv');
+
+describe('featurestore CLI', () => {
+  let host: RunningHost;
+  let cli: (...args: string[]) => Promise<{ stdout: string; stderr: string; code: number }>;
+  const dir = mkdtempSync(join(tmpdir(), 'fs-cli-'));
+
+  before(async () => {
+    host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_METADATA_URL: 'pglite:memory' });
+    cli = async (...args) => {
+      try {
+        const { stdout, stderr } = await run(BIN, args, { env: { ...process.env, FEATURESTORE_ENDPOINT: `127.0.0.1:${host.port}` } });
+        return { stdout, stderr, code: 0 };
+      } catch (err) {
+        const e = err as { stdout: string; stderr: string; code: number };
+        return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+      }
+    };
+  });
+  after(async () => {
+    await host.stop();
+  });
+
+  it('creates and lists projects, as a table and as JSON', async () => {
+    const created = await cli('projects', 'create', 'fraud', '-d', 'Card fraud', '-t', 'team=risk');
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /created project fraud/);
+    const table = await cli('projects', 'list');
+    assert.match(table.stdout, /NAME\s.*FEATURE SETS/);
+    assert.match(table.stdout, /fraud\s.*team=risk\s.*Card fraud/);
+    const json = JSON.parse((await cli('--json', 'projects', 'list')).stdout);
+    assert.deepEqual(json.map((p: { name: string; tags: unknown }) => [p.name, p.tags]), [['fraud', { team: 'risk' }]]);
+  });
+
+  it('registers a feature set inferred from the sample CSV and lists it', async () => {
+    const reg = await cli('fs', 'register', 'fraud', 'transactions', '--from-sample', SAMPLE, '-k', 'customer_id', '--ttl', '30d', '-d', 'Card transactions');
+    assert.equal(reg.code, 0, reg.stderr);
+    assert.match(reg.stdout, /registered fraud\/transactions version 1\.0/);
+    assert.match(reg.stderr, /picked "event_time"/);
+    const listed = JSON.parse((await cli('--json', 'fs', 'list', 'fraud')).stdout);
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0].name, 'transactions');
+    assert.deepEqual(listed[0].ttl, { seconds: '2592000' });
+    assert.deepEqual(listed[0].schema.primaryKey, ['customer_id']);
+    const shown = await cli('fs', 'get', 'fraud', 'transactions');
+    assert.match(shown.stdout, /merchant_category\s.*STRING/);
+    assert.match(shown.stdout, /is_fraud\s.*BOOL/);
+  });
+
+  it('writes an inferred schema file that registers and versions through --schema', async () => {
+    const inferred = await cli('schema', 'infer', SAMPLE, '-k', 'customer_id');
+    assert.equal(inferred.code, 0, inferred.stderr);
+    const file = join(dir, 'schema.json');
+    writeFileSync(file, inferred.stdout);
+    const schema = JSON.parse(readFileSync(file, 'utf8'));
+    assert.equal(schema.features.find((f: { name: string }) => f.name === 'amount').type, 'FLOAT64');
+    const reg = await cli('fs', 'register', 'fraud', 'tx_copy', '--schema', file);
+    assert.equal(reg.code, 0, reg.stderr);
+
+    schema.features.push({ name: 'channel', type: 'STRING' });
+    writeFileSync(file, JSON.stringify(schema));
+    const dry = await cli('fs', 'new-version', 'fraud', 'tx_copy', '--schema', file, '--dry-run');
+    assert.match(dry.stdout, /dry run: nothing changed/);
+    assert.match(dry.stdout, /FEATURE_ADDED\s.*channel/);
+    const made = await cli('fs', 'new-version', 'fraud', 'tx_copy', '--schema', file);
+    assert.match(made.stdout, /now version 2\.0/);
+    const versions = await cli('fs', 'versions', 'fraud', 'tx_copy');
+    assert.match(versions.stdout, /2\.0[\s\S]*1\.0/);
+  });
+
+  it('exits 1 with the server message, field and code on errors', async () => {
+    const missing = await cli('fs', 'get', 'fraud', 'nope');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /error: name: feature set "fraud\/nope" does not exist \(NOT_FOUND\)/);
+    const badName = await cli('projects', 'create', 'bad-name');
+    assert.equal(badName.code, 1);
+    assert.match(badName.stderr, /error: name: "bad-name" is not a valid name.*\(INVALID_ARGUMENT\)/);
+    const refused = await cli('projects', 'delete', 'fraud');
+    assert.match(refused.stderr, /force: .* delete them first or set force \(FAILED_PRECONDITION\)/);
+    const badType = join(dir, 'bad.json');
+    writeFileSync(badType, JSON.stringify({ features: [{ name: 'id', type: 'DECIMAL' }, { name: 'ts', type: 'TIMESTAMP' }], primaryKey: ['id'], eventTimeColumn: 'ts' }));
+    const typed = await cli('fs', 'register', 'fraud', 'typed', '--schema', badType);
+    assert.match(typed.stderr, /schema\.features\[0\]\.type: unknown type/);
+    const ttl = await cli('fs', 'register', 'fraud', 'x', '--schema', badType, '--ttl', '5 weeks');
+    assert.equal(ttl.code, 1);
+    assert.match(ttl.stderr, /not a duration/);
+  });
+
+  it('tells the user how to start the store when nothing listens', async () => {
+    const res = await cli('--endpoint', '127.0.0.1:1', 'projects', 'list');
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /cannot reach the feature store at 127\.0\.0\.1:1: start it \(`make up`\)/);
+  });
+});

@@ -1,0 +1,44 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export const REPO = new URL('../../', import.meta.url).pathname;
+
+export interface Spawned {
+  child: ChildProcess;
+  port: number;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+
+/** Starts a function's main module as its own process and waits for its "listening" log line. */
+export async function spawnFunction(entry: string, env: Record<string, string>, timeoutMs = 30_000): Promise<Spawned> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: REPO,
+    env: { ...process.env, PORT: '0', FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${entry} did not start in ${timeoutMs} ms:\n${lines.join('\n')}`)), timeoutMs);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      lines.push(line);
+      const entryLog = safeJson(line);
+      if (typeof entryLog?.['port'] === 'number' && String(entryLog['msg']).endsWith('listening')) {
+        clearTimeout(timer);
+        resolve(entryLog['port']);
+      }
+    });
+    void exited.then((code) => reject(new Error(`${entry} exited with ${code}:\n${lines.join('\n')}`)));
+  });
+  return { child, port, lines, exited };
+}
+
+export function safeJson(line: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
