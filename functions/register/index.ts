@@ -14,6 +14,7 @@ import { projectHandlers } from './project-service.js';
 /** register: projects, feature sets and their versions, schema inference, jobs, access. */
 export const register: FunctionDefinition = {
   name: 'register',
+  trigger: 'grpc',
   async init({ deps, config, bind }) {
     const store = await deps.metadataStore();
     const authorizer = deps.authorizer();

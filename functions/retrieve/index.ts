@@ -5,6 +5,7 @@ import { RetrieveServiceService } from '../../shared/gen/featurestore/v1/retriev
 /** retrieve: online reads (issue #4), offline retrieve and training sets (issue #3). */
 export const retrieve: FunctionDefinition = {
   name: 'retrieve',
+  trigger: 'grpc',
   async init({ bind }) {
     return {
       services: [

@@ -35,6 +35,8 @@ start() {
   install
   local bin; bin=$(pg_bin)
   mkdir -p "$DIR"
+  # The postgres user must be able to reach its data dir inside ours.
+  [ "$(id -u)" = "0" ] && chmod 755 "$DIR"
   if [ ! -s "$DATA/PG_VERSION" ]; then
     mkdir -p "$DATA"
     [ "$(id -u)" = "0" ] && chown postgres:postgres "$DATA" && chmod 700 "$DATA"

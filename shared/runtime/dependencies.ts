@@ -5,7 +5,7 @@ import type { SchemaInferrer } from '../core/ports/schema-inferrer.js';
 import { LocalAuthenticator } from '../adapters/auth/local-authenticator.js';
 import { LocalAuthorizer } from '../adapters/auth/local-authorizer.js';
 import { LocalRoots } from '../adapters/files/local-roots.js';
-import { openMetadataStore, parseMetadataUrl } from '../adapters/metadata/open-metadata-store.js';
+import { parseMetadataUrl } from '../adapters/metadata/metadata-url.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -28,6 +28,7 @@ export class Dependencies {
     this.metadata ??= (async () => {
       const location = parseMetadataUrl(this.config.metadataUrl)!;
       const started = performance.now();
+      const { openMetadataStore } = await import('../adapters/metadata/open-metadata-store.js');
       const { store } = await openMetadataStore(location);
       this.logger.info({ metadata: location.type, ms: Math.round(performance.now() - started) }, 'metadata store ready');
       return store;

@@ -1,10 +1,27 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import { FeatureStoreError, type StatusName } from '../core/errors.js';
 
 // The one table from error to reply. Handlers never pick codes.
 
+/** gRPC status codes (fixed by the gRPC spec, doc/statuscodes.md); spelled out here so event
+ *  functions do not load grpc-js just for these numbers. */
+const GrpcStatus = {
+  CANCELLED: 1,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+} as const;
+
 interface Reply {
-  grpc: GrpcStatus;
+  grpc: number;
   /** The HTTP status answered to a CloudEvent delivery. Knative retries 5xx, 404, 408, 409 and
    *  429, so non-retryable errors answer 400/422 (never 404) and go to the dead-letter sink. */
   eventHttp: number;

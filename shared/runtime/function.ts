@@ -17,7 +17,8 @@ export interface FunctionContext {
   config: Config;
   logger: Logger;
   deps: Dependencies;
-  /** Binds promise handlers to a generated service with the host's authentication and logging. */
+  /** Binds promise handlers to a generated service with the host's authentication and logging
+   *  (gRPC-triggered functions only). */
   bind<S extends ServiceDefinition>(name: string, definition: S, handlers: Handlers<S>): ServiceBinding;
 }
 
@@ -34,5 +35,7 @@ export interface FunctionParts {
  */
 export interface FunctionDefinition {
   name: string;
+  /** How it is called: gRPC (h2c) or CloudEvents over HTTP. The host loads only what this needs. */
+  trigger: 'grpc' | 'event';
   init(ctx: FunctionContext): Promise<FunctionParts>;
 }

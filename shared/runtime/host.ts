@@ -1,10 +1,7 @@
 import type { CloudEventV1 } from 'cloudevents';
 import { loadConfig, type Config } from './config.js';
 import { Dependencies } from './dependencies.js';
-import { startCloudEventReceiver } from './events/cloudevent-receiver.js';
 import type { EventContext, EventHandler, FunctionDefinition, FunctionParts } from './function.js';
-import { startGrpcServer } from './grpc/grpc-server.js';
-import { bindService } from './grpc/service-binding.js';
 import { createLogger, type Logger } from './logger.js';
 
 export interface RunningHost {
@@ -35,6 +32,10 @@ export async function startHost(definitions: FunctionDefinition[], options: Host
   const name = definitions.length === 1 ? definitions[0]!.name : 'all-in-one';
   const logger = options.logger ?? createLogger(config.logLevel, definitions.length === 1 ? { function: name } : { host: name });
   const deps = new Dependencies(config, logger);
+  // Load only the transport in use: an event function never pays for grpc-js, nor a gRPC one for
+  // the CloudEvents SDK (cold start is per function on Knative).
+  const grpc = definitions.some((d) => d.trigger === 'grpc') || definitions.length > 1;
+  const { bindService } = grpc ? await import('./grpc/service-binding.js') : { bindService: undefined };
   const parts: FunctionParts[] = [];
   try {
     for (const def of definitions) {
@@ -44,7 +45,10 @@ export async function startHost(definitions: FunctionDefinition[], options: Host
           config,
           logger: fnLogger,
           deps,
-          bind: (service, definition, handlers) => bindService(service, definition, handlers, { authenticator: deps.authenticator(), logger: fnLogger }),
+          bind: (service, definition, handlers) => {
+            if (!bindService) throw new Error(`${def.name} binds a gRPC service but declares trigger "${def.trigger}"`);
+            return bindService(service, definition, handlers, { authenticator: deps.authenticator(), logger: fnLogger });
+          },
         }),
       );
     }
@@ -62,9 +66,11 @@ export async function startHost(definitions: FunctionDefinition[], options: Host
   };
 
   let server: { port: number; shutdown(drainMs: number): Promise<void> };
-  if (services.length > 0 || definitions.length > 1) {
+  if (grpc) {
+    const { startGrpcServer } = await import('./grpc/grpc-server.js');
     server = await startGrpcServer(services, { host: config.bind, port: config.port, logger });
   } else {
+    const { startCloudEventReceiver } = await import('./events/cloudevent-receiver.js');
     server = await startCloudEventReceiver(events, { host: config.bind, port: config.port, logger });
   }
   logger.info({ port: server.port, bind: config.bind, services: services.map((s) => s.name), events: Object.keys(events) }, `${name} listening`);

@@ -1,5 +1,5 @@
-import { makeClientConstructor, credentials, type Client, type ServiceError } from '@grpc/grpc-js';
-import { service as healthService } from 'grpc-health-check';
+import { credentials } from '@grpc/grpc-js';
+import { HealthCheckResponse_ServingStatus, HealthClient } from '../../shared/gen/grpc/health/v1/health.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 import { startHost, type RunningHost } from '../../shared/runtime/host.js';
 import { testLogger } from './silent-logger.js';
@@ -12,18 +12,14 @@ export function startTestHost(definitions: FunctionDefinition[], env: Record<str
   });
 }
 
-const HealthClient = makeClientConstructor(healthService as never, 'grpc.health.v1.Health');
-
 /** grpc.health.v1.Health/Check for a service ("" = the server). */
 export function healthCheck(port: number, service = ''): Promise<string> {
-  const client = new HealthClient(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as Client & {
-    check(req: { service: string }, cb: (err: ServiceError | null, res: { status: string }) => void): void;
-  };
+  const client = new HealthClient(`127.0.0.1:${port}`, credentials.createInsecure());
   return new Promise((resolve, reject) => {
     client.check({ service }, (err, res) => {
       client.close();
       if (err) reject(err);
-      else resolve(res.status);
+      else resolve(HealthCheckResponse_ServingStatus[res.status]);
     });
   });
 }

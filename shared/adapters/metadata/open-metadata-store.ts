@@ -1,19 +1,9 @@
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { MetadataStore } from '../../core/ports/metadata-store.js';
 import type { SqlClient } from '../sql/sql-client.js';
 import { migrate } from './migrate.js';
+import type { MetadataLocation } from './metadata-url.js';
 import { SqlMetadataStore } from './sql-metadata-store.js';
-
-export type MetadataLocation = { type: 'postgres'; url: string } | { type: 'pglite'; dataDir: string | undefined };
-
-/** Reads FEATURESTORE_METADATA_URL's forms: postgres://..., pglite:memory, pglite:<dir>. */
-export function parseMetadataUrl(url: string): MetadataLocation | undefined {
-  if (/^postgres(ql)?:\/\//.test(url)) return { type: 'postgres', url };
-  const m = /^pglite:(.+)$/.exec(url);
-  if (!m) return undefined;
-  return { type: 'pglite', dataDir: m[1] === 'memory' ? undefined : resolve(m[1]!) };
-}
 
 export async function openSqlClient(location: MetadataLocation): Promise<SqlClient> {
   if (location.type === 'postgres') {

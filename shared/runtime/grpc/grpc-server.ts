@@ -1,6 +1,6 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '../logger.js';
+import { HealthStatus } from './health.js';
 import type { ServiceBinding } from './service-binding.js';
 
 /** Large enough for a 4 MiB inline sample plus framing. */
@@ -21,9 +21,8 @@ export async function startGrpcServer(bindings: ServiceBinding[], options: { hos
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   });
-  const statuses = Object.fromEntries([['', 'SERVING' as const], ...bindings.map((b) => [b.name, 'SERVING' as const])]);
-  const health = new HealthImplementation(statuses);
-  health.addToServer(server);
+  const health = new HealthStatus(bindings.map((b) => b.name));
+  health.addTo(server);
   for (const b of bindings) server.addService(b.definition, b.implementation);
 
   const port = await new Promise<number>((resolve, reject) => {
@@ -35,7 +34,7 @@ export async function startGrpcServer(bindings: ServiceBinding[], options: { hos
     port,
     shutdown(drainMs: number) {
       stopping ??= new Promise<void>((resolve) => {
-        for (const name of Object.keys(statuses)) health.setStatus(name, 'NOT_SERVING');
+        health.drain();
         const force = setTimeout(() => {
           options.logger.warn({ drainMs }, 'calls still running after the drain period; cutting them');
           server.forceShutdown();

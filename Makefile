@@ -1,0 +1,39 @@
+# Feature store: `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+shared/gen/.stamp: node_modules/.package-lock.json $(shell find proto -name '*.proto' -o -name 'buf*.yaml')
+	node scripts/gen-proto.mjs
+	@touch $@
+
+.PHONY: help up test bench proto build lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+up: shared/gen/.stamp ## start the embedded feature store (every function in one process, PGlite) on 127.0.0.1:8080
+	npm start
+
+test: lint ## run every test (installs and starts PostgreSQL on 127.0.0.1, stops it after)
+	node scripts/test.mjs
+
+bench: build ## run the benchmarks and write BENCHMARKS.md
+	node scripts/bench.mjs
+
+proto: node_modules/.package-lock.json ## generate TypeScript from proto/ (shared/gen, never edited by hand)
+	node scripts/gen-proto.mjs
+	@touch shared/gen/.stamp
+
+build: shared/gen/.stamp ## bundle each function, the all-in-one host and the CLI into dist/ (esbuild)
+	node scripts/build.mjs
+
+lint: shared/gen/.stamp ## lint the protos (buf) and type-check everything (tsc)
+	npx buf lint proto
+	npx tsc --noEmit -p .
+
+clean: ## remove generated code, bundles and the embedded data dir
+	rm -rf shared/gen dist .featurestore

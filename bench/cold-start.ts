@@ -1,0 +1,129 @@
+// Cold start: from process spawn to the first answered call, for the all-in-one host and for each
+// standalone function, beside a bare grpc-js server (the raw baseline) in the same run.
+import { credentials, Metadata, type Client } from '@grpc/grpc-js';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HealthClient } from '../shared/gen/grpc/health/v1/health.js';
+import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
+import { machine, median, REPO, writeSection } from './report.js';
+
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 7);
+const pgUrl = process.env['FEATURESTORE_TEST_POSTGRES_URL'];
+if (!pgUrl) throw new Error('FEATURESTORE_TEST_POSTGRES_URL is not set: run with `make bench`');
+
+type Probe = (port: number) => Promise<boolean>;
+
+// This sandbox sets NODE_EXTRA_CA_CERTS, which makes every Node process parse a CA bundle at start
+// (~150 ms here). A function's container has no such setting, so the children run without it; the
+// cost is reported beside the table.
+const { NODE_EXTRA_CA_CERTS: _extraCa, ...childEnv } = process.env;
+
+function grpcProbe(make: (address: string) => Client, call: (client: Client, done: (ok: boolean) => void) => void): Probe {
+  return (port) =>
+    new Promise((resolve) => {
+      const client = make(`127.0.0.1:${port}`);
+      call(client, (ok) => {
+        client.close();
+        resolve(ok);
+      });
+    });
+}
+
+const health = grpcProbe(
+  (a) => new HealthClient(a, credentials.createInsecure()),
+  (c, done) => (c as HealthClient).check({ service: '' }, new Metadata(), { deadline: Date.now() + 200 }, (e) => done(!e)),
+);
+const listProjects = grpcProbe(
+  (a) => new ProjectServiceClient(a, credentials.createInsecure()),
+  (c, done) => (c as ProjectServiceClient).listProjects({ pageSize: 1, pageToken: '', namePrefix: '' }, (e) => done(!e)),
+);
+const httpReady: Probe = (port) => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Milliseconds from spawn to the first successful probe. */
+async function coldStart(args: string[], env: Record<string, string>, probe: Probe): Promise<number> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { cwd: REPO, env: { ...childEnv, ...env, PORT: String(port), FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
+      if (await probe(port)) return performance.now() - started;
+      if (performance.now() - started > 60_000) throw new Error(`${args.join(' ')} did not answer in 60 s`);
+      await new Promise((r) => setTimeout(r, 3));
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+interface Target {
+  name: string;
+  args: string[];
+  env: Record<string, string>;
+  probe: Probe;
+  call: string;
+  goalMs?: number;
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'fs-bench-'));
+const bundle = (name: string) => [join(REPO, 'dist', 'functions', `${name}.mjs`)];
+const targets: Target[] = [
+  { name: 'baseline: bare grpc-js server', args: [join(REPO, 'bench', 'baseline-grpc-server.mjs')], env: {}, probe: health, call: 'health Check' },
+  { name: 'all-in-one (PGlite, existing data dir)', args: bundle('all-in-one'), env: { FEATURESTORE_METADATA_URL: `pglite:${join(dataDir, 'pglite')}` }, probe: listProjects, call: 'ListProjects', goalMs: 1000 },
+  { name: 'register (PostgreSQL)', args: bundle('register'), env: { FEATURESTORE_METADATA_URL: pgUrl }, probe: listProjects, call: 'ListProjects', goalMs: 300 },
+  { name: 'ingest', args: bundle('ingest'), env: {}, probe: health, call: 'health Check', goalMs: 300 },
+  { name: 'retrieve', args: bundle('retrieve'), env: {}, probe: health, call: 'health Check', goalMs: 300 },
+  ...['spark-submit', 'status-handler', 'offline-to-online', 'online-to-offline'].map((name) => ({ name, args: bundle(name), env: {}, probe: httpReady, call: 'GET /readyz', goalMs: 300 })),
+];
+
+// The first all-in-one start creates the PGlite database (initdb); measured once, apart.
+const firstStart = await coldStart(bundle('all-in-one'), { FEATURESTORE_METADATA_URL: `pglite:${join(dataDir, 'pglite')}` }, listProjects);
+console.log(`all-in-one first start (creates the database): ${firstStart.toFixed(0)} ms`);
+
+const results: Array<Target & { runs: number[] }> = targets.map((t) => ({ ...t, runs: [] }));
+// Interleave targets run by run so machine noise spreads evenly over them.
+for (let run = 0; run < RUNS; run++) {
+  for (const r of results) r.runs.push(await coldStart(r.args, r.env, r.probe));
+}
+rmSync(dataDir, { recursive: true, force: true });
+
+const base = median(results[0]!.runs);
+const rows = results.map((r) => {
+  const m = median(r.runs);
+  const goal = r.goalMs === undefined ? '' : `${r.goalMs} ms: ${m <= r.goalMs ? 'met' : 'MISSED'}`;
+  return `| ${r.name} | ${r.call} | ${m.toFixed(0)} | ${Math.min(...r.runs).toFixed(0)}-${Math.max(...r.runs).toFixed(0)} | ${(m / base).toFixed(2)}x | ${goal} |`;
+});
+const table = [
+  '| process | first call answered | median ms | min-max ms | vs baseline | goal |',
+  '|---|---|---:|---:|---:|---|',
+  ...rows,
+].join('\n');
+console.log(table);
+writeSection(
+  'cold-start',
+  `## Cold start (issue #2)
+
+${new Date().toISOString().slice(0, 10)}, ${machine()}. ${RUNS} runs per process, interleaved.
+Time from \`spawn\` of \`node dist/functions/<name>.mjs\` (esbuild bundles, \`make build\`) to the first
+successful answer, polled every 3 ms. The baseline is a bare grpc-js server with only the health
+service (\`bench/baseline-grpc-server.mjs\`). The register function's figure includes connecting to
+PostgreSQL and checking migrations; the all-in-one figure includes opening PGlite and checking migrations.
+
+${table}
+
+All-in-one first start on an empty data dir (PGlite runs initdb once): ${firstStart.toFixed(0)} ms.
+`,
+);

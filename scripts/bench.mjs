@@ -1,0 +1,27 @@
+// `make bench`: starts the servers benchmarks need, runs each benchmark, stops the servers.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const servicesDir = mkdtempSync(join(tmpdir(), 'featurestore-bench-services-'));
+const env = { ...process.env, FEATURESTORE_SERVICES_DIR: servicesDir, FEATURESTORE_PG_PORT: process.env.FEATURESTORE_PG_PORT ?? '55434' };
+const service = (name, action) =>
+  execFileSync(join(root, 'scripts', 'services', `${name}.sh`), [action], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+
+const benchmarks = ['bench/cold-start.ts'];
+let failed = false;
+try {
+  const pgUrl = service('postgres', 'start');
+  for (const bench of benchmarks) {
+    console.log(`\n== ${bench}`);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', bench], { cwd: root, stdio: 'inherit', env: { ...env, FEATURESTORE_TEST_POSTGRES_URL: pgUrl } });
+    failed ||= run.status !== 0;
+  }
+} finally {
+  service('postgres', 'stop');
+  rmSync(servicesDir, { recursive: true, force: true });
+}
+console.log(failed ? '\nsome benchmarks failed' : '\nresults written to BENCHMARKS.md');
+process.exit(failed ? 1 : 0);
