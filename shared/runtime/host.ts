@@ -35,6 +35,8 @@ export async function startHost(definitions: FunctionDefinition[], options: Host
   // Load only the transport in use: an event function never pays for grpc-js, nor a gRPC one for
   // the CloudEvents SDK (cold start is per function on Knative).
   const grpc = definitions.some((d) => d.trigger === 'grpc') || definitions.length > 1;
+  // Started now, awaited after init: the server module compiles while init waits on the network.
+  const transport = grpc ? import('./grpc/grpc-server.js') : import('./events/cloudevent-receiver.js');
   const { bindService } = grpc ? await import('./grpc/service-binding.js') : { bindService: undefined };
   const parts: FunctionParts[] = [];
   try {
@@ -65,14 +67,11 @@ export async function startHost(definitions: FunctionDefinition[], options: Host
     await handler(event, ctx);
   };
 
-  let server: { port: number; shutdown(drainMs: number): Promise<void> };
-  if (grpc) {
-    const { startGrpcServer } = await import('./grpc/grpc-server.js');
-    server = await startGrpcServer(services, { host: config.bind, port: config.port, logger });
-  } else {
-    const { startCloudEventReceiver } = await import('./events/cloudevent-receiver.js');
-    server = await startCloudEventReceiver(events, { host: config.bind, port: config.port, logger });
-  }
+  const loaded = await transport;
+  const server: { port: number; shutdown(drainMs: number): Promise<void> } =
+    'startGrpcServer' in loaded
+      ? await loaded.startGrpcServer(services, { host: config.bind, port: config.port, logger })
+      : await loaded.startCloudEventReceiver(events, { host: config.bind, port: config.port, logger });
   logger.info({ port: server.port, bind: config.bind, services: services.map((s) => s.name), events: Object.keys(events) }, `${name} listening`);
 
   let stopping: Promise<void> | undefined;

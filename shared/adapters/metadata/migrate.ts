@@ -10,6 +10,14 @@ const MIGRATION_LOCK_KEY = 7_240_513;
  * Returns the versions applied by this call. Refuses a database newer than this code.
  */
 export async function migrate(sql: SqlClient, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  // Fast path for every start but the first after an upgrade: one read, no lock, no DDL.
+  const { rows: table } = await sql.query<{ exists: boolean }>(`SELECT to_regclass('schema_migrations') IS NOT NULL AS exists`);
+  if (table[0]?.exists) {
+    const { rows } = await sql.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+    const wanted = migrations.map((m) => m.version).sort((a, b) => a - b);
+    if (rows.map((r) => r.version).join(',') === wanted.join(',')) return [];
+  }
+
   return sql.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
