@@ -6,9 +6,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-shared/gen/.stamp: node_modules/.package-lock.json $(shell find proto -name '*.proto' -o -name 'buf*.yaml')
+shared/gen/.stamp: $(shell find proto -name '*.proto' -o -name 'buf*.yaml')
 	node scripts/gen-proto.mjs
 	@touch $@
+
+# npm ci also generates shared/gen (npm's prepare hook), so the stamp comes after it.
+shared/gen/.stamp: | node_modules/.package-lock.json
 
 .PHONY: help up test bench proto build lint clean
 

@@ -73,6 +73,7 @@ export async function startHost(definitions: FunctionDefinition[], options: Host
       ? await loaded.startGrpcServer(services, { host: config.bind, port: config.port, logger })
       : await loaded.startCloudEventReceiver(events, { host: config.bind, port: config.port, logger });
   logger.info({ port: server.port, bind: config.bind, services: services.map((s) => s.name), events: Object.keys(events) }, `${name} listening`);
+  if (definitions.length > 1) logger.info(`ready on ${config.bind}:${server.port}; in another shell try: npx featurestore projects list`);
 
   let stopping: Promise<void> | undefined;
   return {
