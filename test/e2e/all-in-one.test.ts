@@ -52,6 +52,14 @@ describe('all-in-one host (embedded default)', () => {
     );
     await rejectsWith(unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: undefined, keys: [], features: [] }), status.UNIMPLEMENTED, undefined, /issue #4/);
     await rejectsWith(unary(c.jobs, c.jobs.getJob, { id: 'x' }), status.UNIMPLEMENTED, undefined, /issue #3/);
+    // A server-streaming RPC ends with the status too.
+    const stream = c.jobs.watchJob({ id: 'x' });
+    const err = await new Promise<{ code: number; details: string }>((resolve) => {
+      stream.on('data', () => assert.fail('no message expected'));
+      stream.on('error', resolve);
+    });
+    assert.equal(err.code, status.UNIMPLEMENTED);
+    assert.match(err.details, /WatchJob is not implemented yet/);
   });
 
   it('infers a schema from an inline CSV sample and registers a feature set from it', async () => {

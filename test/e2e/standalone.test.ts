@@ -42,6 +42,8 @@ describe('standalone register process', () => {
       assert.equal(updated.description, 'during drain');
       assert.equal(await fn.exited, 0);
       assert.ok(fn.lines.some((l) => safeJson(l)?.['msg'] === 'stopped'), fn.lines.join('\n'));
+      // Every log line is structured JSON with a level and a message.
+      for (const line of fn.lines) assert.ok(safeJson(line)?.['level'] && safeJson(line)?.['msg'], `not a JSON log line: ${line}`);
     } finally {
       c.close();
       other.close();

@@ -52,7 +52,7 @@ export function bindService<S extends ServiceDefinition>(name: string, definitio
       ? (call: ServerWritableStream<unknown, unknown>) => {
           void run(rpc, call, options, async (ctx) => {
             await handler(call.request, ctx, (res) => call.write(res));
-          }).then((failure) => (failure ? call.destroy(failure) : call.end()));
+          }).then((failure) => (failure ? call.emit('error', failure) : call.end()));
         }
       : (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
           let response: unknown;
