@@ -15,6 +15,8 @@ export interface RunningHost {
 }
 
 export interface HostOptions {
+  /** Adapters to start opening before the functions load, so the two overlap (cold start). */
+  opens?: Array<'metadata'>;
   /** Environment to read the config from; defaults to process.env. */
   env?: Record<string, string | undefined>;
   /** Config defaults that the environment overrides (the all-in-one host binds loopback). */
@@ -27,11 +29,15 @@ export interface HostOptions {
  * $PORT; gRPC over h2c with health checking, or CloudEvents over HTTP), or all of them together
  * (the embedded default: every gRPC service on one port, events delivered in process).
  */
-export async function startHost(definitions: FunctionDefinition[], options: HostOptions = {}): Promise<RunningHost> {
+export async function startHost(functions: FunctionDefinition[] | (() => Promise<FunctionDefinition[]>), options: HostOptions = {}): Promise<RunningHost> {
   const config = loadConfig(options.env, options.defaults);
-  const name = definitions.length === 1 ? definitions[0]!.name : 'all-in-one';
-  const logger = options.logger ?? createLogger(config.logLevel, definitions.length === 1 ? { function: name } : { host: name });
+  const single = Array.isArray(functions) && functions.length === 1 ? functions[0]!.name : undefined;
+  const name = single ?? 'all-in-one';
+  const logger = options.logger ?? createLogger(config.logLevel, single ? { function: name } : { host: name });
   const deps = new Dependencies(config, logger);
+  // PGlite compiles its WASM off the main thread: let that run while the functions load.
+  if (options.opens?.includes('metadata')) deps.metadataStore().catch(() => {}); // awaited by its users
+  const definitions = Array.isArray(functions) ? functions : await functions();
   // Load only the transport in use: an event function never pays for grpc-js, nor a gRPC one for
   // the CloudEvents SDK (cold start is per function on Knative).
   const grpc = definitions.some((d) => d.trigger === 'grpc') || definitions.length > 1;
@@ -94,10 +100,10 @@ export async function startHost(definitions: FunctionDefinition[], options: Host
 }
 
 /** Runs a host as the process's main program: SIGTERM/SIGINT drain and exit; start errors exit 1. */
-export async function runMain(definitions: FunctionDefinition[], options: HostOptions = {}): Promise<void> {
+export async function runMain(functions: FunctionDefinition[] | (() => Promise<FunctionDefinition[]>), options: HostOptions = {}): Promise<void> {
   let host: RunningHost;
   try {
-    host = await startHost(definitions, options);
+    host = await startHost(functions, options);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: `cannot start: ${message}` })}\n`);
