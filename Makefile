@@ -18,8 +18,8 @@ shared/gen/.stamp: | node_modules/.package-lock.json
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-up: shared/gen/.stamp ## start the embedded feature store (every function in one process, PGlite) on 127.0.0.1:8080
-	npm start
+up: build ## start the embedded feature store (every function in one process, PGlite) on 127.0.0.1:8080
+	node dist/functions/all-in-one.mjs
 
 test: lint ## run every test (installs and starts PostgreSQL on 127.0.0.1, stops it after)
 	node scripts/test.mjs
