@@ -172,5 +172,15 @@ does not: \`node -e 0\` takes ${median(nodeRuns).toFixed(0)} ms without it and $
 ${table}
 
 All-in-one first start on an empty data dir (PGlite runs initdb once): ${firstStart.toFixed(0)} ms.
+
+Where the all-in-one's time goes (traced with \`--cpu-prof\`): PGlite's own open is the floor above
+(WASM compile off the main thread, loading its 6 MB file-system bundle, starting PostgreSQL).
+The host starts that open before loading the functions, so grpc-js and the generated code load
+meanwhile; what remains is about 100 ms of Node and host start before the open begins, the
+migration check (two queries) and the first query's catalog warm-up inside PGlite. Fixes that
+mattered: binding IP literals through grpc-js's \`ipv4:\` resolver (its default resolver waits for
+libuv's thread pool, which PGlite keeps busy: 285 ms), a generated health service instead of
+\`grpc-health-check\` (which parses a .proto with protobufjs: ~170 ms), \`zod/mini\`, and split
+bundles so each function parses only what it runs.
 `,
 );
