@@ -1,4 +1,4 @@
-// `make test` / `npm test`: starts the servers the tests need (PostgreSQL), runs every test file
+// `make test` / `npm test`: starts the servers the tests need (PostgreSQL, MinIO, Azurite), runs every test file
 // with Node's test runner through tsx, stops the servers, and ends with "N passed, N failed".
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -7,7 +7,15 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const servicesDir = mkdtempSync(join(tmpdir(), 'featurestore-test-services-'));
-const env = { ...process.env, FEATURESTORE_SERVICES_DIR: servicesDir, FEATURESTORE_PG_PORT: process.env.FEATURESTORE_PG_PORT ?? '55433' };
+// Ports apart from the ones `make bench` and a developer's own servers use.
+const env = {
+  ...process.env,
+  FEATURESTORE_SERVICES_DIR: servicesDir,
+  FEATURESTORE_PG_PORT: process.env.FEATURESTORE_PG_PORT ?? '55433',
+  FEATURESTORE_MINIO_PORT: process.env.FEATURESTORE_MINIO_PORT ?? '59100',
+  FEATURESTORE_AZURITE_PORT: process.env.FEATURESTORE_AZURITE_PORT ?? '59110',
+};
+const SERVICES = ['postgres', 'minio', 'azurite'];
 
 function service(name, action) {
   return execFileSync(join(root, 'scripts', 'services', `${name}.sh`), [action], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
@@ -25,21 +33,28 @@ const files = testFiles(join(root, 'test')).filter((f) => filter.length === 0 ||
 const tap = join(servicesDir, 'results.tap');
 let status = 1;
 try {
-  const pgUrl = service('postgres', 'start');
+  const [pgUrl, s3Endpoint, azuriteEndpoint] = SERVICES.map((name) => service(name, 'start'));
   const run = spawnSync(
     process.execPath,
     ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
-    { cwd: root, stdio: 'inherit', env: { ...env, FEATURESTORE_TEST_POSTGRES_URL: pgUrl } },
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...env, FEATURESTORE_TEST_POSTGRES_URL: pgUrl, FEATURESTORE_TEST_S3_ENDPOINT: s3Endpoint, FEATURESTORE_TEST_AZURITE_ENDPOINT: azuriteEndpoint },
+    },
   );
   status = run.status ?? 1;
   const text = readFileSync(tap, 'utf8');
   const count = (label) => Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
   console.log(`\n${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped')} skipped`);
 } finally {
-  try {
-    service('postgres', 'stop');
-  } finally {
-    rmSync(servicesDir, { recursive: true, force: true });
+  for (const name of SERVICES) {
+    try {
+      service(name, 'stop');
+    } catch (err) {
+      console.error(`stopping ${name}: ${err.message}`);
+    }
   }
+  rmSync(servicesDir, { recursive: true, force: true });
 }
 process.exit(status);
