@@ -1,6 +1,7 @@
 import type { SchemaInferrer } from '../../shared/core/ports/schema-inferrer.js';
 import { createFeatureSetUseCases } from '../../shared/core/use-cases/feature-sets.js';
 import { createInferSchemaUseCase } from '../../shared/core/use-cases/infer-schema.js';
+import { createJobUseCases } from '../../shared/core/use-cases/jobs.js';
 import { createProjectUseCases } from '../../shared/core/use-cases/projects.js';
 import { unimplemented } from '../../shared/runtime/grpc/service-binding.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
@@ -9,9 +10,10 @@ import { FeatureSetServiceService } from '../../shared/gen/featurestore/v1/featu
 import { JobServiceService } from '../../shared/gen/featurestore/v1/job.js';
 import { ProjectServiceService } from '../../shared/gen/featurestore/v1/project.js';
 import { featureSetHandlers } from './feature-set-service.js';
+import { jobHandlers } from './job-service.js';
 import { projectHandlers } from './project-service.js';
 
-/** register: projects, feature sets and their versions, schema inference, jobs, access. */
+/** register: projects, feature sets and their versions, schema inference, job queries, access. */
 export const register: FunctionDefinition = {
   name: 'register',
   trigger: 'grpc',
@@ -27,7 +29,7 @@ export const register: FunctionDefinition = {
       services: [
         bind('featurestore.v1.ProjectService', ProjectServiceService, projectHandlers(projects)),
         bind('featurestore.v1.FeatureSetService', FeatureSetServiceService, featureSetHandlers(featureSets, inferSchema, config.maxSampleBytes)),
-        bind('featurestore.v1.JobService', JobServiceService, unimplemented(JobServiceService, 'jobs arrive with the offline engine (issue #3)')),
+        bind('featurestore.v1.JobService', JobServiceService, jobHandlers(createJobUseCases({ jobs: await deps.jobStore(), authorizer }))),
         bind('featurestore.v1.AccessService', AccessServiceService, unimplemented(AccessServiceService, 'permissions and tokens arrive with authentication')),
       ],
     };

@@ -1,5 +1,6 @@
 import type { Authenticator } from '../core/ports/authenticator.js';
 import type { Authorizer } from '../core/ports/authorizer.js';
+import type { JobStore } from '../core/ports/job-store.js';
 import type { MetadataStore } from '../core/ports/metadata-store.js';
 import type { SchemaInferrer } from '../core/ports/schema-inferrer.js';
 import { LocalAuthenticator } from '../adapters/auth/local-authenticator.js';
@@ -15,7 +16,7 @@ import type { Logger } from './logger.js';
  * one set (one PGlite database).
  */
 export class Dependencies {
-  private metadata?: Promise<MetadataStore>;
+  private catalog?: Promise<{ store: MetadataStore; jobs: JobStore }>;
   private inferrer?: Promise<SchemaInferrer & { close(): Promise<void> }>;
   private auth?: { authenticator: Authenticator; authorizer: Authorizer };
 
@@ -24,16 +25,25 @@ export class Dependencies {
     private readonly logger: Logger,
   ) {}
 
-  metadataStore(): Promise<MetadataStore> {
-    this.metadata ??= (async () => {
+  private openCatalog(): Promise<{ store: MetadataStore; jobs: JobStore }> {
+    this.catalog ??= (async () => {
       const location = parseMetadataUrl(this.config.metadataUrl)!;
       const started = performance.now();
       const { openMetadataStore } = await import('../adapters/metadata/open-metadata-store.js');
-      const { store } = await openMetadataStore(location);
+      const catalog = await openMetadataStore(location);
       this.logger.info({ metadata: location.type, ms: Math.round(performance.now() - started) }, 'metadata store ready');
-      return store;
+      return catalog;
     })();
-    return this.metadata;
+    return this.catalog;
+  }
+
+  async metadataStore(): Promise<MetadataStore> {
+    return (await this.openCatalog()).store;
+  }
+
+  /** Jobs live in the catalog database, so a job and its events commit together. */
+  async jobStore(): Promise<JobStore> {
+    return (await this.openCatalog()).jobs;
   }
 
   schemaInferrer(): Promise<SchemaInferrer> {
@@ -61,8 +71,9 @@ export class Dependencies {
 
   /** Closes what was opened; safe to call twice. */
   async close(): Promise<void> {
-    const [metadata, inferrer] = [this.metadata, this.inferrer];
-    this.metadata = this.inferrer = undefined;
-    await Promise.allSettled([metadata?.then((m) => m.close()), inferrer?.then((i) => i.close())]);
+    const [catalog, inferrer] = [this.catalog, this.inferrer];
+    this.catalog = undefined;
+    this.inferrer = undefined;
+    await Promise.allSettled([catalog?.then((c) => c.store.close()), inferrer?.then((i) => i.close())]);
   }
 }

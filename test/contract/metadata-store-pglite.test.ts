@@ -1,7 +1,16 @@
+import { after, before, describe } from 'node:test';
 import { openMetadataStore } from '../../shared/adapters/metadata/open-metadata-store.js';
-import { metadataStoreContract } from './metadata-store.contract.js';
+import { jobStoreContract } from './job-store.contract.js';
+import { metadataStoreContract, type Subject } from './metadata-store.contract.js';
 
-metadataStoreContract('PGlite (embedded)', async () => {
-  const { store, sql } = await openMetadataStore({ type: 'pglite', dataDir: undefined });
-  return { store, sql, close: () => store.close() };
+describe('PGlite catalog', () => {
+  let subject: Subject;
+  before(async () => {
+    const { store, jobs, sql } = await openMetadataStore({ type: 'pglite', dataDir: undefined });
+    subject = { store, jobs, sql, close: () => store.close() };
+  });
+  after(() => subject.close());
+
+  metadataStoreContract('PGlite (embedded)', () => subject);
+  jobStoreContract('PGlite (embedded)', () => subject);
 });

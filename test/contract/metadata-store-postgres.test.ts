@@ -1,16 +1,26 @@
+import { after, before, describe } from 'node:test';
 import { openMetadataStore } from '../../shared/adapters/metadata/open-metadata-store.js';
 import { freshDatabase } from '../support/postgres.js';
-import { metadataStoreContract } from './metadata-store.contract.js';
+import { jobStoreContract } from './job-store.contract.js';
+import { metadataStoreContract, type Subject } from './metadata-store.contract.js';
 
-metadataStoreContract('PostgreSQL server', async () => {
-  const db = await freshDatabase();
-  const { store, sql } = await openMetadataStore({ type: 'postgres', url: db.url });
-  return {
-    store,
-    sql,
-    async close() {
-      await store.close();
-      await db.drop();
-    },
-  };
+describe('PostgreSQL catalog', () => {
+  let subject: Subject;
+  before(async () => {
+    const db = await freshDatabase();
+    const { store, jobs, sql } = await openMetadataStore({ type: 'postgres', url: db.url });
+    subject = {
+      store,
+      jobs,
+      sql,
+      async close() {
+        await store.close();
+        await db.drop();
+      },
+    };
+  });
+  after(() => subject.close());
+
+  metadataStoreContract('PostgreSQL server', () => subject);
+  jobStoreContract('PostgreSQL server', () => subject);
 });

@@ -1,16 +1,19 @@
 // The MetadataStore contract, run against every adapter (PGlite and a real PostgreSQL server).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { Aborted, AlreadyExists, FailedPrecondition, NotFound } from '../../shared/core/errors.js';
 import { EventTypes, type DomainEvent } from '../../shared/core/events.js';
 import type { Schema } from '../../shared/core/model.js';
+import type { JobStore } from '../../shared/core/ports/job-store.js';
 import type { MetadataStore, NewFeatureSetVersion } from '../../shared/core/ports/metadata-store.js';
 import { migrate } from '../../shared/adapters/metadata/migrate.js';
+import { MIGRATIONS } from '../../shared/adapters/metadata/migrations.js';
 import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
 
 export interface Subject {
   store: MetadataStore;
+  jobs: JobStore;
   sql: SqlClient;
   close(): Promise<void>;
 }
@@ -33,14 +36,12 @@ function version(project: string, name: string, major = 1, minor = 0, extra: Par
 
 const event = (subject: string): DomainEvent => ({ type: EventTypes.projectChanged, subject, data: { subject } });
 
-export function metadataStoreContract(name: string, open: () => Promise<Subject>): void {
+/** `subject` is opened and closed by the test file (one database for every contract it runs). */
+export function metadataStoreContract(name: string, subject: () => Subject): void {
   describe(`MetadataStore contract: ${name}`, () => {
     let s: Subject;
-    before(async () => {
-      s = await open();
-    });
-    after(async () => {
-      await s.close();
+    before(() => {
+      s = subject();
     });
 
     const outboxFor = async (subject: string) =>
@@ -205,15 +206,14 @@ export function metadataStoreContract(name: string, open: () => Promise<Subject>
       assert.deepEqual(await migrate(s.sql), []);
       const table = unique('t');
       await assert.rejects(
-        migrate(s.sql, [
-          { version: 1, name: 'catalog and outbox', sql: 'SELECT 1' },
-          { version: 999, name: 'broken', sql: `CREATE TABLE ${table} (id int); SELECT * FROM no_such_table;` },
-        ]),
+        migrate(s.sql, [...MIGRATIONS, { version: 999, name: 'broken', sql: `CREATE TABLE ${table} (id int); SELECT * FROM no_such_table;` }]),
+        (e: Error) => /no_such_table/.test(String((e.cause as Error | undefined)?.message)),
       );
       const exists = await s.sql.query('SELECT 1 FROM information_schema.tables WHERE table_name = $1', [table]);
       assert.equal(exists.rows.length, 0);
       const applied = await s.sql.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-      assert.deepEqual(applied.rows.map((r) => r.version), [1]);
+      assert.deepEqual(applied.rows.map((r) => r.version), MIGRATIONS.map((m) => m.version));
+      await assert.rejects(migrate(s.sql, MIGRATIONS.slice(0, 1)), /migrations this build does not know/);
     });
   });
 }

@@ -51,15 +51,20 @@ describe('all-in-one host (embedded default)', () => {
       /StartIngest is not implemented yet: offline ingest arrives with issue #3/,
     );
     await rejectsWith(unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: undefined, keys: [], features: [] }), status.UNIMPLEMENTED, undefined, /issue #4/);
-    await rejectsWith(unary(c.jobs, c.jobs.getJob, { id: 'x' }), status.UNIMPLEMENTED, undefined, /issue #3/);
-    // A server-streaming RPC ends with the status too.
-    const stream = c.jobs.watchJob({ id: 'x' });
+    await rejectsWith(
+      unary(c.retrieve, c.retrieve.startTrainingSet, { entities: undefined, timestampColumn: '', features: [], output: undefined }),
+      status.UNIMPLEMENTED,
+      undefined,
+      /StartTrainingSet is not implemented yet/,
+    );
+    // A server-streaming RPC ends with its error status too.
+    const stream = c.jobs.watchJob({ id: '00000000-0000-4000-8000-000000000000' });
     const err = await new Promise<{ code: number; details: string }>((resolve) => {
       stream.on('data', () => assert.fail('no message expected'));
       stream.on('error', resolve);
     });
-    assert.equal(err.code, status.UNIMPLEMENTED);
-    assert.match(err.details, /WatchJob is not implemented yet/);
+    assert.equal(err.code, status.NOT_FOUND);
+    assert.match(err.details, /^id: job 00000000-0000-4000-8000-000000000000 does not exist/);
   });
 
   it('infers a schema from an inline CSV sample and registers a feature set from it', async () => {

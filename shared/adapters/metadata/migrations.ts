@@ -63,4 +63,41 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX outbox_unpublished ON outbox (id) WHERE publish_time IS NULL;
     `,
   },
+  {
+    version: 2,
+    name: 'jobs and processed events',
+    sql: `
+      CREATE TABLE jobs (
+        id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        type             text NOT NULL,
+        state            text NOT NULL CHECK (state IN ('PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED')),
+        project          text COLLATE "C" NOT NULL DEFAULT '',
+        feature_set      text COLLATE "C" NOT NULL DEFAULT '',
+        spec             jsonb NOT NULL,
+        progress         double precision NOT NULL DEFAULT 0 CHECK (progress >= 0 AND progress <= 1),
+        message          text NOT NULL DEFAULT '',
+        error            jsonb,
+        result           jsonb,
+        created_by       text NOT NULL,
+        request_id       text NOT NULL DEFAULT '',
+        cancel_requested boolean NOT NULL DEFAULT false,
+        revision         integer NOT NULL DEFAULT 1,
+        create_time      timestamptz NOT NULL DEFAULT clock_timestamp(),
+        start_time       timestamptz,
+        end_time         timestamptz
+      );
+      CREATE UNIQUE INDEX jobs_request ON jobs (created_by, request_id) WHERE request_id <> '';
+      CREATE INDEX jobs_newest ON jobs (create_time DESC, id DESC);
+      CREATE INDEX jobs_active ON jobs (state) WHERE state IN ('PENDING', 'RUNNING');
+
+      -- Idempotent event handling: a handler records (source, id) in the transaction of its effect.
+      CREATE TABLE processed_events (
+        handler        text NOT NULL,
+        source         text NOT NULL,
+        id             text NOT NULL,
+        process_time   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (handler, source, id)
+      );
+    `,
+  },
 ];

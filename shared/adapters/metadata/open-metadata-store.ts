@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
+import type { JobStore } from '../../core/ports/job-store.js';
 import type { MetadataStore } from '../../core/ports/metadata-store.js';
 import type { SqlClient } from '../sql/sql-client.js';
 import { migrate } from './migrate.js';
 import type { MetadataLocation } from './metadata-url.js';
+import { SqlJobStore } from './sql-job-store.js';
 import { SqlMetadataStore } from './sql-metadata-store.js';
 
 export async function openSqlClient(location: MetadataLocation): Promise<SqlClient> {
@@ -16,8 +18,8 @@ export async function openSqlClient(location: MetadataLocation): Promise<SqlClie
   return PgliteSqlClient.open(location.dataDir);
 }
 
-/** Opens the catalog and brings its schema up to date. */
-export async function openMetadataStore(location: MetadataLocation): Promise<{ store: MetadataStore; sql: SqlClient }> {
+/** Opens the catalog (projects, feature sets, jobs) and brings its schema up to date. */
+export async function openMetadataStore(location: MetadataLocation): Promise<{ store: MetadataStore; jobs: JobStore; sql: SqlClient }> {
   const sql = await openSqlClient(location);
   try {
     await migrate(sql);
@@ -25,5 +27,5 @@ export async function openMetadataStore(location: MetadataLocation): Promise<{ s
     await sql.close();
     throw err;
   }
-  return { store: new SqlMetadataStore(sql), sql };
+  return { store: new SqlMetadataStore(sql), jobs: new SqlJobStore(sql), sql };
 }

@@ -10,9 +10,7 @@ import type {
   ProjectChanges,
 } from '../../core/ports/metadata-store.js';
 import type { SqlClient, SqlExecutor } from '../sql/sql-client.js';
-
-/** The CloudEvent source of events written by the catalog. */
-export const CATALOG_EVENT_SOURCE = '/featurestore/catalog';
+import { writeEvents } from './outbox.js';
 
 interface ProjectRow {
   name: string;
@@ -266,15 +264,4 @@ async function insertVersion(tx: SqlExecutor, v: NewFeatureSetVersion): Promise<
      VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::jsonb, $9, $10, $11)`,
     [v.project, v.name, v.major, v.minor, JSON.stringify(v.schema), v.description, v.owner, JSON.stringify(v.tags), v.ttlSeconds, v.createdBy, v.changeSummary],
   );
-}
-
-async function writeEvents(tx: SqlExecutor, events: DomainEvent[]): Promise<void> {
-  for (const e of events) {
-    await tx.query(`INSERT INTO outbox (type, source, subject, data) VALUES ($1, $2, $3, $4::jsonb)`, [
-      e.type,
-      CATALOG_EVENT_SOURCE,
-      e.subject,
-      JSON.stringify(e.data),
-    ]);
-  }
 }

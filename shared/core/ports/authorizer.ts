@@ -8,7 +8,9 @@ export type Action =
   | 'featureSet.create'
   | 'featureSet.read'
   | 'featureSet.update'
-  | 'featureSet.delete';
+  | 'featureSet.delete'
+  | 'job.read'
+  | 'job.cancel';
 
 export interface ResourceId {
   project?: string;

@@ -7,6 +7,8 @@ import * as pb from '../../gen/featurestore/v1/common.js';
 import * as fspb from '../../gen/featurestore/v1/feature_set.js';
 import type * as ppb from '../../gen/featurestore/v1/project.js';
 import type { Duration } from '../../gen/google/protobuf/duration.js';
+import * as jobpb from '../../gen/featurestore/v1/job.js';
+import type { Job, JobState, JobType } from '../../core/jobs.js';
 
 export function dataTypeFromProto(t: pb.DataType): DataType {
   // An unknown or unspecified type passes through as its name; validateSchema names the field.
@@ -119,4 +121,42 @@ export function formatFromProto(f: pb.Format): SampleFormat | undefined {
     default:
       return undefined;
   }
+}
+
+export function jobToProto(j: Job): jobpb.Job {
+  return {
+    id: j.id,
+    type: jobpb.JobType[`JOB_TYPE_${j.type}` as keyof typeof jobpb.JobType] as jobpb.JobType,
+    state: jobStateToProto(j.state),
+    progress: j.progress,
+    message: j.message,
+    error: j.error && { code: j.error.code, message: j.error.message, details: j.error.details.map((d) => ({ ...d, row: String(d.row) })) },
+    project: j.project,
+    featureSet: j.featureSet,
+    createdBy: j.createdBy,
+    createTime: j.createTime,
+    startTime: j.startTime,
+    endTime: j.endTime,
+    result:
+      j.result?.kind === 'ingest'
+        ? { $case: 'ingestResult', value: { ingestId: j.result.ingestId, rows: String(j.result.rows), duplicateRows: String(j.result.duplicateRows) } }
+        : j.result?.kind === 'retrieve'
+          ? { $case: 'retrieveResult', value: { uris: j.result.uris, downloadUrls: j.result.downloadUrls, rows: String(j.result.rows) } }
+          : undefined,
+  };
+}
+
+export function jobStateToProto(s: JobState): jobpb.JobState {
+  return jobpb.JobState[`JOB_STATE_${s}` as keyof typeof jobpb.JobState] as jobpb.JobState;
+}
+
+/** Unspecified (0) means "any"; unknown values pass through as their number for the use case to refuse. */
+export function jobTypeFromProto(t: jobpb.JobType): JobType | undefined {
+  if (t === jobpb.JobType.JOB_TYPE_UNSPECIFIED) return undefined;
+  return (jobpb.JobType[t]?.replace('JOB_TYPE_', '') ?? String(t)) as JobType;
+}
+
+export function jobStateFromProto(s: jobpb.JobState): JobState | undefined {
+  if (s === jobpb.JobState.JOB_STATE_UNSPECIFIED) return undefined;
+  return (jobpb.JobState[s]?.replace('JOB_STATE_', '') ?? String(s)) as JobState;
 }

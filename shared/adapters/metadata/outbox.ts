@@ -1,0 +1,17 @@
+import type { DomainEvent } from '../../core/events.js';
+import type { SqlExecutor } from '../sql/sql-client.js';
+
+/** The CloudEvent source of events written by the catalog. */
+export const CATALOG_EVENT_SOURCE = '/featurestore/catalog';
+
+/** Appends events to the outbox inside the caller's transaction (transactional outbox). */
+export async function writeEvents(tx: SqlExecutor, events: DomainEvent[]): Promise<void> {
+  for (const e of events) {
+    await tx.query(`INSERT INTO outbox (type, source, subject, data) VALUES ($1, $2, $3, $4::jsonb)`, [
+      e.type,
+      CATALOG_EVENT_SOURCE,
+      e.subject,
+      JSON.stringify(e.data),
+    ]);
+  }
+}

@@ -1,0 +1,138 @@
+import { FailedPrecondition, NotFound, throwIfAborted } from '../../core/errors.js';
+import type { DomainEvent } from '../../core/events.js';
+import { TERMINAL_STATES, type Job, type JobError, type JobResult, type JobState, type JobType } from '../../core/jobs.js';
+import type { JobChange, JobStore, ListJobsQuery, NewJob } from '../../core/ports/job-store.js';
+import type { SqlClient, SqlExecutor } from '../sql/sql-client.js';
+import { writeEvents } from './outbox.js';
+
+interface JobRow {
+  id: string;
+  type: JobType;
+  state: JobState;
+  project: string;
+  feature_set: string;
+  spec: Record<string, unknown>;
+  progress: number;
+  message: string;
+  error: JobError | null;
+  result: JobResult | null;
+  created_by: string;
+  request_id: string;
+  cancel_requested: boolean;
+  revision: number;
+  create_time: Date;
+  start_time: Date | null;
+  end_time: Date | null;
+}
+
+function toJob(r: JobRow): Job {
+  return {
+    id: r.id,
+    type: r.type,
+    state: r.state,
+    progress: r.progress,
+    message: r.message,
+    error: r.error ?? undefined,
+    result: r.result ?? undefined,
+    project: r.project,
+    featureSet: r.feature_set,
+    spec: r.spec,
+    createdBy: r.created_by,
+    requestId: r.request_id,
+    cancelRequested: r.cancel_requested,
+    revision: r.revision,
+    createTime: r.create_time,
+    startTime: r.start_time ?? undefined,
+    endTime: r.end_time ?? undefined,
+  };
+}
+
+const COLUMNS = `id::text, type, state, project, feature_set, spec, progress, message, error, result, created_by,
+  request_id, cancel_requested, revision, create_time, start_time, end_time`;
+
+/** Jobs on PostgreSQL or PGlite, in the catalog database (so job changes and events commit together). */
+export class SqlJobStore implements JobStore {
+  constructor(private readonly sql: SqlClient) {}
+
+  async createJob(j: NewJob, events: (job: Job) => DomainEvent[], signal?: AbortSignal): Promise<{ job: Job; created: boolean }> {
+    throwIfAborted(signal);
+    return this.sql.transaction(async (tx) => {
+      const { rows } = await tx.query<JobRow>(
+        `INSERT INTO jobs (type, state, project, feature_set, spec, created_by, request_id)
+         VALUES ($1, 'PENDING', $2, $3, $4::jsonb, $5, $6)
+         ON CONFLICT (created_by, request_id) WHERE request_id <> '' DO NOTHING
+         RETURNING ${COLUMNS}`,
+        [j.type, j.project, j.featureSet, JSON.stringify(j.spec), j.createdBy, j.requestId],
+      );
+      if (rows[0]) {
+        const job = toJob(rows[0]);
+        await writeEvents(tx, events(job));
+        return { job, created: true };
+      }
+      const existing = await tx.query<JobRow>(`SELECT ${COLUMNS} FROM jobs WHERE created_by = $1 AND request_id = $2`, [j.createdBy, j.requestId]);
+      return { job: toJob(existing.rows[0]!), created: false };
+    });
+  }
+
+  async getJob(id: string, signal?: AbortSignal): Promise<Job | undefined> {
+    throwIfAborted(signal);
+    return readJob(this.sql, id);
+  }
+
+  async listJobs(q: ListJobsQuery, signal?: AbortSignal): Promise<Job[]> {
+    throwIfAborted(signal);
+    const { rows } = await this.sql.query<JobRow>(
+      `SELECT ${COLUMNS} FROM jobs
+       WHERE ($1::text IS NULL OR project = $1) AND ($2::text IS NULL OR type = $2) AND ($3::text IS NULL OR state = $3)
+         AND ($4::timestamptz IS NULL OR (create_time, id) < ($4::timestamptz, $5::uuid))
+       ORDER BY create_time DESC, id DESC LIMIT $6`,
+      [q.project ?? null, q.type ?? null, q.state ?? null, q.before?.createTime ?? null, q.before?.id ?? null, q.limit],
+    );
+    return rows.map(toJob);
+  }
+
+  async updateJob(id: string, c: JobChange, whenIn: readonly JobState[], events: (job: Job) => DomainEvent[], signal?: AbortSignal): Promise<Job> {
+    throwIfAborted(signal);
+    const terminal = c.state !== undefined && TERMINAL_STATES.has(c.state);
+    return this.sql.transaction(async (tx) => {
+      const { rows } = await tx.query<JobRow>(
+        `UPDATE jobs SET
+           state = coalesce($3, state),
+           progress = coalesce($4, progress),
+           message = coalesce($5, message),
+           error = coalesce($6::jsonb, error),
+           result = coalesce($7::jsonb, result),
+           cancel_requested = coalesce($8, cancel_requested),
+           start_time = CASE WHEN $3 = 'RUNNING' AND start_time IS NULL THEN clock_timestamp() ELSE start_time END,
+           end_time = CASE WHEN $9 THEN clock_timestamp() ELSE end_time END,
+           revision = revision + 1
+         WHERE id = $1 AND state = ANY($2::text[])
+         RETURNING ${COLUMNS}`,
+        [
+          id,
+          [...whenIn],
+          c.state ?? null,
+          c.progress ?? null,
+          c.message ?? null,
+          c.error ? JSON.stringify(c.error) : null,
+          c.result ? JSON.stringify(c.result) : null,
+          c.cancelRequested ?? null,
+          terminal,
+        ],
+      );
+      if (!rows[0]) {
+        const current = await readJob(tx, id);
+        if (!current) throw new NotFound(`job ${id} does not exist`, { field: 'id' });
+        throw new FailedPrecondition(`job ${id} is ${current.state}`, { field: 'id' });
+      }
+      const job = toJob(rows[0]);
+      await writeEvents(tx, events(job));
+      return job;
+    });
+  }
+}
+
+async function readJob(db: SqlExecutor, id: string): Promise<Job | undefined> {
+  const { rows } = await db.query<JobRow>(`SELECT ${COLUMNS} FROM jobs WHERE id = $1::uuid`, [id]);
+  return rows[0] && toJob(rows[0]);
+}

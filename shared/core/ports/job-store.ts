@@ -1,0 +1,37 @@
+import type { DomainEvent } from '../events.js';
+import type { Job, JobError, JobResult, JobState, JobType } from '../jobs.js';
+
+export type NewJob = Pick<Job, 'type' | 'project' | 'featureSet' | 'spec' | 'createdBy' | 'requestId'>;
+
+export interface JobChange {
+  state?: JobState;
+  progress?: number;
+  message?: string;
+  error?: JobError;
+  result?: JobResult;
+  cancelRequested?: boolean;
+}
+
+export interface ListJobsQuery {
+  project?: string;
+  type?: JobType;
+  state?: JobState;
+  /** Exclusive position for keyset pages, newest first. */
+  before?: { createTime: Date; id: string };
+  limit: number;
+}
+
+/**
+ * The jobs table. Every mutation is atomic with its outbox events. createJob is idempotent on
+ * (createdBy, requestId) when requestId is set: a repeat returns the first job and writes nothing.
+ * updateJob applies a change only while the job is in one of `whenIn` (compare-and-set on state),
+ * stamps start/end times on entering RUNNING/terminal states, and throws NotFound (field `id`) or
+ * FailedPrecondition (field `id`, naming the current state) otherwise.
+ */
+export interface JobStore {
+  createJob(job: NewJob, events: (job: Job) => DomainEvent[], signal?: AbortSignal): Promise<{ job: Job; created: boolean }>;
+  getJob(id: string, signal?: AbortSignal): Promise<Job | undefined>;
+  /** Newest first. */
+  listJobs(query: ListJobsQuery, signal?: AbortSignal): Promise<Job[]>;
+  updateJob(id: string, change: JobChange, whenIn: readonly JobState[], events: (job: Job) => DomainEvent[], signal?: AbortSignal): Promise<Job>;
+}

@@ -1,0 +1,107 @@
+import { FailedPrecondition, InvalidArgument, NotFound } from '../errors.js';
+import { EventTypes } from '../events.js';
+import { JOB_STATES, JOB_TYPES, TERMINAL_STATES, type Job, type JobState, type JobType } from '../jobs.js';
+import type { Page } from '../model.js';
+import { decodePageToken, encodePageToken } from '../page-token.js';
+import type { Authorizer } from '../ports/authorizer.js';
+import type { JobStore } from '../ports/job-store.js';
+import type { Principal } from '../principal.js';
+import { validatePageSize } from '../validation.js';
+import { requireIdentifier } from '../identifiers.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** How often a watch looks at the job: the bound on how stale a watcher's view is. */
+export const WATCH_INTERVAL_MS = 200;
+
+export function requireJobId(id: string, field = 'id'): string {
+  if (!id) throw new InvalidArgument('is required', { field });
+  if (!UUID.test(id)) throw new InvalidArgument(`"${id}" is not a job id`, { field });
+  return id.toLowerCase();
+}
+
+const isJobPosition = (v: unknown): v is { t: string; id: string } =>
+  typeof v === 'object' && v !== null && typeof (v as { t?: unknown }).t === 'string' && UUID.test(String((v as { id?: unknown }).id));
+
+export function jobStatusEvent(job: Job) {
+  return [{ type: EventTypes.jobStatus, subject: `jobs/${job.id}`, data: { jobId: job.id, type: job.type, state: job.state } }];
+}
+
+export function createJobUseCases({ jobs, authorizer }: { jobs: JobStore; authorizer: Authorizer }) {
+  async function get(principal: Principal, id: string, signal?: AbortSignal): Promise<Job> {
+    const jobId = requireJobId(id);
+    const job = await jobs.getJob(jobId, signal);
+    if (!job) throw new NotFound(`job ${jobId} does not exist`, { field: 'id' });
+    await authorizer.authorize(principal, 'job.read', { project: job.project || undefined, featureSet: job.featureSet || undefined }, signal);
+    return job;
+  }
+
+  /**
+   * A pending job is cancelled at once; a running one is asked to stop (its engine checks between
+   * steps and ends it CANCELLED, committing nothing). Cancelling a cancelled job returns it.
+   */
+  async function cancel(principal: Principal, id: string, signal?: AbortSignal): Promise<Job> {
+    const job = await get(principal, id, signal);
+    await authorizer.authorize(principal, 'job.cancel', { project: job.project || undefined, featureSet: job.featureSet || undefined }, signal);
+    if (job.state === 'CANCELLED') return job;
+    if (TERMINAL_STATES.has(job.state)) {
+      const done = job.state === 'SUCCEEDED' ? 'succeeded' : 'failed';
+      throw new FailedPrecondition(`job ${job.id} already ${done}; only pending or running jobs can be cancelled`, { field: 'id' });
+    }
+    try {
+      if (job.state === 'PENDING') {
+        return await jobs.updateJob(job.id, { state: 'CANCELLED', message: `cancelled by ${principal.id}` }, ['PENDING'], jobStatusEvent, signal);
+      }
+      return await jobs.updateJob(job.id, { cancelRequested: true, message: `cancel requested by ${principal.id}` }, ['RUNNING'], () => [], signal);
+    } catch (err) {
+      // It moved meanwhile (started or finished): decide again on its new state.
+      if (err instanceof FailedPrecondition) return cancel(principal, id, signal);
+      throw err;
+    }
+  }
+
+  return {
+    get,
+
+    async list(
+      principal: Principal,
+      input: { project: string; type?: JobType; state?: JobState; pageSize: number; pageToken: string },
+      signal?: AbortSignal,
+    ): Promise<Page<Job>> {
+      const project = input.project ? requireIdentifier(input.project, 'project') : undefined;
+      if (input.type !== undefined && !JOB_TYPES.includes(input.type)) throw new InvalidArgument(`unknown job type ${input.type}`, { field: 'type' });
+      if (input.state !== undefined && !JOB_STATES.includes(input.state)) throw new InvalidArgument(`unknown job state ${input.state}`, { field: 'state' });
+      const limit = validatePageSize(input.pageSize);
+      const position = decodePageToken(input.pageToken, isJobPosition);
+      await authorizer.authorize(principal, 'job.read', { project }, signal);
+      const rows = await jobs.listJobs(
+        { project, type: input.type, state: input.state, before: position && { createTime: new Date(position.t), id: position.id }, limit: limit + 1 },
+        signal,
+      );
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      return { items, nextPageToken: rows.length > limit && last ? encodePageToken({ t: last.createTime.toISOString(), id: last.id }) : '' };
+    },
+
+    cancel,
+
+    /** Yields the job now and on every change, ending after a terminal state or when `signal` aborts. */
+    async *watch(principal: Principal, id: string, signal: AbortSignal): AsyncGenerator<Job> {
+      let job = await get(principal, id, signal);
+      yield job;
+      while (!TERMINAL_STATES.has(job.state) && !signal.aborted) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, WATCH_INTERVAL_MS);
+          signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+        if (signal.aborted) return;
+        const next = await jobs.getJob(job.id, signal);
+        if (!next) throw new NotFound(`job ${job.id} no longer exists`, { field: 'id' });
+        if (next.revision !== job.revision) yield next;
+        job = next;
+      }
+    },
+  };
+}
+
+export type JobUseCases = ReturnType<typeof createJobUseCases>;

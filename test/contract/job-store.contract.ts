@@ -1,0 +1,117 @@
+// The JobStore contract, run against PGlite and PostgreSQL (in the catalog database).
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { before, describe, it } from 'node:test';
+import { FailedPrecondition, NotFound } from '../../shared/core/errors.js';
+import { EventTypes } from '../../shared/core/events.js';
+import { statesBefore, type Job } from '../../shared/core/jobs.js';
+import type { NewJob } from '../../shared/core/ports/job-store.js';
+import type { Subject } from './metadata-store.contract.js';
+
+const project = () => `p_${randomBytes(4).toString('hex')}`;
+const newJob = (p: string, extra: Partial<NewJob> = {}): NewJob => ({
+  type: 'INGEST',
+  project: p,
+  featureSet: 'fs',
+  spec: { source: 'file:///data.csv' },
+  createdBy: 'alice',
+  requestId: '',
+  ...extra,
+});
+const requested = (job: Job) => [{ type: EventTypes.jobRequested, subject: `jobs/${job.id}`, data: { jobId: job.id } }];
+
+export function jobStoreContract(name: string, subject: () => Subject): void {
+  describe(`JobStore contract: ${name}`, () => {
+    let s: Subject;
+    before(() => {
+      s = subject();
+    });
+    const eventsFor = async (id: string) =>
+      (await s.sql.query<{ type: string }>('SELECT type FROM outbox WHERE subject = $1 ORDER BY id', [`jobs/${id}`])).rows.map((r) => r.type);
+
+    it('creates a PENDING job with its job.requested event in one transaction', async () => {
+      const { job, created } = await s.jobs.createJob(newJob(project()), requested);
+      assert.equal(created, true);
+      assert.deepEqual([job.state, job.progress, job.revision, job.cancelRequested], ['PENDING', 0, 1, false]);
+      assert.match(job.id, /^[0-9a-f-]{36}$/);
+      assert.deepEqual(job.spec, { source: 'file:///data.csv' });
+      assert.deepEqual(await eventsFor(job.id), [EventTypes.jobRequested]);
+      assert.deepEqual((await s.jobs.getJob(job.id))?.createTime, job.createTime);
+    });
+
+    it('returns the first job for a repeated request id, writing nothing more', async () => {
+      const p = project();
+      const first = await s.jobs.createJob(newJob(p, { requestId: 'req-1' }), requested);
+      const again = await s.jobs.createJob(newJob(p, { requestId: 'req-1', spec: { other: true } }), requested);
+      assert.equal(again.created, false);
+      assert.equal(again.job.id, first.job.id);
+      assert.deepEqual(await eventsFor(first.job.id), [EventTypes.jobRequested]);
+      // The same request id from someone else is a different request.
+      const bob = await s.jobs.createJob(newJob(p, { requestId: 'req-1', createdBy: 'bob' }), requested);
+      assert.notEqual(bob.job.id, first.job.id);
+    });
+
+    it('moves through the state machine with compare-and-set, stamping times', async () => {
+      const { job } = await s.jobs.createJob(newJob(project()), requested);
+      const running = await s.jobs.updateJob(job.id, { state: 'RUNNING', message: 'reading' }, statesBefore('RUNNING'), () => []);
+      assert.equal(running.state, 'RUNNING');
+      assert.ok(running.startTime);
+      assert.equal(running.endTime, undefined);
+      const progressed = await s.jobs.updateJob(job.id, { progress: 0.5 }, ['RUNNING'], () => []);
+      assert.equal(progressed.progress, 0.5);
+      assert.equal(progressed.message, 'reading');
+      assert.equal(progressed.revision, running.revision + 1);
+      const done = await s.jobs.updateJob(
+        job.id,
+        { state: 'SUCCEEDED', progress: 1, result: { kind: 'ingest', ingestId: 'i1', rows: 10, duplicateRows: 2 } },
+        statesBefore('SUCCEEDED'),
+        (j) => [{ type: EventTypes.jobStatus, subject: `jobs/${j.id}`, data: { state: j.state } }],
+      );
+      assert.ok(done.endTime && done.endTime >= done.startTime!);
+      assert.deepEqual(done.result, { kind: 'ingest', ingestId: 'i1', rows: 10, duplicateRows: 2 });
+      await assert.rejects(s.jobs.updateJob(job.id, { state: 'FAILED' }, statesBefore('FAILED'), () => []), (e: unknown) => {
+        assert.ok(e instanceof FailedPrecondition);
+        assert.match(e.message, /is SUCCEEDED/);
+        return true;
+      });
+      assert.deepEqual(await eventsFor(job.id), [EventTypes.jobRequested, EventTypes.jobStatus]);
+      await assert.rejects(s.jobs.updateJob('00000000-0000-4000-8000-000000000000', { progress: 1 }, ['RUNNING'], () => []), NotFound);
+    });
+
+    it('lets exactly one of two racing transitions win', async () => {
+      const { job } = await s.jobs.createJob(newJob(project()), requested);
+      const results = await Promise.allSettled([
+        s.jobs.updateJob(job.id, { state: 'RUNNING' }, ['PENDING'], () => []),
+        s.jobs.updateJob(job.id, { state: 'CANCELLED' }, ['PENDING'], () => []),
+      ]);
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      assert.ok((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason instanceof FailedPrecondition);
+    });
+
+    it('keeps a failure with row and column detail', async () => {
+      const { job } = await s.jobs.createJob(newJob(project()), requested);
+      const error = { code: 'INVALID_ARGUMENT' as const, message: 'bad rows', details: [{ field: 'source', row: 7, column: 'amount', message: 'not a number: "abc"' }] };
+      const failed = await s.jobs.updateJob(job.id, { state: 'FAILED', error }, statesBefore('FAILED'), () => []);
+      assert.deepEqual((await s.jobs.getJob(failed.id))?.error, error);
+    });
+
+    it('lists newest first with filters and keyset pages', async () => {
+      const p = project();
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await s.jobs.createJob(newJob(p, { type: i % 2 ? 'RETRIEVE' : 'INGEST' }), () => [])).job.id);
+      await s.jobs.updateJob(ids[0]!, { state: 'CANCELLED' }, ['PENDING'], () => []);
+      const all = await s.jobs.listJobs({ project: p, limit: 10 });
+      assert.deepEqual(all.map((j) => j.id), [...ids].reverse());
+      const page1 = await s.jobs.listJobs({ project: p, limit: 2 });
+      const last = page1[1]!;
+      const page2 = await s.jobs.listJobs({ project: p, limit: 10, before: { createTime: last.createTime, id: last.id } });
+      assert.deepEqual([...page1, ...page2].map((j) => j.id), [...ids].reverse());
+      assert.deepEqual((await s.jobs.listJobs({ project: p, type: 'RETRIEVE', limit: 10 })).map((j) => j.id), [ids[3], ids[1]]);
+      assert.deepEqual((await s.jobs.listJobs({ project: p, state: 'CANCELLED', limit: 10 })).map((j) => j.id), [ids[0]]);
+    });
+
+    it('answers undefined for a job that does not exist', async () => {
+      assert.equal(await s.jobs.getJob('00000000-0000-4000-8000-000000000000'), undefined);
+    });
+  });
+}
