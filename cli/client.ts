@@ -1,5 +1,6 @@
 import { credentials, Metadata, type CallOptions, type Client, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { FeatureSetServiceClient } from '../shared/gen/featurestore/v1/feature_set.js';
+import { JobServiceClient } from '../shared/gen/featurestore/v1/job.js';
 import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
 
 export const DEFAULT_ENDPOINT = '127.0.0.1:8080';
@@ -26,12 +27,15 @@ export function connect(endpoint: string) {
   const creds = credentials.createInsecure();
   const projects = new ProjectServiceClient(endpoint, creds);
   const featureSets = new FeatureSetServiceClient(endpoint, creds);
+  const jobs = new JobServiceClient(endpoint, creds);
   return {
     projects,
     featureSets,
+    jobs,
     close() {
       projects.close();
       featureSets.close();
+      jobs.close();
     },
   };
 }

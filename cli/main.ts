@@ -4,9 +4,11 @@ import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError } from 'commander';
 import { FeatureSet, type InferSchemaResponse } from '../shared/gen/featurestore/v1/feature_set.js';
 import { Format, type Schema } from '../shared/gen/featurestore/v1/common.js';
+import { Job, JobState, JobType } from '../shared/gen/featurestore/v1/job.js';
 import { Project } from '../shared/gen/featurestore/v1/project.js';
 import { connect, DEFAULT_ENDPOINT, unary, type Clients } from './client.js';
 import { collectTag, duration, parseDuration, table, tags, time, typeName } from './format.js';
+import { jobOutcome, jobRows, watchJob } from './jobs.js';
 import { parseSchemaFile, schemaToFile } from './schema-file.js';
 
 /** Bytes of a sample file sent for inference; CSV and JSON lines are cut at the last full line. */
@@ -356,6 +358,53 @@ featureSets.command('delete <project> <name>').action(
     print(opts, { deleted: `${project}/${name}` }, () => `deleted ${project}/${name}`);
   }),
 );
+
+// ---- jobs -----------------------------------------------------------------------------------
+
+const jobs = program.command('jobs').description('list, show, cancel and watch jobs (ingests, retrieves, training sets)');
+const enumOption = (prefix: string, names: Record<string, unknown>) => (v: string) => {
+  const key = `${prefix}${v.toUpperCase().replaceAll('-', '_')}`;
+  if (!(key in names)) throw new InvalidArgumentError(`use one of ${Object.keys(names).filter((k) => k.startsWith(prefix) && !k.endsWith('UNSPECIFIED')).map((k) => k.slice(prefix.length).toLowerCase()).join(', ')}`);
+  return names[key] as number;
+};
+
+jobs
+  .command('list')
+  .option('--project <project>', 'only jobs of this project', '')
+  .option('--type <type>', 'ingest, revert, retrieve, training_set, materialize, online_to_offline', enumOption('JOB_TYPE_', JobType), 0)
+  .option('--state <state>', 'pending, running, succeeded, failed, cancelled', enumOption('JOB_STATE_', JobState), 0)
+  .option('--limit <n>', 'at most this many, newest first', (v) => Number(v), 50)
+  .action(
+    action(async (c, opts, o: { project: string; type: number; state: number; limit: number }) => {
+      const page = await unary(c.jobs, c.jobs.listJobs, { project: o.project, type: o.type, state: o.state, pageSize: o.limit, pageToken: '' });
+      print(opts, page.jobs.map((j) => Job.toJSON(j)), () => (page.jobs.length ? jobRows(page.jobs) : 'no jobs'));
+    }),
+  );
+
+jobs.command('get <id>').action(
+  action(async (c, opts, id: string) => {
+    const job = await unary(c.jobs, c.jobs.getJob, { id });
+    print(opts, Job.toJSON(job), () => `${jobRows([job])}\n${jobOutcome(job)}`);
+  }),
+);
+
+jobs.command('cancel <id>').action(
+  action(async (c, opts, id: string) => {
+    const job = await unary(c.jobs, c.jobs.cancelJob, { id });
+    print(opts, Job.toJSON(job), () => jobOutcome(job));
+  }),
+);
+
+jobs
+  .command('watch <id>')
+  .description('follow a job with a live progress bar until it ends; exits 1 unless it succeeded')
+  .action(
+    action(async (c, opts, id: string) => {
+      const job = await watchJob(c, id, { json: opts.json, tty: Boolean(process.stdout.isTTY) });
+      if (!opts.json) process.stdout.write(`${jobOutcome(job)}\n`);
+      if (job.state !== JobState.JOB_STATE_SUCCEEDED) process.exitCode = 1;
+    }),
+  );
 
 // ---- schema ---------------------------------------------------------------------------------
 

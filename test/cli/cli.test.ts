@@ -101,6 +101,33 @@ describe('featurestore CLI', () => {
     assert.match(ttl.stderr, /not a duration/);
   });
 
+  it('lists, shows and watches jobs until they end, exiting 1 unless they succeed', async () => {
+    const jobs = await host.deps.jobStore();
+    const { job } = await jobs.createJob({ type: 'INGEST', project: 'fraud', featureSet: 'transactions', spec: {}, createdBy: 'local', requestId: '' }, () => []);
+    const listed = await cli('jobs', 'list', '--state', 'pending');
+    assert.match(listed.stdout, new RegExp(`${job.id}\\s.*INGEST\\s.*PENDING\\s.*0%\\s.*fraud/transactions`));
+    assert.match((await cli('jobs', 'list', '--state', 'sleeping')).stderr, /use one of pending, running, succeeded, failed, cancelled/);
+
+    const watching = cli('jobs', 'watch', job.id);
+    const pause = () => new Promise((r) => setTimeout(r, 1500));
+    await pause();
+    await jobs.updateJob(job.id, { state: 'RUNNING', progress: 0.5, message: 'writing parquet' }, ['PENDING'], () => []);
+    await pause();
+    await jobs.updateJob(job.id, { state: 'SUCCEEDED', progress: 1, message: 'committed', result: { kind: 'ingest', ingestId: 'ing-1', rows: 5, duplicateRows: 1 } }, ['RUNNING'], () => []);
+    const watched = await watching;
+    assert.equal(watched.code, 0, watched.stderr);
+    assert.match(watched.stdout, /^PENDING 0%\nRUNNING 50% writing parquet\nSUCCEEDED 100% committed\n/);
+    assert.match(watched.stdout, /ingest ing-1: 5 rows, 1 duplicates skipped/);
+
+    const { job: bad } = await jobs.createJob({ type: 'INGEST', project: 'fraud', featureSet: 'transactions', spec: {}, createdBy: 'local', requestId: '' }, () => []);
+    await jobs.updateJob(bad.id, { state: 'FAILED', error: { code: 'INVALID_ARGUMENT', message: '2 bad rows', details: [{ field: 'source', row: 7, column: 'amount', message: 'not a number: "abc"' }] } }, ['PENDING'], () => []);
+    const failed = await cli('jobs', 'watch', bad.id);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stdout, /error: 2 bad rows \(INVALID_ARGUMENT\)\n {2}row 7, column amount, source: not a number: "abc"/);
+    const cancelled = await cli('jobs', 'cancel', bad.id);
+    assert.match(cancelled.stderr, /already failed; only pending or running jobs can be cancelled \(FAILED_PRECONDITION\)/);
+  });
+
   it('tells the user how to start the store when nothing listens', async () => {
     const res = await cli('--endpoint', '127.0.0.1:1', 'projects', 'list');
     assert.equal(res.code, 1);

@@ -91,8 +91,15 @@ export function createJobUseCases({ jobs, authorizer }: { jobs: JobStore; author
       yield job;
       while (!TERMINAL_STATES.has(job.state) && !signal.aborted) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, WATCH_INTERVAL_MS);
-          signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+          const onAbort = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = setTimeout(() => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          }, WATCH_INTERVAL_MS);
+          signal.addEventListener('abort', onAbort, { once: true });
         });
         if (signal.aborted) return;
         const next = await jobs.getJob(job.id, signal);
