@@ -16,9 +16,19 @@ export type StatusName =
   | 'UNIMPLEMENTED'
   | 'INTERNAL';
 
+/** Where in the input something is wrong (rows of a source file, for instance). */
+export interface ErrorDetail {
+  field: string;
+  /** 1-based data row; 0 when not row-specific. */
+  row: number;
+  column: string;
+  message: string;
+}
+
 export interface ErrorOptions {
   /** The request field at fault, as a path such as `schema.features[2].type`. */
   field?: string;
+  details?: ErrorDetail[];
   cause?: unknown;
 }
 
@@ -27,11 +37,13 @@ export abstract class FeatureStoreError extends Error {
   /** Whether the same call may succeed later without changes. */
   readonly retryable: boolean = false;
   readonly field?: string;
+  readonly details: ErrorDetail[];
 
   constructor(message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.field = options.field;
+    this.details = options.details ?? [];
   }
 
   /** The message shown to clients: the field at fault first. */

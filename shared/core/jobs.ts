@@ -1,4 +1,4 @@
-import type { StatusName } from './errors.js';
+import type { ErrorDetail, StatusName } from './errors.js';
 
 // Jobs: every long piece of work (ingest, revert, retrieve, training set, materialize, sync) is a
 // job with a state machine, progress, an error with row/column detail, and a result.
@@ -29,13 +29,7 @@ export function statesBefore(to: JobState): JobState[] {
   return JOB_STATES.filter((s) => canMove(s, to));
 }
 
-export interface JobErrorDetail {
-  field: string;
-  /** 1-based data row of the source; 0 when not row-specific. */
-  row: number;
-  column: string;
-  message: string;
-}
+export type JobErrorDetail = ErrorDetail;
 
 export interface JobError {
   code: StatusName;

@@ -9,3 +9,9 @@ export function quoteIdent(name: string): string {
   if (!isIdentifier(name)) throw new InvalidArgument(`"${name}" is not a valid identifier`);
   return `"${name}"`;
 }
+
+/** A SQL string literal for engine-side text such as file paths we resolved (quotes doubled). */
+export function quoteLiteral(text: string): string {
+  if (text.includes('\0')) throw new InvalidArgument('text with a NUL byte cannot be quoted');
+  return `'${text.replaceAll("'", "''")}'`;
+}

@@ -1,0 +1,48 @@
+import type { FeatureStatistics, SampleFormat, Schema } from '../model.js';
+
+/** What to do with source columns the schema does not have. */
+export type ExtraColumnsPolicy = 'IGNORE' | 'FAIL';
+
+/** An engine-neutral ingest: each engine compiles it to its own SQL. */
+export interface IngestSpec {
+  ingestId: string;
+  ingestTime: Date;
+  schema: Schema;
+  /** Local files to read; remote objects have been fetched by the caller. */
+  files: string[];
+  format: SampleFormat;
+  /** CSV options: delimiter (default ","), header (default true). */
+  csv: { delimiter?: string; header?: boolean };
+  extraColumns: ExtraColumnsPolicy;
+  /** Parquet files already visible for this feature set version: rows equal to theirs are skipped. */
+  existing: string[];
+  /** An empty local folder for the new Parquet files. */
+  outputDir: string;
+}
+
+export interface IngestOutput {
+  /** Parquet files written in outputDir (none when every row was a duplicate). */
+  files: string[];
+  inputRows: number;
+  /** Rows written. */
+  rows: number;
+  /** Input rows equal to a stored row or to an earlier input row. */
+  duplicateRows: number;
+  /** Extra source columns dropped under the IGNORE policy. */
+  droppedColumns: string[];
+  /** Schema features absent from the source, stored as null. */
+  missingColumns: string[];
+  /** Per feature, over every visible row after this ingest. */
+  statistics: Record<string, FeatureStatistics>;
+}
+
+/**
+ * Runs offline work. `ingest` validates every row against the schema and either writes all of the
+ * new rows or nothing: on bad rows it throws InvalidArgument (field `source`) with details naming
+ * up to 100 rows and columns. Progress goes to `onProgress` (0..1); an aborted signal stops the work
+ * (throwing Cancelled) leaving only files in outputDir, which the caller discards.
+ */
+export interface OfflineEngine {
+  ingest(spec: IngestSpec, onProgress: (fraction: number, message: string) => void, signal?: AbortSignal): Promise<IngestOutput>;
+  close(): Promise<void>;
+}

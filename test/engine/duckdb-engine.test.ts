@@ -1,0 +1,145 @@
+// The DuckDB offline engine's ingest, on real files.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDbEngine } from '../../shared/adapters/engine/duckdb-engine.js';
+import { Cancelled, InvalidArgument } from '../../shared/core/errors.js';
+import type { Feature, Schema } from '../../shared/core/model.js';
+import type { IngestSpec } from '../../shared/core/ports/offline-engine.js';
+
+const f = (name: string, type: Feature['type'], isList = false): Feature => ({ name, type, isList, description: '', sensitive: false, tags: {} });
+const schema: Schema = {
+  features: [f('user_id', 'INT64'), f('ts', 'TIMESTAMP'), f('amount', 'FLOAT64'), f('country', 'STRING'), f('flags', 'INT32', true), f('day', 'DATE')],
+  primaryKey: ['user_id'],
+  eventTimeColumn: 'ts',
+};
+
+const root = mkdtempSync(join(tmpdir(), 'fs-engine-'));
+let n = 0;
+function file(name: string, text: string): string {
+  const path = join(root, `${n++}-${name}`);
+  writeFileSync(path, text);
+  return path;
+}
+function spec(files: string[], extra: Partial<IngestSpec> = {}): IngestSpec {
+  const outputDir = join(root, `out-${n++}`);
+  mkdirSync(outputDir);
+  return { ingestId: `ing-${n}`, ingestTime: new Date('2026-11-28T00:00:00Z'), schema, files, format: 'CSV', csv: {}, extraColumns: 'IGNORE', existing: [], outputDir, ...extra };
+}
+
+async function read(files: string[], sql = 'SELECT * FROM t ORDER BY ALL'): Promise<Record<string, unknown>[]> {
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  await c.run(`SET TimeZone = 'UTC'`);
+  await c.run(`CREATE VIEW t AS SELECT * FROM read_parquet([${files.map((x) => `'${x}'`).join(',')}])`);
+  const rows = (await c.runAndReadAll(sql)).getRowObjectsJson();
+  c.closeSync();
+  db.closeSync();
+  return rows as Record<string, unknown>[];
+}
+
+const CSV = `user_id,ts,amount,country,flags,day
+1,2026-11-01T10:00:00Z,12.5,DE,"[1,2]",2026-11-01
+2,2026-11-01 11:30:00,7,US,[],2026-11-01
+1,2026-11-02T09:00:00+02:00,,DE,,2026-11-02
+`;
+
+describe('DuckDB engine: ingest', () => {
+  const engine = new DuckDbEngine();
+  after(() => engine.close());
+  const noProgress = () => {};
+
+  it('casts every column to its feature type and writes Parquet with the ingest columns', async () => {
+    const progress: number[] = [];
+    const s = spec([file('a.csv', CSV)]);
+    const out = await engine.ingest(s, (p) => progress.push(p));
+    assert.deepEqual([out.inputRows, out.rows, out.duplicateRows, out.files.length], [3, 3, 0, 1]);
+    assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
+    assert.equal(progress.at(-1), 1);
+    const rows = await read(out.files, 'SELECT user_id, CAST(ts AS VARCHAR) ts, amount, country, flags, CAST("day" AS VARCHAR) AS "day", _ingest_id FROM t ORDER BY ts');
+    assert.deepEqual(rows, [
+      { user_id: '1', ts: '2026-11-01 10:00:00+00', amount: 12.5, country: 'DE', flags: [1, 2], day: '2026-11-01', _ingest_id: s.ingestId },
+      { user_id: '2', ts: '2026-11-01 11:30:00+00', amount: 7, country: 'US', flags: [], day: '2026-11-01', _ingest_id: s.ingestId },
+      { user_id: '1', ts: '2026-11-02 07:00:00+00', amount: null, country: 'DE', flags: null, day: '2026-11-02', _ingest_id: s.ingestId },
+    ]);
+    const types = await read(out.files, `SELECT column_name, column_type FROM (DESCRIBE t)`);
+    assert.deepEqual(types.map((r) => r['column_type']), ['BIGINT', 'TIMESTAMP WITH TIME ZONE', 'DOUBLE', 'VARCHAR', 'INTEGER[]', 'DATE', 'VARCHAR', 'TIMESTAMP WITH TIME ZONE']);
+  });
+
+  it('fails with row and column detail and writes nothing when rows do not fit', async () => {
+    const s = spec([file('bad.csv', `user_id,ts,amount,country,flags,day\n1,2026-11-01T10:00:00Z,abc,DE,,2026-11-01\n,2026-11-01T10:00:00Z,1,DE,,2026-11-01\n3,yesterday,1,DE,"[x]",2026-13-01\n4,2026-11-01T10:00:00Z,2,FR,,2026-11-01\n`)]);
+    await assert.rejects(engine.ingest(s, noProgress), (e: unknown) => {
+      assert.ok(e instanceof InvalidArgument);
+      assert.equal(e.field, 'source');
+      assert.match(e.message, /^3 row\(s\) do not fit the schema; nothing was ingested/);
+      assert.deepEqual(
+        e.details.map((d) => [d.row, d.column]),
+        [
+          [1, 'amount'],
+          [2, 'user_id'],
+          [3, 'day'],
+          [3, 'flags'],
+          [3, 'ts'],
+        ],
+      );
+      assert.match(e.details[0]!.message, /cannot be read as DOUBLE: abc/);
+      assert.match(e.details[1]!.message, /is null but is part of the primary key/);
+      return true;
+    });
+    assert.deepEqual(readdirSync(s.outputDir), []);
+  });
+
+  it('stores missing optional columns as null, drops extra ones, and fails on missing keys or when asked to', async () => {
+    const partial = file('partial.csv', 'user_id,ts,extra\n5,2026-11-01T00:00:00Z,zzz\n');
+    const out = await engine.ingest(spec([partial]), noProgress);
+    assert.deepEqual(out.missingColumns, ['amount', 'country', 'flags', 'day']);
+    assert.deepEqual(out.droppedColumns, ['extra']);
+    assert.deepEqual(await read(out.files, 'SELECT user_id, amount, country FROM t'), [{ user_id: '5', amount: null, country: null }]);
+    await assert.rejects(engine.ingest(spec([partial], { extraColumns: 'FAIL' }), noProgress), (e: unknown) => e instanceof InvalidArgument && e.details[0]?.column === 'extra');
+    const noKey = file('nokey.csv', 'ts,amount\n2026-11-01T00:00:00Z,1\n');
+    await assert.rejects(engine.ingest(spec([noKey]), noProgress), (e: unknown) => e instanceof InvalidArgument && /lacks required column\(s\) user_id/.test(e.message));
+  });
+
+  it('skips rows already stored and rows repeated in the input', async () => {
+    const first = await engine.ingest(spec([file('a.csv', CSV)]), noProgress);
+    const again = `${CSV}3,2026-11-03T00:00:00Z,1,FR,,2026-11-03\n3,2026-11-03T00:00:00Z,1,FR,,2026-11-03\n`;
+    const second = await engine.ingest(spec([file('b.csv', again)], { existing: first.files }), noProgress);
+    assert.deepEqual([second.inputRows, second.rows, second.duplicateRows], [5, 1, 4]);
+    const all = await read([...first.files, ...second.files], 'SELECT user_id, count(*)::INT n FROM t GROUP BY ALL ORDER BY ALL');
+    assert.deepEqual(all, [{ user_id: '1', n: 2 }, { user_id: '2', n: 1 }, { user_id: '3', n: 1 }]);
+    const none = await engine.ingest(spec([file('c.csv', CSV)], { existing: [...first.files, ...second.files] }), noProgress);
+    assert.deepEqual([none.rows, none.duplicateRows, none.files.length], [0, 3, 0]);
+  });
+
+  it('reads Parquet and JSON lines, and several files at once', async () => {
+    const csvOut = await engine.ingest(spec([file('a.csv', CSV)]), noProgress);
+    const fromParquet = await engine.ingest(spec(csvOut.files, { format: 'PARQUET' }), noProgress);
+    assert.equal(fromParquet.rows, 3);
+    const jsonl = [file('1.jsonl', '{"user_id":9,"ts":"2026-11-05T00:00:00Z","flags":[4]}\n'), file('2.jsonl', '{"user_id":10,"ts":"2026-11-06T00:00:00Z","amount":1.25}\n')];
+    const fromJson = await engine.ingest(spec(jsonl, { format: 'JSONL' }), noProgress);
+    assert.equal(fromJson.rows, 2);
+    assert.deepEqual(await read(fromJson.files, 'SELECT user_id, amount, flags FROM t ORDER BY user_id'), [
+      { user_id: '9', amount: null, flags: [4] },
+      { user_id: '10', amount: 1.25, flags: null },
+    ]);
+  });
+
+  it('computes statistics over every visible row', async () => {
+    const out = await engine.ingest(spec([file('a.csv', CSV)]), noProgress);
+    const amount = out.statistics['amount']!;
+    assert.deepEqual([amount.count, amount.nullCount, amount.min, amount.max, amount.mean], [2, 1, '7.0', '12.5', 9.75]);
+    assert.ok(Math.abs(amount.stddev - 3.889) < 0.001);
+    assert.equal(out.statistics['user_id']!.approxDistinct, 2);
+    assert.equal(out.statistics['country']!.min, 'DE');
+    assert.equal(out.statistics['flags']!.min, '');
+  });
+
+  it('stops with Cancelled when aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(engine.ingest(spec([file('a.csv', CSV)]), noProgress, controller.signal), Cancelled);
+  });
+});
