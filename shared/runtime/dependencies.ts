@@ -2,6 +2,7 @@ import type { Authenticator } from '../core/ports/authenticator.js';
 import type { Authorizer } from '../core/ports/authorizer.js';
 import type { JobStore } from '../core/ports/job-store.js';
 import type { MetadataStore } from '../core/ports/metadata-store.js';
+import type { Outbox } from '../core/ports/outbox.js';
 import type { SchemaInferrer } from '../core/ports/schema-inferrer.js';
 import { LocalAuthenticator } from '../adapters/auth/local-authenticator.js';
 import { LocalAuthorizer } from '../adapters/auth/local-authorizer.js';
@@ -16,7 +17,7 @@ import type { Logger } from './logger.js';
  * one set (one PGlite database).
  */
 export class Dependencies {
-  private catalog?: Promise<{ store: MetadataStore; jobs: JobStore }>;
+  private catalog?: Promise<{ store: MetadataStore; jobs: JobStore; outbox: Outbox }>;
   private inferrer?: Promise<SchemaInferrer & { close(): Promise<void> }>;
   private auth?: { authenticator: Authenticator; authorizer: Authorizer };
 
@@ -25,7 +26,7 @@ export class Dependencies {
     private readonly logger: Logger,
   ) {}
 
-  private openCatalog(): Promise<{ store: MetadataStore; jobs: JobStore }> {
+  private openCatalog(): Promise<{ store: MetadataStore; jobs: JobStore; outbox: Outbox }> {
     this.catalog ??= (async () => {
       const location = parseMetadataUrl(this.config.metadataUrl)!;
       const started = performance.now();
@@ -39,6 +40,11 @@ export class Dependencies {
 
   async metadataStore(): Promise<MetadataStore> {
     return (await this.openCatalog()).store;
+  }
+
+  /** The outbox of the catalog database, for the relay. */
+  async outbox(): Promise<Outbox> {
+    return (await this.openCatalog()).outbox;
   }
 
   /** Jobs live in the catalog database, so a job and its events commit together. */

@@ -1,15 +1,13 @@
-import type { CloudEventV1 } from 'cloudevents';
 import { loadConfig, type Config } from './config.js';
 import { Dependencies } from './dependencies.js';
-import type { EventContext, EventHandler, FunctionDefinition, FunctionParts } from './function.js';
+import type { OutboxRelay } from './events/outbox-relay.js';
+import type { EventHandler, FunctionDefinition, FunctionParts } from './function.js';
 import { createLogger, type Logger } from './logger.js';
 
 export interface RunningHost {
   port: number;
   config: Config;
   deps: Dependencies;
-  /** Event handlers by type; in the all-in-one host the in-process bus delivers to these. */
-  dispatch(event: CloudEventV1<unknown>, ctx: EventContext): Promise<void>;
   /** Drains calls in flight (up to the configured drain time), then closes every client. */
   stop(): Promise<void>;
 }
@@ -67,17 +65,25 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
   const services = parts.flatMap((p) => p.services ?? []);
   const events: Record<string, EventHandler> = Object.assign({}, ...parts.map((p) => p.events ?? {}));
 
-  const dispatch = async (event: CloudEventV1<unknown>, ctx: EventContext) => {
-    const handler = events[event.type];
-    if (!handler) throw new Error(`no function handles events of type ${event.type}`);
-    await handler(event, ctx);
-  };
-
   const loaded = await transport;
   const server: { port: number; shutdown(drainMs: number): Promise<void> } =
     'startGrpcServer' in loaded
       ? await loaded.startGrpcServer(services, { host: config.bind, port: config.port, logger })
       : await loaded.startCloudEventReceiver(events, { host: config.bind, port: config.port, logger });
+  // The embedded default has no broker: the relay hands committed outbox events to the handlers here.
+  let relay: OutboxRelay | undefined;
+  if (definitions.length > 1) {
+    const { OutboxRelay } = await import('./events/outbox-relay.js');
+    relay = new OutboxRelay(
+      await deps.outbox(),
+      async (event) => {
+        const handler = events[event.type];
+        if (handler) await handler(event, { logger: logger.child({ eventId: event.id, eventType: event.type }), signal: new AbortController().signal });
+      },
+      logger,
+    );
+    relay.start();
+  }
   logger.info({ port: server.port, bind: config.bind, services: services.map((s) => s.name), events: Object.keys(events) }, `${name} listening`);
   if (definitions.length > 1) logger.info(`ready on ${config.bind}:${server.port}; in another shell try: npx featurestore projects list`);
 
@@ -86,10 +92,10 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
     port: server.port,
     config,
     deps,
-    dispatch,
     stop() {
       stopping ??= (async () => {
         await server.shutdown(config.drainSeconds * 1000);
+        await relay?.stop();
         await Promise.allSettled(parts.map((p) => p.shutdown?.()));
         await deps.close();
         logger.info('stopped');

@@ -100,4 +100,16 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'outbox delivery state',
+    sql: `
+      ALTER TABLE outbox
+        ADD COLUMN attempts integer NOT NULL DEFAULT 0,
+        ADD COLUMN last_error text,
+        ADD COLUMN dead_letter_time timestamptz;
+      DROP INDEX outbox_unpublished;
+      CREATE INDEX outbox_pending ON outbox (id) WHERE publish_time IS NULL AND dead_letter_time IS NULL;
+    `,
+  },
 ];
