@@ -112,7 +112,14 @@ const targets: Target[] = [
   { name: 'register (PostgreSQL)', args: bundle('register'), env: { FEATURESTORE_METADATA_URL: pgUrl }, probe: listProjects, call: 'ListProjects', goalMs: 300 },
   { name: 'ingest', args: bundle('ingest'), env: {}, probe: health, call: 'health Check', goalMs: 300 },
   { name: 'retrieve', args: bundle('retrieve'), env: {}, probe: health, call: 'health Check', goalMs: 300 },
-  ...['spark-submit', 'status-handler', 'offline-to-online', 'online-to-offline'].map((name) => ({ name, args: bundle(name), env: {}, probe: httpReady, call: 'GET /readyz', goalMs: 300 })),
+  ...['spark-submit', 'status-handler', 'offline-to-online', 'online-to-offline'].map((name) => ({
+    name,
+    args: bundle(name),
+    env: { FEATURESTORE_METADATA_URL: pgUrl },
+    probe: httpReady,
+    call: 'GET /readyz',
+    goalMs: 300,
+  })),
 ];
 
 /** Milliseconds for `node -e 0`, with or without this sandbox's CA bundle setting. */

@@ -1,14 +1,20 @@
-import { unimplemented } from '../../shared/runtime/grpc/service-binding.js';
+import { createIngestUseCases } from '../../shared/core/use-cases/ingest.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 import { IngestServiceService } from '../../shared/gen/featurestore/v1/ingest.js';
+import { ingestHandlers } from './ingest-service.js';
 
-/** ingest: offline ingest and revert jobs (issue #3), online ingest (issue #4). */
+/** ingest: starts offline ingest jobs and lists ingest history; revert and online ingest follow. */
 export const ingest: FunctionDefinition = {
   name: 'ingest',
   trigger: 'grpc',
-  async init({ bind }) {
-    return {
-      services: [bind('featurestore.v1.IngestService', IngestServiceService, unimplemented(IngestServiceService, 'offline ingest arrives with issue #3, online ingest with issue #4'))],
-    };
+  async init({ bind, deps }) {
+    const ingests = createIngestUseCases({
+      store: await deps.metadataStore(),
+      jobs: await deps.jobStore(),
+      ingests: await deps.ingestStore(),
+      authorizer: deps.authorizer(),
+      sources: deps.sourceFiles(),
+    });
+    return { services: [bind('featurestore.v1.IngestService', IngestServiceService, ingestHandlers(ingests))] };
   },
 };

@@ -1,12 +1,22 @@
 import { EventTypes } from '../../shared/core/events.js';
-import { pendingHandler } from '../../shared/runtime/events/pending-handler.js';
+import { createStatusRecorder, type JobStatusData } from '../../shared/core/use-cases/ingest.js';
+import { requireJobId } from '../../shared/core/use-cases/jobs.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 
-/** status-handler: records job state changes; on a committed ingest emits ingest.committed. */
+/** status-handler: records job outcomes; a succeeded ingest commits (becomes visible) here. */
 export const statusHandler: FunctionDefinition = {
   name: 'status-handler',
   trigger: 'event',
-  async init() {
-    return { events: { [EventTypes.jobStatus]: pendingHandler('job states are recorded from issue #3') } };
+  async init({ deps }) {
+    const recordStatus = createStatusRecorder({ jobs: await deps.jobStore(), ingests: await deps.ingestStore(), offline: deps.offlineStore() });
+    return {
+      events: {
+        [EventTypes.jobStatus]: async (event) => {
+          const data = event.data as Partial<JobStatusData> | undefined;
+          // Progress-free status events (RUNNING) carry no state to record.
+          if (data?.jobId && data.state) await recordStatus({ ...(data as JobStatusData), jobId: requireJobId(data.jobId, 'data.jobId') });
+        },
+      },
+    };
   },
 };

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { parseMetadataUrl } from '../adapters/metadata/metadata-url.js';
 
@@ -17,6 +18,7 @@ const schema = z.object({
   ),
   FEATURESTORE_AUTH: z._default(z.enum(['local']), 'local'),
   FEATURESTORE_FILE_ROOTS: z._default(z.string(), ''),
+  FEATURESTORE_OFFLINE_DIR: z._default(z.string(), '.featurestore/offline'),
   FEATURESTORE_MAX_SAMPLE_BYTES: z._default(int('a positive number of bytes', 1), 4 * 1024 * 1024),
   FEATURESTORE_DRAIN_SECONDS: z._default(z.coerce.number().check(z.positive({ error: 'must be a positive number of seconds' })), 20),
   LOG_LEVEL: z._default(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info'),
@@ -29,6 +31,8 @@ export interface Config {
   auth: 'local';
   /** Folders file:// URIs may point into. */
   fileRoots: string[];
+  /** Where offline data (Parquet per ingest) lives in the embedded default. */
+  offlineDir: string;
   maxSampleBytes: number;
   drainSeconds: number;
   logLevel: string;
@@ -51,6 +55,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auth: c.FEATURESTORE_AUTH,
     fileRoots: c.FEATURESTORE_FILE_ROOTS ? c.FEATURESTORE_FILE_ROOTS.split(',').filter(Boolean) : [process.cwd()],
     maxSampleBytes: c.FEATURESTORE_MAX_SAMPLE_BYTES,
+    offlineDir: resolve(c.FEATURESTORE_OFFLINE_DIR),
     drainSeconds: c.FEATURESTORE_DRAIN_SECONDS,
     logLevel: c.LOG_LEVEL,
   };

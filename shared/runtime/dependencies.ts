@@ -1,12 +1,22 @@
 import type { Authenticator } from '../core/ports/authenticator.js';
 import type { Authorizer } from '../core/ports/authorizer.js';
+import type { IngestStore } from '../core/ports/ingest-store.js';
 import type { JobStore } from '../core/ports/job-store.js';
+import type { ObjectStore } from '../core/ports/object-store.js';
+import type { OfflineEngine } from '../core/ports/offline-engine.js';
 import type { MetadataStore } from '../core/ports/metadata-store.js';
 import type { Outbox } from '../core/ports/outbox.js';
 import type { SchemaInferrer } from '../core/ports/schema-inferrer.js';
 import { LocalAuthenticator } from '../adapters/auth/local-authenticator.js';
 import { LocalAuthorizer } from '../adapters/auth/local-authorizer.js';
 import { LocalRoots } from '../adapters/files/local-roots.js';
+import { LocalSourceFiles } from '../adapters/files/local-source-files.js';
+import type { SourceFiles } from '../core/ports/source-files.js';
+import { DuckDbEngine } from '../adapters/engine/duckdb-engine.js';
+import type { openMetadataStore } from '../adapters/metadata/open-metadata-store.js';
+import { LocalObjectStore } from '../adapters/object-store/local-object-store.js';
+
+type Catalog = Awaited<ReturnType<typeof openMetadataStore>>;
 import { parseMetadataUrl } from '../adapters/metadata/metadata-url.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -17,7 +27,10 @@ import type { Logger } from './logger.js';
  * one set (one PGlite database).
  */
 export class Dependencies {
-  private catalog?: Promise<{ store: MetadataStore; jobs: JobStore; outbox: Outbox }>;
+  private catalog?: Promise<Catalog>;
+  private offline?: ObjectStore;
+  private duck?: OfflineEngine;
+  private roots?: LocalRoots;
   private inferrer?: Promise<SchemaInferrer & { close(): Promise<void> }>;
   private auth?: { authenticator: Authenticator; authorizer: Authorizer };
 
@@ -26,7 +39,7 @@ export class Dependencies {
     private readonly logger: Logger,
   ) {}
 
-  private openCatalog(): Promise<{ store: MetadataStore; jobs: JobStore; outbox: Outbox }> {
+  private openCatalog(): Promise<Catalog> {
     this.catalog ??= (async () => {
       const location = parseMetadataUrl(this.config.metadataUrl)!;
       const started = performance.now();
@@ -47,6 +60,34 @@ export class Dependencies {
     return (await this.openCatalog()).outbox;
   }
 
+  /** The ingest catalog, in the catalog database. */
+  async ingestStore(): Promise<IngestStore> {
+    return (await this.openCatalog()).ingests;
+  }
+
+  /** Where offline data lives (FEATURESTORE_OFFLINE_URL). */
+  offlineStore(): ObjectStore {
+    this.offline ??= new LocalObjectStore(this.config.offlineDir);
+    return this.offline;
+  }
+
+  /** The offline engine: DuckDB in process. */
+  engine(): OfflineEngine {
+    this.duck ??= new DuckDbEngine();
+    return this.duck;
+  }
+
+  /** Source URIs to local files (file:// under the roots). */
+  sourceFiles(): SourceFiles {
+    return new LocalSourceFiles(this.fileRoots());
+  }
+
+  /** The folders file:// sources may be read from. */
+  fileRoots(): LocalRoots {
+    this.roots ??= new LocalRoots(this.config.fileRoots);
+    return this.roots;
+  }
+
   /** Jobs live in the catalog database, so a job and its events commit together. */
   async jobStore(): Promise<JobStore> {
     return (await this.openCatalog()).jobs;
@@ -54,7 +95,7 @@ export class Dependencies {
 
   schemaInferrer(): Promise<SchemaInferrer> {
     this.inferrer ??= import('../adapters/inference/duckdb-schema-inferrer.js').then(
-      ({ DuckDbSchemaInferrer }) => new DuckDbSchemaInferrer(new LocalRoots(this.config.fileRoots)),
+      ({ DuckDbSchemaInferrer }) => new DuckDbSchemaInferrer(this.fileRoots()),
     );
     return this.inferrer;
   }
@@ -80,6 +121,8 @@ export class Dependencies {
     const [catalog, inferrer] = [this.catalog, this.inferrer];
     this.catalog = undefined;
     this.inferrer = undefined;
-    await Promise.allSettled([catalog?.then((c) => c.store.close()), inferrer?.then((i) => i.close())]);
+    const [offline, duck] = [this.offline, this.duck];
+    this.offline = this.duck = undefined;
+    await Promise.allSettled([catalog?.then((c) => c.store.close()), inferrer?.then((i) => i.close()), offline?.close(), duck?.close()]);
   }
 }

@@ -45,10 +45,10 @@ describe('all-in-one host (embedded default)', () => {
 
   it('answers RPCs of later issues with UNIMPLEMENTED and a message that says when', async () => {
     await rejectsWith(
-      unary(c.ingest, c.ingest.startIngest, { featureSet: undefined, source: undefined, extraColumns: 0, requestId: '' }),
+      unary(c.ingest, c.ingest.revertIngest, { featureSet: undefined, ingestId: '' }),
       status.UNIMPLEMENTED,
       undefined,
-      /StartIngest is not implemented yet: offline ingest arrives with issue #3/,
+      /RevertIngest is not implemented yet: revert arrives later in issue #3/,
     );
     await rejectsWith(unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: undefined, keys: [], features: [] }), status.UNIMPLEMENTED, undefined, /issue #4/);
     await rejectsWith(

@@ -85,25 +85,39 @@ describe('standalone register process', () => {
 });
 
 describe('standalone event function process', () => {
-  it('serves probes and answers CloudEvents it cannot handle yet without 404, so they are dead-lettered not retried', async () => {
-    const fn = await spawnFunction('functions/spark-submit/main.ts', {});
+  let db: Awaited<ReturnType<typeof freshDatabase>>;
+  before(async () => {
+    db = await freshDatabase();
+  });
+  after(async () => {
+    await db.drop();
+  });
+
+  it('serves probes, acknowledges events, and never answers 404 to those it cannot take', async () => {
+    const fn = await spawnFunction('functions/spark-submit/main.ts', { FEATURESTORE_METADATA_URL: db.url });
+    const pending = await spawnFunction('functions/offline-to-online/main.ts', {});
     try {
       const base = `http://127.0.0.1:${fn.port}`;
       assert.equal((await fetch(`${base}/healthz`)).status, 200);
       assert.equal((await fetch(`${base}/readyz`)).status, 200);
-      const post = (headers: Record<string, string>, body: string) => fetch(base, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const post = (url: string, headers: Record<string, string>, body: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
       const ce = (type: string) => ({ 'ce-specversion': '1.0', 'ce-id': 'e1', 'ce-source': '/test', 'ce-type': type });
-      const pending = await post(ce('dev.featurestore.job.requested.v1'), '{"jobId":"j1"}');
-      assert.equal(pending.status, 422);
-      assert.match(((await pending.json()) as { error: string }).error, /not handled yet: jobs run on an engine from issue #3/);
-      const foreign = await post(ce('com.example.other'), '{}');
-      assert.equal(foreign.status, 400);
-      const notEvent = await post({}, '{}');
-      assert.equal(notEvent.status, 400);
+      // A job that no longer exists: nothing to do, acknowledged.
+      const gone = await post(base, ce('dev.featurestore.job.requested.v1'), '{"jobId":"00000000-0000-4000-8000-000000000000"}');
+      assert.equal(gone.status, 202);
+      const bad = await post(base, ce('dev.featurestore.job.requested.v1'), '{"jobId":"j1"}');
+      assert.equal(bad.status, 400);
+      assert.match(((await bad.json()) as { error: string }).error, /^data.jobId: "j1" is not a job id/);
+      const notYet = await post(`http://127.0.0.1:${pending.port}`, ce('dev.featurestore.ingest.committed.v1'), '{}');
+      assert.equal(notYet.status, 422);
+      assert.match(((await notYet.json()) as { error: string }).error, /not handled yet: the online store arrives with issue #4/);
+      assert.equal((await post(base, ce('com.example.other'), '{}')).status, 400);
+      assert.equal((await post(base, {}, '{}')).status, 400);
       fn.child.kill('SIGTERM');
       assert.equal(await fn.exited, 0);
     } finally {
       fn.child.kill('SIGKILL');
+      pending.child.kill('SIGKILL');
     }
   });
 });

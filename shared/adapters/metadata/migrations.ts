@@ -112,4 +112,31 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX outbox_pending ON outbox (id) WHERE publish_time IS NULL AND dead_letter_time IS NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'ingest catalog',
+    sql: `
+      -- An ingest is visible exactly when its row here is COMMITTED: data files are written first,
+      -- under a folder of their own, and this row commits last (with its job and events).
+      CREATE TABLE ingests (
+        id             uuid PRIMARY KEY,
+        project        text COLLATE "C" NOT NULL,
+        feature_set    text COLLATE "C" NOT NULL,
+        major          integer NOT NULL,
+        minor          integer NOT NULL,
+        job_id         uuid NOT NULL UNIQUE REFERENCES jobs (id),
+        source         jsonb NOT NULL,
+        state          text NOT NULL CHECK (state IN ('COMMITTED', 'REVERTED')),
+        rows           bigint NOT NULL,
+        duplicate_rows bigint NOT NULL,
+        files          jsonb NOT NULL,
+        statistics     jsonb NOT NULL DEFAULT '{}',
+        created_by     text NOT NULL,
+        commit_time    timestamptz NOT NULL DEFAULT clock_timestamp(),
+        revert_time    timestamptz,
+        FOREIGN KEY (project, feature_set) REFERENCES feature_sets (project, name) ON DELETE CASCADE
+      );
+      CREATE INDEX ingests_history ON ingests (project, feature_set, commit_time DESC, id DESC);
+    `,
+  },
 ];

@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
+import type { IngestStore } from '../../core/ports/ingest-store.js';
 import type { JobStore } from '../../core/ports/job-store.js';
 import type { MetadataStore } from '../../core/ports/metadata-store.js';
 import type { Outbox } from '../../core/ports/outbox.js';
 import type { SqlClient } from '../sql/sql-client.js';
 import { migrate } from './migrate.js';
 import type { MetadataLocation } from './metadata-url.js';
+import { SqlIngestStore } from './sql-ingest-store.js';
 import { SqlJobStore } from './sql-job-store.js';
 import { SqlMetadataStore } from './sql-metadata-store.js';
 import { SqlOutbox } from './sql-outbox.js';
@@ -21,7 +23,7 @@ export async function openSqlClient(location: MetadataLocation): Promise<SqlClie
 }
 
 /** Opens the catalog (projects, feature sets, jobs) and brings its schema up to date. */
-export async function openMetadataStore(location: MetadataLocation): Promise<{ store: MetadataStore; jobs: JobStore; outbox: Outbox; sql: SqlClient }> {
+export async function openMetadataStore(location: MetadataLocation): Promise<{ store: MetadataStore; jobs: JobStore; ingests: IngestStore; outbox: Outbox; sql: SqlClient }> {
   const sql = await openSqlClient(location);
   try {
     await migrate(sql);
@@ -29,5 +31,6 @@ export async function openMetadataStore(location: MetadataLocation): Promise<{ s
     await sql.close();
     throw err;
   }
-  return { store: new SqlMetadataStore(sql), jobs: new SqlJobStore(sql), outbox: new SqlOutbox(sql), sql };
+  const jobs = new SqlJobStore(sql);
+  return { store: new SqlMetadataStore(sql), jobs, ingests: new SqlIngestStore(sql, jobs), outbox: new SqlOutbox(sql), sql };
 }

@@ -93,42 +93,51 @@ export class SqlJobStore implements JobStore {
 
   async updateJob(id: string, c: JobChange, whenIn: readonly JobState[], events: (job: Job) => DomainEvent[], signal?: AbortSignal): Promise<Job> {
     throwIfAborted(signal);
-    const terminal = c.state !== undefined && TERMINAL_STATES.has(c.state);
     return this.sql.transaction(async (tx) => {
-      const { rows } = await tx.query<JobRow>(
-        `UPDATE jobs SET
-           state = coalesce($3, state),
-           progress = coalesce($4, progress),
-           message = coalesce($5, message),
-           error = coalesce($6::jsonb, error),
-           result = coalesce($7::jsonb, result),
-           cancel_requested = coalesce($8, cancel_requested),
-           start_time = CASE WHEN $3 = 'RUNNING' AND start_time IS NULL THEN clock_timestamp() ELSE start_time END,
-           end_time = CASE WHEN $9 THEN clock_timestamp() ELSE end_time END,
-           revision = revision + 1
-         WHERE id = $1 AND state = ANY($2::text[])
-         RETURNING ${COLUMNS}`,
-        [
-          id,
-          [...whenIn],
-          c.state ?? null,
-          c.progress ?? null,
-          c.message ?? null,
-          c.error ? JSON.stringify(c.error) : null,
-          c.result ? JSON.stringify(c.result) : null,
-          c.cancelRequested ?? null,
-          terminal,
-        ],
-      );
-      if (!rows[0]) {
+      const job = await this.updateIn(tx, id, c, whenIn);
+      if (!job) {
         const current = await readJob(tx, id);
         if (!current) throw new NotFound(`job ${id} does not exist`, { field: 'id' });
         throw new FailedPrecondition(`job ${id} is ${current.state}`, { field: 'id' });
       }
-      const job = toJob(rows[0]);
       await writeEvents(tx, events(job));
       return job;
     });
+  }
+
+  /** The compare-and-set update inside a caller's transaction; undefined when no row matched. */
+  async updateIn(tx: SqlExecutor, id: string, c: JobChange, whenIn: readonly JobState[]): Promise<Job | undefined> {
+    const terminal = c.state !== undefined && TERMINAL_STATES.has(c.state);
+    const { rows } = await tx.query<JobRow>(
+      `UPDATE jobs SET
+         state = coalesce($3, state),
+         progress = coalesce($4, progress),
+         message = coalesce($5, message),
+         error = coalesce($6::jsonb, error),
+         result = coalesce($7::jsonb, result),
+         cancel_requested = coalesce($8, cancel_requested),
+         start_time = CASE WHEN $3 = 'RUNNING' AND start_time IS NULL THEN clock_timestamp() ELSE start_time END,
+         end_time = CASE WHEN $9 THEN clock_timestamp() ELSE end_time END,
+         revision = revision + 1
+       WHERE id = $1 AND state = ANY($2::text[])
+       RETURNING ${COLUMNS}`,
+      [
+        id,
+        [...whenIn],
+        c.state ?? null,
+        c.progress ?? null,
+        c.message ?? null,
+        c.error ? JSON.stringify(c.error) : null,
+        c.result ? JSON.stringify(c.result) : null,
+        c.cancelRequested ?? null,
+        terminal,
+      ],
+    );
+    return rows[0] && toJob(rows[0]);
+  }
+
+  read(db: SqlExecutor, id: string): Promise<Job | undefined> {
+    return readJob(db, id);
   }
 }
 

@@ -9,6 +9,9 @@ import type * as ppb from '../../gen/featurestore/v1/project.js';
 import type { Duration } from '../../gen/google/protobuf/duration.js';
 import * as jobpb from '../../gen/featurestore/v1/job.js';
 import type { Job, JobState, JobType } from '../../core/jobs.js';
+import type { Ingest, SourceSpec } from '../../core/ingests.js';
+import type { ExtraColumnsPolicy } from '../../core/ports/offline-engine.js';
+import * as ingestpb from '../../gen/featurestore/v1/ingest.js';
 
 export function dataTypeFromProto(t: pb.DataType): DataType {
   // An unknown or unspecified type passes through as its name; validateSchema names the field.
@@ -159,4 +162,34 @@ export function jobTypeFromProto(t: jobpb.JobType): JobType | undefined {
 export function jobStateFromProto(s: jobpb.JobState): JobState | undefined {
   if (s === jobpb.JobState.JOB_STATE_UNSPECIFIED) return undefined;
   return (jobpb.JobState[s]?.replace('JOB_STATE_', '') ?? String(s)) as JobState;
+}
+
+export function sourceFromProto(s: pb.Source | undefined): SourceSpec | undefined {
+  if (!s) return undefined;
+  return { uri: s.uri, format: formatFromProto(s.format), options: s.options };
+}
+
+function formatToProto(f: SampleFormat | undefined): pb.Format {
+  return f ? pb.Format[`FORMAT_${f}` as keyof typeof pb.Format] as pb.Format : pb.Format.FORMAT_UNSPECIFIED;
+}
+
+export function ingestToProto(i: Ingest): ingestpb.Ingest {
+  return {
+    id: i.id,
+    featureSet: { project: i.project, name: i.featureSet, version: `${i.major}.${i.minor}` },
+    source: { uri: i.source.uri, format: formatToProto(i.source.format), options: i.source.options },
+    state: i.state === 'COMMITTED' ? ingestpb.IngestState.INGEST_STATE_COMMITTED : ingestpb.IngestState.INGEST_STATE_REVERTED,
+    rows: String(i.rows),
+    duplicateRows: String(i.duplicateRows),
+    jobId: i.jobId,
+    createdBy: i.createdBy,
+    commitTime: i.commitTime,
+    revertTime: i.revertTime,
+  };
+}
+
+export function extraColumnsFromProto(e: ingestpb.ExtraColumns): ExtraColumnsPolicy {
+  if (e === ingestpb.ExtraColumns.EXTRA_COLUMNS_FAIL) return 'FAIL';
+  if (e === ingestpb.ExtraColumns.EXTRA_COLUMNS_IGNORE || e === ingestpb.ExtraColumns.EXTRA_COLUMNS_UNSPECIFIED) return 'IGNORE';
+  throw new InvalidArgument(`unknown policy ${e}`, { field: 'extra_columns' });
 }

@@ -1,0 +1,71 @@
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { InvalidArgument, NotFound, Unimplemented } from '../../core/errors.js';
+import type { SourceSpec } from '../../core/ingests.js';
+import type { SampleFormat } from '../../core/model.js';
+import type { ResolvedSource, SourceFiles } from '../../core/ports/source-files.js';
+import { formatFromName } from '../../core/use-cases/infer-schema.js';
+import type { LocalRoots } from './local-roots.js';
+
+const GLOB = /[*?[]/;
+
+/** Matches one file name against a glob of * and ? (no path separators). */
+function matcher(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|\\]/g, '\\$&').replaceAll('*', '[^/]*').replaceAll('?', '[^/]');
+  return new RegExp(`^${body}$`);
+}
+
+/**
+ * file:// sources: one file, a folder (every file in it, recursively, of the source's format), or
+ * a glob in the last path segment (/data/day=2026-11-*.csv). s3:// and abfss:// come next.
+ */
+export class LocalSourceFiles implements SourceFiles {
+  constructor(private readonly roots: LocalRoots) {}
+
+  async check(source: SourceSpec): Promise<void> {
+    await this.resolve(source);
+  }
+
+  async resolve(source: SourceSpec): Promise<ResolvedSource> {
+    const uri = source.uri;
+    const scheme = /^([a-z0-9+.-]+):/i.exec(uri)?.[1]?.toLowerCase();
+    if (scheme === 's3' || scheme === 'abfss') {
+      throw new Unimplemented(`${scheme}:// sources are not read yet (a later part of issue #3); copy the files under a file:// root`, { field: 'source.uri' });
+    }
+    if (scheme !== 'file') throw new InvalidArgument(`"${uri}" is not a supported source: use file://, s3:// or abfss://`, { field: 'source.uri' });
+    const path = uri.slice('file://'.length);
+    let files: string[];
+    if (GLOB.test(path)) {
+      if (GLOB.test(dirname(path))) throw new InvalidArgument('only the last path segment may hold a glob', { field: 'source.uri' });
+      const dir = await this.roots.resolve(`file://${dirname(path)}`, 'source.uri');
+      const pattern = matcher(basename(path));
+      files = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && pattern.test(e.name)).map((e) => join(dir, e.name));
+    } else {
+      const real = await this.roots.resolve(uri, 'source.uri');
+      files = (await stat(real)).isDirectory() ? await this.walk(real) : [real];
+    }
+    if (files.length === 0) throw new NotFound(`"${uri}" matches no files`, { field: 'source.uri' });
+    const format = source.format ?? formatOf(files);
+    if (files.length > 1) files = files.filter((f) => formatFromName(f) === format);
+    files.sort();
+    return { files, format, cleanup: async () => {} };
+  }
+
+  private async walk(dir: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      if (e.name.startsWith('.') || e.name.startsWith('_')) continue;
+      const full = join(dir, e.name);
+      if (e.isDirectory()) out.push(...(await this.walk(full)));
+      else if (e.isFile()) out.push(full);
+    }
+    return out;
+  }
+}
+
+function formatOf(files: string[]): SampleFormat {
+  const formats = new Set(files.map(formatFromName).filter(Boolean));
+  const [only] = formats;
+  if (formats.size !== 1 || !only) throw new InvalidArgument('cannot tell the format from the file names; set source.format', { field: 'source.format' });
+  return only;
+}

@@ -1,0 +1,43 @@
+import type { FeatureStatistics, SampleFormat } from './model.js';
+import type { ExtraColumnsPolicy } from './ports/offline-engine.js';
+
+export interface SourceSpec {
+  uri: string;
+  format?: SampleFormat;
+  options: Record<string, string>;
+}
+
+/** The engine-neutral spec of an INGEST job, stored with the job. */
+export interface IngestJobSpec {
+  project: string;
+  featureSet: string;
+  major: number;
+  minor: number;
+  source: SourceSpec;
+  extraColumns: ExtraColumnsPolicy;
+}
+
+/** One committed ingest: what the ingest history lists and time travel reads. */
+export interface Ingest {
+  id: string;
+  project: string;
+  featureSet: string;
+  major: number;
+  minor: number;
+  jobId: string;
+  source: SourceSpec;
+  state: 'COMMITTED' | 'REVERTED';
+  rows: number;
+  duplicateRows: number;
+  /** Object-store keys of its Parquet files. */
+  files: string[];
+  statistics: Record<string, FeatureStatistics>;
+  createdBy: string;
+  commitTime: Date;
+  revertTime?: Date;
+}
+
+/** Where an ingest's files live in the offline store. */
+export function ingestPrefix(project: string, featureSet: string, major: number, ingestId: string): string {
+  return `${project}/${featureSet}/v${major}/ingest=${ingestId}/`;
+}

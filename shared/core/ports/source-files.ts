@@ -1,0 +1,20 @@
+import type { SourceSpec } from '../ingests.js';
+import type { SampleFormat } from '../model.js';
+
+export interface ResolvedSource {
+  /** Local files an engine can read, in a stable order. */
+  files: string[];
+  format: SampleFormat;
+  /** Removes any temporary copies. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Turns a source URI (one file, a folder, or a glob) into local files. file:// URIs must lie inside
+ * the configured roots (PermissionDenied otherwise); a URI matching nothing is NotFound (field
+ * `source.uri`); an undeterminable format is InvalidArgument (field `source.format`).
+ */
+export interface SourceFiles {
+  check(source: SourceSpec, signal?: AbortSignal): Promise<void>;
+  resolve(source: SourceSpec, signal?: AbortSignal): Promise<ResolvedSource>;
+}

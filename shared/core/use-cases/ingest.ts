@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { Cancelled, FailedPrecondition, FeatureStoreError, InvalidArgument, NotFound } from '../errors.js';
+import { EventTypes, featureSetSubject, type DomainEvent } from '../events.js';
+import { requireIdentifier } from '../identifiers.js';
+import { ingestPrefix, type Ingest, type IngestJobSpec, type SourceSpec } from '../ingests.js';
+import type { Job, JobError } from '../jobs.js';
+import type { Page } from '../model.js';
+import { decodePageToken, encodePageToken } from '../page-token.js';
+import type { Authorizer } from '../ports/authorizer.js';
+import type { IngestStore } from '../ports/ingest-store.js';
+import type { JobStore } from '../ports/job-store.js';
+import type { MetadataStore } from '../ports/metadata-store.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { ExtraColumnsPolicy, OfflineEngine } from '../ports/offline-engine.js';
+import type { SourceFiles } from '../ports/source-files.js';
+import type { Principal } from '../principal.js';
+import { parseVersion, validatePageSize } from '../validation.js';
+
+export interface IngestDeps {
+  store: MetadataStore;
+  jobs: JobStore;
+  ingests: IngestStore;
+  authorizer: Authorizer;
+  sources: SourceFiles;
+}
+
+export interface StartIngestInput {
+  project: string;
+  featureSet: string;
+  version: string;
+  source: SourceSpec | undefined;
+  extraColumns: ExtraColumnsPolicy;
+  requestId: string;
+}
+
+/** The job.status event an engine emits; status-handler turns it into job state and catalog rows. */
+export interface JobStatusData {
+  jobId: string;
+  state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  error?: JobError;
+  /** For a succeeded ingest: what the engine wrote, not yet visible. */
+  ingest?: { id: string; files: string[]; rows: number; duplicateRows: number; statistics: Ingest['statistics'] };
+}
+
+const jobEvent = (type: typeof EventTypes.jobRequested | typeof EventTypes.jobStatus, job: Job, data: object): DomainEvent => ({
+  type,
+  subject: `jobs/${job.id}`,
+  data: { jobId: job.id, type: job.type, ...data },
+});
+
+const isIngestPosition = (v: unknown): v is { t: string; id: string } =>
+  typeof v === 'object' && v !== null && typeof (v as { t?: unknown }).t === 'string' && typeof (v as { id?: unknown }).id === 'string';
+
+/** Starting ingests and reading their history (the ingest and register functions). */
+export function createIngestUseCases({ store, jobs, ingests, authorizer, sources }: IngestDeps) {
+  return {
+    /**
+     * Checks the request and the source now (bad input never becomes a job), then records a
+     * PENDING job whose job.requested event commits with it. A repeated request_id returns the first job.
+     */
+    async start(principal: Principal, input: StartIngestInput, signal?: AbortSignal): Promise<Job> {
+      const project = requireIdentifier(input.project, 'feature_set.project');
+      const name = requireIdentifier(input.featureSet, 'feature_set.name');
+      const version = parseVersion(input.version, 'feature_set.version');
+      if (!input.source?.uri) throw new InvalidArgument('is required', { field: 'source.uri' });
+      if (input.requestId.length > 200) throw new InvalidArgument('is longer than 200 characters', { field: 'request_id' });
+      await authorizer.authorize(principal, 'featureSet.update', { project, featureSet: name }, signal);
+      const fs = await store.getFeatureSet(project, name, version, signal);
+      if (!fs) throw new NotFound(`feature set "${project}/${name}"${input.version ? ` version ${input.version}` : ''} does not exist`, { field: 'feature_set' });
+      await sources.check(input.source, signal);
+      const spec: IngestJobSpec = { project, featureSet: name, major: fs.major, minor: fs.minor, source: input.source, extraColumns: input.extraColumns };
+      const { job } = await jobs.createJob(
+        { type: 'INGEST', project, featureSet: name, spec: spec as unknown as Record<string, unknown>, createdBy: principal.id, requestId: input.requestId },
+        (j) => [jobEvent(EventTypes.jobRequested, j, {})],
+        signal,
+      );
+      return job;
+    },
+
+    async list(principal: Principal, input: { project: string; featureSet: string; pageSize: number; pageToken: string }, signal?: AbortSignal): Promise<Page<Ingest>> {
+      const project = requireIdentifier(input.project, 'feature_set.project');
+      const name = requireIdentifier(input.featureSet, 'feature_set.name');
+      const limit = validatePageSize(input.pageSize);
+      const position = decodePageToken(input.pageToken, isIngestPosition);
+      await authorizer.authorize(principal, 'featureSet.read', { project, featureSet: name }, signal);
+      if (!(await store.getFeatureSet(project, name, undefined, signal))) {
+        throw new NotFound(`feature set "${project}/${name}" does not exist`, { field: 'feature_set' });
+      }
+      const rows = await ingests.list(project, name, position && { commitTime: new Date(position.t), id: position.id }, limit + 1, signal);
+      const items = rows.slice(0, limit);
+      const last = items[items.length - 1];
+      return { items, nextPageToken: rows.length > limit && last ? encodePageToken({ t: last.commitTime.toISOString(), id: last.id }) : '' };
+    },
+  };
+}
+
+export type IngestUseCases = ReturnType<typeof createIngestUseCases>;
+
+/** Local working space for a job. */
+export interface Scratch {
+  dir: string;
+  /** A local path holding the object (the file itself for a local store, else a copy). */
+  localCopy(store: ObjectStore, key: string): Promise<string>;
+  open(path: string): Readable;
+  dispose(): Promise<void>;
+}
+
+export interface IngestRunnerDeps {
+  store: MetadataStore;
+  jobs: JobStore;
+  ingests: IngestStore;
+  sources: SourceFiles;
+  engine: OfflineEngine;
+  offline: ObjectStore;
+  /** A fresh local folder for the engine's output and local copies, removed by `dispose`. */
+  scratch(): Promise<Scratch>;
+}
+
+/** How often progress reaches the jobs table at most. */
+const PROGRESS_EVERY_MS = 250;
+
+/**
+ * Runs an INGEST job (the spark-submit function): claims it (PENDING -> RUNNING; a second delivery
+ * finds it claimed and does nothing), runs the engine, uploads the files to their own ingest folder,
+ * and reports the outcome as a job.status event. Nothing is visible until status-handler commits.
+ */
+export function createIngestRunner(d: IngestRunnerDeps) {
+  return async function runIngest(jobId: string, signal: AbortSignal): Promise<void> {
+    let job: Job;
+    try {
+      job = await d.jobs.updateJob(jobId, { state: 'RUNNING', message: 'starting' }, ['PENDING'], () => []);
+    } catch (err) {
+      if (err instanceof FailedPrecondition || err instanceof NotFound) return; // already taken, or gone
+      throw err;
+    }
+    const spec = job.spec as unknown as IngestJobSpec;
+    const report = (data: Omit<JobStatusData, 'jobId'>, message: string) =>
+      d.jobs.updateJob(job.id, { message }, ['RUNNING'], (j) => [jobEvent(EventTypes.jobStatus, j, data)]);
+    const controller = new AbortController();
+    const onOuterAbort = () => controller.abort();
+    signal.addEventListener('abort', onOuterAbort, { once: true });
+    const scratch = await d.scratch();
+    const ingestId = randomUUID();
+    const uploaded: string[] = [];
+    try {
+      const fs = await d.store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major, minor: spec.minor });
+      if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major}.${spec.minor} no longer exists`, { field: 'feature_set' });
+      const source = await d.sources.resolve(spec.source, controller.signal);
+      try {
+        const visible = await d.ingests.visible(spec.project, spec.featureSet, spec.major);
+        const existing = await Promise.all(visible.flatMap((i) => i.files).map((key) => scratch.localCopy(d.offline, key)));
+        let last = 0;
+        const out = await d.engine.ingest(
+          { ingestId, ingestTime: new Date(), schema: fs.schema, files: source.files, format: source.format, csv: csvOptions(spec.source.options), extraColumns: spec.extraColumns, existing, outputDir: scratch.dir },
+          (fraction, message) => {
+            const now = Date.now();
+            if (now - last < PROGRESS_EVERY_MS && fraction < 1) return;
+            last = now;
+            // Progress is best effort; a cancel request seen here stops the engine at its next step.
+            void d.jobs.updateJob(job.id, { progress: Math.min(0.95, fraction * 0.9), message }, ['RUNNING'], () => []).then(
+              (j) => j.cancelRequested && controller.abort(new Cancelled('cancelled on request')),
+              () => {},
+            );
+          },
+          controller.signal,
+        );
+        const prefix = ingestPrefix(spec.project, spec.featureSet, spec.major, ingestId);
+        for (const [i, file] of out.files.entries()) {
+          const key = `${prefix}part-${i}.parquet`;
+          await d.offline.put(key, scratch.open(file), controller.signal);
+          uploaded.push(key);
+        }
+        if ((await d.jobs.getJob(job.id))?.cancelRequested) throw new Cancelled('cancelled on request');
+        const notes = [
+          out.droppedColumns.length ? `dropped extra column(s) ${out.droppedColumns.join(', ')}` : '',
+          out.missingColumns.length ? `column(s) ${out.missingColumns.join(', ')} missing, stored as null` : '',
+        ].filter(Boolean);
+        await report(
+          { state: 'SUCCEEDED', ingest: { id: ingestId, files: uploaded, rows: out.rows, duplicateRows: out.duplicateRows, statistics: out.statistics } },
+          [`${out.rows} rows written, ${out.duplicateRows} duplicates skipped`, ...notes].join('; '),
+        );
+      } finally {
+        await source.cleanup();
+      }
+    } catch (err) {
+      await Promise.allSettled(uploaded.map((key) => d.offline.delete(key)));
+      const cancelled = err instanceof Cancelled || controller.signal.aborted;
+      const error: JobError =
+        err instanceof FeatureStoreError && err.status !== 'INTERNAL'
+          ? { code: err.status, message: err.publicMessage, details: err.details }
+          : { code: 'INTERNAL', message: 'the engine failed; the server log has the details', details: [] };
+      await report(cancelled ? { state: 'CANCELLED' } : { state: 'FAILED', error }, cancelled ? 'cancelled; nothing was ingested' : error.message).catch(() => {});
+      if (!(err instanceof FeatureStoreError) || err.status === 'INTERNAL') throw err;
+    } finally {
+      signal.removeEventListener('abort', onOuterAbort);
+      await scratch.dispose();
+    }
+  };
+}
+
+/**
+ * Applies a job.status event (the status-handler function). A succeeded ingest commits its catalog
+ * row, the job's SUCCEEDED state and an ingest.committed event in one transaction; failures and
+ * cancellations end the job. Redelivery changes nothing: every step is a compare-and-set.
+ */
+export function createStatusRecorder(d: { jobs: JobStore; ingests: IngestStore; offline: ObjectStore }) {
+  return async function recordStatus(data: JobStatusData): Promise<void> {
+    const job = await d.jobs.getJob(data.jobId);
+    if (!job) return;
+    if (data.state === 'SUCCEEDED' && data.ingest && job.type === 'INGEST') {
+      const spec = job.spec as unknown as IngestJobSpec;
+      const i = data.ingest;
+      try {
+        await d.ingests.commit(
+          { id: i.id, project: spec.project, featureSet: spec.featureSet, major: spec.major, minor: spec.minor, jobId: job.id, source: spec.source, rows: i.rows, duplicateRows: i.duplicateRows, files: i.files, statistics: i.statistics, createdBy: job.createdBy },
+          (_j, ingest) => [
+            {
+              type: EventTypes.ingestCommitted,
+              subject: featureSetSubject(ingest.project, ingest.featureSet),
+              data: { ingestId: ingest.id, project: ingest.project, featureSet: ingest.featureSet, major: ingest.major, files: ingest.files, jobId: job.id },
+            },
+          ],
+        );
+      } catch (err) {
+        // The job ended meanwhile (cancelled, say): its files never became visible; remove them.
+        if (!(err instanceof FailedPrecondition)) throw err;
+        await Promise.allSettled(i.files.map((key) => d.offline.delete(key)));
+      }
+      return;
+    }
+    if (data.state === 'FAILED' || data.state === 'CANCELLED') {
+      try {
+        await d.jobs.updateJob(job.id, { state: data.state, error: data.error }, ['PENDING', 'RUNNING'], () => []);
+      } catch (err) {
+        if (!(err instanceof FailedPrecondition)) throw err;
+      }
+    }
+  };
+}
+
+function csvOptions(options: Record<string, string>): { delimiter?: string; header?: boolean } {
+  return { delimiter: options['delimiter'], header: options['header'] === undefined ? undefined : options['header'] !== 'false' };
+}

@@ -1,0 +1,135 @@
+// Offline ingest end to end in the embedded default: gRPC StartIngest -> job.requested (outbox,
+// relayed in process) -> spark-submit (DuckDB) -> job.status -> status-handler commits -> visible.
+import { status } from '@grpc/grpc-js';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, realpathSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { ALL_FUNCTIONS } from '../../functions/index.js';
+import { DataType, Format } from '../../shared/gen/featurestore/v1/common.js';
+import { ExtraColumns } from '../../shared/gen/featurestore/v1/ingest.js';
+import { JobState, type Job } from '../../shared/gen/featurestore/v1/job.js';
+import type { RunningHost } from '../../shared/runtime/host.js';
+import { clients, rejectsWith, unary } from '../support/grpc.js';
+import { startTestHost } from '../support/hosts.js';
+
+const feature = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
+const CSV = 'customer_id,event_time,amount,country\nc1,2026-11-01T10:00:00Z,42.5,DE\nc2,2026-11-01T11:30:00Z,1200,US\nc1,2026-11-02T09:15:00Z,13.99,DE\n';
+
+describe('offline ingest (embedded default)', () => {
+  let host: RunningHost;
+  let c: ReturnType<typeof clients>;
+  let data: string;
+  let offline: string;
+
+  before(async () => {
+    data = realpathSync(mkdtempSync(join(tmpdir(), 'fs-ingest-data-')));
+    offline = realpathSync(mkdtempSync(join(tmpdir(), 'fs-ingest-offline-')));
+    host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_FILE_ROOTS: data, FEATURESTORE_OFFLINE_DIR: offline });
+    c = clients(host.port);
+    await unary(c.projects, c.projects.createProject, { name: 'fraud', description: '', tags: {} });
+    await unary(c.featureSets, c.featureSets.registerFeatureSet, {
+      project: 'fraud',
+      name: 'tx',
+      schema: { features: [feature('customer_id', DataType.DATA_TYPE_STRING), feature('event_time', DataType.DATA_TYPE_TIMESTAMP), feature('amount', DataType.DATA_TYPE_FLOAT64), feature('country', DataType.DATA_TYPE_STRING)], primaryKey: ['customer_id'], eventTimeColumn: 'event_time' },
+      description: '',
+      tags: {},
+      ttl: undefined,
+      owner: '',
+    });
+  });
+  after(async () => {
+    c.close();
+    await host.stop();
+  });
+
+  const file = (name: string, text: string) => {
+    const path = join(data, name);
+    writeFileSync(path, text);
+    return pathToFileURL(path).href;
+  };
+  const start = (uri: string, extra: object = {}) =>
+    unary(c.ingest, c.ingest.startIngest, { featureSet: { project: 'fraud', name: 'tx', version: '' }, source: { uri, format: Format.FORMAT_UNSPECIFIED, options: {} }, extraColumns: 0, requestId: '', ...extra });
+  const finished = (id: string) =>
+    new Promise<Job>((resolve, reject) => {
+      let last: Job | undefined;
+      const stream = c.jobs.watchJob({ id });
+      stream.on('data', (m: { job: Job }) => (last = m.job));
+      stream.on('end', () => (last ? resolve(last) : reject(new Error('no job'))));
+      stream.on('error', reject);
+    });
+  const history = async () =>
+    (await unary(c.ingest, c.ingest.listIngests, { featureSet: { project: 'fraud', name: 'tx', version: '' }, pageSize: 0, pageToken: '' })).ingests;
+
+  it('ingests a CSV file as a job and makes it visible only once committed', async () => {
+    const job = await start(file('day1.csv', CSV));
+    assert.equal(job.state, JobState.JOB_STATE_PENDING);
+    const done = await finished(job.id);
+    assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
+    assert.equal(done.progress, 1);
+    assert.equal(done.result?.$case, 'ingestResult');
+    const result = done.result?.$case === 'ingestResult' ? done.result.value : undefined;
+    assert.deepEqual([result?.rows, result?.duplicateRows], ['3', '0']);
+    const [ingest] = await history();
+    assert.deepEqual([ingest?.id, ingest?.rows, ingest?.jobId, ingest?.featureSet?.version], [result?.ingestId, '3', job.id, '1.0']);
+    const folder = join(offline, 'fraud', 'tx', 'v1', `ingest=${result?.ingestId}`);
+    assert.deepEqual(readdirSync(folder), ['part-0.parquet']);
+  });
+
+  it('skips rows already stored, and repeats of a request return the first job', async () => {
+    const uri = file('day1-again.csv', `${CSV}c3,2026-11-03T00:00:00Z,5,FR\n`);
+    const job = await start(uri, { requestId: 'again-1' });
+    assert.equal((await start(uri, { requestId: 'again-1' })).id, job.id);
+    const done = await finished(job.id);
+    const result = done.result?.$case === 'ingestResult' ? done.result.value : undefined;
+    assert.deepEqual([result?.rows, result?.duplicateRows], ['1', '3']);
+    assert.equal((await history()).length, 2);
+  });
+
+  it('reads a folder or a glob of files, and drops extra columns unless asked to fail', async () => {
+    mkdirSync(join(data, 'days'));
+    writeFileSync(join(data, 'days', 'a.csv'), 'customer_id,event_time,amount,extra\nc9,2026-11-05T00:00:00Z,1,x\n');
+    writeFileSync(join(data, 'days', 'b.csv'), 'customer_id,event_time,amount,extra\nc8,2026-11-05T00:00:00Z,2,y\n');
+    const folder = await finished((await start(pathToFileURL(join(data, 'days')).href)).id);
+    assert.equal(folder.state, JobState.JOB_STATE_SUCCEEDED);
+    assert.match(folder.message, /dropped extra column\(s\) extra; column\(s\) country missing, stored as null/);
+    const strict = await finished((await start(`${pathToFileURL(join(data, 'days')).href}/*.csv`, { extraColumns: ExtraColumns.EXTRA_COLUMNS_FAIL })).id);
+    assert.equal(strict.state, JobState.JOB_STATE_FAILED);
+    assert.equal(strict.error?.details[0]?.column, 'extra');
+  });
+
+  it('fails a job with row and column detail and leaves nothing visible', async () => {
+    const before = await history();
+    const files = () => readdirSync(join(offline, 'fraud', 'tx', 'v1')).length;
+    const filesBefore = files();
+    const job = await start(file('bad.csv', 'customer_id,event_time,amount,country\nc1,2026-11-01T10:00:00Z,abc,DE\nc2,not a time,1,US\n'));
+    const done = await finished(job.id);
+    assert.equal(done.state, JobState.JOB_STATE_FAILED);
+    assert.equal(done.error?.code, 'INVALID_ARGUMENT');
+    assert.match(done.error?.message ?? '', /^source: 2 row\(s\) do not fit the schema; nothing was ingested/);
+    assert.deepEqual(done.error?.details.map((d) => [d.row, d.column]), [['1', 'amount'], ['2', 'event_time']]);
+    assert.deepEqual(await history(), before);
+    assert.equal(files(), filesBefore);
+  });
+
+  it('refuses bad requests before any job exists', async () => {
+    const jobsBefore = (await unary(c.jobs, c.jobs.listJobs, { project: '', type: 0, state: 0, pageSize: 0, pageToken: '' })).jobs.length;
+    await rejectsWith(start('file:///etc/passwd'), status.PERMISSION_DENIED, 'source.uri');
+    await rejectsWith(start(pathToFileURL(join(data, 'missing.csv')).href), status.NOT_FOUND, 'source.uri');
+    await rejectsWith(start(''), status.INVALID_ARGUMENT, 'source.uri');
+    await rejectsWith(start('ftp://x/y.csv'), status.INVALID_ARGUMENT, 'source.uri');
+    await rejectsWith(
+      unary(c.ingest, c.ingest.startIngest, { featureSet: { project: 'fraud', name: 'nope', version: '' }, source: { uri: file('x.csv', CSV), format: 0, options: {} }, extraColumns: 0, requestId: '' }),
+      status.NOT_FOUND,
+      'feature_set',
+    );
+    await rejectsWith(
+      unary(c.ingest, c.ingest.startIngest, { featureSet: { project: 'fraud', name: 'tx', version: 'v2' }, source: { uri: file('y.csv', CSV), format: 0, options: {} }, extraColumns: 0, requestId: '' }),
+      status.INVALID_ARGUMENT,
+      'feature_set.version',
+    );
+    assert.equal((await unary(c.jobs, c.jobs.listJobs, { project: '', type: 0, state: 0, pageSize: 0, pageToken: '' })).jobs.length, jobsBefore);
+  });
+});
