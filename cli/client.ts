@@ -1,5 +1,6 @@
 import { credentials, Metadata, type CallOptions, type Client, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { FeatureSetServiceClient } from '../shared/gen/featurestore/v1/feature_set.js';
+import { IngestServiceClient } from '../shared/gen/featurestore/v1/ingest.js';
 import { JobServiceClient } from '../shared/gen/featurestore/v1/job.js';
 import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
 
@@ -28,14 +29,14 @@ export function connect(endpoint: string) {
   const projects = new ProjectServiceClient(endpoint, creds);
   const featureSets = new FeatureSetServiceClient(endpoint, creds);
   const jobs = new JobServiceClient(endpoint, creds);
+  const ingest = new IngestServiceClient(endpoint, creds);
   return {
     projects,
     featureSets,
     jobs,
+    ingest,
     close() {
-      projects.close();
-      featureSets.close();
-      jobs.close();
+      for (const c of [projects, featureSets, jobs, ingest]) c.close();
     },
   };
 }

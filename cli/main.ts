@@ -1,9 +1,11 @@
 import { readFile, open } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError } from 'commander';
 import { FeatureSet, type InferSchemaResponse } from '../shared/gen/featurestore/v1/feature_set.js';
 import { Format, type Schema } from '../shared/gen/featurestore/v1/common.js';
+import { ExtraColumns, Ingest, IngestState } from '../shared/gen/featurestore/v1/ingest.js';
 import { Job, JobState, JobType } from '../shared/gen/featurestore/v1/job.js';
 import { Project } from '../shared/gen/featurestore/v1/project.js';
 import { connect, DEFAULT_ENDPOINT, unary, type Clients } from './client.js';
@@ -358,6 +360,58 @@ featureSets.command('delete <project> <name>').action(
     print(opts, { deleted: `${project}/${name}` }, () => `deleted ${project}/${name}`);
   }),
 );
+
+// ---- ingest ---------------------------------------------------------------------------------
+
+/** A local path becomes an absolute file:// URI (the server reads it; it must lie under its roots). */
+function sourceUri(source: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(source) ? source : pathToFileURL(resolvePath(source)).href;
+}
+
+program
+  .command('ingest <project> <featureSet> <source>')
+  .description('ingest a file, folder or glob (a path, or a file://, s3:// or abfss:// URI) offline, following the job until it ends')
+  .option('--version <version>', 'feature set version; latest when omitted', '')
+  .option('--format <format>', 'csv, parquet or jsonl; from the file names when omitted')
+  .option('--delimiter <char>', 'CSV delimiter')
+  .option('--extra-columns <policy>', 'ignore (drop them, the default) or fail', 'ignore')
+  .option('--request-id <id>', 'retrying with the same id returns the first job instead of ingesting twice', '')
+  .option('--no-wait', 'print the job and return without following it')
+  .action(
+    action(async (c, opts, project: string, name: string, source: string, o: { version: string; format?: string; delimiter?: string; extraColumns: string; requestId: string; wait: boolean }) => {
+      const policy = { ignore: ExtraColumns.EXTRA_COLUMNS_IGNORE, fail: ExtraColumns.EXTRA_COLUMNS_FAIL }[o.extraColumns.toLowerCase()];
+      if (policy === undefined) throw new Error('--extra-columns must be ignore or fail');
+      const job = await unary(c.ingest, c.ingest.startIngest, {
+        featureSet: { project, name, version: o.version },
+        source: { uri: sourceUri(source), format: o.format ? formatOf('', o.format) : Format.FORMAT_UNSPECIFIED, options: o.delimiter ? { delimiter: o.delimiter } : {} },
+        extraColumns: policy,
+        requestId: o.requestId,
+      });
+      if (!o.wait) return print(opts, Job.toJSON(job), () => `started job ${job.id}; follow it with: featurestore jobs watch ${job.id}`);
+      if (!opts.json) process.stderr.write(`job ${job.id}\n`);
+      const done = await watchJob(c, job.id, { json: opts.json, tty: Boolean(process.stdout.isTTY) });
+      if (!opts.json) process.stdout.write(`${jobOutcome(done)}\n`);
+      if (done.state !== JobState.JOB_STATE_SUCCEEDED) process.exitCode = 1;
+    }),
+  );
+
+program
+  .command('ingests <project> <featureSet>')
+  .description('ingest history, newest first')
+  .option('--limit <n>', 'at most this many', (v) => Number(v), 50)
+  .action(
+    action(async (c, opts, project: string, name: string, o: { limit: number }) => {
+      const page = await unary(c.ingest, c.ingest.listIngests, { featureSet: { project, name, version: '' }, pageSize: o.limit, pageToken: '' });
+      print(opts, page.ingests.map((i) => Ingest.toJSON(i)), () =>
+        page.ingests.length
+          ? table(
+              ['INGEST', 'STATE', 'ROWS', 'DUPLICATES', 'VERSION', 'SOURCE', 'COMMITTED', 'BY'],
+              page.ingests.map((i) => [i.id, (IngestState[i.state] ?? '').replace('INGEST_STATE_', ''), i.rows, i.duplicateRows, i.featureSet?.version ?? '', i.source?.uri ?? '', time(i.commitTime), i.createdBy]),
+            )
+          : `no ingests into ${project}/${name} yet`,
+      );
+    }),
+  );
 
 // ---- jobs -----------------------------------------------------------------------------------
 

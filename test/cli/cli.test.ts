@@ -62,6 +62,22 @@ describe('featurestore CLI', () => {
     assert.match(shown.stdout, /is_fraud\s.*BOOL/);
   });
 
+  it('ingests the sample offline, following the job, and lists the ingest history', async () => {
+    const res = await cli('ingest', 'fraud', 'transactions', 'examples/transactions.csv');
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^PENDING 0%/);
+    assert.match(res.stdout, /SUCCEEDED 100% 5 rows written, 0 duplicates skipped/);
+    assert.match(res.stdout, /ingest [0-9a-f-]{36}: 5 rows, 0 duplicates skipped/);
+    const again = await cli('ingest', 'fraud', 'transactions', 'examples/transactions.csv', '--no-wait');
+    assert.match(again.stdout, /started job [0-9a-f-]{36}; follow it with: featurestore jobs watch/);
+    const hist = JSON.parse((await cli('--json', 'ingests', 'fraud', 'transactions')).stdout);
+    assert.ok(hist.length >= 1);
+    assert.equal(hist.at(-1).rows, '5');
+    const bad = await cli('ingest', 'fraud', 'transactions', '/etc/passwd');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /source.uri: .* is outside the folders this server may read/);
+  });
+
   it('writes an inferred schema file that registers and versions through --schema', async () => {
     const inferred = await cli('schema', 'infer', SAMPLE, '-k', 'customer_id');
     assert.equal(inferred.code, 0, inferred.stderr);

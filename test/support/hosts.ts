@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { HealthCheckResponse_ServingStatus, HealthClient } from '../../shared/gen/grpc/health/v1/health.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
@@ -7,7 +10,8 @@ import { testLogger } from './silent-logger.js';
 /** Starts functions in this process on a free loopback port. */
 export function startTestHost(definitions: FunctionDefinition[], env: Record<string, string>): Promise<RunningHost> {
   return startHost(definitions, {
-    env: { PORT: '0', FEATURESTORE_BIND: '127.0.0.1', FEATURESTORE_DRAIN_SECONDS: '5', ...env },
+    // Offline data goes to a temp dir, never into the checkout.
+    env: { PORT: '0', FEATURESTORE_BIND: '127.0.0.1', FEATURESTORE_DRAIN_SECONDS: '5', FEATURESTORE_OFFLINE_DIR: mkdtempSync(join(tmpdir(), 'fs-offline-')), ...env },
     logger: testLogger,
   });
 }
