@@ -10,7 +10,7 @@ const env = { ...process.env, FEATURESTORE_SERVICES_DIR: servicesDir, FEATURESTO
 const service = (name, action) =>
   execFileSync(join(root, 'scripts', 'services', `${name}.sh`), [action], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 
-const benchmarks = ['bench/cold-start.ts'];
+const benchmarks = ['bench/cold-start.ts', 'bench/ingest.ts'];
 let failed = false;
 try {
   const pgUrl = service('postgres', 'start');

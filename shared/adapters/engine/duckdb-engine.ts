@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { InvalidArgument, throwIfAborted, type ErrorDetail } from '../../core/errors.js';
@@ -58,19 +59,21 @@ export class DuckDbEngine implements OfflineEngine {
     };
     try {
       await step(0.05, 'reading the source');
-      // Text first for CSV, so that every value is checked by the same casts with row detail.
-      const reader =
-        spec.format === 'CSV'
-          ? `read_csv(${list(spec.files)}, all_varchar = true, header = ${spec.csv.header ?? true}, delim = ${quoteLiteral(spec.csv.delimiter ?? ',')})`
-          : spec.format === 'PARQUET'
-            ? `read_parquet(${list(spec.files)}, union_by_name = true)`
-            : `read_json(${list(spec.files)}, format = 'newline_delimited', union_by_name = true)`;
+      const csv = spec.format === 'CSV';
+      const csvArgs = `header = ${spec.csv.header ?? true}, delim = ${quoteLiteral(spec.csv.delimiter ?? ',')}`;
+      // CSV: sniff the header only; Parquet and JSON lines: materialize, then cast with TRY_CAST.
+      const reader = csv
+        ? `read_csv(${list(spec.files)}, all_varchar = true, ${csvArgs})`
+        : spec.format === 'PARQUET'
+          ? `read_parquet(${list(spec.files)}, union_by_name = true)`
+          : `read_json(${list(spec.files)}, format = 'newline_delimited', union_by_name = true)`;
+      let present: Set<string>;
       try {
-        await db.run(`CREATE OR REPLACE TEMP TABLE raw AS SELECT row_number() OVER () AS _row, * FROM ${reader}`);
+        if (!csv) await db.run(`CREATE OR REPLACE TEMP TABLE raw AS SELECT row_number() OVER () AS _row, * FROM ${reader}`);
+        present = new Set((await rows(csv ? `DESCRIBE SELECT * FROM ${reader}` : 'DESCRIBE raw')).map((r) => String(r['column_name'])).filter((c) => c !== '_row'));
       } catch (err) {
         throw new InvalidArgument(`cannot read the source as ${spec.format}: ${firstLine(err)}`, { field: 'source', cause: err });
       }
-      const present = new Set((await rows('DESCRIBE raw')).map((r) => String(r['column_name'])).filter((c) => c !== '_row'));
       const features = spec.schema.features;
       const required = new Set([...spec.schema.primaryKey, spec.schema.eventTimeColumn]);
       const missing = features.filter((f) => !present.has(f.name)).map((f) => f.name);
@@ -81,8 +84,8 @@ export class DuckDbEngine implements OfflineEngine {
           details: missingRequired.map((column) => ({ field: 'source', row: 0, column, message: 'required (primary key or event time) but missing' })),
         });
       }
-      const known = new Set(features.map((f) => f.name));
-      const extra = [...present].filter((c) => !known.has(c));
+      const byName = new Map(features.map((f) => [f.name, f]));
+      const extra = [...present].filter((c) => !byName.has(c));
       if (extra.length > 0 && spec.extraColumns === 'FAIL') {
         throw new InvalidArgument(`the source has column(s) the schema does not: ${extra.join(', ')}`, {
           field: 'source',
@@ -91,30 +94,68 @@ export class DuckDbEngine implements OfflineEngine {
       }
 
       await step(0.25, 'checking rows against the schema');
-      const casts = features.map((f) => (present.has(f.name) ? `TRY_CAST(${quoteIdent(f.name)} AS ${duckType(f)})` : `NULL::${duckType(f)}`));
-      await db.run(
-        `CREATE OR REPLACE TEMP TABLE typed AS SELECT _row, ${features.map((f, i) => `${casts[i]} AS ${quoteIdent(f.name)}`).join(', ')} FROM raw`,
-      );
-      const problems = features
-        .filter((f) => present.has(f.name))
-        .map(
-          (f) =>
-            `SELECT r._row, ${quoteLiteral(f.name)} AS col, 'cannot be read as ${duckType(f)}: ' || left(CAST(r.${quoteIdent(f.name)} AS VARCHAR), 60) AS msg
-             FROM raw r JOIN typed t USING (_row) WHERE ${castFailed(f, `r.${quoteIdent(f.name)}`, `t.${quoteIdent(f.name)}`)}`,
-        )
-        .concat(
-          [...required].map(
-            (name) => `SELECT _row, ${quoteLiteral(name)} AS col, 'is null but is ${name === spec.schema.eventTimeColumn ? 'the event time' : 'part of the primary key'}' AS msg
-             FROM raw WHERE ${quoteIdent(name)} IS NULL`,
-          ),
+      const nullRequired = [...required].map((name) => `${quoteIdent(name)} IS NULL`).join(' OR ');
+      const problemsIn = async (): Promise<{ badRows: number; details: ErrorDetail[] }> => {
+        // Exact row and column detail from the text as read: one query per kind of problem.
+        if (csv) await db.run(`CREATE OR REPLACE TEMP TABLE raw AS SELECT row_number() OVER () AS _row, * FROM ${reader}`);
+        const problems = features
+          .filter((f) => present.has(f.name))
+          .map(
+            (f) =>
+              `SELECT r._row, ${quoteLiteral(f.name)} AS col, 'cannot be read as ${duckType(f)}: ' || left(CAST(r.${quoteIdent(f.name)} AS VARCHAR), 60) AS msg
+               FROM raw r WHERE ${castFailed(f, `r.${quoteIdent(f.name)}`, `TRY_CAST(r.${quoteIdent(f.name)} AS ${duckType(f)})`)}`,
+          )
+          .concat(
+            [...required].map(
+              (name) => `SELECT _row, ${quoteLiteral(name)} AS col, ${quoteLiteral(nullDetail(spec, 0, name).message)} AS msg FROM raw WHERE ${quoteIdent(name)} IS NULL`,
+            ),
+          );
+        const n = Number((await rows(`SELECT count(DISTINCT _row)::BIGINT AS n FROM (${problems.join(' UNION ALL ')})`))[0]?.['n'] ?? 0);
+        const sample = n > 0 ? await rows(`SELECT _row, col, msg FROM (${problems.join(' UNION ALL ')}) ORDER BY _row, col LIMIT ${MAX_DETAILS}`) : [];
+        return { badRows: n, details: sample.map((r) => ({ field: 'source', row: Number(r['_row']), column: String(r['col']), message: String(r['msg']) })) };
+      };
+
+      let clean: boolean;
+      let rejected = 0;
+      if (csv) {
+        // Fast path: DuckDB parses each column as its feature type in one pass, counting values that
+        // do not convert in a rejects table. Timestamps are read as text and cast here, because the
+        // CSV reader ignores UTC offsets and nulls bad TIMESTAMPTZ text silently. Any problem sends
+        // us to the exact (slower) path above for the details.
+        const csvType = (f: Feature) => (f.type === 'TIMESTAMP' ? `VARCHAR${f.isList ? '[]' : ''}` : duckType(f));
+        const types = [...present].map((c) => `${quoteLiteral(c)}: ${quoteLiteral(byName.has(c) ? csvType(byName.get(c)!) : 'VARCHAR')}`).join(', ');
+        const stamps = features.filter((f) => f.type === 'TIMESTAMP' && present.has(f.name));
+        const csvColumns = features
+          .map((f) => (!present.has(f.name) ? `NULL::${duckType(f)}` : f.type === 'TIMESTAMP' ? `TRY_CAST(${quoteIdent(f.name)} AS ${duckType(f)})` : quoteIdent(f.name)) + ` AS ${quoteIdent(f.name)}`)
+          .join(', ');
+        const badStamp = stamps.map((f) => castFailed(f, quoteIdent(f.name), `TRY_CAST(${quoteIdent(f.name)} AS ${duckType(f)})`)).join(' OR ') || 'false';
+        const rejects = `rejects_${spec.ingestId.replace(/[^A-Za-z0-9]/g, '')}`;
+        try {
+          await db.run(
+            `CREATE OR REPLACE TEMP TABLE typed AS SELECT ${csvColumns}, (${badStamp}) AS _bad FROM read_csv(${list(spec.files)}, ${csvArgs}, columns = {${types}},
+               store_rejects = true, rejects_table = ${quoteLiteral(rejects)}, rejects_scan = ${quoteLiteral(`${rejects}_scan`)})`,
+          );
+        } catch (err) {
+          throw new InvalidArgument(`cannot read the source as CSV: ${firstLine(err)}`, { field: 'source', cause: err });
+        }
+        const check = await rows(
+          `SELECT (SELECT count(*) FROM ${rejects})::BIGINT AS rejected, (SELECT count(*) FROM typed WHERE _bad OR ${nullRequired})::BIGINT AS bad`,
         );
-      const bad = await rows(`SELECT count(DISTINCT _row)::BIGINT AS n FROM (${problems.join(' UNION ALL ')})`);
-      const badRows = Number(bad[0]?.['n'] ?? 0);
-      if (badRows > 0) {
-        const sample = await rows(`SELECT _row, col, msg FROM (${problems.join(' UNION ALL ')}) ORDER BY _row, col LIMIT ${MAX_DETAILS}`);
-        const details: ErrorDetail[] = sample.map((r) => ({ field: 'source', row: Number(r['_row']), column: String(r['col']), message: String(r['msg']) }));
-        throw new InvalidArgument(`${badRows} row(s) do not fit the schema; nothing was ingested`, { field: 'source', details });
+        await db.run(`DROP TABLE IF EXISTS ${rejects}; DROP TABLE IF EXISTS ${rejects}_scan`);
+        rejected = Number(check[0]?.['rejected'] ?? 0);
+        clean = rejected === 0 && Number(check[0]?.['bad'] ?? 0) === 0;
+      } else {
+        const casts = features.map((f) => (present.has(f.name) ? `TRY_CAST(${quoteIdent(f.name)} AS ${duckType(f)})` : `NULL::${duckType(f)}`));
+        await db.run(`CREATE OR REPLACE TEMP TABLE typed AS SELECT ${features.map((f, i) => `${casts[i]} AS ${quoteIdent(f.name)}`).join(', ')} FROM raw`);
+        clean = false; // checked by the exact path, which is the only path for these formats
       }
+      if (!clean) {
+        const { badRows, details } = await problemsIn();
+        if (badRows > 0) throw new InvalidArgument(`${badRows} row(s) do not fit the schema; nothing was ingested`, { field: 'source', details });
+        // Lines the CSV reader refused that are not bad values (wrong column count, broken quoting).
+        if (rejected > 0) throw new InvalidArgument(`${rejected} line(s) of the CSV could not be parsed (column count or quoting); nothing was ingested`, { field: 'source' });
+      }
+
 
       await step(0.5, 'removing rows already stored');
       const columns = features.map((f) => quoteIdent(f.name)).join(', ');
@@ -123,26 +164,25 @@ export class DuckDbEngine implements OfflineEngine {
         spec.existing.length > 0
           ? `SELECT ${columns} FROM typed EXCEPT SELECT ${columns} FROM read_parquet(${list(spec.existing)})`
           : `SELECT DISTINCT ${columns} FROM typed`;
-      await db.run(`CREATE OR REPLACE TEMP TABLE fresh AS ${fresh}`);
-      const counts = await rows(`SELECT (SELECT count(*) FROM typed)::BIGINT AS input, (SELECT count(*) FROM fresh)::BIGINT AS fresh`);
-      const inputRows = Number(counts[0]?.['input'] ?? 0);
-      const freshRows = Number(counts[0]?.['fresh'] ?? 0);
+      const input = Number((await rows(`SELECT count(*)::BIGINT AS n FROM typed`))[0]?.['n'] ?? 0);
 
       await step(0.7, 'writing Parquet');
+      // Written straight from the query (no intermediate table); COPY reports the rows it wrote.
+      const file = join(spec.outputDir, 'part-0.parquet');
+      const written = await rows(
+        `COPY (SELECT ${columns}, ${quoteLiteral(spec.ingestId)} AS ${INGEST_ID_COLUMN}, ${quoteLiteral(spec.ingestTime.toISOString())}::TIMESTAMPTZ AS ${INGEST_TIME_COLUMN}
+               FROM (${fresh}))
+         TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION zstd)`,
+      );
+      const freshRows = Number(Object.values(written[0] ?? {})[0] ?? 0);
+      const inputRows = input;
       const files: string[] = [];
-      if (freshRows > 0) {
-        const file = join(spec.outputDir, 'part-0.parquet');
-        await db.run(
-          `COPY (SELECT ${columns}, ${quoteLiteral(spec.ingestId)} AS ${INGEST_ID_COLUMN}, ${quoteLiteral(spec.ingestTime.toISOString())}::TIMESTAMPTZ AS ${INGEST_TIME_COLUMN}
-                 FROM fresh ORDER BY ${spec.schema.primaryKey.map(quoteIdent).join(', ')}, ${quoteIdent(spec.schema.eventTimeColumn)})
-           TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION zstd)`,
-        );
-        files.push(file);
-      }
+      if (freshRows > 0) files.push(file);
+      else await rm(file, { force: true });
 
       await step(0.9, 'computing statistics');
       const visible = [...spec.existing, ...files];
-      const statistics = visible.length > 0 ? await this.statistics(db, features, visible, spec.ingestTime) : {};
+      const statistics = visible.length > 0 ? await this.statistics(db, features, `read_parquet(${list(visible)})`, spec.ingestTime) : {};
       await step(1, 'done');
       return { files, inputRows, rows: freshRows, duplicateRows: inputRows - freshRows, droppedColumns: extra, missingColumns: missing, statistics };
     } finally {
@@ -150,7 +190,7 @@ export class DuckDbEngine implements OfflineEngine {
     }
   }
 
-  private async statistics(db: DuckDBConnection, features: Feature[], files: string[], at: Date): Promise<Record<string, FeatureStatistics>> {
+  private async statistics(db: DuckDBConnection, features: Feature[], relation: string, at: Date): Promise<Record<string, FeatureStatistics>> {
     const parts = features.map((f, i) => {
       const c = quoteIdent(f.name);
       const scalar = !f.isList && f.type !== 'BYTES';
@@ -165,7 +205,7 @@ export class DuckDbEngine implements OfflineEngine {
         f.isList ? `NULL AS d${i}` : `approx_count_distinct(${c})::BIGINT AS d${i}`,
       ].join(', ');
     });
-    const row = (await db.runAndReadAll(`SELECT ${parts.join(', ')} FROM read_parquet(${list(files)})`)).getRowObjectsJson()[0] ?? {};
+    const row = (await db.runAndReadAll(`SELECT ${parts.join(', ')} FROM ${relation}`)).getRowObjectsJson()[0] ?? {};
     const out: Record<string, FeatureStatistics> = {};
     features.forEach((f, i) => {
       out[f.name] = {
@@ -187,6 +227,11 @@ export class DuckDbEngine implements OfflineEngine {
     instance?.closeSync();
     this.instance = undefined;
   }
+}
+
+function nullDetail(spec: IngestSpec, row: number, column: string): ErrorDetail {
+  const what = column === spec.schema.eventTimeColumn ? 'the event time' : 'part of the primary key';
+  return { field: 'source', row, column, message: `is null but is ${what}` };
 }
 
 /** A value failed its cast: it became null, or (for lists) some of its elements did. */
