@@ -110,10 +110,10 @@ const targets: Target[] = [
   },
   { name: 'all-in-one (PGlite, existing data dir)', args: bundle('all-in-one'), env: { FEATURESTORE_METADATA_URL: `pglite:${join(dataDir, 'pglite')}` }, probe: listProjects, call: 'ListProjects', goalMs: 1000 },
   { name: 'register (PostgreSQL)', args: bundle('register'), env: { FEATURESTORE_METADATA_URL: pgUrl }, probe: listProjects, call: 'ListProjects', goalMs: 300 },
-  { name: 'ingest', args: bundle('ingest'), env: {}, probe: health, call: 'health Check', goalMs: 300 },
-  { name: 'retrieve', args: bundle('retrieve'), env: {}, probe: health, call: 'health Check', goalMs: 300 },
+  { name: 'ingest (PostgreSQL)', args: bundle('ingest'), env: { FEATURESTORE_METADATA_URL: pgUrl }, probe: health, call: 'health Check', goalMs: 300 },
+  { name: 'retrieve', args: bundle('retrieve'), env: { FEATURESTORE_METADATA_URL: pgUrl }, probe: health, call: 'health Check', goalMs: 300 },
   ...['spark-submit', 'status-handler', 'offline-to-online', 'online-to-offline'].map((name) => ({
-    name,
+    name: name.startsWith('spark') || name.startsWith('status') ? `${name} (PostgreSQL)` : name,
     args: bundle(name),
     env: { FEATURESTORE_METADATA_URL: pgUrl },
     probe: httpReady,
