@@ -2,6 +2,7 @@ import { Unimplemented } from '../../shared/core/errors.js';
 import { EventTypes } from '../../shared/core/events.js';
 import { createIngestRunner } from '../../shared/core/use-cases/ingest.js';
 import { requireJobId } from '../../shared/core/use-cases/jobs.js';
+import { createRetrieveRunner } from '../../shared/core/use-cases/retrieve.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 import { createScratch } from '../../shared/runtime/scratch.js';
 
@@ -11,22 +12,19 @@ export const sparkSubmit: FunctionDefinition = {
   trigger: 'event',
   async init({ deps }) {
     const jobs = await deps.jobStore();
-    const runIngest = createIngestRunner({
-      store: await deps.metadataStore(),
-      jobs,
-      ingests: await deps.ingestStore(),
-      sources: deps.sourceFiles(),
-      engine: deps.engine(),
-      offline: deps.offlineStore(),
-      scratch: createScratch,
-    });
+    const common = { store: await deps.metadataStore(), jobs, ingests: await deps.ingestStore(), engine: deps.engine(), offline: deps.offlineStore(), scratch: createScratch };
+    const runners: Partial<Record<string, (jobId: string, signal: AbortSignal) => Promise<void>>> = {
+      INGEST: createIngestRunner({ ...common, sources: deps.sourceFiles() }),
+      RETRIEVE: createRetrieveRunner(common),
+    };
     return {
       events: {
         [EventTypes.jobRequested]: async (event, { signal }) => {
           const job = await jobs.getJob(requireJobId(String((event.data as { jobId?: unknown } | undefined)?.jobId ?? ''), 'data.jobId'));
           if (!job) return; // deleted meanwhile: nothing to do
-          if (job.type !== 'INGEST') throw new Unimplemented(`${job.type} jobs are not run yet (later in issue #3)`);
-          await runIngest(job.id, signal);
+          const run = runners[job.type];
+          if (!run) throw new Unimplemented(`${job.type} jobs are not run yet (later in issue #3)`);
+          await run(job.id, signal);
         },
       },
     };

@@ -2,10 +2,10 @@
 // relayed in process) -> spark-submit (DuckDB) -> job.status -> status-handler commits -> visible.
 import { status } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, realpathSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
 import { DataType, Format } from '../../shared/gen/featurestore/v1/common.js';
@@ -112,6 +112,45 @@ describe('offline ingest (embedded default)', () => {
     assert.deepEqual(done.error?.details.map((d) => [d.row, d.column]), [['1', 'amount'], ['2', 'event_time']]);
     assert.deepEqual(await history(), before);
     assert.equal(files(), filesBefore);
+  });
+
+  it('retrieves a time range, a subset of features, and time-travels as of an ingest or a moment', async () => {
+    const retrieve = async (extra: object) => {
+      const job = await unary(c.retrieve, c.retrieve.startRetrieve, {
+        featureSet: { project: 'fraud', name: 'tx', version: '' },
+        features: [],
+        startTime: undefined,
+        endTime: undefined,
+        asOf: undefined,
+        output: undefined,
+        ...extra,
+      });
+      const done = await finished(job.id);
+      assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
+      const r = done.result?.$case === 'retrieveResult' ? done.result.value : undefined;
+      assert.ok(r && r.downloadUrls.length === 1);
+      return { rows: Number(r.rows), url: r.downloadUrls[0]!, uri: r.uris[0]! };
+    };
+    assert.equal((await retrieve({})).rows, 6);
+    const ranged = await retrieve({ startTime: new Date('2026-11-01T11:00:00Z'), endTime: new Date('2026-11-03T00:00:00Z') });
+    assert.equal(ranged.rows, 2);
+    const [first] = (await history()).slice(-1);
+    assert.equal((await retrieve({ asOf: { $case: 'asOfIngestId', value: first!.id } })).rows, 3);
+    assert.equal((await retrieve({ asOf: { $case: 'asOfTime', value: new Date('2000-01-01T00:00:00Z') } })).rows, 0);
+    const csv = await retrieve({ features: ['amount'], output: { format: Format.FORMAT_CSV, uri: '' }, endTime: new Date('2026-11-02T00:00:00Z') });
+    assert.match(csv.uri, /retrieve\/[0-9a-f-]{36}\/part-0\.csv$/);
+    const text = readFileSync(fileURLToPath(csv.url), 'utf8');
+    assert.equal(text, 'customer_id,event_time,amount\nc1,2026-11-01 10:00:00+00,42.5\nc2,2026-11-01 11:30:00+00,1200.0\n');
+    await rejectsWith(
+      unary(c.retrieve, c.retrieve.startRetrieve, { featureSet: { project: 'fraud', name: 'tx', version: '' }, features: ['nope'], startTime: undefined, endTime: undefined, asOf: undefined, output: undefined }),
+      status.NOT_FOUND,
+      'features[0]',
+    );
+    await rejectsWith(
+      unary(c.retrieve, c.retrieve.startRetrieve, { featureSet: { project: 'fraud', name: 'tx', version: '' }, features: [], startTime: new Date(2), endTime: new Date(1), asOf: undefined, output: undefined }),
+      status.INVALID_ARGUMENT,
+      'end_time',
+    );
   });
 
   it('refuses bad requests before any job exists', async () => {

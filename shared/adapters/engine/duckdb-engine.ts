@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { InvalidArgument, throwIfAborted, type ErrorDetail } from '../../core/errors.js';
 import type { DataType, Feature, FeatureStatistics } from '../../core/model.js';
-import type { IngestOutput, IngestSpec, OfflineEngine } from '../../core/ports/offline-engine.js';
+import type { IngestOutput, IngestSpec, OfflineEngine, RetrieveOutput, RetrieveSpec } from '../../core/ports/offline-engine.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 
 const DUCK_TYPES: Record<DataType, string> = {
@@ -185,6 +185,32 @@ export class DuckDbEngine implements OfflineEngine {
       const statistics = visible.length > 0 ? await this.statistics(db, features, `read_parquet(${list(visible)})`, spec.ingestTime) : {};
       await step(1, 'done');
       return { files, inputRows, rows: freshRows, duplicateRows: inputRows - freshRows, droppedColumns: extra, missingColumns: missing, statistics };
+    } finally {
+      db.closeSync();
+    }
+  }
+
+  async retrieve(spec: RetrieveSpec, signal?: AbortSignal): Promise<RetrieveOutput> {
+    throwIfAborted(signal);
+    const file = join(spec.outputDir, spec.format === 'CSV' ? 'part-0.csv' : 'part-0.parquet');
+    const keys = [...spec.schema.primaryKey, spec.schema.eventTimeColumn];
+    const wanted = spec.features.length > 0 ? [...keys, ...spec.features.filter((f) => !keys.includes(f))] : spec.schema.features.map((f) => f.name);
+    const columns = wanted.map(quoteIdent).join(', ');
+    const et = quoteIdent(spec.schema.eventTimeColumn);
+    const where = [
+      spec.startTime ? `${et} >= ${quoteLiteral(spec.startTime.toISOString())}::TIMESTAMPTZ` : '',
+      spec.endTime ? `${et} < ${quoteLiteral(spec.endTime.toISOString())}::TIMESTAMPTZ` : '',
+    ].filter(Boolean);
+    const source = spec.files.length > 0 ? `read_parquet(${list(spec.files)})` : `(SELECT ${spec.schema.features.map((f) => `NULL::${duckType(f)} AS ${quoteIdent(f.name)}`).join(', ')} LIMIT 0)`;
+    const db = await this.connect();
+    try {
+      const written = (
+        await db.runAndReadAll(
+          `COPY (SELECT ${columns} FROM ${source}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${keys.map(quoteIdent).join(', ')})
+           TO ${quoteLiteral(file)} (${spec.format === 'CSV' ? 'FORMAT csv, HEADER' : 'FORMAT parquet, COMPRESSION zstd'})`,
+        )
+      ).getRowObjectsJson();
+      return { files: [file], rows: Number(Object.values(written[0] ?? {})[0] ?? 0) };
     } finally {
       db.closeSync();
     }

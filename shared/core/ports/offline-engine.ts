@@ -36,6 +36,26 @@ export interface IngestOutput {
   statistics: Record<string, FeatureStatistics>;
 }
 
+/** An engine-neutral retrieve: a feature set's rows in an event-time range, from given files. */
+export interface RetrieveSpec {
+  schema: Schema;
+  /** Local Parquet files of the ingests visible at the moment asked for. */
+  files: string[];
+  /** Features to return besides the key and event-time columns; empty means all. */
+  features: string[];
+  /** Inclusive lower bound of event time. */
+  startTime?: Date;
+  /** Exclusive upper bound of event time. */
+  endTime?: Date;
+  format: 'PARQUET' | 'CSV';
+  outputDir: string;
+}
+
+export interface RetrieveOutput {
+  files: string[];
+  rows: number;
+}
+
 /**
  * Runs offline work. `ingest` validates every row against the schema and either writes all of the
  * new rows or nothing: on bad rows it throws InvalidArgument (field `source`) with details naming
@@ -44,5 +64,7 @@ export interface IngestOutput {
  */
 export interface OfflineEngine {
   ingest(spec: IngestSpec, onProgress: (fraction: number, message: string) => void, signal?: AbortSignal): Promise<IngestOutput>;
+  /** Writes the rows (without the internal ingest columns) to one file in outputDir, key and event time ordered. */
+  retrieve(spec: RetrieveSpec, signal?: AbortSignal): Promise<RetrieveOutput>;
   close(): Promise<void>;
 }

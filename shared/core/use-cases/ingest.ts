@@ -41,6 +41,8 @@ export interface JobStatusData {
   error?: JobError;
   /** For a succeeded ingest: what the engine wrote, not yet visible. */
   ingest?: { id: string; files: string[]; rows: number; duplicateRows: number; statistics: Ingest['statistics'] };
+  /** For a succeeded retrieve: the files written. */
+  retrieve?: { uris: string[]; downloadUrls: string[]; rows: number };
 }
 
 const jobEvent = (type: typeof EventTypes.jobRequested | typeof EventTypes.jobStatus, job: Job, data: object): DomainEvent => ({
@@ -120,83 +122,106 @@ export interface IngestRunnerDeps {
 /** How often progress reaches the jobs table at most. */
 const PROGRESS_EVERY_MS = 250;
 
+export interface JobRunContext {
+  job: Job;
+  scratch: Scratch;
+  signal: AbortSignal;
+  /** Object-store keys the work wrote; removed if the job does not succeed. */
+  uploaded: string[];
+  progress(fraction: number, message: string): void;
+}
+
 /**
- * Runs an INGEST job (the spark-submit function): claims it (PENDING -> RUNNING; a second delivery
- * finds it claimed and does nothing), runs the engine, uploads the files to their own ingest folder,
- * and reports the outcome as a job.status event. Nothing is visible until status-handler commits.
+ * The frame every engine job runs in (the spark-submit function): claims the job (PENDING ->
+ * RUNNING; a second delivery finds it claimed and does nothing), gives the work scratch space,
+ * progress reporting that also notices cancel requests, and reports the outcome as a job.status
+ * event, removing what the work uploaded unless it succeeded. status-handler applies the outcome.
  */
+export async function runClaimedJob(
+  d: { jobs: JobStore; offline: ObjectStore; scratch(): Promise<Scratch> },
+  jobId: string,
+  signal: AbortSignal,
+  work: (ctx: JobRunContext) => Promise<{ data: Omit<JobStatusData, 'jobId' | 'state'>; message: string }>,
+): Promise<void> {
+  let job: Job;
+  try {
+    job = await d.jobs.updateJob(jobId, { state: 'RUNNING', message: 'starting' }, ['PENDING'], () => []);
+  } catch (err) {
+    if (err instanceof FailedPrecondition || err instanceof NotFound) return; // already taken, or gone
+    throw err;
+  }
+  const report = (data: Omit<JobStatusData, 'jobId'>, message: string) =>
+    d.jobs.updateJob(job.id, { message }, ['RUNNING'], (j) => [jobEvent(EventTypes.jobStatus, j, data)]);
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort();
+  signal.addEventListener('abort', onOuterAbort, { once: true });
+  const scratch = await d.scratch();
+  const uploaded: string[] = [];
+  let last = 0;
+  const progress = (fraction: number, message: string) => {
+    const now = Date.now();
+    if (now - last < PROGRESS_EVERY_MS && fraction < 1) return;
+    last = now;
+    // Best effort; a cancel request seen here stops the engine at its next step.
+    void d.jobs.updateJob(job.id, { progress: Math.min(0.95, fraction * 0.9), message }, ['RUNNING'], () => []).then(
+      (j) => j.cancelRequested && controller.abort(new Cancelled('cancelled on request')),
+      () => {},
+    );
+  };
+  try {
+    const outcome = await work({ job, scratch, signal: controller.signal, uploaded, progress });
+    if ((await d.jobs.getJob(job.id))?.cancelRequested) throw new Cancelled('cancelled on request');
+    await report({ state: 'SUCCEEDED', ...outcome.data }, outcome.message);
+  } catch (err) {
+    await Promise.allSettled(uploaded.map((key) => d.offline.delete(key)));
+    const cancelled = err instanceof Cancelled || controller.signal.aborted;
+    const error: JobError =
+      err instanceof FeatureStoreError && err.status !== 'INTERNAL'
+        ? { code: err.status, message: err.publicMessage, details: err.details }
+        : { code: 'INTERNAL', message: 'the engine failed; the server log has the details', details: [] };
+    await report(cancelled ? { state: 'CANCELLED' } : { state: 'FAILED', error }, cancelled ? 'cancelled; nothing was written' : error.message).catch(() => {});
+    if (!(err instanceof FeatureStoreError) || err.status === 'INTERNAL') throw err;
+  } finally {
+    signal.removeEventListener('abort', onOuterAbort);
+    await scratch.dispose();
+  }
+}
+
+/** Runs an INGEST job: engine, then the files to their own ingest folder; visible once committed. */
 export function createIngestRunner(d: IngestRunnerDeps) {
-  return async function runIngest(jobId: string, signal: AbortSignal): Promise<void> {
-    let job: Job;
-    try {
-      job = await d.jobs.updateJob(jobId, { state: 'RUNNING', message: 'starting' }, ['PENDING'], () => []);
-    } catch (err) {
-      if (err instanceof FailedPrecondition || err instanceof NotFound) return; // already taken, or gone
-      throw err;
-    }
-    const spec = job.spec as unknown as IngestJobSpec;
-    const report = (data: Omit<JobStatusData, 'jobId'>, message: string) =>
-      d.jobs.updateJob(job.id, { message }, ['RUNNING'], (j) => [jobEvent(EventTypes.jobStatus, j, data)]);
-    const controller = new AbortController();
-    const onOuterAbort = () => controller.abort();
-    signal.addEventListener('abort', onOuterAbort, { once: true });
-    const scratch = await d.scratch();
-    const ingestId = randomUUID();
-    const uploaded: string[] = [];
-    try {
+  return (jobId: string, signal: AbortSignal) =>
+    runClaimedJob(d, jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress }) => {
+      const spec = job.spec as unknown as IngestJobSpec;
+      const ingestId = randomUUID();
       const fs = await d.store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major, minor: spec.minor });
       if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major}.${spec.minor} no longer exists`, { field: 'feature_set' });
-      const source = await d.sources.resolve(spec.source, controller.signal);
+      const source = await d.sources.resolve(spec.source, jobSignal);
       try {
         const visible = await d.ingests.visible(spec.project, spec.featureSet, spec.major);
         const existing = await Promise.all(visible.flatMap((i) => i.files).map((key) => scratch.localCopy(d.offline, key)));
-        let last = 0;
         const out = await d.engine.ingest(
           { ingestId, ingestTime: new Date(), schema: fs.schema, files: source.files, format: source.format, csv: csvOptions(spec.source.options), extraColumns: spec.extraColumns, existing, outputDir: scratch.dir },
-          (fraction, message) => {
-            const now = Date.now();
-            if (now - last < PROGRESS_EVERY_MS && fraction < 1) return;
-            last = now;
-            // Progress is best effort; a cancel request seen here stops the engine at its next step.
-            void d.jobs.updateJob(job.id, { progress: Math.min(0.95, fraction * 0.9), message }, ['RUNNING'], () => []).then(
-              (j) => j.cancelRequested && controller.abort(new Cancelled('cancelled on request')),
-              () => {},
-            );
-          },
-          controller.signal,
+          progress,
+          jobSignal,
         );
         const prefix = ingestPrefix(spec.project, spec.featureSet, spec.major, ingestId);
         for (const [i, file] of out.files.entries()) {
           const key = `${prefix}part-${i}.parquet`;
-          await d.offline.put(key, scratch.open(file), controller.signal);
+          await d.offline.put(key, scratch.open(file), jobSignal);
           uploaded.push(key);
         }
-        if ((await d.jobs.getJob(job.id))?.cancelRequested) throw new Cancelled('cancelled on request');
         const notes = [
           out.droppedColumns.length ? `dropped extra column(s) ${out.droppedColumns.join(', ')}` : '',
           out.missingColumns.length ? `column(s) ${out.missingColumns.join(', ')} missing, stored as null` : '',
         ].filter(Boolean);
-        await report(
-          { state: 'SUCCEEDED', ingest: { id: ingestId, files: uploaded, rows: out.rows, duplicateRows: out.duplicateRows, statistics: out.statistics } },
-          [`${out.rows} rows written, ${out.duplicateRows} duplicates skipped`, ...notes].join('; '),
-        );
+        return {
+          data: { ingest: { id: ingestId, files: [...uploaded], rows: out.rows, duplicateRows: out.duplicateRows, statistics: out.statistics } },
+          message: [`${out.rows} rows written, ${out.duplicateRows} duplicates skipped`, ...notes].join('; '),
+        };
       } finally {
         await source.cleanup();
       }
-    } catch (err) {
-      await Promise.allSettled(uploaded.map((key) => d.offline.delete(key)));
-      const cancelled = err instanceof Cancelled || controller.signal.aborted;
-      const error: JobError =
-        err instanceof FeatureStoreError && err.status !== 'INTERNAL'
-          ? { code: err.status, message: err.publicMessage, details: err.details }
-          : { code: 'INTERNAL', message: 'the engine failed; the server log has the details', details: [] };
-      await report(cancelled ? { state: 'CANCELLED' } : { state: 'FAILED', error }, cancelled ? 'cancelled; nothing was ingested' : error.message).catch(() => {});
-      if (!(err instanceof FeatureStoreError) || err.status === 'INTERNAL') throw err;
-    } finally {
-      signal.removeEventListener('abort', onOuterAbort);
-      await scratch.dispose();
-    }
-  };
+    });
 }
 
 /**
@@ -226,6 +251,14 @@ export function createStatusRecorder(d: { jobs: JobStore; ingests: IngestStore; 
         // The job ended meanwhile (cancelled, say): its files never became visible; remove them.
         if (!(err instanceof FailedPrecondition)) throw err;
         await Promise.allSettled(i.files.map((key) => d.offline.delete(key)));
+      }
+      return;
+    }
+    if (data.state === 'SUCCEEDED' && data.retrieve) {
+      try {
+        await d.jobs.updateJob(job.id, { state: 'SUCCEEDED', progress: 1, result: { kind: 'retrieve', ...data.retrieve } }, ['RUNNING'], () => []);
+      } catch (err) {
+        if (!(err instanceof FailedPrecondition)) throw err;
       }
       return;
     }

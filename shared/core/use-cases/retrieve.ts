@@ -1,0 +1,132 @@
+import { InvalidArgument, NotFound } from '../errors.js';
+import { EventTypes } from '../events.js';
+import { requireIdentifier } from '../identifiers.js';
+import type { Job } from '../jobs.js';
+import type { Authorizer } from '../ports/authorizer.js';
+import type { IngestStore } from '../ports/ingest-store.js';
+import type { JobStore } from '../ports/job-store.js';
+import type { MetadataStore } from '../ports/metadata-store.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { OfflineEngine } from '../ports/offline-engine.js';
+import type { Principal } from '../principal.js';
+import { parseVersion } from '../validation.js';
+import { runClaimedJob, type Scratch } from './ingest.js';
+
+/** How long download links of retrieved files stay valid. */
+export const DOWNLOAD_LINK_SECONDS = 7 * 24 * 3600;
+
+export interface RetrieveJobSpec {
+  project: string;
+  featureSet: string;
+  major: number;
+  minor: number;
+  features: string[];
+  startTime?: string;
+  endTime?: string;
+  asOfIngestId?: string;
+  asOfTime?: string;
+  format: 'PARQUET' | 'CSV';
+}
+
+export interface StartRetrieveInput {
+  project: string;
+  featureSet: string;
+  version: string;
+  features: string[];
+  startTime?: Date;
+  endTime?: Date;
+  asOfIngestId?: string;
+  asOfTime?: Date;
+  format: 'PARQUET' | 'CSV';
+}
+
+/** Starting a retrieve (the retrieve function): checked now, run as a RETRIEVE job. */
+export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore; ingests: IngestStore; authorizer: Authorizer }) {
+  return {
+    async start(principal: Principal, input: StartRetrieveInput, signal?: AbortSignal): Promise<Job> {
+      const project = requireIdentifier(input.project, 'feature_set.project');
+      const name = requireIdentifier(input.featureSet, 'feature_set.name');
+      const version = parseVersion(input.version, 'feature_set.version');
+      if (input.startTime && input.endTime && input.startTime >= input.endTime) {
+        throw new InvalidArgument('must be after start_time', { field: 'end_time' });
+      }
+      await authorizer(d.authorizer, principal, project, name, signal);
+      const fs = await d.store.getFeatureSet(project, name, version, signal);
+      if (!fs) throw new NotFound(`feature set "${project}/${name}"${input.version ? ` version ${input.version}` : ''} does not exist`, { field: 'feature_set' });
+      input.features.forEach((f, i) => {
+        if (!fs.schema.features.some((x) => x.name === f)) throw new NotFound(`"${f}" is not a feature of ${project}/${name}`, { field: `features[${i}]` });
+      });
+      if (input.asOfIngestId) {
+        const visible = await d.ingests.visible(project, name, fs.major, signal);
+        if (!visible.some((i) => i.id === input.asOfIngestId)) {
+          throw new NotFound(`ingest ${input.asOfIngestId} is not a visible ingest of ${project}/${name} v${fs.major}`, { field: 'as_of_ingest_id' });
+        }
+      }
+      const spec: RetrieveJobSpec = {
+        project,
+        featureSet: name,
+        major: fs.major,
+        minor: fs.minor,
+        features: input.features,
+        startTime: input.startTime?.toISOString(),
+        endTime: input.endTime?.toISOString(),
+        asOfIngestId: input.asOfIngestId,
+        asOfTime: input.asOfTime?.toISOString(),
+        format: input.format,
+      };
+      const { job } = await d.jobs.createJob(
+        { type: 'RETRIEVE', project, featureSet: name, spec: spec as unknown as Record<string, unknown>, createdBy: principal.id, requestId: '' },
+        (j) => [{ type: EventTypes.jobRequested, subject: `jobs/${j.id}`, data: { jobId: j.id, type: j.type } }],
+        signal,
+      );
+      return job;
+    },
+  };
+}
+
+async function authorizer(a: Authorizer, principal: Principal, project: string, featureSet: string, signal?: AbortSignal) {
+  await a.authorize(principal, 'featureSet.read', { project, featureSet }, signal);
+}
+
+/**
+ * Runs a RETRIEVE job: the ingests visible at the moment asked for (as of an ingest: it and those
+ * committed before it; as of a time: those committed by then), filtered by event time, written to
+ * the offline store with download links.
+ */
+export function createRetrieveRunner(d: { store: MetadataStore; jobs: JobStore; ingests: IngestStore; engine: OfflineEngine; offline: ObjectStore; scratch(): Promise<Scratch> }) {
+  return (jobId: string, signal: AbortSignal) =>
+    runClaimedJob(d, jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress }) => {
+      const spec = job.spec as unknown as RetrieveJobSpec;
+      const fs = await d.store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major, minor: spec.minor });
+      if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major}.${spec.minor} no longer exists`, { field: 'feature_set' });
+      let visible = await d.ingests.visible(spec.project, spec.featureSet, spec.major);
+      if (spec.asOfIngestId) visible = visible.slice(0, visible.findIndex((i) => i.id === spec.asOfIngestId) + 1);
+      if (spec.asOfTime) visible = visible.filter((i) => i.commitTime <= new Date(spec.asOfTime!));
+      progress(0.2, `reading ${visible.length} ingest(s)`);
+      const files = await Promise.all(visible.flatMap((i) => i.files).map((key) => scratch.localCopy(d.offline, key)));
+      const out = await d.engine.retrieve(
+        {
+          schema: fs.schema,
+          files,
+          features: spec.features,
+          startTime: spec.startTime ? new Date(spec.startTime) : undefined,
+          endTime: spec.endTime ? new Date(spec.endTime) : undefined,
+          format: spec.format,
+          outputDir: scratch.dir,
+        },
+        jobSignal,
+      );
+      progress(0.8, 'uploading');
+      const ext = spec.format === 'CSV' ? 'csv' : 'parquet';
+      for (const [i, file] of out.files.entries()) {
+        const key = `retrieve/${job.id}/part-${i}.${ext}`;
+        await d.offline.put(key, scratch.open(file), jobSignal);
+        uploaded.push(key);
+      }
+      const downloadUrls = await Promise.all(uploaded.map((key) => d.offline.downloadUrl(key, DOWNLOAD_LINK_SECONDS)));
+      return {
+        data: { retrieve: { uris: uploaded.map((key) => d.offline.uri(key)), downloadUrls, rows: out.rows } },
+        message: `${out.rows} rows from ${visible.length} ingest(s)`,
+      };
+    });
+}
