@@ -3,6 +3,7 @@ import { FeatureSetServiceClient } from '../shared/gen/featurestore/v1/feature_s
 import { IngestServiceClient } from '../shared/gen/featurestore/v1/ingest.js';
 import { JobServiceClient } from '../shared/gen/featurestore/v1/job.js';
 import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
+import { RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
 
 export const DEFAULT_ENDPOINT = '127.0.0.1:8080';
 
@@ -30,13 +31,15 @@ export function connect(endpoint: string) {
   const featureSets = new FeatureSetServiceClient(endpoint, creds);
   const jobs = new JobServiceClient(endpoint, creds);
   const ingest = new IngestServiceClient(endpoint, creds);
+  const retrieve = new RetrieveServiceClient(endpoint, creds);
   return {
     projects,
     featureSets,
     jobs,
     ingest,
+    retrieve,
     close() {
-      for (const c of [projects, featureSets, jobs, ingest]) c.close();
+      for (const c of [projects, featureSets, jobs, ingest, retrieve]) c.close();
     },
   };
 }

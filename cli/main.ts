@@ -413,6 +413,40 @@ program
     }),
   );
 
+const dateOption = (v: string) => {
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError(`"${v}" is not a time: use ISO 8601, e.g. 2026-11-01T00:00:00Z`);
+  return d;
+};
+
+program
+  .command('retrieve <project> <featureSet>')
+  .description("write a feature set's rows to files (Parquet, or CSV) and print download links")
+  .option('--version <version>', 'feature set version; latest when omitted', '')
+  .option('--features <names>', 'features besides the key and event time, comma-separated; all when omitted', listOption, [])
+  .option('--from <time>', 'event time from (inclusive)', dateOption)
+  .option('--to <time>', 'event time up to (exclusive)', dateOption)
+  .option('--as-of-ingest <id>', 'time travel: the data as it was right after this ingest')
+  .option('--as-of <time>', 'time travel: the data as it was at this moment', dateOption)
+  .option('--csv', 'write CSV instead of Parquet', false)
+  .action(
+    action(async (c, opts, project: string, name: string, o: { version: string; features: string[]; from?: Date; to?: Date; asOfIngest?: string; asOf?: Date; csv: boolean }) => {
+      if (o.asOfIngest && o.asOf) throw new Error('give --as-of-ingest or --as-of, not both');
+      const job = await unary(c.retrieve, c.retrieve.startRetrieve, {
+        featureSet: { project, name, version: o.version },
+        features: o.features,
+        startTime: o.from,
+        endTime: o.to,
+        asOf: o.asOfIngest ? { $case: 'asOfIngestId', value: o.asOfIngest } : o.asOf ? { $case: 'asOfTime', value: o.asOf } : undefined,
+        output: { format: o.csv ? Format.FORMAT_CSV : Format.FORMAT_PARQUET, uri: '' },
+      });
+      if (!opts.json) process.stderr.write(`job ${job.id}\n`);
+      const done = await watchJob(c, job.id, { json: opts.json, tty: Boolean(process.stdout.isTTY) });
+      if (!opts.json) process.stdout.write(`${jobOutcome(done)}\n`);
+      if (done.state !== JobState.JOB_STATE_SUCCEEDED) process.exitCode = 1;
+    }),
+  );
+
 // ---- jobs -----------------------------------------------------------------------------------
 
 const jobs = program.command('jobs').description('list, show, cancel and watch jobs (ingests, retrieves, training sets)');
