@@ -4,6 +4,7 @@
 # listening on 127.0.0.1 only, update checks and console off.
 #   minio.sh start   -> prints the endpoint URL     minio.sh stop
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 DIR="${FEATURESTORE_SERVICES_DIR:-${TMPDIR:-/tmp}/featurestore-services}"
 PORT="${FEATURESTORE_MINIO_PORT:-59000}"
@@ -24,27 +25,13 @@ binary() {
 start() {
   local bin; bin=$(binary)
   mkdir -p "$DATA"
-  if ! { [ -s "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }; then
-    nohup "$bin" server --quiet --address "127.0.0.1:$PORT" "$DATA" >"$DIR/minio.log" 2>&1 &
-    echo $! > "$PIDFILE"
-    for _ in $(seq 1 100); do
-      curl -fs "http://127.0.0.1:$PORT/minio/health/live" >/dev/null 2>&1 && break
-      sleep 0.1
-    done
-    curl -fs "http://127.0.0.1:$PORT/minio/health/live" >/dev/null || { cat "$DIR/minio.log" >&2; exit 1; }
-  fi
+  start_bg "$PIDFILE" "$DIR/minio.log" curl -fs "http://127.0.0.1:$PORT/minio/health/live" -- \
+    "$bin" server --quiet --address "127.0.0.1:$PORT" "$DATA"
   echo "http://127.0.0.1:$PORT"
-}
-
-stop() {
-  if [ -s "$PIDFILE" ]; then
-    kill "$(cat "$PIDFILE")" 2>/dev/null || true
-    rm -f "$PIDFILE"
-  fi
 }
 
 case "${1:-}" in
   start) start ;;
-  stop) stop ;;
+  stop) stop_bg "$PIDFILE" ;;
   *) echo "usage: $0 start|stop" >&2; exit 2 ;;
 esac

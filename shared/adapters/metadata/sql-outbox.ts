@@ -1,16 +1,7 @@
 import type { Outbox, OutboxEvent } from '../../core/ports/outbox.js';
 import type { SqlClient } from '../sql/sql-client.js';
 
-interface Row {
-  seq: number;
-  id: string;
-  type: string;
-  source: string;
-  subject: string;
-  data: Record<string, unknown>;
-  time: Date;
-  attempts: number;
-}
+type Row = OutboxEvent;
 
 /** The outbox table read by the relay (PostgreSQL or PGlite). */
 export class SqlOutbox implements Outbox {
