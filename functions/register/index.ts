@@ -21,7 +21,7 @@ export const register: FunctionDefinition = {
     const store = await deps.metadataStore();
     const authorizer = deps.authorizer();
     const projects = createProjectUseCases({ store, authorizer });
-    const featureSets = createFeatureSetUseCases({ store, authorizer });
+    const featureSets = createFeatureSetUseCases({ store, authorizer, ingests: await deps.ingestStore() });
     // DuckDB loads on the first inference, not at start: cold start stays small.
     const inferrer = { infer: async (...args: Parameters<SchemaInferrer['infer']>) => (await deps.schemaInferrer()).infer(...args) };
     const inferSchema = createInferSchemaUseCase({ inferrer, authorizer });

@@ -76,6 +76,11 @@ describe('offline ingest (embedded default)', () => {
     assert.deepEqual([ingest?.id, ingest?.rows, ingest?.jobId, ingest?.featureSet?.version], [result?.ingestId, '3', job.id, '1.0']);
     const folder = join(offline, 'fraud', 'tx', 'v1', `ingest=${result?.ingestId}`);
     assert.deepEqual(readdirSync(folder), ['part-0.parquet']);
+    // Statistics come back with the feature metadata.
+    const fs = await unary(c.featureSets, c.featureSets.getFeatureSet, { project: 'fraud', name: 'tx', version: '' });
+    const amount = fs.schema?.features.find((f) => f.name === 'amount')?.statistics;
+    assert.deepEqual([amount?.count, amount?.nullCount, amount?.min, amount?.max, amount?.approxDistinct], ['3', '0', '13.99', '1200.0', '3']);
+    assert.ok(Math.abs((amount?.mean ?? 0) - 418.83) < 0.01);
   });
 
   it('skips rows already stored, and repeats of a request return the first job', async () => {

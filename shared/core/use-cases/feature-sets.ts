@@ -4,6 +4,7 @@ import { requireIdentifier } from '../identifiers.js';
 import { versionString, type CompatibilityReport, type FeatureSet, type FeatureSetVersionNumber, type Page, type Schema, type Tags } from '../model.js';
 import { decodePageToken, encodePageToken, isNamePosition, isVersionPosition } from '../page-token.js';
 import type { Authorizer } from '../ports/authorizer.js';
+import type { IngestStore } from '../ports/ingest-store.js';
 import type { MetadataStore, NewFeatureSetVersion } from '../ports/metadata-store.js';
 import type { Principal } from '../principal.js';
 import { compareSchemas, validateDescription, validateSchema } from '../schema.js';
@@ -12,6 +13,8 @@ import { applyTagPatch, parseVersion, validatePageSize, validateTags, validateTt
 export interface FeatureSetDeps {
   store: MetadataStore;
   authorizer: Authorizer;
+  /** When given, `get` returns each feature's statistics from the latest visible ingest. */
+  ingests?: IngestStore;
 }
 
 export interface RegisterFeatureSetInput {
@@ -78,7 +81,14 @@ function toNewVersion(fs: FeatureSet): NewFeatureSetVersion {
   return rest;
 }
 
-export function createFeatureSetUseCases({ store, authorizer }: FeatureSetDeps) {
+export function createFeatureSetUseCases({ store, authorizer, ingests }: FeatureSetDeps) {
+  /** Statistics are computed at ingest over every visible row of the major version. */
+  async function withStatistics(fs: FeatureSet, signal?: AbortSignal): Promise<FeatureSet> {
+    const latest = ingests && (await ingests.visible(fs.project, fs.name, fs.major, signal)).at(-1);
+    if (!latest) return fs;
+    return { ...fs, schema: { ...fs.schema, features: fs.schema.features.map((f) => ({ ...f, statistics: latest.statistics[f.name] })) } };
+  }
+
   async function requireProject(project: string, signal?: AbortSignal): Promise<void> {
     if (!(await store.getProject(project, signal))) {
       throw new NotFound(`project "${project}" does not exist; create it first`, { field: 'project' });
@@ -124,9 +134,9 @@ export function createFeatureSetUseCases({ store, authorizer }: FeatureSetDeps) 
       const name = requireIdentifier(input.name, 'name');
       const version = parseVersion(input.version);
       await authorizer.authorize(principal, 'featureSet.read', { project, featureSet: name }, signal);
-      if (!version) return latest(project, name, signal);
+      if (!version) return withStatistics(await latest(project, name, signal), signal);
       const fs = await store.getFeatureSet(project, name, version, signal);
-      if (fs) return fs;
+      if (fs) return withStatistics(fs, signal);
       await latest(project, name, signal);
       throw new NotFound(`feature set "${project}/${name}" has no version ${input.version}`, { field: 'version' });
     },
