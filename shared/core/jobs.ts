@@ -1,4 +1,5 @@
 import type { ErrorDetail, StatusName } from './errors.js';
+import { EventTypes, type DomainEvent } from './events.js';
 
 // Jobs: every long piece of work (ingest, revert, retrieve, training set, materialize, sync) is a
 // job with a state machine, progress, an error with row/column detail, and a result.
@@ -63,4 +64,9 @@ export interface Job {
   endTime?: Date;
   /** Increases on every change; watchers send an update when it moves. */
   revision: number;
+}
+
+/** A job.requested or job.status event about a job. */
+export function jobEvent(type: typeof EventTypes.jobRequested | typeof EventTypes.jobStatus, job: Job, data: object): DomainEvent {
+  return { type, subject: `jobs/${job.id}`, data: { jobId: job.id, type: job.type, ...data } };
 }

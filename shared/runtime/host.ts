@@ -38,14 +38,15 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
   const definitions = Array.isArray(functions) ? functions : await functions();
   // Load only the transport in use: an event function never pays for grpc-js, nor a gRPC one for
   // the CloudEvents SDK (cold start is per function on Knative).
-  const grpc = definitions.some((d) => d.trigger === 'grpc') || definitions.length > 1;
+  const allInOne = definitions.length > 1;
+  const grpc = allInOne || definitions.some((d) => d.trigger === 'grpc');
   // Started now, awaited after init: the server module compiles while init waits on the network.
   const transport = grpc ? import('./grpc/grpc-server.js') : import('./events/cloudevent-receiver.js');
   const { bindService } = grpc ? await import('./grpc/service-binding.js') : { bindService: undefined };
   const parts: FunctionParts[] = [];
   try {
     for (const def of definitions) {
-      const fnLogger = definitions.length === 1 ? logger : logger.child({ function: def.name });
+      const fnLogger = allInOne ? logger.child({ function: def.name }) : logger;
       parts.push(
         await def.init({
           config,
@@ -72,7 +73,7 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
       : await loaded.startCloudEventReceiver(events, { host: config.bind, port: config.port, logger });
   // The embedded default has no broker: the relay hands committed outbox events to the handlers here.
   let relay: OutboxRelay | undefined;
-  if (definitions.length > 1) {
+  if (allInOne) {
     const { OutboxRelay } = await import('./events/outbox-relay.js');
     relay = new OutboxRelay(
       await deps.outbox(),
@@ -85,7 +86,7 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
     relay.start();
   }
   logger.info({ port: server.port, bind: config.bind, services: services.map((s) => s.name), events: Object.keys(events) }, `${name} listening`);
-  if (definitions.length > 1) logger.info(`ready on ${config.bind}:${server.port}; in another shell try: npx featurestore projects list`);
+  if (allInOne) logger.info(`ready on ${config.bind}:${server.port}; in another shell try: npx featurestore projects list`);
 
   let stopping: Promise<void> | undefined;
   return {

@@ -266,6 +266,7 @@ function castFailed(f: Feature, raw: string, typed: string): string {
   return `${raw} IS NOT NULL AND (${typed} IS NULL${lost})`;
 }
 
-function firstLine(err: unknown): string {
+/** The first line of an engine error, short enough for a client message. */
+export function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 300);
 }

@@ -6,6 +6,7 @@ import { InvalidArgument, Unimplemented, throwIfAborted } from '../../core/error
 import type { DataType, SampleFormat } from '../../core/model.js';
 import type { InferredColumn, InferredSample, SampleInput, SchemaInferrer } from '../../core/ports/schema-inferrer.js';
 import { formatFromName } from '../../core/use-cases/infer-schema.js';
+import { firstLine } from '../engine/duckdb-engine.js';
 import type { LocalRoots } from '../files/local-roots.js';
 
 /** Rows read from a URI sample at most; inline samples are read whole (they are size-bounded). */
@@ -123,8 +124,4 @@ function readerSql(path: string, format: SampleFormat, wholeFile: boolean): stri
     case 'PARQUET':
       return `read_parquet(${literal})`;
   }
-}
-
-function firstLine(err: unknown): string {
-  return String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 300);
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Cancelled, FailedPrecondition, FeatureStoreError, InvalidArgument, NotFound } from '../errors.js';
-import { EventTypes, featureSetSubject, type DomainEvent } from '../events.js';
+import { EventTypes, featureSetSubject } from '../events.js';
 import { requireIdentifier } from '../identifiers.js';
 import { ingestPrefix, type Ingest, type IngestJobSpec, type SourceSpec } from '../ingests.js';
-import type { Job, JobError } from '../jobs.js';
+import { jobEvent, type Job, type JobError } from '../jobs.js';
 import type { Page } from '../model.js';
 import { decodePageToken, encodePageToken } from '../page-token.js';
 import type { Authorizer } from '../ports/authorizer.js';
@@ -44,12 +44,6 @@ export interface JobStatusData {
   /** For a succeeded retrieve: the files written. */
   retrieve?: { uris: string[]; downloadUrls: string[]; rows: number };
 }
-
-const jobEvent = (type: typeof EventTypes.jobRequested | typeof EventTypes.jobStatus, job: Job, data: object): DomainEvent => ({
-  type,
-  subject: `jobs/${job.id}`,
-  data: { jobId: job.id, type: job.type, ...data },
-});
 
 const isIngestPosition = (v: unknown): v is { t: string; id: string } =>
   typeof v === 'object' && v !== null && typeof (v as { t?: unknown }).t === 'string' && typeof (v as { id?: unknown }).id === 'string';

@@ -1,6 +1,6 @@
 import { FailedPrecondition, InvalidArgument, NotFound } from '../errors.js';
 import { EventTypes } from '../events.js';
-import { JOB_STATES, JOB_TYPES, TERMINAL_STATES, type Job, type JobState, type JobType } from '../jobs.js';
+import { JOB_STATES, JOB_TYPES, TERMINAL_STATES, jobEvent, type Job, type JobState, type JobType } from '../jobs.js';
 import type { Page } from '../model.js';
 import { decodePageToken, encodePageToken } from '../page-token.js';
 import type { Authorizer } from '../ports/authorizer.js';
@@ -24,7 +24,7 @@ const isJobPosition = (v: unknown): v is { t: string; id: string } =>
   typeof v === 'object' && v !== null && typeof (v as { t?: unknown }).t === 'string' && UUID.test(String((v as { id?: unknown }).id));
 
 export function jobStatusEvent(job: Job) {
-  return [{ type: EventTypes.jobStatus, subject: `jobs/${job.id}`, data: { jobId: job.id, type: job.type, state: job.state } }];
+  return [jobEvent(EventTypes.jobStatus, job, { state: job.state })];
 }
 
 export function createJobUseCases({ jobs, authorizer }: { jobs: JobStore; authorizer: Authorizer }) {

@@ -1,7 +1,7 @@
 import { InvalidArgument, NotFound } from '../errors.js';
 import { EventTypes } from '../events.js';
 import { requireIdentifier } from '../identifiers.js';
-import type { Job } from '../jobs.js';
+import { jobEvent, type Job } from '../jobs.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import type { IngestStore } from '../ports/ingest-store.js';
 import type { JobStore } from '../ports/job-store.js';
@@ -50,7 +50,7 @@ export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore
       if (input.startTime && input.endTime && input.startTime >= input.endTime) {
         throw new InvalidArgument('must be after start_time', { field: 'end_time' });
       }
-      await authorizer(d.authorizer, principal, project, name, signal);
+      await d.authorizer.authorize(principal, 'featureSet.read', { project, featureSet: name }, signal);
       const fs = await d.store.getFeatureSet(project, name, version, signal);
       if (!fs) throw new NotFound(`feature set "${project}/${name}"${input.version ? ` version ${input.version}` : ''} does not exist`, { field: 'feature_set' });
       input.features.forEach((f, i) => {
@@ -76,16 +76,12 @@ export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore
       };
       const { job } = await d.jobs.createJob(
         { type: 'RETRIEVE', project, featureSet: name, spec: spec as unknown as Record<string, unknown>, createdBy: principal.id, requestId: '' },
-        (j) => [{ type: EventTypes.jobRequested, subject: `jobs/${j.id}`, data: { jobId: j.id, type: j.type } }],
+        (j) => [jobEvent(EventTypes.jobRequested, j, {})],
         signal,
       );
       return job;
     },
   };
-}
-
-async function authorizer(a: Authorizer, principal: Principal, project: string, featureSet: string, signal?: AbortSignal) {
-  await a.authorize(principal, 'featureSet.read', { project, featureSet }, signal);
 }
 
 /**
