@@ -22,6 +22,7 @@ export function jobOutcome(j: Job): string {
   }
   const r = j.result;
   if (r?.$case === 'ingestResult') lines.push(`ingest ${r.value.ingestId}: ${r.value.rows} rows, ${r.value.duplicateRows} duplicates skipped`);
+  if (r?.$case === 'revertResult') lines.push(`ingest ${r.value.ingestId} reverted: ${r.value.rowsRemoved} rows hidden; the feature set is now version ${r.value.version}`);
   if (r?.$case === 'retrieveResult') lines.push(`${r.value.rows} rows in:`, ...r.value.downloadUrls.map((u) => `  ${u}`));
   return lines.join('\n');
 }

@@ -364,6 +364,14 @@ featureSets.command('delete <project> <name>').action(
 // ---- ingest ---------------------------------------------------------------------------------
 
 /** A local path becomes an absolute file:// URI (the server reads it; it must lie under its roots). */
+/** Follows a started job to its end with a progress bar; a job that does not succeed exits 1. */
+async function followJob(c: Clients, opts: GlobalOptions, job: Job): Promise<void> {
+  if (!opts.json) process.stderr.write(`job ${job.id}\n`);
+  const done = await watchJob(c, job.id, { json: opts.json, tty: Boolean(process.stdout.isTTY) });
+  if (!opts.json) process.stdout.write(`${jobOutcome(done)}\n`);
+  if (done.state !== JobState.JOB_STATE_SUCCEEDED) process.exitCode = 1;
+}
+
 function sourceUri(source: string): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(source) ? source : pathToFileURL(resolvePath(source)).href;
 }
@@ -388,10 +396,7 @@ program
         requestId: o.requestId,
       });
       if (!o.wait) return print(opts, Job.toJSON(job), () => `started job ${job.id}; follow it with: featurestore jobs watch ${job.id}`);
-      if (!opts.json) process.stderr.write(`job ${job.id}\n`);
-      const done = await watchJob(c, job.id, { json: opts.json, tty: Boolean(process.stdout.isTTY) });
-      if (!opts.json) process.stdout.write(`${jobOutcome(done)}\n`);
-      if (done.state !== JobState.JOB_STATE_SUCCEEDED) process.exitCode = 1;
+      await followJob(c, opts, job);
     }),
   );
 
@@ -410,6 +415,18 @@ program
             )
           : `no ingests into ${project}/${name} yet`,
       );
+    }),
+  );
+
+program
+  .command('revert <project> <featureSet> <ingestId>')
+  .description("hide an ingest's rows: a new minor version without them (time travel to before the revert still sees them)")
+  .option('--no-wait', 'print the job and return without following it')
+  .action(
+    action(async (c, opts, project: string, name: string, ingestId: string, o: { wait: boolean }) => {
+      const job = await unary(c.ingest, c.ingest.revertIngest, { featureSet: { project, name, version: '' }, ingestId });
+      if (!o.wait) return print(opts, Job.toJSON(job), () => `started job ${job.id}; follow it with: featurestore jobs watch ${job.id}`);
+      await followJob(c, opts, job);
     }),
   );
 
@@ -440,10 +457,7 @@ program
         asOf: o.asOfIngest ? { $case: 'asOfIngestId', value: o.asOfIngest } : o.asOf ? { $case: 'asOfTime', value: o.asOf } : undefined,
         output: { format: o.csv ? Format.FORMAT_CSV : Format.FORMAT_PARQUET, uri: '' },
       });
-      if (!opts.json) process.stderr.write(`job ${job.id}\n`);
-      const done = await watchJob(c, job.id, { json: opts.json, tty: Boolean(process.stdout.isTTY) });
-      if (!opts.json) process.stdout.write(`${jobOutcome(done)}\n`);
-      if (done.state !== JobState.JOB_STATE_SUCCEEDED) process.exitCode = 1;
+      await followJob(c, opts, job);
     }),
   );
 

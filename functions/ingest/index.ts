@@ -3,7 +3,7 @@ import type { FunctionDefinition } from '../../shared/runtime/function.js';
 import { IngestServiceService } from '../../shared/gen/featurestore/v1/ingest.js';
 import { ingestHandlers } from './ingest-service.js';
 
-/** ingest: starts offline ingest jobs and lists ingest history; revert and online ingest follow. */
+/** ingest: starts offline ingest and revert jobs and lists ingest history; online ingest follows. */
 export const ingest: FunctionDefinition = {
   name: 'ingest',
   trigger: 'grpc',

@@ -4,7 +4,7 @@ import { unimplemented, type Handlers } from '../../shared/runtime/grpc/service-
 import { IngestServiceService } from '../../shared/gen/featurestore/v1/ingest.js';
 
 export function ingestHandlers(ingest: IngestUseCases): Handlers<typeof IngestServiceService> {
-  const later = unimplemented(IngestServiceService, 'revert arrives later in issue #3, online ingest with issue #4');
+  const later = unimplemented(IngestServiceService, 'online ingest arrives with issue #4');
   return {
     startIngest: async (req, { principal, signal }) =>
       jobToProto(
@@ -25,7 +25,8 @@ export function ingestHandlers(ingest: IngestUseCases): Handlers<typeof IngestSe
       const page = await ingest.list(principal, { project: req.featureSet?.project ?? '', featureSet: req.featureSet?.name ?? '', pageSize: req.pageSize, pageToken: req.pageToken }, signal);
       return { ingests: page.items.map(ingestToProto), nextPageToken: page.nextPageToken };
     },
-    revertIngest: later.revertIngest,
+    revertIngest: async (req, { principal, signal }) =>
+      jobToProto(await ingest.revert(principal, { project: req.featureSet?.project ?? '', featureSet: req.featureSet?.name ?? '', ingestId: req.ingestId }, signal)),
     ingestOnline: later.ingestOnline,
   };
 }

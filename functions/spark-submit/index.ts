@@ -3,6 +3,7 @@ import { EventTypes } from '../../shared/core/events.js';
 import { createIngestRunner } from '../../shared/core/use-cases/ingest.js';
 import { requireJobId } from '../../shared/core/use-cases/jobs.js';
 import { createRetrieveRunner } from '../../shared/core/use-cases/retrieve.js';
+import { createRevertRunner } from '../../shared/core/use-cases/revert.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 import { createScratch } from '../../shared/runtime/scratch.js';
 
@@ -16,6 +17,7 @@ export const sparkSubmit: FunctionDefinition = {
     const runners: Partial<Record<string, (jobId: string, signal: AbortSignal) => Promise<void>>> = {
       INGEST: createIngestRunner({ ...common, sources: deps.sourceFiles() }),
       RETRIEVE: createRetrieveRunner(common),
+      REVERT: createRevertRunner(common),
     };
     return {
       events: {

@@ -3,12 +3,12 @@ import { createStatusRecorder, type JobStatusData } from '../../shared/core/use-
 import { requireJobId } from '../../shared/core/use-cases/jobs.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 
-/** status-handler: records job outcomes; a succeeded ingest commits (becomes visible) here. */
+/** status-handler: records job outcomes; a succeeded ingest commits (becomes visible) here, a revert hides one. */
 export const statusHandler: FunctionDefinition = {
   name: 'status-handler',
   trigger: 'event',
   async init({ deps }) {
-    const recordStatus = createStatusRecorder({ jobs: await deps.jobStore(), ingests: await deps.ingestStore(), offline: deps.offlineStore() });
+    const recordStatus = createStatusRecorder({ store: await deps.metadataStore(), jobs: await deps.jobStore(), ingests: await deps.ingestStore(), offline: deps.offlineStore() });
     return {
       events: {
         [EventTypes.jobStatus]: async (event) => {

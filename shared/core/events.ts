@@ -8,6 +8,7 @@ export const EventTypes = {
   jobRequested: `${PREFIX}.job.requested.v1`,
   jobStatus: `${PREFIX}.job.status.v1`,
   ingestCommitted: `${PREFIX}.ingest.committed.v1`,
+  ingestReverted: `${PREFIX}.ingest.reverted.v1`,
   onlineRowsWritten: `${PREFIX}.online.rows.v1`,
   syncTick: `${PREFIX}.sync.tick.v1`,
 } as const;

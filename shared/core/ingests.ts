@@ -41,3 +41,19 @@ export interface Ingest {
 export function ingestPrefix(project: string, featureSet: string, major: number, ingestId: string): string {
   return `${project}/${featureSet}/v${major}/ingest=${ingestId}/`;
 }
+
+/** The spec of a REVERT job. */
+export interface RevertJobSpec {
+  project: string;
+  featureSet: string;
+  major: number;
+  ingestId: string;
+}
+
+/**
+ * The ingests whose rows a reader saw at `at`: committed by then and not yet reverted. With the
+ * whole history of a major version (oldest first) this is time travel across ingests and reverts.
+ */
+export function visibleAt(history: Ingest[], at: Date): Ingest[] {
+  return history.filter((i) => i.commitTime <= at && (!i.revertTime || i.revertTime > at));
+}

@@ -40,7 +40,8 @@ export interface JobError {
 
 export type JobResult =
   | { kind: 'ingest'; ingestId: string; rows: number; duplicateRows: number }
-  | { kind: 'retrieve'; uris: string[]; downloadUrls: string[]; rows: number };
+  | { kind: 'retrieve'; uris: string[]; downloadUrls: string[]; rows: number }
+  | { kind: 'revert'; ingestId: string; version: string; rowsRemoved: number };
 
 export interface Job {
   id: string;

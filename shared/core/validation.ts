@@ -61,3 +61,16 @@ export function validateTtlSeconds(seconds: number | null, field = 'ttl'): numbe
 export function sameVersion(a: FeatureSetVersionNumber, b: FeatureSetVersionNumber): boolean {
   return a.major === b.major && a.minor === b.minor;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(v: unknown): v is string {
+  return typeof v === 'string' && UUID.test(v);
+}
+
+/** A required id (of a job or an ingest): a UUID, returned lower-case. */
+export function requireUuid(id: string, field: string, what = 'id'): string {
+  if (!id) throw new InvalidArgument('is required', { field });
+  if (!UUID.test(id)) throw new InvalidArgument(`"${id.slice(0, 80)}" is not ${what === 'id' ? 'an id' : `a ${what} id`}`, { field });
+  return id.toLowerCase();
+}

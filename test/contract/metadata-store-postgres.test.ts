@@ -1,6 +1,7 @@
 import { after, before, describe } from 'node:test';
 import { openMetadataStore } from '../../shared/adapters/metadata/open-metadata-store.js';
 import { freshDatabase } from '../support/postgres.js';
+import { ingestStoreContract } from './ingest-store.contract.js';
 import { jobStoreContract } from './job-store.contract.js';
 import { metadataStoreContract, type Subject } from './metadata-store.contract.js';
 
@@ -8,10 +9,11 @@ describe('PostgreSQL catalog', () => {
   let subject: Subject;
   before(async () => {
     const db = await freshDatabase();
-    const { store, jobs, sql } = await openMetadataStore({ type: 'postgres', url: db.url });
+    const { store, jobs, ingests, sql } = await openMetadataStore({ type: 'postgres', url: db.url });
     subject = {
       store,
       jobs,
+      ingests,
       sql,
       async close() {
         await store.close();
@@ -23,4 +25,5 @@ describe('PostgreSQL catalog', () => {
 
   metadataStoreContract('PostgreSQL server', () => subject);
   jobStoreContract('PostgreSQL server', () => subject);
+  ingestStoreContract('PostgreSQL server', () => subject);
 });

@@ -5,6 +5,7 @@ import { before, describe, it } from 'node:test';
 import { Aborted, AlreadyExists, FailedPrecondition, NotFound } from '../../shared/core/errors.js';
 import { EventTypes, type DomainEvent } from '../../shared/core/events.js';
 import type { Schema } from '../../shared/core/model.js';
+import type { IngestStore } from '../../shared/core/ports/ingest-store.js';
 import type { JobStore } from '../../shared/core/ports/job-store.js';
 import type { MetadataStore, NewFeatureSetVersion } from '../../shared/core/ports/metadata-store.js';
 import { migrate } from '../../shared/adapters/metadata/migrate.js';
@@ -14,13 +15,14 @@ import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
 export interface Subject {
   store: MetadataStore;
   jobs: JobStore;
+  ingests: IngestStore;
   sql: SqlClient;
   close(): Promise<void>;
 }
 
 const unique = (prefix: string) => `${prefix}_${randomBytes(4).toString('hex')}`;
 
-const schema: Schema = {
+export const schema: Schema = {
   features: [
     { name: 'user_id', type: 'INT64', isList: false, description: 'the user', sensitive: false, tags: {} },
     { name: 'ts', type: 'TIMESTAMP', isList: false, description: '', sensitive: false, tags: {} },
@@ -30,7 +32,7 @@ const schema: Schema = {
   eventTimeColumn: 'ts',
 };
 
-function version(project: string, name: string, major = 1, minor = 0, extra: Partial<NewFeatureSetVersion> = {}): NewFeatureSetVersion {
+export function version(project: string, name: string, major = 1, minor = 0, extra: Partial<NewFeatureSetVersion> = {}): NewFeatureSetVersion {
   return { project, name, major, minor, schema, description: '', owner: 'alice', tags: {}, ttlSeconds: null, createdBy: 'alice', changeSummary: 'registered', ...extra };
 }
 

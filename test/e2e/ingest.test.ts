@@ -63,6 +63,23 @@ describe('offline ingest (embedded default)', () => {
   const history = async () =>
     (await unary(c.ingest, c.ingest.listIngests, { featureSet: { project: 'fraud', name: 'tx', version: '' }, pageSize: 0, pageToken: '' })).ingests;
 
+  const retrieve = async (extra: object) => {
+    const job = await unary(c.retrieve, c.retrieve.startRetrieve, {
+      featureSet: { project: 'fraud', name: 'tx', version: '' },
+      features: [],
+      startTime: undefined,
+      endTime: undefined,
+      asOf: undefined,
+      output: undefined,
+      ...extra,
+    });
+    const done = await finished(job.id);
+    assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
+    const r = done.result?.$case === 'retrieveResult' ? done.result.value : undefined;
+    assert.ok(r && r.downloadUrls.length === 1);
+    return { rows: Number(r.rows), url: r.downloadUrls[0]!, uri: r.uris[0]! };
+  };
+
   it('ingests a CSV file as a job and makes it visible only once committed', async () => {
     const job = await start(file('day1.csv', CSV));
     assert.equal(job.state, JobState.JOB_STATE_PENDING);
@@ -120,22 +137,6 @@ describe('offline ingest (embedded default)', () => {
   });
 
   it('retrieves a time range, a subset of features, and time-travels as of an ingest or a moment', async () => {
-    const retrieve = async (extra: object) => {
-      const job = await unary(c.retrieve, c.retrieve.startRetrieve, {
-        featureSet: { project: 'fraud', name: 'tx', version: '' },
-        features: [],
-        startTime: undefined,
-        endTime: undefined,
-        asOf: undefined,
-        output: undefined,
-        ...extra,
-      });
-      const done = await finished(job.id);
-      assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
-      const r = done.result?.$case === 'retrieveResult' ? done.result.value : undefined;
-      assert.ok(r && r.downloadUrls.length === 1);
-      return { rows: Number(r.rows), url: r.downloadUrls[0]!, uri: r.uris[0]! };
-    };
     assert.equal((await retrieve({})).rows, 6);
     const ranged = await retrieve({ startTime: new Date('2026-11-01T11:00:00Z'), endTime: new Date('2026-11-03T00:00:00Z') });
     assert.equal(ranged.rows, 2);
@@ -155,6 +156,39 @@ describe('offline ingest (embedded default)', () => {
       unary(c.retrieve, c.retrieve.startRetrieve, { featureSet: { project: 'fraud', name: 'tx', version: '' }, features: [], startTime: new Date(2), endTime: new Date(1), asOf: undefined, output: undefined }),
       status.INVALID_ARGUMENT,
       'end_time',
+    );
+  });
+
+  it('reverts an ingest: a new minor version without its rows; time travel still sees them before the revert', async () => {
+    const target = (await history()).find((i) => i.rows === '1');
+    assert.ok(target);
+    const beforeRevert = new Date();
+    const job = await unary(c.ingest, c.ingest.revertIngest, { featureSet: { project: 'fraud', name: 'tx', version: '' }, ingestId: target.id });
+    const done = await finished(job.id);
+    assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
+    const r = done.result?.$case === 'revertResult' ? done.result.value : undefined;
+    assert.deepEqual([r?.ingestId, r?.version, r?.rowsRemoved], [target.id, '1.1', '1']);
+    const reverted = (await history()).find((i) => i.id === target.id);
+    assert.equal(reverted?.state, 2 /* REVERTED */);
+    assert.ok(reverted?.revertTime);
+    assert.equal((await retrieve({})).rows, 5);
+    assert.equal((await retrieve({ asOf: { $case: 'asOfTime', value: beforeRevert } })).rows, 6);
+    assert.equal((await retrieve({ asOf: { $case: 'asOfIngestId', value: target.id } })).rows, 4);
+    // Statistics now leave the reverted row out.
+    const fs = await unary(c.featureSets, c.featureSets.getFeatureSet, { project: 'fraud', name: 'tx', version: '' });
+    assert.equal(fs.version, '1.1');
+    assert.equal(fs.schema?.features.find((f) => f.name === 'amount')?.statistics?.count, '5');
+    // Reverted rows no longer count as stored: ingesting them again writes them.
+    const again = await finished((await start(file('day1-again2.csv', `${CSV}c3,2026-11-03T00:00:00Z,5,FR\n`))).id);
+    const result = again.result?.$case === 'ingestResult' ? again.result.value : undefined;
+    assert.deepEqual([result?.rows, result?.duplicateRows], ['1', '3']);
+    assert.equal((await retrieve({})).rows, 6);
+    await rejectsWith(unary(c.ingest, c.ingest.revertIngest, { featureSet: { project: 'fraud', name: 'tx', version: '' }, ingestId: target.id }), status.FAILED_PRECONDITION, 'ingest_id');
+    await rejectsWith(unary(c.ingest, c.ingest.revertIngest, { featureSet: { project: 'fraud', name: 'tx', version: '' }, ingestId: 'nope' }), status.INVALID_ARGUMENT, 'ingest_id');
+    await rejectsWith(
+      unary(c.ingest, c.ingest.revertIngest, { featureSet: { project: 'fraud', name: 'tx', version: '' }, ingestId: '00000000-0000-4000-8000-000000000000' }),
+      status.NOT_FOUND,
+      'ingest_id',
     );
   });
 

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { InvalidArgument, throwIfAborted, type ErrorDetail } from '../../core/errors.js';
-import type { DataType, Feature, FeatureStatistics } from '../../core/model.js';
+import type { DataType, Feature, FeatureStatistics, Schema } from '../../core/model.js';
 import type { IngestOutput, IngestSpec, OfflineEngine, RetrieveOutput, RetrieveSpec } from '../../core/ports/offline-engine.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 
@@ -182,9 +182,20 @@ export class DuckDbEngine implements OfflineEngine {
 
       await step(0.9, 'computing statistics');
       const visible = [...spec.existing, ...files];
-      const statistics = visible.length > 0 ? await this.statistics(db, features, `read_parquet(${list(visible)})`, spec.ingestTime) : {};
+      const statistics = visible.length > 0 ? await this.statisticsOf(db, features, `read_parquet(${list(visible)})`, spec.ingestTime) : {};
       await step(1, 'done');
       return { files, inputRows, rows: freshRows, duplicateRows: inputRows - freshRows, droppedColumns: extra, missingColumns: missing, statistics };
+    } finally {
+      db.closeSync();
+    }
+  }
+
+  async statistics(schema: Schema, files: string[], signal?: AbortSignal): Promise<Record<string, FeatureStatistics>> {
+    throwIfAborted(signal);
+    if (files.length === 0) return {};
+    const db = await this.connect();
+    try {
+      return await this.statisticsOf(db, schema.features, `read_parquet(${list(files)})`, new Date());
     } finally {
       db.closeSync();
     }
@@ -216,7 +227,7 @@ export class DuckDbEngine implements OfflineEngine {
     }
   }
 
-  private async statistics(db: DuckDBConnection, features: Feature[], relation: string, at: Date): Promise<Record<string, FeatureStatistics>> {
+  private async statisticsOf(db: DuckDBConnection, features: Feature[], relation: string, at: Date): Promise<Record<string, FeatureStatistics>> {
     const parts = features.map((f, i) => {
       const c = quoteIdent(f.name);
       const scalar = !f.isList && f.type !== 'BYTES';

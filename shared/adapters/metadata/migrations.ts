@@ -139,4 +139,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ingests_history ON ingests (project, feature_set, commit_time DESC, id DESC);
     `,
   },
+  {
+    version: 5,
+    name: 'current statistics per feature set version',
+    sql: `
+      -- Statistics over the rows visible now, replaced by every ingest commit and every revert
+      -- (an ingest row keeps the statistics as they were right after it).
+      CREATE TABLE feature_set_statistics (
+        project      text COLLATE "C" NOT NULL,
+        feature_set  text COLLATE "C" NOT NULL,
+        major        integer NOT NULL,
+        statistics   jsonb NOT NULL,
+        update_time  timestamptz NOT NULL DEFAULT clock_timestamp(),
+        PRIMARY KEY (project, feature_set, major),
+        FOREIGN KEY (project, feature_set) REFERENCES feature_sets (project, name) ON DELETE CASCADE
+      );
+      INSERT INTO feature_set_statistics (project, feature_set, major, statistics)
+        SELECT DISTINCT ON (project, feature_set, major) project, feature_set, major, statistics
+        FROM ingests WHERE state = 'COMMITTED' ORDER BY project, feature_set, major, commit_time DESC, id DESC;
+    `,
+  },
 ];

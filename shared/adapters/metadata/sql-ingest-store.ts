@@ -2,10 +2,12 @@ import { FailedPrecondition, throwIfAborted } from '../../core/errors.js';
 import type { DomainEvent } from '../../core/events.js';
 import type { Ingest } from '../../core/ingests.js';
 import type { Job } from '../../core/jobs.js';
-import type { IngestStore, NewIngest } from '../../core/ports/ingest-store.js';
+import { versionString, type FeatureSet, type FeatureStatistics } from '../../core/model.js';
+import type { IngestRevert, IngestStore, NewIngest } from '../../core/ports/ingest-store.js';
 import type { SqlClient, SqlExecutor } from '../sql/sql-client.js';
 import { writeEvents } from './outbox.js';
 import { SqlJobStore } from './sql-job-store.js';
+import { replaceLatestVersion } from './sql-metadata-store.js';
 
 interface Row {
   id: string;
@@ -28,6 +30,11 @@ interface Row {
 const COLUMNS = `id::text, project, feature_set, major, minor, job_id::text, source, state, rows::text, duplicate_rows::text,
   files, statistics, created_by, commit_time, revert_time`;
 
+/** Statistics come back from JSON: restore their dates. */
+function toStatistics(raw: Record<string, FeatureStatistics>): Record<string, FeatureStatistics> {
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, { ...v, computeTime: new Date(v.computeTime) }]));
+}
+
 function toIngest(r: Row): Ingest {
   return {
     id: r.id,
@@ -41,8 +48,7 @@ function toIngest(r: Row): Ingest {
     rows: Number(r.rows),
     duplicateRows: Number(r.duplicate_rows),
     files: r.files,
-    // Statistics come back from JSON: restore their dates.
-    statistics: Object.fromEntries(Object.entries(r.statistics).map(([k, v]) => [k, { ...v, computeTime: new Date(v.computeTime) }])),
+    statistics: toStatistics(r.statistics),
     createdBy: r.created_by,
     commitTime: r.commit_time,
     revertTime: r.revert_time ?? undefined,
@@ -63,15 +69,67 @@ export class SqlIngestStore implements IngestStore {
       const result = { kind: 'ingest' as const, ingestId: i.id, rows: i.rows, duplicateRows: i.duplicateRows };
       const job = await this.jobs.updateIn(tx, i.jobId, { state: 'SUCCEEDED', progress: 1, result }, ['RUNNING']);
       if (!job) throw new FailedPrecondition(`job ${i.jobId} is not running; the ingest was not committed`, { field: 'id' });
+      if (i.basis.length > 0) {
+        // Rows equal to those of an ingest reverted meanwhile were skipped as duplicates: they would be lost.
+        const { rows: gone } = await tx.query<{ id: string }>(
+          `SELECT id::text FROM ingests WHERE id = ANY($1::uuid[]) AND state <> 'COMMITTED' FOR UPDATE`,
+          [i.basis],
+        );
+        if (gone.length > 0) {
+          throw new FailedPrecondition(`ingest ${gone[0]!.id} was reverted while this one ran; start the ingest again`, { field: 'id' });
+        }
+      }
       await tx.query(
         `INSERT INTO ingests (id, project, feature_set, major, minor, job_id, source, state, rows, duplicate_rows, files, statistics, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, 'COMMITTED', $8, $9, $10::jsonb, $11::jsonb, $12)`,
         [i.id, i.project, i.featureSet, i.major, i.minor, i.jobId, JSON.stringify(i.source), i.rows, i.duplicateRows, JSON.stringify(i.files), JSON.stringify(i.statistics), i.createdBy],
       );
+      await saveStatistics(tx, i.project, i.featureSet, i.major, i.statistics);
       const ingest = (await readByJob(tx, i.jobId))!;
       await writeEvents(tx, events(job, ingest));
       return { ingest, job };
     });
+  }
+
+  async revert(r: IngestRevert, events: (job: Job, featureSet: FeatureSet) => DomainEvent[], signal?: AbortSignal): Promise<{ job: Job; featureSet: FeatureSet }> {
+    throwIfAborted(signal);
+    return this.sql.transaction(async (tx) => {
+      const { rows: reverted } = await tx.query<{ project: string; feature_set: string; major: number; rows: string }>(
+        `UPDATE ingests SET state = 'REVERTED', revert_time = clock_timestamp() WHERE id = $1::uuid AND state = 'COMMITTED'
+         RETURNING project, feature_set, major, rows::text`,
+        [r.ingestId],
+      );
+      const ingest = reverted[0];
+      if (!ingest) throw new FailedPrecondition(`ingest ${r.ingestId} is no longer committed; nothing was reverted`, { field: 'ingest_id' });
+      const featureSet = await replaceLatestVersion(tx, r.version, r.expected);
+      const result = { kind: 'revert' as const, ingestId: r.ingestId, version: versionString(featureSet), rowsRemoved: Number(ingest.rows) };
+      const job = await this.jobs.updateIn(tx, r.jobId, { state: 'SUCCEEDED', progress: 1, result }, ['RUNNING']);
+      if (!job) throw new FailedPrecondition(`job ${r.jobId} is not running; the ingest was not reverted`, { field: 'id' });
+      await saveStatistics(tx, ingest.project, ingest.feature_set, ingest.major, r.statistics);
+      await writeEvents(tx, events(job, featureSet));
+      return { job, featureSet };
+    });
+  }
+
+  async get(id: string): Promise<Ingest | undefined> {
+    const { rows } = await this.sql.query<Row>(`SELECT ${COLUMNS} FROM ingests WHERE id = $1::uuid`, [id]);
+    return rows[0] && toIngest(rows[0]);
+  }
+
+  async history(project: string, featureSet: string, major: number): Promise<Ingest[]> {
+    const { rows } = await this.sql.query<Row>(
+      `SELECT ${COLUMNS} FROM ingests WHERE project = $1 AND feature_set = $2 AND major = $3 ORDER BY commit_time, id`,
+      [project, featureSet, major],
+    );
+    return rows.map(toIngest);
+  }
+
+  async statistics(project: string, featureSet: string, major: number): Promise<Record<string, FeatureStatistics> | undefined> {
+    const { rows } = await this.sql.query<{ statistics: Record<string, FeatureStatistics> }>(
+      `SELECT statistics FROM feature_set_statistics WHERE project = $1 AND feature_set = $2 AND major = $3`,
+      [project, featureSet, major],
+    );
+    return rows[0] && toStatistics(rows[0].statistics);
   }
 
   async list(project: string, featureSet: string, before: { commitTime: Date; id: string } | undefined, limit: number): Promise<Ingest[]> {
@@ -92,6 +150,14 @@ export class SqlIngestStore implements IngestStore {
     );
     return rows.map(toIngest);
   }
+}
+
+async function saveStatistics(tx: SqlExecutor, project: string, featureSet: string, major: number, statistics: Record<string, FeatureStatistics>): Promise<void> {
+  await tx.query(
+    `INSERT INTO feature_set_statistics (project, feature_set, major, statistics) VALUES ($1, $2, $3, $4::jsonb)
+     ON CONFLICT (project, feature_set, major) DO UPDATE SET statistics = EXCLUDED.statistics, update_time = clock_timestamp()`,
+    [project, featureSet, major, JSON.stringify(statistics)],
+  );
 }
 
 async function readByJob(db: SqlExecutor, jobId: string): Promise<Ingest | undefined> {

@@ -189,21 +189,9 @@ export class SqlMetadataStore implements MetadataStore {
   async addFeatureSetVersion(v: NewFeatureSetVersion, expected: FeatureSetVersionNumber, events: DomainEvent[], signal?: AbortSignal): Promise<FeatureSet> {
     throwIfAborted(signal);
     return this.sql.transaction(async (tx) => {
-      // Compare-and-set on the latest version: of two concurrent writers, the second matches no row.
-      const upd = await tx.query(
-        `UPDATE feature_sets SET latest_major = $3, latest_minor = $4
-         WHERE project = $1 AND name = $2 AND latest_major = $5 AND latest_minor = $6`,
-        [v.project, v.name, v.major, v.minor, expected.major, expected.minor],
-      );
-      if (upd.rowCount === 0) {
-        if (!(await readFeatureSet(tx, v.project, v.name))) {
-          throw new NotFound(`feature set "${v.project}/${v.name}" does not exist`, { field: 'name' });
-        }
-        throw new Aborted('the feature set changed concurrently; get it again and retry', { field: 'etag' });
-      }
-      await insertVersion(tx, v);
+      const fs = await replaceLatestVersion(tx, v, expected);
       await writeEvents(tx, events);
-      return (await readFeatureSet(tx, v.project, v.name, v))!;
+      return fs;
     });
   }
 
@@ -255,6 +243,28 @@ async function readFeatureSet(db: SqlExecutor, project: string, name: string, ve
     params,
   );
   return rows[0] && toFeatureSet(rows[0]);
+}
+
+/**
+ * Inside a transaction: makes `v` the latest version if the latest is still `expected` (NotFound
+ * without the feature set, Aborted on a concurrent change). Shared with the ingest catalog, whose
+ * reverts make minor versions.
+ */
+export async function replaceLatestVersion(tx: SqlExecutor, v: NewFeatureSetVersion, expected: FeatureSetVersionNumber): Promise<FeatureSet> {
+  // Compare-and-set on the latest version: of two concurrent writers, the second matches no row.
+  const upd = await tx.query(
+    `UPDATE feature_sets SET latest_major = $3, latest_minor = $4
+     WHERE project = $1 AND name = $2 AND latest_major = $5 AND latest_minor = $6`,
+    [v.project, v.name, v.major, v.minor, expected.major, expected.minor],
+  );
+  if (upd.rowCount === 0) {
+    if (!(await readFeatureSet(tx, v.project, v.name))) {
+      throw new NotFound(`feature set "${v.project}/${v.name}" does not exist`, { field: 'name' });
+    }
+    throw new Aborted('the feature set changed concurrently; get it again and retry', { field: 'etag' });
+  }
+  await insertVersion(tx, v);
+  return (await readFeatureSet(tx, v.project, v.name, v))!;
 }
 
 async function insertVersion(tx: SqlExecutor, v: NewFeatureSetVersion): Promise<void> {

@@ -64,6 +64,8 @@ export interface RetrieveOutput {
  */
 export interface OfflineEngine {
   ingest(spec: IngestSpec, onProgress: (fraction: number, message: string) => void, signal?: AbortSignal): Promise<IngestOutput>;
+  /** Statistics per feature over the rows of the given Parquet files (after a revert). */
+  statistics(schema: Schema, files: string[], signal?: AbortSignal): Promise<Record<string, FeatureStatistics>>;
   /** Writes the rows (without the internal ingest columns) to one file in outputDir, key and event time ordered. */
   retrieve(spec: RetrieveSpec, signal?: AbortSignal): Promise<RetrieveOutput>;
   close(): Promise<void>;

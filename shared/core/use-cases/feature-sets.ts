@@ -13,7 +13,7 @@ import { applyTagPatch, parseVersion, validatePageSize, validateTags, validateTt
 export interface FeatureSetDeps {
   store: MetadataStore;
   authorizer: Authorizer;
-  /** When given, `get` returns each feature's statistics from the latest visible ingest. */
+  /** When given, `get` returns each feature's statistics over the rows visible now. */
   ingests?: IngestStore;
 }
 
@@ -76,17 +76,17 @@ function changed(fs: Pick<FeatureSet, 'project' | 'name' | 'major' | 'minor'>, c
   };
 }
 
-function toNewVersion(fs: FeatureSet): NewFeatureSetVersion {
+export function toNewVersion(fs: FeatureSet): NewFeatureSetVersion {
   const { createTime: _c, updateTime: _u, ...rest } = fs;
   return rest;
 }
 
 export function createFeatureSetUseCases({ store, authorizer, ingests }: FeatureSetDeps) {
-  /** Statistics are computed at ingest over every visible row of the major version. */
+  /** Statistics are computed at ingest and revert over every visible row of the major version. */
   async function withStatistics(fs: FeatureSet, signal?: AbortSignal): Promise<FeatureSet> {
-    const latest = ingests && (await ingests.visible(fs.project, fs.name, fs.major, signal)).at(-1);
-    if (!latest) return fs;
-    return { ...fs, schema: { ...fs.schema, features: fs.schema.features.map((f) => ({ ...f, statistics: latest.statistics[f.name] })) } };
+    const statistics = ingests && (await ingests.statistics(fs.project, fs.name, fs.major, signal));
+    if (!statistics) return fs;
+    return { ...fs, schema: { ...fs.schema, features: fs.schema.features.map((f) => ({ ...f, statistics: statistics[f.name] })) } };
   }
 
   async function requireProject(project: string, signal?: AbortSignal): Promise<void> {

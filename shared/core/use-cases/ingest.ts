@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { Cancelled, FailedPrecondition, FeatureStoreError, InvalidArgument, NotFound } from '../errors.js';
 import { EventTypes, featureSetSubject } from '../events.js';
 import { requireIdentifier } from '../identifiers.js';
-import { ingestPrefix, type Ingest, type IngestJobSpec, type SourceSpec } from '../ingests.js';
+import { ingestPrefix, type Ingest, type IngestJobSpec, type RevertJobSpec, type SourceSpec } from '../ingests.js';
 import { jobEvent, type Job, type JobError } from '../jobs.js';
 import type { Page } from '../model.js';
 import { decodePageToken, encodePageToken } from '../page-token.js';
@@ -15,7 +15,8 @@ import type { ObjectStore } from '../ports/object-store.js';
 import type { ExtraColumnsPolicy, OfflineEngine } from '../ports/offline-engine.js';
 import type { SourceFiles } from '../ports/source-files.js';
 import type { Principal } from '../principal.js';
-import { parseVersion, validatePageSize } from '../validation.js';
+import { parseVersion, requireUuid, validatePageSize } from '../validation.js';
+import { applyRevert } from './revert.js';
 
 export interface IngestDeps {
   store: MetadataStore;
@@ -39,8 +40,10 @@ export interface JobStatusData {
   jobId: string;
   state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
   error?: JobError;
-  /** For a succeeded ingest: what the engine wrote, not yet visible. */
-  ingest?: { id: string; files: string[]; rows: number; duplicateRows: number; statistics: Ingest['statistics'] };
+  /** For a succeeded ingest: what the engine wrote, not yet visible, and the ingests it deduplicated against. */
+  ingest?: { id: string; files: string[]; rows: number; duplicateRows: number; statistics: Ingest['statistics']; basis?: string[] };
+  /** For a succeeded revert: statistics over the rows that stay visible. */
+  revert?: { ingestId: string; statistics: Ingest['statistics'] };
   /** For a succeeded retrieve: the files written. */
   retrieve?: { uris: string[]; downloadUrls: string[]; rows: number };
 }
@@ -68,6 +71,37 @@ export function createIngestUseCases({ store, jobs, ingests, authorizer, sources
       const spec: IngestJobSpec = { project, featureSet: name, major: fs.major, minor: fs.minor, source: input.source, extraColumns: input.extraColumns };
       const { job } = await jobs.createJob(
         { type: 'INGEST', project, featureSet: name, spec: spec as unknown as Record<string, unknown>, createdBy: principal.id, requestId: input.requestId },
+        (j) => [jobEvent(EventTypes.jobRequested, j, {})],
+        signal,
+      );
+      return job;
+    },
+
+    /**
+     * Checks that the ingest is visible in the latest major version, then records a REVERT job: it
+     * recomputes the statistics without the ingest's rows, and its commit hides them and makes a new
+     * minor version in one transaction. The files stay for time travel to moments before the revert.
+     */
+    async revert(principal: Principal, input: { project: string; featureSet: string; ingestId: string }, signal?: AbortSignal): Promise<Job> {
+      const project = requireIdentifier(input.project, 'feature_set.project');
+      const name = requireIdentifier(input.featureSet, 'feature_set.name');
+      const ingestId = requireUuid(input.ingestId, 'ingest_id', 'ingest');
+      await authorizer.authorize(principal, 'featureSet.update', { project, featureSet: name }, signal);
+      const fs = await store.getFeatureSet(project, name, undefined, signal);
+      if (!fs) throw new NotFound(`feature set "${project}/${name}" does not exist`, { field: 'feature_set' });
+      const ingest = await ingests.get(ingestId, signal);
+      if (!ingest || ingest.project !== project || ingest.featureSet !== name) {
+        throw new NotFound(`ingest ${ingestId} is not an ingest of ${project}/${name}; list them with ListIngests`, { field: 'ingest_id' });
+      }
+      if (ingest.state === 'REVERTED') throw new FailedPrecondition(`ingest ${ingestId} was already reverted`, { field: 'ingest_id' });
+      if (ingest.major !== fs.major) {
+        throw new FailedPrecondition(`ingest ${ingestId} holds data of major version ${ingest.major}, but the feature set is at ${fs.major}; only the latest major version's data can be reverted`, {
+          field: 'ingest_id',
+        });
+      }
+      const spec: RevertJobSpec = { project, featureSet: name, major: fs.major, ingestId };
+      const { job } = await jobs.createJob(
+        { type: 'REVERT', project, featureSet: name, spec: spec as unknown as Record<string, unknown>, createdBy: principal.id, requestId: '' },
         (j) => [jobEvent(EventTypes.jobRequested, j, {})],
         signal,
       );
@@ -191,7 +225,7 @@ export function createIngestRunner(d: IngestRunnerDeps) {
       if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major}.${spec.minor} no longer exists`, { field: 'feature_set' });
       const source = await d.sources.resolve(spec.source, jobSignal);
       try {
-        const visible = await d.ingests.visible(spec.project, spec.featureSet, spec.major);
+        const visible = await d.ingests.visible(spec.project, spec.featureSet, spec.major, jobSignal);
         const existing = await Promise.all(visible.flatMap((i) => i.files).map((key) => scratch.localCopy(d.offline, key)));
         const out = await d.engine.ingest(
           { ingestId, ingestTime: new Date(), schema: fs.schema, files: source.files, format: source.format, csv: csvOptions(spec.source.options), extraColumns: spec.extraColumns, existing, outputDir: scratch.dir },
@@ -209,7 +243,7 @@ export function createIngestRunner(d: IngestRunnerDeps) {
           out.missingColumns.length ? `column(s) ${out.missingColumns.join(', ')} missing, stored as null` : '',
         ].filter(Boolean);
         return {
-          data: { ingest: { id: ingestId, files: [...uploaded], rows: out.rows, duplicateRows: out.duplicateRows, statistics: out.statistics } },
+          data: { ingest: { id: ingestId, files: [...uploaded], rows: out.rows, duplicateRows: out.duplicateRows, statistics: out.statistics, basis: visible.map((v) => v.id) } },
           message: [`${out.rows} rows written, ${out.duplicateRows} duplicates skipped`, ...notes].join('; '),
         };
       } finally {
@@ -223,7 +257,7 @@ export function createIngestRunner(d: IngestRunnerDeps) {
  * row, the job's SUCCEEDED state and an ingest.committed event in one transaction; failures and
  * cancellations end the job. Redelivery changes nothing: every step is a compare-and-set.
  */
-export function createStatusRecorder(d: { jobs: JobStore; ingests: IngestStore; offline: ObjectStore }) {
+export function createStatusRecorder(d: { store: MetadataStore; jobs: JobStore; ingests: IngestStore; offline: ObjectStore }) {
   return async function recordStatus(data: JobStatusData): Promise<void> {
     const job = await d.jobs.getJob(data.jobId);
     if (!job) return;
@@ -232,7 +266,7 @@ export function createStatusRecorder(d: { jobs: JobStore; ingests: IngestStore; 
       const i = data.ingest;
       try {
         await d.ingests.commit(
-          { id: i.id, project: spec.project, featureSet: spec.featureSet, major: spec.major, minor: spec.minor, jobId: job.id, source: spec.source, rows: i.rows, duplicateRows: i.duplicateRows, files: i.files, statistics: i.statistics, createdBy: job.createdBy },
+          { id: i.id, project: spec.project, featureSet: spec.featureSet, major: spec.major, minor: spec.minor, jobId: job.id, source: spec.source, rows: i.rows, duplicateRows: i.duplicateRows, files: i.files, statistics: i.statistics, createdBy: job.createdBy, basis: i.basis ?? [] },
           (_j, ingest) => [
             {
               type: EventTypes.ingestCommitted,
@@ -242,10 +276,16 @@ export function createStatusRecorder(d: { jobs: JobStore; ingests: IngestStore; 
           ],
         );
       } catch (err) {
-        // The job ended meanwhile (cancelled, say): its files never became visible; remove them.
+        // The job ended meanwhile (cancelled, say) or its basis was reverted: its files never became
+        // visible; remove them, and fail the job if it still runs.
         if (!(err instanceof FailedPrecondition)) throw err;
         await Promise.allSettled(i.files.map((key) => d.offline.delete(key)));
+        await endJob(job.id, 'FAILED', { code: err.status, message: err.publicMessage, details: [] });
       }
+      return;
+    }
+    if (data.state === 'SUCCEEDED' && data.revert && job.type === 'REVERT') {
+      await applyRevert(d, job, data.revert);
       return;
     }
     if (data.state === 'SUCCEEDED' && data.retrieve) {
@@ -256,14 +296,16 @@ export function createStatusRecorder(d: { jobs: JobStore; ingests: IngestStore; 
       }
       return;
     }
-    if (data.state === 'FAILED' || data.state === 'CANCELLED') {
-      try {
-        await d.jobs.updateJob(job.id, { state: data.state, error: data.error }, ['PENDING', 'RUNNING'], () => []);
-      } catch (err) {
-        if (!(err instanceof FailedPrecondition)) throw err;
-      }
-    }
+    if (data.state === 'FAILED' || data.state === 'CANCELLED') await endJob(job.id, data.state, data.error);
   };
+
+  async function endJob(jobId: string, state: 'FAILED' | 'CANCELLED', error: JobError | undefined): Promise<void> {
+    try {
+      await d.jobs.updateJob(jobId, { state, error }, ['PENDING', 'RUNNING'], () => []);
+    } catch (err) {
+      if (!(err instanceof FailedPrecondition)) throw err; // already ended
+    }
+  }
 }
 
 function csvOptions(options: Record<string, string>): { delimiter?: string; header?: boolean } {

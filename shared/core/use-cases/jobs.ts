@@ -6,22 +6,19 @@ import { decodePageToken, encodePageToken } from '../page-token.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { Principal } from '../principal.js';
-import { validatePageSize } from '../validation.js';
+import { isUuid, requireUuid, validatePageSize } from '../validation.js';
 import { requireIdentifier } from '../identifiers.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** How often a watch looks at the job: the bound on how stale a watcher's view is. */
 export const WATCH_INTERVAL_MS = 200;
 
 export function requireJobId(id: string, field = 'id'): string {
-  if (!id) throw new InvalidArgument('is required', { field });
-  if (!UUID.test(id)) throw new InvalidArgument(`"${id}" is not a job id`, { field });
-  return id.toLowerCase();
+  return requireUuid(id, field, 'job');
 }
 
 const isJobPosition = (v: unknown): v is { t: string; id: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { t?: unknown }).t === 'string' && UUID.test(String((v as { id?: unknown }).id));
+  typeof v === 'object' && v !== null && typeof (v as { t?: unknown }).t === 'string' && isUuid((v as { id?: unknown }).id);
 
 export function jobStatusEvent(job: Job) {
   return [jobEvent(EventTypes.jobStatus, job, { state: job.state })];

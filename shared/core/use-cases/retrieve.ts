@@ -9,7 +9,8 @@ import type { MetadataStore } from '../ports/metadata-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { OfflineEngine } from '../ports/offline-engine.js';
 import type { Principal } from '../principal.js';
-import { parseVersion } from '../validation.js';
+import { visibleAt } from '../ingests.js';
+import { parseVersion, requireUuid } from '../validation.js';
 import { runClaimedJob, type Scratch } from './ingest.js';
 
 /** How long download links of retrieved files stay valid. */
@@ -57,9 +58,10 @@ export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore
         if (!fs.schema.features.some((x) => x.name === f)) throw new NotFound(`"${f}" is not a feature of ${project}/${name}`, { field: `features[${i}]` });
       });
       if (input.asOfIngestId) {
-        const visible = await d.ingests.visible(project, name, fs.major, signal);
-        if (!visible.some((i) => i.id === input.asOfIngestId)) {
-          throw new NotFound(`ingest ${input.asOfIngestId} is not a visible ingest of ${project}/${name} v${fs.major}`, { field: 'as_of_ingest_id' });
+        const id = requireUuid(input.asOfIngestId, 'as_of_ingest_id', 'ingest');
+        const ingest = await d.ingests.get(id, signal);
+        if (!ingest || ingest.project !== project || ingest.featureSet !== name || ingest.major !== fs.major) {
+          throw new NotFound(`ingest ${id} is not an ingest of ${project}/${name} v${fs.major}; list them with ListIngests`, { field: 'as_of_ingest_id' });
         }
       }
       const spec: RetrieveJobSpec = {
@@ -70,7 +72,7 @@ export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore
         features: input.features,
         startTime: input.startTime?.toISOString(),
         endTime: input.endTime?.toISOString(),
-        asOfIngestId: input.asOfIngestId,
+        asOfIngestId: input.asOfIngestId?.toLowerCase(),
         asOfTime: input.asOfTime?.toISOString(),
         format: input.format,
       };
@@ -85,9 +87,9 @@ export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore
 }
 
 /**
- * Runs a RETRIEVE job: the ingests visible at the moment asked for (as of an ingest: it and those
- * committed before it; as of a time: those committed by then), filtered by event time, written to
- * the offline store with download links.
+ * Runs a RETRIEVE job: the ingests visible at the moment asked for (as of an ingest: right after it
+ * committed; as of a time: then; reverts count from their own moment), filtered by event time,
+ * written to the offline store with download links.
  */
 export function createRetrieveRunner(d: { store: MetadataStore; jobs: JobStore; ingests: IngestStore; engine: OfflineEngine; offline: ObjectStore; scratch(): Promise<Scratch> }) {
   return (jobId: string, signal: AbortSignal) =>
@@ -95,9 +97,7 @@ export function createRetrieveRunner(d: { store: MetadataStore; jobs: JobStore; 
       const spec = job.spec as unknown as RetrieveJobSpec;
       const fs = await d.store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major, minor: spec.minor });
       if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major}.${spec.minor} no longer exists`, { field: 'feature_set' });
-      let visible = await d.ingests.visible(spec.project, spec.featureSet, spec.major);
-      if (spec.asOfIngestId) visible = visible.slice(0, visible.findIndex((i) => i.id === spec.asOfIngestId) + 1);
-      if (spec.asOfTime) visible = visible.filter((i) => i.commitTime <= new Date(spec.asOfTime!));
+      const visible = await visibleAsOf(d.ingests, spec, jobSignal);
       progress(0.2, `reading ${visible.length} ingest(s)`);
       const files = await Promise.all(visible.flatMap((i) => i.files).map((key) => scratch.localCopy(d.offline, key)));
       const out = await d.engine.retrieve(
@@ -125,4 +125,17 @@ export function createRetrieveRunner(d: { store: MetadataStore; jobs: JobStore; 
         message: `${out.rows} rows from ${visible.length} ingest(s)`,
       };
     });
+}
+
+/** The ingests a reader saw at the moment a job asks for (now, after an ingest, or at a time). */
+export async function visibleAsOf(
+  ingests: IngestStore,
+  spec: { project: string; featureSet: string; major: number; asOfIngestId?: string; asOfTime?: string },
+  signal?: AbortSignal,
+) {
+  if (!spec.asOfIngestId && !spec.asOfTime) return ingests.visible(spec.project, spec.featureSet, spec.major, signal);
+  const history = await ingests.history(spec.project, spec.featureSet, spec.major, signal);
+  const at = spec.asOfIngestId ? history.find((i) => i.id === spec.asOfIngestId)?.commitTime : new Date(spec.asOfTime!);
+  if (!at) throw new NotFound(`ingest ${spec.asOfIngestId} no longer exists`, { field: 'as_of_ingest_id' });
+  return visibleAt(history, at);
 }

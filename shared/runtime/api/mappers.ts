@@ -140,13 +140,21 @@ export function jobToProto(j: Job): jobpb.Job {
     createTime: j.createTime,
     startTime: j.startTime,
     endTime: j.endTime,
-    result:
-      j.result?.kind === 'ingest'
-        ? { $case: 'ingestResult', value: { ingestId: j.result.ingestId, rows: String(j.result.rows), duplicateRows: String(j.result.duplicateRows) } }
-        : j.result?.kind === 'retrieve'
-          ? { $case: 'retrieveResult', value: { uris: j.result.uris, downloadUrls: j.result.downloadUrls, rows: String(j.result.rows) } }
-          : undefined,
+    result: jobResultToProto(j.result),
   };
+}
+
+function jobResultToProto(r: Job['result']): jobpb.Job['result'] {
+  switch (r?.kind) {
+    case 'ingest':
+      return { $case: 'ingestResult', value: { ingestId: r.ingestId, rows: String(r.rows), duplicateRows: String(r.duplicateRows) } };
+    case 'retrieve':
+      return { $case: 'retrieveResult', value: { uris: r.uris, downloadUrls: r.downloadUrls, rows: String(r.rows) } };
+    case 'revert':
+      return { $case: 'revertResult', value: { ingestId: r.ingestId, version: r.version, rowsRemoved: String(r.rowsRemoved) } };
+    default:
+      return undefined;
+  }
 }
 
 export function jobStateToProto(s: JobState): jobpb.JobState {
