@@ -1,14 +1,17 @@
 import { createRetrieveUseCases } from '../../shared/core/use-cases/retrieve.js';
+import { createTrainingSetUseCases } from '../../shared/core/use-cases/training-set.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 import { RetrieveServiceService } from '../../shared/gen/featurestore/v1/retrieve.js';
 import { retrieveHandlers } from './retrieve-service.js';
 
-/** retrieve: offline retrieve jobs (time ranges, time travel); training sets and online reads follow. */
+/** retrieve: offline retrieve jobs (time ranges, time travel) and point-in-time training sets; online reads follow. */
 export const retrieve: FunctionDefinition = {
   name: 'retrieve',
   trigger: 'grpc',
   async init({ bind, deps }) {
-    const uses = createRetrieveUseCases({ store: await deps.metadataStore(), jobs: await deps.jobStore(), ingests: await deps.ingestStore(), authorizer: deps.authorizer() });
-    return { services: [bind('featurestore.v1.RetrieveService', RetrieveServiceService, retrieveHandlers(uses))] };
+    const common = { store: await deps.metadataStore(), jobs: await deps.jobStore(), authorizer: deps.authorizer() };
+    const uses = createRetrieveUseCases({ ...common, ingests: await deps.ingestStore() });
+    const trainingSets = createTrainingSetUseCases({ ...common, sources: deps.sourceFiles() });
+    return { services: [bind('featurestore.v1.RetrieveService', RetrieveServiceService, retrieveHandlers(uses, trainingSets))] };
   },
 };

@@ -4,6 +4,7 @@ import { createIngestRunner } from '../../shared/core/use-cases/ingest.js';
 import { requireJobId } from '../../shared/core/use-cases/jobs.js';
 import { createRetrieveRunner } from '../../shared/core/use-cases/retrieve.js';
 import { createRevertRunner } from '../../shared/core/use-cases/revert.js';
+import { createTrainingSetRunner } from '../../shared/core/use-cases/training-set.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 import { createScratch } from '../../shared/runtime/scratch.js';
 
@@ -18,6 +19,7 @@ export const sparkSubmit: FunctionDefinition = {
       INGEST: createIngestRunner({ ...common, sources: deps.sourceFiles() }),
       RETRIEVE: createRetrieveRunner(common),
       REVERT: createRevertRunner(common),
+      TRAINING_SET: createTrainingSetRunner({ ...common, sources: deps.sourceFiles() }),
     };
     return {
       events: {
@@ -25,7 +27,7 @@ export const sparkSubmit: FunctionDefinition = {
           const job = await jobs.getJob(requireJobId(String((event.data as { jobId?: unknown } | undefined)?.jobId ?? ''), 'data.jobId'));
           if (!job) return; // deleted meanwhile: nothing to do
           const run = runners[job.type];
-          if (!run) throw new Unimplemented(`${job.type} jobs are not run yet (later in issue #3)`);
+          if (!run) throw new Unimplemented(`${job.type} jobs are not run yet (issue #4)`);
           await run(job.id, signal);
         },
       },

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -21,6 +21,11 @@ export async function createScratch(): Promise<Scratch> {
       return path;
     },
     open: (path: string) => createReadStream(path),
+    async write(name: string, lines: Iterable<string>): Promise<string> {
+      const path = join(dir, `${copies++}-${name}`);
+      await writeFile(path, [...lines].map((l) => `${l}\n`).join(''));
+      return path;
+    },
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { InvalidArgument, throwIfAborted, type ErrorDetail } from '../../core/errors.js';
 import type { DataType, Feature, FeatureStatistics, Schema } from '../../core/model.js';
-import type { IngestOutput, IngestSpec, OfflineEngine, RetrieveOutput, RetrieveSpec } from '../../core/ports/offline-engine.js';
+import type { IngestOutput, IngestSpec, OfflineEngine, RetrieveOutput, RetrieveSpec, TrainingSetSpec } from '../../core/ports/offline-engine.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 
 const DUCK_TYPES: Record<DataType, string> = {
@@ -221,6 +221,118 @@ export class DuckDbEngine implements OfflineEngine {
            TO ${quoteLiteral(file)} (${spec.format === 'CSV' ? 'FORMAT csv, HEADER' : 'FORMAT parquet, COMPRESSION zstd'})`,
         )
       ).getRowObjectsJson();
+      return { files: [file], rows: Number(Object.values(written[0] ?? {})[0] ?? 0) };
+    } finally {
+      db.closeSync();
+    }
+  }
+
+  async trainingSet(spec: TrainingSetSpec, onProgress: (fraction: number, message: string) => void, signal?: AbortSignal): Promise<RetrieveOutput> {
+    if (spec.entities.files.length === 0) throw new InvalidArgument('matches no files', { field: 'entities' });
+    const db = await this.connect();
+    const rows = async (sql: string) => (await db.runAndReadAll(sql)).getRowObjectsJson();
+    const step = (fraction: number, message: string) => {
+      throwIfAborted(signal);
+      onProgress(fraction, message);
+    };
+    try {
+      step(0.05, 'reading the entity table');
+      const ts = spec.timestampColumn;
+      const files = list(spec.entities.files);
+      // The timestamp column is read as text where the reader would guess (CSV): it is cast below,
+      // so that UTC offsets count and bad values are reported rather than silently nulled.
+      const reader =
+        spec.entities.format === 'CSV'
+          ? `read_csv(${files}, header = ${spec.entities.csv.header ?? true}, delim = ${quoteLiteral(spec.entities.csv.delimiter ?? ',')}, types = {${quoteLiteral(ts)}: 'VARCHAR'})`
+          : spec.entities.format === 'PARQUET'
+            ? `read_parquet(${files}, union_by_name = true)`
+            : `read_json(${files}, format = 'newline_delimited', union_by_name = true)`;
+      let columns: string[];
+      try {
+        await db.run(`CREATE OR REPLACE TEMP TABLE entities AS SELECT row_number() OVER () AS __fs_row, * FROM ${reader}`);
+        columns = (await rows('DESCRIBE entities')).map((r) => String(r['column_name'])).filter((c) => c !== '__fs_row');
+      } catch (err) {
+        throw new InvalidArgument(`cannot read the entity table as ${spec.entities.format}: ${firstLine(err)}`, { field: 'entities', cause: err });
+      }
+      const present = new Set(columns);
+      const needed = [ts, ...new Set(spec.sides.flatMap((s) => s.schema.primaryKey))];
+      const absent = needed.filter((c) => !present.has(c));
+      if (absent.length > 0) {
+        throw new InvalidArgument(`the entity table lacks column(s) ${absent.join(', ')} (the timestamp column and every primary-key column of the feature sets)`, {
+          field: 'entities',
+          details: absent.map((column) => ({ field: 'entities', row: 0, column, message: 'missing' })),
+        });
+      }
+      const reserved = columns.filter((c) => c.startsWith('__fs_'));
+      if (reserved.length > 0) throw new InvalidArgument(`entity column names may not start with __fs_: ${reserved.join(', ')}`, { field: 'entities' });
+
+      step(0.15, 'checking entity timestamps and keys');
+      const names = spec.columnNames(columns);
+      const keyCasts = spec.sides.flatMap((side, i) =>
+        side.schema.primaryKey.map((k, j) => ({ side: i, alias: `__fs_k${i}_${j}`, column: k, type: duckType(side.schema.features.find((f) => f.name === k)!) })),
+      );
+      const tsCast = `TRY_CAST(${quoteIdent(ts)} AS TIMESTAMPTZ)`;
+      const problems = [
+        `SELECT __fs_row AS r, ${quoteLiteral(ts)} AS col, 'is not a timestamp: ' || coalesce(left(CAST(${quoteIdent(ts)} AS VARCHAR), 60), 'null') AS msg FROM entities WHERE ${tsCast} IS NULL`,
+        ...keyCasts.map(
+          (k) =>
+            `SELECT __fs_row, ${quoteLiteral(k.column)}, 'cannot be read as ${k.type}: ' || left(CAST(${quoteIdent(k.column)} AS VARCHAR), 60) FROM entities
+             WHERE ${quoteIdent(k.column)} IS NOT NULL AND TRY_CAST(${quoteIdent(k.column)} AS ${k.type}) IS NULL`,
+        ),
+      ].join(' UNION ALL ');
+      const bad = await rows(`SELECT r, col, msg, count(*) OVER ()::BIGINT AS n FROM (${problems}) ORDER BY r, col LIMIT ${MAX_DETAILS}`);
+      if (bad.length > 0) {
+        throw new InvalidArgument(`${bad[0]!['n']} entity row(s) have a bad timestamp or key; nothing was written`, {
+          field: 'entities',
+          details: bad.map((b) => ({ field: 'entities', row: Number(b['r']), column: String(b['col']), message: String(b['msg']) })),
+        });
+      }
+
+      step(0.3, 'joining point in time');
+      // Ties on event time go to the later ingest: with several ingests the join orders by event
+      // time, then ingest rank, packed into one HUGEINT (2^20 ingests per feature set at most).
+      const RANKS = 1_048_576;
+      const ranked = spec.sides.map((side) => side.ingests.filter((f) => f.length > 0).length > 1);
+      const entityColumns = [
+        '__fs_row',
+        ...columns.map((c) => (c === ts ? `${tsCast} AS ${quoteIdent(c)}` : quoteIdent(c))),
+        `${tsCast} AS __fs_ts`,
+        ...keyCasts.map((k) => `TRY_CAST(${quoteIdent(k.column)} AS ${k.type}) AS ${k.alias}`),
+        ...ranked.map((r, i) => (r ? `epoch_us(${tsCast})::HUGEINT * ${RANKS} + ${RANKS - 1} AS __fs_o${i}` : '')).filter(Boolean),
+      ];
+      const ctes = [`e AS (SELECT ${entityColumns.join(', ')} FROM entities)`];
+      const joins: string[] = [];
+      const selected = columns.map((c) => `e.${quoteIdent(c)}`);
+      spec.sides.forEach((side, i) => {
+        const et = quoteIdent(side.schema.eventTimeColumn);
+        const keys = keyCasts.filter((k) => k.side === i);
+        const cols = [
+          ...keys.map((k) => `${quoteIdent(k.column)} AS ${k.alias}`),
+          `${et}::TIMESTAMPTZ AS __fs_et${i}`,
+          ...side.features.map((f, j) => `${quoteIdent(f)} AS __fs_f${i}_${j}`),
+        ];
+        const ingests = side.ingests.filter((f) => f.length > 0);
+        const union =
+          ingests.length === 0
+            ? `SELECT ${[...keys.map((k) => `NULL::${k.type} AS ${k.alias}`), `NULL::TIMESTAMPTZ AS __fs_et${i}`, ...side.features.map((f, j) => `NULL::${duckType(side.schema.features.find((x) => x.name === f)!)} AS __fs_f${i}_${j}`)].join(', ')} LIMIT 0`
+            : ingests
+                .map((ingestFiles, rank) => `SELECT ${cols.join(', ')}${ranked[i] ? `, epoch_us(${et}::TIMESTAMPTZ)::HUGEINT * ${RANKS} + ${rank} AS __fs_o${i}` : ''} FROM read_parquet(${list(ingestFiles)})`)
+                .join(' UNION ALL ');
+        ctes.push(`f${i} AS (${union})`);
+        const on = [...keys.map((k) => `e.${k.alias} = f${i}.${k.alias}`), ranked[i] ? `e.__fs_o${i} >= f${i}.__fs_o${i}` : `e.__fs_ts >= f${i}.__fs_et${i}`];
+        joins.push(`ASOF LEFT JOIN f${i} ON ${on.join(' AND ')}`);
+        const fresh = side.ttlSeconds == null ? '' : `epoch_us(e.__fs_ts) - epoch_us(f${i}.__fs_et${i}) <= ${Math.round(side.ttlSeconds * 1e6)}`;
+        side.features.forEach((_f, j) => {
+          const value = `f${i}.__fs_f${i}_${j}`;
+          selected.push(`${fresh ? `CASE WHEN ${fresh} THEN ${value} END` : value} AS ${quoteIdent(names[i]![j]!)}`);
+        });
+      });
+      const file = join(spec.outputDir, spec.format === 'CSV' ? 'part-0.csv' : 'part-0.parquet');
+      const written = await rows(
+        `COPY (WITH ${ctes.join(', ')} SELECT ${selected.join(', ')} FROM e ${joins.join(' ')} ORDER BY e.__fs_row)
+         TO ${quoteLiteral(file)} (${spec.format === 'CSV' ? 'FORMAT csv, HEADER' : 'FORMAT parquet, COMPRESSION zstd'})`,
+      );
+      step(1, 'done');
       return { files: [file], rows: Number(Object.values(written[0] ?? {})[0] ?? 0) };
     } finally {
       db.closeSync();

@@ -22,30 +22,30 @@ function matcher(glob: string): RegExp {
 export class LocalSourceFiles implements SourceFiles {
   constructor(private readonly roots: LocalRoots) {}
 
-  async check(source: SourceSpec): Promise<void> {
-    await this.resolve(source);
+  async check(source: SourceSpec, _signal?: AbortSignal, field = 'source'): Promise<void> {
+    await this.resolve(source, _signal, field);
   }
 
-  async resolve(source: SourceSpec): Promise<ResolvedSource> {
+  async resolve(source: SourceSpec, _signal?: AbortSignal, field = 'source'): Promise<ResolvedSource> {
     const uri = source.uri;
     const scheme = /^([a-z0-9+.-]+):/i.exec(uri)?.[1]?.toLowerCase();
     if (scheme === 's3' || scheme === 'abfss') {
-      throw new Unimplemented(`${scheme}:// sources are not read yet (a later part of issue #3); copy the files under a file:// root`, { field: 'source.uri' });
+      throw new Unimplemented(`${scheme}:// sources are not read yet (a later part of issue #3); copy the files under a file:// root`, { field: `${field}.uri` });
     }
-    if (scheme !== 'file') throw new InvalidArgument(`"${uri}" is not a supported source: use file://, s3:// or abfss://`, { field: 'source.uri' });
+    if (scheme !== 'file') throw new InvalidArgument(`"${uri}" is not a supported source: use file://, s3:// or abfss://`, { field: `${field}.uri` });
     const path = uri.slice('file://'.length);
     let files: string[];
     if (GLOB.test(path)) {
-      if (GLOB.test(dirname(path))) throw new InvalidArgument('only the last path segment may hold a glob', { field: 'source.uri' });
-      const dir = await this.roots.resolve(`file://${dirname(path)}`, 'source.uri');
+      if (GLOB.test(dirname(path))) throw new InvalidArgument('only the last path segment may hold a glob', { field: `${field}.uri` });
+      const dir = await this.roots.resolve(`file://${dirname(path)}`, `${field}.uri`);
       const pattern = matcher(basename(path));
       files = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && pattern.test(e.name)).map((e) => join(dir, e.name));
     } else {
-      const real = await this.roots.resolve(uri, 'source.uri');
+      const real = await this.roots.resolve(uri, `${field}.uri`);
       files = (await stat(real)).isDirectory() ? await this.walk(real) : [real];
     }
-    if (files.length === 0) throw new NotFound(`"${uri}" matches no files`, { field: 'source.uri' });
-    const format = source.format ?? formatOf(files);
+    if (files.length === 0) throw new NotFound(`"${uri}" matches no files`, { field: `${field}.uri` });
+    const format = source.format ?? formatOf(files, field);
     if (files.length > 1) files = files.filter((f) => formatFromName(f) === format);
     files.sort();
     return { files, format, cleanup: async () => {} };
@@ -63,9 +63,9 @@ export class LocalSourceFiles implements SourceFiles {
   }
 }
 
-function formatOf(files: string[]): SampleFormat {
+function formatOf(files: string[], field: string): SampleFormat {
   const formats = new Set(files.map(formatFromName).filter(Boolean));
   const [only] = formats;
-  if (formats.size !== 1 || !only) throw new InvalidArgument('cannot tell the format from the file names; set source.format', { field: 'source.format' });
+  if (formats.size !== 1 || !only) throw new InvalidArgument(`cannot tell the format from the file names; set ${field}.format`, { field: `${field}.format` });
   return only;
 }

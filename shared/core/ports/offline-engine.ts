@@ -51,6 +51,34 @@ export interface RetrieveSpec {
   outputDir: string;
 }
 
+/** One feature set's side of a point-in-time join. */
+export interface TrainingSetSide {
+  schema: Schema;
+  /** Null means no TTL: any older row matches. */
+  ttlSeconds: number | null;
+  /** Local Parquet files of each visible ingest, oldest ingest first: on equal event times the later ingest wins. */
+  ingests: string[][];
+  /** Features to take (never the key or event time). */
+  features: string[];
+}
+
+/**
+ * An engine-neutral point-in-time join. For every entity row and every side: the side's row with
+ * the same primary key (entity columns named like the key), the greatest event time <= the entity
+ * timestamp and, with a TTL, event time >= timestamp - TTL; ties go to the later ingest. No such
+ * row gives nulls. Entity columns are kept as they are (the timestamp column typed as a timestamp),
+ * in entity-table order, followed by the features.
+ */
+export interface TrainingSetSpec {
+  entities: { files: string[]; format: SampleFormat; csv: { delimiter?: string; header?: boolean } };
+  timestampColumn: string;
+  sides: TrainingSetSide[];
+  /** Names each side's feature columns once the entity columns are known. */
+  columnNames(entityColumns: string[]): string[][];
+  format: 'PARQUET' | 'CSV';
+  outputDir: string;
+}
+
 export interface RetrieveOutput {
   files: string[];
   rows: number;
@@ -68,5 +96,11 @@ export interface OfflineEngine {
   statistics(schema: Schema, files: string[], signal?: AbortSignal): Promise<Record<string, FeatureStatistics>>;
   /** Writes the rows (without the internal ingest columns) to one file in outputDir, key and event time ordered. */
   retrieve(spec: RetrieveSpec, signal?: AbortSignal): Promise<RetrieveOutput>;
+  /**
+   * Writes a point-in-time training set to one file in outputDir. Entity tables without the
+   * timestamp or a key column, or with timestamps that do not parse, fail with InvalidArgument
+   * (field `entities`) naming the rows.
+   */
+  trainingSet(spec: TrainingSetSpec, onProgress: (fraction: number, message: string) => void, signal?: AbortSignal): Promise<RetrieveOutput>;
   close(): Promise<void>;
 }

@@ -15,6 +15,7 @@ export interface ResolvedSource {
  * `source.uri`); an undeterminable format is InvalidArgument (field `source.format`).
  */
 export interface SourceFiles {
-  check(source: SourceSpec, signal?: AbortSignal): Promise<void>;
-  resolve(source: SourceSpec, signal?: AbortSignal): Promise<ResolvedSource>;
+  /** `field` names the request field errors point at (default "source"). */
+  check(source: SourceSpec, signal?: AbortSignal, field?: string): Promise<void>;
+  resolve(source: SourceSpec, signal?: AbortSignal, field?: string): Promise<ResolvedSource>;
 }

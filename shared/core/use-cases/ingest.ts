@@ -133,6 +133,8 @@ export interface Scratch {
   /** A local path holding the object (the file itself for a local store, else a copy). */
   localCopy(store: ObjectStore, key: string): Promise<string>;
   open(path: string): Readable;
+  /** Writes a small text file (one line per item) and returns its path. */
+  write(name: string, lines: Iterable<string>): Promise<string>;
   dispose(): Promise<void>;
 }
 
@@ -308,6 +310,6 @@ export function createStatusRecorder(d: { store: MetadataStore; jobs: JobStore; 
   }
 }
 
-function csvOptions(options: Record<string, string>): { delimiter?: string; header?: boolean } {
+export function csvOptions(options: Record<string, string>): { delimiter?: string; header?: boolean } {
   return { delimiter: options['delimiter'], header: options['header'] === undefined ? undefined : options['header'] !== 'false' };
 }

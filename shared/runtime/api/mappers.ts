@@ -11,6 +11,7 @@ import * as jobpb from '../../gen/featurestore/v1/job.js';
 import type { Job, JobState, JobType } from '../../core/jobs.js';
 import type { Ingest, SourceSpec } from '../../core/ingests.js';
 import type { ExtraColumnsPolicy } from '../../core/ports/offline-engine.js';
+import type { EntityValue } from '../../core/training-sets.js';
 import * as ingestpb from '../../gen/featurestore/v1/ingest.js';
 
 export function dataTypeFromProto(t: pb.DataType): DataType {
@@ -200,4 +201,33 @@ export function extraColumnsFromProto(e: ingestpb.ExtraColumns): ExtraColumnsPol
   if (e === ingestpb.ExtraColumns.EXTRA_COLUMNS_FAIL) return 'FAIL';
   if (e === ingestpb.ExtraColumns.EXTRA_COLUMNS_IGNORE || e === ingestpb.ExtraColumns.EXTRA_COLUMNS_UNSPECIFIED) return 'IGNORE';
   throw new InvalidArgument(`unknown policy ${e}`, { field: 'extra_columns' });
+}
+
+/** A value of an inline entity row as JSON for the engine: timestamps ISO 8601, dates YYYY-MM-DD, bytes base64. */
+export function entityValueFromProto(v: pb.Value, field: string): EntityValue {
+  const k = v.kind;
+  switch (k?.$case) {
+    case undefined:
+      return null;
+    case 'stringValue':
+    case 'boolValue':
+    case 'int32Value':
+    case 'float32Value':
+    case 'float64Value':
+      return k.value;
+    case 'int64Value': {
+      const n = Number(k.value);
+      return Number.isSafeInteger(n) ? n : k.value;
+    }
+    case 'timestampValue':
+      return k.value.toISOString();
+    case 'dateValue':
+      return new Date(k.value * 86_400_000).toISOString().slice(0, 10);
+    case 'bytesValue':
+      return Buffer.from(k.value).toString('base64');
+    case 'listValue':
+      return k.value.values.map((x, i) => entityValueFromProto(x, `${field}[${i}]`));
+    default:
+      throw new InvalidArgument('has an unknown kind of value', { field });
+  }
 }

@@ -1,0 +1,172 @@
+import { InvalidArgument, NotFound } from '../errors.js';
+import { EventTypes } from '../events.js';
+import { isIdentifier, requireIdentifier } from '../identifiers.js';
+import { jobEvent, type Job } from '../jobs.js';
+import type { FeatureSet } from '../model.js';
+import type { Authorizer } from '../ports/authorizer.js';
+import type { IngestStore } from '../ports/ingest-store.js';
+import type { JobStore } from '../ports/job-store.js';
+import type { MetadataStore } from '../ports/metadata-store.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { OfflineEngine } from '../ports/offline-engine.js';
+import type { SourceFiles } from '../ports/source-files.js';
+import type { Principal } from '../principal.js';
+import {
+  MAX_INLINE_ENTITY_ROWS,
+  outputColumnNames,
+  parseFeatureRef,
+  type EntityTable,
+  type EntityValue,
+  type TrainingSetJobSpec,
+  type TrainingSetPart,
+} from '../training-sets.js';
+import { parseVersion } from '../validation.js';
+import { csvOptions, runClaimedJob, type Scratch } from './ingest.js';
+import { DOWNLOAD_LINK_SECONDS } from './retrieve.js';
+
+export interface StartTrainingSetInput {
+  entities: EntityTable | undefined;
+  timestampColumn: string;
+  features: string[];
+  format: 'PARQUET' | 'CSV';
+}
+
+const MAX_FEATURE_REFS = 1000;
+
+/** Starting a point-in-time training set (the retrieve function): checked now, run as a TRAINING_SET job. */
+export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobStore; authorizer: Authorizer; sources: SourceFiles }) {
+  return {
+    async start(principal: Principal, input: StartTrainingSetInput, signal?: AbortSignal): Promise<Job> {
+      if (!input.entities) throw new InvalidArgument('is required: an entity_source file or entity_rows', { field: 'entity_source' });
+      const timestampColumn = requireIdentifier(input.timestampColumn, 'timestamp_column');
+      if (input.features.length === 0) throw new InvalidArgument('is required: at least one project/feature_set/feature', { field: 'features' });
+      if (input.features.length > MAX_FEATURE_REFS) throw new InvalidArgument(`has more than ${MAX_FEATURE_REFS} references`, { field: 'features' });
+
+      // Group the references by feature set, in the order they first appear.
+      const parts = new Map<string, { part: TrainingSetPart; fs: FeatureSet; version: string; index: number }>();
+      for (const [i, raw] of input.features.entries()) {
+        const field = `features[${i}]`;
+        const ref = parseFeatureRef(raw, field);
+        const id = `${ref.project}/${ref.featureSet}`;
+        let entry = parts.get(id);
+        if (entry && entry.version !== ref.version) {
+          throw new InvalidArgument(`asks for ${id} at version "${ref.version || 'latest'}" but features[${entry.index}] at "${entry.version || 'latest'}"; use one version per feature set`, { field });
+        }
+        if (!entry) {
+          await d.authorizer.authorize(principal, 'featureSet.read', { project: ref.project, featureSet: ref.featureSet }, signal);
+          const fs = await d.store.getFeatureSet(ref.project, ref.featureSet, parseVersion(ref.version, field), signal);
+          if (!fs) throw new NotFound(`feature set "${id}"${ref.version ? ` version ${ref.version}` : ''} does not exist`, { field });
+          entry = { part: { project: ref.project, featureSet: ref.featureSet, major: fs.major, minor: fs.minor, features: [] }, fs, version: ref.version, index: i };
+          parts.set(id, entry);
+        }
+        const keys = new Set([...entry.fs.schema.primaryKey, entry.fs.schema.eventTimeColumn]);
+        const wanted = ref.feature === '*' ? entry.fs.schema.features.map((f) => f.name).filter((n) => !keys.has(n)) : [ref.feature];
+        if (ref.feature !== '*') {
+          if (!entry.fs.schema.features.some((f) => f.name === ref.feature)) throw new NotFound(`"${ref.feature}" is not a feature of ${id}`, { field });
+          if (keys.has(ref.feature)) throw new InvalidArgument(`"${ref.feature}" is the key or event time of ${id}; entity rows carry those`, { field });
+        }
+        for (const w of wanted) if (!entry.part.features.includes(w)) entry.part.features.push(w);
+      }
+
+      const entities = input.entities;
+      if ('source' in entities) {
+        if (!entities.source.uri) throw new InvalidArgument('is required', { field: 'entity_source.uri' });
+        await d.sources.check(entities.source, signal, 'entity_source');
+      } else {
+        checkInlineRows(entities, timestampColumn, [...parts.values()].flatMap((p) => p.fs.schema.primaryKey));
+      }
+      const first = [...parts.values()][0]!.part;
+      const spec: TrainingSetJobSpec = { entities, timestampColumn, parts: [...parts.values()].map((p) => p.part), format: input.format };
+      const { job } = await d.jobs.createJob(
+        { type: 'TRAINING_SET', project: first.project, featureSet: parts.size === 1 ? first.featureSet : '', spec: spec as unknown as Record<string, unknown>, createdBy: principal.id, requestId: '' },
+        (j) => [jobEvent(EventTypes.jobRequested, j, {})],
+        signal,
+      );
+      return job;
+    },
+  };
+}
+
+function checkInlineRows(t: { columns: string[]; rows: EntityValue[][] }, timestampColumn: string, keys: string[]): void {
+  if (t.rows.length === 0) throw new InvalidArgument('has no rows', { field: 'entity_rows.rows' });
+  if (t.rows.length > MAX_INLINE_ENTITY_ROWS) {
+    throw new InvalidArgument(`has more than ${MAX_INLINE_ENTITY_ROWS} rows; send bigger entity tables as a file (entity_source)`, { field: 'entity_rows.rows' });
+  }
+  const seen = new Set<string>();
+  t.columns.forEach((c, i) => {
+    if (!isIdentifier(c) || c.startsWith('__fs_')) throw new InvalidArgument(`"${c.slice(0, 80)}" is not a valid column name`, { field: `entity_rows.columns[${i}]` });
+    if (seen.has(c)) throw new InvalidArgument(`"${c}" appears twice`, { field: `entity_rows.columns[${i}]` });
+    seen.add(c);
+  });
+  for (const needed of new Set([timestampColumn, ...keys])) {
+    if (!seen.has(needed)) throw new InvalidArgument(`lacks "${needed}" (the timestamp column and every primary-key column of the feature sets)`, { field: 'entity_rows.columns' });
+  }
+  const ts = t.columns.indexOf(timestampColumn);
+  t.rows.forEach((row, i) => {
+    if (row.length !== t.columns.length) throw new InvalidArgument(`has ${row.length} values for ${t.columns.length} columns`, { field: `entity_rows.rows[${i}]` });
+    const v = row[ts];
+    if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw new InvalidArgument(`needs a timestamp in "${timestampColumn}"`, { field: `entity_rows.rows[${i}]` });
+  });
+}
+
+/**
+ * Runs a TRAINING_SET job: the entity table (a file, or the inline rows as JSON lines), every
+ * part's visible ingests in commit order (so later ingests win ties), the engine's point-in-time
+ * join, and the file uploaded with a download link.
+ */
+export function createTrainingSetRunner(d: {
+  store: MetadataStore;
+  jobs: JobStore;
+  ingests: IngestStore;
+  sources: SourceFiles;
+  engine: OfflineEngine;
+  offline: ObjectStore;
+  scratch(): Promise<Scratch>;
+}) {
+  return (jobId: string, signal: AbortSignal) =>
+    runClaimedJob(d, jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress }) => {
+      const spec = job.spec as unknown as TrainingSetJobSpec;
+      const sides = [];
+      for (const part of spec.parts) {
+        const fs = await d.store.getFeatureSet(part.project, part.featureSet, { major: part.major, minor: part.minor });
+        if (!fs) throw new NotFound(`feature set ${part.project}/${part.featureSet} v${part.major}.${part.minor} no longer exists`, { field: 'features' });
+        const visible = await d.ingests.visible(part.project, part.featureSet, part.major, jobSignal);
+        const ingests = await Promise.all(visible.map((i) => Promise.all(i.files.map((key) => scratch.localCopy(d.offline, key)))));
+        sides.push({ schema: fs.schema, ttlSeconds: fs.ttlSeconds, ingests, features: part.features });
+      }
+      const entities = 'source' in spec.entities ? await d.sources.resolve(spec.entities.source, jobSignal, 'entity_source') : await inlineEntities(spec.entities, scratch);
+      try {
+        const out = await d.engine.trainingSet(
+          {
+            entities: { files: entities.files, format: entities.format, csv: 'source' in spec.entities ? csvOptions(spec.entities.source.options) : {} },
+            timestampColumn: spec.timestampColumn,
+            sides,
+            columnNames: (columns) => outputColumnNames(columns, spec.parts),
+            format: spec.format,
+            outputDir: scratch.dir,
+          },
+          (fraction, message) => progress(fraction * 0.9, message),
+          jobSignal,
+        );
+        progress(0.9, 'uploading');
+        const ext = spec.format === 'CSV' ? 'csv' : 'parquet';
+        for (const [i, file] of out.files.entries()) {
+          const key = `training-sets/${job.id}/part-${i}.${ext}`;
+          await d.offline.put(key, scratch.open(file), jobSignal);
+          uploaded.push(key);
+        }
+        const downloadUrls = await Promise.all(uploaded.map((key) => d.offline.downloadUrl(key, DOWNLOAD_LINK_SECONDS)));
+        return {
+          data: { retrieve: { uris: uploaded.map((key) => d.offline.uri(key)), downloadUrls, rows: out.rows } },
+          message: `${out.rows} rows joined point in time with ${spec.parts.length} feature set(s)`,
+        };
+      } finally {
+        await entities.cleanup();
+      }
+    });
+}
+
+async function inlineEntities(t: { columns: string[]; rows: EntityValue[][] }, scratch: Scratch) {
+  const file = await scratch.write('entities.jsonl', t.rows.map((r) => JSON.stringify(Object.fromEntries(t.columns.map((c, i) => [c, r[i] ?? null])))));
+  return { files: [file], format: 'JSONL' as const, cleanup: async () => {} };
+}

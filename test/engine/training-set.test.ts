@@ -1,0 +1,239 @@
+// The point-in-time join of the DuckDB engine, checked against a plain reference implementation on
+// random histories: duplicate event times across ingests, out-of-order ingests, reverted ingests
+// (and the rows their dedupe hid), TTL edges, null features, keys with no history, multi-column keys.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDbEngine } from '../../shared/adapters/engine/duckdb-engine.js';
+import { InvalidArgument } from '../../shared/core/errors.js';
+import type { Feature, Schema } from '../../shared/core/model.js';
+import type { TrainingSetSide } from '../../shared/core/ports/offline-engine.js';
+import { outputColumnNames } from '../../shared/core/training-sets.js';
+
+const f = (name: string, type: Feature['type']): Feature => ({ name, type, isList: false, description: '', sensitive: false, tags: {} });
+// Side A: one key; side B: a two-column key and a feature named like an entity column ("label").
+const A: Schema = { features: [f('id', 'STRING'), f('et', 'TIMESTAMP'), f('x', 'FLOAT64'), f('y', 'INT64')], primaryKey: ['id'], eventTimeColumn: 'et' };
+const B: Schema = { features: [f('id', 'STRING'), f('region', 'INT32'), f('at', 'TIMESTAMP'), f('label', 'STRING')], primaryKey: ['id', 'region'], eventTimeColumn: 'at' };
+
+type Row = Record<string, string | number | null>;
+const MINUTE = 60_000;
+const T0 = Date.parse('2026-11-01T00:00:00Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** mulberry32: a small seeded generator, so a failure names a seed that reproduces it. */
+function random(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number) => Math.floor(next() * n);
+  return { next, int, pick: <T>(xs: T[]) => xs[int(xs.length)]! };
+}
+
+const root = mkdtempSync(join(tmpdir(), 'fs-pit-'));
+let n = 0;
+const dir = () => {
+  const d = join(root, `d${n++}`);
+  mkdirSync(d);
+  return d;
+};
+const csvCell = (v: string | number | null) => (v === null ? '' : String(v));
+function writeCsv(columns: string[], rows: Row[]): string {
+  const path = join(dir(), 'rows.csv');
+  writeFileSync(path, [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] ?? null)).join(','))].join('\n') + '\n');
+  return path;
+}
+
+const sameRow = (schema: Schema, a: Row, b: Row) => schema.features.every((x) => a[x.name] === b[x.name]);
+
+/** One feature set's history: ingests in order, some reverted; what each one stored after dedupe. */
+interface Side {
+  schema: Schema;
+  ttlSeconds: number | null;
+  stored: { rows: Row[]; files: string[]; reverted: boolean }[];
+}
+
+async function buildSide(engine: DuckDbEngine, rnd: ReturnType<typeof random>, schema: Schema, keys: Row[], ttlSeconds: number | null): Promise<Side> {
+  const side: Side = { schema, ttlSeconds, stored: [] };
+  const ingests = 1 + rnd.int(4);
+  for (let i = 0; i < ingests; i++) {
+    // Unique (key, event time) within an ingest; across ingests anything goes, in any time order.
+    const seen = new Set<string>();
+    const rows: Row[] = [];
+    for (let r = 0; r < 2 + rnd.int(8); r++) {
+      const key = rnd.pick(keys);
+      const t = iso(T0 + rnd.int(12) * 10 * MINUTE);
+      const id = JSON.stringify([key, t]);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const row: Row = { ...key, [schema.eventTimeColumn]: t };
+      if (schema === A) Object.assign(row, { x: rnd.next() < 0.25 ? null : rnd.int(4) + 0.5, y: rnd.int(3) });
+      else row['label'] = rnd.next() < 0.25 ? null : rnd.pick(['a', 'b']);
+      rows.push(row);
+    }
+    const visible = side.stored.filter((s) => !s.reverted);
+    const out = await engine.ingest(
+      {
+        ingestId: `i${n}`,
+        ingestTime: new Date(),
+        schema,
+        files: [writeCsv(schema.features.map((x) => x.name), rows)],
+        format: 'CSV',
+        csv: {},
+        extraColumns: 'FAIL',
+        existing: visible.flatMap((s) => s.files),
+        outputDir: dir(),
+      },
+      () => {},
+    );
+    // Reference dedupe: rows equal to a visible stored row are not stored again.
+    const stored = rows.filter((r) => !visible.some((s) => s.rows.some((o) => sameRow(schema, o, r))));
+    assert.equal(out.rows, stored.length);
+    side.stored.push({ rows: stored, files: out.files, reverted: false });
+    // Sometimes revert an earlier ingest (out of order with respect to event times).
+    if (rnd.next() < 0.3) rnd.pick(side.stored).reverted = true;
+  }
+  return side;
+}
+
+/** The obviously-correct point-in-time lookup for one entity row and one side. */
+function reference(side: Side, entity: Row, ts: number): Row | undefined {
+  let best: { row: Row; t: number; rank: number } | undefined;
+  side.stored.forEach((ingest, rank) => {
+    if (ingest.reverted) return;
+    for (const row of ingest.rows) {
+      if (!side.schema.primaryKey.every((k) => String(row[k]) === String(entity[k]))) continue;
+      const t = Date.parse(String(row[side.schema.eventTimeColumn]));
+      if (t > ts) continue;
+      if (!best || t > best.t || (t === best.t && rank > best.rank)) best = { row, t, rank };
+    }
+  });
+  if (!best) return undefined;
+  if (side.ttlSeconds !== null && ts - best.t > side.ttlSeconds * 1000) return undefined;
+  return best.row;
+}
+
+async function readParquet(file: string): Promise<Record<string, unknown>[]> {
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  await c.run(`SET TimeZone = 'UTC'`);
+  const rows = (await c.runAndReadAll(`SELECT * FROM read_parquet('${file}')`)).getRowObjectsJson();
+  c.closeSync();
+  db.closeSync();
+  return rows as Record<string, unknown>[];
+}
+
+const toSide = (s: Side, features: string[]): TrainingSetSide => ({
+  schema: s.schema,
+  ttlSeconds: s.ttlSeconds,
+  ingests: s.stored.filter((i) => !i.reverted).map((i) => i.files),
+  features,
+});
+
+describe('DuckDB engine: point-in-time training sets', () => {
+  const engine = new DuckDbEngine();
+  after(() => engine.close());
+
+  it('matches the reference implementation on random histories', async () => {
+    const TRIALS = 30;
+    for (let seed = 1; seed <= TRIALS; seed++) {
+      const rnd = random(seed);
+      const ids = ['k1', 'k2', 'k3', 'k4'];
+      const a = await buildSide(engine, rnd, A, ids.map((id) => ({ id })), rnd.pick([null, 1800, 3600]));
+      const b = await buildSide(engine, rnd, B, ids.flatMap((id) => [{ id, region: 1 }, { id, region: 2 }]), rnd.pick([null, 1200]));
+      // Entities: known keys and a key with no history; timestamps on and between the event-time grid.
+      const entities: Row[] = Array.from({ length: 10 + rnd.int(30) }, () => ({
+        id: rnd.pick([...ids, 'nobody']),
+        region: rnd.pick([1, 2]),
+        ts: iso(T0 - 10 * MINUTE + rnd.int(30) * 5 * MINUTE),
+        label: rnd.int(2),
+      }));
+      const columns = ['id', 'region', 'ts', 'label'];
+      const jsonl = rnd.next() < 0.5;
+      const path = join(dir(), jsonl ? 'e.jsonl' : 'e.csv');
+      writeFileSync(path, jsonl ? entities.map((e) => JSON.stringify(e)).join('\n') + '\n' : [columns.join(','), ...entities.map((e) => columns.map((c) => e[c]).join(','))].join('\n') + '\n');
+      const parts = [
+        { project: 'p', featureSet: 'a', features: ['x', 'y'] },
+        { project: 'p', featureSet: 'b', features: ['label'] },
+      ];
+      const outputDir = dir();
+      const out = await engine.trainingSet(
+        {
+          entities: { files: [path], format: jsonl ? 'JSONL' : 'CSV', csv: {} },
+          timestampColumn: 'ts',
+          sides: [toSide(a, ['x', 'y']), toSide(b, ['label'])],
+          columnNames: (cols) => outputColumnNames(cols, parts),
+          format: 'PARQUET',
+          outputDir,
+        },
+        () => {},
+      );
+      assert.equal(out.rows, entities.length, `seed ${seed}`);
+      const got = await readParquet(out.files[0]!);
+      assert.deepEqual(Object.keys(got[0] ?? {}), ['id', 'region', 'ts', 'label', 'x', 'y', 'b__label'], `seed ${seed}`);
+      const expected = entities.map((e) => {
+        const ts = Date.parse(String(e['ts']));
+        const ra = reference(a, e, ts);
+        const rb = reference(b, e, ts);
+        return {
+          id: e['id'],
+          ts: new Date(ts).toISOString(),
+          label: String(e['label']),
+          x: ra ? (ra['x'] ?? null) : null,
+          y: ra ? String(ra['y']) : null,
+          b__label: rb ? (rb['label'] ?? null) : null,
+        };
+      });
+      const actual = got.map((r) => ({
+        id: r['id'],
+        ts: new Date(String(r['ts']).replace(' ', 'T').replace(/\+00$/, 'Z')).toISOString(),
+        label: String(r['label']),
+        x: r['x'] ?? null,
+        y: r['y'] == null ? null : String(r['y']),
+        b__label: r['b__label'] ?? null,
+      }));
+      assert.deepEqual(actual, expected, `seed ${seed}`);
+    }
+  });
+
+  it('keeps the entity order and extra columns, and writes CSV on request', async () => {
+    const side = { schema: A, ttlSeconds: null, stored: [] as Side['stored'] };
+    const out0 = await engine.ingest(
+      { ingestId: 'one', ingestTime: new Date(), schema: A, files: [writeCsv(['id', 'et', 'x', 'y'], [{ id: 'k', et: iso(T0), x: 1.5, y: 7 }])], format: 'CSV', csv: {}, extraColumns: 'FAIL', existing: [], outputDir: dir() },
+      () => {},
+    );
+    side.stored.push({ rows: [], files: out0.files, reverted: false });
+    const path = join(dir(), 'e.csv');
+    // Offsets count: 01:30+02:00 is 23:30 the day before, earlier than the feature row.
+    writeFileSync(path, 'ts,id,note\n2026-11-01T00:00:00Z,k,first\n2026-11-01T01:30:00+02:00,k,second\n2026-11-02T00:00:00Z,zz,third\n');
+    const outputDir = dir();
+    const out = await engine.trainingSet(
+      { entities: { files: [path], format: 'CSV', csv: {} }, timestampColumn: 'ts', sides: [toSide(side, ['y'])], columnNames: (c) => outputColumnNames(c, [{ project: 'p', featureSet: 'a', features: ['y'] }]), format: 'CSV', outputDir },
+      () => {},
+    );
+    assert.equal(out.rows, 3);
+    const { readFileSync } = await import('node:fs');
+    assert.equal(readFileSync(out.files[0]!, 'utf8'), 'ts,id,note,y\n2026-11-01 00:00:00+00,k,first,7\n2026-10-31 23:30:00+00,k,second,\n2026-11-02 00:00:00+00,zz,third,\n');
+  });
+
+  it('refuses entity tables without the timestamp or a key column, or with bad timestamps, naming the rows', async () => {
+    const side: TrainingSetSide = { schema: A, ttlSeconds: null, ingests: [], features: ['x'] };
+    const run = async (text: string) => {
+      const path = join(dir(), 'e.csv');
+      writeFileSync(path, text);
+      return engine.trainingSet({ entities: { files: [path], format: 'CSV', csv: {} }, timestampColumn: 'ts', sides: [side], columnNames: () => [['x']], format: 'PARQUET', outputDir: dir() }, () => {});
+    };
+    await assert.rejects(run('ts,name\n2026-11-01T00:00:00Z,k\n'), (e: unknown) => e instanceof InvalidArgument && e.details[0]?.column === 'id');
+    await assert.rejects(
+      run('ts,id\n2026-11-01T00:00:00Z,k\nyesterday,k\n,k\n'),
+      (e: unknown) => e instanceof InvalidArgument && e.field === 'entities' && JSON.stringify(e.details.map((d) => [d.row, d.column])) === '[[2,"ts"],[3,"ts"]]',
+    );
+  });
+});
