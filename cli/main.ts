@@ -461,6 +461,27 @@ program
     }),
   );
 
+program
+  .command('training-set <entities>')
+  .description('join an entity table (a path or URI: keys, a timestamp, any labels) with features point in time; prints a download link')
+  .requiredOption('-f, --features <refs>', 'project/feature_set[:version]/feature or project/feature_set/*, comma-separated', listOption)
+  .option('-t, --timestamp-column <name>', "the entity table's timestamp column", 'ts')
+  .option('--format <format>', 'csv, parquet or jsonl; from the file names when omitted')
+  .option('--csv', 'write CSV instead of Parquet', false)
+  .option('--no-wait', 'print the job and return without following it')
+  .action(
+    action(async (c, opts, entities: string, o: { features: string[]; timestampColumn: string; format?: string; csv: boolean; wait: boolean }) => {
+      const job = await unary(c.retrieve, c.retrieve.startTrainingSet, {
+        entities: { $case: 'entitySource', value: { uri: sourceUri(entities), format: o.format ? formatOf('', o.format) : Format.FORMAT_UNSPECIFIED, options: {} } },
+        timestampColumn: o.timestampColumn,
+        features: o.features,
+        output: { format: o.csv ? Format.FORMAT_CSV : Format.FORMAT_PARQUET, uri: '' },
+      });
+      if (!o.wait) return print(opts, Job.toJSON(job), () => `started job ${job.id}; follow it with: featurestore jobs watch ${job.id}`);
+      await followJob(c, opts, job);
+    }),
+  );
+
 // ---- jobs -----------------------------------------------------------------------------------
 
 const jobs = program.command('jobs').description('list, show, cancel and watch jobs (ingests, retrieves, training sets)');

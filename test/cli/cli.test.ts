@@ -71,14 +71,30 @@ describe('featurestore CLI', () => {
     assert.match(res.stdout, /ingest [0-9a-f-]{36}: 5 rows, 0 duplicates skipped/);
     const again = await cli('ingest', 'fraud', 'transactions', 'examples/transactions.csv', '--no-wait');
     assert.match(again.stdout, /started job [0-9a-f-]{36}; follow it with: featurestore jobs watch/);
+    const againId = /started job ([0-9a-f-]{36})/.exec(again.stdout)![1]!;
+    assert.equal((await cli('jobs', 'watch', againId)).code, 0);
     const hist = JSON.parse((await cli('--json', 'ingests', 'fraud', 'transactions')).stdout);
-    assert.ok(hist.length >= 1);
-    assert.equal(hist.at(-1).rows, '5');
+    assert.deepEqual(hist.map((i: { rows?: string; duplicateRows?: string }) => [i.rows ?? '0', i.duplicateRows ?? '0']), [['0', '5'], ['5', '0']]);
+    // Reverting the newest (empty) ingest makes version 1.1 and leaves the data as it was.
+    const reverted = await cli('revert', 'fraud', 'transactions', hist[0].id);
+    assert.equal(reverted.code, 0, reverted.stderr);
+    assert.match(reverted.stdout, new RegExp(`ingest ${hist[0].id} reverted: 0 rows hidden; the feature set is now version 1\\.1`));
+    assert.match((await cli('ingests', 'fraud', 'transactions')).stdout, /REVERTED/);
     const got = await cli('retrieve', 'fraud', 'transactions', '--features', 'amount', '--to', '2026-11-02T00:00:00Z', '--csv');
     assert.equal(got.code, 0, got.stderr);
     assert.match(got.stdout, /SUCCEEDED 100% 2 rows from [12] ingest\(s\)/);
     assert.match(got.stdout, /2 rows in:\n {2}file:\/\/.+\/retrieve\/[0-9a-f-]{36}\/part-0\.csv/);
     assert.match((await cli('retrieve', 'fraud', 'transactions', '--from', 'yesterday')).stderr, /"yesterday" is not a time/);
+    // A point-in-time training set from the example labels, followed to its end.
+    const ts = await cli('training-set', 'examples/labels.csv', '-f', 'fraud/transactions/amount,fraud/transactions/country', '--csv');
+    assert.equal(ts.code, 0, ts.stderr);
+    assert.match(ts.stdout, /SUCCEEDED 100% 4 rows joined point in time with 1 feature set\(s\)/);
+    const link = /(file:\/\/\S+\/training-sets\/[0-9a-f-]{36}\/part-0\.csv)/.exec(ts.stdout)?.[1];
+    assert.ok(link, ts.stdout);
+    assert.equal(
+      readFileSync(new URL(link), 'utf8'),
+      'customer_id,ts,is_fraud_label,amount,country\nc001,2026-11-01 12:00:00+00,0,42.5,DE\nc001,2026-11-03 00:00:00+00,1,13.99,DE\nc002,2026-11-01 11:30:00+00,1,1200.0,US\nc009,2026-11-02 00:00:00+00,0,,\n',
+    );
     const bad = await cli('ingest', 'fraud', 'transactions', '/etc/passwd');
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /source.uri: .* is outside the folders this server may read/);
