@@ -52,21 +52,21 @@ describe('DuckDB engine: ingest', () => {
   after(() => engine.close());
   const noProgress = () => {};
 
-  it('casts every column to its feature type and writes Parquet with the ingest columns', async () => {
+  it('casts every column to its feature type and writes Parquet of exactly the schema', async () => {
     const progress: number[] = [];
     const s = spec([file('a.csv', CSV)]);
     const out = await engine.ingest(s, (p) => progress.push(p));
     assert.deepEqual([out.inputRows, out.rows, out.duplicateRows, out.files.length], [3, 3, 0, 1]);
     assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
     assert.equal(progress.at(-1), 1);
-    const rows = await read(out.files, 'SELECT user_id, CAST(ts AS VARCHAR) ts, amount, country, flags, CAST("day" AS VARCHAR) AS "day", _ingest_id FROM t ORDER BY ts');
+    const rows = await read(out.files, 'SELECT user_id, CAST(ts AS VARCHAR) ts, amount, country, flags, CAST("day" AS VARCHAR) AS "day" FROM t ORDER BY ts');
     assert.deepEqual(rows, [
-      { user_id: '1', ts: '2026-11-01 10:00:00+00', amount: 12.5, country: 'DE', flags: [1, 2], day: '2026-11-01', _ingest_id: s.ingestId },
-      { user_id: '2', ts: '2026-11-01 11:30:00+00', amount: 7, country: 'US', flags: [], day: '2026-11-01', _ingest_id: s.ingestId },
-      { user_id: '1', ts: '2026-11-02 07:00:00+00', amount: null, country: 'DE', flags: null, day: '2026-11-02', _ingest_id: s.ingestId },
+      { user_id: '1', ts: '2026-11-01 10:00:00+00', amount: 12.5, country: 'DE', flags: [1, 2], day: '2026-11-01' },
+      { user_id: '2', ts: '2026-11-01 11:30:00+00', amount: 7, country: 'US', flags: [], day: '2026-11-01' },
+      { user_id: '1', ts: '2026-11-02 07:00:00+00', amount: null, country: 'DE', flags: null, day: '2026-11-02' },
     ]);
     const types = await read(out.files, `SELECT column_name, column_type FROM (DESCRIBE t)`);
-    assert.deepEqual(types.map((r) => r['column_type']), ['BIGINT', 'TIMESTAMP WITH TIME ZONE', 'DOUBLE', 'VARCHAR', 'INTEGER[]', 'DATE', 'VARCHAR', 'TIMESTAMP WITH TIME ZONE']);
+    assert.deepEqual(types.map((r) => r['column_type']), ['BIGINT', 'TIMESTAMP WITH TIME ZONE', 'DOUBLE', 'VARCHAR', 'INTEGER[]', 'DATE']);
   });
 
   it('fails with row and column detail and writes nothing when rows do not fit', async () => {
@@ -103,13 +103,16 @@ describe('DuckDB engine: ingest', () => {
     await assert.rejects(engine.ingest(spec([noKey]), noProgress), (e: unknown) => e instanceof InvalidArgument && /lacks required column\(s\) user_id/.test(e.message));
   });
 
-  it('skips rows already stored and rows repeated in the input', async () => {
+  it('skips rows already stored (null-safe), keeping rows repeated within one source', async () => {
     const first = await engine.ingest(spec([file('a.csv', CSV)]), noProgress);
     const again = `${CSV}3,2026-11-03T00:00:00Z,1,FR,,2026-11-03\n3,2026-11-03T00:00:00Z,1,FR,,2026-11-03\n`;
     const second = await engine.ingest(spec([file('b.csv', again)], { existing: first.files }), noProgress);
-    assert.deepEqual([second.inputRows, second.rows, second.duplicateRows], [5, 1, 4]);
+    assert.deepEqual([second.inputRows, second.rows, second.duplicateRows], [5, 2, 3]);
     const all = await read([...first.files, ...second.files], 'SELECT user_id, count(*)::INT n FROM t GROUP BY ALL ORDER BY ALL');
-    assert.deepEqual(all, [{ user_id: '1', n: 2 }, { user_id: '2', n: 1 }, { user_id: '3', n: 1 }]);
+    assert.deepEqual(all, [{ user_id: '1', n: 2 }, { user_id: '2', n: 1 }, { user_id: '3', n: 2 }]);
+    // A row differing from a stored one in a single (null) value is new.
+    const changed = await engine.ingest(spec([file('d.csv', 'user_id,ts,amount\n1,2026-11-02T07:00:00Z,3\n')], { existing: first.files }), noProgress);
+    assert.deepEqual([changed.rows, changed.duplicateRows], [1, 0]);
     const none = await engine.ingest(spec([file('c.csv', CSV)], { existing: [...first.files, ...second.files] }), noProgress);
     assert.deepEqual([none.rows, none.duplicateRows, none.files.length], [0, 3, 0]);
   });
