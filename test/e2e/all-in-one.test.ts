@@ -45,18 +45,13 @@ describe('all-in-one host (embedded default)', () => {
 
   it('answers RPCs of later issues with UNIMPLEMENTED and a message that says when', async () => {
     await rejectsWith(
-      unary(c.ingest, c.ingest.revertIngest, { featureSet: undefined, ingestId: '' }),
+      unary(c.ingest, c.ingest.ingestOnline, { featureSet: undefined, columns: [], rows: [] }),
       status.UNIMPLEMENTED,
       undefined,
-      /RevertIngest is not implemented yet: revert arrives later in issue #3/,
+      /IngestOnline is not implemented yet: online ingest arrives with issue #4/,
     );
     await rejectsWith(unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: undefined, keys: [], features: [] }), status.UNIMPLEMENTED, undefined, /issue #4/);
-    await rejectsWith(
-      unary(c.retrieve, c.retrieve.startTrainingSet, { entities: undefined, timestampColumn: '', features: [], output: undefined }),
-      status.UNIMPLEMENTED,
-      undefined,
-      /StartTrainingSet is not implemented yet/,
-    );
+    await rejectsWith(unary(c.retrieve, c.retrieve.startMaterialize, { featureSet: undefined, startTime: undefined, endTime: undefined }), status.UNIMPLEMENTED, undefined, /issue #4/);
     // A server-streaming RPC ends with its error status too.
     const stream = c.jobs.watchJob({ id: '00000000-0000-4000-8000-000000000000' });
     const err = await new Promise<{ code: number; details: string }>((resolve) => {
