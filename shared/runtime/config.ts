@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { parseMetadataUrl } from '../adapters/metadata/metadata-url.js';
+import { parseObjectUrl, type ObjectStoreSettings } from '../adapters/object-store/object-url.js';
 
 // The only module that reads process.env. Parsed once at start; a bad setting stops the process
 // with a message naming it.
@@ -19,6 +20,16 @@ const schema = z.object({
   FEATURESTORE_AUTH: z._default(z.enum(['local']), 'local'),
   FEATURESTORE_FILE_ROOTS: z._default(z.string(), ''),
   FEATURESTORE_OFFLINE_DIR: z._default(z.string(), '.featurestore/offline'),
+  FEATURESTORE_OFFLINE_URL: z.optional(
+    z.string().check(z.refine((v) => parseObjectUrl(v) !== undefined, 'use s3://bucket/prefix or abfss://filesystem@account.dfs.core.windows.net/prefix')),
+  ),
+  FEATURESTORE_S3_ENDPOINT: z.optional(z.url({ error: 'must be a URL such as http://127.0.0.1:9000' })),
+  FEATURESTORE_S3_REGION: z._default(z.string(), 'us-east-1'),
+  FEATURESTORE_S3_ACCESS_KEY_ID: z.optional(z.string()),
+  FEATURESTORE_S3_SECRET_ACCESS_KEY: z.optional(z.string()),
+  FEATURESTORE_ADLS_ACCOUNT_KEY: z.optional(z.string()),
+  FEATURESTORE_ADLS_BLOB_ENDPOINT: z.optional(z.url({ error: 'must be a URL such as http://127.0.0.1:10000/devstoreaccount1' })),
+  FEATURESTORE_ADLS_DFS_ENDPOINT: z.optional(z.url({ error: 'must be a URL' })),
   FEATURESTORE_MAX_SAMPLE_BYTES: z._default(int('a positive number of bytes', 1), 4 * 1024 * 1024),
   FEATURESTORE_DRAIN_SECONDS: z._default(z.coerce.number().check(z.positive({ error: 'must be a positive number of seconds' })), 20),
   LOG_LEVEL: z._default(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info'),
@@ -33,6 +44,10 @@ export interface Config {
   fileRoots: string[];
   /** Where offline data (Parquet per ingest) lives in the embedded default. */
   offlineDir: string;
+  /** s3:// or abfss:// offline store; when set it is used instead of offlineDir. */
+  offlineUrl?: string;
+  /** Endpoints and credentials for s3:// and abfss:// (offline store and sources). Never logged. */
+  objectStores: ObjectStoreSettings;
   maxSampleBytes: number;
   drainSeconds: number;
   logLevel: string;
@@ -56,6 +71,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fileRoots: c.FEATURESTORE_FILE_ROOTS ? c.FEATURESTORE_FILE_ROOTS.split(',').filter(Boolean) : [process.cwd()],
     maxSampleBytes: c.FEATURESTORE_MAX_SAMPLE_BYTES,
     offlineDir: resolve(c.FEATURESTORE_OFFLINE_DIR),
+    offlineUrl: c.FEATURESTORE_OFFLINE_URL,
+    objectStores: {
+      s3: { region: c.FEATURESTORE_S3_REGION, endpoint: c.FEATURESTORE_S3_ENDPOINT, accessKeyId: c.FEATURESTORE_S3_ACCESS_KEY_ID, secretAccessKey: c.FEATURESTORE_S3_SECRET_ACCESS_KEY },
+      adls: { accountKey: c.FEATURESTORE_ADLS_ACCOUNT_KEY, blobEndpoint: c.FEATURESTORE_ADLS_BLOB_ENDPOINT, dfsEndpoint: c.FEATURESTORE_ADLS_DFS_ENDPOINT },
+    },
     drainSeconds: c.FEATURESTORE_DRAIN_SECONDS,
     logLevel: c.LOG_LEVEL,
   };

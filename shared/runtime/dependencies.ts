@@ -15,6 +15,8 @@ import type { SourceFiles } from '../core/ports/source-files.js';
 import { DuckDbEngine } from '../adapters/engine/duckdb-engine.js';
 import type { openMetadataStore } from '../adapters/metadata/open-metadata-store.js';
 import { LocalObjectStore } from '../adapters/object-store/local-object-store.js';
+import { lazyObjectStore, parseObjectUrl, rootPrefix } from '../adapters/object-store/object-url.js';
+import { ObjectSourceFiles } from '../adapters/files/object-source-files.js';
 
 type Catalog = Awaited<ReturnType<typeof openMetadataStore>>;
 import { parseMetadataUrl } from '../adapters/metadata/metadata-url.js';
@@ -65,9 +67,14 @@ export class Dependencies {
     return (await this.openCatalog()).ingests;
   }
 
-  /** Where offline data lives (FEATURESTORE_OFFLINE_URL). */
+  /** Where offline data lives: FEATURESTORE_OFFLINE_URL (S3, ADLS) or FEATURESTORE_OFFLINE_DIR. */
   offlineStore(): ObjectStore {
-    this.offline ??= new LocalObjectStore(this.config.offlineDir);
+    if (!this.offline) {
+      const url = this.config.offlineUrl ? parseObjectUrl(this.config.offlineUrl) : undefined;
+      this.offline = url
+        ? lazyObjectStore(url, rootPrefix(url.path, 'FEATURESTORE_OFFLINE_URL'), this.config.objectStores, 'FEATURESTORE_OFFLINE_URL')
+        : new LocalObjectStore(this.config.offlineDir);
+    }
     return this.offline;
   }
 
@@ -77,9 +84,9 @@ export class Dependencies {
     return this.duck;
   }
 
-  /** Source URIs to local files (file:// under the roots). */
+  /** Source URIs to local files: file:// under the roots, s3:// and abfss:// copied to temporary files. */
   sourceFiles(): SourceFiles {
-    return new LocalSourceFiles(this.fileRoots());
+    return new LocalSourceFiles(this.fileRoots(), new ObjectSourceFiles(this.config.objectStores));
   }
 
   /** The folders file:// sources may be read from. */

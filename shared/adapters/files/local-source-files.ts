@@ -7,38 +7,53 @@ import type { ResolvedSource, SourceFiles } from '../../core/ports/source-files.
 import { formatFromName } from '../../core/use-cases/infer-schema.js';
 import type { LocalRoots } from './local-roots.js';
 
-const GLOB = /[*?[]/;
+export const GLOB = /[*?[]/;
+
+/** Names starting with . or _ (in any folder below the source) are skipped: Spark and Hadoop markers. */
+export function isHidden(relative: string): boolean {
+  return relative.split('/').some((s) => s.startsWith('.') || s.startsWith('_'));
+}
 
 /** Matches one file name against a glob of * and ? (no path separators). */
-function matcher(glob: string): RegExp {
+export function globMatcher(glob: string): RegExp {
   const body = glob.replace(/[.+^${}()|\\]/g, '\\$&').replaceAll('*', '[^/]*').replaceAll('?', '[^/]');
   return new RegExp(`^${body}$`);
 }
 
 /**
  * file:// sources: one file, a folder (every file in it, recursively, of the source's format), or
- * a glob in the last path segment (/data/day=2026-11-*.csv). s3:// and abfss:// come next.
+ * a glob in the last path segment (/data/day=2026-11-*.csv). s3:// and abfss:// sources go to
+ * `remote` (ObjectSourceFiles) when object storage is configured.
  */
 export class LocalSourceFiles implements SourceFiles {
-  constructor(private readonly roots: LocalRoots) {}
+  constructor(
+    private readonly roots: LocalRoots,
+    private readonly remote?: SourceFiles,
+  ) {}
 
-  async check(source: SourceSpec, _signal?: AbortSignal, field = 'source'): Promise<void> {
-    await this.resolve(source, _signal, field);
+  async check(source: SourceSpec, signal?: AbortSignal, field = 'source'): Promise<void> {
+    if (this.isRemote(source, field)) return this.remote!.check(source, signal, field);
+    await this.resolve(source, signal, field);
   }
 
-  async resolve(source: SourceSpec, _signal?: AbortSignal, field = 'source'): Promise<ResolvedSource> {
+  private isRemote(source: SourceSpec, field: string): boolean {
+    const scheme = /^([a-z0-9+.-]+):/i.exec(source.uri)?.[1]?.toLowerCase();
+    if (scheme !== 's3' && scheme !== 'abfss') return false;
+    if (!this.remote) throw new Unimplemented(`${scheme}:// sources need object storage settings (see the README's configuration table)`, { field: `${field}.uri` });
+    return true;
+  }
+
+  async resolve(source: SourceSpec, signal?: AbortSignal, field = 'source'): Promise<ResolvedSource> {
+    if (this.isRemote(source, field)) return this.remote!.resolve(source, signal, field);
     const uri = source.uri;
     const scheme = /^([a-z0-9+.-]+):/i.exec(uri)?.[1]?.toLowerCase();
-    if (scheme === 's3' || scheme === 'abfss') {
-      throw new Unimplemented(`${scheme}:// sources are not read yet (a later part of issue #3); copy the files under a file:// root`, { field: `${field}.uri` });
-    }
     if (scheme !== 'file') throw new InvalidArgument(`"${uri}" is not a supported source: use file://, s3:// or abfss://`, { field: `${field}.uri` });
     const path = uri.slice('file://'.length);
     let files: string[];
     if (GLOB.test(path)) {
       if (GLOB.test(dirname(path))) throw new InvalidArgument('only the last path segment may hold a glob', { field: `${field}.uri` });
       const dir = await this.roots.resolve(`file://${dirname(path)}`, `${field}.uri`);
-      const pattern = matcher(basename(path));
+      const pattern = globMatcher(basename(path));
       files = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && pattern.test(e.name)).map((e) => join(dir, e.name));
     } else {
       const real = await this.roots.resolve(uri, `${field}.uri`);
@@ -54,7 +69,7 @@ export class LocalSourceFiles implements SourceFiles {
   private async walk(dir: string): Promise<string[]> {
     const out: string[] = [];
     for (const e of await readdir(dir, { withFileTypes: true })) {
-      if (e.name.startsWith('.') || e.name.startsWith('_')) continue;
+      if (isHidden(e.name)) continue;
       const full = join(dir, e.name);
       if (e.isDirectory()) out.push(...(await this.walk(full)));
       else if (e.isFile()) out.push(full);
@@ -63,9 +78,15 @@ export class LocalSourceFiles implements SourceFiles {
   }
 }
 
-function formatOf(files: string[], field: string): SampleFormat {
+/** The one format the names point to; with `strict` false, undefined instead of an error. */
+export function formatOf(files: string[], field: string, strict?: true): SampleFormat;
+export function formatOf(files: string[], field: string, strict: false): SampleFormat | undefined;
+export function formatOf(files: string[], field: string, strict = true): SampleFormat | undefined {
   const formats = new Set(files.map(formatFromName).filter(Boolean));
   const [only] = formats;
-  if (formats.size !== 1 || !only) throw new InvalidArgument(`cannot tell the format from the file names; set ${field}.format`, { field: `${field}.format` });
+  if (formats.size !== 1 || !only) {
+    if (!strict) return undefined;
+    throw new InvalidArgument(`cannot tell the format from the file names; set ${field}.format`, { field: `${field}.format` });
+  }
   return only;
 }
