@@ -10,7 +10,9 @@ const env = { ...process.env, FEATURESTORE_SERVICES_DIR: servicesDir, FEATURESTO
 const service = (name, action) =>
   execFileSync(join(root, 'scripts', 'services', `${name}.sh`), [action], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 
-const benchmarks = ['bench/cold-start.ts', 'bench/ingest.ts'];
+// `node scripts/bench.mjs ingest` runs only the benchmarks whose file names contain an argument.
+const only = process.argv.slice(2);
+const benchmarks = ['bench/cold-start.ts', 'bench/ingest.ts', 'bench/training-set.ts'].filter((b) => only.length === 0 || only.some((x) => b.includes(x)));
 let failed = false;
 try {
   const pgUrl = service('postgres', 'start');
