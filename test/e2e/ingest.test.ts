@@ -10,9 +10,9 @@ import { after, before, describe, it } from 'node:test';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
 import { DataType, Format } from '../../shared/gen/featurestore/v1/common.js';
 import { ExtraColumns } from '../../shared/gen/featurestore/v1/ingest.js';
-import { JobState, type Job } from '../../shared/gen/featurestore/v1/job.js';
+import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
-import { clients, rejectsWith, unary } from '../support/grpc.js';
+import { clients, finishedJob, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 
 const feature = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
@@ -52,14 +52,7 @@ describe('offline ingest (embedded default)', () => {
   };
   const start = (uri: string, extra: object = {}) =>
     unary(c.ingest, c.ingest.startIngest, { featureSet: { project: 'fraud', name: 'tx', version: '' }, source: { uri, format: Format.FORMAT_UNSPECIFIED, options: {} }, extraColumns: 0, requestId: '', ...extra });
-  const finished = (id: string) =>
-    new Promise<Job>((resolve, reject) => {
-      let last: Job | undefined;
-      const stream = c.jobs.watchJob({ id });
-      stream.on('data', (m: { job: Job }) => (last = m.job));
-      stream.on('end', () => (last ? resolve(last) : reject(new Error('no job'))));
-      stream.on('error', reject);
-    });
+  const finished = (id: string) => finishedJob(c, id);
   const history = async () =>
     (await unary(c.ingest, c.ingest.listIngests, { featureSet: { project: 'fraud', name: 'tx', version: '' }, pageSize: 0, pageToken: '' })).ingests;
 

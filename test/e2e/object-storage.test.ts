@@ -9,9 +9,9 @@ import { AdlsObjectStore } from '../../shared/adapters/object-store/adls-object-
 import { S3ObjectStore } from '../../shared/adapters/object-store/s3-object-store.js';
 import type { ObjectStore } from '../../shared/core/ports/object-store.js';
 import { DataType, Format } from '../../shared/gen/featurestore/v1/common.js';
-import { JobState, type Job } from '../../shared/gen/featurestore/v1/job.js';
+import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
-import { clients, rejectsWith, unary } from '../support/grpc.js';
+import { clients, finishedJob, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { AZURITE_KEY, freshBucket, freshFileSystem } from '../support/storage.js';
 
@@ -65,14 +65,7 @@ for (const backend of backends) {
     let store: ObjectStore;
     let url: (path: string) => string;
 
-    const finished = (id: string) =>
-      new Promise<Job>((resolve, reject) => {
-        let last: Job | undefined;
-        const stream = c.jobs.watchJob({ id });
-        stream.on('data', (m: { job: Job }) => (last = m.job));
-        stream.on('end', () => (last ? resolve(last) : reject(new Error('no job'))));
-        stream.on('error', reject);
-      });
+    const finished = (id: string) => finishedJob(c, id);
     const ingest = (uri: string) =>
       unary(c.ingest, c.ingest.startIngest, { featureSet: { project: 'fraud', name: 'tx', version: '' }, source: { uri, format: Format.FORMAT_UNSPECIFIED, options: {} }, extraColumns: 0, requestId: '' });
     const fetchText = async (link: string) => {

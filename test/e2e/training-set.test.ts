@@ -9,10 +9,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
 import { DataType, Format, type Value } from '../../shared/gen/featurestore/v1/common.js';
-import { JobState, type Job } from '../../shared/gen/featurestore/v1/job.js';
+import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import type { StartTrainingSetRequest } from '../../shared/gen/featurestore/v1/retrieve.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
-import { clients, rejectsWith, unary } from '../support/grpc.js';
+import { clients, finishedJob, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 
 const feature = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
@@ -39,14 +39,7 @@ describe('point-in-time training sets (embedded default)', () => {
   let c: ReturnType<typeof clients>;
   let data: string;
 
-  const finished = (id: string) =>
-    new Promise<Job>((resolve, reject) => {
-      let last: Job | undefined;
-      const stream = c.jobs.watchJob({ id });
-      stream.on('data', (m: { job: Job }) => (last = m.job));
-      stream.on('end', () => (last ? resolve(last) : reject(new Error('no job'))));
-      stream.on('error', reject);
-    });
+  const finished = (id: string) => finishedJob(c, id);
   const file = (name: string, text: string) => {
     const path = join(data, name);
     writeFileSync(path, text);

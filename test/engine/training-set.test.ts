@@ -223,6 +223,25 @@ describe('DuckDB engine: point-in-time training sets', () => {
     assert.equal(readFileSync(out.files[0]!, 'utf8'), 'ts,id,note,y\n2026-11-01 00:00:00+00,k,first,7\n2026-10-31 23:30:00+00,k,second,\n2026-11-02 00:00:00+00,zz,third,\n');
   });
 
+  it('breaks ties by ingest even for timestamps too far out for the fast packed join', async () => {
+    const ingest = async (y: number) =>
+      (
+        await engine.ingest(
+          { ingestId: `y${y}`, ingestTime: new Date(), schema: A, files: [writeCsv(['id', 'et', 'x', 'y'], [{ id: 'k', et: iso(T0), x: 1, y }])], format: 'CSV', csv: {}, extraColumns: 'FAIL', existing: [], outputDir: dir() },
+          () => {},
+        )
+      ).files;
+    const side: TrainingSetSide = { schema: A, ttlSeconds: null, ingests: [await ingest(1), await ingest(2)], features: ['y'] };
+    const path = join(dir(), 'e.csv');
+    // Year 200000 overflows microseconds * 2 in a BIGINT: the join reruns on HUGEINT.
+    writeFileSync(path, 'id,ts\nk,2026-11-01T00:00:00Z\nk,200000-01-01T00:00:00Z\nk,2026-10-31T00:00:00Z\n');
+    const out = await engine.trainingSet(
+      { entities: { files: [path], format: 'CSV', csv: {} }, timestampColumn: 'ts', sides: [side], columnNames: () => [['y']], format: 'PARQUET', outputDir: dir() },
+      () => {},
+    );
+    assert.deepEqual((await readParquet(out.files[0]!)).map((r) => r['y'] ?? null), ['2', '2', null]);
+  });
+
   it('refuses entity tables without the timestamp or a key column, or with bad timestamps, naming the rows', async () => {
     const side: TrainingSetSide = { schema: A, ttlSeconds: null, ingests: [], features: ['x'] };
     const run = async (text: string) => {

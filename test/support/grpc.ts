@@ -4,7 +4,7 @@ import { FeatureSetServiceClient } from '../../shared/gen/featurestore/v1/featur
 import { IngestServiceClient } from '../../shared/gen/featurestore/v1/ingest.js';
 import { ProjectServiceClient } from '../../shared/gen/featurestore/v1/project.js';
 import { RetrieveServiceClient } from '../../shared/gen/featurestore/v1/retrieve.js';
-import { JobServiceClient } from '../../shared/gen/featurestore/v1/job.js';
+import { JobServiceClient, type Job } from '../../shared/gen/featurestore/v1/job.js';
 export { unary } from '../../cli/client.js';
 
 export function clients(port: number) {
@@ -33,4 +33,15 @@ export async function rejectsWith(promise: Promise<unknown>, code: number, field
   }
   if (message) assert.match(err.details, message);
   return err;
+}
+
+/** Watches a job until its stream ends and returns the last state seen (the final one). */
+export function finishedJob(c: ReturnType<typeof clients>, id: string): Promise<Job> {
+  return new Promise<Job>((resolve, reject) => {
+    let last: Job | undefined;
+    const stream = c.jobs.watchJob({ id });
+    stream.on('data', (m: { job: Job }) => (last = m.job));
+    stream.on('end', () => (last ? resolve(last) : reject(new Error(`the watch of job ${id} ended without news`))));
+    stream.on('error', reject);
+  });
 }

@@ -289,50 +289,61 @@ export class DuckDbEngine implements OfflineEngine {
 
       step(0.3, 'joining point in time');
       // Ties on event time go to the later ingest: with several ingests the join orders by event
-      // time, then ingest rank, packed into one HUGEINT (2^20 ingests per feature set at most).
-      const RANKS = 1_048_576;
-      const ranked = spec.sides.map((side) => side.ingests.filter((f) => f.length > 0).length > 1);
-      const entityColumns = [
-        '__fs_row',
-        ...columns.map((c) => (c === ts ? `${tsCast} AS ${quoteIdent(c)}` : quoteIdent(c))),
-        `${tsCast} AS __fs_ts`,
-        ...keyCasts.map((k) => `TRY_CAST(${quoteIdent(k.column)} AS ${k.type}) AS ${k.alias}`),
-        ...ranked.map((r, i) => (r ? `epoch_us(${tsCast})::HUGEINT * ${RANKS} + ${RANKS - 1} AS __fs_o${i}` : '')).filter(Boolean),
-      ];
-      const ctes = [`e AS (SELECT ${entityColumns.join(', ')} FROM entities)`];
-      const joins: string[] = [];
-      const selected = columns.map((c) => `e.${quoteIdent(c)}`);
-      spec.sides.forEach((side, i) => {
-        const et = quoteIdent(side.schema.eventTimeColumn);
-        const keys = keyCasts.filter((k) => k.side === i);
-        const cols = [
-          ...keys.map((k) => `${quoteIdent(k.column)} AS ${k.alias}`),
-          `${et}::TIMESTAMPTZ AS __fs_et${i}`,
-          ...side.features.map((f, j) => `${quoteIdent(f)} AS __fs_f${i}_${j}`),
-        ];
-        const ingests = side.ingests.filter((f) => f.length > 0);
-        const union =
-          ingests.length === 0
-            ? `SELECT ${[...keys.map((k) => `NULL::${k.type} AS ${k.alias}`), `NULL::TIMESTAMPTZ AS __fs_et${i}`, ...side.features.map((f, j) => `NULL::${duckType(side.schema.features.find((x) => x.name === f)!)} AS __fs_f${i}_${j}`)].join(', ')} LIMIT 0`
-            : ingests
-                .map((ingestFiles, rank) => `SELECT ${cols.join(', ')}${ranked[i] ? `, epoch_us(${et}::TIMESTAMPTZ)::HUGEINT * ${RANKS} + ${rank} AS __fs_o${i}` : ''} FROM read_parquet(${list(ingestFiles)})`)
-                .join(' UNION ALL ');
-        ctes.push(`f${i} AS (${union})`);
-        const on = [...keys.map((k) => `e.${k.alias} = f${i}.${k.alias}`), ranked[i] ? `e.__fs_o${i} >= f${i}.__fs_o${i}` : `e.__fs_ts >= f${i}.__fs_et${i}`];
-        joins.push(`ASOF LEFT JOIN f${i} ON ${on.join(' AND ')}`);
-        const fresh = side.ttlSeconds == null ? '' : `epoch_us(e.__fs_ts) - epoch_us(f${i}.__fs_et${i}) <= ${Math.round(side.ttlSeconds * 1e6)}`;
-        side.features.forEach((_f, j) => {
-          const value = `f${i}.__fs_f${i}_${j}`;
-          selected.push(`${fresh ? `CASE WHEN ${fresh} THEN ${value} END` : value} AS ${quoteIdent(names[i]![j]!)}`);
-        });
-      });
+      // time, then ingest rank, packed into one integer (microseconds * R + rank, R the next power
+      // of two). BIGINT keeps the join as fast as a plain one; timestamps too far out for it make
+      // DuckDB raise an overflow, and the join runs again on HUGEINT.
+      const ingestsOf = spec.sides.map((side) => side.ingests.filter((f) => f.length > 0));
+      const ranks = ingestsOf.map((ingests) => (ingests.length > 1 ? 2 ** Math.ceil(Math.log2(ingests.length)) : 0));
       const file = join(spec.outputDir, spec.format === 'CSV' ? 'part-0.csv' : 'part-0.parquet');
-      const written = await rows(
-        `COPY (WITH ${ctes.join(', ')} SELECT ${selected.join(', ')} FROM e ${joins.join(' ')} ORDER BY e.__fs_row)
-         TO ${quoteLiteral(file)} (${spec.format === 'CSV' ? 'FORMAT csv, HEADER' : 'FORMAT parquet, COMPRESSION zstd'})`,
-      );
+      const query = (pack: 'BIGINT' | 'HUGEINT') => {
+        const entityColumns = [
+          '__fs_row',
+          ...columns.map((c) => (c === ts ? `${tsCast} AS ${quoteIdent(c)}` : quoteIdent(c))),
+          `${tsCast} AS __fs_ts`,
+          ...keyCasts.map((k) => `TRY_CAST(${quoteIdent(k.column)} AS ${k.type}) AS ${k.alias}`),
+          ...ranks.map((r, i) => (r ? `epoch_us(${tsCast})::${pack} * ${r} + ${r - 1} AS __fs_o${i}` : '')).filter(Boolean),
+        ];
+        const ctes = [`e AS (SELECT ${entityColumns.join(', ')} FROM entities)`];
+        const joins: string[] = [];
+        const selected = columns.map((c) => `e.${quoteIdent(c)}`);
+        spec.sides.forEach((side, i) => {
+          const et = quoteIdent(side.schema.eventTimeColumn);
+          const keys = keyCasts.filter((k) => k.side === i);
+          const cols = [
+            ...keys.map((k) => `${quoteIdent(k.column)} AS ${k.alias}`),
+            `${et}::TIMESTAMPTZ AS __fs_et${i}`,
+            ...side.features.map((f, j) => `${quoteIdent(f)} AS __fs_f${i}_${j}`),
+          ];
+          const ingests = ingestsOf[i]!;
+          const r = ranks[i]!;
+          const union =
+            ingests.length === 0
+              ? `SELECT ${[...keys.map((k) => `NULL::${k.type} AS ${k.alias}`), `NULL::TIMESTAMPTZ AS __fs_et${i}`, ...side.features.map((f, j) => `NULL::${duckType(side.schema.features.find((x) => x.name === f)!)} AS __fs_f${i}_${j}`)].join(', ')} LIMIT 0`
+              : ingests
+                  .map((ingestFiles, rank) => `SELECT ${cols.join(', ')}${r ? `, epoch_us(${et}::TIMESTAMPTZ)::${pack} * ${r} + ${rank} AS __fs_o${i}` : ''} FROM read_parquet(${list(ingestFiles)}, union_by_name = true)`)
+                  .join(' UNION ALL ');
+          ctes.push(`f${i} AS (${union})`);
+          const on = [...keys.map((k) => `e.${k.alias} = f${i}.${k.alias}`), r ? `e.__fs_o${i} >= f${i}.__fs_o${i}` : `e.__fs_ts >= f${i}.__fs_et${i}`];
+          joins.push(`ASOF LEFT JOIN f${i} ON ${on.join(' AND ')}`);
+          const fresh = side.ttlSeconds == null ? '' : `epoch_us(e.__fs_ts) - epoch_us(f${i}.__fs_et${i}) <= ${Math.round(side.ttlSeconds * 1e6)}`;
+          side.features.forEach((_f, j) => {
+            const value = `f${i}.__fs_f${i}_${j}`;
+            selected.push(`${fresh ? `CASE WHEN ${fresh} THEN ${value} END` : value} AS ${quoteIdent(names[i]![j]!)}`);
+          });
+        });
+        return `COPY (WITH ${ctes.join(', ')} SELECT ${selected.join(', ')} FROM e ${joins.join(' ')} ORDER BY e.__fs_row)
+           TO ${quoteLiteral(file)} (${spec.format === 'CSV' ? 'FORMAT csv, HEADER' : 'FORMAT parquet, COMPRESSION zstd'})`;
+      };
+      let written: Record<string, unknown>[];
+      try {
+        written = await rows(query('BIGINT'));
+      } catch (err) {
+        if (!ranks.some(Boolean) || !/overflow|out of range/i.test(String((err as Error)?.message))) throw err;
+        throwIfAborted(signal);
+        written = await rows(query('HUGEINT'));
+      }
       step(1, 'done');
-      return { files: [file], rows: Number(Object.values(written[0] ?? {})[0] ?? 0) };
+      return { files: [file], rows: copied(written) };
     } finally {
       db.closeSync();
     }

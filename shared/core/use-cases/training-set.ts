@@ -4,11 +4,8 @@ import { isIdentifier, requireIdentifier } from '../identifiers.js';
 import { jobEvent, type Job } from '../jobs.js';
 import type { FeatureSet } from '../model.js';
 import type { Authorizer } from '../ports/authorizer.js';
-import type { IngestStore } from '../ports/ingest-store.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
-import type { ObjectStore } from '../ports/object-store.js';
-import type { OfflineEngine } from '../ports/offline-engine.js';
 import type { SourceFiles } from '../ports/source-files.js';
 import type { Principal } from '../principal.js';
 import {
@@ -21,7 +18,7 @@ import {
   type TrainingSetPart,
 } from '../training-sets.js';
 import { parseVersion } from '../validation.js';
-import { csvOptions, runClaimedJob, type Scratch } from './ingest.js';
+import { csvOptions, runClaimedJob, type IngestRunnerDeps, type Scratch } from './ingest.js';
 import { DOWNLOAD_LINK_SECONDS } from './retrieve.js';
 
 export interface StartTrainingSetInput {
@@ -114,15 +111,7 @@ function checkInlineRows(t: { columns: string[]; rows: EntityValue[][] }, timest
  * part's visible ingests in commit order (so later ingests win ties), the engine's point-in-time
  * join, and the file uploaded with a download link.
  */
-export function createTrainingSetRunner(d: {
-  store: MetadataStore;
-  jobs: JobStore;
-  ingests: IngestStore;
-  sources: SourceFiles;
-  engine: OfflineEngine;
-  offline: ObjectStore;
-  scratch(): Promise<Scratch>;
-}) {
+export function createTrainingSetRunner(d: IngestRunnerDeps) {
   return (jobId: string, signal: AbortSignal) =>
     runClaimedJob(d, jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress }) => {
       const spec = job.spec as unknown as TrainingSetJobSpec;
