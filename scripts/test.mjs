@@ -1,4 +1,4 @@
-// `make test` / `npm test`: starts the servers the tests need (PostgreSQL, MinIO, Azurite), runs every test file
+// `make test` / `npm test`: starts the servers the tests need (PostgreSQL, MinIO, Azurite, Redis), runs every test file
 // with Node's test runner through tsx, stops the servers, and ends with "N passed, N failed".
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -14,8 +14,9 @@ const env = {
   FEATURESTORE_PG_PORT: process.env.FEATURESTORE_PG_PORT ?? '55433',
   FEATURESTORE_MINIO_PORT: process.env.FEATURESTORE_MINIO_PORT ?? '59100',
   FEATURESTORE_AZURITE_PORT: process.env.FEATURESTORE_AZURITE_PORT ?? '59110',
+  FEATURESTORE_REDIS_PORT: process.env.FEATURESTORE_REDIS_PORT ?? '46390',
 };
-const SERVICES = ['postgres', 'minio', 'azurite'];
+const SERVICES = ['postgres', 'minio', 'azurite', 'redis'];
 
 function service(name, action) {
   return execFileSync(join(root, 'scripts', 'services', `${name}.sh`), [action], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
@@ -33,14 +34,22 @@ const files = testFiles(join(root, 'test')).filter((f) => filter.length === 0 ||
 const tap = join(servicesDir, 'results.tap');
 let status = 1;
 try {
-  const [pgUrl, s3Endpoint, azuriteEndpoint] = SERVICES.map((name) => service(name, 'start'));
+  const [pgUrl, s3Endpoint, azuriteEndpoint, redisUrls] = SERVICES.map((name) => service(name, 'start'));
+  const [redisUrl, redisClusterUrl] = redisUrls.split(' ');
   const run = spawnSync(
     process.execPath,
     ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
     {
       cwd: root,
       stdio: 'inherit',
-      env: { ...env, FEATURESTORE_TEST_POSTGRES_URL: pgUrl, FEATURESTORE_TEST_S3_ENDPOINT: s3Endpoint, FEATURESTORE_TEST_AZURITE_ENDPOINT: azuriteEndpoint },
+      env: {
+        ...env,
+        FEATURESTORE_TEST_POSTGRES_URL: pgUrl,
+        FEATURESTORE_TEST_S3_ENDPOINT: s3Endpoint,
+        FEATURESTORE_TEST_AZURITE_ENDPOINT: azuriteEndpoint,
+        FEATURESTORE_TEST_REDIS_URL: redisUrl,
+        FEATURESTORE_TEST_REDIS_CLUSTER_URL: redisClusterUrl,
+      },
     },
   );
   status = run.status ?? 1;

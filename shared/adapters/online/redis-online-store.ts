@@ -1,0 +1,112 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { Unavailable, throwIfAborted } from '../../core/errors.js';
+import { batchWinners, onlineNamespace, type OnlineEntry, type OnlineStore, type OnlineTable } from '../../core/ports/online-store.js';
+
+export type RedisLocation = { mode: 'standalone'; url: string } | { mode: 'cluster'; nodes: { host: string; port: number }[] };
+
+/**
+ * Writes an entry unless the stored one has a newer event time (equal: the new one wins), in one
+ * atomic step on the server. Values are "<event time µs>|<features>".
+ */
+const PUT_NEWEST = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local sep = string.find(cur, '|', 1, true)
+  if sep and tonumber(string.sub(cur, 1, sep - 1)) > tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2])
+return 1`;
+
+type WithPutNewest = { putNewest(key: string, eventTimeMicros: string, value: string): Promise<number> };
+
+const OPTIONS: RedisOptions = {
+  // Fail fast rather than queue forever when the server is down: callers get Unavailable.
+  maxRetriesPerRequest: 2,
+  connectTimeout: 2000,
+  // Commands issued in the same tick go out as one pipeline per node: a batch read or write is one
+  // round trip per node, standalone or cluster.
+  enableAutoPipelining: true,
+};
+
+/** The online store on Redis, standalone or Redis Cluster (entities spread over the masters by key). */
+export class RedisOnlineStore implements OnlineStore {
+  private readonly client: (Redis | Cluster) & WithPutNewest;
+
+  constructor(private readonly location: RedisLocation) {
+    const client =
+      location.mode === 'standalone'
+        ? new Redis(location.url, OPTIONS)
+        : new Cluster(location.nodes, { redisOptions: OPTIONS, enableAutoPipelining: true, maxRedirections: 8 });
+    client.defineCommand('putNewest', { numberOfKeys: 1, lua: PUT_NEWEST });
+    // Connection errors reach callers through the commands (as Unavailable); without a listener
+    // ioredis would also print each reconnect failure.
+    client.on('error', () => {});
+    this.client = client as typeof client & WithPutNewest;
+  }
+
+  private redisKey(table: OnlineTable, key: string): string {
+    return `fs:${onlineNamespace(table)}:${key}`;
+  }
+
+  async put(table: OnlineTable, entries: OnlineEntry[], signal?: AbortSignal): Promise<boolean[]> {
+    throwIfAborted(signal);
+    try {
+      const winner = batchWinners(entries);
+      const results = await Promise.all(
+        entries.map((e, i) => (winner.get(e.key) === i ? this.client.putNewest(this.redisKey(table, e.key), String(e.eventTimeMicros), e.value) : 0)),
+      );
+      return results.map((r) => r === 1);
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  async get(table: OnlineTable, keys: string[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[]> {
+    throwIfAborted(signal);
+    if (keys.length === 0) return [];
+    try {
+      const full = keys.map((k) => this.redisKey(table, k));
+      // Standalone: one MGET. Cluster: GETs, auto-pipelined per node (MGET cannot span slots).
+      const raw = this.location.mode === 'standalone' ? await (this.client as Redis).mget(full) : await Promise.all(full.map((k) => this.client.get(k)));
+      return raw.map((v, i) => (v == null ? undefined : parseEntry(keys[i]!, v)));
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  async drop(table: OnlineTable, signal?: AbortSignal): Promise<void> {
+    const match = `fs:${onlineNamespace(table)}:*`;
+    const nodes = this.client instanceof Cluster ? this.client.nodes('master') : [this.client as Redis];
+    try {
+      for (const node of nodes) {
+        let cursor = '0';
+        do {
+          throwIfAborted(signal);
+          const [next, found] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+          // One key per DEL: in a cluster the keys of one scan page may live in different slots.
+          await Promise.all(found.map((k) => this.client.del(k)));
+          cursor = next;
+        } while (cursor !== '0');
+      }
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.disconnect();
+  }
+}
+
+function parseEntry(key: string, stored: string): OnlineEntry {
+  const sep = stored.indexOf('|');
+  return { key, eventTimeMicros: Number(stored.slice(0, sep)), value: stored.slice(sep + 1) };
+}
+
+function translate(err: unknown): Error {
+  const message = String((err as Error)?.message ?? err);
+  if (/ECONNREFUSED|max retries|Connection is closed|ETIMEDOUT|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes/i.test(message)) {
+    return new Unavailable('the online store (Redis) cannot be reached; check FEATURESTORE_ONLINE_URL and that Redis runs', { cause: err });
+  }
+  return err as Error;
+}

@@ -1,0 +1,74 @@
+import { throwIfAborted } from '../../core/errors.js';
+import { batchWinners, onlineNamespace, type OnlineEntry, type OnlineStore, type OnlineTable } from '../../core/ports/online-store.js';
+import type { SqlClient } from '../sql/sql-client.js';
+
+/** One table for every feature set; created on first use, so a separate online database needs no migrations. */
+const DDL = `
+  CREATE TABLE IF NOT EXISTS online_entries (
+    ns            text COLLATE "C" NOT NULL,
+    key           text COLLATE "C" NOT NULL,
+    event_time_us bigint NOT NULL,
+    value         text NOT NULL,
+    PRIMARY KEY (ns, key)
+  )`;
+
+/**
+ * The online store on PostgreSQL (`pg`) or, in the embedded default, PGlite. Newest-wins is a
+ * conditional upsert, atomic per row under concurrent writers; a batch is one statement.
+ */
+export class SqlOnlineStore implements OnlineStore {
+  private ready?: Promise<void>;
+
+  constructor(private readonly sql: SqlClient) {}
+
+  private ensureTable(): Promise<void> {
+    this.ready ??= this.sql.query(DDL).then(
+      () => {},
+      (err) => {
+        this.ready = undefined;
+        throw err;
+      },
+    );
+    return this.ready;
+  }
+
+  async put(table: OnlineTable, entries: OnlineEntry[], signal?: AbortSignal): Promise<boolean[]> {
+    throwIfAborted(signal);
+    if (entries.length === 0) return [];
+    await this.ensureTable();
+    // One statement cannot update a row twice: only the entry that stands per key is written.
+    const winner = batchWinners(entries);
+    const chosen = [...winner.values()];
+    const { rows } = await this.sql.query<{ key: string }>(
+      `INSERT INTO online_entries (ns, key, event_time_us, value)
+       SELECT $1, k, t, v FROM unnest($2::text[], $3::bigint[], $4::text[]) AS u(k, t, v)
+       ON CONFLICT (ns, key) DO UPDATE SET event_time_us = EXCLUDED.event_time_us, value = EXCLUDED.value
+         WHERE online_entries.event_time_us <= EXCLUDED.event_time_us
+       RETURNING key`,
+      [onlineNamespace(table), chosen.map((i) => entries[i]!.key), chosen.map((i) => String(entries[i]!.eventTimeMicros)), chosen.map((i) => entries[i]!.value)],
+    );
+    const written = new Set(rows.map((r) => r.key));
+    return entries.map((e, i) => winner.get(e.key) === i && written.has(e.key));
+  }
+
+  async get(table: OnlineTable, keys: string[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[]> {
+    throwIfAborted(signal);
+    if (keys.length === 0) return [];
+    await this.ensureTable();
+    const { rows } = await this.sql.query<{ key: string; t: string; value: string }>(
+      `SELECT key, event_time_us::text AS t, value FROM online_entries WHERE ns = $1 AND key = ANY($2::text[])`,
+      [onlineNamespace(table), keys],
+    );
+    const byKey = new Map(rows.map((r) => [r.key, { key: r.key, eventTimeMicros: Number(r.t), value: r.value }]));
+    return keys.map((k) => byKey.get(k));
+  }
+
+  async drop(table: OnlineTable, signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    await this.ensureTable();
+    await this.sql.query(`DELETE FROM online_entries WHERE ns = $1`, [onlineNamespace(table)]);
+  }
+
+  /** The SQL client belongs to whoever opened it (the catalog's, in the embedded default). */
+  async close(): Promise<void> {}
+}

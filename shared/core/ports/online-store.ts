@@ -1,0 +1,50 @@
+/**
+ * Where one feature set version's newest row per entity lives: one entry per entity key holding
+ * every feature and the event time, so a read is one lookup per entity whatever the number of
+ * features.
+ */
+export interface OnlineTable {
+  project: string;
+  featureSet: string;
+  major: number;
+}
+
+/** An entry: the encoded entity key, the event time in microseconds, and the encoded features. */
+export interface OnlineEntry {
+  key: string;
+  eventTimeMicros: number;
+  value: string;
+}
+
+/**
+ * Online rows, newest event time wins. `put` writes each entry unless the stored one is newer
+ * (equal event times: the later write wins), atomically per entry even under concurrent writers,
+ * and says for each whether it was written. `get` returns entries in the order of the keys asked
+ * for (undefined when absent) in one round trip per node. Keys and values are opaque strings
+ * (shared/core/online.ts encodes them). Unreachable servers throw Unavailable.
+ */
+export interface OnlineStore {
+  put(table: OnlineTable, entries: OnlineEntry[], signal?: AbortSignal): Promise<boolean[]>;
+  get(table: OnlineTable, keys: string[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[]>;
+  /** Removes every entry of the table (a feature set deleted or a major version dropped). */
+  drop(table: OnlineTable, signal?: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The namespace of a table's entries: the same in every adapter. */
+export function onlineNamespace(t: OnlineTable): string {
+  return `${t.project}/${t.featureSet}/v${t.major}`;
+}
+
+/**
+ * For a batch that repeats a key: the index of the entry that stands per key (the newest, the
+ * later one on ties). Adapters write only these, so every store answers a batch the same way.
+ */
+export function batchWinners(entries: OnlineEntry[]): Map<string, number> {
+  const winner = new Map<string, number>();
+  entries.forEach((e, i) => {
+    const w = winner.get(e.key);
+    if (w === undefined || entries[w]!.eventTimeMicros <= e.eventTimeMicros) winner.set(e.key, i);
+  });
+  return winner;
+}

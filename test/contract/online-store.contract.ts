@@ -1,0 +1,84 @@
+// The OnlineStore contract: newest event time wins atomically, one entry per entity, reads in key
+// order. Run against Redis standalone, a 3-master Redis Cluster, PostgreSQL and PGlite.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Unavailable } from '../../shared/core/errors.js';
+import type { OnlineEntry, OnlineStore, OnlineTable } from '../../shared/core/ports/online-store.js';
+
+const table = (major = 1): OnlineTable => ({ project: `p_${randomBytes(4).toString('hex')}`, featureSet: 'fs', major });
+const entry = (key: string, eventTimeMicros: number, value = `v@${eventTimeMicros}`): OnlineEntry => ({ key, eventTimeMicros, value });
+
+/** `unreachable` opens the store against a server that is not there (none for in-process PGlite). */
+export function onlineStoreContract(name: string, open: () => Promise<{ store: OnlineStore; close(): Promise<void> }>, unreachable?: () => OnlineStore): void {
+  describe(`OnlineStore contract: ${name}`, () => {
+    let store: OnlineStore;
+    let close: () => Promise<void>;
+    before(async () => {
+      ({ store, close } = await open());
+    });
+    after(() => close());
+
+    it('reads entries back in the order asked, absent ones as undefined', async () => {
+      const t = table();
+      assert.deepEqual(await store.put(t, [entry('["a"]', 10), entry('["b"]', 20, 'x|y with | bars')]), [true, true]);
+      assert.deepEqual(await store.get(t, ['["b"]', '["zz"]', '["a"]']), [entry('["b"]', 20, 'x|y with | bars'), undefined, entry('["a"]', 10)]);
+      assert.deepEqual(await store.get(t, []), []);
+    });
+
+    it('keeps the newest event time: older writes are refused, equal ones replace', async () => {
+      const t = table();
+      const now = 1_795_000_000_000_000; // 2026, in microseconds
+      await store.put(t, [entry('k', now)]);
+      assert.deepEqual(await store.put(t, [entry('k', now - 1, 'older')]), [false]);
+      assert.deepEqual(await store.put(t, [entry('k', now, 'same time, later write')]), [true]);
+      assert.deepEqual(await store.get(t, ['k']), [entry('k', now, 'same time, later write')]);
+      assert.deepEqual(await store.put(t, [entry('k', now + 1, 'newer')]), [true]);
+      assert.deepEqual((await store.get(t, ['k']))[0]?.value, 'newer');
+    });
+
+    it('settles concurrent writers of one key on the newest event time', async () => {
+      const t = table();
+      const times = Array.from({ length: 60 }, (_, i) => 1000 + ((i * 37) % 60));
+      await Promise.all(times.map((et) => store.put(t, [entry('hot', et)])));
+      assert.deepEqual(await store.get(t, ['hot']), [entry('hot', 1059)]);
+    });
+
+    it('takes the newest of one key repeated in a batch, the later one on ties', async () => {
+      const t = table();
+      assert.deepEqual(await store.put(t, [entry('d', 5, 'first'), entry('d', 9, 'newest'), entry('d', 7, 'middle')]), [false, true, false]);
+      assert.deepEqual((await store.get(t, ['d']))[0]?.value, 'newest');
+      await store.put(t, [entry('e', 5, 'one'), entry('e', 5, 'two')]);
+      assert.deepEqual((await store.get(t, ['e']))[0]?.value, 'two');
+    });
+
+    it('keeps tables apart and drops one without touching another', async () => {
+      const v1 = table(1);
+      const v2 = { ...v1, major: 2 };
+      await store.put(v1, [entry('k', 1, 'one')]);
+      await store.put(v2, [entry('k', 1, 'two')]);
+      assert.deepEqual([(await store.get(v1, ['k']))[0]?.value, (await store.get(v2, ['k']))[0]?.value], ['one', 'two']);
+      await store.drop(v1);
+      assert.deepEqual([(await store.get(v1, ['k']))[0], (await store.get(v2, ['k']))[0]?.value], [undefined, 'two']);
+    });
+
+    it('writes and reads a batch of 2,000 entities', async () => {
+      const t = table();
+      const keys = Array.from({ length: 2000 }, (_, i) => JSON.stringify([`user-${i}`, i]));
+      assert.ok((await store.put(t, keys.map((k, i) => entry(k, i)))).every(Boolean));
+      const got = await store.get(t, [...keys].reverse());
+      assert.deepEqual(got.map((e) => e?.eventTimeMicros), keys.map((_, i) => 1999 - i));
+    });
+
+    if (unreachable) {
+      it('answers Unavailable when the server cannot be reached', async () => {
+        const down = unreachable();
+        try {
+          await assert.rejects(down.get(table(), ['k']), Unavailable);
+        } finally {
+          await down.close();
+        }
+      });
+    }
+  });
+}

@@ -1,0 +1,62 @@
+import { describe } from 'node:test';
+import { parseOnlineUrl } from '../../shared/adapters/online/online-url.js';
+import { RedisOnlineStore } from '../../shared/adapters/online/redis-online-store.js';
+import { SqlOnlineStore } from '../../shared/adapters/online/sql-online-store.js';
+import { PgSqlClient } from '../../shared/adapters/sql/pg-client.js';
+import { PgliteSqlClient } from '../../shared/adapters/sql/pglite-client.js';
+import { freshDatabase } from '../support/postgres.js';
+import { onlineStoreContract } from './online-store.contract.js';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests with \`make test\` (it starts Redis)`);
+  return value;
+}
+
+const redis = (url: string) => {
+  const location = parseOnlineUrl(url);
+  if (location?.type !== 'redis') throw new Error(`not a Redis URL: ${url}`);
+  return new RedisOnlineStore(location.redis);
+};
+
+describe('online stores', () => {
+  onlineStoreContract(
+    'Redis (standalone)',
+    async () => {
+      const store = redis(required('FEATURESTORE_TEST_REDIS_URL'));
+      return { store, close: () => store.close() };
+    },
+    () => redis('redis://127.0.0.1:1'),
+  );
+  onlineStoreContract(
+    'Redis Cluster (3 masters)',
+    async () => {
+      const store = redis(required('FEATURESTORE_TEST_REDIS_CLUSTER_URL'));
+      return { store, close: () => store.close() };
+    },
+    () => redis('redis-cluster://127.0.0.1:1'),
+  );
+  onlineStoreContract(
+    'PostgreSQL',
+    async () => {
+      const db = await freshDatabase();
+      const sql = new PgSqlClient(db.url);
+      return {
+        store: new SqlOnlineStore(sql),
+        async close() {
+          await sql.close();
+          await db.drop();
+        },
+      };
+    },
+    () => new SqlOnlineStore(new PgSqlClient('postgres://nobody@127.0.0.1:1/none')),
+  );
+  onlineStoreContract(
+    'PGlite (embedded)',
+    async () => {
+      const sql = await PgliteSqlClient.open(undefined);
+      return { store: new SqlOnlineStore(sql), close: () => sql.close() };
+    },
+    // PGlite runs in process: there is no server to be unreachable.
+  );
+});
