@@ -1,9 +1,10 @@
 import { createIngestUseCases } from '../../shared/core/use-cases/ingest.js';
+import { createOnlineUseCases } from '../../shared/core/use-cases/online.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 import { IngestServiceService } from '../../shared/gen/featurestore/v1/ingest.js';
 import { ingestHandlers } from './ingest-service.js';
 
-/** ingest: starts offline ingest and revert jobs and lists ingest history; online ingest follows. */
+/** ingest: starts offline ingest and revert jobs, lists ingest history, and writes rows online. */
 export const ingest: FunctionDefinition = {
   name: 'ingest',
   trigger: 'grpc',
@@ -15,6 +16,7 @@ export const ingest: FunctionDefinition = {
       authorizer: deps.authorizer(),
       sources: deps.sourceFiles(),
     });
-    return { services: [bind('featurestore.v1.IngestService', IngestServiceService, ingestHandlers(ingests))] };
+    const online = createOnlineUseCases({ registry: await deps.registryCache(), online: await deps.onlineStore(), authorizer: deps.authorizer(), limits: deps.config.onlineLimits });
+    return { services: [bind('featurestore.v1.IngestService', IngestServiceService, ingestHandlers(ingests, online))] };
   },
 };

@@ -1,10 +1,10 @@
 import type { IngestUseCases } from '../../shared/core/use-cases/ingest.js';
-import { extraColumnsFromProto, ingestToProto, jobToProto, sourceFromProto } from '../../shared/runtime/api/mappers.js';
-import { unimplemented, type Handlers } from '../../shared/runtime/grpc/service-binding.js';
+import type { OnlineUseCases } from '../../shared/core/use-cases/online.js';
+import { extraColumnsFromProto, ingestToProto, jobToProto, sourceFromProto, typedValueFromProto } from '../../shared/runtime/api/mappers.js';
+import type { Handlers } from '../../shared/runtime/grpc/service-binding.js';
 import { IngestServiceService } from '../../shared/gen/featurestore/v1/ingest.js';
 
-export function ingestHandlers(ingest: IngestUseCases): Handlers<typeof IngestServiceService> {
-  const later = unimplemented(IngestServiceService, 'online ingest arrives with issue #4');
+export function ingestHandlers(ingest: IngestUseCases, online: OnlineUseCases): Handlers<typeof IngestServiceService> {
   return {
     startIngest: async (req, { principal, signal }) =>
       jobToProto(
@@ -27,6 +27,19 @@ export function ingestHandlers(ingest: IngestUseCases): Handlers<typeof IngestSe
     },
     revertIngest: async (req, { principal, signal }) =>
       jobToProto(await ingest.revert(principal, { project: req.featureSet?.project ?? '', featureSet: req.featureSet?.name ?? '', ingestId: req.ingestId }, signal)),
-    ingestOnline: later.ingestOnline,
+    ingestOnline: async (req, { principal, signal }) => {
+      const out = await online.ingest(
+        principal,
+        {
+          project: req.featureSet?.project ?? '',
+          featureSet: req.featureSet?.name ?? '',
+          version: req.featureSet?.version ?? '',
+          columns: req.columns,
+          rows: req.rows.map((r) => r.values.map(typedValueFromProto)),
+        },
+        signal,
+      );
+      return { accepted: out.accepted, errors: out.errors };
+    },
   };
 }

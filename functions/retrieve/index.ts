@@ -1,10 +1,11 @@
 import { createRetrieveUseCases } from '../../shared/core/use-cases/retrieve.js';
 import { createTrainingSetUseCases } from '../../shared/core/use-cases/training-set.js';
+import { createOnlineUseCases } from '../../shared/core/use-cases/online.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 import { RetrieveServiceService } from '../../shared/gen/featurestore/v1/retrieve.js';
 import { retrieveHandlers } from './retrieve-service.js';
 
-/** retrieve: offline retrieve jobs (time ranges, time travel) and point-in-time training sets; online reads follow. */
+/** retrieve: online reads (the hot path), offline retrieve jobs (time ranges, time travel) and point-in-time training sets. */
 export const retrieve: FunctionDefinition = {
   name: 'retrieve',
   trigger: 'grpc',
@@ -12,6 +13,7 @@ export const retrieve: FunctionDefinition = {
     const common = { store: await deps.metadataStore(), jobs: await deps.jobStore(), authorizer: deps.authorizer() };
     const uses = createRetrieveUseCases({ ...common, ingests: await deps.ingestStore() });
     const trainingSets = createTrainingSetUseCases({ ...common, sources: deps.sourceFiles() });
-    return { services: [bind('featurestore.v1.RetrieveService', RetrieveServiceService, retrieveHandlers(uses, trainingSets))] };
+    const online = createOnlineUseCases({ registry: await deps.registryCache(), online: await deps.onlineStore(), authorizer: common.authorizer, limits: deps.config.onlineLimits });
+    return { services: [bind('featurestore.v1.RetrieveService', RetrieveServiceService, retrieveHandlers(uses, trainingSets, online))] };
   },
 };

@@ -1,10 +1,13 @@
 import { InvalidArgument, Unimplemented } from '../../shared/core/errors.js';
 import type { createRetrieveUseCases } from '../../shared/core/use-cases/retrieve.js';
 import type { createTrainingSetUseCases } from '../../shared/core/use-cases/training-set.js';
-import { entityValueFromProto, jobToProto, sourceFromProto } from '../../shared/runtime/api/mappers.js';
+import { entityValueFromProto, jobToProto, sourceFromProto, typedValueFromProto, typedValueToProto } from '../../shared/runtime/api/mappers.js';
 import { unimplemented, type Handlers } from '../../shared/runtime/grpc/service-binding.js';
 import { Format, type OutputSpec } from '../../shared/gen/featurestore/v1/common.js';
-import { RetrieveServiceService } from '../../shared/gen/featurestore/v1/retrieve.js';
+import { RetrieveServiceService, RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
+import type { OnlineUseCases } from '../../shared/core/use-cases/online.js';
+
+const ROW_STATUS = { PRESENT: RowStatus.ROW_STATUS_PRESENT, MISSING: RowStatus.ROW_STATUS_MISSING, EXPIRED: RowStatus.ROW_STATUS_EXPIRED } as const;
 
 /** PARQUET unless CSV is asked for; custom output folders are not offered yet. */
 function outputFormat(output: OutputSpec | undefined): 'PARQUET' | 'CSV' {
@@ -19,8 +22,9 @@ function outputFormat(output: OutputSpec | undefined): 'PARQUET' | 'CSV' {
 export function retrieveHandlers(
   retrieve: ReturnType<typeof createRetrieveUseCases>,
   trainingSets: ReturnType<typeof createTrainingSetUseCases>,
+  online: OnlineUseCases,
 ): Handlers<typeof RetrieveServiceService> {
-  const later = unimplemented(RetrieveServiceService, 'online reads and materialization arrive with issue #4');
+  const later = unimplemented(RetrieveServiceService, 'materialization arrives later in issue #4');
   return {
     startRetrieve: async (req, { principal, signal }) => {
       const format = outputFormat(req.output);
@@ -53,7 +57,23 @@ export function retrieveHandlers(
             : undefined;
       return jobToProto(await trainingSets.start(principal, { entities, timestampColumn: req.timestampColumn, features: req.features, format }, signal));
     },
-    retrieveOnline: later.retrieveOnline,
+    retrieveOnline: async (req, { principal, signal }) => {
+      const out = await online.read(
+        principal,
+        {
+          project: req.featureSet?.project ?? '',
+          featureSet: req.featureSet?.name ?? '',
+          version: req.featureSet?.version ?? '',
+          keys: req.keys.map((k) => k.values.map(typedValueFromProto)),
+          features: req.features,
+        },
+        signal,
+      );
+      return {
+        featureNames: out.featureNames,
+        rows: out.rows.map((r) => ({ values: r.values.map(typedValueToProto), eventTime: r.eventTime, status: ROW_STATUS[r.status] })),
+      };
+    },
     startMaterialize: later.startMaterialize,
   };
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { parseMetadataUrl } from '../adapters/metadata/metadata-url.js';
 import { parseObjectUrl, type ObjectStoreSettings } from '../adapters/object-store/object-url.js';
+import { parseOnlineUrl } from '../adapters/online/online-url.js';
 
 // The only module that reads process.env. Parsed once at start; a bad setting stops the process
 // with a message naming it.
@@ -30,6 +31,14 @@ const schema = z.object({
   FEATURESTORE_ADLS_ACCOUNT_KEY: z.optional(z.string()),
   FEATURESTORE_ADLS_BLOB_ENDPOINT: z.optional(z.url({ error: 'must be a URL such as http://127.0.0.1:10000/devstoreaccount1' })),
   FEATURESTORE_ADLS_DFS_ENDPOINT: z.optional(z.url({ error: 'must be a URL' })),
+  FEATURESTORE_ONLINE_URL: z._default(
+    z.string().check(z.refine((v) => parseOnlineUrl(v) !== undefined, 'use redis://host:port, redis-cluster://host:port,host:port, postgres://... or catalog')),
+    'catalog',
+  ),
+  FEATURESTORE_ONLINE_MAX_ROWS: z._default(int('a positive number of rows', 1), 5000),
+  FEATURESTORE_ONLINE_MAX_KEYS: z._default(int('a positive number of keys', 1), 1000),
+  FEATURESTORE_ONLINE_MAX_ROW_BYTES: z._default(int('a positive number of bytes', 1), 1024 * 1024),
+  FEATURESTORE_REGISTRY_MAX_AGE_MS: z._default(int('a number of milliseconds', 0), 1000),
   FEATURESTORE_MAX_SAMPLE_BYTES: z._default(int('a positive number of bytes', 1), 4 * 1024 * 1024),
   FEATURESTORE_DRAIN_SECONDS: z._default(z.coerce.number().check(z.positive({ error: 'must be a positive number of seconds' })), 20),
   LOG_LEVEL: z._default(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info'),
@@ -49,6 +58,11 @@ export interface Config {
   /** Endpoints and credentials for s3:// and abfss:// (offline store and sources). Never logged. */
   objectStores: ObjectStoreSettings;
   maxSampleBytes: number;
+  /** Online store: Redis, Redis Cluster, PostgreSQL, or the catalog database (embedded default). */
+  onlineUrl: string;
+  onlineLimits: { maxRows: number; maxKeys: number; maxRowBytes: number };
+  /** How stale the online path's cached feature set definitions may be at most. */
+  registryMaxAgeMs: number;
   drainSeconds: number;
   logLevel: string;
 }
@@ -70,6 +84,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auth: c.FEATURESTORE_AUTH,
     fileRoots: c.FEATURESTORE_FILE_ROOTS ? c.FEATURESTORE_FILE_ROOTS.split(',').filter(Boolean) : [process.cwd()],
     maxSampleBytes: c.FEATURESTORE_MAX_SAMPLE_BYTES,
+    onlineUrl: c.FEATURESTORE_ONLINE_URL,
+    onlineLimits: { maxRows: c.FEATURESTORE_ONLINE_MAX_ROWS, maxKeys: c.FEATURESTORE_ONLINE_MAX_KEYS, maxRowBytes: c.FEATURESTORE_ONLINE_MAX_ROW_BYTES },
+    registryMaxAgeMs: c.FEATURESTORE_REGISTRY_MAX_AGE_MS,
     offlineDir: resolve(c.FEATURESTORE_OFFLINE_DIR),
     offlineUrl: c.FEATURESTORE_OFFLINE_URL,
     objectStores: {

@@ -15,6 +15,10 @@ import type { SourceFiles } from '../core/ports/source-files.js';
 import { DuckDbEngine } from '../adapters/engine/duckdb-engine.js';
 import type { openMetadataStore } from '../adapters/metadata/open-metadata-store.js';
 import { LocalObjectStore } from '../adapters/object-store/local-object-store.js';
+import { BoundedOnlineStore } from '../adapters/online/bounded-online-store.js';
+import { parseOnlineUrl } from '../adapters/online/online-url.js';
+import type { OnlineStore } from '../core/ports/online-store.js';
+import { createRegistryCache, type RegistryCache } from '../core/use-cases/online.js';
 import { lazyObjectStore, parseObjectUrl, rootPrefix } from '../adapters/object-store/object-url.js';
 import { ObjectSourceFiles } from '../adapters/files/object-source-files.js';
 
@@ -31,6 +35,8 @@ import type { Logger } from './logger.js';
 export class Dependencies {
   private catalog?: Promise<Catalog>;
   private offline?: ObjectStore;
+  private online?: Promise<OnlineStore>;
+  private registry?: RegistryCache;
   private duck?: OfflineEngine;
   private roots?: LocalRoots;
   private inferrer?: Promise<SchemaInferrer & { close(): Promise<void> }>;
@@ -76,6 +82,38 @@ export class Dependencies {
         : new LocalObjectStore(this.config.offlineDir);
     }
     return this.offline;
+  }
+
+  /**
+   * The online store (FEATURESTORE_ONLINE_URL; default: the catalog database), behind one p-queue
+   * that bounds how many batches a process has in flight.
+   */
+  onlineStore(): Promise<OnlineStore> {
+    this.online ??= (async () => {
+      const location = parseOnlineUrl(this.config.onlineUrl)!;
+      let inner: OnlineStore;
+      if (location.type === 'redis') {
+        const { RedisOnlineStore } = await import('../adapters/online/redis-online-store.js');
+        inner = new RedisOnlineStore(location.redis);
+      } else {
+        const { SqlOnlineStore } = await import('../adapters/online/sql-online-store.js');
+        if (location.type === 'catalog') inner = new SqlOnlineStore((await this.openCatalog()).sql);
+        else {
+          const { PgSqlClient } = await import('../adapters/sql/pg-client.js');
+          const sql = new PgSqlClient(location.url);
+          inner = Object.assign(new SqlOnlineStore(sql), { close: () => sql.close() });
+        }
+      }
+      this.logger.info({ online: location.type }, 'online store ready');
+      return new BoundedOnlineStore(inner, { concurrency: 8, chunk: 500 });
+    })();
+    return this.online;
+  }
+
+  /** Feature set definitions for the online hot path, cached in memory (FEATURESTORE_REGISTRY_MAX_AGE_MS). */
+  async registryCache(): Promise<RegistryCache> {
+    this.registry ??= createRegistryCache(await this.metadataStore(), { maxAgeMs: this.config.registryMaxAgeMs });
+    return this.registry;
   }
 
   /** The offline engine: DuckDB in process. */
@@ -128,8 +166,10 @@ export class Dependencies {
     const [catalog, inferrer] = [this.catalog, this.inferrer];
     this.catalog = undefined;
     this.inferrer = undefined;
-    const [offline, duck] = [this.offline, this.duck];
-    this.offline = this.duck = undefined;
+    const [offline, duck, online] = [this.offline, this.duck, this.online];
+    this.offline = this.duck = this.online = undefined;
+    // The online store first: in the embedded default it shares the catalog's connection.
+    await online?.then((o) => o.close(), () => {});
     await Promise.allSettled([catalog?.then((c) => c.store.close()), inferrer?.then((i) => i.close()), offline?.close(), duck?.close()]);
   }
 }

@@ -45,13 +45,11 @@ describe('all-in-one host (embedded default)', () => {
 
   it('answers RPCs of later issues with UNIMPLEMENTED and a message that says when', async () => {
     await rejectsWith(
-      unary(c.ingest, c.ingest.ingestOnline, { featureSet: undefined, columns: [], rows: [] }),
+      unary(c.retrieve, c.retrieve.startMaterialize, { featureSet: undefined, startTime: undefined, endTime: undefined }),
       status.UNIMPLEMENTED,
       undefined,
-      /IngestOnline is not implemented yet: online ingest arrives with issue #4/,
+      /StartMaterialize is not implemented yet: materialization arrives later in issue #4/,
     );
-    await rejectsWith(unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: undefined, keys: [], features: [] }), status.UNIMPLEMENTED, undefined, /issue #4/);
-    await rejectsWith(unary(c.retrieve, c.retrieve.startMaterialize, { featureSet: undefined, startTime: undefined, endTime: undefined }), status.UNIMPLEMENTED, undefined, /issue #4/);
     // A server-streaming RPC ends with its error status too.
     const stream = c.jobs.watchJob({ id: '00000000-0000-4000-8000-000000000000' });
     const err = await new Promise<{ code: number; details: string }>((resolve) => {

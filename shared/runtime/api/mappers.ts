@@ -12,6 +12,7 @@ import type { Job, JobState, JobType } from '../../core/jobs.js';
 import type { Ingest, SourceSpec } from '../../core/ingests.js';
 import type { ExtraColumnsPolicy } from '../../core/ports/offline-engine.js';
 import type { EntityValue } from '../../core/training-sets.js';
+import type { TypedValue } from '../../core/online.js';
 import * as ingestpb from '../../gen/featurestore/v1/ingest.js';
 
 export function dataTypeFromProto(t: pb.DataType): DataType {
@@ -229,5 +230,61 @@ export function entityValueFromProto(v: pb.Value, field: string): EntityValue {
       return k.value.values.map((x, i) => entityValueFromProto(x, `${field}[${i}]`));
     default:
       throw new InvalidArgument('has an unknown kind of value', { field });
+  }
+}
+
+/** A proto Value as the typed value the online use cases check against the schema. */
+export function typedValueFromProto(v: pb.Value | undefined): TypedValue {
+  const k = v?.kind;
+  switch (k?.$case) {
+    case 'stringValue':
+      return { kind: 'string', value: k.value };
+    case 'boolValue':
+      return { kind: 'bool', value: k.value };
+    case 'int32Value':
+      return { kind: 'int32', value: k.value };
+    case 'int64Value':
+      return { kind: 'int64', value: k.value };
+    case 'float32Value':
+      return { kind: 'float32', value: k.value };
+    case 'float64Value':
+      return { kind: 'float64', value: k.value };
+    case 'timestampValue':
+      return { kind: 'timestamp', value: k.value };
+    case 'dateValue':
+      return { kind: 'date', value: k.value };
+    case 'bytesValue':
+      return { kind: 'bytes', value: k.value };
+    case 'listValue':
+      return { kind: 'list', value: k.value.values.map(typedValueFromProto) };
+    default:
+      return { kind: 'null' };
+  }
+}
+
+export function typedValueToProto(v: TypedValue): pb.Value {
+  switch (v.kind) {
+    case 'null':
+      return { kind: undefined };
+    case 'string':
+      return { kind: { $case: 'stringValue', value: v.value } };
+    case 'bool':
+      return { kind: { $case: 'boolValue', value: v.value } };
+    case 'int32':
+      return { kind: { $case: 'int32Value', value: v.value } };
+    case 'int64':
+      return { kind: { $case: 'int64Value', value: v.value } };
+    case 'float32':
+      return { kind: { $case: 'float32Value', value: v.value } };
+    case 'float64':
+      return { kind: { $case: 'float64Value', value: v.value } };
+    case 'timestamp':
+      return { kind: { $case: 'timestampValue', value: v.value } };
+    case 'date':
+      return { kind: { $case: 'dateValue', value: v.value } };
+    case 'bytes':
+      return { kind: { $case: 'bytesValue', value: Buffer.from(v.value) } };
+    case 'list':
+      return { kind: { $case: 'listValue', value: { values: v.value.map(typedValueToProto) } } };
   }
 }

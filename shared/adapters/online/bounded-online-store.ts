@@ -1,0 +1,47 @@
+import PQueue from 'p-queue';
+import { batchWinners, type OnlineEntry, type OnlineStore, type OnlineTable } from '../../core/ports/online-store.js';
+
+/**
+ * Bounds the load a process puts on the online store: big batches go in chunks, and at most
+ * `concurrency` chunks (of all callers together) are in flight; the rest wait in one queue.
+ */
+export class BoundedOnlineStore implements OnlineStore {
+  private readonly queue: PQueue;
+
+  constructor(
+    private readonly inner: OnlineStore,
+    private readonly options: { concurrency: number; chunk: number },
+  ) {
+    this.queue = new PQueue({ concurrency: options.concurrency });
+  }
+
+  private async chunked<T, R>(items: T[], run: (part: T[]) => Promise<R[]>, signal?: AbortSignal): Promise<R[]> {
+    if (items.length <= this.options.chunk) return (await this.queue.add(() => run(items), { signal })) as R[];
+    const parts: T[][] = [];
+    for (let i = 0; i < items.length; i += this.options.chunk) parts.push(items.slice(i, i + this.options.chunk));
+    return (await Promise.all(parts.map((p) => this.queue.add(() => run(p), { signal }) as Promise<R[]>))).flat();
+  }
+
+  async put(table: OnlineTable, entries: OnlineEntry[], signal?: AbortSignal): Promise<boolean[]> {
+    // Only the entry that stands per key is sent, so a key repeated across chunks answers as one batch.
+    const winner = batchWinners(entries);
+    const standing = [...winner.values()].sort((a, b) => a - b);
+    const written = await this.chunked(standing.map((i) => entries[i]!), (part) => this.inner.put(table, part, signal), signal);
+    const result = entries.map(() => false);
+    standing.forEach((i, j) => (result[i] = written[j]!));
+    return result;
+  }
+
+  get(table: OnlineTable, keys: string[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[]> {
+    return this.chunked(keys, (part) => this.inner.get(table, part, signal), signal);
+  }
+
+  drop(table: OnlineTable, signal?: AbortSignal): Promise<void> {
+    return this.inner.drop(table, signal);
+  }
+
+  async close(): Promise<void> {
+    await this.queue.onIdle();
+    await this.inner.close();
+  }
+}

@@ -1,0 +1,177 @@
+import { InvalidArgument, NotFound, ResourceExhausted } from '../errors.js';
+import { requireIdentifier } from '../identifiers.js';
+import type { FeatureSet } from '../model.js';
+import { checkValue, encodeEntityKey, eventTimeMicros, isError, storedFeatures, toTypedValue, type StoredValue, type TypedValue } from '../online.js';
+import type { Authorizer } from '../ports/authorizer.js';
+import type { MetadataStore } from '../ports/metadata-store.js';
+import type { OnlineEntry, OnlineStore } from '../ports/online-store.js';
+import type { Principal } from '../principal.js';
+import { parseVersion } from '../validation.js';
+
+export interface OnlineLimits {
+  /** Rows per IngestOnline call. */
+  maxRows: number;
+  /** Keys per RetrieveOnline call. */
+  maxKeys: number;
+  /** Bytes of one stored row. */
+  maxRowBytes: number;
+}
+
+export interface RowError {
+  row: number;
+  column: string;
+  message: string;
+}
+
+export type RowStatus = 'PRESENT' | 'MISSING' | 'EXPIRED';
+
+export interface OnlineRow {
+  /** Aligned with the response's feature names; empty unless PRESENT. */
+  values: TypedValue[];
+  eventTime?: Date;
+  status: RowStatus;
+}
+
+/**
+ * Feature set versions for the online hot path, kept in memory: at most one catalog read per
+ * version per `maxAgeMs`, and `invalidate` (called on featureset.changed events) drops a feature
+ * set at once. A missing feature set is cached too, for the same time, so unknown names cannot
+ * turn every read into a catalog query.
+ */
+export function createRegistryCache(store: MetadataStore, options: { maxAgeMs: number; now?: () => number }) {
+  const now = options.now ?? Date.now;
+  const entries = new Map<string, { at: number; value: Promise<FeatureSet | undefined> }>();
+  return {
+    get(project: string, name: string, version: string): Promise<FeatureSet | undefined> {
+      const id = `${project}/${name}@${version}`;
+      const hit = entries.get(id);
+      if (hit && now() - hit.at < options.maxAgeMs) return hit.value;
+      const value = store.getFeatureSet(project, name, parseVersion(version, 'feature_set.version'));
+      entries.set(id, { at: now(), value });
+      value.catch(() => entries.delete(id));
+      return value;
+    },
+    invalidate(project: string, name: string): void {
+      for (const id of entries.keys()) if (id.startsWith(`${project}/${name}@`)) entries.delete(id);
+    },
+  };
+}
+
+export type RegistryCache = ReturnType<typeof createRegistryCache>;
+
+/** Online ingest (the ingest function) and online reads (the retrieve function). */
+export function createOnlineUseCases(d: { registry: RegistryCache; online: OnlineStore; authorizer: Authorizer; limits: OnlineLimits }) {
+  async function featureSet(principal: Principal, input: { project: string; featureSet: string; version: string }, action: 'featureSet.read' | 'featureSet.update', signal?: AbortSignal) {
+    const project = requireIdentifier(input.project, 'feature_set.project');
+    const name = requireIdentifier(input.featureSet, 'feature_set.name');
+    parseVersion(input.version, 'feature_set.version');
+    await d.authorizer.authorize(principal, action, { project, featureSet: name }, signal);
+    const fs = await d.registry.get(project, name, input.version);
+    if (!fs) throw new NotFound(`feature set "${project}/${name}"${input.version ? ` version ${input.version}` : ''} does not exist`, { field: 'feature_set' });
+    return fs;
+  }
+
+  return {
+    /**
+     * Validates every row against the schema; valid rows are written (newest event time per entity
+     * wins), invalid ones come back as per-row errors. Every row carries all features: a feature
+     * whose column is absent is stored as null.
+     */
+    async ingest(
+      principal: Principal,
+      input: { project: string; featureSet: string; version: string; columns: string[]; rows: TypedValue[][] },
+      signal?: AbortSignal,
+    ): Promise<{ accepted: number; errors: RowError[] }> {
+      const fs = await featureSet(principal, input, 'featureSet.update', signal);
+      if (input.rows.length > d.limits.maxRows) {
+        throw new ResourceExhausted(`has ${input.rows.length} rows; send at most ${d.limits.maxRows} per call`, { field: 'rows' });
+      }
+      const seen = new Set<string>();
+      input.columns.forEach((c, i) => {
+        if (seen.has(c)) throw new InvalidArgument(`"${c.slice(0, 80)}" appears twice`, { field: `columns[${i}]` });
+        seen.add(c);
+      });
+      const schema = fs.schema;
+      const byName = new Map(schema.features.map((f) => [f.name, f]));
+      const unknown = input.columns.filter((c) => !byName.has(c));
+      const absentRequired = [...schema.primaryKey, schema.eventTimeColumn].filter((c) => !seen.has(c));
+      const stored = storedFeatures(schema);
+      const index = new Map(input.columns.map((c, i) => [c, i]));
+      const errors: RowError[] = [];
+      const entries: OnlineEntry[] = [];
+      input.rows.forEach((row, r) => {
+        const rowErrors: RowError[] = [
+          ...unknown.map((column) => ({ row: r, column, message: 'is not a feature of this feature set' })),
+          ...absentRequired.map((column) => ({ row: r, column, message: 'is required (primary key or event time) but missing' })),
+        ];
+        if (row.length !== input.columns.length) rowErrors.push({ row: r, column: '', message: `has ${row.length} values for ${input.columns.length} columns` });
+        if (rowErrors.length > 0) return void errors.push(...rowErrors);
+        const values = new Map<string, StoredValue>();
+        for (const [c, i] of index) {
+          const f = byName.get(c)!;
+          const v = checkValue(f, row[i]!);
+          if (isError(v)) rowErrors.push({ row: r, column: c, message: v.error });
+          else values.set(c, v);
+        }
+        for (const k of [...schema.primaryKey, schema.eventTimeColumn]) {
+          if (values.get(k) === null) rowErrors.push({ row: r, column: k, message: 'is null but is part of the primary key or the event time' });
+        }
+        if (rowErrors.length > 0) return void errors.push(...rowErrors);
+        const value = JSON.stringify(stored.map((f) => values.get(f.name) ?? null));
+        if (Buffer.byteLength(value) > d.limits.maxRowBytes) {
+          return void errors.push({ row: r, column: '', message: `is ${Buffer.byteLength(value)} bytes stored; at most ${d.limits.maxRowBytes} are allowed` });
+        }
+        const et = byName.get(schema.eventTimeColumn)!;
+        entries.push({ key: encodeEntityKey(schema.primaryKey.map((k) => values.get(k)!)), eventTimeMicros: eventTimeMicros(et, values.get(et.name)!), value });
+      });
+      if (entries.length > 0) await d.online.put({ project: fs.project, featureSet: fs.name, major: fs.major }, entries, signal);
+      return { accepted: entries.length, errors };
+    },
+
+    /** One row per key, in order: PRESENT with values, MISSING, or EXPIRED (older than the TTL). */
+    async read(
+      principal: Principal,
+      input: { project: string; featureSet: string; version: string; keys: TypedValue[][]; features: string[] },
+      signal?: AbortSignal,
+    ): Promise<{ featureNames: string[]; rows: OnlineRow[] }> {
+      const fs = await featureSet(principal, input, 'featureSet.read', signal);
+      if (input.keys.length === 0) throw new InvalidArgument('is required: at least one entity key', { field: 'keys' });
+      if (input.keys.length > d.limits.maxKeys) throw new ResourceExhausted(`has ${input.keys.length} keys; ask for at most ${d.limits.maxKeys} per call`, { field: 'keys' });
+      const schema = fs.schema;
+      const stored = storedFeatures(schema);
+      const position = new Map(stored.map((f, i) => [f.name, i]));
+      input.features.forEach((f, i) => {
+        if (!position.has(f)) {
+          const isKey = schema.features.some((x) => x.name === f);
+          throw new NotFound(isKey ? `"${f}" is the key or event time, not a stored feature` : `"${f}" is not a feature of ${fs.project}/${fs.name}`, { field: `features[${i}]` });
+        }
+      });
+      const wanted = input.features.length > 0 ? input.features : stored.map((f) => f.name);
+      const keyFeatures = schema.primaryKey.map((k) => schema.features.find((f) => f.name === k)!);
+      const keys = input.keys.map((values, i) => {
+        if (values.length !== keyFeatures.length) throw new InvalidArgument(`has ${values.length} values; the key is ${schema.primaryKey.join(', ')}`, { field: `keys[${i}]` });
+        return encodeEntityKey(
+          values.map((v, j) => {
+            const s = checkValue(keyFeatures[j]!, v);
+            if (isError(s)) throw new InvalidArgument(`${keyFeatures[j]!.name} ${s.error}`, { field: `keys[${i}].values[${j}]` });
+            if (s === null) throw new InvalidArgument(`${keyFeatures[j]!.name} is null`, { field: `keys[${i}].values[${j}]` });
+            return s;
+          }),
+        );
+      });
+      const entries = await d.online.get({ project: fs.project, featureSet: fs.name, major: fs.major }, keys, signal);
+      const now = Date.now() * 1000;
+      const ttl = fs.ttlSeconds == null ? undefined : fs.ttlSeconds * 1e6;
+      const rows = entries.map((e): OnlineRow => {
+        if (!e) return { values: [], status: 'MISSING' };
+        const eventTime = new Date(Math.floor(e.eventTimeMicros / 1000));
+        if (ttl !== undefined && now - e.eventTimeMicros > ttl) return { values: [], eventTime, status: 'EXPIRED' };
+        const all = JSON.parse(e.value) as StoredValue[];
+        return { values: wanted.map((n) => toTypedValue(stored[position.get(n)!]!, all[position.get(n)!] ?? null)), eventTime, status: 'PRESENT' };
+      });
+      return { featureNames: wanted, rows };
+    },
+  };
+}
+
+export type OnlineUseCases = ReturnType<typeof createOnlineUseCases>;
