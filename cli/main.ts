@@ -11,7 +11,9 @@ import { Project } from '../shared/gen/featurestore/v1/project.js';
 import { connect, DEFAULT_ENDPOINT, unary, type Clients } from './client.js';
 import { collectTag, duration, parseDuration, table, tags, time, typeName } from './format.js';
 import { jobOutcome, jobRows, watchJob } from './jobs.js';
+import { jsonToValue, valueToJson } from './online.js';
 import { parseSchemaFile, schemaToFile } from './schema-file.js';
+import { RowStatus } from '../shared/gen/featurestore/v1/retrieve.js';
 
 /** Bytes of a sample file sent for inference; CSV and JSON lines are cut at the last full line. */
 const SAMPLE_BYTES = 4 * 1024 * 1024;
@@ -481,6 +483,78 @@ program
       await followJob(c, opts, job);
     }),
   );
+
+// ---- online ---------------------------------------------------------------------------------
+
+const online = program.command('online').description('write and read rows in the online store');
+
+online
+  .command('put <project> <featureSet> [rows...]')
+  .description('write rows given as JSON objects (or JSON lines on stdin with -); the newest event time per entity wins')
+  .action(
+    action(async (c, opts, project: string, name: string, given: string[]) => {
+      const fs = await unary(c.featureSets, c.featureSets.getFeatureSet, { project, name, version: '' });
+      const lines = given.length === 1 && given[0] === '-' ? (await readStdin()).split('\n').filter((l) => l.trim()) : given;
+      if (lines.length === 0) throw new Error('give rows as JSON objects, e.g. \'{"user_id":"u1","ts":"2026-11-01T00:00:00Z","score":0.5}\', or - for JSON lines on stdin');
+      const objects = lines.map((l, i) => {
+        try {
+          const o = JSON.parse(l) as unknown;
+          if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error('not an object');
+          return o as Record<string, unknown>;
+        } catch (err) {
+          throw new Error(`row ${i}: not a JSON object (${(err as Error).message})`);
+        }
+      });
+      const features = fs.schema?.features ?? [];
+      const columns = [...new Set(objects.flatMap((o) => Object.keys(o)))];
+      const byName = new Map(features.map((f) => [f.name, f]));
+      const rows = objects.map((o) => ({
+        // Unknown columns go as strings: the server names them in its per-row errors.
+        values: columns.map((col) => (byName.has(col) ? jsonToValue(byName.get(col)!, o[col]) : { kind: { $case: 'stringValue' as const, value: String(o[col]) } })),
+      }));
+      const res = await unary(c.ingest, c.ingest.ingestOnline, { featureSet: { project, name, version: '' }, columns, rows });
+      print(opts, { accepted: res.accepted, errors: res.errors }, () =>
+        [`${res.accepted} of ${rows.length} row(s) written`, ...res.errors.map((e) => `  row ${e.row}${e.column ? `, column ${e.column}` : ''}: ${e.message}`)].join('\n'),
+      );
+      if (res.errors.length > 0) process.exitCode = 1;
+    }),
+  );
+
+online
+  .command('get <project> <featureSet> <keys...>')
+  .description('read entities by key: each key is its primary-key values, comma-separated (u1 or u1,42)')
+  .option('--features <names>', 'features to return, comma-separated; all when omitted', listOption, [])
+  .action(
+    action(async (c, opts, project: string, name: string, keys: string[], o: { features: string[] }) => {
+      const fs = await unary(c.featureSets, c.featureSets.getFeatureSet, { project, name, version: '' });
+      const pk = (fs.schema?.primaryKey ?? []).map((k) => fs.schema!.features.find((f) => f.name === k)!);
+      const parsed = keys.map((k) => {
+        const parts = k.split(',');
+        if (parts.length !== pk.length) throw new Error(`key "${k}" has ${parts.length} part(s); the key is ${pk.map((f) => f.name).join(', ')}`);
+        return { values: parts.map((p, i) => jsonToValue(pk[i]!, p)) };
+      });
+      const res = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: { project, name, version: '' }, keys: parsed, features: o.features });
+      const status = (s: RowStatus) => (RowStatus[s] ?? '').replace('ROW_STATUS_', '');
+      const out: Record<string, unknown>[] = res.rows.map((r, i) => ({
+        key: keys[i],
+        status: status(r.status),
+        eventTime: r.eventTime?.toISOString() ?? null,
+        ...Object.fromEntries(res.featureNames.map((f, j) => [f, r.values[j] === undefined ? null : valueToJson(r.values[j]!)])),
+      }));
+      print(opts, out, () =>
+        table(
+          ['KEY', 'STATUS', 'EVENT TIME', ...res.featureNames.map((f) => f.toUpperCase())],
+          out.map((r) => [r['key'], r['status'], r['eventTime'] ?? '', ...res.featureNames.map((f) => r[f]).map((v) => (v == null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)))].map(String)),
+        ),
+      );
+    }),
+  );
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 // ---- jobs -----------------------------------------------------------------------------------
 

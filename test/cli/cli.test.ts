@@ -100,6 +100,22 @@ describe('featurestore CLI', () => {
     assert.match(bad.stderr, /source.uri: .* is outside the folders this server may read/);
   });
 
+  it('puts rows online and gets them back by key', async () => {
+    const put = await cli('online', 'put', 'fraud', 'transactions', '{"customer_id":"c001","event_time":"2026-11-20T00:00:00Z","amount":5.5,"country":"DE","is_fraud":false}');
+    assert.equal(put.code, 0, put.stderr);
+    assert.match(put.stdout, /1 of 1 row\(s\) written/);
+    const got = await cli('online', 'get', 'fraud', 'transactions', 'c001', 'c999', '--features', 'amount,country');
+    assert.equal(got.code, 0, got.stderr);
+    assert.match(got.stdout, /KEY\W+STATUS\W+EVENT TIME\W+AMOUNT\W+COUNTRY/);
+    assert.match(got.stdout, /c001\W+PRESENT\W+2026-11-20T00:00:00.000Z\W+5.5\W+DE/);
+    assert.match(got.stdout, /c999\W+MISSING/);
+    const json = JSON.parse((await cli('--json', 'online', 'get', 'fraud', 'transactions', 'c001')).stdout);
+    assert.deepEqual([json[0].amount, json[0].is_fraud, json[0].merchant_category], [5.5, false, null]);
+    const bad = await cli('online', 'put', 'fraud', 'transactions', '{"customer_id":"c002","event_time":"2026-11-20T00:00:00Z","bogus":1}');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /0 of 1 row\(s\) written\n {2}row 0, column bogus: is not a feature of this feature set/);
+  });
+
   it('writes an inferred schema file that registers and versions through --schema', async () => {
     const inferred = await cli('schema', 'infer', SAMPLE, '-k', 'customer_id');
     assert.equal(inferred.code, 0, inferred.stderr);
