@@ -6,23 +6,30 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const servicesDir = mkdtempSync(join(tmpdir(), 'featurestore-bench-services-'));
-const env = { ...process.env, FEATURESTORE_SERVICES_DIR: servicesDir, FEATURESTORE_PG_PORT: process.env.FEATURESTORE_PG_PORT ?? '55434' };
+const env = {
+  ...process.env,
+  FEATURESTORE_SERVICES_DIR: servicesDir,
+  FEATURESTORE_PG_PORT: process.env.FEATURESTORE_PG_PORT ?? '55434',
+  FEATURESTORE_REDIS_PORT: process.env.FEATURESTORE_REDIS_PORT ?? '46490',
+};
 const service = (name, action) =>
   execFileSync(join(root, 'scripts', 'services', `${name}.sh`), [action], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 
 // `node scripts/bench.mjs ingest` runs only the benchmarks whose file names contain an argument.
 const only = process.argv.slice(2);
-const benchmarks = ['bench/cold-start.ts', 'bench/ingest.ts', 'bench/training-set.ts'].filter((b) => only.length === 0 || only.some((x) => b.includes(x)));
+const benchmarks = ['bench/cold-start.ts', 'bench/ingest.ts', 'bench/training-set.ts', 'bench/online.ts'].filter((b) => only.length === 0 || only.some((x) => b.includes(x)));
 let failed = false;
 try {
   const pgUrl = service('postgres', 'start');
+  const [redisUrl] = service('redis', 'start').split(' ');
   for (const bench of benchmarks) {
     console.log(`\n== ${bench}`);
-    const run = spawnSync(process.execPath, ['--import', 'tsx', bench], { cwd: root, stdio: 'inherit', env: { ...env, FEATURESTORE_TEST_POSTGRES_URL: pgUrl } });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', bench], { cwd: root, stdio: 'inherit', env: { ...env, FEATURESTORE_TEST_POSTGRES_URL: pgUrl, FEATURESTORE_BENCH_REDIS_URL: redisUrl } });
     failed ||= run.status !== 0;
   }
 } finally {
   service('postgres', 'stop');
+  service('redis', 'stop');
   rmSync(servicesDir, { recursive: true, force: true });
 }
 console.log(failed ? '\nsome benchmarks failed' : '\nresults written to BENCHMARKS.md');
