@@ -31,7 +31,7 @@ async function freePort(): Promise<number> {
 
 const port = await freePort();
 const { NODE_EXTRA_CA_CERTS: _ca, ...env } = process.env;
-const server = spawn(process.execPath, ['dist/functions/all-in-one.mjs'], {
+const server = spawn(process.execPath, [...(process.env['BENCH_SERVER_ARGS'] ?? '').split(' ').filter(Boolean), 'dist/functions/all-in-one.mjs'], {
   cwd: REPO,
   env: { ...env, PORT: String(port), FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'warn', FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_URL: REDIS_URL },
   stdio: 'inherit',
@@ -154,9 +154,11 @@ on Redis (standalone, Debian redis-server). The store runs as the all-in-one bun
 raw baseline, an ioredis client (auto-pipelining on) fetching the same stored bytes. Closed loops of
 ${CONCURRENCY} callers, ${SECONDS} s each, ${RUNS} runs interleaved, medians. Client, server and Redis share the 2 cores.
 Goals: p99 <= 2 ms single and <= 10 ms for 100 entities; >= 0.5x the raw read rate. This section
-was first written before any tuning of the hot path (issue #4 is open): the gRPC path is CPU-bound
-in the server process (a sequential call costs ~2.5 ms of CPU there, most of it outside the
-use case: HTTP/2 headers, message coding, GC), which is the work still to do.
+was first written before any tuning (issue #4 is open). These gRPC figures are bounded by the load
+generator, not the server: a CPU profile of the server process during this run shows it idle about
+half the time, while the bench process (32 grpc-js client calls in flight, protobuf coding, HTTP/2)
+saturates its core. The next step is a native load generator (ghz, built with \`go install\`) in
+separate processes, then the server's own path.
 
 ${table}
 
