@@ -1,12 +1,36 @@
+import { InvalidArgument } from '../../shared/core/errors.js';
 import { EventTypes } from '../../shared/core/events.js';
-import { pendingHandler } from '../../shared/runtime/events/pending-handler.js';
+import { isIdentifier } from '../../shared/core/identifiers.js';
+import { createOfflineToOnline, type IngestCommitted } from '../../shared/core/use-cases/offline-to-online.js';
+import { isUuid } from '../../shared/core/validation.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
+import { createScratch } from '../../shared/runtime/scratch.js';
 
 /** offline-to-online: upserts the newest rows per key of a committed ingest into the online store. */
 export const offlineToOnline: FunctionDefinition = {
   name: 'offline-to-online',
   trigger: 'event',
-  async init() {
-    return { events: { [EventTypes.ingestCommitted]: pendingHandler('the online store arrives with issue #4') } };
+  async init({ deps, logger }) {
+    const afterIngest = createOfflineToOnline({
+      store: await deps.metadataStore(),
+      ingests: await deps.ingestStore(),
+      engine: deps.engine(),
+      online: await deps.onlineStore(),
+      offline: deps.offlineStore(),
+      scratch: createScratch,
+    });
+    return {
+      events: {
+        [EventTypes.ingestCommitted]: async (event, { signal }) => {
+          const data = (event.data ?? {}) as Partial<IngestCommitted>;
+          if (!isUuid(data.ingestId)) throw new InvalidArgument('is not an ingest id', { field: 'data.ingestId' });
+          if (!isIdentifier(String(data.project)) || !isIdentifier(String(data.featureSet)) || !Number.isInteger(data.major)) {
+            throw new InvalidArgument('needs project, featureSet and major', { field: 'data' });
+          }
+          const out = await afterIngest(data as IngestCommitted, signal);
+          logger.info({ ingestId: data.ingestId, rows: out.rows, written: out.written }, 'ingest copied online');
+        },
+      },
+    };
   },
 };

@@ -110,3 +110,23 @@ export function encodeEntityKey(values: StoredValue[]): string {
 export function eventTimeMicros(f: Pick<Feature, 'type'>, v: StoredValue): number {
   return f.type === 'DATE' ? (v as number) * 86_400_000_000 : (v as number);
 }
+
+/**
+ * Online entries from rows in stored form as an engine produced them (64-bit integers may come as
+ * text: timestamps are turned back into numbers of µs).
+ */
+export function entriesFromStored(schema: Schema, rows: Record<string, unknown>[]): { key: string; eventTimeMicros: number; value: string }[] {
+  const byName = new Map(schema.features.map((f) => [f.name, f]));
+  const norm = (f: Feature, v: unknown): StoredValue => {
+    if (v === null || v === undefined) return null;
+    if (f.isList) return (v as unknown[]).map((x) => norm({ ...f, isList: false }, x));
+    return f.type === 'TIMESTAMP' ? Number(v) : (v as StoredValue);
+  };
+  const stored = storedFeatures(schema);
+  const et = byName.get(schema.eventTimeColumn)!;
+  return rows.map((r) => ({
+    key: encodeEntityKey(schema.primaryKey.map((k) => norm(byName.get(k)!, r[k]))),
+    eventTimeMicros: eventTimeMicros(et, norm(et, r[et.name])),
+    value: JSON.stringify(stored.map((f) => norm(f, r[f.name]))),
+  }));
+}

@@ -3,12 +3,17 @@
 // feature subsets, and the limits.
 import { status } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
+import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
 import { DataType, type Value } from '../../shared/gen/featurestore/v1/common.js';
 import { RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
-import { clients, rejectsWith, unary } from '../support/grpc.js';
+import { JobState } from '../../shared/gen/featurestore/v1/job.js';
+import { clients, finishedJob, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 
 const feature = (name: string, type: DataType, isList = false) => ({ name, type, isList, description: '', sensitive: false, tags: {}, statistics: undefined });
@@ -44,8 +49,10 @@ for (const backend of stores) {
     const now = new Date();
     const hoursAgo = (h: number) => new Date(now.getTime() - h * 3600_000);
 
+    const data = realpathSync(mkdtempSync(join(tmpdir(), 'fs-online-data-')));
     before(async () => {
       host = await startTestHost(ALL_FUNCTIONS, {
+        FEATURESTORE_FILE_ROOTS: data,
         FEATURESTORE_METADATA_URL: 'pglite:memory',
         FEATURESTORE_ONLINE_MAX_KEYS: '50',
         FEATURESTORE_ONLINE_MAX_ROWS: '100',
@@ -123,6 +130,25 @@ for (const backend of stores) {
       await put([[str('old'), i32(1), ts(hoursAgo(30)), f64(1), i64('1'), NULL]]);
       const old = (await get([[str('old'), i32(1)]])).rows[0]!;
       assert.deepEqual([old.status, old.values, old.eventTime], [RowStatus.ROW_STATUS_EXPIRED, [], hoursAgo(30)]);
+    });
+
+    it('copies the newest row per key of each committed offline ingest online, keeping newer online rows', async () => {
+      const at = (h: number) => hoursAgo(h).toISOString();
+      // u2 was written online more recently than anything the offline file holds for it.
+      await put([[str('u2'), i32(9), ts(hoursAgo(1)), f64(42), i64('1'), NULL]]);
+      const file = join(data, 'users.csv');
+      writeFileSync(file, `user_id,region,at,score,visits\nu7,9,${at(5)},1.0,1\nu7,9,${at(3)},3.0,3\nu2,9,${at(4)},7.0,7\n`);
+      const job = await unary(c.ingest, c.ingest.startIngest, { featureSet: ref(), source: { uri: pathToFileURL(file).href, format: 0, options: {} }, extraColumns: 0, requestId: '' });
+      assert.equal((await finishedJob(c, job.id)).state, JobState.JOB_STATE_SUCCEEDED);
+      // The copy runs on the ingest.committed event, after the job ends: wait for it.
+      let rows = (await get([[str('u7'), i32(9)], [str('u2'), i32(9)]], ['score', 'visits'])).rows;
+      for (let i = 0; i < 100 && rows[0]!.status !== RowStatus.ROW_STATUS_PRESENT; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        rows = (await get([[str('u7'), i32(9)], [str('u2'), i32(9)]], ['score', 'visits'])).rows;
+      }
+      assert.deepEqual(rows[0]!.values, [f64(3), i64('3')]);
+      assert.deepEqual(rows[0]!.eventTime, hoursAgo(3));
+      assert.deepEqual(rows[1]!.values, [f64(42), i64('1')]);
     });
 
     it('refuses unknown feature sets and features, bad keys, and batches over the limits', async () => {

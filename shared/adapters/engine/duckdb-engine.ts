@@ -355,6 +355,37 @@ export class DuckDbEngine implements OfflineEngine {
    * about 1% off at a million distinct values, and cheaper and closer than DuckDB's HyperLogLog
    * here). Columns with few sampled values are counted exactly in a second, cheap pass.
    */
+  async newestPerKey(
+    spec: { schema: Schema; files: string[]; startTime?: Date; endTime?: Date },
+    onBatch: (rows: Record<string, unknown>[]) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    throwIfAborted(signal);
+    if (spec.files.length === 0) return 0;
+    const et = quoteIdent(spec.schema.eventTimeColumn);
+    const where = [
+      spec.startTime ? `${et} >= ${quoteLiteral(spec.startTime.toISOString())}::TIMESTAMPTZ` : '',
+      spec.endTime ? `${et} < ${quoteLiteral(spec.endTime.toISOString())}::TIMESTAMPTZ` : '',
+    ].filter(Boolean);
+    const columns = spec.schema.features.map((f) => `${storedForm(f, quoteIdent(f.name))} AS ${quoteIdent(f.name)}`);
+    const db = await this.connect();
+    let rows = 0;
+    try {
+      const result = await db.stream(
+        `SELECT ${columns.join(', ')} FROM read_parquet(${list(spec.files)}, union_by_name = true)${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
+         QUALIFY row_number() OVER (PARTITION BY ${spec.schema.primaryKey.map(quoteIdent).join(', ')} ORDER BY ${et} DESC) = 1`,
+      );
+      for await (const batch of result.yieldRowObjectJson()) {
+        throwIfAborted(signal);
+        rows += batch.length;
+        await onBatch(batch as Record<string, unknown>[]);
+      }
+      return rows;
+    } finally {
+      db.closeSync();
+    }
+  }
+
   private async statisticsOf(db: DuckDBConnection, features: Feature[], relation: string, at: Date): Promise<Record<string, FeatureStatistics>> {
     const distinctOf = (f: Feature) => !f.isList;
     const parts = features.map((f, i) => {
@@ -410,6 +441,25 @@ function nullDetail(spec: IngestSpec, row: number, column: string): ErrorDetail 
 function castFailed(f: Feature, raw: string, typed: string): string {
   const lost = f.isList ? ` OR list_count(TRY_CAST(${raw} AS VARCHAR[])) <> list_count(${typed})` : '';
   return `${raw} IS NOT NULL AND (${typed} IS NULL${lost})`;
+}
+
+/** SQL for a column's online stored form: int64 as text, timestamps in µs, dates in days, bytes base64. */
+function storedForm(f: Feature, c: string): string {
+  const one = (x: string) => {
+    switch (f.type) {
+      case 'INT64':
+        return `CAST(${x} AS VARCHAR)`;
+      case 'TIMESTAMP':
+        return `epoch_us(${x})`;
+      case 'DATE':
+        return `(${x} - DATE '1970-01-01')::INTEGER`;
+      case 'BYTES':
+        return `to_base64(${x})`;
+      default:
+        return x;
+    }
+  };
+  return f.isList ? `list_transform(${c}, x -> ${one('x')})` : one(c);
 }
 
 /** The row count a COPY statement reports. */

@@ -102,5 +102,15 @@ export interface OfflineEngine {
    * (field `entities`) naming the rows.
    */
   trainingSet(spec: TrainingSetSpec, onProgress: (fraction: number, message: string) => void, signal?: AbortSignal): Promise<RetrieveOutput>;
+  /**
+   * The newest row per entity key (greatest event time) of the given Parquet files, optionally in
+   * an event-time range, in online stored form (see shared/core/online.ts: int64 as text, timestamps
+   * in µs, dates in days, bytes base64), delivered in batches to `onBatch`.
+   */
+  newestPerKey(
+    spec: { schema: Schema; files: string[]; startTime?: Date; endTime?: Date },
+    onBatch: (rows: Record<string, unknown>[]) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<number>;
   close(): Promise<void>;
 }
