@@ -1,6 +1,7 @@
 import { createRetrieveUseCases } from '../../shared/core/use-cases/retrieve.js';
 import { createTrainingSetUseCases } from '../../shared/core/use-cases/training-set.js';
 import { createOnlineUseCases } from '../../shared/core/use-cases/online.js';
+import { createMaterializeUseCases } from '../../shared/core/use-cases/offline-to-online.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 import { RetrieveServiceService } from '../../shared/gen/featurestore/v1/retrieve.js';
 import { retrieveHandlers } from './retrieve-service.js';
@@ -14,6 +15,6 @@ export const retrieve: FunctionDefinition = {
     const uses = createRetrieveUseCases({ ...common, ingests: await deps.ingestStore() });
     const trainingSets = createTrainingSetUseCases({ ...common, sources: deps.sourceFiles() });
     const online = createOnlineUseCases({ registry: await deps.registryCache(), online: await deps.onlineStore(), authorizer: common.authorizer, limits: deps.config.onlineLimits });
-    return { services: [bind('featurestore.v1.RetrieveService', RetrieveServiceService, retrieveHandlers(uses, trainingSets, online))] };
+    return { services: [bind('featurestore.v1.RetrieveService', RetrieveServiceService, retrieveHandlers(uses, trainingSets, online, createMaterializeUseCases(common)))] };
   },
 };

@@ -2,10 +2,11 @@ import { InvalidArgument, Unimplemented } from '../../shared/core/errors.js';
 import type { createRetrieveUseCases } from '../../shared/core/use-cases/retrieve.js';
 import type { createTrainingSetUseCases } from '../../shared/core/use-cases/training-set.js';
 import { entityValueFromProto, jobToProto, sourceFromProto, typedValueFromProto, typedValueToProto } from '../../shared/runtime/api/mappers.js';
-import { unimplemented, type Handlers } from '../../shared/runtime/grpc/service-binding.js';
+import type { Handlers } from '../../shared/runtime/grpc/service-binding.js';
 import { Format, type OutputSpec } from '../../shared/gen/featurestore/v1/common.js';
 import { RetrieveServiceService, RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
 import type { OnlineUseCases } from '../../shared/core/use-cases/online.js';
+import type { MaterializeUseCases } from '../../shared/core/use-cases/offline-to-online.js';
 
 const ROW_STATUS = { PRESENT: RowStatus.ROW_STATUS_PRESENT, MISSING: RowStatus.ROW_STATUS_MISSING, EXPIRED: RowStatus.ROW_STATUS_EXPIRED } as const;
 
@@ -23,8 +24,8 @@ export function retrieveHandlers(
   retrieve: ReturnType<typeof createRetrieveUseCases>,
   trainingSets: ReturnType<typeof createTrainingSetUseCases>,
   online: OnlineUseCases,
+  materialize: MaterializeUseCases,
 ): Handlers<typeof RetrieveServiceService> {
-  const later = unimplemented(RetrieveServiceService, 'materialization arrives later in issue #4');
   return {
     startRetrieve: async (req, { principal, signal }) => {
       const format = outputFormat(req.output);
@@ -74,6 +75,13 @@ export function retrieveHandlers(
         rows: out.rows.map((r) => ({ values: r.values.map(typedValueToProto), eventTime: r.eventTime, status: ROW_STATUS[r.status] })),
       };
     },
-    startMaterialize: later.startMaterialize,
+    startMaterialize: async (req, { principal, signal }) =>
+      jobToProto(
+        await materialize.start(
+          principal,
+          { project: req.featureSet?.project ?? '', featureSet: req.featureSet?.name ?? '', version: req.featureSet?.version ?? '', startTime: req.startTime, endTime: req.endTime },
+          signal,
+        ),
+      ),
   };
 }

@@ -5,6 +5,7 @@ import { requireJobId } from '../../shared/core/use-cases/jobs.js';
 import { createRetrieveRunner } from '../../shared/core/use-cases/retrieve.js';
 import { createRevertRunner } from '../../shared/core/use-cases/revert.js';
 import { createTrainingSetRunner } from '../../shared/core/use-cases/training-set.js';
+import { createMaterializeRunner } from '../../shared/core/use-cases/offline-to-online.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 import { createScratch } from '../../shared/runtime/scratch.js';
 
@@ -20,6 +21,7 @@ export const sparkSubmit: FunctionDefinition = {
       RETRIEVE: createRetrieveRunner(common),
       REVERT: createRevertRunner(common),
       TRAINING_SET: createTrainingSetRunner({ ...common, sources: deps.sourceFiles() }),
+      MATERIALIZE: createMaterializeRunner({ ...common, sources: deps.sourceFiles(), online: await deps.onlineStore() }),
     };
     return {
       events: {
@@ -27,7 +29,7 @@ export const sparkSubmit: FunctionDefinition = {
           const job = await jobs.getJob(requireJobId(String((event.data as { jobId?: unknown } | undefined)?.jobId ?? ''), 'data.jobId'));
           if (!job) return; // deleted meanwhile: nothing to do
           const run = runners[job.type];
-          if (!run) throw new Unimplemented(`${job.type} jobs are not run yet (issue #4)`);
+          if (!run) throw new Unimplemented(`${job.type} jobs are not run yet (online-to-offline arrives later in issue #4)`);
           await run(job.id, signal);
         },
       },

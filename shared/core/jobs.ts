@@ -41,7 +41,8 @@ export interface JobError {
 export type JobResult =
   | { kind: 'ingest'; ingestId: string; rows: number; duplicateRows: number }
   | { kind: 'retrieve'; uris: string[]; downloadUrls: string[]; rows: number }
-  | { kind: 'revert'; ingestId: string; version: string; rowsRemoved: number };
+  | { kind: 'revert'; ingestId: string; version: string; rowsRemoved: number }
+  | { kind: 'materialize'; rows: number; written: number };
 
 export interface Job {
   id: string;

@@ -149,6 +149,16 @@ for (const backend of stores) {
       assert.deepEqual(rows[0]!.values, [f64(3), i64('3')]);
       assert.deepEqual(rows[0]!.eventTime, hoursAgo(3));
       assert.deepEqual(rows[1]!.values, [f64(42), i64('1')]);
+
+      // A materialize job for a range: u7's newest row inside [6h ago, 4h ago) is the 5h-old one; it
+      // is older than what is online, so it is found but not written.
+      const m = await unary(c.retrieve, c.retrieve.startMaterialize, { featureSet: ref(), startTime: hoursAgo(6), endTime: hoursAgo(3.5) });
+      const done = await finishedJob(c, m.id);
+      assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
+      const r = done.result?.$case === 'materializeResult' ? done.result.value : undefined;
+      assert.deepEqual([r?.rows, r?.written], ['2', '0']);
+      assert.deepEqual((await get([[str('u7'), i32(9)]], ['score'])).rows[0]!.values, [f64(3)]);
+      await rejectsWith(unary(c.retrieve, c.retrieve.startMaterialize, { featureSet: ref(), startTime: hoursAgo(1), endTime: hoursAgo(2) }), status.INVALID_ARGUMENT, 'end_time');
     });
 
     it('refuses unknown feature sets and features, bad keys, and batches over the limits', async () => {

@@ -46,6 +46,8 @@ export interface JobStatusData {
   revert?: { ingestId: string; statistics: Ingest['statistics'] };
   /** For a succeeded retrieve: the files written. */
   retrieve?: { uris: string[]; downloadUrls: string[]; rows: number };
+  /** For a succeeded materialize: keys found and written online. */
+  materialize?: { rows: number; written: number };
 }
 
 const isIngestPosition = (v: unknown): v is { t: string; id: string } =>
@@ -290,9 +292,10 @@ export function createStatusRecorder(d: { store: MetadataStore; jobs: JobStore; 
       await applyRevert(d, job, data.revert);
       return;
     }
-    if (data.state === 'SUCCEEDED' && data.retrieve) {
+    if (data.state === 'SUCCEEDED' && (data.retrieve || data.materialize)) {
+      const result = data.retrieve ? { kind: 'retrieve' as const, ...data.retrieve } : { kind: 'materialize' as const, ...data.materialize! };
       try {
-        await d.jobs.updateJob(job.id, { state: 'SUCCEEDED', progress: 1, result: { kind: 'retrieve', ...data.retrieve } }, ['RUNNING'], () => []);
+        await d.jobs.updateJob(job.id, { state: 'SUCCEEDED', progress: 1, result }, ['RUNNING'], () => []);
       } catch (err) {
         if (!(err instanceof FailedPrecondition)) throw err;
       }

@@ -154,6 +154,8 @@ function jobResultToProto(r: Job['result']): jobpb.Job['result'] {
       return { $case: 'retrieveResult', value: { uris: r.uris, downloadUrls: r.downloadUrls, rows: String(r.rows) } };
     case 'revert':
       return { $case: 'revertResult', value: { ingestId: r.ingestId, version: r.version, rowsRemoved: String(r.rowsRemoved) } };
+    case 'materialize':
+      return { $case: 'materializeResult', value: { rows: String(r.rows), written: String(r.written) } };
     default:
       return undefined;
   }
