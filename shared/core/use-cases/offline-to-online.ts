@@ -8,6 +8,7 @@ import type { JobStore } from '../ports/job-store.js';
 import type { Principal } from '../principal.js';
 import { parseVersion } from '../validation.js';
 import { runClaimedJob, type IngestRunnerDeps } from './ingest.js';
+import type { FeatureSet } from '../model.js';
 import type { IngestStore } from '../ports/ingest-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -35,20 +36,35 @@ export function createOfflineToOnline(d: { store: MetadataStore; ingests: Ingest
     const scratch = await d.scratch();
     try {
       const files = await Promise.all(ingest.files.map((key) => scratch.localCopy(d.offline, key)));
-      let written = 0;
-      const table = { project: fs.project, featureSet: fs.name, major: fs.major };
-      const rows = await d.engine.newestPerKey(
-        { schema: fs.schema, files },
-        async (batch) => {
-          written += (await d.online.put(table, entriesFromStored(fs.schema, batch), signal)).filter(Boolean).length;
-        },
-        signal,
-      );
-      return { rows, written };
+      return await copyNewestOnline(d, fs, files, {}, () => {}, signal);
     } finally {
       await scratch.dispose();
     }
   };
+}
+
+/** The newest row per key of the files (in the range) written online; counts keys found and written. */
+async function copyNewestOnline(
+  d: { engine: OfflineEngine; online: OnlineStore },
+  fs: FeatureSet,
+  files: string[],
+  range: { startTime?: Date; endTime?: Date },
+  onRows: (rowsSoFar: number) => void,
+  signal?: AbortSignal,
+): Promise<{ rows: number; written: number }> {
+  const table = { project: fs.project, featureSet: fs.name, major: fs.major };
+  let written = 0;
+  let seen = 0;
+  const rows = await d.engine.newestPerKey(
+    { schema: fs.schema, files, ...range },
+    async (batch) => {
+      written += (await d.online.put(table, entriesFromStored(fs.schema, batch), signal)).filter(Boolean).length;
+      seen += batch.length;
+      onRows(seen);
+    },
+    signal,
+  );
+  return { rows, written };
 }
 
 export interface MaterializeJobSpec {
@@ -94,18 +110,8 @@ export function createMaterializeRunner(d: IngestRunnerDeps & { online: OnlineSt
       const visible = await d.ingests.visible(spec.project, spec.featureSet, spec.major, jobSignal);
       const total = Math.max(1, visible.reduce((n, i) => n + i.rows, 0));
       const files = await Promise.all(visible.flatMap((i) => i.files).map((key) => scratch.localCopy(d.offline, key)));
-      const table = { project: fs.project, featureSet: fs.name, major: fs.major };
-      let rows = 0;
-      let written = 0;
-      await d.engine.newestPerKey(
-        { schema: fs.schema, files, startTime: spec.startTime ? new Date(spec.startTime) : undefined, endTime: spec.endTime ? new Date(spec.endTime) : undefined },
-        async (batch) => {
-          written += (await d.online.put(table, entriesFromStored(fs.schema, batch), jobSignal)).filter(Boolean).length;
-          rows += batch.length;
-          progress(Math.min(0.99, rows / total), `${rows} keys online`);
-        },
-        jobSignal,
-      );
+      const range = { startTime: spec.startTime ? new Date(spec.startTime) : undefined, endTime: spec.endTime ? new Date(spec.endTime) : undefined };
+      const { rows, written } = await copyNewestOnline(d, fs, files, range, (n) => progress(Math.min(0.99, n / total), `${n} keys online`), jobSignal);
       return { data: { materialize: { rows, written } }, message: `${rows} keys found, ${written} written online` };
     });
 }

@@ -59,6 +59,22 @@ export function createRegistryCache(store: MetadataStore, options: { maxAgeMs: n
 
 export type RegistryCache = ReturnType<typeof createRegistryCache>;
 
+/** The read layout of a feature set version, derived once per cached definition (hot path). */
+const layouts = new WeakMap<FeatureSet, { stored: ReturnType<typeof storedFeatures>; position: Map<string, number>; keyFeatures: FeatureSet['schema']['features'] }>();
+function layoutOf(fs: FeatureSet) {
+  let layout = layouts.get(fs);
+  if (!layout) {
+    const stored = storedFeatures(fs.schema);
+    layout = {
+      stored,
+      position: new Map(stored.map((f, i) => [f.name, i])),
+      keyFeatures: fs.schema.primaryKey.map((k) => fs.schema.features.find((f) => f.name === k)!),
+    };
+    layouts.set(fs, layout);
+  }
+  return layout;
+}
+
 /** Online ingest (the ingest function) and online reads (the retrieve function). */
 export function createOnlineUseCases(d: { registry: RegistryCache; online: OnlineStore; authorizer: Authorizer; limits: OnlineLimits }) {
   async function featureSet(principal: Principal, input: { project: string; featureSet: string; version: string }, action: 'featureSet.read' | 'featureSet.update', signal?: AbortSignal) {
@@ -138,8 +154,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       if (input.keys.length === 0) throw new InvalidArgument('is required: at least one entity key', { field: 'keys' });
       if (input.keys.length > d.limits.maxKeys) throw new ResourceExhausted(`has ${input.keys.length} keys; ask for at most ${d.limits.maxKeys} per call`, { field: 'keys' });
       const schema = fs.schema;
-      const stored = storedFeatures(schema);
-      const position = new Map(stored.map((f, i) => [f.name, i]));
+      const { stored, position, keyFeatures } = layoutOf(fs);
       input.features.forEach((f, i) => {
         if (!position.has(f)) {
           const isKey = schema.features.some((x) => x.name === f);
@@ -147,7 +162,6 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
         }
       });
       const wanted = input.features.length > 0 ? input.features : stored.map((f) => f.name);
-      const keyFeatures = schema.primaryKey.map((k) => schema.features.find((f) => f.name === k)!);
       const keys = input.keys.map((values, i) => {
         if (values.length !== keyFeatures.length) throw new InvalidArgument(`has ${values.length} values; the key is ${schema.primaryKey.join(', ')}`, { field: `keys[${i}]` });
         return encodeEntityKey(
