@@ -1,12 +1,34 @@
 import { EventTypes } from '../../shared/core/events.js';
-import { pendingHandler } from '../../shared/runtime/events/pending-handler.js';
+import { createOnlineToOffline } from '../../shared/core/use-cases/online-to-offline.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 
-/** online-to-offline: on each cron tick, drains online-written rows into one offline ingest. */
+/**
+ * online-to-offline: on each cron tick (a PingSource; a timer in the all-in-one host), starts one
+ * offline ingest per feature set version for the rows written online since the last one.
+ */
 export const onlineToOffline: FunctionDefinition = {
   name: 'online-to-offline',
   trigger: 'event',
-  async init() {
-    return { events: { [EventTypes.syncTick]: pendingHandler('online-to-offline sync arrives with issue #4') } };
+  async init({ deps, logger }) {
+    const sync = createOnlineToOffline({
+      store: await deps.metadataStore(),
+      jobs: await deps.jobStore(),
+      ingests: await deps.ingestStore(),
+      log: await deps.onlineLog(),
+      leaseMs: deps.config.jobLeaseMs,
+    });
+    return {
+      events: {
+        [EventTypes.syncTick]: async (_event, { signal }) => {
+          const r = await sync(signal);
+          for (const job of r.abandoned) logger.warn({ jobId: job.id, type: job.type }, 'job abandoned by its worker: failed');
+          for (const table of r.stuck) logger.error({ table }, 'online rows are not reaching the offline store: the last sync attempts all failed; see the jobs list');
+          for (const table of r.discarded) logger.warn({ table }, 'online rows of a deleted feature set version dropped from the log');
+          if (r.started.length || r.waiting.length) {
+            logger.info({ started: r.started.map((j) => j.id), waiting: r.waiting.map((j) => j.id) }, 'online rows on their way offline');
+          }
+        },
+      },
+    };
   },
 };

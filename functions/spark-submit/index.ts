@@ -15,9 +15,9 @@ export const sparkSubmit: FunctionDefinition = {
   trigger: 'event',
   async init({ deps }) {
     const jobs = await deps.jobStore();
-    const common = { store: await deps.metadataStore(), jobs, ingests: await deps.ingestStore(), engine: deps.engine(), offline: deps.offlineStore(), scratch: createScratch };
+    const common = { store: await deps.metadataStore(), jobs, ingests: await deps.ingestStore(), engine: deps.engine(), offline: deps.offlineStore(), scratch: createScratch, heartbeatMs: deps.config.jobLeaseMs / 4 };
     const runners: Partial<Record<string, (jobId: string, signal: AbortSignal) => Promise<void>>> = {
-      INGEST: createIngestRunner({ ...common, sources: deps.sourceFiles() }),
+      INGEST: createIngestRunner({ ...common, sources: deps.sourceFiles(), onlineLog: await deps.onlineLog() }),
       RETRIEVE: createRetrieveRunner(common),
       REVERT: createRevertRunner(common),
       TRAINING_SET: createTrainingSetRunner({ ...common, sources: deps.sourceFiles() }),
@@ -29,7 +29,7 @@ export const sparkSubmit: FunctionDefinition = {
           const job = await jobs.getJob(requireJobId(String((event.data as { jobId?: unknown } | undefined)?.jobId ?? ''), 'data.jobId'));
           if (!job) return; // deleted meanwhile: nothing to do
           const run = runners[job.type];
-          if (!run) throw new Unimplemented(`${job.type} jobs are not run yet (online-to-offline arrives later in issue #4)`);
+          if (!run) throw new Unimplemented(`${job.type} jobs are not run yet`);
           await run(job.id, signal);
         },
       },

@@ -1,4 +1,5 @@
 import type { FeatureStatistics, SampleFormat } from './model.js';
+import type { LogRange } from './ports/ingest-store.js';
 import type { ExtraColumnsPolicy } from './ports/offline-engine.js';
 
 export interface SourceSpec {
@@ -15,6 +16,8 @@ export interface IngestJobSpec {
   minor: number;
   source: SourceSpec;
   extraColumns: ExtraColumnsPolicy;
+  /** Set for the ingests online-to-offline starts: the online rows log range they hold. */
+  logRange?: LogRange;
 }
 
 /** One committed ingest: what the ingest history lists and time travel reads. */

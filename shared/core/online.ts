@@ -130,3 +130,38 @@ export function entriesFromStored(schema: Schema, rows: Record<string, unknown>[
     value: JSON.stringify(stored.map((f) => norm(f, r[f.name]))),
   }));
 }
+
+/** A timestamp in µs as ISO 8601 text with all six fraction digits, in UTC. */
+export function isoMicros(us: number): string {
+  const ms = Math.floor(us / 1000);
+  return new Date(ms).toISOString().replace('Z', `${String(us - ms * 1000).padStart(3, '0')}Z`);
+}
+
+function sourceScalar(type: DataType, v: StoredValue): unknown {
+  if (v === null) return null;
+  switch (type) {
+    case 'TIMESTAMP':
+      return isoMicros(v as number);
+    case 'DATE':
+      return new Date((v as number) * 86_400_000).toISOString().slice(0, 10);
+    case 'BYTES':
+      // Every byte escaped: the text casts back to exactly these bytes.
+      return [...Buffer.from(v as string, 'base64')].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+    default:
+      return v;
+  }
+}
+
+/**
+ * A stored row (one value per feature, schema order) as a JSON-lines source record that the
+ * offline ingest reads back to the same values: timestamps and dates as ISO text, bytes escaped,
+ * int64 as decimal text.
+ */
+export function sourceRecord(features: readonly Feature[], row: readonly StoredValue[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  features.forEach((f, i) => {
+    const v = row[i] ?? null;
+    out[f.name] = f.isList && v !== null ? (v as StoredValue[]).map((x) => sourceScalar(f.type, x)) : sourceScalar(f.type, v);
+  });
+  return out;
+}

@@ -39,8 +39,11 @@ const schema = z.object({
   FEATURESTORE_ONLINE_MAX_KEYS: z._default(int('a positive number of keys', 1), 1000),
   FEATURESTORE_ONLINE_MAX_ROW_BYTES: z._default(int('a positive number of bytes', 1), 1024 * 1024),
   FEATURESTORE_REGISTRY_MAX_AGE_MS: z._default(int('a number of milliseconds', 0), 1000),
+  FEATURESTORE_JOB_LEASE_SECONDS: z._default(z.coerce.number().check(z.positive({ error: 'must be a positive number of seconds' })), 120),
+  FEATURESTORE_SYNC_INTERVAL_SECONDS: z._default(z.coerce.number().check(z.nonnegative({ error: 'must be a number of seconds (0: off)' })), 60),
   FEATURESTORE_MAX_SAMPLE_BYTES: z._default(int('a positive number of bytes', 1), 4 * 1024 * 1024),
   FEATURESTORE_DRAIN_SECONDS: z._default(z.coerce.number().check(z.positive({ error: 'must be a positive number of seconds' })), 20),
+  FEATURESTORE_TEST_KILL_ON_EVENT: z._default(z.string(), ''),
   LOG_LEVEL: z._default(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info'),
 });
 
@@ -63,8 +66,14 @@ export interface Config {
   onlineLimits: { maxRows: number; maxKeys: number; maxRowBytes: number };
   /** How stale the online path's cached feature set definitions may be at most. */
   registryMaxAgeMs: number;
+  /** A running job whose worker is silent this long is failed as abandoned; workers beat at a quarter of it. */
+  jobLeaseMs: number;
+  /** The all-in-one host's online-to-offline tick (service mode: a PingSource); 0 turns it off. */
+  syncIntervalMs: number;
   drainSeconds: number;
   logLevel: string;
+  /** Crash tests only: event types on whose in-process delivery the all-in-one host kills itself. */
+  testKillOnEvents: string[];
 }
 
 export class ConfigError extends Error {}
@@ -87,6 +96,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     onlineUrl: c.FEATURESTORE_ONLINE_URL,
     onlineLimits: { maxRows: c.FEATURESTORE_ONLINE_MAX_ROWS, maxKeys: c.FEATURESTORE_ONLINE_MAX_KEYS, maxRowBytes: c.FEATURESTORE_ONLINE_MAX_ROW_BYTES },
     registryMaxAgeMs: c.FEATURESTORE_REGISTRY_MAX_AGE_MS,
+    jobLeaseMs: c.FEATURESTORE_JOB_LEASE_SECONDS * 1000,
+    syncIntervalMs: c.FEATURESTORE_SYNC_INTERVAL_SECONDS * 1000,
     offlineDir: resolve(c.FEATURESTORE_OFFLINE_DIR),
     offlineUrl: c.FEATURESTORE_OFFLINE_URL,
     objectStores: {
@@ -95,6 +106,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     drainSeconds: c.FEATURESTORE_DRAIN_SECONDS,
     logLevel: c.LOG_LEVEL,
+    testKillOnEvents: c.FEATURESTORE_TEST_KILL_ON_EVENT.split(',').filter(Boolean),
   };
 }
 

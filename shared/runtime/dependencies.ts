@@ -18,6 +18,8 @@ import { LocalObjectStore } from '../adapters/object-store/local-object-store.js
 import { BoundedOnlineStore } from '../adapters/online/bounded-online-store.js';
 import { parseOnlineUrl } from '../adapters/online/online-url.js';
 import type { OnlineStore } from '../core/ports/online-store.js';
+import type { OnlineLog } from '../core/ports/online-log.js';
+import { SqlOnlineLog } from '../adapters/online/sql-online-log.js';
 import { createRegistryCache, type RegistryCache } from '../core/use-cases/online.js';
 import { lazyObjectStore, parseObjectUrl, rootPrefix } from '../adapters/object-store/object-url.js';
 import { ObjectSourceFiles } from '../adapters/files/object-source-files.js';
@@ -37,6 +39,7 @@ export class Dependencies {
   private offline?: ObjectStore;
   private online?: Promise<OnlineStore>;
   private registry?: RegistryCache;
+  private log?: OnlineLog;
   private duck?: OfflineEngine;
   private roots?: LocalRoots;
   private inferrer?: Promise<SchemaInferrer & { close(): Promise<void> }>;
@@ -108,6 +111,12 @@ export class Dependencies {
       return new BoundedOnlineStore(inner, { concurrency: 8, chunk: 500 });
     })();
     return this.online;
+  }
+
+  /** The durable log of online-written rows (a table of the catalog database; Kafka in service mode, issue #5). */
+  async onlineLog(): Promise<OnlineLog> {
+    this.log ??= new SqlOnlineLog((await this.openCatalog()).sql);
+    return this.log;
   }
 
   /** Feature set definitions for the online hot path, cached in memory (FEATURESTORE_REGISTRY_MAX_AGE_MS). */

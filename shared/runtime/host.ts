@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { EventTypes } from '../core/events.js';
 import { loadConfig, type Config } from './config.js';
 import { Dependencies } from './dependencies.js';
 import type { OutboxRelay } from './events/outbox-relay.js';
@@ -78,12 +80,29 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
     relay = new OutboxRelay(
       await deps.outbox(),
       async (event) => {
+        // Fault injection for the crash tests: die as this event arrives (it stays unpublished).
+        if (config.testKillOnEvents.includes(event.type)) process.kill(process.pid, 'SIGKILL');
         const handler = events[event.type];
         if (handler) await handler(event, { logger: logger.child({ eventId: event.id, eventType: event.type }), signal: new AbortController().signal });
       },
       logger,
     );
     relay.start();
+  }
+  // The embedded default has no cron either: a timer sends the sync tick (never two at once).
+  let syncTimer: NodeJS.Timeout | undefined;
+  const tick = events[EventTypes.syncTick];
+  if (allInOne && tick && config.syncIntervalMs > 0) {
+    let busy = false;
+    syncTimer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      const event = { specversion: '1.0' as const, id: randomUUID(), source: '/featurestore/all-in-one/cron', type: EventTypes.syncTick, time: new Date().toISOString() };
+      void tick(event, { logger: logger.child({ eventType: event.type }), signal: new AbortController().signal })
+        .catch((err: unknown) => logger.warn({ err }, 'online-to-offline tick failed; the next one retries'))
+        .finally(() => (busy = false));
+    }, config.syncIntervalMs);
+    syncTimer.unref();
   }
   logger.info({ port: server.port, bind: config.bind, services: services.map((s) => s.name), events: Object.keys(events) }, `${name} listening`);
   if (allInOne) logger.info(`ready on ${config.bind}:${server.port}; in another shell try: npx featurestore projects list`);
@@ -95,6 +114,7 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
     deps,
     stop() {
       stopping ??= (async () => {
+        clearInterval(syncTimer);
         await server.shutdown(config.drainSeconds * 1000);
         await relay?.stop();
         await Promise.allSettled(parts.map((p) => p.shutdown?.()));

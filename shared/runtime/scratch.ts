@@ -1,7 +1,8 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { ObjectStore } from '../core/ports/object-store.js';
@@ -21,9 +22,16 @@ export async function createScratch(): Promise<Scratch> {
       return path;
     },
     open: (path: string) => createReadStream(path),
-    async write(name: string, lines: Iterable<string>): Promise<string> {
+    async write(name: string, lines: Iterable<string> | AsyncIterable<string>): Promise<string> {
       const path = join(dir, `${copies++}-${name}`);
-      await writeFile(path, [...lines].map((l) => `${l}\n`).join(''));
+      await pipeline(
+        Readable.from(
+          (async function* () {
+            for await (const line of lines) yield `${line}\n`;
+          })(),
+        ),
+        createWriteStream(path),
+      );
       return path;
     },
     dispose: () => rm(dir, { recursive: true, force: true }),

@@ -70,7 +70,7 @@ export class DuckDbEngine implements OfflineEngine {
           : `read_json(${list(spec.files)}, format = 'newline_delimited', union_by_name = true)`;
       let present: Set<string>;
       try {
-        if (!csv) await db.run(`CREATE OR REPLACE TEMP TABLE raw AS SELECT row_number() OVER () AS _row, * FROM ${reader}`);
+        if (!csv) await db.run(`CREATE OR REPLACE TEMP TABLE raw AS SELECT row_number() OVER () AS _row, * FROM ${spec.distinct ? `(SELECT DISTINCT * FROM ${reader})` : reader}`);
         present = new Set((await rows(csv ? `DESCRIBE SELECT * FROM ${reader}` : 'DESCRIBE raw')).map((r) => String(r['column_name'])).filter((c) => c !== '_row'));
       } catch (err) {
         throw new InvalidArgument(`cannot read the source as ${spec.format}: ${firstLine(err)}`, { field: 'source', cause: err });

@@ -159,4 +159,37 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM ingests WHERE state = 'COMMITTED' ORDER BY project, feature_set, major, commit_time DESC, id DESC;
     `,
   },
+  {
+    version: 6,
+    name: 'online rows log, drain positions, job heartbeats',
+    sql: `
+      -- Rows written online, in commit order, until online-to-offline drains them into an offline
+      -- ingest (the embedded default's durable log; service mode uses a Kafka topic). One record per
+      -- online write: the rows of one call, each a JSON array in schema order (stored form).
+      CREATE TABLE online_log (
+        seq          bigserial PRIMARY KEY,
+        project      text COLLATE "C" NOT NULL,
+        feature_set  text COLLATE "C" NOT NULL,
+        major        integer NOT NULL,
+        rows         jsonb NOT NULL,
+        row_count    integer NOT NULL,
+        create_time  timestamptz NOT NULL DEFAULT clock_timestamp()
+      );
+      CREATE INDEX online_log_table ON online_log (project, feature_set, major, seq);
+      -- How far each table's log is in the offline store: advanced only by the commit of the ingest
+      -- that holds those rows (compare-and-set), so every logged row lands offline exactly once.
+      CREATE TABLE online_sync (
+        project          text COLLATE "C" NOT NULL,
+        feature_set      text COLLATE "C" NOT NULL,
+        major            integer NOT NULL,
+        drained_through  bigint NOT NULL,
+        ingest_id        uuid,
+        update_time      timestamptz NOT NULL DEFAULT clock_timestamp(),
+        PRIMARY KEY (project, feature_set, major)
+      );
+      -- A running job's worker touches this while alive; one silent past the lease is abandoned.
+      ALTER TABLE jobs ADD COLUMN heartbeat_time timestamptz;
+      CREATE INDEX jobs_running ON jobs (heartbeat_time) WHERE state = 'RUNNING';
+    `,
+  },
 ];

@@ -4,6 +4,7 @@ import type { Ingest } from '../../core/ingests.js';
 import type { Job } from '../../core/jobs.js';
 import { versionString, type FeatureSet, type FeatureStatistics } from '../../core/model.js';
 import type { IngestRevert, IngestStore, NewIngest } from '../../core/ports/ingest-store.js';
+import type { OnlineTable } from '../../core/ports/online-store.js';
 import type { SqlClient, SqlExecutor } from '../sql/sql-client.js';
 import { writeEvents } from './outbox.js';
 import { SqlJobStore } from './sql-job-store.js';
@@ -79,6 +80,19 @@ export class SqlIngestStore implements IngestStore {
           throw new FailedPrecondition(`ingest ${gone[0]!.id} was reverted while this one ran; start the ingest again`, { field: 'id' });
         }
       }
+      if (i.logRange) {
+        // Exactly once: the drained position moves only from where this ingest's range starts.
+        await tx.query(
+          `INSERT INTO online_sync (project, feature_set, major, drained_through) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`,
+          [i.project, i.featureSet, i.major],
+        );
+        const moved = await tx.query(
+          `UPDATE online_sync SET drained_through = $5, ingest_id = $6, update_time = clock_timestamp()
+           WHERE project = $1 AND feature_set = $2 AND major = $3 AND drained_through = $4`,
+          [i.project, i.featureSet, i.major, i.logRange.after, i.logRange.through, i.id],
+        );
+        if (moved.rowCount === 0) throw new FailedPrecondition('these online rows were already drained by another run; nothing was committed', { field: 'id' });
+      }
       await tx.query(
         `INSERT INTO ingests (id, project, feature_set, major, minor, job_id, source, state, rows, duplicate_rows, files, statistics, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, 'COMMITTED', $8, $9, $10::jsonb, $11::jsonb, $12)`,
@@ -122,6 +136,14 @@ export class SqlIngestStore implements IngestStore {
       [project, featureSet, major],
     );
     return rows.map(toIngest);
+  }
+
+  async drainedThrough(table: OnlineTable): Promise<number> {
+    const { rows } = await this.sql.query<{ d: string }>(
+      `SELECT drained_through::text AS d FROM online_sync WHERE project = $1 AND feature_set = $2 AND major = $3`,
+      [table.project, table.featureSet, table.major],
+    );
+    return rows[0] ? Number(rows[0].d) : 0;
   }
 
   async statistics(project: string, featureSet: string, major: number): Promise<Record<string, FeatureStatistics> | undefined> {

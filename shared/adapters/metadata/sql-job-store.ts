@@ -118,6 +118,7 @@ export class SqlJobStore implements JobStore {
          cancel_requested = coalesce($8, cancel_requested),
          start_time = CASE WHEN $3 = 'RUNNING' AND start_time IS NULL THEN clock_timestamp() ELSE start_time END,
          end_time = CASE WHEN $9 THEN clock_timestamp() ELSE end_time END,
+         heartbeat_time = clock_timestamp(),
          revision = revision + 1
        WHERE id = $1 AND state = ANY($2::text[])
        RETURNING ${COLUMNS}`,
@@ -134,6 +135,23 @@ export class SqlJobStore implements JobStore {
       ],
     );
     return rows[0] && toJob(rows[0]);
+  }
+
+  async heartbeat(id: string, signal?: AbortSignal): Promise<boolean> {
+    throwIfAborted(signal);
+    const { rowCount } = await this.sql.query(`UPDATE jobs SET heartbeat_time = clock_timestamp() WHERE id = $1::uuid AND state = 'RUNNING'`, [id]);
+    return rowCount > 0;
+  }
+
+  async failAbandoned(leaseMs: number, error: JobError, signal?: AbortSignal): Promise<Job[]> {
+    throwIfAborted(signal);
+    const { rows } = await this.sql.query<JobRow>(
+      `UPDATE jobs SET state = 'FAILED', error = $2::jsonb, message = $3, end_time = clock_timestamp(), revision = revision + 1
+       WHERE state = 'RUNNING' AND coalesce(heartbeat_time, start_time, create_time) < clock_timestamp() - make_interval(secs => $1::double precision / 1000)
+       RETURNING ${COLUMNS}`,
+      [leaseMs, JSON.stringify(error), error.message],
+    );
+    return rows.map(toJob);
   }
 
   read(db: SqlExecutor, id: string): Promise<Job | undefined> {

@@ -34,4 +34,11 @@ export interface JobStore {
   /** Newest first. */
   listJobs(query: ListJobsQuery, signal?: AbortSignal): Promise<Job[]>;
   updateJob(id: string, change: JobChange, whenIn: readonly JobState[], events: (job: Job) => DomainEvent[], signal?: AbortSignal): Promise<Job>;
+  /** A running job's worker says it is alive (every update counts too); false once the job is no longer RUNNING. */
+  heartbeat(id: string, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Fails every RUNNING job whose worker has been silent for longer than `leaseMs` (it died: killed,
+   * out of memory, node lost) with `error`, so whoever waits on it sees an end. Returns those jobs.
+   */
+  failAbandoned(leaseMs: number, error: JobError, signal?: AbortSignal): Promise<Job[]>;
 }

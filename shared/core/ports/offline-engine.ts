@@ -14,6 +14,8 @@ export interface IngestSpec {
   /** CSV options: delimiter (default ","), header (default true). */
   csv: { delimiter?: string; header?: boolean };
   extraColumns: ExtraColumnsPolicy;
+  /** Keep one of rows that are equal in every column (the online rows log: a client's retried write). */
+  distinct?: boolean;
   /** Parquet files already visible for this feature set version: rows equal to theirs are skipped. */
   existing: string[];
   /** An empty local folder for the new Parquet files. */

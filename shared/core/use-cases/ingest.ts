@@ -1,19 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { Cancelled, FailedPrecondition, FeatureStoreError, InvalidArgument, NotFound } from '../errors.js';
+import { Cancelled, FailedPrecondition, FeatureStoreError, Internal, InvalidArgument, NotFound } from '../errors.js';
 import { EventTypes, featureSetSubject } from '../events.js';
 import { requireIdentifier } from '../identifiers.js';
 import { ingestPrefix, type Ingest, type IngestJobSpec, type RevertJobSpec, type SourceSpec } from '../ingests.js';
 import { jobEvent, type Job, type JobError } from '../jobs.js';
-import type { Page } from '../model.js';
+import type { FeatureSet, Page } from '../model.js';
+import { sourceRecord } from '../online.js';
 import { decodePageToken, encodePageToken } from '../page-token.js';
 import type { Authorizer } from '../ports/authorizer.js';
-import type { IngestStore } from '../ports/ingest-store.js';
+import type { IngestStore, LogRange } from '../ports/ingest-store.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { ExtraColumnsPolicy, OfflineEngine } from '../ports/offline-engine.js';
-import type { SourceFiles } from '../ports/source-files.js';
+import type { OnlineLog } from '../ports/online-log.js';
+import type { ResolvedSource, SourceFiles } from '../ports/source-files.js';
 import type { Principal } from '../principal.js';
 import { parseVersion, requireUuid, validatePageSize } from '../validation.js';
 import { applyRevert } from './revert.js';
@@ -135,21 +137,31 @@ export interface Scratch {
   /** A local path holding the object (the file itself for a local store, else a copy). */
   localCopy(store: ObjectStore, key: string): Promise<string>;
   open(path: string): Readable;
-  /** Writes a small text file (one line per item) and returns its path. */
-  write(name: string, lines: Iterable<string>): Promise<string>;
+  /** Writes a text file (one line per item, streamed) and returns its path. */
+  write(name: string, lines: Iterable<string> | AsyncIterable<string>): Promise<string>;
   dispose(): Promise<void>;
 }
 
-export interface IngestRunnerDeps {
-  store: MetadataStore;
+/** What every engine job's frame needs. */
+export interface JobRunnerDeps {
   jobs: JobStore;
-  ingests: IngestStore;
-  sources: SourceFiles;
-  engine: OfflineEngine;
   offline: ObjectStore;
   /** A fresh local folder for the engine's output and local copies, removed by `dispose`. */
   scratch(): Promise<Scratch>;
+  /** How often a running job says it is alive (well inside the lease after which it counts as abandoned). */
+  heartbeatMs?: number;
 }
+
+export interface IngestRunnerDeps extends JobRunnerDeps {
+  store: MetadataStore;
+  ingests: IngestStore;
+  sources: SourceFiles;
+  engine: OfflineEngine;
+  /** Where online-written rows wait (for the ingests online-to-offline starts). */
+  onlineLog?: OnlineLog;
+}
+
+const DEFAULT_HEARTBEAT_MS = 15_000;
 
 /** How often progress reaches the jobs table at most. */
 const PROGRESS_EVERY_MS = 250;
@@ -170,7 +182,7 @@ export interface JobRunContext {
  * event, removing what the work uploaded unless it succeeded. status-handler applies the outcome.
  */
 export async function runClaimedJob(
-  d: { jobs: JobStore; offline: ObjectStore; scratch(): Promise<Scratch> },
+  d: JobRunnerDeps,
   jobId: string,
   signal: AbortSignal,
   work: (ctx: JobRunContext) => Promise<{ data: Omit<JobStatusData, 'jobId' | 'state'>; message: string }>,
@@ -187,6 +199,14 @@ export async function runClaimedJob(
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort();
   signal.addEventListener('abort', onOuterAbort, { once: true });
+  // Alive while the work runs, however long one engine step takes (the work is asynchronous).
+  const heartbeat = setInterval(() => {
+    void d.jobs.heartbeat(job.id).then(
+      (running) => running || controller.abort(new Cancelled('the job was ended meanwhile')),
+      () => {},
+    );
+  }, d.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+  heartbeat.unref();
   const scratch = await d.scratch();
   const uploaded: string[] = [];
   let last = 0;
@@ -214,6 +234,7 @@ export async function runClaimedJob(
     await report(cancelled ? { state: 'CANCELLED' } : { state: 'FAILED', error }, cancelled ? 'cancelled; nothing was written' : error.message).catch(() => {});
     if (!(err instanceof FeatureStoreError) || err.status === 'INTERNAL') throw err;
   } finally {
+    clearInterval(heartbeat);
     signal.removeEventListener('abort', onOuterAbort);
     await scratch.dispose();
   }
@@ -227,12 +248,23 @@ export function createIngestRunner(d: IngestRunnerDeps) {
       const ingestId = randomUUID();
       const fs = await d.store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major, minor: spec.minor });
       if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major}.${spec.minor} no longer exists`, { field: 'feature_set' });
-      const source = await d.sources.resolve(spec.source, jobSignal);
+      const source = spec.logRange ? await logSource(d.onlineLog, fs, spec.logRange, scratch, jobSignal) : await d.sources.resolve(spec.source, jobSignal);
       try {
         const visible = await d.ingests.visible(spec.project, spec.featureSet, spec.major, jobSignal);
         const existing = await Promise.all(visible.flatMap((i) => i.files).map((key) => scratch.localCopy(d.offline, key)));
         const out = await d.engine.ingest(
-          { ingestId, ingestTime: new Date(), schema: fs.schema, files: source.files, format: source.format, csv: csvOptions(spec.source.options), extraColumns: spec.extraColumns, existing, outputDir: scratch.dir },
+          {
+            ingestId,
+            ingestTime: new Date(),
+            schema: fs.schema,
+            files: source.files,
+            format: source.format,
+            csv: csvOptions(spec.source.options),
+            extraColumns: spec.extraColumns,
+            distinct: spec.logRange !== undefined,
+            existing,
+            outputDir: scratch.dir,
+          },
           progress,
           jobSignal,
         );
@@ -256,6 +288,26 @@ export function createIngestRunner(d: IngestRunnerDeps) {
     });
 }
 
+/** The rows of an online log range as a JSON-lines file in scratch space. */
+async function logSource(log: OnlineLog | undefined, fs: FeatureSet, range: LogRange, scratch: Scratch, signal: AbortSignal): Promise<ResolvedSource> {
+  if (!log) throw new Internal('this worker was started without the online rows log');
+  const table = { project: fs.project, featureSet: fs.name, major: fs.major };
+  let rows = 0;
+  const file = await scratch.write(
+    'online-rows.jsonl',
+    (async function* () {
+      for await (const batch of log.read(table, range.after, range.through, signal)) {
+        for (const row of batch) {
+          rows++;
+          yield JSON.stringify(sourceRecord(fs.schema.features, row));
+        }
+      }
+    })(),
+  );
+  if (rows === 0) throw new FailedPrecondition(`the online rows after position ${range.after} are no longer in the log (drained by another run)`, { field: 'id' });
+  return { files: [file], format: 'JSONL', cleanup: async () => {} };
+}
+
 /**
  * Applies a job.status event (the status-handler function). A succeeded ingest commits its catalog
  * row, the job's SUCCEEDED state and an ingest.committed event in one transaction; failures and
@@ -270,7 +322,7 @@ export function createStatusRecorder(d: { store: MetadataStore; jobs: JobStore; 
       const i = data.ingest;
       try {
         await d.ingests.commit(
-          { id: i.id, project: spec.project, featureSet: spec.featureSet, major: spec.major, minor: spec.minor, jobId: job.id, source: spec.source, rows: i.rows, duplicateRows: i.duplicateRows, files: i.files, statistics: i.statistics, createdBy: job.createdBy, basis: i.basis ?? [] },
+          { id: i.id, project: spec.project, featureSet: spec.featureSet, major: spec.major, minor: spec.minor, jobId: job.id, source: spec.source, rows: i.rows, duplicateRows: i.duplicateRows, files: i.files, statistics: i.statistics, createdBy: job.createdBy, basis: i.basis ?? [], logRange: spec.logRange },
           (_j, ingest) => [
             {
               type: EventTypes.ingestCommitted,

@@ -4,6 +4,7 @@ import type { FeatureSet } from '../model.js';
 import { checkValue, encodeEntityKey, eventTimeMicros, isError, storedFeatures, toTypedValue, type StoredValue, type TypedValue } from '../online.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
+import type { OnlineLog } from '../ports/online-log.js';
 import type { OnlineEntry, OnlineStore } from '../ports/online-store.js';
 import type { Principal } from '../principal.js';
 import { parseVersion } from '../validation.js';
@@ -76,7 +77,7 @@ function layoutOf(fs: FeatureSet) {
 }
 
 /** Online ingest (the ingest function) and online reads (the retrieve function). */
-export function createOnlineUseCases(d: { registry: RegistryCache; online: OnlineStore; authorizer: Authorizer; limits: OnlineLimits }) {
+export function createOnlineUseCases(d: { registry: RegistryCache; online: OnlineStore; log: OnlineLog; authorizer: Authorizer; limits: OnlineLimits }) {
   async function featureSet(principal: Principal, input: { project: string; featureSet: string; version: string }, action: 'featureSet.read' | 'featureSet.update', signal?: AbortSignal) {
     const project = requireIdentifier(input.project, 'feature_set.project');
     const name = requireIdentifier(input.featureSet, 'feature_set.name');
@@ -115,6 +116,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       const index = new Map(input.columns.map((c, i) => [c, i]));
       const errors: RowError[] = [];
       const entries: OnlineEntry[] = [];
+      const logged: StoredValue[][] = [];
       input.rows.forEach((row, r) => {
         const rowErrors: RowError[] = [
           ...unknown.map((column) => ({ row: r, column, message: 'is not a feature of this feature set' })),
@@ -139,8 +141,15 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
         }
         const et = byName.get(schema.eventTimeColumn)!;
         entries.push({ key: encodeEntityKey(schema.primaryKey.map((k) => values.get(k)!)), eventTimeMicros: eventTimeMicros(et, values.get(et.name)!), value });
+        logged.push(schema.features.map((f) => values.get(f.name) ?? null));
       });
-      if (entries.length > 0) await d.online.put({ project: fs.project, featureSet: fs.name, major: fs.major }, entries, signal);
+      if (entries.length > 0) {
+        const table = { project: fs.project, featureSet: fs.name, major: fs.major };
+        // The log first: once a row is online it is also on its way offline. A failure after the
+        // append (the client retries) logs a row twice; the offline side keeps one of equal rows.
+        await d.log.append(table, logged, signal);
+        await d.online.put(table, entries, signal);
+      }
       return { accepted: entries.length, errors };
     },
 

@@ -6,12 +6,11 @@ import type { Authorizer } from '../ports/authorizer.js';
 import type { IngestStore } from '../ports/ingest-store.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
-import type { ObjectStore } from '../ports/object-store.js';
 import type { OfflineEngine } from '../ports/offline-engine.js';
 import type { Principal } from '../principal.js';
 import { visibleAt } from '../ingests.js';
 import { parseVersion, requireUuid } from '../validation.js';
-import { runClaimedJob, type Scratch } from './ingest.js';
+import { runClaimedJob, type JobRunnerDeps } from './ingest.js';
 
 /** How long download links of retrieved files stay valid. */
 export const DOWNLOAD_LINK_SECONDS = 7 * 24 * 3600;
@@ -91,7 +90,7 @@ export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore
  * committed; as of a time: then; reverts count from their own moment), filtered by event time,
  * written to the offline store with download links.
  */
-export function createRetrieveRunner(d: { store: MetadataStore; jobs: JobStore; ingests: IngestStore; engine: OfflineEngine; offline: ObjectStore; scratch(): Promise<Scratch> }) {
+export function createRetrieveRunner(d: JobRunnerDeps & { store: MetadataStore; ingests: IngestStore; engine: OfflineEngine }) {
   return (jobId: string, signal: AbortSignal) =>
     runClaimedJob(d, jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress }) => {
       const spec = job.spec as unknown as RetrieveJobSpec;

@@ -6,17 +6,16 @@ import type { FeatureStatistics } from '../model.js';
 import type { IngestStore } from '../ports/ingest-store.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
-import type { ObjectStore } from '../ports/object-store.js';
 import type { OfflineEngine } from '../ports/offline-engine.js';
 import { toNewVersion } from './feature-sets.js';
-import { runClaimedJob, type Scratch } from './ingest.js';
+import { runClaimedJob, type JobRunnerDeps } from './ingest.js';
 
 /**
  * Runs a REVERT job (spark-submit): statistics over the rows that stay visible once the ingest is
  * hidden. Nothing is rewritten: each ingest's rows live in files of their own, so hiding the ingest
  * in the catalog is the revert, and its files stay for time travel to moments before it.
  */
-export function createRevertRunner(d: { store: MetadataStore; jobs: JobStore; ingests: IngestStore; engine: OfflineEngine; offline: ObjectStore; scratch(): Promise<Scratch> }) {
+export function createRevertRunner(d: JobRunnerDeps & { store: MetadataStore; ingests: IngestStore; engine: OfflineEngine }) {
   return (jobId: string, signal: AbortSignal) =>
     runClaimedJob(d, jobId, signal, async ({ job, scratch, signal: jobSignal, progress }) => {
       const spec = job.spec as unknown as RevertJobSpec;
