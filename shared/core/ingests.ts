@@ -20,6 +20,9 @@ export interface IngestJobSpec {
   logRange?: LogRange;
 }
 
+/** The source URI scheme of the ingests online-to-offline makes from the online rows log. */
+export const ONLINE_LOG_SCHEME = 'online-log://';
+
 /** One committed ingest: what the ingest history lists and time travel reads. */
 export interface Ingest {
   id: string;

@@ -398,7 +398,9 @@ export class DuckDbEngine implements OfflineEngine {
         scalar ? `CAST(min(${c}) AS VARCHAR) AS lo${i}` : `NULL AS lo${i}`,
         scalar ? `CAST(max(${c}) AS VARCHAR) AS hi${i}` : `NULL AS hi${i}`,
         numeric ? `avg(${c})::DOUBLE AS m${i}` : `NULL AS m${i}`,
-        numeric ? `coalesce(stddev_samp(${c}), 0)::DOUBLE AS s${i}` : `NULL AS s${i}`,
+        // Squares of magnitudes past 1e150 overflow a double (DuckDB then fails the query): such
+        // values are left out of the standard deviation.
+        numeric ? `coalesce(stddev_samp(${c}) FILTER (WHERE abs(${c}) < 1e150), 0)::DOUBLE AS s${i}` : `NULL AS s${i}`,
         distinctOf(f) ? `count(DISTINCT hash(${c})) FILTER (WHERE ${c} IS NOT NULL AND hash(${c}) < ${SAMPLE_BELOW}::UBIGINT)::BIGINT AS d${i}` : `NULL AS d${i}`,
       ].join(', ');
     });

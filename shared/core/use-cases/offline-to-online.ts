@@ -2,6 +2,7 @@ import { InvalidArgument, NotFound } from '../errors.js';
 import { EventTypes } from '../events.js';
 import { requireIdentifier } from '../identifiers.js';
 import { jobEvent, type Job } from '../jobs.js';
+import { ONLINE_LOG_SCHEME } from '../ingests.js';
 import { entriesFromStored } from '../online.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import type { JobStore } from '../ports/job-store.js';
@@ -26,13 +27,17 @@ export interface IngestCommitted {
 /**
  * offline-to-online after a committed ingest: the newest row per key of that ingest goes to the
  * online store, where the newest-wins write replaces only what is missing or older. Redelivery
- * writes the same entries again and changes nothing; an ingest reverted meanwhile is skipped.
+ * writes the same entries again and changes nothing; an ingest reverted meanwhile is skipped, and
+ * so is an ingest online-to-offline made of rows written online.
  */
 export function createOfflineToOnline(d: { store: MetadataStore; ingests: IngestStore; engine: OfflineEngine; online: OnlineStore; offline: ObjectStore; scratch(): Promise<Scratch> }) {
   return async function afterIngest(event: IngestCommitted, signal?: AbortSignal): Promise<{ rows: number; written: number }> {
     const ingest = await d.ingests.get(event.ingestId, signal);
     const fs = await d.store.getFeatureSet(event.project, event.featureSet, { major: event.major }, signal);
     if (!ingest || ingest.state !== 'COMMITTED' || !fs) return { rows: 0, written: 0 };
+    // Rows drained from the online log are online already (copying them back could even replace a
+    // row written later with the same event time).
+    if (ingest.source.uri.startsWith(ONLINE_LOG_SCHEME)) return { rows: 0, written: 0 };
     const scratch = await d.scratch();
     try {
       const files = await Promise.all(ingest.files.map((key) => scratch.localCopy(d.offline, key)));

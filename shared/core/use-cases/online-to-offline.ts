@@ -1,5 +1,5 @@
 import { EventTypes } from '../events.js';
-import type { IngestJobSpec } from '../ingests.js';
+import { ONLINE_LOG_SCHEME, type IngestJobSpec } from '../ingests.js';
 import { jobEvent, TERMINAL_STATES, type Job } from '../jobs.js';
 import type { IngestStore } from '../ports/ingest-store.js';
 import type { JobStore } from '../ports/job-store.js';
@@ -62,7 +62,7 @@ export function createOnlineToOffline(d: { store: MetadataStore; jobs: JobStore;
         featureSet: table.featureSet,
         major: table.major,
         minor: fs.minor,
-        source: { uri: `online-log://${onlineNamespace(table)}`, format: 'JSONL', options: { after: String(drained), through: String(head.through) } },
+        source: { uri: `${ONLINE_LOG_SCHEME}${onlineNamespace(table)}`, format: 'JSONL', options: { after: String(drained), through: String(head.through) } },
         extraColumns: 'FAIL',
         logRange: { after: drained, through: head.through },
       };

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { Format } from '../../shared/gen/featurestore/v1/common.js';
+import { JobState } from '../../shared/gen/featurestore/v1/job.js';
+import { finishedJob, unary, type clients } from './grpc.js';
+
+/** Every row visible offline now (a RetrieveFeatures job to Parquet, read back with DuckDB as `select`), ordered by `orderBy`. */
+export async function offlineRows(c: ReturnType<typeof clients>, project: string, name: string, orderBy: string, select = '*'): Promise<Record<string, unknown>[]> {
+  const job = await unary(c.retrieve, c.retrieve.startRetrieve, {
+    featureSet: { project, name, version: '' },
+    features: [],
+    startTime: undefined,
+    endTime: undefined,
+    asOf: undefined,
+    output: { format: Format.FORMAT_PARQUET, uri: '' },
+  });
+  const done = await finishedJob(c, job.id);
+  assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
+  const r = done.result?.$case === 'retrieveResult' ? done.result.value : undefined;
+  if (!r || Number(r.rows) === 0) return [];
+  const db = await (await DuckDBInstance.create(':memory:')).connect();
+  try {
+    await db.run(`SET TimeZone = 'UTC'`);
+    const files = r.downloadUrls.map((u) => `'${fileURLToPath(u).replaceAll("'", "''")}'`).join(', ');
+    return (await db.runAndReadAll(`SELECT ${select} FROM read_parquet([${files}]) ORDER BY ${orderBy}`)).getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    db.closeSync();
+  }
+}
+
+/** Polls `probe` until it returns something truthy (or fails after `timeoutMs`). */
+export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 20_000, what = 'the condition'): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
