@@ -31,7 +31,7 @@ export function ingestStoreContract(name: string, subject: () => Subject): void 
       const { job } = await s.jobs.createJob({ type, project, featureSet: 'fs', spec: {}, createdBy: 'alice', requestId: '' }, () => []);
       return s.jobs.updateJob(job.id, { state: 'RUNNING' }, ['PENDING'], () => []);
     }
-    async function commit(project: string, rows: number, basis: string[] = []) {
+    async function commit(project: string, rows: number, basis: string[] = [], logRange?: NewIngest['logRange']) {
       const job = await runningJob(project);
       const ingest: NewIngest = {
         id: randomUUID(),
@@ -47,6 +47,7 @@ export function ingestStoreContract(name: string, subject: () => Subject): void 
         statistics: stats(rows),
         createdBy: 'alice',
         basis,
+        logRange,
       };
       return { ingest, job, committed: () => s.ingests.commit(ingest, (_j, i) => [{ type: EventTypes.ingestCommitted, subject: `projects/${project}`, data: { ingestId: i.id } }]) };
     }
@@ -118,6 +119,22 @@ export function ingestStoreContract(name: string, subject: () => Subject): void 
       await assert.rejects(b.committed(), (e: unknown) => e instanceof FailedPrecondition && /reverted while this one ran/.test(e.message));
       assert.equal(await s.ingests.get(b.ingest.id), undefined);
       assert.equal((await s.jobs.getJob(b.job.id))?.state, 'RUNNING');
+    });
+
+    it('advances the drained position of the online log only from where the range of an ingest starts', async () => {
+      const project = await setup();
+      const table = { project, featureSet: 'fs', major: 1 };
+      assert.equal(await s.ingests.drainedThrough(table), 0);
+      await (await commit(project, 10, [], { after: 0, through: 10 })).committed();
+      assert.equal(await s.ingests.drainedThrough(table), 10);
+      // A second drain of the same rows (a run that started before the first committed) cannot land.
+      const late = await commit(project, 12, [], { after: 0, through: 12 });
+      await assert.rejects(late.committed(), FailedPrecondition);
+      assert.equal((await s.jobs.getJob(late.job.id))?.state, 'RUNNING', 'nothing of the failed commit stays');
+      assert.equal(await s.ingests.get(late.ingest.id), undefined);
+      await (await commit(project, 5, [], { after: 10, through: 15 })).committed();
+      assert.equal(await s.ingests.drainedThrough(table), 15);
+      assert.equal(await s.ingests.drainedThrough({ ...table, major: 2 }), 0, 'each major version has its own position');
     });
   });
 }

@@ -110,6 +110,27 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
       assert.deepEqual((await s.jobs.listJobs({ project: p, state: 'CANCELLED', limit: 10 })).map((j) => j.id), [ids[0]]);
     });
 
+    it('fails RUNNING jobs whose worker went silent past the lease, and only those', async () => {
+      const p = project();
+      const make = async () => (await s.jobs.createJob(newJob(p), () => [])).job;
+      const [silent, alive, pending] = [await make(), await make(), await make()];
+      for (const j of [silent, alive]) await s.jobs.updateJob(j.id, { state: 'RUNNING' }, ['PENDING'], () => []);
+      await s.sql.query(`UPDATE jobs SET heartbeat_time = now() - interval '10 minutes' WHERE id = $1`, [silent.id]);
+      await s.sql.query(`UPDATE jobs SET heartbeat_time = now() - interval '10 minutes' WHERE id = $1`, [alive.id]);
+      assert.equal(await s.jobs.heartbeat(alive.id), true, 'a beat of a running job counts');
+      assert.equal(await s.jobs.heartbeat(pending.id), false, 'a job not running has no worker to beat for it');
+      const error = { code: 'ABORTED' as const, message: 'the worker stopped', details: [] };
+      const failed = (await s.jobs.failAbandoned(60_000, error)).filter((j) => j.project === p);
+      assert.deepEqual(failed.map((j) => [j.id, j.state, j.error?.message]), [[silent.id, 'FAILED', 'the worker stopped']]);
+      assert.ok(failed[0]!.endTime);
+      assert.deepEqual([(await s.jobs.getJob(alive.id))?.state, (await s.jobs.getJob(pending.id))?.state], ['RUNNING', 'PENDING']);
+      assert.equal(await s.jobs.heartbeat(silent.id), false, 'the abandoned worker, should it wake, learns its job ended');
+      // Any update is a sign of life too.
+      await s.sql.query(`UPDATE jobs SET heartbeat_time = now() - interval '10 minutes' WHERE id = $1`, [alive.id]);
+      await s.jobs.updateJob(alive.id, { progress: 0.5 }, ['RUNNING'], () => []);
+      assert.deepEqual((await s.jobs.failAbandoned(60_000, error)).filter((j) => j.project === p), []);
+    });
+
     it('answers undefined for a job that does not exist', async () => {
       assert.equal(await s.jobs.getJob('00000000-0000-4000-8000-000000000000'), undefined);
     });

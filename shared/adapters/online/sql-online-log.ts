@@ -49,14 +49,15 @@ export class SqlOnlineLog implements OnlineLog {
     let position = after;
     for (;;) {
       throwIfAborted(signal);
-      const { rows } = await this.sql.query<{ seq: string; rows: StoredValue[][] }>(
-        `SELECT seq::text, rows FROM online_log
+      // "position", not "seq": ORDER BY seq would then sort the text column, not the number.
+      const { rows } = await this.sql.query<{ position: string; rows: StoredValue[][] }>(
+        `SELECT seq::text AS position, rows FROM online_log
          WHERE project = $1 AND feature_set = $2 AND major = $3 AND seq > $4 AND seq <= $5 ORDER BY seq LIMIT $6`,
         [table.project, table.featureSet, table.major, position, through, READ_BATCH],
       );
       for (const r of rows) yield r.rows;
       if (rows.length < READ_BATCH) return;
-      position = Number(rows[rows.length - 1]!.seq);
+      position = Number(rows[rows.length - 1]!.position);
     }
   }
 
