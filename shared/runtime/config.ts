@@ -38,7 +38,7 @@ const schema = z.object({
   FEATURESTORE_ONLINE_MAX_ROWS: z._default(int('a positive number of rows', 1), 5000),
   FEATURESTORE_ONLINE_MAX_KEYS: z._default(int('a positive number of keys', 1), 1000),
   FEATURESTORE_ONLINE_MAX_ROW_BYTES: z._default(int('a positive number of bytes', 1), 1024 * 1024),
-  FEATURESTORE_REGISTRY_MAX_AGE_MS: z._default(int('a number of milliseconds', 0), 1000),
+  FEATURESTORE_REGISTRY_MAX_AGE_MS: z._default(int('a number of milliseconds', 0), 30_000),
   FEATURESTORE_JOB_LEASE_SECONDS: z._default(z.coerce.number().check(z.positive({ error: 'must be a positive number of seconds' })), 120),
   FEATURESTORE_SYNC_INTERVAL_SECONDS: z._default(z.coerce.number().check(z.nonnegative({ error: 'must be a number of seconds (0: off)' })), 60),
   FEATURESTORE_MAX_SAMPLE_BYTES: z._default(int('a positive number of bytes', 1), 4 * 1024 * 1024),

@@ -26,6 +26,7 @@ import { ObjectSourceFiles } from '../adapters/files/object-source-files.js';
 
 type Catalog = Awaited<ReturnType<typeof openMetadataStore>>;
 import { parseMetadataUrl } from '../adapters/metadata/metadata-url.js';
+import { SqlChangeFeed } from '../adapters/metadata/sql-change-feed.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 
@@ -38,7 +39,8 @@ export class Dependencies {
   private catalog?: Promise<Catalog>;
   private offline?: ObjectStore;
   private online?: Promise<OnlineStore>;
-  private registry?: RegistryCache;
+  private registry?: Promise<RegistryCache>;
+  private feed?: Promise<{ close(): Promise<void> }>;
   private log?: OnlineLog;
   private duck?: OfflineEngine;
   private roots?: LocalRoots;
@@ -121,7 +123,20 @@ export class Dependencies {
 
   /** Feature set definitions for the online hot path, cached in memory (FEATURESTORE_REGISTRY_MAX_AGE_MS). */
   async registryCache(): Promise<RegistryCache> {
-    this.registry ??= createRegistryCache(await this.metadataStore(), { maxAgeMs: this.config.registryMaxAgeMs });
+    this.registry ??= (async () => {
+      const catalog = await this.openCatalog();
+      const cache = createRegistryCache(catalog.store, { maxAgeMs: this.config.registryMaxAgeMs });
+      // Event-driven invalidation: every catalog change commits with a NOTIFY naming it.
+      this.feed = new SqlChangeFeed(catalog.sql).subscribe(
+        (change) => cache.invalidate(change.project, change.featureSet),
+        () => {
+          cache.clear();
+          this.logger.warn('lost the catalog change feed; cached definitions dropped, reconnecting');
+        },
+      );
+      await this.feed;
+      return cache;
+    })();
     return this.registry;
   }
 
@@ -177,7 +192,10 @@ export class Dependencies {
     this.inferrer = undefined;
     const [offline, duck, online] = [this.offline, this.duck, this.online];
     this.offline = this.duck = this.online = undefined;
-    // The online store first: in the embedded default it shares the catalog's connection.
+    // The online store and the change feed first: in the embedded default they share the catalog's database.
+    const feed = this.feed;
+    this.feed = this.registry = undefined;
+    await feed?.then((f) => f.close(), () => {});
     await online?.then((o) => o.close(), () => {});
     await Promise.allSettled([catalog?.then((c) => c.store.close()), inferrer?.then((i) => i.close()), offline?.close(), duck?.close()]);
   }

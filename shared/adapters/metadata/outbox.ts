@@ -1,4 +1,5 @@
-import type { DomainEvent } from '../../core/events.js';
+import { EventTypes, type DomainEvent } from '../../core/events.js';
+import { CATALOG_CHANNEL } from './sql-change-feed.js';
 import type { SqlExecutor } from '../sql/sql-client.js';
 
 /** The CloudEvent source of events written by the catalog. */
@@ -13,5 +14,9 @@ export async function writeEvents(tx: SqlExecutor, events: DomainEvent[]): Promi
       e.subject,
       JSON.stringify(e.data),
     ]);
+    // Caches of definitions hear of the change as soon as it commits (see SqlChangeFeed).
+    if (e.type === EventTypes.featureSetChanged || e.type === EventTypes.projectChanged) {
+      await tx.query('SELECT pg_notify($1, $2)', [CATALOG_CHANNEL, e.subject]);
+    }
   }
 }

@@ -1,13 +1,17 @@
 import pg from 'pg';
 import type { SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
 import { translateSqlError } from './sql-client.js';
+import { quoteIdent } from './quote.js';
 
 /** A pooled PostgreSQL connection through `pg`. Connects lazily, on the first query. */
 export class PgSqlClient implements SqlClient {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
 
-  constructor(connectionString: string, options: { max?: number } = {}) {
+  constructor(
+    private readonly connectionString: string,
+    options: { max?: number } = {},
+  ) {
     this.pool = new pg.Pool({
       connectionString,
       max: options.max ?? 10,
@@ -54,6 +58,47 @@ export class PgSqlClient implements SqlClient {
     } finally {
       client.release(broken);
     }
+  }
+
+  /**
+   * A connection of its own (LISTEN holds it), re-established with backoff when lost or refused;
+   * each loss calls onGap, since notifications sent meanwhile are gone.
+   */
+  async listen(channel: string, onMessage: (payload: string) => void, onGap: () => void): Promise<{ close(): Promise<void> }> {
+    let closed = false;
+    let client: pg.Client | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    let delay = 250;
+    const connect = async (): Promise<void> => {
+      const c = new pg.Client({ connectionString: this.connectionString, application_name: 'featurestore-listen', connectionTimeoutMillis: 5000 });
+      c.on('notification', (m) => m.channel === channel && onMessage(m.payload ?? ''));
+      const lost = () => {
+        if (closed || client !== c) return;
+        client = undefined;
+        onGap();
+        retry = setTimeout(() => void connect().catch(() => {}), delay);
+        retry.unref();
+        delay = Math.min(delay * 2, 10_000);
+      };
+      c.on('error', lost);
+      c.on('end', lost);
+      client = c;
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${quoteIdent(channel)}`);
+        delay = 250;
+      } catch {
+        lost(); // retried with backoff; until then the caller relies on its other bounds
+      }
+    };
+    await connect();
+    return {
+      async close() {
+        closed = true;
+        clearTimeout(retry);
+        await client?.end().catch(() => {});
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -32,6 +32,12 @@ export class PgliteSqlClient implements SqlClient {
     );
   }
 
+  /** One database, one process: nothing can be missed, so onGap never runs. */
+  async listen(channel: string, onMessage: (payload: string) => void): Promise<{ close(): Promise<void> }> {
+    const unlisten = await this.db.listen(channel, onMessage);
+    return { close: () => (this.closed ? Promise.resolve() : unlisten()) };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -19,6 +19,12 @@ export interface SqlExecutor {
 export interface SqlClient extends SqlExecutor {
   readonly kind: 'postgres' | 'pglite';
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * LISTEN on a channel: `onMessage` gets each NOTIFY payload once its transaction commits;
+   * `onGap` runs when notifications may have been missed (the connection was lost and is being
+   * re-established).
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onGap: () => void): Promise<{ close(): Promise<void> }>;
   close(): Promise<void>;
 }
 

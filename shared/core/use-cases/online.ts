@@ -35,7 +35,7 @@ export interface OnlineRow {
 
 /**
  * Feature set versions for the online hot path, kept in memory: at most one catalog read per
- * version per `maxAgeMs`, and `invalidate` (called on featureset.changed events) drops a feature
+ * version per `maxAgeMs`, and `invalidate` (called as catalog changes commit) drops a feature
  * set at once. A missing feature set is cached too, for the same time, so unknown names cannot
  * turn every read into a catalog query.
  */
@@ -52,8 +52,13 @@ export function createRegistryCache(store: MetadataStore, options: { maxAgeMs: n
       value.catch(() => entries.delete(id));
       return value;
     },
-    invalidate(project: string, name: string): void {
-      for (const id of entries.keys()) if (id.startsWith(`${project}/${name}@`)) entries.delete(id);
+    /** Drops a feature set's versions, or with no name every feature set of the project. */
+    invalidate(project: string, name?: string): void {
+      const prefix = name === undefined ? `${project}/` : `${project}/${name}@`;
+      for (const id of entries.keys()) if (id.startsWith(prefix)) entries.delete(id);
+    },
+    clear(): void {
+      entries.clear();
     },
   };
 }

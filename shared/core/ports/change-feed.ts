@@ -1,0 +1,13 @@
+/** A committed change to the catalog: a project, or one feature set of it. */
+export interface CatalogChange {
+  project: string;
+  featureSet?: string;
+}
+
+/**
+ * Catalog changes as they commit, for caches of definitions (the online path's registry cache).
+ * `onGap` runs when changes may have been missed (a lost connection): drop everything cached.
+ */
+export interface ChangeFeed {
+  subscribe(onChange: (change: CatalogChange) => void, onGap: () => void): Promise<{ close(): Promise<void> }>;
+}
