@@ -1,7 +1,12 @@
 // Online reads and writes: the retrieve/ingest functions (the all-in-one bundle in its own process,
 // online store on Redis) over gRPC on loopback, beside raw ioredis GETs of the same stored bytes at
 // the same concurrency, in one run.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { createServer } from 'node:net';
 import { credentials } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
@@ -11,6 +16,7 @@ import { FeatureSetServiceClient } from '../shared/gen/featurestore/v1/feature_s
 import { IngestServiceClient } from '../shared/gen/featurestore/v1/ingest.js';
 import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
 import { RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
+import { JobServiceClient, JobState } from '../shared/gen/featurestore/v1/job.js';
 import { machine, median, REPO, writeSection } from './report.js';
 
 const REDIS_URL = process.env['FEATURESTORE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:46490';
@@ -19,6 +25,8 @@ const SECONDS = Number(process.env['BENCH_ONLINE_SECONDS'] ?? 5);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
 const ENTITIES = 10_000;
 const FEATURES = 50;
+const MATERIALIZE_ROWS = Number(process.env['BENCH_MATERIALIZE_ROWS'] ?? 1_000_000);
+const MATERIALIZE_FEATURES = 10;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -87,47 +95,137 @@ await Promise.all(
 );
 const ingestRate = ENTITIES / ((performance.now() - t) / 1000);
 
-// A closed loop of CONCURRENCY callers for SECONDS: latencies in ms and calls per second.
-async function load(call: (i: number) => Promise<unknown>): Promise<{ p50: number; p99: number; rate: number }> {
-  const latencies: number[] = [];
-  const end = performance.now() + SECONDS * 1000;
-  let n = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < end) {
-        const s = performance.now();
-        await call(n++ % ENTITIES);
-        latencies.push(performance.now() - s);
-      }
-    }),
+// Load generators run as processes of their own, each on one core of the two: ghz (Go) for our gRPC
+// path, a Node ioredis client for the raw baseline, both closed loops of CONCURRENCY callers.
+type Figures = { p50: number; p99: number; rate: number };
+const GHZ = process.env['FEATURESTORE_BENCH_GHZ'] ?? 'ghz';
+const scratch = mkdtempSync(join(tmpdir(), 'fs-bench-online-'));
+function ghz(messages: object[]): Figures {
+  const data = join(scratch, 'data.json');
+  writeFileSync(data, JSON.stringify(messages));
+  const out = spawnSync(
+    GHZ,
+    ['--insecure', '--proto', 'proto/featurestore/v1/retrieve.proto', '-i', 'proto', '--call', 'featurestore.v1.RetrieveService/RetrieveOnline', '-c', String(CONCURRENCY), '-z', `${SECONDS}s`, '--cpus', '1', '-D', data, '--format', 'json', address],
+    { cwd: REPO, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
   );
-  latencies.sort((a, b) => a - b);
-  return { p50: latencies[Math.floor(latencies.length * 0.5)]!, p99: latencies[Math.floor(latencies.length * 0.99)]!, rate: latencies.length / SECONDS };
+  if (out.status !== 0) throw new Error(`ghz failed: ${out.stderr}`);
+  const r = JSON.parse(out.stdout) as { rps: number; latencyDistribution: { percentage: number; latency: number }[]; statusCodeDistribution: Record<string, number> };
+  const errors = Object.entries(r.statusCodeDistribution).filter(([code]) => code !== 'OK');
+  if (errors.length > 0) throw new Error(`ghz saw errors: ${JSON.stringify(errors)}`);
+  const at = (p: number) => r.latencyDistribution.find((d) => d.percentage === p)!.latency / 1e6;
+  return { p50: at(50), p99: at(99), rate: r.rps };
 }
+function raw(mode: 'get' | 'mget'): Figures {
+  const out = spawnSync(process.execPath, ['bench/raw-redis-load.mjs', REDIS_URL, `fs:${project}/wide/v1:`, String(CONCURRENCY), String(SECONDS), mode, String(ENTITIES)], { cwd: REPO, encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`the raw load failed: ${out.stderr}`);
+  return JSON.parse(out.stdout) as Figures;
+}
+const keyJson = (i: number) => ({ values: [{ int64Value: String(i % ENTITIES) }] });
+const singles = Array.from({ length: 1000 }, (_, i) => ({ featureSet: ref, keys: [keyJson(i * 7)] }));
+const hundreds = Array.from({ length: 100 }, (_, i) => ({ featureSet: ref, keys: Array.from({ length: 100 }, (_, j) => keyJson(i * 100 + j)) }));
+// The answers are right before they are timed.
+const probe = await unary(retrieve, retrieve.retrieveOnline, { featureSet: ref, keys: [{ values: [key(42)] }], features: [] });
+if (probe.rows[0]?.values.length !== FEATURES) throw new Error('RetrieveOnline did not answer the stored row');
 
-const redis = new Redis(REDIS_URL, { enableAutoPipelining: true });
-const redisKey = (i: number) => `fs:${project}/wide/v1:${JSON.stringify([String(i)])}`;
-if (!(await redis.get(redisKey(1)))) throw new Error('the raw baseline found no stored entry: the key layout changed');
 const results: Record<string, { p50: number[]; p99: number[]; rate: number[] }> = {};
-const record = (name: string, r: { p50: number; p99: number; rate: number }) => {
+const record = (name: string, r: Figures) => {
   results[name] ??= { p50: [], p99: [], rate: [] };
   results[name].p50.push(r.p50);
   results[name].p99.push(r.p99);
   results[name].rate.push(r.rate);
 };
 for (let run = 0; run < RUNS; run++) {
-  record('raw ioredis GET, 1 entity', await load((i) => redis.get(redisKey(i))));
-  record('RetrieveOnline, 1 entity, 50 features', await load((i) => unary(retrieve, retrieve.retrieveOnline, { featureSet: ref, keys: [{ values: [key(i)] }], features: [] })));
-  record('raw ioredis MGET, 100 entities', await load((i) => redis.mget(Array.from({ length: 100 }, (_, j) => redisKey((i + j) % ENTITIES)))));
-  record(
-    'RetrieveOnline, 100 entities, 50 features',
-    await load((i) => unary(retrieve, retrieve.retrieveOnline, { featureSet: ref, keys: Array.from({ length: 100 }, (_, j) => ({ values: [key((i + j) % ENTITIES)] })), features: [] })),
-  );
+  record('raw ioredis GET, 1 entity', raw('get'));
+  record('RetrieveOnline, 1 entity, 50 features', ghz(singles));
+  record('raw ioredis MGET, 100 entities', raw('mget'));
+  record('RetrieveOnline, 100 entities, 50 features', ghz(hundreds));
   console.log(`run ${run + 1} done`);
 }
+
+// Materialization: MATERIALIZE_ROWS entities (one row each) ingested offline, the online copy the
+// ingest triggers waited out, Redis emptied, then a StartMaterialize job over the whole range; rate =
+// rows / the job's run time. Raw baseline in the same run: DuckDB's newest-row-per-key query over
+// the same Parquet file streamed into pipelined ioredis SETs of the same bytes.
+const redis = new Redis(REDIS_URL);
+const csv = join(scratch, 'materialize.csv');
+const matFeatures = Array.from({ length: MATERIALIZE_FEATURES }, (_, i) => `m${i}`);
+{
+  const lines = [`id,ts,${matFeatures.join(',')}`];
+  for (let i = 0; i < MATERIALIZE_ROWS; i++) lines.push(`${i},2026-11-01T00:00:00Z,${matFeatures.map((_, k) => (i * 0.5 + k).toFixed(2)).join(',')}`);
+  writeFileSync(csv, `${lines.join('\n')}\n`);
+}
+await unary(featureSets, featureSets.registerFeatureSet, {
+  project,
+  name: 'mat',
+  schema: { features: [f('id', DataType.DATA_TYPE_INT64), f('ts', DataType.DATA_TYPE_TIMESTAMP), ...matFeatures.map((n) => f(n, DataType.DATA_TYPE_FLOAT64))], primaryKey: ['id'], eventTimeColumn: 'ts' },
+  description: '',
+  tags: {},
+  ttl: undefined,
+  owner: '',
+});
+const matRef = { project, name: 'mat', version: '' };
+const jobs = new JobServiceClient(address, creds);
+async function finished(id: string) {
+  for (;;) {
+    const j = await unary(jobs, jobs.getJob, { id });
+    if (j.state === JobState.JOB_STATE_SUCCEEDED) return j;
+    if (j.state === JobState.JOB_STATE_FAILED || j.state === JobState.JOB_STATE_CANCELLED) throw new Error(`job ${id}: ${j.error?.message}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+const ingestJob = await unary(ingest, ingest.startIngest, { featureSet: matRef, source: { uri: pathToFileURL(csv).href, format: 0, options: {} }, extraColumns: 0, requestId: '' });
+await finished(ingestJob.id);
+const matPrefix = `fs:${project}/mat/v1:*`;
+const countKeys = async () => {
+  let n = 0;
+  for (let cursor = '0'; ; ) {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', matPrefix, 'COUNT', 10_000);
+    n += keys.length;
+    cursor = next;
+    if (cursor === '0') return n;
+  }
+};
+while ((await countKeys()) < MATERIALIZE_ROWS) await new Promise((r) => setTimeout(r, 500)); // the post-ingest copy
+const dropMat = async () => {
+  for (let cursor = '0'; ; ) {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', matPrefix, 'COUNT', 10_000);
+    if (keys.length) await redis.unlink(...keys);
+    cursor = next;
+    if (cursor === '0') return;
+  }
+};
+const matRates: { ours: number[]; raw: number[] } = { ours: [], raw: [] };
+const duck = await (await DuckDBInstance.create(':memory:')).connect();
+await duck.run(`SET TimeZone = 'UTC'`);
+const storedFile = join(scratch, 'stored.parquet');
+await duck.run(`COPY (SELECT * FROM read_csv('${csv}', header = true)) TO '${storedFile}' (FORMAT parquet, COMPRESSION zstd)`);
+for (let run = 0; run < RUNS; run++) {
+  await dropMat();
+  const m = await unary(retrieve, retrieve.startMaterialize, { featureSet: matRef, startTime: undefined, endTime: undefined });
+  const done = await finished(m.id);
+  const r = done.result?.$case === 'materializeResult' ? done.result.value : undefined;
+  if (Number(r?.written) !== MATERIALIZE_ROWS) throw new Error(`materialize wrote ${r?.written} of ${MATERIALIZE_ROWS}`);
+  matRates.ours.push(MATERIALIZE_ROWS / ((done.endTime!.getTime() - done.startTime!.getTime()) / 1000));
+
+  await dropMat();
+  const t0 = performance.now();
+  const reader = await duck.stream(
+    `SELECT id::VARCHAR AS id, epoch_us(ts) AS us, to_json([${matFeatures.map((n) => `"${n}"`).join(', ')}])::VARCHAR AS v
+     FROM read_parquet('${storedFile}') QUALIFY row_number() OVER (PARTITION BY id ORDER BY ts DESC) = 1`,
+  );
+  for await (const batch of reader.yieldRowObjectJson()) {
+    const pipe = redis.pipeline();
+    for (const row of batch) pipe.set(`fs:${project}/mat/v1:${JSON.stringify([String(row['id'])])}`, `${row['us']}|${row['v']}`);
+    await pipe.exec();
+  }
+  matRates.raw.push(MATERIALIZE_ROWS / ((performance.now() - t0) / 1000));
+  console.log(`materialize run ${run + 1}: ours ${Math.round(matRates.ours.at(-1)!)} rows/s, raw ${Math.round(matRates.raw.at(-1)!)} rows/s`);
+}
+duck.closeSync();
 redis.disconnect();
-for (const c of [projects, featureSets, ingest, retrieve]) c.close();
+for (const c of [projects, featureSets, ingest, retrieve, jobs]) c.close();
 server.kill('SIGTERM');
+rmSync(scratch, { recursive: true, force: true });
 
 const row = (name: string, base: string) => {
   const r = results[name]!;
@@ -142,26 +240,34 @@ const table = [
   row('raw ioredis MGET, 100 entities', 'raw ioredis MGET, 100 entities'),
   row('RetrieveOnline, 100 entities, 50 features', 'raw ioredis MGET, 100 entities'),
 ].join('\n');
+const matOurs = median(matRates.ours);
+const matRaw = median(matRates.raw);
 console.log(table);
 console.log(`online ingest: ${Math.round(ingestRate).toLocaleString('en')} rows/s`);
+console.log(`materialize: ${Math.round(matOurs).toLocaleString('en')} rows/s vs raw ${Math.round(matRaw).toLocaleString('en')} rows/s`);
 writeSection(
   'online',
-  `## Online reads and ingest (issue #4, first measurement)
+  `## Online reads, ingest and materialization (issue #4)
 
-${new Date().toISOString().slice(0, 10)}, ${machine()}. A feature set of ${FEATURES} FLOAT64 features, ${ENTITIES.toLocaleString('en')} entities
-on Redis (standalone, Debian redis-server). The store runs as the all-in-one bundle in its own process
-(online store \`FEATURESTORE_ONLINE_URL=redis://...\`); the bench process is the gRPC client and, for the
-raw baseline, an ioredis client (auto-pipelining on) fetching the same stored bytes. Closed loops of
-${CONCURRENCY} callers, ${SECONDS} s each, ${RUNS} runs interleaved, medians. Client, server and Redis share the 2 cores.
-Goals: p99 <= 2 ms single and <= 10 ms for 100 entities; >= 0.5x the raw read rate. This section
-was first written before any tuning (issue #4 is open). These gRPC figures are bounded by the load
-generator, not the server: a CPU profile of the server process during this run shows it idle about
-half the time, while the bench process (32 grpc-js client calls in flight, protobuf coding, HTTP/2)
-saturates its core. The next step is a native load generator (ghz, built with \`go install\`) in
-separate processes, then the server's own path.
+${new Date().toISOString().slice(0, 10)}, ${machine()}. Redis standalone (Debian redis-server). The store
+runs as the all-in-one bundle in its own process (\`FEATURESTORE_ONLINE_URL=redis://...\`). Load
+generators are processes of their own, each given one core: ghz (Go, \`go install\`) drives
+RetrieveOnline; a Node ioredis client (auto-pipelining) does the raw GET/MGET of the same stored
+bytes. Closed loops of ${CONCURRENCY} callers, ${SECONDS} s each, ${RUNS} runs interleaved, medians. Load generator, server
+and Redis share the 2 cores, so every figure here includes that contention.
+Goals: p99 <= 2 ms single and <= 10 ms for 100 entities; >= 0.5x the raw read rate; materialization
+>= 200k rows/s.
+
+Reads of a feature set of ${FEATURES} FLOAT64 features, ${ENTITIES.toLocaleString('en')} entities:
 
 ${table}
 
-Online ingest through gRPC (batches of 500 rows, 4 in flight, ${ENTITIES.toLocaleString('en')} rows): ${Math.round(ingestRate).toLocaleString('en')} rows/s.
+Online ingest through gRPC (batches of 500 rows of ${FEATURES} features, 4 in flight, one Node client): ${Math.round(ingestRate).toLocaleString('en')} rows/s.
+
+Materialization (StartMaterialize over ${MATERIALIZE_ROWS.toLocaleString('en')} stored rows of ${MATERIALIZE_FEATURES} FLOAT64 features, one row per
+entity, into an emptied Redis; rate = rows / the job's run time): ${Math.round(matOurs).toLocaleString('en')} rows/s
+(runs: ${matRates.ours.map((r) => Math.round(r).toLocaleString('en')).join(', ')}). Raw baseline in the same run (DuckDB's
+newest-row-per-key query over the same data streamed into pipelined ioredis SETs of the same bytes,
+no newest-wins check): ${Math.round(matRaw).toLocaleString('en')} rows/s, so ours is ${(matOurs / matRaw).toFixed(2)}x.
 `,
 );

@@ -22,9 +22,10 @@ let failed = false;
 try {
   const pgUrl = service('postgres', 'start');
   const [redisUrl] = service('redis', 'start').split(' ');
+  const ghz = execFileSync(join(root, 'scripts', 'tools', 'ghz.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   for (const bench of benchmarks) {
     console.log(`\n== ${bench}`);
-    const run = spawnSync(process.execPath, ['--import', 'tsx', bench], { cwd: root, stdio: 'inherit', env: { ...env, FEATURESTORE_TEST_POSTGRES_URL: pgUrl, FEATURESTORE_BENCH_REDIS_URL: redisUrl } });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', bench], { cwd: root, stdio: 'inherit', env: { ...env, FEATURESTORE_TEST_POSTGRES_URL: pgUrl, FEATURESTORE_BENCH_REDIS_URL: redisUrl, FEATURESTORE_BENCH_GHZ: ghz } });
     failed ||= run.status !== 0;
   }
 } finally {
