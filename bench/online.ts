@@ -27,6 +27,8 @@ const ENTITIES = 10_000;
 const FEATURES = 50;
 const MATERIALIZE_ROWS = Number(process.env['BENCH_MATERIALIZE_ROWS'] ?? 1_000_000);
 const MATERIALIZE_FEATURES = 10;
+const SINGLE_RATE = 300;
+const BATCH_RATE = 20;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -38,12 +40,15 @@ async function freePort(): Promise<number> {
 }
 
 const port = await freePort();
+const scratch = mkdtempSync(join(tmpdir(), 'fs-bench-online-'));
 const { NODE_EXTRA_CA_CERTS: _ca, ...env } = process.env;
 const server = spawn(process.execPath, [...(process.env['BENCH_SERVER_ARGS'] ?? '').split(' ').filter(Boolean), 'dist/functions/all-in-one.mjs'], {
   cwd: REPO,
-  env: { ...env, PORT: String(port), FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'warn', FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_URL: REDIS_URL },
+  env: { ...env, PORT: String(port), FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'warn', FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_URL: REDIS_URL, FEATURESTORE_FILE_ROOTS: scratch },
   stdio: 'inherit',
 });
+// Whatever happens below, the server goes with this process.
+process.on('exit', () => server.exitCode === null && !server.killed && server.kill('SIGKILL'));
 const address = `127.0.0.1:${port}`;
 const creds = credentials.createInsecure();
 const projects = new ProjectServiceClient(address, creds);
@@ -99,24 +104,25 @@ const ingestRate = ENTITIES / ((performance.now() - t) / 1000);
 // path, a Node ioredis client for the raw baseline, both closed loops of CONCURRENCY callers.
 type Figures = { p50: number; p99: number; rate: number };
 const GHZ = process.env['FEATURESTORE_BENCH_GHZ'] ?? 'ghz';
-const scratch = mkdtempSync(join(tmpdir(), 'fs-bench-online-'));
-function ghz(messages: object[]): Figures {
+const RETRIEVE_ONLINE = ['--proto', 'proto/featurestore/v1/retrieve.proto', '-i', 'proto', '--call', 'featurestore.v1.RetrieveService/RetrieveOnline'];
+function ghz(messages: object[], rate = 0, target = address, call = RETRIEVE_ONLINE): Figures {
   const data = join(scratch, 'data.json');
   writeFileSync(data, JSON.stringify(messages));
   const out = spawnSync(
     GHZ,
-    ['--insecure', '--proto', 'proto/featurestore/v1/retrieve.proto', '-i', 'proto', '--call', 'featurestore.v1.RetrieveService/RetrieveOnline', '-c', String(CONCURRENCY), '-z', `${SECONDS}s`, '--cpus', '1', '-D', data, '--format', 'json', address],
+    ['--insecure', ...call, '-c', String(CONCURRENCY), '-z', `${SECONDS}s`, ...(rate ? ['--rps', String(rate)] : []), '--cpus', '1', '-D', data, '--format', 'json', target],
     { cwd: REPO, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
   );
   if (out.status !== 0) throw new Error(`ghz failed: ${out.stderr}`);
   const r = JSON.parse(out.stdout) as { rps: number; latencyDistribution: { percentage: number; latency: number }[]; statusCodeDistribution: Record<string, number> };
-  const errors = Object.entries(r.statusCodeDistribution).filter(([code]) => code !== 'OK');
-  if (errors.length > 0) throw new Error(`ghz saw errors: ${JSON.stringify(errors)}`);
+  // At the end of the duration ghz cancels the calls in flight (at most one per caller); nothing else may fail.
+  const failed = Object.entries(r.statusCodeDistribution).filter(([code]) => code !== 'OK');
+  if (failed.reduce((n, [, count]) => n + count, 0) > CONCURRENCY) throw new Error(`ghz saw errors: ${JSON.stringify(failed)}`);
   const at = (p: number) => r.latencyDistribution.find((d) => d.percentage === p)!.latency / 1e6;
   return { p50: at(50), p99: at(99), rate: r.rps };
 }
-function raw(mode: 'get' | 'mget'): Figures {
-  const out = spawnSync(process.execPath, ['bench/raw-redis-load.mjs', REDIS_URL, `fs:${project}/wide/v1:`, String(CONCURRENCY), String(SECONDS), mode, String(ENTITIES)], { cwd: REPO, encoding: 'utf8' });
+function raw(mode: 'get' | 'mget', rate = 0): Figures {
+  const out = spawnSync(process.execPath, ['bench/raw-redis-load.mjs', REDIS_URL, `fs:${project}/wide/v1:`, String(CONCURRENCY), String(SECONDS), mode, String(ENTITIES), String(rate)], { cwd: REPO, encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`the raw load failed: ${out.stderr}`);
   return JSON.parse(out.stdout) as Figures;
 }
@@ -133,14 +139,31 @@ const record = (name: string, r: Figures) => {
   results[name].p50.push(r.p50);
   results[name].p99.push(r.p99);
   results[name].rate.push(r.rate);
+  console.log(`${name}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${Math.round(r.rate)}/s`);
 };
+// The ceiling of gRPC itself here: a bare grpc-js server (bench/baseline-grpc-server.mjs, a
+// hand-encoded Health/Check reply, nothing else) under the same ghz load.
+const barePort = await freePort();
+const bare = spawn(process.execPath, ['bench/baseline-grpc-server.mjs'], { cwd: REPO, env: { ...env, PORT: String(barePort) }, stdio: 'inherit' });
+process.on('exit', () => bare.kill('SIGKILL'));
+const healthProto = join(scratch, 'health.proto');
+writeFileSync(healthProto, 'syntax = "proto3"; package grpc.health.v1; message HealthCheckRequest { string service = 1; } message HealthCheckResponse { int32 status = 1; } service Health { rpc Check(HealthCheckRequest) returns (HealthCheckResponse); }');
+const BARE = ['--proto', healthProto, '--call', 'grpc.health.v1.Health/Check'];
+await new Promise((r) => setTimeout(r, 1000));
 for (let run = 0; run < RUNS; run++) {
+  record('bare grpc-js server (empty reply)', ghz([{ service: '' }], 0, `127.0.0.1:${barePort}`, BARE));
   record('raw ioredis GET, 1 entity', raw('get'));
   record('RetrieveOnline, 1 entity, 50 features', ghz(singles));
   record('raw ioredis MGET, 100 entities', raw('mget'));
   record('RetrieveOnline, 100 entities, 50 features', ghz(hundreds));
+  // Latency when the box is not saturated: the same callers held to a fixed total rate.
+  record(`raw ioredis GET, 1 entity, ${SINGLE_RATE}/s`, raw('get', SINGLE_RATE));
+  record(`RetrieveOnline, 1 entity, ${SINGLE_RATE}/s`, ghz(singles, SINGLE_RATE));
+  record(`raw ioredis MGET, 100 entities, ${BATCH_RATE}/s`, raw('mget', BATCH_RATE));
+  record(`RetrieveOnline, 100 entities, ${BATCH_RATE}/s`, ghz(hundreds, BATCH_RATE));
   console.log(`run ${run + 1} done`);
 }
+bare.kill('SIGTERM');
 
 // Materialization: MATERIALIZE_ROWS entities (one row each) ingested offline, the online copy the
 // ingest triggers waited out, Redis emptied, then a StartMaterialize job over the whole range; rate =
@@ -148,6 +171,12 @@ for (let run = 0; run < RUNS; run++) {
 // the same Parquet file streamed into pipelined ioredis SETs of the same bytes.
 const redis = new Redis(REDIS_URL);
 const csv = join(scratch, 'materialize.csv');
+if (MATERIALIZE_ROWS === 0) {
+  // Reads only (profiling the server): let it write its profile.
+  server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
+  process.exit(0);
+}
 const matFeatures = Array.from({ length: MATERIALIZE_FEATURES }, (_, i) => `m${i}`);
 {
   const lines = [`id,ts,${matFeatures.join(',')}`];
@@ -225,6 +254,7 @@ duck.closeSync();
 redis.disconnect();
 for (const c of [projects, featureSets, ingest, retrieve, jobs]) c.close();
 server.kill('SIGTERM');
+await new Promise((r) => server.once('exit', r));
 rmSync(scratch, { recursive: true, force: true });
 
 const row = (name: string, base: string) => {
@@ -233,16 +263,26 @@ const row = (name: string, base: string) => {
   return `| ${name} | ${median(r.p50).toFixed(2)} | ${median(r.p99).toFixed(2)} | ${Math.round(median(r.rate)).toLocaleString('en')} | ${(median(r.rate) / median(b.rate)).toFixed(2)}x |`;
 };
 const table = [
-  '| path (32 concurrent callers) | p50 ms | p99 ms | calls/s | vs raw |',
+  '| path (32 concurrent callers, as fast as they can) | p50 ms | p99 ms | calls/s | vs raw |',
   '|---|---:|---:|---:|---:|',
+  row('bare grpc-js server (empty reply)', 'raw ioredis GET, 1 entity'),
   row('raw ioredis GET, 1 entity', 'raw ioredis GET, 1 entity'),
   row('RetrieveOnline, 1 entity, 50 features', 'raw ioredis GET, 1 entity'),
   row('raw ioredis MGET, 100 entities', 'raw ioredis MGET, 100 entities'),
   row('RetrieveOnline, 100 entities, 50 features', 'raw ioredis MGET, 100 entities'),
 ].join('\n');
+const paced = [
+  '| path (32 concurrent callers, fixed total rate) | p50 ms | p99 ms | calls/s |',
+  '|---|---:|---:|---:|',
+  ...[`raw ioredis GET, 1 entity, ${SINGLE_RATE}/s`, `RetrieveOnline, 1 entity, ${SINGLE_RATE}/s`, `raw ioredis MGET, 100 entities, ${BATCH_RATE}/s`, `RetrieveOnline, 100 entities, ${BATCH_RATE}/s`].map((name) => {
+    const r = results[name]!;
+    return `| ${name} | ${median(r.p50).toFixed(2)} | ${median(r.p99).toFixed(2)} | ${Math.round(median(r.rate)).toLocaleString('en')} |`;
+  }),
+].join('\n');
 const matOurs = median(matRates.ours);
 const matRaw = median(matRates.raw);
 console.log(table);
+console.log(paced);
 console.log(`online ingest: ${Math.round(ingestRate).toLocaleString('en')} rows/s`);
 console.log(`materialize: ${Math.round(matOurs).toLocaleString('en')} rows/s vs raw ${Math.round(matRaw).toLocaleString('en')} rows/s`);
 writeSection(
@@ -261,6 +301,8 @@ Goals: p99 <= 2 ms single and <= 10 ms for 100 entities; >= 0.5x the raw read ra
 Reads of a feature set of ${FEATURES} FLOAT64 features, ${ENTITIES.toLocaleString('en')} entities:
 
 ${table}
+
+${paced}
 
 Online ingest through gRPC (batches of 500 rows of ${FEATURES} features, 4 in flight, one Node client): ${Math.round(ingestRate).toLocaleString('en')} rows/s.
 

@@ -75,6 +75,7 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
       : await loaded.startCloudEventReceiver(events, { host: config.bind, port: config.port, logger });
   // The embedded default has no broker: the relay hands committed outbox events to the handlers here.
   let relay: OutboxRelay | undefined;
+  let outboxWatch: Promise<{ close(): Promise<void> }> | undefined;
   if (allInOne) {
     const { OutboxRelay } = await import('./events/outbox-relay.js');
     relay = new OutboxRelay(
@@ -86,8 +87,12 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
         if (handler) await handler(event, { logger: logger.child({ eventId: event.id, eventType: event.type }), signal: new AbortController().signal });
       },
       logger,
+      // Woken as events commit; the poll only catches retries that come due.
+      { intervalMs: 1000 },
     );
     relay.start();
+    const r = relay;
+    outboxWatch = (await deps.outbox()).watch(() => r.kick());
   }
   // The embedded default has no cron either: a timer sends the sync tick (never two at once).
   let syncTimer: NodeJS.Timeout | undefined;
@@ -116,6 +121,7 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
       stopping ??= (async () => {
         clearInterval(syncTimer);
         await server.shutdown(config.drainSeconds * 1000);
+        await outboxWatch?.then((w) => w.close(), () => {});
         await relay?.stop();
         await Promise.allSettled(parts.map((p) => p.shutdown?.()));
         await deps.close();

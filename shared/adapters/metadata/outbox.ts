@@ -5,8 +5,12 @@ import type { SqlExecutor } from '../sql/sql-client.js';
 /** The CloudEvent source of events written by the catalog. */
 export const CATALOG_EVENT_SOURCE = '/featurestore/catalog';
 
+/** The NOTIFY channel that tells relays new events committed (payload empty). */
+export const OUTBOX_CHANNEL = 'featurestore_outbox';
+
 /** Appends events to the outbox inside the caller's transaction (transactional outbox). */
 export async function writeEvents(tx: SqlExecutor, events: DomainEvent[]): Promise<void> {
+  if (events.length > 0) await tx.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, '']);
   for (const e of events) {
     await tx.query(`INSERT INTO outbox (type, source, subject, data) VALUES ($1, $2, $3, $4::jsonb)`, [
       e.type,

@@ -1,5 +1,6 @@
 import type { Outbox, OutboxEvent } from '../../core/ports/outbox.js';
 import type { SqlClient } from '../sql/sql-client.js';
+import { OUTBOX_CHANNEL } from './outbox.js';
 
 type Row = OutboxEvent;
 
@@ -20,6 +21,10 @@ export class SqlOutbox implements Outbox {
   async markPublished(seqs: number[]): Promise<void> {
     if (seqs.length === 0) return;
     await this.sql.query('UPDATE outbox SET publish_time = now() WHERE id = ANY($1::bigint[])', [seqs]);
+  }
+
+  watch(onCommit: () => void): Promise<{ close(): Promise<void> }> {
+    return this.sql.listen(OUTBOX_CHANNEL, onCommit, onCommit);
   }
 
   async markFailed(seq: number, error: string, deadLetter: boolean): Promise<void> {

@@ -2,8 +2,10 @@ import PQueue from 'p-queue';
 import { batchWinners, type OnlineEntry, type OnlineStore, type OnlineTable } from '../../core/ports/online-store.js';
 
 /**
- * Bounds the load a process puts on the online store: big batches go in chunks, and at most
- * `concurrency` chunks (of all callers together) are in flight; the rest wait in one queue.
+ * Bounds the load a process puts on the online store: writes and big reads go in chunks, and at
+ * most `concurrency` chunks (of all callers together) are in flight; the rest wait in one queue.
+ * Reads of up to one chunk skip the queue: they are the latency-critical path, and the number of
+ * them in flight is already bounded by the server's calls in flight.
  */
 export class BoundedOnlineStore implements OnlineStore {
   private readonly queue: PQueue;
@@ -32,7 +34,9 @@ export class BoundedOnlineStore implements OnlineStore {
     return result;
   }
 
+  /** A read of one chunk goes straight out (the hot path; one lookup per entity); bigger reads queue. */
   get(table: OnlineTable, keys: string[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[]> {
+    if (keys.length <= this.options.chunk) return this.inner.get(table, keys, signal);
     return this.chunked(keys, (part) => this.inner.get(table, part, signal), signal);
   }
 

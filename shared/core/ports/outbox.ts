@@ -21,4 +21,6 @@ export interface Outbox {
   markPublished(seqs: number[]): Promise<void>;
   /** Counts a failed attempt; with deadLetter the event is set aside for good. */
   markFailed(seq: number, error: string, deadLetter: boolean): Promise<void>;
+  /** Calls `onCommit` soon after events commit (and whenever some may have been missed), so a relay need not poll often. */
+  watch(onCommit: () => void): Promise<{ close(): Promise<void> }>;
 }

@@ -60,17 +60,34 @@ async function copyNewestOnline(
   const table = { project: fs.project, featureSet: fs.name, major: fs.major };
   let written = 0;
   let seen = 0;
+  // The engine reads the next batch while earlier ones are being written (a few at a time).
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
   const rows = await d.engine.newestPerKey(
     { schema: fs.schema, files, ...range },
     async (batch) => {
-      written += (await d.online.put(table, entriesFromStored(fs.schema, batch), signal)).filter(Boolean).length;
-      seen += batch.length;
-      onRows(seen);
+      if (failure) throw failure;
+      const write = d.online.put(table, entriesFromStored(fs.schema, batch), signal).then(
+        (done) => {
+          written += done.filter(Boolean).length;
+          seen += batch.length;
+          onRows(seen);
+        },
+        (err: unknown) => void (failure ??= err),
+      );
+      inFlight.add(write);
+      void write.finally(() => inFlight.delete(write));
+      if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
     },
     signal,
   );
+  await Promise.all(inFlight);
+  if (failure) throw failure;
   return { rows, written };
 }
+
+/** Batches being written online at once while the engine reads on. */
+const WRITES_IN_FLIGHT = 4;
 
 export interface MaterializeJobSpec {
   project: string;

@@ -1,6 +1,6 @@
 import type { MethodDefinition, ServerUnaryCall, ServerWritableStream, ServiceDefinition, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
-import { DeadlineExceeded, Unimplemented } from '../../core/errors.js';
+import { Cancelled, DeadlineExceeded, FeatureStoreError, Unimplemented } from '../../core/errors.js';
 import type { Authenticator } from '../../core/ports/authenticator.js';
 import type { Principal } from '../../core/principal.js';
 import { errorReply } from '../error-status.js';
@@ -86,7 +86,7 @@ type AnyCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown,
 async function run(rpc: string, call: AnyCall, options: BindOptions, body: (ctx: CallContext) => Promise<void>): Promise<GrpcFailure | undefined> {
   const started = performance.now();
   const controller = new AbortController();
-  const onCancel = () => controller.abort();
+  const onCancel = () => controller.abort(new Cancelled('the caller cancelled the call'));
   call.once('cancelled', onCancel);
   const deadline = call.getDeadline();
   const ms = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.isFinite(deadline) ? Number(deadline) - Date.now() : Infinity;
@@ -97,7 +97,10 @@ async function run(rpc: string, call: AnyCall, options: BindOptions, body: (ctx:
     await body({ principal, signal: controller.signal, logger });
     logger.debug({ rpc, ms: Math.round(performance.now() - started) }, 'call ok');
     return undefined;
-  } catch (err) {
+  } catch (thrown) {
+    // A cancelled or overdue call ends with whatever the aborted step threw: report why it stopped.
+    const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
+    const err = reason instanceof FeatureStoreError ? reason : thrown;
     const reply = errorReply(err);
     const entry = { rpc, code: reply.grpc, ms: Math.round(performance.now() - started) };
     if (reply.internal) logger.error({ ...entry, err }, 'call failed');
