@@ -17,6 +17,7 @@ import { IngestServiceClient } from '../shared/gen/featurestore/v1/ingest.js';
 import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
 import { RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
 import { JobServiceClient, JobState } from '../shared/gen/featurestore/v1/job.js';
+import type { Figures } from './load-loop.js';
 import { machine, median, REPO, writeSection } from './report.js';
 
 const REDIS_URL = process.env['FEATURESTORE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:46490';
@@ -102,7 +103,7 @@ const ingestRate = ENTITIES / ((performance.now() - t) / 1000);
 
 // Load generators run as processes of their own, each on one core of the two: ghz (Go) for our gRPC
 // path, a Node ioredis client for the raw baseline, both closed loops of CONCURRENCY callers.
-type Figures = { p50: number; p99: number; rate: number };
+
 const GHZ = process.env['FEATURESTORE_BENCH_GHZ'] ?? 'ghz';
 const RETRIEVE_ONLINE = ['--proto', 'proto/featurestore/v1/retrieve.proto', '-i', 'proto', '--call', 'featurestore.v1.RetrieveService/RetrieveOnline'];
 function ghz(messages: object[], rate = 0, target = address, call = RETRIEVE_ONLINE): Figures {
@@ -122,13 +123,20 @@ function ghz(messages: object[], rate = 0, target = address, call = RETRIEVE_ONL
   return { p50: at(50), p99: at(99), rate: r.rps };
 }
 function raw(mode: 'get' | 'mget', rate = 0): Figures {
-  const out = spawnSync(process.execPath, ['bench/raw-redis-load.mjs', REDIS_URL, `fs:${project}/wide/v1:`, String(CONCURRENCY), String(SECONDS), mode, String(ENTITIES), String(rate)], { cwd: REPO, encoding: 'utf8' });
+  const out = spawnSync(process.execPath, ['--import', 'tsx', 'bench/raw-redis-load.ts', REDIS_URL, `fs:${project}/wide/v1:`, String(CONCURRENCY), String(SECONDS), mode, String(ENTITIES), String(rate)], { cwd: REPO, encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`the raw load failed: ${out.stderr}`);
+  return JSON.parse(out.stdout) as Figures;
+}
+function ours(perCall: number, rate = 0): Figures {
+  const out = spawnSync(process.execPath, ['--import', 'tsx', 'bench/grpc-load.ts', address, project, 'wide', String(CONCURRENCY), String(SECONDS), String(perCall), String(ENTITIES), String(rate)], {
+    cwd: REPO,
+    encoding: 'utf8',
+  });
+  if (out.status !== 0) throw new Error(`the gRPC load failed: ${out.stderr}`);
   return JSON.parse(out.stdout) as Figures;
 }
 const keyJson = (i: number) => ({ values: [{ int64Value: String(i % ENTITIES) }] });
 const singles = Array.from({ length: 1000 }, (_, i) => ({ featureSet: ref, keys: [keyJson(i * 7)] }));
-const hundreds = Array.from({ length: 100 }, (_, i) => ({ featureSet: ref, keys: Array.from({ length: 100 }, (_, j) => keyJson(i * 100 + j)) }));
 // The answers are right before they are timed.
 const probe = await unary(retrieve, retrieve.retrieveOnline, { featureSet: ref, keys: [{ values: [key(42)] }], features: [] });
 if (probe.rows[0]?.values.length !== FEATURES) throw new Error('RetrieveOnline did not answer the stored row');
@@ -153,14 +161,15 @@ await new Promise((r) => setTimeout(r, 1000));
 for (let run = 0; run < RUNS; run++) {
   record('bare grpc-js server (empty reply)', ghz([{ service: '' }], 0, `127.0.0.1:${barePort}`, BARE));
   record('raw ioredis GET, 1 entity', raw('get'));
-  record('RetrieveOnline, 1 entity, 50 features', ghz(singles));
+  record('RetrieveOnline, 1 entity, 50 features', ours(1));
+  record('RetrieveOnline, 1 entity, 50 features (ghz)', ghz(singles));
   record('raw ioredis MGET, 100 entities', raw('mget'));
-  record('RetrieveOnline, 100 entities, 50 features', ghz(hundreds));
+  record('RetrieveOnline, 100 entities, 50 features', ours(100));
   // Latency when the box is not saturated: the same callers held to a fixed total rate.
   record(`raw ioredis GET, 1 entity, ${SINGLE_RATE}/s`, raw('get', SINGLE_RATE));
-  record(`RetrieveOnline, 1 entity, ${SINGLE_RATE}/s`, ghz(singles, SINGLE_RATE));
+  record(`RetrieveOnline, 1 entity, ${SINGLE_RATE}/s`, ours(1, SINGLE_RATE));
   record(`raw ioredis MGET, 100 entities, ${BATCH_RATE}/s`, raw('mget', BATCH_RATE));
-  record(`RetrieveOnline, 100 entities, ${BATCH_RATE}/s`, ghz(hundreds, BATCH_RATE));
+  record(`RetrieveOnline, 100 entities, ${BATCH_RATE}/s`, ours(100, BATCH_RATE));
   console.log(`run ${run + 1} done`);
 }
 bare.kill('SIGTERM');
@@ -268,6 +277,7 @@ const table = [
   row('bare grpc-js server (empty reply)', 'raw ioredis GET, 1 entity'),
   row('raw ioredis GET, 1 entity', 'raw ioredis GET, 1 entity'),
   row('RetrieveOnline, 1 entity, 50 features', 'raw ioredis GET, 1 entity'),
+  row('RetrieveOnline, 1 entity, 50 features (ghz)', 'raw ioredis GET, 1 entity'),
   row('raw ioredis MGET, 100 entities', 'raw ioredis MGET, 100 entities'),
   row('RetrieveOnline, 100 entities, 50 features', 'raw ioredis MGET, 100 entities'),
 ].join('\n');
@@ -291,9 +301,11 @@ writeSection(
 
 ${new Date().toISOString().slice(0, 10)}, ${machine()}. Redis standalone (Debian redis-server). The store
 runs as the all-in-one bundle in its own process (\`FEATURESTORE_ONLINE_URL=redis://...\`). Load
-generators are processes of their own, each given one core: ghz (Go, \`go install\`) drives
-RetrieveOnline; a Node ioredis client (auto-pipelining) does the raw GET/MGET of the same stored
-bytes. Closed loops of ${CONCURRENCY} callers, ${SECONDS} s each, ${RUNS} runs interleaved, medians. Load generator, server
+generators are processes of their own: a Node grpc-js client with the generated code
+(\`bench/grpc-load.ts\`, one connection) drives RetrieveOnline, a Node ioredis client (auto-pipelining,
+\`bench/raw-redis-load.ts\`) does the raw GET/MGET of the same stored bytes, and ghz (Go, one core)
+cross-checks the single-entity case and measures a bare grpc-js server (\`bench/baseline-grpc-server.mjs\`,
+a hand-encoded Health reply) as the ceiling of gRPC itself on this machine. Closed loops of ${CONCURRENCY} callers, ${SECONDS} s each, ${RUNS} runs interleaved, medians. Load generator, server
 and Redis share the 2 cores, so every figure here includes that contention.
 Goals: p99 <= 2 ms single and <= 10 ms for 100 entities; >= 0.5x the raw read rate; materialization
 >= 200k rows/s.

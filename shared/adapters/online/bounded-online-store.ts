@@ -17,18 +17,20 @@ export class BoundedOnlineStore implements OnlineStore {
     this.queue = new PQueue({ concurrency: options.concurrency });
   }
 
-  private async chunked<T, R>(items: T[], run: (part: T[]) => Promise<R[]>, signal?: AbortSignal): Promise<R[]> {
-    if (items.length <= this.options.chunk) return (await this.queue.add(() => run(items), { signal })) as R[];
+  // The signal reaches the inner store, which checks it before each chunk; handing it to the queue
+  // too would add one abort listener per queued chunk to the same signal.
+  private async chunked<T, R>(items: T[], run: (part: T[]) => Promise<R[]>): Promise<R[]> {
+    if (items.length <= this.options.chunk) return (await this.queue.add(() => run(items))) as R[];
     const parts: T[][] = [];
     for (let i = 0; i < items.length; i += this.options.chunk) parts.push(items.slice(i, i + this.options.chunk));
-    return (await Promise.all(parts.map((p) => this.queue.add(() => run(p), { signal }) as Promise<R[]>))).flat();
+    return (await Promise.all(parts.map((p) => this.queue.add(() => run(p)) as Promise<R[]>))).flat();
   }
 
   async put(table: OnlineTable, entries: OnlineEntry[], signal?: AbortSignal): Promise<boolean[]> {
     // Only the entry that stands per key is sent, so a key repeated across chunks answers as one batch.
     const winner = batchWinners(entries);
     const standing = [...winner.values()].sort((a, b) => a - b);
-    const written = await this.chunked(standing.map((i) => entries[i]!), (part) => this.inner.put(table, part, signal), signal);
+    const written = await this.chunked(standing.map((i) => entries[i]!), (part) => this.inner.put(table, part, signal));
     const result = entries.map(() => false);
     standing.forEach((i, j) => (result[i] = written[j]!));
     return result;
@@ -37,7 +39,7 @@ export class BoundedOnlineStore implements OnlineStore {
   /** A read of one chunk goes straight out (the hot path; one lookup per entity); bigger reads queue. */
   get(table: OnlineTable, keys: string[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[]> {
     if (keys.length <= this.options.chunk) return this.inner.get(table, keys, signal);
-    return this.chunked(keys, (part) => this.inner.get(table, part, signal), signal);
+    return this.chunked(keys, (part) => this.inner.get(table, part, signal));
   }
 
   drop(table: OnlineTable, signal?: AbortSignal): Promise<void> {
