@@ -2,7 +2,7 @@
 // online store on Redis) over gRPC on loopback, beside raw ioredis GETs of the same stored bytes at
 // the same concurrency, in one run.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -127,13 +127,23 @@ function raw(mode: 'get' | 'mget', rate = 0): Figures {
   if (out.status !== 0) throw new Error(`the raw load failed: ${out.stderr}`);
   return JSON.parse(out.stdout) as Figures;
 }
+/** The server process's CPU seconds so far (user + system, from /proc). */
+function serverCpu(): number {
+  const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+const cpuPerCall: Record<string, number[]> = {};
 function ours(perCall: number, rate = 0): Figures {
+  const before = serverCpu();
   const out = spawnSync(process.execPath, ['--import', 'tsx', 'bench/grpc-load.ts', address, project, 'wide', String(CONCURRENCY), String(SECONDS), String(perCall), String(ENTITIES), String(rate)], {
     cwd: REPO,
     encoding: 'utf8',
   });
   if (out.status !== 0) throw new Error(`the gRPC load failed: ${out.stderr}`);
-  return JSON.parse(out.stdout) as Figures;
+  const figures = JSON.parse(out.stdout) as Figures;
+  // Server CPU per call (ms), with both of the machine's cores shared with the client and Redis.
+  (cpuPerCall[`${perCall}@${rate}`] ??= []).push(((serverCpu() - before) * 1000) / (figures.rate * SECONDS));
+  return figures;
 }
 const keyJson = (i: number) => ({ values: [{ int64Value: String(i % ENTITIES) }] });
 const singles = Array.from({ length: 1000 }, (_, i) => ({ featureSet: ref, keys: [keyJson(i * 7)] }));
@@ -315,6 +325,23 @@ Reads of a feature set of ${FEATURES} FLOAT64 features, ${ENTITIES.toLocaleStrin
 ${table}
 
 ${paced}
+
+Server CPU per RetrieveOnline call (medians, from /proc while the Node client ran): 1 entity
+${median(cpuPerCall['1@0']!).toFixed(2)} ms as fast as possible, ${median(cpuPerCall[`1@${SINGLE_RATE}`]!).toFixed(2)} ms at ${SINGLE_RATE}/s; 100 entities ${median(cpuPerCall['100@0']!).toFixed(2)} ms,
+${median(cpuPerCall[`100@${BATCH_RATE}`]!).toFixed(2)} ms at ${BATCH_RATE}/s.
+
+What the goals meet here. The bare grpc-js server, answering a constant reply with no work at all,
+does ${Math.round(median(results['bare grpc-js server (empty reply)']!.rate)).toLocaleString('en')} calls/s with a p99 of ${median(results['bare grpc-js server (empty reply)']!.p99).toFixed(1)} ms at 32 callers on this 2-core VM: gRPC
+itself costs about a millisecond of CPU per call on each side here, so with 32 callers in a closed
+loop no gRPC server on this machine can keep p99 under 2 ms (that takes more than 16,000 calls/s),
+and none can reach 0.5x of a raw Redis GET (a pipelined in-memory lookup over one connection) --
+even the empty server is well under 0.1x. What our path adds over the empty server is the
+registry lookup, the key encoding, the Redis round trip and the encoding of 50 typed values per
+row; at a sustainable rate (the paced table) a single-entity read answers in about 2-3 ms at the
+median. The 100-entity call spends most of its time encoding 5,000 typed protobuf values.
+Materialization is bounded the same way: the raw baseline -- DuckDB's newest-row query and
+pipelined SETs, nothing else -- does ${Math.round(matRaw).toLocaleString('en')} rows/s here, far from 200k; ours adds the newest-wins Lua
+write per key (a plain SET cannot keep a newer online row) and the stored-form conversion.
 
 Online ingest through gRPC (batches of 500 rows of ${FEATURES} features, 4 in flight, one Node client): ${Math.round(ingestRate).toLocaleString('en')} rows/s.
 
