@@ -75,9 +75,9 @@ for (const catalog of catalogs) {
         // changes still arrive.
         const admin = new pg.Client({ connectionString: db.url });
         await admin.connect();
-        const { rows } = await admin.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'featurestore-listen' AND datname = current_database()`);
+        const { rows } = await admin.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'featurestore-listen-featurestore_catalog' AND datname = current_database()`);
         assert.equal(rows.length, 1, 'one listener connection');
-        await eventually(async () => (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'featurestore-listen' AND datname = current_database()`)).rows.length === 1, 5000, 'the listener to reconnect');
+        await eventually(async () => (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'featurestore-listen-featurestore_catalog' AND datname = current_database()`)).rows.length === 1, 5000, 'the listener to reconnect');
         await admin.end();
         await setTtl(24);
         await seenWithin(RowStatus.ROW_STATUS_PRESENT);
