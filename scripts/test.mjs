@@ -1,4 +1,4 @@
-// `make test` / `npm test`: starts the servers the tests need (PostgreSQL, MinIO, Azurite, Redis), runs every test file
+// `make test` / `npm test`: starts the servers the tests need (PostgreSQL, MinIO, Azurite, Redis, Kafka), runs every test file
 // with Node's test runner through tsx, stops the servers, and ends with "N passed, N failed".
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -15,8 +15,9 @@ const env = {
   FEATURESTORE_MINIO_PORT: process.env.FEATURESTORE_MINIO_PORT ?? '59100',
   FEATURESTORE_AZURITE_PORT: process.env.FEATURESTORE_AZURITE_PORT ?? '59110',
   FEATURESTORE_REDIS_PORT: process.env.FEATURESTORE_REDIS_PORT ?? '46390',
+  FEATURESTORE_KAFKA_PORT: process.env.FEATURESTORE_KAFKA_PORT ?? '59192',
 };
-const SERVICES = ['postgres', 'minio', 'azurite', 'redis'];
+const SERVICES = ['postgres', 'minio', 'azurite', 'redis', 'kafka'];
 
 function service(name, action) {
   return execFileSync(join(root, 'scripts', 'services', `${name}.sh`), [action], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
@@ -34,7 +35,7 @@ const files = testFiles(join(root, 'test')).filter((f) => filter.length === 0 ||
 const tap = join(servicesDir, 'results.tap');
 let status = 1;
 try {
-  const [pgUrl, s3Endpoint, azuriteEndpoint, redisUrls] = SERVICES.map((name) => service(name, 'start'));
+  const [pgUrl, s3Endpoint, azuriteEndpoint, redisUrls, kafkaBrokers] = SERVICES.map((name) => service(name, 'start'));
   const [redisUrl, redisClusterUrl] = redisUrls.split(' ');
   const run = spawnSync(
     process.execPath,
@@ -49,6 +50,8 @@ try {
         FEATURESTORE_TEST_AZURITE_ENDPOINT: azuriteEndpoint,
         FEATURESTORE_TEST_REDIS_URL: redisUrl,
         FEATURESTORE_TEST_REDIS_CLUSTER_URL: redisClusterUrl,
+        FEATURESTORE_TEST_KAFKA_BROKERS: kafkaBrokers,
+        KAFKAJS_NO_PARTITIONER_WARNING: '1',
       },
     },
   );

@@ -11,8 +11,9 @@ export interface RelayOptions {
   maxAttempts?: number;
   /** Events delivered at once. */
   concurrency?: number;
-  /** First retry delay; doubles per attempt. */
+  /** First retry delay; doubles per attempt up to maxBackoffMs. */
   backoffMs?: number;
+  maxBackoffMs?: number;
 }
 
 export function toCloudEvent(e: OutboxEvent): CloudEventV1<Record<string, unknown>> {
@@ -52,7 +53,7 @@ export class OutboxRelay {
     private readonly logger: Logger,
     options: RelayOptions = {},
   ) {
-    this.o = { intervalMs: 100, maxAttempts: 5, concurrency: 4, backoffMs: 200, ...options };
+    this.o = { intervalMs: 100, maxAttempts: 5, concurrency: 4, backoffMs: 200, maxBackoffMs: 30_000, ...options };
     this.queue = new PQueue({ concurrency: this.o.concurrency });
   }
 
@@ -113,7 +114,7 @@ export class OutboxRelay {
         this.notBefore.delete(e.seq);
         this.logger.error({ eventId: e.id, type: e.type, attempts, error: message }, 'event dead-lettered');
       } else {
-        this.notBefore.set(e.seq, Date.now() + this.o.backoffMs * 2 ** (attempts - 1));
+        this.notBefore.set(e.seq, Date.now() + Math.min(this.o.maxBackoffMs, this.o.backoffMs * 2 ** (attempts - 1)));
         this.logger.warn({ eventId: e.id, type: e.type, attempts, error: message }, 'event delivery failed; will retry');
       }
     } finally {
