@@ -15,7 +15,7 @@ export const sparkSubmit: FunctionDefinition = {
   trigger: 'event',
   async init({ deps }) {
     const jobs = await deps.jobStore();
-    const common = { store: await deps.metadataStore(), jobs, ingests: await deps.ingestStore(), engine: deps.engine(), offline: deps.offlineStore(), scratch: createScratch, heartbeatMs: deps.config.jobLeaseMs / 4 };
+    const common = { store: await deps.metadataStore(), jobs, ingests: await deps.ingestStore(), engine: deps.engine(), offline: deps.offlineStore(), scratch: createScratch, heartbeatMs: deps.config.jobLeaseMs / 4, leaseMs: deps.config.jobLeaseMs };
     const runners: Partial<Record<string, (jobId: string, signal: AbortSignal) => Promise<void>>> = {
       INGEST: createIngestRunner({ ...common, sources: deps.sourceFiles(), onlineLog: await deps.onlineLog() }),
       RETRIEVE: createRetrieveRunner(common),

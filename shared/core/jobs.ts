@@ -66,6 +66,8 @@ export interface Job {
   endTime?: Date;
   /** Increases on every change; watchers send an update when it moves. */
   revision: number;
+  /** How many workers have taken the job (a worker that died is replaced by the next attempt). */
+  attempt: number;
 }
 
 /** A job.requested or job.status event about a job. */

@@ -20,6 +20,8 @@ import { parseOnlineUrl } from '../adapters/online/online-url.js';
 import type { OnlineStore } from '../core/ports/online-store.js';
 import type { OnlineLog } from '../core/ports/online-log.js';
 import { SqlOnlineLog } from '../adapters/online/sql-online-log.js';
+import type { EventLedger } from '../core/ports/event-ledger.js';
+import { SqlEventLedger } from '../adapters/metadata/sql-event-ledger.js';
 import { createRegistryCache, type RegistryCache } from '../core/use-cases/online.js';
 import { lazyObjectStore, parseObjectUrl, rootPrefix } from '../adapters/object-store/object-url.js';
 import { ObjectSourceFiles } from '../adapters/files/object-source-files.js';
@@ -42,6 +44,7 @@ export class Dependencies {
   private registry?: Promise<RegistryCache>;
   private feed?: Promise<{ close(): Promise<void> }>;
   private log?: OnlineLog;
+  private ledger?: EventLedger;
   private duck?: OfflineEngine;
   private roots?: LocalRoots;
   private inferrer?: Promise<SchemaInferrer & { close(): Promise<void> }>;
@@ -119,6 +122,12 @@ export class Dependencies {
   async onlineLog(): Promise<OnlineLog> {
     this.log ??= new SqlOnlineLog((await this.openCatalog()).sql);
     return this.log;
+  }
+
+  /** Which CloudEvents each function already handled (a table of the catalog database). */
+  async eventLedger(): Promise<EventLedger> {
+    this.ledger ??= new SqlEventLedger((await this.openCatalog()).sql);
+    return this.ledger;
   }
 
   /** Feature set definitions for the online hot path, cached in memory (FEATURESTORE_REGISTRY_MAX_AGE_MS). */

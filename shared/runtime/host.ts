@@ -3,7 +3,8 @@ import { EventTypes } from '../core/events.js';
 import { loadConfig, type Config } from './config.js';
 import { Dependencies } from './dependencies.js';
 import type { OutboxRelay } from './events/outbox-relay.js';
-import type { EventHandler, FunctionDefinition, FunctionParts } from './function.js';
+import type { DeliveredHandler } from './events/idempotent.js';
+import type { FunctionDefinition, FunctionParts } from './function.js';
 import { createLogger, type Logger } from './logger.js';
 
 export interface RunningHost {
@@ -66,7 +67,13 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
     throw err;
   }
   const services = parts.flatMap((p) => p.services ?? []);
-  const events: Record<string, EventHandler> = Object.assign({}, ...parts.map((p) => p.events ?? {}));
+  // Every handler dedupes on the CloudEvent's source+id, as its own consumer (delivery is at least once).
+  const { idempotent } = await import('./events/idempotent.js');
+  const ledger = () => deps.eventLedger();
+  const events: Record<string, DeliveredHandler> = {};
+  definitions.forEach((def, i) => {
+    for (const [type, handler] of Object.entries(parts[i]!.events ?? {})) events[type] = idempotent(def.name, handler, ledger);
+  });
 
   const loaded = await transport;
   const server: { port: number; shutdown(drainMs: number): Promise<void> } =

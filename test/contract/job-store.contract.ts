@@ -131,6 +131,29 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
       assert.deepEqual((await s.jobs.failAbandoned(60_000, error)).filter((j) => j.project === p), []);
     });
 
+    it('claims a pending job once, takes over a running job only after its worker went silent, and fences the old worker', async () => {
+      const p = project();
+      const job = (await s.jobs.createJob(newJob(p), () => [])).job;
+      assert.equal(job.attempt, 0);
+      const first = await s.jobs.claim(job.id, 60_000);
+      assert.deepEqual([first.job?.state, first.job?.attempt], ['RUNNING', 1]);
+      const again = await s.jobs.claim(job.id, 60_000);
+      assert.equal(again.job, undefined, 'a live worker keeps its job');
+      assert.deepEqual([again.current?.state, again.current?.attempt], ['RUNNING', 1]);
+      await s.sql.query(`UPDATE jobs SET heartbeat_time = now() - interval '10 minutes' WHERE id = $1`, [job.id]);
+      const taken = await s.jobs.claim(job.id, 60_000);
+      assert.deepEqual([taken.job?.state, taken.job?.attempt], ['RUNNING', 2], 'a silent worker is replaced by the next attempt');
+      // The first worker wakes up: its beats and reports change nothing, and write no event.
+      assert.equal(await s.jobs.heartbeat(job.id, 1), false);
+      await assert.rejects(s.jobs.updateJob(job.id, { state: 'SUCCEEDED', ifAttempt: 1 }, ['RUNNING'], (j) => requested(j)), FailedPrecondition);
+      assert.deepEqual(await eventsFor(job.id), []);
+      assert.equal(await s.jobs.heartbeat(job.id, 2), true);
+      await s.jobs.updateJob(job.id, { state: 'SUCCEEDED', ifAttempt: 2 }, ['RUNNING'], () => []);
+      const done = await s.jobs.claim(job.id, 0);
+      assert.deepEqual([done.job, done.current?.state], [undefined, 'SUCCEEDED'], 'a finished job is never claimed again');
+      assert.deepEqual(await s.jobs.claim('00000000-0000-4000-8000-000000000000', 0), { current: undefined });
+    });
+
     it('answers undefined for a job that does not exist', async () => {
       assert.equal(await s.jobs.getJob('00000000-0000-4000-8000-000000000000'), undefined);
     });

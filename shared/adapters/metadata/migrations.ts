@@ -192,4 +192,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_running ON jobs (heartbeat_time) WHERE state = 'RUNNING';
     `,
   },
+  {
+    version: 7,
+    name: 'processed events (idempotent handlers), job attempts',
+    sql: `
+      -- Every CloudEvent a consumer handled, by source and id: redeliveries are recognised and skipped.
+      -- (Replaces version 2's table of the same name, which nothing wrote.)
+      DROP TABLE processed_events;
+      CREATE TABLE processed_events (
+        consumer      text COLLATE "C" NOT NULL,
+        source        text COLLATE "C" NOT NULL,
+        id            text COLLATE "C" NOT NULL,
+        type          text NOT NULL,
+        handled_time  timestamptz NOT NULL DEFAULT clock_timestamp(),
+        PRIMARY KEY (consumer, source, id)
+      );
+      CREATE INDEX processed_events_time ON processed_events (handled_time);
+      -- Which worker owns a running job: a job taken over from a dead worker gets the next attempt,
+      -- and the old worker's late reports (matched on the attempt) change nothing.
+      ALTER TABLE jobs ADD COLUMN attempt integer NOT NULL DEFAULT 0;
+    `,
+  },
 ];

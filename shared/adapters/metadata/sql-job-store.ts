@@ -20,6 +20,7 @@ interface JobRow {
   request_id: string;
   cancel_requested: boolean;
   revision: number;
+  attempt: number;
   create_time: Date;
   start_time: Date | null;
   end_time: Date | null;
@@ -41,6 +42,7 @@ function toJob(r: JobRow): Job {
     requestId: r.request_id,
     cancelRequested: r.cancel_requested,
     revision: r.revision,
+    attempt: r.attempt,
     createTime: r.create_time,
     startTime: r.start_time ?? undefined,
     endTime: r.end_time ?? undefined,
@@ -48,7 +50,7 @@ function toJob(r: JobRow): Job {
 }
 
 const COLUMNS = `id::text, type, state, project, feature_set, spec, progress, message, error, result, created_by,
-  request_id, cancel_requested, revision, create_time, start_time, end_time`;
+  request_id, cancel_requested, revision, attempt, create_time, start_time, end_time`;
 
 /** Jobs on PostgreSQL or PGlite, in the catalog database (so job changes and events commit together). */
 export class SqlJobStore implements JobStore {
@@ -120,7 +122,7 @@ export class SqlJobStore implements JobStore {
          end_time = CASE WHEN $9 THEN clock_timestamp() ELSE end_time END,
          heartbeat_time = clock_timestamp(),
          revision = revision + 1
-       WHERE id = $1 AND state = ANY($2::text[])
+       WHERE id = $1 AND state = ANY($2::text[]) AND ($10::integer IS NULL OR attempt = $10)
        RETURNING ${COLUMNS}`,
       [
         id,
@@ -132,15 +134,35 @@ export class SqlJobStore implements JobStore {
         c.result ? JSON.stringify(c.result) : null,
         c.cancelRequested ?? null,
         terminal,
+        c.ifAttempt ?? null,
       ],
     );
     return rows[0] && toJob(rows[0]);
   }
 
-  async heartbeat(id: string, signal?: AbortSignal): Promise<boolean> {
+  async heartbeat(id: string, attempt?: number, signal?: AbortSignal): Promise<boolean> {
     throwIfAborted(signal);
-    const { rowCount } = await this.sql.query(`UPDATE jobs SET heartbeat_time = clock_timestamp() WHERE id = $1::uuid AND state = 'RUNNING'`, [id]);
+    const { rowCount } = await this.sql.query(
+      `UPDATE jobs SET heartbeat_time = clock_timestamp() WHERE id = $1::uuid AND state = 'RUNNING' AND ($2::integer IS NULL OR attempt = $2)`,
+      [id, attempt ?? null],
+    );
     return rowCount > 0;
+  }
+
+  async claim(id: string, leaseMs: number, signal?: AbortSignal): Promise<{ job?: Job; current?: Job }> {
+    throwIfAborted(signal);
+    return this.sql.transaction(async (tx) => {
+      const { rows } = await tx.query<JobRow>(
+        `UPDATE jobs SET state = 'RUNNING', message = CASE WHEN state = 'RUNNING' THEN 'restarting: the previous worker stopped' ELSE 'starting' END,
+           progress = 0, attempt = attempt + 1, start_time = coalesce(start_time, clock_timestamp()), heartbeat_time = clock_timestamp(), revision = revision + 1
+         WHERE id = $1::uuid AND (state = 'PENDING' OR (state = 'RUNNING'
+           AND coalesce(heartbeat_time, start_time, create_time) < clock_timestamp() - make_interval(secs => $2::double precision / 1000)))
+         RETURNING ${COLUMNS}`,
+        [id, leaseMs],
+      );
+      if (rows[0]) return { job: toJob(rows[0]) };
+      return { current: await readJob(tx, id) };
+    });
   }
 
   async failAbandoned(leaseMs: number, error: JobError, signal?: AbortSignal): Promise<Job[]> {

@@ -10,6 +10,8 @@ export interface JobChange {
   error?: JobError;
   result?: JobResult;
   cancelRequested?: boolean;
+  /** A guard, not a change: apply only while the job is in this attempt (a replaced worker's late reports change nothing). */
+  ifAttempt?: number;
 }
 
 export interface ListJobsQuery {
@@ -34,8 +36,14 @@ export interface JobStore {
   /** Newest first. */
   listJobs(query: ListJobsQuery, signal?: AbortSignal): Promise<Job[]>;
   updateJob(id: string, change: JobChange, whenIn: readonly JobState[], events: (job: Job) => DomainEvent[], signal?: AbortSignal): Promise<Job>;
-  /** A running job's worker says it is alive (every update counts too); false once the job is no longer RUNNING. */
-  heartbeat(id: string, signal?: AbortSignal): Promise<boolean>;
+  /** A running job's worker says it is alive (every update counts too); false once the job is no longer RUNNING (in that attempt). */
+  heartbeat(id: string, attempt?: number, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * A worker takes a job: PENDING, or RUNNING with a worker silent for longer than `leaseMs` (it
+   * died mid-job), becomes RUNNING in the next attempt, returned as `job`. Otherwise nothing
+   * changes and `current` is the job as it is (undefined when it does not exist).
+   */
+  claim(id: string, leaseMs: number, signal?: AbortSignal): Promise<{ job?: Job; current?: Job }>;
   /**
    * Fails every RUNNING job whose worker has been silent for longer than `leaseMs` (it died: killed,
    * out of memory, node lost) with `error`, so whoever waits on it sees an end. Returns those jobs.

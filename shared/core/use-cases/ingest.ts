@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { Cancelled, FailedPrecondition, FeatureStoreError, Internal, InvalidArgument, NotFound } from '../errors.js';
+import { Cancelled, FailedPrecondition, FeatureStoreError, Internal, InvalidArgument, NotFound, Unavailable } from '../errors.js';
 import { EventTypes, featureSetSubject } from '../events.js';
 import { requireIdentifier } from '../identifiers.js';
 import { ingestPrefix, type Ingest, type IngestJobSpec, type RevertJobSpec, type SourceSpec } from '../ingests.js';
-import { jobEvent, type Job, type JobError } from '../jobs.js';
+import { jobEvent, TERMINAL_STATES, type Job, type JobError } from '../jobs.js';
 import type { FeatureSet, Page } from '../model.js';
 import { sourceRecord } from '../online.js';
 import { decodePageToken, encodePageToken } from '../page-token.js';
@@ -150,6 +150,8 @@ export interface JobRunnerDeps {
   scratch(): Promise<Scratch>;
   /** How often a running job says it is alive (well inside the lease after which it counts as abandoned). */
   heartbeatMs?: number;
+  /** A running job whose worker was silent this long is taken over by the next delivery (default: 4 heartbeats). */
+  leaseMs?: number;
 }
 
 export interface IngestRunnerDeps extends JobRunnerDeps {
@@ -177,9 +179,13 @@ export interface JobRunContext {
 
 /**
  * The frame every engine job runs in (the spark-submit function): claims the job (PENDING ->
- * RUNNING; a second delivery finds it claimed and does nothing), gives the work scratch space,
- * progress reporting that also notices cancel requests, and reports the outcome as a job.status
- * event, removing what the work uploaded unless it succeeded. status-handler applies the outcome.
+ * RUNNING in the next attempt; a job whose worker died mid-run -- silent past the lease -- is taken
+ * over the same way), gives the work scratch space, progress reporting that also notices cancel
+ * requests, and reports the outcome as a job.status event, removing what the work uploaded unless
+ * it succeeded. status-handler applies the outcome. A delivery that finds the job finished does
+ * nothing; one that finds it running with a live worker answers Unavailable, so the event is retried
+ * until the job ends or its worker goes silent. Reports and heartbeats count only in the claiming
+ * attempt: a replaced worker that wakes up changes nothing.
  */
 export async function runClaimedJob(
   d: JobRunnerDeps,
@@ -187,25 +193,26 @@ export async function runClaimedJob(
   signal: AbortSignal,
   work: (ctx: JobRunContext) => Promise<{ data: Omit<JobStatusData, 'jobId' | 'state'>; message: string }>,
 ): Promise<void> {
-  let job: Job;
-  try {
-    job = await d.jobs.updateJob(jobId, { state: 'RUNNING', message: 'starting' }, ['PENDING'], () => []);
-  } catch (err) {
-    if (err instanceof FailedPrecondition || err instanceof NotFound) return; // already taken, or gone
-    throw err;
+  const heartbeatMs = d.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const claimed = await d.jobs.claim(jobId, d.leaseMs ?? heartbeatMs * 4, signal);
+  if (!claimed.job) {
+    const current = claimed.current;
+    if (!current || TERMINAL_STATES.has(current.state)) return; // gone, or done by an earlier delivery
+    throw new Unavailable(`job ${jobId} is running in another worker (attempt ${current.attempt}); this delivery is retried until it ends or that worker stops`, { field: 'data.jobId' });
   }
+  const job = claimed.job;
   const report = (data: Omit<JobStatusData, 'jobId'>, message: string) =>
-    d.jobs.updateJob(job.id, { message }, ['RUNNING'], (j) => [jobEvent(EventTypes.jobStatus, j, data)]);
+    d.jobs.updateJob(job.id, { message, ifAttempt: job.attempt }, ['RUNNING'], (j) => [jobEvent(EventTypes.jobStatus, j, data)]);
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort();
   signal.addEventListener('abort', onOuterAbort, { once: true });
   // Alive while the work runs, however long one engine step takes (the work is asynchronous).
   const heartbeat = setInterval(() => {
-    void d.jobs.heartbeat(job.id).then(
-      (running) => running || controller.abort(new Cancelled('the job was ended meanwhile')),
+    void d.jobs.heartbeat(job.id, job.attempt).then(
+      (running) => running || controller.abort(new Cancelled('the job was ended or taken over meanwhile')),
       () => {},
     );
-  }, d.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+  }, heartbeatMs);
   heartbeat.unref();
   const scratch = await d.scratch();
   const uploaded: string[] = [];
@@ -215,7 +222,7 @@ export async function runClaimedJob(
     if (now - last < PROGRESS_EVERY_MS && fraction < 1) return;
     last = now;
     // Best effort; a cancel request seen here stops the engine at its next step.
-    void d.jobs.updateJob(job.id, { progress: Math.min(0.95, fraction * 0.9), message }, ['RUNNING'], () => []).then(
+    void d.jobs.updateJob(job.id, { progress: Math.min(0.95, fraction * 0.9), message, ifAttempt: job.attempt }, ['RUNNING'], () => []).then(
       (j) => j.cancelRequested && controller.abort(new Cancelled('cancelled on request')),
       () => {},
     );

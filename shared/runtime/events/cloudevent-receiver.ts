@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { HTTP, type CloudEventV1 } from 'cloudevents';
 import { InvalidArgument } from '../../core/errors.js';
 import { errorReply } from '../error-status.js';
-import type { EventHandler } from '../function.js';
+import type { DeliveredHandler } from './idempotent.js';
 import type { Logger } from '../logger.js';
 
 const MAX_EVENT_BYTES = 1024 * 1024;
@@ -16,10 +16,11 @@ export interface RunningReceiver {
  * Receives CloudEvents over HTTP (binary or structured mode, CloudEvents HTTP binding 1.0) and
  * dispatches them by type. Replies come from the one error table: retryable errors answer 5xx or
  * 429 so Knative retries; others answer 400/422 so the event goes to the dead-letter sink. An
- * event is never answered 404. GET /healthz and /readyz serve the probes.
+ * event is never answered 404. A handled event answers 202, a redelivered one (same source+id,
+ * handled before) 200 without running again. GET /healthz and /readyz serve the probes.
  */
 export async function startCloudEventReceiver(
-  handlers: Record<string, EventHandler>,
+  handlers: Record<string, DeliveredHandler>,
   options: { host: string; port: number; logger: Logger },
 ): Promise<RunningReceiver> {
   let ready = true;
@@ -47,9 +48,10 @@ export async function startCloudEventReceiver(
       const handler = handlers[event.type];
       if (!handler) throw new InvalidArgument(`this function does not handle events of type ${event.type}`, { field: 'type' });
       const controller = new AbortController();
-      await handler(event, { logger: logger.child({ eventId: event.id, eventType: event.type }), signal: controller.signal });
-      logger.debug({ eventId: event.id, type: event.type, ms: Math.round(performance.now() - started) }, 'event handled');
-      return { status: 202, message: '' };
+      const outcome = await handler(event, { logger: logger.child({ eventId: event.id, eventType: event.type }), signal: controller.signal });
+      logger.debug({ eventId: event.id, type: event.type, outcome, ms: Math.round(performance.now() - started) }, 'event handled');
+      // 202: handled now; 200: handled before (a redelivery), nothing done.
+      return { status: outcome === 'duplicate' ? 200 : 202, message: '' };
     } catch (err) {
       const reply = errorReply(err);
       const entry = { eventId: event?.id, type: event?.type, status: reply.eventHttp };
