@@ -1,6 +1,6 @@
-import { EventTypes } from '../../shared/core/events.js';
+import { EventTypes, PING_EVENT_TYPE } from '../../shared/core/events.js';
 import { createOnlineToOffline } from '../../shared/core/use-cases/online-to-offline.js';
-import type { FunctionDefinition } from '../../shared/runtime/function.js';
+import type { EventHandler, FunctionDefinition } from '../../shared/runtime/function.js';
 
 /**
  * online-to-offline: on each cron tick (a PingSource; a timer in the all-in-one host), starts one
@@ -17,18 +17,16 @@ export const onlineToOffline: FunctionDefinition = {
       log: await deps.onlineLog(),
       leaseMs: deps.config.jobLeaseMs,
     });
-    return {
-      events: {
-        [EventTypes.syncTick]: async (_event, { signal }) => {
-          const r = await sync(signal);
-          for (const job of r.abandoned) logger.warn({ jobId: job.id, type: job.type }, 'job abandoned by its worker: failed');
-          for (const table of r.stuck) logger.error({ table }, 'online rows are not reaching the offline store: the last sync attempts all failed; see the jobs list');
-          for (const table of r.discarded) logger.warn({ table }, 'online rows of a deleted feature set version dropped from the log');
-          if (r.started.length || r.waiting.length) {
-            logger.info({ started: r.started.map((j) => j.id), waiting: r.waiting.map((j) => j.id) }, 'online rows on their way offline');
-          }
-        },
-      },
+    const tick: EventHandler = async (_event, { signal }) => {
+      const r = await sync(signal);
+      for (const job of r.abandoned) logger.warn({ jobId: job.id, type: job.type }, 'job abandoned by its worker: failed');
+      for (const table of r.stuck) logger.error({ table }, 'online rows are not reaching the offline store: the last sync attempts all failed; see the jobs list');
+      for (const table of r.discarded) logger.warn({ table }, 'online rows of a deleted feature set version dropped from the log');
+      if (r.started.length || r.waiting.length) {
+        logger.info({ started: r.started.map((j) => j.id), waiting: r.waiting.map((j) => j.id) }, 'online rows on their way offline');
+      }
     };
+    // The all-in-one host's timer sends sync ticks; a PingSource sends its own ping type.
+    return { events: { [EventTypes.syncTick]: tick, [PING_EVENT_TYPE]: tick } };
   },
 };

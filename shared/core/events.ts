@@ -13,6 +13,9 @@ export const EventTypes = {
   syncTick: `${PREFIX}.sync.tick.v1`,
 } as const;
 
+/** What a Knative PingSource (the cron of service mode) sends; online-to-offline takes it as a sync tick. */
+export const PING_EVENT_TYPE = 'dev.knative.sources.ping';
+
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
 
 /**

@@ -41,6 +41,10 @@ const schema = z.object({
   FEATURESTORE_REGISTRY_MAX_AGE_MS: z._default(int('a number of milliseconds', 0), 30_000),
   FEATURESTORE_JOB_LEASE_SECONDS: z._default(z.coerce.number().check(z.positive({ error: 'must be a positive number of seconds' })), 120),
   FEATURESTORE_SYNC_INTERVAL_SECONDS: z._default(z.coerce.number().check(z.nonnegative({ error: 'must be a number of seconds (0: off)' })), 60),
+  FEATURESTORE_KAFKA_BROKERS: z._default(
+    z.string().check(z.refine((v) => v === '' || v.split(',').every((b) => /^[^\s:,]+:\d+$/.test(b)), 'use host:port[,host:port...]')),
+    '',
+  ),
   FEATURESTORE_MAX_SAMPLE_BYTES: z._default(int('a positive number of bytes', 1), 4 * 1024 * 1024),
   FEATURESTORE_DRAIN_SECONDS: z._default(z.coerce.number().check(z.positive({ error: 'must be a positive number of seconds' })), 20),
   FEATURESTORE_TEST_KILL_ON_EVENT: z._default(z.string(), ''),
@@ -70,6 +74,8 @@ export interface Config {
   jobLeaseMs: number;
   /** The all-in-one host's online-to-offline tick (service mode: a PingSource); 0 turns it off. */
   syncIntervalMs: number;
+  /** Kafka bootstrap brokers (service mode: the outbox relay produces to them); empty in the embedded default. */
+  kafkaBrokers: string[];
   drainSeconds: number;
   logLevel: string;
   /** Crash tests only: event types on whose in-process delivery the all-in-one host kills itself. */
@@ -104,6 +110,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       s3: { region: c.FEATURESTORE_S3_REGION, endpoint: c.FEATURESTORE_S3_ENDPOINT, accessKeyId: c.FEATURESTORE_S3_ACCESS_KEY_ID, secretAccessKey: c.FEATURESTORE_S3_SECRET_ACCESS_KEY },
       adls: { accountKey: c.FEATURESTORE_ADLS_ACCOUNT_KEY, blobEndpoint: c.FEATURESTORE_ADLS_BLOB_ENDPOINT, dfsEndpoint: c.FEATURESTORE_ADLS_DFS_ENDPOINT },
     },
+    kafkaBrokers: c.FEATURESTORE_KAFKA_BROKERS.split(',').filter(Boolean),
     drainSeconds: c.FEATURESTORE_DRAIN_SECONDS,
     logLevel: c.LOG_LEVEL,
     testKillOnEvents: c.FEATURESTORE_TEST_KILL_ON_EVENT.split(',').filter(Boolean),

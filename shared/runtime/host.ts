@@ -94,8 +94,9 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
         if (handler) await handler(event, { logger: logger.child({ eventId: event.id, eventType: event.type }), signal: new AbortController().signal });
       },
       logger,
-      // Woken as events commit; the poll only catches retries that come due.
-      { intervalMs: 1000 },
+      // Woken as events commit; the poll only catches retries that come due. Retries span more than
+      // a job lease (~140 s): a job.requested redelivered after a crash waits out the dead worker's lease.
+      { intervalMs: 1000, maxAttempts: 12 },
     );
     relay.start();
     const r = relay;

@@ -148,6 +148,12 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
       await assert.rejects(s.jobs.updateJob(job.id, { state: 'SUCCEEDED', ifAttempt: 1 }, ['RUNNING'], (j) => requested(j)), FailedPrecondition);
       assert.deepEqual(await eventsFor(job.id), []);
       assert.equal(await s.jobs.heartbeat(job.id, 2), true);
+      // The worker reports its outcome; until status-handler applies it the job stays RUNNING with no
+      // worker, which is neither abandoned nor free to take over.
+      await s.jobs.updateJob(job.id, { message: 'done', ifAttempt: 2, reported: true }, ['RUNNING'], () => []);
+      await s.sql.query(`UPDATE jobs SET heartbeat_time = now() - interval '10 minutes' WHERE id = $1`, [job.id]);
+      assert.equal((await s.jobs.claim(job.id, 60_000)).job, undefined);
+      assert.deepEqual((await s.jobs.failAbandoned(60_000, { code: 'ABORTED', message: 'x', details: [] })).filter((j) => j.project === p), []);
       await s.jobs.updateJob(job.id, { state: 'SUCCEEDED', ifAttempt: 2 }, ['RUNNING'], () => []);
       const done = await s.jobs.claim(job.id, 0);
       assert.deepEqual([done.job, done.current?.state], [undefined, 'SUCCEEDED'], 'a finished job is never claimed again');

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Format } from '../../shared/gen/featurestore/v1/common.js';
@@ -22,11 +25,26 @@ export async function offlineRows(c: ReturnType<typeof clients>, project: string
   const db = await (await DuckDBInstance.create(':memory:')).connect();
   try {
     await db.run(`SET TimeZone = 'UTC'`);
-    const files = r.downloadUrls.map((u) => `'${fileURLToPath(u).replaceAll("'", "''")}'`).join(', ');
+    // Local files are read in place; object-store links (presigned) are fetched to a scratch folder.
+    const paths = await Promise.all(
+      r.downloadUrls.map(async (u, i) => {
+        if (u.startsWith('file:')) return fileURLToPath(u);
+        const res = await fetch(u);
+        assert.ok(res.ok, `download ${res.status}`);
+        const path = join(await scratch(), `part-${i}.parquet`);
+        writeFileSync(path, Buffer.from(await res.arrayBuffer()));
+        return path;
+      }),
+    );
+    const files = paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(', ');
     return (await db.runAndReadAll(`SELECT ${select} FROM read_parquet([${files}]) ORDER BY ${orderBy}`)).getRowObjectsJson() as Record<string, unknown>[];
   } finally {
     db.closeSync();
   }
+}
+
+async function scratch(): Promise<string> {
+  return mkdtempSync(join(tmpdir(), 'fs-offline-rows-'));
 }
 
 /** Polls `probe` until it returns something truthy (or fails after `timeoutMs`). */

@@ -55,6 +55,10 @@ export class KafkaEventPublisher {
       const producer = await this.connected();
       await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
     } catch (err) {
+      // A fresh connection next time (after a broker restart the old one may keep failing).
+      const stale = this.producer;
+      this.producer = undefined;
+      void stale?.then((p) => p.disconnect(), () => {});
       throw new Unavailable('the Kafka broker did not take the events; they stay in the outbox and are sent again', { cause: err });
     }
   }

@@ -211,6 +211,9 @@ export const MIGRATIONS: readonly Migration[] = [
       -- Which worker owns a running job: a job taken over from a dead worker gets the next attempt,
       -- and the old worker's late reports (matched on the attempt) change nothing.
       ALTER TABLE jobs ADD COLUMN attempt integer NOT NULL DEFAULT 0;
+      -- When the worker reported the outcome (job.status); the job stays RUNNING until status-handler
+      -- applies it, but it has no worker left to lose.
+      ALTER TABLE jobs ADD COLUMN reported_time timestamptz;
     `,
   },
 ];

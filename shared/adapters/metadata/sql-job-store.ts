@@ -121,6 +121,7 @@ export class SqlJobStore implements JobStore {
          start_time = CASE WHEN $3 = 'RUNNING' AND start_time IS NULL THEN clock_timestamp() ELSE start_time END,
          end_time = CASE WHEN $9 THEN clock_timestamp() ELSE end_time END,
          heartbeat_time = clock_timestamp(),
+         reported_time = CASE WHEN $11 THEN clock_timestamp() ELSE reported_time END,
          revision = revision + 1
        WHERE id = $1 AND state = ANY($2::text[]) AND ($10::integer IS NULL OR attempt = $10)
        RETURNING ${COLUMNS}`,
@@ -135,6 +136,7 @@ export class SqlJobStore implements JobStore {
         c.cancelRequested ?? null,
         terminal,
         c.ifAttempt ?? null,
+        c.reported ?? false,
       ],
     );
     return rows[0] && toJob(rows[0]);
@@ -155,7 +157,7 @@ export class SqlJobStore implements JobStore {
       const { rows } = await tx.query<JobRow>(
         `UPDATE jobs SET state = 'RUNNING', message = CASE WHEN state = 'RUNNING' THEN 'restarting: the previous worker stopped' ELSE 'starting' END,
            progress = 0, attempt = attempt + 1, start_time = coalesce(start_time, clock_timestamp()), heartbeat_time = clock_timestamp(), revision = revision + 1
-         WHERE id = $1::uuid AND (state = 'PENDING' OR (state = 'RUNNING'
+         WHERE id = $1::uuid AND (state = 'PENDING' OR (state = 'RUNNING' AND reported_time IS NULL
            AND coalesce(heartbeat_time, start_time, create_time) < clock_timestamp() - make_interval(secs => $2::double precision / 1000)))
          RETURNING ${COLUMNS}`,
         [id, leaseMs],
@@ -169,7 +171,7 @@ export class SqlJobStore implements JobStore {
     throwIfAborted(signal);
     const { rows } = await this.sql.query<JobRow>(
       `UPDATE jobs SET state = 'FAILED', error = $2::jsonb, message = $3, end_time = clock_timestamp(), revision = revision + 1
-       WHERE state = 'RUNNING' AND coalesce(heartbeat_time, start_time, create_time) < clock_timestamp() - make_interval(secs => $1::double precision / 1000)
+       WHERE state = 'RUNNING' AND reported_time IS NULL AND coalesce(heartbeat_time, start_time, create_time) < clock_timestamp() - make_interval(secs => $1::double precision / 1000)
        RETURNING ${COLUMNS}`,
       [leaseMs, JSON.stringify(error), error.message],
     );

@@ -12,6 +12,8 @@ export interface JobChange {
   cancelRequested?: boolean;
   /** A guard, not a change: apply only while the job is in this attempt (a replaced worker's late reports change nothing). */
   ifAttempt?: number;
+  /** The worker reports the outcome (its job.status event): the job no longer has a worker to lose. */
+  reported?: true;
 }
 
 export interface ListJobsQuery {
@@ -40,13 +42,13 @@ export interface JobStore {
   heartbeat(id: string, attempt?: number, signal?: AbortSignal): Promise<boolean>;
   /**
    * A worker takes a job: PENDING, or RUNNING with a worker silent for longer than `leaseMs` (it
-   * died mid-job), becomes RUNNING in the next attempt, returned as `job`. Otherwise nothing
+   * died mid-job, before reporting an outcome), becomes RUNNING in the next attempt, returned as `job`. Otherwise nothing
    * changes and `current` is the job as it is (undefined when it does not exist).
    */
   claim(id: string, leaseMs: number, signal?: AbortSignal): Promise<{ job?: Job; current?: Job }>;
   /**
-   * Fails every RUNNING job whose worker has been silent for longer than `leaseMs` (it died: killed,
-   * out of memory, node lost) with `error`, so whoever waits on it sees an end. Returns those jobs.
+   * Fails every RUNNING job whose worker has been silent for longer than `leaseMs` without reporting
+   * an outcome (it died: killed, out of memory, node lost, and no redelivery took the job over) with `error`, so whoever waits on it sees an end. Returns those jobs.
    */
   failAbandoned(leaseMs: number, error: JobError, signal?: AbortSignal): Promise<Job[]>;
 }

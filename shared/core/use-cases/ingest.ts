@@ -202,7 +202,7 @@ export async function runClaimedJob(
   }
   const job = claimed.job;
   const report = (data: Omit<JobStatusData, 'jobId'>, message: string) =>
-    d.jobs.updateJob(job.id, { message, ifAttempt: job.attempt }, ['RUNNING'], (j) => [jobEvent(EventTypes.jobStatus, j, data)]);
+    d.jobs.updateJob(job.id, { message, ifAttempt: job.attempt, reported: true }, ['RUNNING'], (j) => [jobEvent(EventTypes.jobStatus, j, data)]);
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort();
   signal.addEventListener('abort', onOuterAbort, { once: true });

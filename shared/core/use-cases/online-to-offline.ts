@@ -34,15 +34,21 @@ export interface SyncReport {
  * - until that commit nothing of the range is visible, and the log keeps the rows: a failed or
  *   abandoned job is simply tried again (next attempt number) from the same position;
  * - the log is trimmed only below the committed position.
- * Workers that die mid-job stop sending heartbeats; each tick fails jobs silent past the lease.
+ * Workers that die mid-job stop sending heartbeats; the job.requested event, delivered again (at
+ * least once), takes the job over once the lease ran out. Each tick fails jobs silent for
+ * ABANDON_LEASES leases, in case no delivery comes any more (dead-lettered).
  */
+/** How many leases a job's worker may be silent before the tick fails the job (redeliveries take it over after one). */
+export const ABANDON_LEASES = 5;
+
 export function createOnlineToOffline(d: { store: MetadataStore; jobs: JobStore; ingests: IngestStore; log: OnlineLog; leaseMs: number; maxAttempts?: number }) {
   const maxAttempts = d.maxAttempts ?? 5;
+  const abandonMs = d.leaseMs * ABANDON_LEASES;
   return async function sync(signal?: AbortSignal): Promise<SyncReport> {
     const report: SyncReport = { abandoned: [], started: [], waiting: [], stuck: [], discarded: [] };
     report.abandoned = await d.jobs.failAbandoned(
-      d.leaseMs,
-      { code: 'ABORTED', message: `the worker stopped (no heartbeat for ${Math.round(d.leaseMs / 1000)} s); nothing was committed, start the job again`, details: [] },
+      abandonMs,
+      { code: 'ABORTED', message: `the worker stopped (no heartbeat for ${Math.round(abandonMs / 1000)} s) and no redelivery took the job over; nothing was committed, start the job again`, details: [] },
       signal,
     );
     for (const head of await d.log.heads(signal)) {

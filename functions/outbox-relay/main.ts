@@ -1,0 +1,4 @@
+import { runMain } from '../../shared/runtime/host.js';
+import { outboxRelay } from './index.js';
+
+await runMain([outboxRelay]);
