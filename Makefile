@@ -13,13 +13,16 @@ shared/gen/.stamp: $(shell find proto -name '*.proto' -o -name 'buf*.yaml')
 # npm ci also generates shared/gen (npm's prepare hook), so the stamp comes after it.
 shared/gen/.stamp: | node_modules/.package-lock.json
 
-.PHONY: help up test bench proto build lint clean
+.PHONY: help up services test bench proto build lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 up: build ## start the embedded feature store (every function in one process, PGlite) on 127.0.0.1:8080
 	node dist/functions/all-in-one.mjs
+
+services: build ## service mode: PostgreSQL, Redis, MinIO, Kafka and every function as its own process; gRPC on 127.0.0.1:8080
+	node dist/service-mode.mjs
 
 test: lint ## run every test (installs and starts PostgreSQL on 127.0.0.1, stops it after)
 	node scripts/test.mjs
