@@ -101,10 +101,13 @@ describe('standalone event function process', () => {
       assert.equal((await fetch(`${base}/healthz`)).status, 200);
       assert.equal((await fetch(`${base}/readyz`)).status, 200);
       const post = (url: string, headers: Record<string, string>, body: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-      const ce = (type: string) => ({ 'ce-specversion': '1.0', 'ce-id': 'e1', 'ce-source': '/test', 'ce-type': type });
+      let n = 0;
+      const ce = (type: string, id = `e${++n}`) => ({ 'ce-specversion': '1.0', 'ce-id': id, 'ce-source': '/test', 'ce-type': type });
       // A job that no longer exists: nothing to do, acknowledged.
       const gone = await post(base, ce('dev.featurestore.job.requested.v1'), '{"jobId":"00000000-0000-4000-8000-000000000000"}');
       assert.equal(gone.status, 202);
+      // The same event again (same source+id): recognised as handled, nothing run.
+      assert.equal((await post(base, ce('dev.featurestore.job.requested.v1', 'e1'), '{"jobId":"00000000-0000-4000-8000-000000000000"}')).status, 200);
       const bad = await post(base, ce('dev.featurestore.job.requested.v1'), '{"jobId":"j1"}');
       assert.equal(bad.status, 400);
       assert.match(((await bad.json()) as { error: string }).error, /^data.jobId: "j1" is not a job id/);
