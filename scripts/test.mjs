@@ -39,7 +39,7 @@ try {
   const [redisUrl, redisClusterUrl] = redisUrls.split(' ');
   const run = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-force-exit', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
     {
       cwd: root,
       stdio: 'inherit',
