@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { safeJson } from '../../shared/runtime/service-mode/local-knative.js';
+
+export { safeJson };
 
 export const REPO = new URL('../../', import.meta.url).pathname;
 
@@ -33,12 +36,4 @@ export async function spawnFunction(entry: string, env: Record<string, string>, 
     void exited.then((code) => reject(new Error(`${entry} exited with ${code}:\n${lines.join('\n')}`)));
   });
   return { child, port, lines, exited };
-}
-
-export function safeJson(line: string): Record<string, unknown> | undefined {
-  try {
-    return JSON.parse(line) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
 }

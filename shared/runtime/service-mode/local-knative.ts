@@ -66,7 +66,7 @@ export async function startLocalKnative(o: LocalKnativeOptions): Promise<LocalKn
         o.onLine?.(fn, line);
         tail.push(line);
         if (tail.length > 30) tail.shift();
-        const entry = json(line);
+        const entry = safeJson(line);
         if (entry && String(entry['msg']).endsWith('listening')) {
           clearTimeout(timer);
           for (const service of (entry['services'] as string[] | undefined) ?? []) routes.set(service, port);
@@ -145,7 +145,8 @@ async function freePort(host: string): Promise<number> {
   });
 }
 
-function json(line: string): Record<string, unknown> | undefined {
+/** A log line as JSON, or undefined when it is not JSON. */
+export function safeJson(line: string): Record<string, unknown> | undefined {
   try {
     return JSON.parse(line) as Record<string, unknown>;
   } catch {
