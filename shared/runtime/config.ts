@@ -51,6 +51,9 @@ const schema = z.object({
   LOG_LEVEL: z._default(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info'),
 });
 
+/** Every environment variable the store reads (deployment manifests are checked against it). */
+export const SETTINGS: readonly string[] = Object.keys(schema.shape);
+
 export interface Config {
   port: number;
   bind: string;

@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+import { Broker } from '@kubernetes-models/knative/eventing.knative.dev/v1/Broker';
+import { Trigger } from '@kubernetes-models/knative/eventing.knative.dev/v1/Trigger';
+import { Service } from '@kubernetes-models/knative/serving.knative.dev/v1/Service';
+import { PingSource } from '@kubernetes-models/knative/sources.knative.dev/v1/PingSource';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { parse, parseAllDocuments } from 'yaml';
+import { PARTITIONS, Topics, topicOf } from '../../shared/adapters/events/topics.js';
+import { loadConfig, SETTINGS } from '../../shared/runtime/config.js';
+import { EVENT_SUBSCRIPTIONS, GRPC_FUNCTIONS, PINGED_FUNCTIONS, RELAY_FUNCTION, SERVICE_MODE_FUNCTIONS } from '../../shared/runtime/service-mode/wiring.js';
+import { healthCheck } from '../support/hosts.js';
+import { REPO, safeJson } from '../support/process.js';
+
+// The deployment (knative/, eventing/, Dockerfile) checked against Knative's and Kubernetes' own
+// schemas (@kubernetes-models, generated from their Go types) and against the code: the wiring
+// table, the topic catalogue, the settings the functions read, the bundles the image runs.
+
+type Manifest = { file: string; obj: any };
+
+interface Validatable {
+  validate(): void;
+}
+const MODELS: Record<string, new (data: any) => Validatable> = {
+  'serving.knative.dev/v1/Service': Service,
+  'eventing.knative.dev/v1/Broker': Broker,
+  'eventing.knative.dev/v1/Trigger': Trigger,
+  'sources.knative.dev/v1/PingSource': PingSource,
+  'v1/ConfigMap': ConfigMap,
+  'v1/Namespace': Namespace,
+};
+
+const DIRS = ['knative', 'eventing'];
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(join(REPO, dir)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort();
+}
+
+function loadManifests(): Manifest[] {
+  return DIRS.flatMap((dir) =>
+    yamlFiles(dir).flatMap((name) => {
+      const file = `${dir}/${name}`;
+      return parseAllDocuments(readFileSync(join(REPO, file), 'utf8')).map((doc) => {
+        assert.deepEqual(doc.errors.map(String), [], `${file} is not valid YAML`);
+        return { file, obj: doc.toJS() };
+      });
+    }),
+  );
+}
+
+const manifests = loadManifests();
+const ofKind = (kind: string) => manifests.filter((m) => m.obj.kind === kind).map((m) => m.obj);
+const services = ofKind('Service');
+const brokers = ofKind('Broker');
+const triggers = ofKind('Trigger');
+const pingSources = ofKind('PingSource');
+const configMaps = ofKind('ConfigMap');
+
+function validate(obj: any): void {
+  const Model = MODELS[`${obj.apiVersion}/${obj.kind}`];
+  if (!Model) throw new Error(`no schema for ${obj.apiVersion} ${obj.kind}`);
+  new Model(obj).validate();
+}
+
+test('every manifest in knative/ and eventing/ is valid against its Knative or Kubernetes schema', () => {
+  assert.ok(manifests.length >= 14, `expected the whole deployment, found ${manifests.length} manifests`);
+  for (const { file, obj } of manifests) {
+    assert.doesNotThrow(() => validate(obj), `${file}: ${obj.kind} ${obj.metadata?.name}`);
+    assert.equal(obj.metadata.namespace ?? obj.metadata.name, 'featurestore', `${file}: ${obj.kind} ${obj.metadata.name} belongs in the featurestore namespace`);
+  }
+});
+
+test('the schemas reject broken manifests (the validation above can fail)', () => {
+  const service = structuredClone(services.find((s) => s.metadata.name === 'register'));
+  service.spec.template.spec.containers[0].ports[0].containerPort = 'eight thousand';
+  assert.throws(() => validate(service), /containerPort/);
+  const trigger = structuredClone(triggers[0]);
+  trigger.spec.delivery.retry = 'ten';
+  assert.throws(() => validate(trigger), /retry/);
+  const ping = structuredClone(pingSources[0]);
+  delete ping.spec.sink;
+  ping.spec.sink = { ref: { kind: 'Service' } };
+  assert.throws(() => validate(ping), /name|apiVersion/);
+  assert.throws(() => validate({ apiVersion: 'sources.knative.dev/v1beta1', kind: 'KafkaSource', metadata: { name: 'x' } }), /no schema/);
+});
+
+test('each kustomization lists every manifest of its folder', () => {
+  for (const dir of DIRS) {
+    const kustomization = parse(readFileSync(join(REPO, dir, 'kustomization.yaml'), 'utf8'));
+    assert.deepEqual([...kustomization.resources].sort(), yamlFiles(dir), `${dir}/kustomization.yaml`);
+  }
+});
+
+test('a Knative Service per function: scale to zero, concurrency target, h2c for gRPC, probes, 2 CPU / 2 GiB', () => {
+  assert.deepEqual(services.map((s) => s.metadata.name).sort(), [...SERVICE_MODE_FUNCTIONS].sort());
+  for (const fn of SERVICE_MODE_FUNCTIONS) {
+    const svc = services.find((s) => s.metadata.name === fn);
+    const annotations = svc.spec.template.metadata.annotations;
+    const spec = svc.spec.template.spec;
+    assert.equal(spec.containers.length, 1, fn);
+    const [c] = spec.containers;
+    assert.ok(existsSync(join(REPO, 'functions', fn, 'main.ts')), `${fn}: no bundle entry functions/${fn}/main.ts`);
+    assert.deepEqual(c.env, [{ name: 'FUNCTION', value: fn }], `${fn}: FUNCTION picks the bundle`);
+    const grpc = (GRPC_FUNCTIONS as readonly string[]).includes(fn);
+    assert.deepEqual(c.ports, [{ name: grpc ? 'h2c' : 'http1', containerPort: 8080 }], `${fn}: port`);
+    assert.deepEqual(c.resources.requests, { cpu: '2', memory: '2Gi' }, `${fn}: requests`);
+    if (fn === RELAY_FUNCTION) {
+      assert.equal(annotations['autoscaling.knative.dev/min-scale'], '1', 'the relay always runs');
+      assert.equal(annotations['autoscaling.knative.dev/max-scale'], '1', 'one relay keeps the outbox order');
+    } else {
+      assert.equal(annotations['autoscaling.knative.dev/min-scale'], '0', `${fn}: scales to zero`);
+      const target = Number(annotations['autoscaling.knative.dev/target']);
+      assert.ok(target > 0 || spec.containerConcurrency > 0, `${fn}: a concurrency target`);
+      if (spec.containerConcurrency > 0) assert.ok(target <= spec.containerConcurrency, `${fn}: the soft target is within the hard limit`);
+    }
+    if (grpc) {
+      assert.deepEqual(c.readinessProbe.grpc, { port: 8080 }, `${fn}: gRPC health readiness`);
+      assert.deepEqual(c.livenessProbe.grpc, { port: 8080 }, `${fn}: gRPC health liveness`);
+    } else {
+      assert.deepEqual(c.readinessProbe.httpGet, { path: '/readyz', port: 8080 }, fn);
+      assert.deepEqual(c.livenessProbe.httpGet, { path: '/healthz', port: 8080 }, fn);
+    }
+    for (const from of c.envFrom) {
+      if (from.configMapRef) assert.ok(configMaps.some((m) => m.metadata.name === from.configMapRef.name), `${fn}: ConfigMap ${from.configMapRef.name} is not in the manifests`);
+    }
+  }
+});
+
+test('the settings ConfigMap names only settings the functions read, with values they accept', () => {
+  const config = configMaps.find((m) => m.metadata.name === 'featurestore-config');
+  for (const key of Object.keys(config.data)) assert.ok(SETTINGS.includes(key), `knative/config.yaml: unknown setting ${key}`);
+  // The Secret supplies the catalog URL; everything else must parse as it stands.
+  const parsed = loadConfig({ ...config.data, FEATURESTORE_METADATA_URL: 'postgres://featurestore:secret@postgres:5432/featurestore' });
+  assert.equal(parsed.syncIntervalMs, 0, 'the PingSource drives the sync, not an in-process timer');
+  assert.ok(parsed.kafkaBrokers.length > 0, 'the relay needs the brokers');
+});
+
+test('eventing/ follows the wiring table: a Trigger per subscription on the Broker of its topic, dead letters, the PingSource', () => {
+  const brokerByName = new Map(brokers.map((b) => [b.metadata.name, b]));
+  const topicOfBroker = (b: any) => b.metadata.annotations['kafka.eventing.knative.dev/external.topic'];
+  for (const b of brokers) {
+    assert.equal(b.metadata.annotations['eventing.knative.dev/broker.class'], 'Kafka', `${b.metadata.name}: a Kafka-class Broker`);
+    assert.ok(topicOfBroker(b) in PARTITIONS, `${b.metadata.name}: topic ${topicOfBroker(b)} is not in the topic catalogue (ensureTopics would not create it)`);
+    const cm = configMaps.find((m) => m.metadata.name === b.spec.config.name);
+    assert.ok(cm?.data['bootstrap.servers'], `${b.metadata.name}: its config names the bootstrap servers`);
+  }
+  const deadLetter = brokers.filter((b) => topicOfBroker(b) === Topics.deadLetter);
+  assert.equal(deadLetter.length, 1, 'one dead-letter Broker on the dead-letter topic');
+  const isDeadLetterSink = (sink: any) => sink?.ref?.kind === 'Broker' && sink.ref.name === deadLetter[0].metadata.name;
+
+  let expected = 0;
+  for (const [fn, types] of Object.entries(EVENT_SUBSCRIPTIONS)) {
+    for (const type of types) {
+      expected += 1;
+      const matching = triggers.filter((t) => t.spec.filter?.attributes?.type === type && t.spec.subscriber.ref.name === fn);
+      assert.equal(matching.length, 1, `one Trigger for ${fn} on ${type}`);
+      const [t] = matching;
+      assert.deepEqual(t.spec.subscriber.ref, { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: fn });
+      const broker = brokerByName.get(t.spec.broker);
+      assert.ok(broker, `${t.metadata.name}: no Broker ${t.spec.broker}`);
+      assert.equal(topicOfBroker(broker), topicOf(type), `${t.metadata.name}: ${type} travels on ${topicOf(type)}`);
+      assert.ok(isDeadLetterSink(t.spec.delivery.deadLetterSink), `${t.metadata.name}: dead letters go to the dead-letter Broker`);
+      assert.ok(t.spec.delivery.retry >= 3, `${t.metadata.name}: retries`);
+      assert.equal(t.spec.delivery.backoffPolicy, 'exponential', t.metadata.name);
+      assert.equal(t.metadata.annotations['kafka.eventing.knative.dev/delivery.order'], 'ordered', `${t.metadata.name}: in order per partition, as the local dispatcher`);
+    }
+  }
+  assert.equal(triggers.length, expected, 'no Trigger outside the wiring table');
+  for (const b of brokers.filter((x) => x !== deadLetter[0])) assert.ok(isDeadLetterSink(b.spec.delivery?.deadLetterSink), `${b.metadata.name}: a broker-wide dead-letter sink`);
+
+  assert.deepEqual(pingSources.map((p) => p.spec.sink.ref.name).sort(), [...PINGED_FUNCTIONS].sort());
+  for (const p of pingSources) {
+    assert.equal(p.spec.sink.ref.kind, 'Service');
+    assert.equal(p.spec.schedule.trim().split(/\s+/).length, 5, `${p.metadata.name}: a five-field cron schedule`);
+  }
+});
+
+test('the Dockerfile builds every bundle and its entrypoint runs the function FUNCTION names', async () => {
+  const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
+  const engines = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).engines.node as string;
+  for (const from of dockerfile.matchAll(/^FROM node:(\d+)/gm)) assert.equal(`>=${from[1]}`, engines, 'the image runs the Node version package.json names');
+  assert.match(dockerfile, /^ENTRYPOINT \["\/app\/scripts\/container-entry\.sh"\]$/m);
+  assert.match(dockerfile, /^RUN node scripts\/build\.mjs$/m);
+  for (const copy of dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)) {
+    const sources = copy[1]!.trim().split(/\s+/).slice(0, -1);
+    for (const src of sources) assert.ok(existsSync(join(REPO, src)), `Dockerfile copies ${src}, which does not exist`);
+  }
+  const ignored = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n');
+  assert.ok(ignored.includes('node_modules') && ignored.includes('dist'), 'the build context leaves out node_modules and dist');
+
+  // The entrypoint, as the image runs it (dist/ beside scripts/), on freshly built bundles.
+  execFileSync(process.execPath, [join(REPO, 'scripts', 'build.mjs')], { cwd: REPO, stdio: 'ignore' });
+  const entry = join(REPO, 'scripts', 'container-entry.sh');
+  const env = { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp' };
+  for (const [value, message] of [
+    [undefined, /FUNCTION is not set: set it to one of: .*\bregister\b/],
+    ['bogus', /no function named bogus: set FUNCTION to one of: .*\bspark-submit\b/],
+    ['../functions/register', /FUNCTION must be a function name/],
+  ] as const) {
+    const run = await runToExit(entry, value === undefined ? env : { ...env, FUNCTION: value });
+    assert.equal(run.code, 64, `FUNCTION=${value}`);
+    assert.match(run.stderr, message);
+  }
+
+  const child = spawn(entry, [], {
+    env: { ...env, FUNCTION: 'register', PORT: '0', FEATURESTORE_BIND: '127.0.0.1', FEATURESTORE_METADATA_URL: 'pglite:memory', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const lines: string[] = [];
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`register did not start:\n${lines.join('\n')}`)), 30_000);
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        lines.push(line);
+        const log = safeJson(line);
+        if (log?.['msg'] === 'register listening' && typeof log['port'] === 'number') {
+          clearTimeout(timer);
+          resolve(log['port']);
+        }
+      });
+      void exited.then((code) => reject(new Error(`register exited with ${code}:\n${lines.join('\n')}`)));
+    });
+    assert.equal(await healthCheck(port), 'SERVING');
+    // exec: the shell is gone, node itself gets SIGTERM and drains.
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.ok(lines.some((l) => safeJson(l)?.['msg'] === 'stopped'), `register did not drain:\n${lines.join('\n')}`);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+function runToExit(cmd: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, [], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    child.once('exit', (code) => resolve({ code, stderr }));
+  });
+}
