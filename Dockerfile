@@ -31,6 +31,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY scripts/container-entry.sh ./scripts/container-entry.sh
-USER node
+# The image's node user by number, so Kubernetes can check runAsNonRoot.
+USER 1000
 EXPOSE 8080
 ENTRYPOINT ["/app/scripts/container-entry.sh"]

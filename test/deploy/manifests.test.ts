@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
@@ -18,8 +19,9 @@ import { healthCheck } from '../support/hosts.js';
 import { REPO, safeJson } from '../support/process.js';
 
 // The deployment (knative/, eventing/, Dockerfile) checked against Knative's and Kubernetes' own
-// schemas (@kubernetes-models, generated from their Go types) and against the code: the wiring
-// table, the topic catalogue, the settings the functions read, the bundles the image runs.
+// schemas (@kubernetes-models, generated from their Go types), the Services also by Knative
+// Serving's webhook validation (scripts/tools/knative-validate, Go), and against the code: the
+// wiring table, the topic catalogue, the settings the functions read, the bundles the image runs.
 
 type Manifest = { file: string; obj: any };
 
@@ -87,6 +89,52 @@ test('the schemas reject broken manifests (the validation above can fail)', () =
   ping.spec.sink = { ref: { kind: 'Service' } };
   assert.throws(() => validate(ping), /name|apiVersion/);
   assert.throws(() => validate({ apiVersion: 'sources.knative.dev/v1beta1', kind: 'KafkaSource', metadata: { name: 'x' } }), /no schema/);
+});
+
+interface WebhookResult {
+  file: string;
+  name: string;
+  errors: string[];
+  warnings: string[];
+}
+
+/** Knative Serving's own admission checks (SetDefaults + Validate from knative.dev/serving, in Go). */
+function knativeWebhook(files: string[]): { code: number; results: WebhookResult[] } {
+  const bin = execFileSync(join(REPO, 'scripts', 'tools', 'knative-validate.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const run = spawnSync(bin, files, { encoding: 'utf8' });
+  assert.equal(run.stderr, '', 'knative-validate could not read its input');
+  return { code: run.status ?? -1, results: run.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as WebhookResult) };
+}
+
+test("Knative Serving's webhook validation accepts every Service without a warning, and rejects broken ones", () => {
+  const files = yamlFiles('knative').map((f) => join(REPO, 'knative', f));
+  const { code, results } = knativeWebhook(files);
+  assert.deepEqual(results.map((r) => r.name).sort(), services.map((s) => s.metadata.name).sort());
+  for (const r of results) assert.deepEqual({ errors: r.errors, warnings: r.warnings }, { errors: [], warnings: [] }, `${r.file}: ${r.name}`);
+  assert.equal(code, 0);
+
+  // What the JSON schemas let through and the webhook refuses.
+  const dir = mkdtempSync(join(tmpdir(), 'featurestore-knative-'));
+  try {
+    const register = readFileSync(join(REPO, 'knative', 'register.yaml'), 'utf8');
+    const broken: Record<string, [string, string, RegExp]> = {
+      'min-over-max': ['min-scale: "0"', 'min-scale: "50"', /max-scale=10 is less than min-scale=50/],
+      'timeout': ['timeoutSeconds: 60', 'timeoutSeconds: 3600', /timeoutSeconds/],
+      'port-name': ['name: h2c', 'name: grpc', /Port name grpc is not allowed/],
+    };
+    for (const [name, [from, to]] of Object.entries(broken)) {
+      assert.ok(register.includes(from), `knative/register.yaml has ${from}`);
+      writeFileSync(join(dir, `${name}.yaml`), register.replace(from, to));
+    }
+    const rejected = knativeWebhook(Object.keys(broken).map((n) => join(dir, `${n}.yaml`)));
+    assert.equal(rejected.code, 1);
+    for (const [name, [, , message]] of Object.entries(broken)) {
+      const r = rejected.results.find((x) => x.file.endsWith(`/${name}.yaml`));
+      assert.match(r?.errors.join('; ') ?? '', message, name);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('each kustomization lists every manifest of its folder', () => {
