@@ -2,7 +2,8 @@
 # A private Apache Kafka broker for tests and local service mode: single node, KRaft (no
 # ZooKeeper), jars from Maven Central fetched once per machine into ~/.cache/featurestore (Maven,
 # scripts/services/kafka/pom.xml), data under $FEATURESTORE_SERVICES_DIR, 127.0.0.1 only.
-#   kafka.sh start   -> prints the bootstrap address (host:port)     kafka.sh stop
+#   kafka.sh start   -> creates the topic catalogue, prints the bootstrap address (host:port)
+#   kafka.sh stop
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -13,6 +14,7 @@ VERSION="3.9.1"
 LIBS="${XDG_CACHE_HOME:-$HOME/.cache}/featurestore/kafka-$VERSION/libs"
 DATA="$DIR/kafka"
 PIDFILE="$DIR/kafka.pid"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 
 fetch() {
   if [ ! -f "$LIBS/.complete" ]; then
@@ -58,6 +60,8 @@ PROPS
   start_bg "$PIDFILE" "$DIR/kafka.log" tcp_open "$PORT" -- "${java[@]:0:1}" -Xmx512m "${java[@]:1}" kafka.Kafka "$DATA/server.properties" || true
   for _ in $(seq 1 450); do
     if tcp_open "$PORT"; then
+      # The topic catalogue (never auto-created: auto.create.topics.enable=false).
+      (cd "$ROOT" && node --import tsx scripts/services/kafka-topics.ts "127.0.0.1:$PORT" >&2)
       echo "127.0.0.1:$PORT"
       return 0
     fi

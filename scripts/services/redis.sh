@@ -30,15 +30,17 @@ start() {
   install
   server "$PORT"
   for p in "${CLUSTER_PORTS[@]}"; do server "$p" --cluster-enabled yes --cluster-config-file "nodes-$p.conf" --cluster-node-timeout 2000; done
-  # Form the cluster once (idempotent: a formed cluster reports cluster_state:ok).
-  if ! redis-cli -p "${CLUSTER_PORTS[0]}" cluster info 2>/dev/null | grep -q 'cluster_state:ok'; then
+  # Form the cluster once. Nodes restarted on their data dir reload nodes.conf and know each
+  # other already (creating again would fail): then only wait for cluster_state:ok.
+  if ! redis-cli -p "${CLUSTER_PORTS[0]}" cluster info 2>/dev/null | grep -q 'cluster_known_nodes:3'; then
     redis-cli --cluster create "${CLUSTER_PORTS[@]/#/127.0.0.1:}" --cluster-replicas 0 --cluster-yes >"$DIR/redis-cluster-create.log" 2>&1 || {
       cat "$DIR/redis-cluster-create.log" >&2; exit 1; }
-    for _ in $(seq 1 100); do
-      redis-cli -p "${CLUSTER_PORTS[0]}" cluster info | grep -q 'cluster_state:ok' && break
-      sleep 0.1
-    done
   fi
+  for _ in $(seq 1 100); do
+    redis-cli -p "${CLUSTER_PORTS[0]}" cluster info | grep -q 'cluster_state:ok' && break
+    sleep 0.1
+  done
+  redis-cli -p "${CLUSTER_PORTS[0]}" cluster info | grep -q 'cluster_state:ok' || { echo "the Redis cluster did not become ready" >&2; exit 1; }
   local nodes
   nodes=$(printf '127.0.0.1:%s,' "${CLUSTER_PORTS[@]}")
   echo "redis://127.0.0.1:$PORT redis-cluster://${nodes%,}"
