@@ -13,7 +13,7 @@ shared/gen/.stamp: $(shell find proto -name '*.proto' -o -name 'buf*.yaml')
 # npm ci also generates shared/gen (npm's prepare hook), so the stamp comes after it.
 shared/gen/.stamp: | node_modules/.package-lock.json
 
-.PHONY: help up services test bench proto build lint clean
+.PHONY: help up services test bench proto build lint image clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ build: shared/gen/.stamp ## bundle each function, the all-in-one host and the CL
 lint: shared/gen/.stamp ## lint the protos (buf) and type-check everything (tsc)
 	npx buf lint proto
 	npx tsc --noEmit -p .
+
+image: ## build the one container image (needs Docker); FUNCTION picks the function at run time
+	docker build -t $(or $(IMAGE),ghcr.io/featurestore/featurestore:0.1.0) .
 
 clean: ## remove generated code, bundles and the embedded data dir
 	rm -rf shared/gen dist .featurestore
