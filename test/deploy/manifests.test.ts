@@ -3,7 +3,6 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { Broker } from '@kubernetes-models/knative/eventing.knative.dev/v1/Broker';
 import { Trigger } from '@kubernetes-models/knative/eventing.knative.dev/v1/Trigger';
@@ -16,7 +15,7 @@ import { PARTITIONS, Topics, topicOf } from '../../shared/adapters/events/topics
 import { loadConfig, SETTINGS } from '../../shared/runtime/config.js';
 import { EVENT_SUBSCRIPTIONS, GRPC_FUNCTIONS, PINGED_FUNCTIONS, RELAY_FUNCTION, SERVICE_MODE_FUNCTIONS } from '../../shared/runtime/service-mode/wiring.js';
 import { healthCheck } from '../support/hosts.js';
-import { REPO, safeJson } from '../support/process.js';
+import { REPO, safeJson, spawnListening } from '../support/process.js';
 
 // The deployment (knative/, eventing/, Dockerfile) checked against Knative's and Kubernetes' own
 // schemas (@kubernetes-models, generated from their Go types), the Services also by Knative
@@ -255,25 +254,15 @@ test('the Dockerfile builds every bundle and its entrypoint runs the function FU
     assert.match(run.stderr, message);
   }
 
-  const child = spawn(entry, [], {
-    env: { ...env, FUNCTION: 'register', PORT: '0', FEATURESTORE_BIND: '127.0.0.1', FEATURESTORE_METADATA_URL: 'pglite:memory', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, port, lines, exited } = await spawnListening(entry, [], {
+    ...env,
+    FUNCTION: 'register',
+    PORT: '0',
+    FEATURESTORE_BIND: '127.0.0.1',
+    FEATURESTORE_METADATA_URL: 'pglite:memory',
+    LOG_LEVEL: 'info',
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const lines: string[] = [];
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`register did not start:\n${lines.join('\n')}`)), 30_000);
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        lines.push(line);
-        const log = safeJson(line);
-        if (log?.['msg'] === 'register listening' && typeof log['port'] === 'number') {
-          clearTimeout(timer);
-          resolve(log['port']);
-        }
-      });
-      void exited.then((code) => reject(new Error(`register exited with ${code}:\n${lines.join('\n')}`)));
-    });
     assert.equal(await healthCheck(port), 'SERVING');
     // exec: the shell is gone, node itself gets SIGTERM and drains.
     child.kill('SIGTERM');

@@ -14,17 +14,19 @@ export interface Spawned {
 }
 
 /** Starts a function's main module as its own process and waits for its "listening" log line. */
-export async function spawnFunction(entry: string, env: Record<string, string>, timeoutMs = 30_000): Promise<Spawned> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: REPO,
-    env: { ...process.env, PORT: '0', FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function spawnFunction(entry: string, env: Record<string, string>, timeoutMs = 30_000): Promise<Spawned> {
+  return spawnListening(process.execPath, ['--import', 'tsx', entry], { ...process.env, PORT: '0', FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'info', ...env }, timeoutMs);
+}
+
+/** Runs a command that starts a function (any launcher) and waits for its "listening" log line. */
+export async function spawnListening(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<Spawned> {
+  const what = [command, ...args].join(' ');
+  const child = spawn(command, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${entry} did not start in ${timeoutMs} ms:\n${lines.join('\n')}`)), timeoutMs);
+    const timer = setTimeout(() => reject(new Error(`${what} did not start in ${timeoutMs} ms:\n${lines.join('\n')}`)), timeoutMs);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       lines.push(line);
       const entryLog = safeJson(line);
@@ -33,7 +35,7 @@ export async function spawnFunction(entry: string, env: Record<string, string>, 
         resolve(entryLog['port']);
       }
     });
-    void exited.then((code) => reject(new Error(`${entry} exited with ${code}:\n${lines.join('\n')}`)));
+    void exited.then((code) => reject(new Error(`${what} exited with ${code}:\n${lines.join('\n')}`)));
   });
   return { child, port, lines, exited };
 }
