@@ -24,7 +24,7 @@ up: build ## start the embedded feature store (every function in one process, PG
 services: build ## service mode: PostgreSQL, Redis, MinIO, Kafka and every function as its own process; gRPC on 127.0.0.1:8080
 	node dist/service-mode.mjs
 
-test: lint ## run every test (installs and starts PostgreSQL on 127.0.0.1, stops it after)
+test: lint ## run every test (installs and starts PostgreSQL, MinIO, Azurite, Redis and Kafka on 127.0.0.1, stops them after)
 	node scripts/test.mjs
 
 bench: build ## run the benchmarks and write BENCHMARKS.md
