@@ -4,15 +4,11 @@
 set -eu
 dist="$(cd "$(dirname "$0")/.." && pwd)/dist/functions"
 available="$(ls "$dist" 2>/dev/null | sed -n 's/\.mjs$//p' | tr '\n' ' ' | sed 's/ $//')"
-if [ -z "${FUNCTION:-}" ]; then
-  echo "{\"level\":60,\"msg\":\"FUNCTION is not set: set it to one of: ${available}\"}" >&2
+fail() {
+  echo "{\"level\":60,\"msg\":\"$1: ${available}\"}" >&2
   exit 64
-fi
-case "$FUNCTION" in
-  */* | .*) echo "{\"level\":60,\"msg\":\"FUNCTION must be a function name, one of: ${available}\"}" >&2; exit 64 ;;
-esac
-if [ ! -f "$dist/$FUNCTION.mjs" ]; then
-  echo "{\"level\":60,\"msg\":\"no function named ${FUNCTION}: set FUNCTION to one of: ${available}\"}" >&2
-  exit 64
-fi
+}
+[ -n "${FUNCTION:-}" ] || fail "FUNCTION is not set: set it to one of"
+case "$FUNCTION" in */* | .*) fail "FUNCTION must be a function name, one of" ;; esac
+[ -f "$dist/$FUNCTION.mjs" ] || fail "no function named ${FUNCTION}: set FUNCTION to one of"
 exec node "$dist/$FUNCTION.mjs"

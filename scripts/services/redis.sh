@@ -36,11 +36,11 @@ start() {
     redis-cli --cluster create "${CLUSTER_PORTS[@]/#/127.0.0.1:}" --cluster-replicas 0 --cluster-yes >"$DIR/redis-cluster-create.log" 2>&1 || {
       cat "$DIR/redis-cluster-create.log" >&2; exit 1; }
   fi
-  for _ in $(seq 1 100); do
+  for i in $(seq 1 100); do
     redis-cli -p "${CLUSTER_PORTS[0]}" cluster info | grep -q 'cluster_state:ok' && break
+    [ "$i" -lt 100 ] || { echo "the Redis cluster did not become ready in 10 s" >&2; exit 1; }
     sleep 0.1
   done
-  redis-cli -p "${CLUSTER_PORTS[0]}" cluster info | grep -q 'cluster_state:ok' || { echo "the Redis cluster did not become ready" >&2; exit 1; }
   local nodes
   nodes=$(printf '127.0.0.1:%s,' "${CLUSTER_PORTS[@]}")
   echo "redis://127.0.0.1:$PORT redis-cluster://${nodes%,}"

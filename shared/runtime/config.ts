@@ -122,7 +122,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 function pick(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const key of Object.keys(schema.shape)) {
+  for (const key of SETTINGS) {
     const value = env[key];
     if (value !== undefined && value !== '') out[key] = value;
   }
