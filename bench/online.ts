@@ -19,6 +19,7 @@ import { RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js
 import { JobServiceClient, JobState } from '../shared/gen/featurestore/v1/job.js';
 import type { Figures } from './load-loop.js';
 import { machine, median, REPO, writeSection } from './report.js';
+import { dateFromTimestamp, timestampFromDate } from '../shared/runtime/api/proto-time.js';
 
 const REDIS_URL = process.env['FEATURESTORE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:46490';
 const CONCURRENCY = 32;
@@ -92,7 +93,7 @@ await Promise.all(
     while (next < batches.length) {
       const b = batches[next++]!;
       const rows = Array.from({ length: 500 }, (_, j) => ({
-        values: [key(b * 500 + j), { kind: { $case: 'timestampValue' as const, value: now } }, ...featureNames.map((_, k) => ({ kind: { $case: 'float64Value' as const, value: (b * 500 + j) * 0.001 + k } }))],
+        values: [key(b * 500 + j), { kind: { $case: 'timestampValue' as const, value: timestampFromDate(now) } }, ...featureNames.map((_, k) => ({ kind: { $case: 'float64Value' as const, value: (b * 500 + j) * 0.001 + k } }))],
       }));
       const res = await unary(ingest, ingest.ingestOnline, { featureSet: ref, columns: ['user_id', 'ts', ...featureNames], rows });
       if (res.accepted !== 500) throw new Error(`ingest accepted ${res.accepted}: ${JSON.stringify(res.errors[0])}`);
@@ -253,7 +254,7 @@ for (let run = 0; run < RUNS; run++) {
   const done = await finished(m.id);
   const r = done.result?.$case === 'materializeResult' ? done.result.value : undefined;
   if (Number(r?.written) !== MATERIALIZE_ROWS) throw new Error(`materialize wrote ${r?.written} of ${MATERIALIZE_ROWS}`);
-  matRates.ours.push(MATERIALIZE_ROWS / ((done.endTime!.getTime() - done.startTime!.getTime()) / 1000));
+  matRates.ours.push(MATERIALIZE_ROWS / ((dateFromTimestamp(done.endTime!).getTime() - dateFromTimestamp(done.startTime!).getTime()) / 1000));
 
   await dropMat();
   const t0 = performance.now();

@@ -2,6 +2,7 @@ import Table from 'cli-table3';
 import type { Feature } from '../shared/gen/featurestore/v1/common.js';
 import { DataType } from '../shared/gen/featurestore/v1/common.js';
 import type { Duration } from '../shared/gen/google/protobuf/duration.js';
+import type { Timestamp } from '../shared/gen/google/protobuf/timestamp.js';
 
 export function table(head: string[], rows: Array<Array<string | number>>): string {
   const t = new Table({ head, style: { head: [], border: [], compact: true } });
@@ -29,8 +30,8 @@ export function duration(d: Duration | undefined): string {
   return `${s}s`;
 }
 
-export function time(d: Date | undefined): string {
-  return d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '';
+export function time(t: Timestamp | undefined): string {
+  return t ? new Date(Number(t.seconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') : '';
 }
 
 /** Parses "7d", "12h", "30m", "45s" or plain seconds. */

@@ -11,7 +11,12 @@ import { Project } from '../shared/gen/featurestore/v1/project.js';
 import { connect, DEFAULT_ENDPOINT, unary, type Clients } from './client.js';
 import { collectTag, duration, parseDuration, table, tags, time, typeName } from './format.js';
 import { jobOutcome, jobRows, watchJob } from './jobs.js';
-import { jsonToValue, valueToJson } from './online.js';
+import { jsonToValue, textToValue, valueToJson } from './online.js';
+import { parse as parseLossless } from 'lossless-json';
+import { optionalTimestamp, timestampFromDate, timestampToIso } from '../shared/runtime/api/proto-time.js';
+
+/** Rows per IngestOnline call from `online put` (the server's default limit is 5,000). */
+const ONLINE_BATCH = 1000;
 import { parseSchemaFile, schemaToFile } from './schema-file.js';
 import { RowStatus } from '../shared/gen/featurestore/v1/retrieve.js';
 
@@ -454,9 +459,9 @@ program
       const job = await unary(c.retrieve, c.retrieve.startRetrieve, {
         featureSet: { project, name, version: o.version },
         features: o.features,
-        startTime: o.from,
-        endTime: o.to,
-        asOf: o.asOfIngest ? { $case: 'asOfIngestId', value: o.asOfIngest } : o.asOf ? { $case: 'asOfTime', value: o.asOf } : undefined,
+        startTime: optionalTimestamp(o.from),
+        endTime: optionalTimestamp(o.to),
+        asOf: o.asOfIngest ? { $case: 'asOfIngestId', value: o.asOfIngest } : o.asOf ? { $case: 'asOfTime', value: timestampFromDate(o.asOf) } : undefined,
         output: { format: o.csv ? Format.FORMAT_CSV : Format.FORMAT_PARQUET, uri: '' },
       });
       await followJob(c, opts, job);
@@ -494,29 +499,56 @@ online
   .action(
     action(async (c, opts, project: string, name: string, given: string[]) => {
       const fs = await unary(c.featureSets, c.featureSets.getFeatureSet, { project, name, version: '' });
-      const lines = given.length === 1 && given[0] === '-' ? (await readStdin()).split('\n').filter((l) => l.trim()) : given;
+      // Each row remembers its input line (stdin) or argument number, so errors point at it.
+      const lines =
+        given.length === 1 && given[0] === '-'
+          ? (await readStdin()).split('\n').flatMap((text, i) => (text.trim() ? [{ text, at: `line ${i + 1}` }] : []))
+          : given.map((text, i) => ({ text, at: `row ${i + 1}` }));
       if (lines.length === 0) throw new Error('give rows as JSON objects, e.g. \'{"user_id":"u1","ts":"2026-11-01T00:00:00Z","score":0.5}\', or - for JSON lines on stdin');
-      const objects = lines.map((l, i) => {
-        try {
-          const o = JSON.parse(l) as unknown;
-          if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error('not an object');
-          return o as Record<string, unknown>;
-        } catch (err) {
-          throw new Error(`row ${i}: not a JSON object (${(err as Error).message})`);
-        }
-      });
       const features = fs.schema?.features ?? [];
-      const columns = [...new Set(objects.flatMap((o) => Object.keys(o)))];
       const byName = new Map(features.map((f) => [f.name, f]));
-      const rows = objects.map((o) => ({
+      const objects = lines.map(({ text, at }) => {
+        let o: unknown;
+        try {
+          o = parseLossless(text);
+        } catch (err) {
+          throw new Error(`${at}: not JSON (${(err as Error).message})`);
+        }
+        if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error(`${at}: not a JSON object`);
+        return o as Record<string, unknown>;
+      });
+      const columns = [...new Set(objects.flatMap((o) => Object.keys(o)))];
+      const rows = objects.map((o, i) => ({
         // Unknown columns go as strings: the server names them in its per-row errors.
-        values: columns.map((col) => (byName.has(col) ? jsonToValue(byName.get(col)!, o[col]) : { kind: { $case: 'stringValue' as const, value: String(o[col]) } })),
+        values: columns.map((col) => {
+          if (!byName.has(col)) return { kind: { $case: 'stringValue' as const, value: String(o[col]) } };
+          try {
+            return jsonToValue(byName.get(col)!, o[col]);
+          } catch (err) {
+            throw new Error(`${lines[i]!.at}: ${(err as Error).message}`);
+          }
+        }),
       }));
-      const res = await unary(c.ingest, c.ingest.ingestOnline, { featureSet: { project, name, version: '' }, columns, rows });
-      print(opts, { accepted: res.accepted, errors: res.errors }, () =>
-        [`${res.accepted} of ${rows.length} row(s) written`, ...res.errors.map((e) => `  row ${e.row}${e.column ? `, column ${e.column}` : ''}: ${e.message}`)].join('\n'),
+      // Batches below the server's row limit: a batch it refuses as too large is sent again in halves.
+      let accepted = 0;
+      const errors: { at: string; column: string; message: string }[] = [];
+      const send = async (from: number, to: number): Promise<void> => {
+        try {
+          const res = await unary(c.ingest, c.ingest.ingestOnline, { featureSet: { project, name, version: '' }, columns, rows: rows.slice(from, to) });
+          accepted += res.accepted;
+          errors.push(...res.errors.map((e) => ({ at: lines[from + Number(e.row)]?.at ?? `row ${e.row}`, column: e.column, message: e.message })));
+        } catch (err) {
+          if ((err as ServiceError).code !== GrpcStatus.RESOURCE_EXHAUSTED || to - from < 2) throw err;
+          const mid = from + Math.ceil((to - from) / 2);
+          await send(from, mid);
+          await send(mid, to);
+        }
+      };
+      for (let from = 0; from < rows.length; from += ONLINE_BATCH) await send(from, Math.min(rows.length, from + ONLINE_BATCH));
+      print(opts, { accepted, errors }, () =>
+        [`${accepted} of ${rows.length} row(s) written`, ...errors.map((e) => `  ${e.at}${e.column ? `, column ${e.column}` : ''}: ${e.message}`)].join('\n'),
       );
-      if (res.errors.length > 0) process.exitCode = 1;
+      if (errors.length > 0) process.exitCode = 1;
     }),
   );
 
@@ -531,14 +563,14 @@ online
       const parsed = keys.map((k) => {
         const parts = k.split(',');
         if (parts.length !== pk.length) throw new Error(`key "${k}" has ${parts.length} part(s); the key is ${pk.map((f) => f.name).join(', ')}`);
-        return { values: parts.map((p, i) => jsonToValue(pk[i]!, p)) };
+        return { values: parts.map((p, i) => textToValue(pk[i]!, p)) };
       });
       const res = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: { project, name, version: '' }, keys: parsed, features: o.features });
       const status = (s: RowStatus) => (RowStatus[s] ?? '').replace('ROW_STATUS_', '');
       const out: Record<string, unknown>[] = res.rows.map((r, i) => ({
         key: keys[i],
         status: status(r.status),
-        eventTime: r.eventTime?.toISOString() ?? null,
+        eventTime: r.eventTime ? timestampToIso(r.eventTime) : null,
         ...Object.fromEntries(res.featureNames.map((f, j) => [f, r.values[j] === undefined ? null : valueToJson(r.values[j]!)])),
       }));
       print(opts, out, () =>

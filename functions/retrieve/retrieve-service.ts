@@ -3,6 +3,7 @@ import type { createRetrieveUseCases } from '../../shared/core/use-cases/retriev
 import type { createTrainingSetUseCases } from '../../shared/core/use-cases/training-set.js';
 import { entityValueFromProto, jobToProto, sourceFromProto, typedValueFromProto, typedValueToProto } from '../../shared/runtime/api/mappers.js';
 import type { Handlers } from '../../shared/runtime/grpc/service-binding.js';
+import { dateFromTimestamp, optionalDate, timestampFromMicros } from '../../shared/runtime/api/proto-time.js';
 import { Format, type OutputSpec } from '../../shared/gen/featurestore/v1/common.js';
 import { RetrieveServiceService, RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
 import type { OnlineUseCases } from '../../shared/core/use-cases/online.js';
@@ -37,10 +38,10 @@ export function retrieveHandlers(
             featureSet: req.featureSet?.name ?? '',
             version: req.featureSet?.version ?? '',
             features: req.features,
-            startTime: req.startTime,
-            endTime: req.endTime,
+            startTime: optionalDate(req.startTime),
+            endTime: optionalDate(req.endTime),
             asOfIngestId: req.asOf?.$case === 'asOfIngestId' ? req.asOf.value : undefined,
-            asOfTime: req.asOf?.$case === 'asOfTime' ? req.asOf.value : undefined,
+            asOfTime: req.asOf?.$case === 'asOfTime' ? dateFromTimestamp(req.asOf.value) : undefined,
             format,
           },
           signal,
@@ -72,14 +73,14 @@ export function retrieveHandlers(
       );
       return {
         featureNames: out.featureNames,
-        rows: out.rows.map((r) => ({ values: r.values.map(typedValueToProto), eventTime: r.eventTime, status: ROW_STATUS[r.status] })),
+        rows: out.rows.map((r) => ({ values: r.values.map(typedValueToProto), eventTime: r.eventTimeMicros === undefined ? undefined : timestampFromMicros(r.eventTimeMicros), status: ROW_STATUS[r.status] })),
       };
     },
     startMaterialize: async (req, { principal, signal }) =>
       jobToProto(
         await materialize.start(
           principal,
-          { project: req.featureSet?.project ?? '', featureSet: req.featureSet?.name ?? '', version: req.featureSet?.version ?? '', startTime: req.startTime, endTime: req.endTime },
+          { project: req.featureSet?.project ?? '', featureSet: req.featureSet?.name ?? '', version: req.featureSet?.version ?? '', startTime: optionalDate(req.startTime), endTime: optionalDate(req.endTime) },
           signal,
         ),
       ),

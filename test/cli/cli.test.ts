@@ -1,5 +1,6 @@
 // The real `featurestore` binary against a real all-in-one host.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,8 @@ describe('featurestore CLI', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fs-cli-'));
 
   before(async () => {
-    host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_METADATA_URL: 'pglite:memory' });
+    // A tiny online batch limit: `online put` must split what it sends.
+    host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_MAX_ROWS: '2' });
     cli = async (...args) => {
       try {
         const { stdout, stderr } = await run(BIN, args, { env: { ...process.env, FEATURESTORE_ENDPOINT: `127.0.0.1:${host.port}` } });
@@ -113,7 +115,31 @@ describe('featurestore CLI', () => {
     assert.deepEqual([json[0].amount, json[0].is_fraud, json[0].merchant_category], [5.5, false, null]);
     const bad = await cli('online', 'put', 'fraud', 'transactions', '{"customer_id":"c002","event_time":"2026-11-20T00:00:00Z","bogus":1}');
     assert.equal(bad.code, 1);
-    assert.match(bad.stdout, /0 of 1 row\(s\) written\n {2}row 0, column bogus: is not a feature of this feature set/);
+    assert.match(bad.stdout, /0 of 1 row\(s\) written\n {2}row 1, column bogus: is not a feature of this feature set/);
+    // JSON lines on stdin, more rows than the server takes per call: split into batches it accepts;
+    // errors name the input line (blank lines counted), and digits beyond 2^53 arrive intact.
+    const lines = [
+      '{"customer_id":"c010","event_time":"2026-11-20T00:00:00Z","amount":1}',
+      '',
+      '{"customer_id":"c011","event_time":"2026-11-20T00:00:00Z","amount":2}',
+      '{"customer_id":"c012","event_time":"2026-11-20T00:00:00Z","amount":3}',
+      '{"customer_id":"c013","event_time":"2026-11-20T00:00:00.0000001Z","amount":4}',
+      '{"customer_id":"c014","event_time":"2026-11-20T00:00:00Z","amount":5}',
+    ].join('\n');
+    const piped = await new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
+      const child = spawn(BIN, ['online', 'put', 'fraud', 'transactions', '-'], { env: { ...process.env, FEATURESTORE_ENDPOINT: `127.0.0.1:${host.port}` } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      child.on('close', (code) => resolve({ stdout, stderr, code }));
+      child.stdin.end(lines);
+    });
+    assert.equal(piped.code, 1, piped.stderr);
+    assert.match(piped.stdout, /^4 of 5 row\(s\) written\n {2}line 5, column event_time: has sub-microsecond digits/);
+    const refused = await cli('online', 'put', 'fraud', 'transactions', '{"customer_id":"c015","event_time":"2026-11-20T00:00:00Z","amount":"lots"}');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /row 1: amount: "lots" is not a number/);
   });
 
   it('writes an inferred schema file that registers and versions through --schema', async () => {

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { openMetadataStore } from '../../shared/adapters/metadata/open-metadata-store.js';
 import { SqlOnlineLog } from '../../shared/adapters/online/sql-online-log.js';
 import type { SqlClient } from '../../shared/adapters/sql/sql-client.js';
-import type { StoredValue } from '../../shared/core/online.js';
+import type { StoredValue } from '../../shared/core/values.js';
 import type { OnlineTable } from '../../shared/core/ports/online-store.js';
 import { freshDatabase } from '../support/postgres.js';
 

@@ -14,6 +14,7 @@ import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, finishedJob, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
+import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 
 const feature = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
 const CSV = 'customer_id,event_time,amount,country\nc1,2026-11-01T10:00:00Z,42.5,DE\nc2,2026-11-01T11:30:00Z,1200,US\nc1,2026-11-02T09:15:00Z,13.99,DE\n';
@@ -131,12 +132,12 @@ describe('offline ingest (embedded default)', () => {
 
   it('retrieves a time range, a subset of features, and time-travels as of an ingest or a moment', async () => {
     assert.equal((await retrieve({})).rows, 6);
-    const ranged = await retrieve({ startTime: new Date('2026-11-01T11:00:00Z'), endTime: new Date('2026-11-03T00:00:00Z') });
+    const ranged = await retrieve({ startTime: timestampFromDate(new Date('2026-11-01T11:00:00Z')), endTime: timestampFromDate(new Date('2026-11-03T00:00:00Z')) });
     assert.equal(ranged.rows, 2);
     const [first] = (await history()).slice(-1);
     assert.equal((await retrieve({ asOf: { $case: 'asOfIngestId', value: first!.id } })).rows, 3);
-    assert.equal((await retrieve({ asOf: { $case: 'asOfTime', value: new Date('2000-01-01T00:00:00Z') } })).rows, 0);
-    const csv = await retrieve({ features: ['amount'], output: { format: Format.FORMAT_CSV, uri: '' }, endTime: new Date('2026-11-02T00:00:00Z') });
+    assert.equal((await retrieve({ asOf: { $case: 'asOfTime', value: timestampFromDate(new Date('2000-01-01T00:00:00Z')) } })).rows, 0);
+    const csv = await retrieve({ features: ['amount'], output: { format: Format.FORMAT_CSV, uri: '' }, endTime: timestampFromDate(new Date('2026-11-02T00:00:00Z')) });
     assert.match(csv.uri, /retrieve\/[0-9a-f-]{36}\/part-0\.csv$/);
     const text = readFileSync(fileURLToPath(csv.url), 'utf8');
     assert.equal(text, 'customer_id,event_time,amount\nc1,2026-11-01 10:00:00+00,42.5\nc2,2026-11-01 11:30:00+00,1200.0\n');
@@ -146,7 +147,7 @@ describe('offline ingest (embedded default)', () => {
       'features[0]',
     );
     await rejectsWith(
-      unary(c.retrieve, c.retrieve.startRetrieve, { featureSet: { project: 'fraud', name: 'tx', version: '' }, features: [], startTime: new Date(2), endTime: new Date(1), asOf: undefined, output: undefined }),
+      unary(c.retrieve, c.retrieve.startRetrieve, { featureSet: { project: 'fraud', name: 'tx', version: '' }, features: [], startTime: timestampFromDate(new Date(2)), endTime: timestampFromDate(new Date(1)), asOf: undefined, output: undefined }),
       status.INVALID_ARGUMENT,
       'end_time',
     );
@@ -165,7 +166,7 @@ describe('offline ingest (embedded default)', () => {
     assert.equal(reverted?.state, 2 /* REVERTED */);
     assert.ok(reverted?.revertTime);
     assert.equal((await retrieve({})).rows, 5);
-    assert.equal((await retrieve({ asOf: { $case: 'asOfTime', value: beforeRevert } })).rows, 6);
+    assert.equal((await retrieve({ asOf: { $case: 'asOfTime', value: timestampFromDate(beforeRevert) } })).rows, 6);
     assert.equal((await retrieve({ asOf: { $case: 'asOfIngestId', value: target.id } })).rows, 4);
     // Statistics now leave the reverted row out.
     const fs = await unary(c.featureSets, c.featureSets.getFeatureSet, { project: 'fraud', name: 'tx', version: '' });

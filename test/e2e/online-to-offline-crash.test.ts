@@ -14,12 +14,13 @@ import { JobState, JobType, type Job } from '../../shared/gen/featurestore/v1/jo
 import { clients, unary } from '../support/grpc.js';
 import { eventually, offlineRows } from '../support/offline-rows.js';
 import { spawnFunction, type Spawned } from '../support/process.js';
+import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 
 const ENTRY = 'functions/all-in-one/main.ts';
 const feature = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
 const str = (value: string): Value => ({ kind: { $case: 'stringValue', value } });
 const i32 = (value: number): Value => ({ kind: { $case: 'int32Value', value } });
-const ts = (value: Date): Value => ({ kind: { $case: 'timestampValue', value } });
+const ts = (value: Date): Value => ({ kind: { $case: 'timestampValue', value: timestampFromDate(value) } });
 
 describe('online-to-offline under kill -9 (separate process, PGlite on disk)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fs-crash-'));

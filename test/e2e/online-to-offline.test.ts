@@ -10,12 +10,13 @@ import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { eventually, offlineRows } from '../support/offline-rows.js';
+import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 
 const feature = (name: string, type: DataType, isList = false) => ({ name, type, isList, description: '', sensitive: false, tags: {}, statistics: undefined });
 const str = (value: string): Value => ({ kind: { $case: 'stringValue', value } });
 const i64 = (value: string): Value => ({ kind: { $case: 'int64Value', value } });
 const f64 = (value: number): Value => ({ kind: { $case: 'float64Value', value } });
-const ts = (value: Date): Value => ({ kind: { $case: 'timestampValue', value } });
+const ts = (value: Date): Value => ({ kind: { $case: 'timestampValue', value: timestampFromDate(value) } });
 const date = (value: number): Value => ({ kind: { $case: 'dateValue', value } });
 const bytes = (value: number[]): Value => ({ kind: { $case: "bytesValue", value: Buffer.from(value) } });
 const list = (...values: Value[]): Value => ({ kind: { $case: 'listValue', value: { values } } });

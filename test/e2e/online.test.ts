@@ -15,13 +15,14 @@ import type { RunningHost } from '../../shared/runtime/host.js';
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import { clients, finishedJob, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
+import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 
 const feature = (name: string, type: DataType, isList = false) => ({ name, type, isList, description: '', sensitive: false, tags: {}, statistics: undefined });
 const str = (value: string): Value => ({ kind: { $case: 'stringValue', value } });
 const i32 = (value: number): Value => ({ kind: { $case: 'int32Value', value } });
 const i64 = (value: string): Value => ({ kind: { $case: 'int64Value', value } });
 const f64 = (value: number): Value => ({ kind: { $case: 'float64Value', value } });
-const ts = (value: Date): Value => ({ kind: { $case: 'timestampValue', value } });
+const ts = (value: Date): Value => ({ kind: { $case: 'timestampValue', value: timestampFromDate(value) } });
 const list = (...values: Value[]): Value => ({ kind: { $case: 'listValue', value: { values } } });
 const NULL: Value = { kind: undefined };
 
@@ -116,7 +117,7 @@ for (const backend of stores) {
       assert.deepEqual(all.rows.map((r) => r.status), [RowStatus.ROW_STATUS_PRESENT, RowStatus.ROW_STATUS_MISSING, RowStatus.ROW_STATUS_PRESENT]);
       assert.deepEqual(all.rows[0]!.values, [f64(2), i64('7'), NULL]);
       assert.deepEqual(all.rows[2]!.values, [f64(0.5), i64('9007199254740993'), list(str('a'), str('b'))]);
-      assert.deepEqual(all.rows[2]!.eventTime, new Date(Math.floor(hoursAgo(2).getTime())));
+      assert.deepEqual(all.rows[2]!.eventTime, timestampFromDate(hoursAgo(2)));
       assert.deepEqual(all.rows[1]!.values, []);
       const subset = await get([[str('u1'), i32(1)]], ['tags']);
       assert.deepEqual([subset.featureNames, subset.rows[0]!.values], [['tags'], [list(str('a'), str('b'))]]);
@@ -129,7 +130,7 @@ for (const backend of stores) {
       assert.deepEqual((await get([[str('u1'), i32(1)]], ['score'])).rows[0]!.values, [f64(1.5)]);
       await put([[str('old'), i32(1), ts(hoursAgo(30)), f64(1), i64('1'), NULL]]);
       const old = (await get([[str('old'), i32(1)]])).rows[0]!;
-      assert.deepEqual([old.status, old.values, old.eventTime], [RowStatus.ROW_STATUS_EXPIRED, [], hoursAgo(30)]);
+      assert.deepEqual([old.status, old.values, old.eventTime], [RowStatus.ROW_STATUS_EXPIRED, [], timestampFromDate(hoursAgo(30))]);
     });
 
     it('copies the newest row per key of each committed offline ingest online, keeping newer online rows', async () => {
@@ -147,18 +148,18 @@ for (const backend of stores) {
         rows = (await get([[str('u7'), i32(9)], [str('u2'), i32(9)]], ['score', 'visits'])).rows;
       }
       assert.deepEqual(rows[0]!.values, [f64(3), i64('3')]);
-      assert.deepEqual(rows[0]!.eventTime, hoursAgo(3));
+      assert.deepEqual(rows[0]!.eventTime, timestampFromDate(hoursAgo(3)));
       assert.deepEqual(rows[1]!.values, [f64(42), i64('1')]);
 
       // A materialize job for a range: u7's newest row inside [6h ago, 4h ago) is the 5h-old one; it
       // is older than what is online, so it is found but not written.
-      const m = await unary(c.retrieve, c.retrieve.startMaterialize, { featureSet: ref(), startTime: hoursAgo(6), endTime: hoursAgo(3.5) });
+      const m = await unary(c.retrieve, c.retrieve.startMaterialize, { featureSet: ref(), startTime: timestampFromDate(hoursAgo(6)), endTime: timestampFromDate(hoursAgo(3.5)) });
       const done = await finishedJob(c, m.id);
       assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
       const r = done.result?.$case === 'materializeResult' ? done.result.value : undefined;
       assert.deepEqual([r?.rows, r?.written], ['2', '0']);
       assert.deepEqual((await get([[str('u7'), i32(9)]], ['score'])).rows[0]!.values, [f64(3)]);
-      await rejectsWith(unary(c.retrieve, c.retrieve.startMaterialize, { featureSet: ref(), startTime: hoursAgo(1), endTime: hoursAgo(2) }), status.INVALID_ARGUMENT, 'end_time');
+      await rejectsWith(unary(c.retrieve, c.retrieve.startMaterialize, { featureSet: ref(), startTime: timestampFromDate(hoursAgo(1)), endTime: timestampFromDate(hoursAgo(2)) }), status.INVALID_ARGUMENT, 'end_time');
     });
 
     it('refuses unknown feature sets and features, bad keys, and batches over the limits', async () => {

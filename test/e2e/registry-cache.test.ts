@@ -14,9 +14,10 @@ import { clients, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { eventually } from '../support/offline-rows.js';
 import { freshDatabase } from '../support/postgres.js';
+import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 
 const str = (value: string): Value => ({ kind: { $case: 'stringValue', value } });
-const ts = (value: Date): Value => ({ kind: { $case: 'timestampValue', value } });
+const ts = (value: Date): Value => ({ kind: { $case: 'timestampValue', value: timestampFromDate(value) } });
 const feature = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
 
 const catalogs = [

@@ -27,11 +27,12 @@ import { freshDatabase } from '../support/postgres.js';
 import { REPO } from '../support/process.js';
 import { testLogger } from '../support/silent-logger.js';
 import { freshBucket } from '../support/storage.js';
+import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 
 const feature = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
 const str = (value: string): Value => ({ kind: { $case: 'stringValue', value } });
 const f64 = (value: number): Value => ({ kind: { $case: 'float64Value', value } });
-const ts = (value: Date): Value => ({ kind: { $case: 'timestampValue', value } });
+const ts = (value: Date): Value => ({ kind: { $case: 'timestampValue', value: timestampFromDate(value) } });
 const brokers = () => (process.env['FEATURESTORE_TEST_KAFKA_BROKERS'] ?? '').split(',').filter(Boolean);
 
 describe('service mode: each function a process, over Kafka, PostgreSQL, Redis and MinIO', () => {

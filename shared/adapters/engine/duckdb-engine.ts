@@ -5,18 +5,9 @@ import { InvalidArgument, throwIfAborted, type ErrorDetail } from '../../core/er
 import type { DataType, Feature, FeatureStatistics, Schema } from '../../core/model.js';
 import type { IngestOutput, IngestSpec, OfflineEngine, RetrieveOutput, RetrieveSpec, TrainingSetSpec } from '../../core/ports/offline-engine.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
+import { convert, duckType } from './duckdb-conversion.js';
 
-const DUCK_TYPES: Record<DataType, string> = {
-  STRING: 'VARCHAR',
-  BOOL: 'BOOLEAN',
-  INT32: 'INTEGER',
-  INT64: 'BIGINT',
-  FLOAT32: 'FLOAT',
-  FLOAT64: 'DOUBLE',
-  TIMESTAMP: 'TIMESTAMPTZ',
-  DATE: 'DATE',
-  BYTES: 'BLOB',
-};
+export { duckType };
 
 const NUMERIC: ReadonlySet<DataType> = new Set(['INT32', 'INT64', 'FLOAT32', 'FLOAT64']);
 const MAX_DETAILS = 100;
@@ -25,10 +16,6 @@ const SAMPLE_SCALE = 64;
 const SAMPLE_BELOW = '288230376151711744';
 /** Below this many sampled values (about 16k distinct values) the count is made exact. */
 const EXACT_BELOW_SAMPLED = 256;
-
-export function duckType(f: Pick<Feature, 'type' | 'isList'>): string {
-  return `${DUCK_TYPES[f.type]}${f.isList ? '[]' : ''}`;
-}
 
 const list = (paths: string[]) => `[${paths.map(quoteLiteral).join(', ')}]`;
 
@@ -62,19 +49,27 @@ export class DuckDbEngine implements OfflineEngine {
       await step(0.05, 'reading the source');
       const csv = spec.format === 'CSV';
       const csvArgs = `header = ${spec.csv.header ?? true}, delim = ${quoteLiteral(spec.csv.delimiter ?? ',')}`;
-      // CSV: sniff the header only; Parquet and JSON lines: materialize, then cast with TRY_CAST.
-      const reader = csv
-        ? `read_csv(${list(spec.files)}, all_varchar = true, ${csvArgs})`
-        : spec.format === 'PARQUET'
-          ? `read_parquet(${list(spec.files)}, union_by_name = true)`
-          : `read_json(${list(spec.files)}, format = 'newline_delimited', union_by_name = true)`;
-      let present: Set<string>;
+      // Every value converts by the one rule (duckdb-conversion.ts): CSV cells as text, JSON values
+      // as JSON (so numbers keep their digits and kind), Parquet columns in their own types.
+      let reader: string;
+      const sourceTypes = new Map<string, string>();
       try {
-        if (!csv) await db.run(`CREATE OR REPLACE TEMP TABLE raw AS SELECT row_number() OVER () AS _row, * FROM ${spec.distinct ? `(SELECT DISTINCT * FROM ${reader})` : reader}`);
-        present = new Set((await rows(csv ? `DESCRIBE SELECT * FROM ${reader}` : 'DESCRIBE raw')).map((r) => String(r['column_name'])).filter((c) => c !== '_row'));
+        if (spec.format === 'PARQUET') {
+          reader = `read_parquet(${list(spec.files)}, union_by_name = true)`;
+          for (const r of await rows(`DESCRIBE SELECT * FROM ${reader}`)) sourceTypes.set(String(r['column_name']), String(r['column_type']));
+        } else if (csv) {
+          reader = `read_csv(${list(spec.files)}, all_varchar = true, ${csvArgs})`;
+          for (const r of await rows(`DESCRIBE SELECT * FROM ${reader}`)) sourceTypes.set(String(r['column_name']), 'VARCHAR');
+        } else {
+          const names = (await rows(`DESCRIBE SELECT * FROM read_json(${list(spec.files)}, format = 'newline_delimited', union_by_name = true)`)).map((r) => String(r['column_name']));
+          reader = `read_json(${list(spec.files)}, format = 'newline_delimited', columns = {${names.map((n) => `${quoteLiteral(n)}: 'JSON'`).join(', ')}})`;
+          for (const n of names) sourceTypes.set(n, 'JSON');
+        }
       } catch (err) {
-        throw new InvalidArgument(`cannot read the source as ${spec.format}: ${firstLine(err)}`, { field: 'source', cause: err });
+        throw new InvalidArgument(`cannot read the source as ${spec.format}: ${engineMessage(err)}`, { field: 'source', cause: err });
       }
+      if (spec.distinct) reader = `(SELECT DISTINCT * FROM ${reader})`;
+      const present = new Set(sourceTypes.keys());
       const features = spec.schema.features;
       const required = new Set([...spec.schema.primaryKey, spec.schema.eventTimeColumn]);
       const missing = features.filter((f) => !present.has(f.name)).map((f) => f.name);
@@ -88,72 +83,51 @@ export class DuckDbEngine implements OfflineEngine {
       const byName = new Map(features.map((f) => [f.name, f]));
       const extra = [...present].filter((c) => !byName.has(c));
       if (extra.length > 0 && spec.extraColumns === 'FAIL') {
-        throw new InvalidArgument(`the source has column(s) the schema does not: ${extra.join(', ')}`, {
+        throw new InvalidArgument(`the source has ${extra.length} column(s) the schema does not: ${namesList(extra)}`, {
           field: 'source',
-          details: extra.map((column) => ({ field: 'source', row: 0, column, message: 'not in the schema (extra_columns = FAIL)' })),
+          details: extra.slice(0, MAX_DETAILS).map((column) => ({ field: 'source', row: 0, column, message: 'not in the schema (extra_columns = FAIL)' })),
         });
       }
 
-      await step(0.25, 'checking rows against the schema');
-      const nullRequired = [...required].map((name) => `${quoteIdent(name)} IS NULL`).join(' OR ');
+      await step(0.25, 'converting rows to the schema');
+      const conversions = new Map(features.filter((f) => present.has(f.name)).map((f) => [f.name, convert(f, quoteIdent(f.name), sourceTypes.get(f.name)!)]));
+      const nullRequired = [...required].map((name) => `${conversions.get(name)!.value} IS NULL`);
       const problemsIn = async (): Promise<{ badRows: number; details: ErrorDetail[] }> => {
-        // Exact row and column detail from the text as read: one query per kind of problem.
-        if (csv) await db.run(`CREATE OR REPLACE TEMP TABLE raw AS SELECT row_number() OVER () AS _row, * FROM ${reader}`);
-        const problems = features
-          .filter((f) => present.has(f.name))
-          .map(
-            (f) =>
-              `SELECT r._row, ${quoteLiteral(f.name)} AS col, 'cannot be read as ${duckType(f)}: ' || left(CAST(r.${quoteIdent(f.name)} AS VARCHAR), 60) AS msg
-               FROM raw r WHERE ${castFailed(f, `r.${quoteIdent(f.name)}`, `TRY_CAST(r.${quoteIdent(f.name)} AS ${duckType(f)})`)}`,
-          )
-          .concat(
-            [...required].map(
-              (name) => `SELECT _row, ${quoteLiteral(name)} AS col, ${quoteLiteral(nullDetail(spec, 0, name).message)} AS msg FROM raw WHERE ${quoteIdent(name)} IS NULL`,
-            ),
-          );
+        // Exact row and column detail: one query per kind of problem over the source as read.
+        await db.run(`CREATE OR REPLACE TEMP TABLE raw AS SELECT row_number() OVER () AS _row, * FROM ${reader}`);
+        const problems = [...conversions].map(
+          ([name, c]) =>
+            `SELECT _row, ${quoteLiteral(name)} AS col, ${quoteLiteral(`cannot be read as ${duckType(byName.get(name)!)}: `)} || left(CAST(${quoteIdent(name)} AS VARCHAR), 60) AS msg FROM raw WHERE ${c.bad}`,
+        );
+        for (const name of required) {
+          const c = conversions.get(name)!;
+          problems.push(`SELECT _row, ${quoteLiteral(name)} AS col, ${quoteLiteral(nullDetail(spec, 0, name).message)} AS msg FROM raw WHERE ${quoteIdent(name)} IS NULL OR (${c.value} IS NULL AND NOT ${c.bad})`);
+        }
         const n = Number((await rows(`SELECT count(DISTINCT _row)::BIGINT AS n FROM (${problems.join(' UNION ALL ')})`))[0]?.['n'] ?? 0);
         const sample = n > 0 ? await rows(`SELECT _row, col, msg FROM (${problems.join(' UNION ALL ')}) ORDER BY _row, col LIMIT ${MAX_DETAILS}`) : [];
         return { badRows: n, details: sample.map((r) => ({ field: 'source', row: Number(r['_row']), column: String(r['col']), message: String(r['msg']) })) };
       };
 
-      // Written straight from the source in one pass where possible; visible only once committed.
+      // Written straight from the source in one pass, every value converted by the rule; any value
+      // that does not convert raises error(), and the exact (slower) pass names rows and columns.
+      // Visible only once committed.
       const file = join(spec.outputDir, 'part-0.parquet');
       const columns = features.map((f) => quoteIdent(f.name)).join(', ');
       const toParquet = `(FORMAT parquet, COMPRESSION zstd)`;
+      const selected = features.map((f) => `${conversions.get(f.name)?.value ?? `NULL::${duckType(f)}`} AS ${quoteIdent(f.name)}`).join(', ');
+      const bad = [...[...conversions.values()].map((c) => c.bad), ...nullRequired].join(' OR ');
       let written: number;
-      if (csv) {
-        // Fast path: DuckDB parses each column as its feature type while writing the Parquet file.
-        // Timestamps are read as text and cast here, because the CSV reader ignores UTC offsets and
-        // nulls bad TIMESTAMPTZ text silently; a bad timestamp or null key raises error(). Any
-        // failure sends us to the exact (slower) path for row and column detail.
-        const csvType = (f: Feature) => (f.type === 'TIMESTAMP' ? `VARCHAR${f.isList ? '[]' : ''}` : duckType(f));
-        const types = [...present].map((c) => `${quoteLiteral(c)}: ${quoteLiteral(byName.has(c) ? csvType(byName.get(c)!) : 'VARCHAR')}`).join(', ');
-        const stamps = features.filter((f) => f.type === 'TIMESTAMP' && present.has(f.name));
-        const csvColumns = features
-          .map((f) => (!present.has(f.name) ? `NULL::${duckType(f)}` : f.type === 'TIMESTAMP' ? `TRY_CAST(${quoteIdent(f.name)} AS ${duckType(f)})` : quoteIdent(f.name)) + ` AS ${quoteIdent(f.name)}`)
-          .join(', ');
-        const bad = [...stamps.map((f) => castFailed(f, quoteIdent(f.name), `TRY_CAST(${quoteIdent(f.name)} AS ${duckType(f)})`)), nullRequired].join(' OR ');
-        try {
-          written = copied(
-            await rows(
-              `COPY (SELECT ${csvColumns} FROM read_csv(${list(spec.files)}, ${csvArgs}, columns = {${types}})
-                     WHERE CASE WHEN ${bad} THEN error('featurestore: row does not fit the schema') ELSE true END)
-               TO ${quoteLiteral(file)} ${toParquet}`,
-            ),
-          );
-        } catch (err) {
-          await rm(file, { force: true });
-          throwIfAborted(signal);
-          const { badRows, details } = await problemsIn();
-          if (badRows > 0) throw new InvalidArgument(`${badRows} row(s) do not fit the schema; nothing was ingested`, { field: 'source', details });
-          // Not a bad value: lines the reader refused (column count, quoting).
-          throw new InvalidArgument(`the CSV could not be parsed; nothing was ingested: ${firstLine(err)}`, { field: 'source', cause: err });
-        }
-      } else {
-        const { badRows, details } = await problemsIn();
+      try {
+        written = copied(await rows(`COPY (SELECT ${selected} FROM ${reader} WHERE CASE WHEN ${bad} THEN error('featurestore: row does not fit the schema') ELSE true END) TO ${quoteLiteral(file)} ${toParquet}`));
+      } catch (err) {
+        await rm(file, { force: true });
+        throwIfAborted(signal);
+        const { badRows, details } = await problemsIn().catch((cause: unknown) => {
+          throw new InvalidArgument(`the ${spec.format} source could not be read; nothing was ingested: ${engineMessage(cause)}`, { field: 'source', cause });
+        });
         if (badRows > 0) throw new InvalidArgument(`${badRows} row(s) do not fit the schema; nothing was ingested`, { field: 'source', details });
-        const casts = features.map((f) => (present.has(f.name) ? `TRY_CAST(${quoteIdent(f.name)} AS ${duckType(f)})` : `NULL::${duckType(f)}`));
-        written = copied(await rows(`COPY (SELECT ${features.map((f, i) => `${casts[i]} AS ${quoteIdent(f.name)}`).join(', ')} FROM raw ORDER BY _row) TO ${quoteLiteral(file)} ${toParquet}`));
+        // Not a bad value: lines the reader refused (column count, quoting, line size).
+        throw new InvalidArgument(`the ${spec.format} source could not be read; nothing was ingested: ${engineMessage(err)}`, { field: 'source', cause: err });
       }
       const inputRows = written;
 
@@ -238,23 +212,38 @@ export class DuckDbEngine implements OfflineEngine {
       step(0.05, 'reading the entity table');
       const ts = spec.timestampColumn;
       const files = list(spec.entities.files);
-      // The timestamp column is read as text where the reader would guess (CSV): it is cast below,
-      // so that UTC offsets count and bad values are reported rather than silently nulled.
-      const reader =
+      // The timestamp and key columns are read as text (CSV) or JSON (JSON lines) and converted by
+      // the one rule, so UTC offsets count, keys keep their digits, and bad values are reported
+      // rather than rounded or nulled. Other columns are kept as the reader types them.
+      const keyNames = new Set(spec.sides.flatMap((s) => s.schema.primaryKey));
+      const exact = new Set([ts, ...keyNames]);
+      const csvArgs = `header = ${spec.entities.csv.header ?? true}, delim = ${quoteLiteral(spec.entities.csv.delimiter ?? ',')}`;
+      const detected =
         spec.entities.format === 'CSV'
-          ? `read_csv(${files}, header = ${spec.entities.csv.header ?? true}, delim = ${quoteLiteral(spec.entities.csv.delimiter ?? ',')}, types = {${quoteLiteral(ts)}: 'VARCHAR'})`
+          ? `read_csv(${files}, ${csvArgs})`
           : spec.entities.format === 'PARQUET'
             ? `read_parquet(${files}, union_by_name = true)`
             : `read_json(${files}, format = 'newline_delimited', union_by_name = true)`;
       let columns: string[];
+      const sourceTypes = new Map<string, string>();
       try {
+        const described = (await rows(`DESCRIBE SELECT * FROM ${detected}`)).map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) }));
+        const pinned = described.filter((c) => exact.has(c.name));
+        const reader =
+          spec.entities.format === 'CSV' && pinned.length > 0
+            ? `read_csv(${files}, ${csvArgs}, types = {${pinned.map((c) => `${quoteLiteral(c.name)}: 'VARCHAR'`).join(', ')}})`
+            : spec.entities.format === 'JSONL'
+              ? `read_json(${files}, format = 'newline_delimited', columns = {${described.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(exact.has(c.name) ? 'JSON' : c.type)}`).join(', ')}})`
+              : detected;
         await db.run(`CREATE OR REPLACE TEMP TABLE entities AS SELECT row_number() OVER () AS __fs_row, * FROM ${reader}`);
-        columns = (await rows('DESCRIBE entities')).map((r) => String(r['column_name'])).filter((c) => c !== '__fs_row');
+        for (const r of await rows('DESCRIBE entities')) sourceTypes.set(String(r['column_name']), String(r['column_type']));
+        sourceTypes.delete('__fs_row');
+        columns = [...sourceTypes.keys()];
       } catch (err) {
-        throw new InvalidArgument(`cannot read the entity table as ${spec.entities.format}: ${firstLine(err)}`, { field: 'entities', cause: err });
+        throw new InvalidArgument(`cannot read the entity table as ${spec.entities.format}: ${engineMessage(err)}`, { field: 'entities', cause: err });
       }
       const present = new Set(columns);
-      const needed = [ts, ...new Set(spec.sides.flatMap((s) => s.schema.primaryKey))];
+      const needed = [ts, ...keyNames];
       const absent = needed.filter((c) => !present.has(c));
       if (absent.length > 0) {
         throw new InvalidArgument(`the entity table lacks column(s) ${absent.join(', ')} (the timestamp column and every primary-key column of the feature sets)`, {
@@ -263,20 +252,22 @@ export class DuckDbEngine implements OfflineEngine {
         });
       }
       const reserved = columns.filter((c) => c.startsWith('__fs_'));
-      if (reserved.length > 0) throw new InvalidArgument(`entity column names may not start with __fs_: ${reserved.join(', ')}`, { field: 'entities' });
+      if (reserved.length > 0) throw new InvalidArgument(`entity column names may not start with __fs_: ${namesList(reserved)}`, { field: 'entities' });
 
       step(0.15, 'checking entity timestamps and keys');
       const names = spec.columnNames(columns);
       const keyCasts = spec.sides.flatMap((side, i) =>
-        side.schema.primaryKey.map((k, j) => ({ side: i, alias: `__fs_k${i}_${j}`, column: k, type: duckType(side.schema.features.find((f) => f.name === k)!) })),
+        side.schema.primaryKey.map((k, j) => {
+          const f = side.schema.features.find((x) => x.name === k)!;
+          return { side: i, alias: `__fs_k${i}_${j}`, column: k, type: duckType(f), ...convert(f, quoteIdent(k), sourceTypes.get(k)!) };
+        }),
       );
-      const tsCast = `TRY_CAST(${quoteIdent(ts)} AS TIMESTAMPTZ)`;
+      const stamp = convert({ type: 'TIMESTAMP', isList: false }, quoteIdent(ts), sourceTypes.get(ts)!);
+      const tsCast = stamp.value;
       const problems = [
-        `SELECT __fs_row AS r, ${quoteLiteral(ts)} AS col, 'is not a timestamp: ' || coalesce(left(CAST(${quoteIdent(ts)} AS VARCHAR), 60), 'null') AS msg FROM entities WHERE ${tsCast} IS NULL`,
+        `SELECT __fs_row AS r, ${quoteLiteral(ts)} AS col, 'is not a timestamp (to the microsecond): ' || coalesce(left(CAST(${quoteIdent(ts)} AS VARCHAR), 60), 'null') AS msg FROM entities WHERE ${quoteIdent(ts)} IS NULL OR ${stamp.bad}`,
         ...keyCasts.map(
-          (k) =>
-            `SELECT __fs_row, ${quoteLiteral(k.column)}, 'cannot be read as ${k.type}: ' || left(CAST(${quoteIdent(k.column)} AS VARCHAR), 60) FROM entities
-             WHERE ${quoteIdent(k.column)} IS NOT NULL AND TRY_CAST(${quoteIdent(k.column)} AS ${k.type}) IS NULL`,
+          (k) => `SELECT __fs_row, ${quoteLiteral(k.column)}, ${quoteLiteral(`cannot be read as ${k.type}: `)} || left(CAST(${quoteIdent(k.column)} AS VARCHAR), 60) FROM entities WHERE ${k.bad}`,
         ),
       ].join(' UNION ALL ');
       const bad = await rows(`SELECT r, col, msg, count(*) OVER ()::BIGINT AS n FROM (${problems}) ORDER BY r, col LIMIT ${MAX_DETAILS}`);
@@ -298,9 +289,10 @@ export class DuckDbEngine implements OfflineEngine {
       const query = (pack: 'BIGINT' | 'HUGEINT') => {
         const entityColumns = [
           '__fs_row',
-          ...columns.map((c) => (c === ts ? `${tsCast} AS ${quoteIdent(c)}` : quoteIdent(c))),
+          // Key columns as the feature set's key type (the first side's, where several share a name).
+          ...columns.map((c) => (c === ts ? `${tsCast} AS ${quoteIdent(c)}` : keyNames.has(c) ? `${keyCasts.find((k) => k.column === c)!.value} AS ${quoteIdent(c)}` : quoteIdent(c))),
           `${tsCast} AS __fs_ts`,
-          ...keyCasts.map((k) => `TRY_CAST(${quoteIdent(k.column)} AS ${k.type}) AS ${k.alias}`),
+          ...keyCasts.map((k) => `${k.value} AS ${k.alias}`),
           ...ranks.map((r, i) => (r ? `epoch_us(${tsCast})::${pack} * ${r} + ${r - 1} AS __fs_o${i}` : '')).filter(Boolean),
         ];
         const ctes = [`e AS (SELECT ${entityColumns.join(', ')} FROM entities)`];
@@ -400,7 +392,7 @@ export class DuckDbEngine implements OfflineEngine {
         numeric ? `avg(${c})::DOUBLE AS m${i}` : `NULL AS m${i}`,
         // Squares of magnitudes past 1e150 overflow a double (DuckDB then fails the query): such
         // values are left out of the standard deviation.
-        numeric ? `coalesce(stddev_samp(${c}) FILTER (WHERE abs(${c}) < 1e150), 0)::DOUBLE AS s${i}` : `NULL AS s${i}`,
+        numeric ? `coalesce(stddev_samp(${c}) FILTER (WHERE abs(CAST(${c} AS DOUBLE)) < 1e150), 0)::DOUBLE AS s${i}` : `NULL AS s${i}`,
         distinctOf(f) ? `count(DISTINCT hash(${c})) FILTER (WHERE ${c} IS NOT NULL AND hash(${c}) < ${SAMPLE_BELOW}::UBIGINT)::BIGINT AS d${i}` : `NULL AS d${i}`,
       ].join(', ');
     });
@@ -439,18 +431,15 @@ function nullDetail(spec: IngestSpec, row: number, column: string): ErrorDetail 
   return { field: 'source', row, column, message: `is null but is ${what}` };
 }
 
-/** A value failed its cast: it became null, or (for lists) some of its elements did. */
-function castFailed(f: Feature, raw: string, typed: string): string {
-  const lost = f.isList ? ` OR list_count(TRY_CAST(${raw} AS VARCHAR[])) <> list_count(${typed})` : '';
-  return `${raw} IS NOT NULL AND (${typed} IS NULL${lost})`;
-}
-
 /** SQL for a column's online stored form: int64 as text, timestamps in µs, dates in days, bytes base64. */
 function storedForm(f: Feature, c: string): string {
   const one = (x: string) => {
     switch (f.type) {
       case 'INT64':
         return `CAST(${x} AS VARCHAR)`;
+      case 'FLOAT32':
+        // The float's exact value as a double, as the online path stores it (Math.fround).
+        return `CAST(${x} AS DOUBLE)`;
       case 'TIMESTAMP':
         return `epoch_us(${x})`;
       case 'DATE':
@@ -469,7 +458,24 @@ function copied(result: Record<string, unknown>[]): number {
   return Number(Object.values(result[0] ?? {})[0] ?? 0);
 }
 
-/** The first line of an engine error, short enough for a client message. */
-export function firstLine(err: unknown): string {
-  return String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 300);
+/**
+ * An engine error for a client: its cause kept ("Maximum line size of 2000000 bytes exceeded", not
+ * just "CSV Error on Line: 1"), without the echoed line, local paths or DuckDB's error-class prefix.
+ */
+export function engineMessage(err: unknown): string {
+  const lines = String((err as Error)?.message ?? err)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(Original Line|Possible (Solution|fixes)|LINE \d+:|\^|\* )/i.test(l) && !/^(file|position)\s*[:=]/i.test(l));
+  return lines
+    .slice(0, 3)
+    .join('; ')
+    .replace(/^[A-Za-z ]*Error: /, '')
+    .replace(/(^|[\s"'(])\/[^\s"',)]+/g, (path, before: string) => `${before}<${path.includes('featurestore-job-') ? 'source file' : 'file'}>`)
+    .slice(0, 300);
+}
+
+/** Up to 20 names, then how many more: messages stay short however wide the input. */
+export function namesList(names: readonly string[], max = 20): string {
+  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')}, ... (${names.length - max} more)`;
 }

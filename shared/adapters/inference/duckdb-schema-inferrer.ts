@@ -6,7 +6,7 @@ import { InvalidArgument, Unimplemented, throwIfAborted } from '../../core/error
 import type { DataType, SampleFormat } from '../../core/model.js';
 import type { InferredColumn, InferredSample, SampleInput, SchemaInferrer } from '../../core/ports/schema-inferrer.js';
 import { formatFromName } from '../../core/use-cases/infer-schema.js';
-import { firstLine } from '../engine/duckdb-engine.js';
+import { engineMessage } from '../engine/duckdb-engine.js';
 import type { LocalRoots } from '../files/local-roots.js';
 
 /** Rows read from a URI sample at most; inline samples are read whole (they are size-bounded). */
@@ -85,7 +85,7 @@ export class DuckDbSchemaInferrer implements SchemaInferrer {
       try {
         described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`);
       } catch (err) {
-        throw new InvalidArgument(`cannot read the sample as ${format}: ${firstLine(err)}`, { field: 'sample', cause: err });
+        throw new InvalidArgument(`cannot read the sample as ${format}: ${engineMessage(err)}`, { field: 'sample', cause: err });
       }
       const columns = described.getRowObjectsJson().map((row) => {
         const engineType = String(row['column_type']);

@@ -1,5 +1,5 @@
 import { throwIfAborted } from '../../core/errors.js';
-import type { StoredValue } from '../../core/online.js';
+import type { StoredValue } from '../../core/values.js';
 import type { OnlineLog, OnlineLogHead } from '../../core/ports/online-log.js';
 import type { OnlineTable } from '../../core/ports/online-store.js';
 import type { SqlClient } from '../sql/sql-client.js';

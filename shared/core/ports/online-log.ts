@@ -1,4 +1,4 @@
-import type { StoredValue } from '../online.js';
+import type { StoredValue } from '../values.js';
 import type { OnlineTable } from './online-store.js';
 
 /** A table's log from just after one position up to and including another. */

@@ -1,7 +1,8 @@
 import { InvalidArgument, NotFound, ResourceExhausted } from '../errors.js';
 import { requireIdentifier } from '../identifiers.js';
 import type { FeatureSet } from '../model.js';
-import { checkValue, encodeEntityKey, eventTimeMicros, isError, storedFeatures, toTypedValue, type StoredValue, type TypedValue } from '../online.js';
+import { encodeEntityKey, eventTimeMicros, storedFeatures } from '../online.js';
+import { checkValue, isError, toTypedValue, type StoredValue, type TypedValue } from '../values.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { OnlineLog } from '../ports/online-log.js';
@@ -29,7 +30,8 @@ export type RowStatus = 'PRESENT' | 'MISSING' | 'EXPIRED';
 export interface OnlineRow {
   /** Aligned with the response's feature names; empty unless PRESENT. */
   values: TypedValue[];
-  eventTime?: Date;
+  /** µs since the epoch. */
+  eventTimeMicros?: number;
   status: RowStatus;
 }
 
@@ -192,10 +194,10 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       const ttl = fs.ttlSeconds == null ? undefined : fs.ttlSeconds * 1e6;
       const rows = entries.map((e): OnlineRow => {
         if (!e) return { values: [], status: 'MISSING' };
-        const eventTime = new Date(Math.floor(e.eventTimeMicros / 1000));
-        if (ttl !== undefined && now - e.eventTimeMicros > ttl) return { values: [], eventTime, status: 'EXPIRED' };
+        const eventTimeMicros = e.eventTimeMicros;
+        if (ttl !== undefined && now - eventTimeMicros > ttl) return { values: [], eventTimeMicros, status: 'EXPIRED' };
         const all = JSON.parse(e.value) as StoredValue[];
-        return { values: wanted.map((n) => toTypedValue(stored[position.get(n)!]!, all[position.get(n)!] ?? null)), eventTime, status: 'PRESENT' };
+        return { values: wanted.map((n) => toTypedValue(stored[position.get(n)!]!, all[position.get(n)!] ?? null)), eventTimeMicros, status: 'PRESENT' };
       });
       return { featureNames: wanted, rows };
     },

@@ -12,8 +12,9 @@ import type { Job, JobState, JobType } from '../../core/jobs.js';
 import type { Ingest, SourceSpec } from '../../core/ingests.js';
 import type { ExtraColumnsPolicy } from '../../core/ports/offline-engine.js';
 import type { EntityValue } from '../../core/training-sets.js';
-import type { TypedValue } from '../../core/online.js';
+import type { TypedValue } from '../../core/values.js';
 import * as ingestpb from '../../gen/featurestore/v1/ingest.js';
+import { optionalTimestamp, timestampFromDate, timestampToIso } from './proto-time.js';
 
 export function dataTypeFromProto(t: pb.DataType): DataType {
   // An unknown or unspecified type passes through as its name; validateSchema names the field.
@@ -50,7 +51,13 @@ export function schemaToProto(s: Schema): pb.Schema {
       description: f.description,
       sensitive: f.sensitive,
       tags: f.tags,
-      statistics: f.statistics && { ...f.statistics, count: String(f.statistics.count), nullCount: String(f.statistics.nullCount), approxDistinct: String(f.statistics.approxDistinct) },
+      statistics: f.statistics && {
+        ...f.statistics,
+        count: String(f.statistics.count),
+        nullCount: String(f.statistics.nullCount),
+        approxDistinct: String(f.statistics.approxDistinct),
+        computeTime: timestampFromDate(f.statistics.computeTime),
+      },
     })),
     primaryKey: s.primaryKey,
     eventTimeColumn: s.eventTimeColumn,
@@ -75,8 +82,8 @@ export function projectToProto(p: Project): ppb.Project {
     description: p.description,
     owner: p.owner,
     tags: p.tags,
-    createTime: p.createTime,
-    updateTime: p.updateTime,
+    createTime: timestampFromDate(p.createTime),
+    updateTime: timestampFromDate(p.updateTime),
     etag: projectEtag(p),
     featureSetCount: p.featureSetCount,
   };
@@ -95,8 +102,8 @@ export function featureSetToProto(fs: FeatureSet): fspb.FeatureSet {
     tags: fs.tags,
     ttl: ttlToProto(fs.ttlSeconds),
     etag: featureSetEtag(fs),
-    createTime: fs.createTime,
-    updateTime: fs.updateTime,
+    createTime: timestampFromDate(fs.createTime),
+    updateTime: timestampFromDate(fs.updateTime),
     createdBy: fs.createdBy,
     changeSummary: fs.changeSummary,
   };
@@ -139,9 +146,9 @@ export function jobToProto(j: Job): jobpb.Job {
     project: j.project,
     featureSet: j.featureSet,
     createdBy: j.createdBy,
-    createTime: j.createTime,
-    startTime: j.startTime,
-    endTime: j.endTime,
+    createTime: timestampFromDate(j.createTime),
+    startTime: optionalTimestamp(j.startTime),
+    endTime: optionalTimestamp(j.endTime),
     result: jobResultToProto(j.result),
   };
 }
@@ -195,8 +202,8 @@ export function ingestToProto(i: Ingest): ingestpb.Ingest {
     duplicateRows: String(i.duplicateRows),
     jobId: i.jobId,
     createdBy: i.createdBy,
-    commitTime: i.commitTime,
-    revertTime: i.revertTime,
+    commitTime: timestampFromDate(i.commitTime),
+    revertTime: optionalTimestamp(i.revertTime),
   };
 }
 
@@ -223,7 +230,7 @@ export function entityValueFromProto(v: pb.Value, field: string): EntityValue {
       return Number.isSafeInteger(n) ? n : k.value;
     }
     case 'timestampValue':
-      return k.value.toISOString();
+      return timestampToIso(k.value);
     case 'dateValue':
       return new Date(k.value * 86_400_000).toISOString().slice(0, 10);
     case 'bytesValue':
@@ -252,7 +259,7 @@ export function typedValueFromProto(v: pb.Value | undefined): TypedValue {
     case 'float64Value':
       return { kind: 'float64', value: k.value };
     case 'timestampValue':
-      return { kind: 'timestamp', value: k.value };
+      return { kind: 'timestamp', seconds: Number(k.value.seconds), nanos: k.value.nanos };
     case 'dateValue':
       return { kind: 'date', value: k.value };
     case 'bytesValue':
@@ -281,7 +288,7 @@ export function typedValueToProto(v: TypedValue): pb.Value {
     case 'float64':
       return { kind: { $case: 'float64Value', value: v.value } };
     case 'timestamp':
-      return { kind: { $case: 'timestampValue', value: v.value } };
+      return { kind: { $case: 'timestampValue', value: { seconds: String(v.seconds), nanos: v.nanos } } };
     case 'date':
       return { kind: { $case: 'dateValue', value: v.value } };
     case 'bytes':
