@@ -120,15 +120,38 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
       assert.equal(await s.jobs.heartbeat(alive.id), true, 'a beat of a running job counts');
       assert.equal(await s.jobs.heartbeat(pending.id), false, 'a job not running has no worker to beat for it');
       const error = { code: 'ABORTED' as const, message: 'the worker stopped', details: [] };
-      const failed = (await s.jobs.failAbandoned(60_000, error)).filter((j) => j.project === p);
+      assert.deepEqual((await s.jobs.abandoned(60_000)).filter((j) => j.project === p).map((j) => j.id), [silent.id]);
+      const failed = (await s.jobs.endAbandoned(60_000, 60_000, error)).filter((j) => j.project === p);
       assert.deepEqual(failed.map((j) => [j.id, j.state, j.error?.message]), [[silent.id, 'FAILED', 'the worker stopped']]);
       assert.ok(failed[0]!.endTime);
       assert.deepEqual([(await s.jobs.getJob(alive.id))?.state, (await s.jobs.getJob(pending.id))?.state], ['RUNNING', 'PENDING']);
       assert.equal(await s.jobs.heartbeat(silent.id), false, 'the abandoned worker, should it wake, learns its job ended');
-      // Any update is a sign of life too.
+      // The worker's own updates (in its attempt) are a sign of life too; anyone else's are not.
       await s.sql.query(`UPDATE jobs SET heartbeat_time = now() - interval '10 minutes' WHERE id = $1`, [alive.id]);
-      await s.jobs.updateJob(alive.id, { progress: 0.5 }, ['RUNNING'], () => []);
-      assert.deepEqual((await s.jobs.failAbandoned(60_000, error)).filter((j) => j.project === p), []);
+      await s.jobs.updateJob(alive.id, { progress: 0.5, ifAttempt: 0 }, ['RUNNING'], () => []);
+      assert.deepEqual((await s.jobs.endAbandoned(60_000, 60_000, error)).filter((j) => j.project === p), []);
+      await s.sql.query(`UPDATE jobs SET heartbeat_time = now() - interval '10 minutes' WHERE id = $1`, [alive.id]);
+      await s.jobs.updateJob(alive.id, { message: 'someone looked' }, ['RUNNING'], () => []);
+      assert.deepEqual((await s.jobs.abandoned(60_000)).filter((j) => j.project === p).map((j) => j.id), [alive.id]);
+    });
+
+    it('never lets a cancel request renew a dead worker\'s lease: the job ends CANCELLED at the next claim or sweep', async () => {
+      const p = project();
+      const error = { code: 'ABORTED' as const, message: 'the worker stopped', details: [] };
+      const make = async () => (await s.jobs.createJob(newJob(p), () => [])).job;
+      const [byClaim, bySweep, waiting] = [await make(), await make(), await make()];
+      for (const j of [byClaim, bySweep, waiting]) assert.equal((await s.jobs.claim(j.id, 60_000)).job?.attempt, 1);
+      // The workers die; a user cancels two of the jobs a while later.
+      for (const j of [byClaim, bySweep, waiting]) await s.sql.query(`UPDATE jobs SET heartbeat_time = now() - interval '10 minutes' WHERE id = $1`, [j.id]);
+      for (const j of [byClaim, bySweep]) await s.jobs.updateJob(j.id, { cancelRequested: true, message: 'cancel requested' }, ['RUNNING'], () => []);
+      const claimed = await s.jobs.claim(byClaim.id, 60_000);
+      assert.deepEqual([claimed.job, claimed.current?.state, claimed.current?.attempt], [undefined, 'CANCELLED', 1], 'the redelivery cancels instead of running it again');
+      // The sweep: the cancelled one ends at one lease, the other fails only after the longer bound.
+      const ended = (await s.jobs.endAbandoned(60_000, 3_600_000, error)).filter((j) => j.project === p);
+      assert.deepEqual(ended.map((j) => [j.id, j.state, j.error]), [[bySweep.id, 'CANCELLED', undefined]]);
+      assert.ok(ended[0]!.endTime);
+      assert.deepEqual((await s.jobs.abandoned(60_000)).filter((j) => j.project === p).map((j) => [j.id, j.state]), [[waiting.id, 'RUNNING']]);
+      assert.deepEqual((await s.jobs.endAbandoned(60_000, 60_000, error)).filter((j) => j.project === p).map((j) => [j.id, j.state]), [[waiting.id, 'FAILED']]);
     });
 
     it('claims a pending job once, takes over a running job only after its worker went silent, and fences the old worker', async () => {
@@ -153,7 +176,7 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
       await s.jobs.updateJob(job.id, { message: 'done', ifAttempt: 2, reported: true }, ['RUNNING'], () => []);
       await s.sql.query(`UPDATE jobs SET heartbeat_time = now() - interval '10 minutes' WHERE id = $1`, [job.id]);
       assert.equal((await s.jobs.claim(job.id, 60_000)).job, undefined);
-      assert.deepEqual((await s.jobs.failAbandoned(60_000, { code: 'ABORTED', message: 'x', details: [] })).filter((j) => j.project === p), []);
+      assert.deepEqual((await s.jobs.endAbandoned(60_000, 60_000, { code: 'ABORTED', message: 'x', details: [] })).filter((j) => j.project === p), []);
       await s.jobs.updateJob(job.id, { state: 'SUCCEEDED', ifAttempt: 2 }, ['RUNNING'], () => []);
       const done = await s.jobs.claim(job.id, 0);
       assert.deepEqual([done.job, done.current?.state], [undefined, 'SUCCEEDED'], 'a finished job is never claimed again');

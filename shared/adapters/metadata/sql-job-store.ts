@@ -52,6 +52,10 @@ function toJob(r: JobRow): Job {
 const COLUMNS = `id::text, type, state, project, feature_set, spec, progress, message, error, result, created_by,
   request_id, cancel_requested, revision, attempt, create_time, start_time, end_time`;
 
+/** A running job whose worker said nothing for the lease (ms, parameter $n) and reported no outcome: its worker is gone. */
+const silent = (n: number) => `reported_time IS NULL AND coalesce(heartbeat_time, start_time, create_time) < clock_timestamp() - make_interval(secs => $${n}::double precision / 1000)`;
+const CANCEL_ABANDONED = `state = 'CANCELLED', message = 'cancelled; its worker had stopped and nothing was written', end_time = clock_timestamp(), revision = revision + 1`;
+
 /** Jobs on PostgreSQL or PGlite, in the catalog database (so job changes and events commit together). */
 export class SqlJobStore implements JobStore {
   constructor(private readonly sql: SqlClient) {}
@@ -120,7 +124,8 @@ export class SqlJobStore implements JobStore {
          cancel_requested = coalesce($8, cancel_requested),
          start_time = CASE WHEN $3 = 'RUNNING' AND start_time IS NULL THEN clock_timestamp() ELSE start_time END,
          end_time = CASE WHEN $9 THEN clock_timestamp() ELSE end_time END,
-         heartbeat_time = clock_timestamp(),
+         -- Only the worker's own updates (made in its attempt) extend its lease: a user's cancel does not.
+         heartbeat_time = CASE WHEN $10::integer IS NOT NULL THEN clock_timestamp() ELSE heartbeat_time END,
          reported_time = CASE WHEN $11 THEN clock_timestamp() ELSE reported_time END,
          revision = revision + 1
        WHERE id = $1 AND state = ANY($2::text[]) AND ($10::integer IS NULL OR attempt = $10)
@@ -154,11 +159,17 @@ export class SqlJobStore implements JobStore {
   async claim(id: string, leaseMs: number, signal?: AbortSignal): Promise<{ job?: Job; current?: Job }> {
     throwIfAborted(signal);
     return this.sql.transaction(async (tx) => {
+      // A job whose worker is gone and whose cancel was asked for ends CANCELLED instead.
+      const cancelled = await tx.query<JobRow>(
+        `UPDATE jobs SET ${CANCEL_ABANDONED} WHERE id = $1::uuid AND state = 'RUNNING' AND cancel_requested AND ${silent(2)}
+         RETURNING ${COLUMNS}`,
+        [id, leaseMs],
+      );
+      if (cancelled.rows[0]) return { current: toJob(cancelled.rows[0]) };
       const { rows } = await tx.query<JobRow>(
         `UPDATE jobs SET state = 'RUNNING', message = CASE WHEN state = 'RUNNING' THEN 'restarting: the previous worker stopped' ELSE 'starting' END,
            progress = 0, attempt = attempt + 1, start_time = coalesce(start_time, clock_timestamp()), heartbeat_time = clock_timestamp(), revision = revision + 1
-         WHERE id = $1::uuid AND (state = 'PENDING' OR (state = 'RUNNING' AND reported_time IS NULL
-           AND coalesce(heartbeat_time, start_time, create_time) < clock_timestamp() - make_interval(secs => $2::double precision / 1000)))
+         WHERE id = $1::uuid AND (state = 'PENDING' OR (state = 'RUNNING' AND ${silent(2)}))
          RETURNING ${COLUMNS}`,
         [id, leaseMs],
       );
@@ -167,14 +178,20 @@ export class SqlJobStore implements JobStore {
     });
   }
 
-  async failAbandoned(leaseMs: number, error: JobError, signal?: AbortSignal): Promise<Job[]> {
+  async endAbandoned(leaseMs: number, failAfterMs: number, error: JobError, signal?: AbortSignal): Promise<Job[]> {
     throwIfAborted(signal);
-    const { rows } = await this.sql.query<JobRow>(
+    const cancelled = await this.sql.query<JobRow>(`UPDATE jobs SET ${CANCEL_ABANDONED} WHERE state = 'RUNNING' AND cancel_requested AND ${silent(1)} RETURNING ${COLUMNS}`, [leaseMs]);
+    const failed = await this.sql.query<JobRow>(
       `UPDATE jobs SET state = 'FAILED', error = $2::jsonb, message = $3, end_time = clock_timestamp(), revision = revision + 1
-       WHERE state = 'RUNNING' AND reported_time IS NULL AND coalesce(heartbeat_time, start_time, create_time) < clock_timestamp() - make_interval(secs => $1::double precision / 1000)
-       RETURNING ${COLUMNS}`,
-      [leaseMs, JSON.stringify(error), error.message],
+       WHERE state = 'RUNNING' AND ${silent(1)} RETURNING ${COLUMNS}`,
+      [failAfterMs, JSON.stringify(error), error.message],
     );
+    return [...cancelled.rows, ...failed.rows].map(toJob);
+  }
+
+  async abandoned(leaseMs: number, signal?: AbortSignal): Promise<Job[]> {
+    throwIfAborted(signal);
+    const { rows } = await this.sql.query<JobRow>(`SELECT ${COLUMNS} FROM jobs WHERE state = 'RUNNING' AND ${silent(1)} ORDER BY create_time`, [leaseMs]);
     return rows.map(toJob);
   }
 

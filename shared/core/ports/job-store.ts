@@ -38,17 +38,25 @@ export interface JobStore {
   /** Newest first. */
   listJobs(query: ListJobsQuery, signal?: AbortSignal): Promise<Job[]>;
   updateJob(id: string, change: JobChange, whenIn: readonly JobState[], events: (job: Job) => DomainEvent[], signal?: AbortSignal): Promise<Job>;
-  /** A running job's worker says it is alive (every update counts too); false once the job is no longer RUNNING (in that attempt). */
+  /**
+   * A running job's worker says it is alive; false once the job is no longer RUNNING (in that
+   * attempt). Only the worker extends its lease: this, claims, and updates made with `ifAttempt`;
+   * other updates (a user's cancel request) leave the lease as it is.
+   */
   heartbeat(id: string, attempt?: number, signal?: AbortSignal): Promise<boolean>;
   /**
    * A worker takes a job: PENDING, or RUNNING with a worker silent for longer than `leaseMs` (it
-   * died mid-job, before reporting an outcome), becomes RUNNING in the next attempt, returned as `job`. Otherwise nothing
-   * changes and `current` is the job as it is (undefined when it does not exist).
+   * died mid-job, before reporting an outcome), becomes RUNNING in the next attempt, returned as
+   * `job`. A silent job whose cancel was requested ends CANCELLED instead (returned as `current`).
+   * Otherwise nothing changes and `current` is the job as it is (undefined when it does not exist).
    */
   claim(id: string, leaseMs: number, signal?: AbortSignal): Promise<{ job?: Job; current?: Job }>;
   /**
-   * Fails every RUNNING job whose worker has been silent for longer than `leaseMs` without reporting
-   * an outcome (it died: killed, out of memory, node lost, and no redelivery took the job over) with `error`, so whoever waits on it sees an end. Returns those jobs.
+   * Ends RUNNING jobs whose worker died (silent, no outcome reported): CANCELLED once silent for
+   * `leaseMs` if a cancel was requested, else FAILED with `error` once silent for `failAfterMs`, so
+   * whoever waits sees an end. Returns the jobs ended.
    */
-  failAbandoned(leaseMs: number, error: JobError, signal?: AbortSignal): Promise<Job[]>;
+  endAbandoned(leaseMs: number, failAfterMs: number, error: JobError, signal?: AbortSignal): Promise<Job[]>;
+  /** RUNNING jobs whose worker has been silent for longer than `leaseMs` without reporting an outcome, oldest first. */
+  abandoned(leaseMs: number, signal?: AbortSignal): Promise<Job[]>;
 }

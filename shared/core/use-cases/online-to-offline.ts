@@ -1,3 +1,4 @@
+import { FailedPrecondition } from '../errors.js';
 import { EventTypes } from '../events.js';
 import { ONLINE_LOG_SCHEME, type IngestJobSpec } from '../ingests.js';
 import { jobEvent, TERMINAL_STATES, type Job } from '../jobs.js';
@@ -11,8 +12,10 @@ import { onlineNamespace } from '../ports/online-store.js';
 export const SYNC_PRINCIPAL = 'system:online-to-offline';
 
 export interface SyncReport {
-  /** Jobs failed because their worker stopped sending heartbeats. */
+  /** Jobs ended because their worker stopped sending heartbeats: CANCELLED if asked to, else FAILED after ABANDON_LEASES leases. */
   abandoned: Job[];
+  /** Jobs whose worker stopped, asked for again (job.requested) so another worker takes them over. */
+  requeued: Job[];
   /** Ingest jobs started this run, one per feature set version with new online rows. */
   started: Job[];
   /** Tables whose sync job from an earlier run is still on its way. */
@@ -34,9 +37,10 @@ export interface SyncReport {
  * - until that commit nothing of the range is visible, and the log keeps the rows: a failed or
  *   abandoned job is simply tried again (next attempt number) from the same position;
  * - the log is trimmed only below the committed position.
- * Workers that die mid-job stop sending heartbeats; the job.requested event, delivered again (at
- * least once), takes the job over once the lease ran out. Each tick fails jobs silent for
- * ABANDON_LEASES leases, in case no delivery comes any more (dead-lettered).
+ * Workers that die mid-job stop sending heartbeats. A redelivered job.requested takes the job over
+ * once the lease ran out; each tick also asks again for every job silent past the lease (a fresh
+ * job.requested), so takeover never depends on the redelivery window. A job silent past the lease
+ * whose cancel was requested ends CANCELLED; one silent for ABANDON_LEASES leases ends FAILED.
  */
 /** How many leases a job's worker may be silent before the tick fails the job (redeliveries take it over after one). */
 export const ABANDON_LEASES = 5;
@@ -45,12 +49,23 @@ export function createOnlineToOffline(d: { store: MetadataStore; jobs: JobStore;
   const maxAttempts = d.maxAttempts ?? 5;
   const abandonMs = d.leaseMs * ABANDON_LEASES;
   return async function sync(signal?: AbortSignal): Promise<SyncReport> {
-    const report: SyncReport = { abandoned: [], started: [], waiting: [], stuck: [], discarded: [] };
-    report.abandoned = await d.jobs.failAbandoned(
+    const report: SyncReport = { abandoned: [], requeued: [], started: [], waiting: [], stuck: [], discarded: [] };
+    report.abandoned = await d.jobs.endAbandoned(
+      d.leaseMs,
       abandonMs,
-      { code: 'ABORTED', message: `the worker stopped (no heartbeat for ${Math.round(abandonMs / 1000)} s) and no redelivery took the job over; nothing was committed, start the job again`, details: [] },
+      { code: 'ABORTED', message: `the worker stopped (no heartbeat for ${Math.round(abandonMs / 1000)} s) and no other worker took the job over; nothing was committed, start the job again`, details: [] },
       signal,
     );
+    // Jobs whose worker died are asked for again (a new job.requested), so a worker takes them over
+    // however long the lease and whatever the event platform's redelivery window.
+    for (const job of await d.jobs.abandoned(d.leaseMs, signal)) {
+      try {
+        const asked = await d.jobs.updateJob(job.id, { message: `its worker stopped (attempt ${job.attempt}); waiting for another` }, ['RUNNING'], (j) => [jobEvent(EventTypes.jobRequested, j, {})], signal);
+        report.requeued.push(asked);
+      } catch (err) {
+        if (!(err instanceof FailedPrecondition)) throw err; // ended meanwhile
+      }
+    }
     for (const head of await d.log.heads(signal)) {
       const { table } = head;
       const drained = await d.ingests.drainedThrough(table, signal);
