@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { assertPortFree } from './port-check.js';
 import { EventTypes } from '../core/events.js';
 import { loadConfig, type Config } from './config.js';
 import { Dependencies } from './dependencies.js';
@@ -35,6 +36,7 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
   const single = Array.isArray(functions) && functions.length === 1 ? functions[0]!.name : undefined;
   const name = single ?? 'all-in-one';
   const logger = options.logger ?? createLogger(config.logLevel, single ? { function: name } : { host: name });
+  await assertPortFree(config.bind, config.port);
   const deps = new Dependencies(config, logger);
   // PGlite compiles its WASM off the main thread: let that run while the functions load.
   if (options.opens?.includes('metadata')) deps.metadataStore().catch(() => {}); // awaited by its users

@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import type { SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
 import { translateSqlError } from './sql-client.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 /**
  * PostgreSQL in WASM for the embedded default: same SQL, same migrations. It runs one query at a
@@ -10,12 +11,21 @@ export class PgliteSqlClient implements SqlClient {
   readonly kind = 'pglite' as const;
   private closed = false;
 
-  private constructor(private readonly db: PGlite) {}
+  private constructor(
+    private readonly db: PGlite,
+    private readonly lock?: { release(): void },
+  ) {}
 
-  /** `dataDir` undefined keeps everything in memory. */
+  /** `dataDir` undefined keeps everything in memory. A folder is locked to this process first (see data-dir-lock.ts). */
   static async open(dataDir: string | undefined): Promise<PgliteSqlClient> {
-    const db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
-    return new PgliteSqlClient(db);
+    if (!dataDir) return new PgliteSqlClient(await PGlite.create());
+    const lock = lockDataDir(dataDir);
+    try {
+      return new PgliteSqlClient(await PGlite.create(dataDir), lock);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
   }
 
   query<R>(text: string, params: unknown[] = []): Promise<SqlResult<R>> {
@@ -41,7 +51,11 @@ export class PgliteSqlClient implements SqlClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.db.close();
+    try {
+      await this.db.close();
+    } finally {
+      this.lock?.release();
+    }
   }
 }
 
