@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { totalmem, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { parseMetadataUrl } from '../adapters/metadata/metadata-url.js';
 import { parseObjectUrl, type ObjectStoreSettings } from '../adapters/object-store/object-url.js';
@@ -45,6 +47,8 @@ const schema = z.object({
     z.string().check(z.refine((v) => v === '' || v.split(',').every((b) => /^[^\s:,]+:\d+$/.test(b)), 'use host:port[,host:port...]')),
     '',
   ),
+  FEATURESTORE_DUCKDB_MEMORY_LIMIT: z.optional(z.string().check(z.regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/, 'use a size such as 512MiB or 4GiB'))),
+  FEATURESTORE_DUCKDB_SPILL_DIR: z.optional(z.string()),
   FEATURESTORE_MAX_SAMPLE_BYTES: z._default(int('a positive number of bytes', 1), 4 * 1024 * 1024),
   FEATURESTORE_DRAIN_SECONDS: z._default(z.coerce.number().check(z.positive({ error: 'must be a positive number of seconds' })), 20),
   FEATURESTORE_TEST_KILL_ON_EVENT: z._default(z.string(), ''),
@@ -68,6 +72,8 @@ export interface Config {
   /** Endpoints and credentials for s3:// and abfss:// (offline store and sources). Never logged. */
   objectStores: ObjectStoreSettings;
   maxSampleBytes: number;
+  /** Every DuckDB instance: at most this much memory (a DuckDB size), spilling to `spillDir` beyond it. */
+  duckdb: { memoryLimit: string; spillDir: string };
   /** Online store: Redis, Redis Cluster, PostgreSQL, or the catalog database (embedded default). */
   onlineUrl: string;
   onlineLimits: { maxRows: number; maxKeys: number; maxRowBytes: number };
@@ -102,6 +108,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auth: c.FEATURESTORE_AUTH,
     fileRoots: c.FEATURESTORE_FILE_ROOTS ? c.FEATURESTORE_FILE_ROOTS.split(',').filter(Boolean) : [process.cwd()],
     maxSampleBytes: c.FEATURESTORE_MAX_SAMPLE_BYTES,
+    duckdb: {
+      memoryLimit: c.FEATURESTORE_DUCKDB_MEMORY_LIMIT ?? `${Math.max(256, Math.floor(memoryBudgetBytes() / 2 / 2 ** 20))}MiB`,
+      spillDir: resolve(c.FEATURESTORE_DUCKDB_SPILL_DIR ?? join(tmpdir(), 'featurestore-duckdb-spill')),
+    },
     onlineUrl: c.FEATURESTORE_ONLINE_URL,
     onlineLimits: { maxRows: c.FEATURESTORE_ONLINE_MAX_ROWS, maxKeys: c.FEATURESTORE_ONLINE_MAX_KEYS, maxRowBytes: c.FEATURESTORE_ONLINE_MAX_ROW_BYTES },
     registryMaxAgeMs: c.FEATURESTORE_REGISTRY_MAX_AGE_MS,
@@ -127,4 +137,21 @@ function pick(env: Record<string, string | undefined>): Record<string, string> {
     if (value !== undefined && value !== '') out[key] = value;
   }
   return out;
+}
+
+/**
+ * The memory this process may use: its cgroup's limit (v2 memory.max, v1 memory.limit_in_bytes)
+ * when set, else the machine's. DuckDB gets half of it by default.
+ */
+export function memoryBudgetBytes(): number {
+  const machine = totalmem();
+  for (const file of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+    try {
+      const n = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isFinite(n) && n > 0) return Math.min(n, machine);
+    } catch {
+      // no such cgroup file: try the next
+    }
+  }
+  return machine;
 }

@@ -151,7 +151,7 @@ export class Dependencies {
 
   /** The offline engine: DuckDB in process. */
   engine(): OfflineEngine {
-    this.duck ??= new DuckDbEngine();
+    this.duck ??= new DuckDbEngine({ memoryLimit: this.config.duckdb.memoryLimit, spillDir: this.config.duckdb.spillDir });
     return this.duck;
   }
 
@@ -173,7 +173,7 @@ export class Dependencies {
 
   schemaInferrer(): Promise<SchemaInferrer> {
     this.inferrer ??= import('../adapters/inference/duckdb-schema-inferrer.js').then(
-      ({ DuckDbSchemaInferrer }) => new DuckDbSchemaInferrer(this.fileRoots()),
+      ({ DuckDbSchemaInferrer }) => new DuckDbSchemaInferrer(this.fileRoots(), this.config.duckdb),
     );
     return this.inferrer;
   }

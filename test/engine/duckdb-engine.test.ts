@@ -92,6 +92,16 @@ describe('DuckDB engine: ingest', () => {
     assert.deepEqual(readdirSync(s.outputDir), []);
   });
 
+  it('keeps the cause of a reader error, without local paths', async () => {
+    const s = spec([file('long.csv', `user_id,ts,amount,country,flags,day\n1,2026-11-01T10:00:00Z,${'9'.repeat(2_100_000)},DE,,2026-11-01\n`)]);
+    await assert.rejects(engine.ingest(s, noProgress), (e: unknown) => {
+      assert.ok(e instanceof InvalidArgument);
+      assert.match(e.message, /^cannot read the source as CSV: .*Maximum line size of \d+ bytes exceeded/);
+      assert.doesNotMatch(e.message, /\/tmp\/|fs-engine|Binder Error/);
+      return true;
+    });
+  });
+
   it('stores missing optional columns as null, drops extra ones, and fails on missing keys or when asked to', async () => {
     const partial = file('partial.csv', 'user_id,ts,extra\n5,2026-11-01T00:00:00Z,zzz\n');
     const out = await engine.ingest(spec([partial]), noProgress);

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -11,6 +12,8 @@ export { duckType };
 
 const NUMERIC: ReadonlySet<DataType> = new Set(['INT32', 'INT64', 'FLOAT32', 'FLOAT64']);
 const MAX_DETAILS = 100;
+/** Columns per statistics statement (see statisticsOf). */
+const STATISTICS_BATCH = 10;
 /** Distinct estimates sample values whose hash is below 2^58: one in 64. */
 const SAMPLE_SCALE = 64;
 const SAMPLE_BELOW = '288230376151711744';
@@ -19,19 +22,31 @@ const EXACT_BELOW_SAMPLED = 256;
 
 const list = (paths: string[]) => `[${paths.map(quoteLiteral).join(', ')}]`;
 
+export interface DuckDbOptions {
+  threads?: number;
+  /** DuckDB's memory_limit (e.g. "4096MiB"); beyond it operators spill to `spillDir`. */
+  memoryLimit?: string;
+  spillDir?: string;
+}
+
+/** Instance settings: threads, a memory limit and a spill folder, so a wide or huge input slows down instead of exhausting memory. */
+export function duckDbSettings(o: DuckDbOptions, threads: number): Record<string, string> {
+  if (o.spillDir) mkdirSync(o.spillDir, { recursive: true });
+  return {
+    threads: String(o.threads ?? threads),
+    ...(o.memoryLimit ? { memory_limit: o.memoryLimit } : {}),
+    ...(o.spillDir ? { temp_directory: o.spillDir } : {}),
+  };
+}
+
 /** The offline engine of the embedded default: DuckDB in process, reading and writing local files. */
 export class DuckDbEngine implements OfflineEngine {
   private instance?: Promise<DuckDBInstance>;
 
-  constructor(private readonly options: { threads?: number; memoryLimit?: string } = {}) {}
+  constructor(private readonly options: DuckDbOptions = {}) {}
 
   private async connect(): Promise<DuckDBConnection> {
-    this.instance ??= import('@duckdb/node-api').then(({ DuckDBInstance }) =>
-      DuckDBInstance.create(':memory:', {
-        threads: String(this.options.threads ?? 2),
-        ...(this.options.memoryLimit ? { memory_limit: this.options.memoryLimit } : {}),
-      }),
-    );
+    this.instance ??= import('@duckdb/node-api').then(({ DuckDBInstance }) => DuckDBInstance.create(':memory:', duckDbSettings(this.options, 2)));
     const connection = await (await this.instance).connect();
     await connection.run(`SET TimeZone = 'UTC'`);
     return connection;
@@ -131,7 +146,7 @@ export class DuckDbEngine implements OfflineEngine {
       }
       const inputRows = written;
 
-      await step(0.6, 'removing rows already stored');
+      if (spec.existing.length > 0) await step(0.6, 'removing rows already stored');
       // Only stored rows inside the new rows' event-time range can be equal to one of them; Parquet
       // row-group statistics let DuckDB skip the rest, so ingesting new days costs next to nothing.
       let duplicateRows = 0;
@@ -379,6 +394,15 @@ export class DuckDbEngine implements OfflineEngine {
   }
 
   private async statisticsOf(db: DuckDBConnection, features: Feature[], relation: string, at: Date): Promise<Record<string, FeatureStatistics>> {
+    // Wide schemas go in batches of columns: each distinct count holds a hash table (MBs per column),
+    // so one statement over 2,000 columns would hold GBs at once. Parquet is columnar: each batch
+    // reads only its own columns.
+    const out: Record<string, FeatureStatistics> = {};
+    for (let i = 0; i < features.length; i += STATISTICS_BATCH) Object.assign(out, await this.statisticsBatch(db, features.slice(i, i + STATISTICS_BATCH), relation, at));
+    return out;
+  }
+
+  private async statisticsBatch(db: DuckDBConnection, features: Feature[], relation: string, at: Date): Promise<Record<string, FeatureStatistics>> {
     const distinctOf = (f: Feature) => !f.isList;
     const parts = features.map((f, i) => {
       const c = quoteIdent(f.name);
@@ -466,7 +490,7 @@ export function engineMessage(err: unknown): string {
   const lines = String((err as Error)?.message ?? err)
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !/^(Original Line|Possible (Solution|fixes)|LINE \d+:|\^|\* )/i.test(l) && !/^(file|position)\s*[:=]/i.test(l));
+    .filter((l) => l && !/^(Original Line|Possible (Solution|fixes)|LINE \d+:|\^|\* )/i.test(l) && !/^(file|position)\s*[:=]/i.test(l) && !/\((Set By User|Auto-Detected)\)/i.test(l));
   return lines
     .slice(0, 3)
     .join('; ')

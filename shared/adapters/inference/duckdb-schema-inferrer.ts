@@ -6,7 +6,7 @@ import { InvalidArgument, Unimplemented, throwIfAborted } from '../../core/error
 import type { DataType, SampleFormat } from '../../core/model.js';
 import type { InferredColumn, InferredSample, SampleInput, SchemaInferrer } from '../../core/ports/schema-inferrer.js';
 import { formatFromName } from '../../core/use-cases/infer-schema.js';
-import { engineMessage } from '../engine/duckdb-engine.js';
+import { duckDbSettings, engineMessage, type DuckDbOptions } from '../engine/duckdb-engine.js';
 import type { LocalRoots } from '../files/local-roots.js';
 
 /** Rows read from a URI sample at most; inline samples are read whole (they are size-bounded). */
@@ -46,7 +46,10 @@ export function mapDuckDbType(engineType: string): Pick<InferredColumn, 'type' |
 export class DuckDbSchemaInferrer implements SchemaInferrer {
   private instance: Promise<DuckDBInstance> | undefined;
 
-  constructor(private readonly roots: LocalRoots) {}
+  constructor(
+    private readonly roots: LocalRoots,
+    private readonly duckdb: DuckDbOptions = {},
+  ) {}
 
   async infer(input: SampleInput, signal?: AbortSignal): Promise<InferredSample> {
     if (input.kind === 'bytes') {
@@ -102,7 +105,7 @@ export class DuckDbSchemaInferrer implements SchemaInferrer {
   }
 
   private db(): Promise<DuckDBInstance> {
-    this.instance ??= import('@duckdb/node-api').then(({ DuckDBInstance }) => DuckDBInstance.create(':memory:', { threads: '1' }));
+    this.instance ??= import('@duckdb/node-api').then(({ DuckDBInstance }) => DuckDBInstance.create(':memory:', duckDbSettings(this.duckdb, 1)));
     return this.instance;
   }
 

@@ -217,10 +217,13 @@ export async function runClaimedJob(
   const scratch = await d.scratch();
   const uploaded: string[] = [];
   let last = 0;
+  let lastMessage = '';
   const progress = (fraction: number, message: string) => {
     const now = Date.now();
-    if (now - last < PROGRESS_EVERY_MS && fraction < 1) return;
+    // A new phase is always shown (its name must not lag behind the work); within one, at most every PROGRESS_EVERY_MS.
+    if (now - last < PROGRESS_EVERY_MS && fraction < 1 && message === lastMessage) return;
     last = now;
+    lastMessage = message;
     // Best effort; a cancel request seen here stops the engine at its next step.
     void d.jobs.updateJob(job.id, { progress: Math.min(0.95, fraction * 0.9), message, ifAttempt: job.attempt }, ['RUNNING'], () => []).then(
       (j) => j.cancelRequested && controller.abort(new Cancelled('cancelled on request')),
