@@ -1,34 +1,46 @@
 import { InvalidArgument } from '../../shared/core/errors.js';
 import { EventTypes } from '../../shared/core/events.js';
 import { isIdentifier } from '../../shared/core/identifiers.js';
-import { createOfflineToOnline, type IngestCommitted } from '../../shared/core/use-cases/offline-to-online.js';
+import { createOfflineToOnline, createRevertOnline, type IngestCommitted } from '../../shared/core/use-cases/offline-to-online.js';
 import { isUuid } from '../../shared/core/validation.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 import { createScratch } from '../../shared/runtime/scratch.js';
 
-/** offline-to-online: upserts the newest rows per key of a committed ingest into the online store. */
+function ingestOf(payload: unknown): IngestCommitted {
+  const data = (payload ?? {}) as Partial<IngestCommitted>;
+  if (!isUuid(data.ingestId)) throw new InvalidArgument('is not an ingest id', { field: 'data.ingestId' });
+  if (!isIdentifier(String(data.project)) || !isIdentifier(String(data.featureSet)) || !Number.isInteger(data.major)) {
+    throw new InvalidArgument('needs project, featureSet and major', { field: 'data' });
+  }
+  return data as IngestCommitted;
+}
+
+/** offline-to-online: upserts the newest rows per key of a committed ingest into the online store, and takes a reverted ingest's rows back. */
 export const offlineToOnline: FunctionDefinition = {
   name: 'offline-to-online',
   trigger: 'event',
   async init({ deps, logger }) {
-    const afterIngest = createOfflineToOnline({
+    const d = {
       store: await deps.metadataStore(),
       ingests: await deps.ingestStore(),
       engine: deps.engine(),
       online: await deps.onlineStore(),
       offline: deps.offlineStore(),
       scratch: createScratch,
-    });
+    };
+    const afterIngest = createOfflineToOnline(d);
+    const afterRevert = createRevertOnline(d);
     return {
       events: {
         [EventTypes.ingestCommitted]: async (event, { signal }) => {
-          const data = (event.data ?? {}) as Partial<IngestCommitted>;
-          if (!isUuid(data.ingestId)) throw new InvalidArgument('is not an ingest id', { field: 'data.ingestId' });
-          if (!isIdentifier(String(data.project)) || !isIdentifier(String(data.featureSet)) || !Number.isInteger(data.major)) {
-            throw new InvalidArgument('needs project, featureSet and major', { field: 'data' });
-          }
-          const out = await afterIngest(data as IngestCommitted, signal);
+          const data = ingestOf(event.data);
+          const out = await afterIngest(data, signal);
           logger.info({ ingestId: data.ingestId, rows: out.rows, written: out.written }, 'ingest copied online');
+        },
+        [EventTypes.ingestReverted]: async (event, { signal }) => {
+          const data = ingestOf(event.data);
+          const out = await afterRevert(data, signal);
+          logger.info({ ingestId: data.ingestId, keys: out.keys }, 'reverted ingest taken back online');
         },
       },
     };

@@ -37,6 +37,25 @@ export function onlineStoreContract(name: string, open: () => Promise<{ store: O
       assert.deepEqual((await store.get(t, ['k']))[0]?.value, 'newer');
     });
 
+    it('restores after a revert: the reverted row is replaced or removed, a row written since stays', async () => {
+      const t = table();
+      const reverted = (at: number) => ({ eventTimeMicros: at, value: `v@${at}` });
+      await store.put(t, [entry('replaced', 20), entry('removed', 20), entry('newer', 30), entry('other', 20, 'written online since'), entry('older', 5)]);
+      const items = [
+        { key: 'replaced', expected: reverted(20), replacement: entry('replaced', 10, 'from the ingest still visible') },
+        { key: 'removed', expected: reverted(20) },
+        { key: 'newer', expected: reverted(20), replacement: entry('newer', 10) },
+        { key: 'other', expected: reverted(20) },
+        { key: 'older', expected: reverted(20), replacement: entry('older', 10, 'fills in newest-wins') },
+        { key: 'absent', expected: reverted(20), replacement: entry('absent', 10) },
+      ];
+      await store.restore(t, items);
+      const want = [entry('replaced', 10, 'from the ingest still visible'), undefined, entry('newer', 30), entry('other', 20, 'written online since'), entry('older', 10, 'fills in newest-wins'), entry('absent', 10)];
+      assert.deepEqual(await store.get(t, items.map((i) => i.key)), want);
+      await store.restore(t, items);
+      assert.deepEqual(await store.get(t, items.map((i) => i.key)), want, 'a repeated restore changes nothing');
+    });
+
     it('settles concurrent writers of one key on the newest event time', async () => {
       const t = table();
       const times = Array.from({ length: 60 }, (_, i) => 1000 + ((i * 37) % 60));

@@ -393,6 +393,46 @@ export class DuckDbEngine implements OfflineEngine {
     }
   }
 
+  async revertedKeys(
+    spec: { schema: Schema; reverted: string[]; remaining: string[] },
+    onBatch: (rows: { reverted: Record<string, unknown>; restored?: Record<string, unknown> }[]) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    throwIfAborted(signal);
+    if (spec.reverted.length === 0) return 0;
+    const features = spec.schema.features;
+    const et = quoteIdent(spec.schema.eventTimeColumn);
+    const pk = spec.schema.primaryKey.map(quoteIdent);
+    const newest = (files: string[], prefix: string, only: string) =>
+      `SELECT ${pk.map((k, j) => `s.${k} AS __fs_k${j}`).join(', ')}, ${features.map((f, i) => `${storedForm(f, `s.${quoteIdent(f.name)}`)} AS ${prefix}${i}`).join(', ')}
+       FROM read_parquet(${list(files)}, union_by_name = true) s ${only}
+       QUALIFY row_number() OVER (PARTITION BY ${pk.map((k) => `s.${k}`).join(', ')} ORDER BY s.${et} DESC) = 1`;
+    const on = pk.map((_k, j) => `r.__fs_k${j} = v.__fs_k${j}`).join(' AND ');
+    // Only the keys the reverted ingest touched are looked up in what stays visible.
+    const keysOfReverted = `SEMI JOIN (SELECT DISTINCT ${pk.join(', ')} FROM read_parquet(${list(spec.reverted)}, union_by_name = true)) rk ON ${pk.map((k) => `rk.${k} = s.${k}`).join(' AND ')}`;
+    const sql =
+      spec.remaining.length === 0
+        ? `SELECT * FROM (${newest(spec.reverted, '__fs_r', '')}) r`
+        : `SELECT r.*, v.* EXCLUDE (${pk.map((_k, j) => `__fs_k${j}`).join(', ')}), v.__fs_k0 IS NOT NULL AS __fs_found
+           FROM (${newest(spec.reverted, '__fs_r', '')}) r LEFT JOIN (${newest(spec.remaining, '__fs_v', keysOfReverted)}) v ON ${on}`;
+    const db = await this.connect();
+    let keys = 0;
+    try {
+      const result = await db.stream(sql);
+      for await (const batch of result.yieldRowObjectJson()) {
+        throwIfAborted(signal);
+        keys += batch.length;
+        const pick = (row: Record<string, unknown>, prefix: string) => Object.fromEntries(features.map((f, i) => [f.name, row[`${prefix}${i}`]]));
+        await onBatch(
+          (batch as Record<string, unknown>[]).map((row) => ({ reverted: pick(row, '__fs_r'), restored: row['__fs_found'] === true ? pick(row, '__fs_v') : undefined })),
+        );
+      }
+      return keys;
+    } finally {
+      db.closeSync();
+    }
+  }
+
   private async statisticsOf(db: DuckDBConnection, features: Feature[], relation: string, at: Date): Promise<Record<string, FeatureStatistics>> {
     // Wide schemas go in batches of columns: each distinct count holds a hash table (MBs per column),
     // so one statement over 2,000 columns would hold GBs at once. Parquet is columnar: each batch

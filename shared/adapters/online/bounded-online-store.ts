@@ -1,5 +1,5 @@
 import PQueue from 'p-queue';
-import { batchWinners, type OnlineEntry, type OnlineStore, type OnlineTable } from '../../core/ports/online-store.js';
+import { batchWinners, type OnlineEntry, type OnlineStore, type OnlineTable, type RestoreItem } from '../../core/ports/online-store.js';
 
 /**
  * Bounds the load a process puts on the online store: writes and big reads go in chunks, and at
@@ -40,6 +40,13 @@ export class BoundedOnlineStore implements OnlineStore {
   get(table: OnlineTable, keys: string[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[]> {
     if (keys.length <= this.options.chunk) return this.inner.get(table, keys, signal);
     return this.chunked(keys, (part) => this.inner.get(table, part, signal));
+  }
+
+  async restore(table: OnlineTable, items: RestoreItem[], signal?: AbortSignal): Promise<void> {
+    await this.chunked(items, async (part) => {
+      await this.inner.restore(table, part, signal);
+      return [];
+    });
   }
 
   drop(table: OnlineTable, signal?: AbortSignal): Promise<void> {

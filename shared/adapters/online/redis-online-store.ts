@@ -1,6 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { Unavailable, throwIfAborted } from '../../core/errors.js';
-import { batchWinners, onlineNamespace, type OnlineEntry, type OnlineStore, type OnlineTable } from '../../core/ports/online-store.js';
+import { batchWinners, onlineNamespace, type OnlineEntry, type OnlineStore, type OnlineTable, type RestoreItem } from '../../core/ports/online-store.js';
 
 export type RedisLocation = { mode: 'standalone'; url: string } | { mode: 'cluster'; nodes: { host: string; port: number }[] };
 
@@ -17,7 +17,29 @@ end
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2])
 return 1`;
 
-type WithPutNewest = { putNewest(key: string, eventTimeMicros: string, value: string): Promise<number> };
+/**
+ * After a revert: if the stored value is exactly ARGV[1] (the reverted row), put ARGV[2] in its
+ * place (or delete the key when ARGV[2] is empty); otherwise write ARGV[2] newest-wins (its event
+ * time in ARGV[3]), so a row written since stays.
+ */
+const RESTORE = `
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then
+  if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2]) end
+  return 1
+end
+if ARGV[2] == '' then return 0 end
+if cur then
+  local sep = string.find(cur, '|', 1, true)
+  if sep and tonumber(string.sub(cur, 1, sep - 1)) > tonumber(ARGV[3]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 2`;
+
+type WithPutNewest = {
+  putNewest(key: string, eventTimeMicros: string, value: string): Promise<number>;
+  restoreEntry(key: string, expected: string, replacement: string, replacementTime: string): Promise<number>;
+};
 
 const OPTIONS: RedisOptions = {
   // Fail fast rather than queue forever when the server is down: callers get Unavailable.
@@ -38,6 +60,7 @@ export class RedisOnlineStore implements OnlineStore {
         ? new Redis(location.url, OPTIONS)
         : new Cluster(location.nodes, { redisOptions: OPTIONS, enableAutoPipelining: true, maxRedirections: 8 });
     client.defineCommand('putNewest', { numberOfKeys: 1, lua: PUT_NEWEST });
+    client.defineCommand('restoreEntry', { numberOfKeys: 1, lua: RESTORE });
     // Connection errors reach callers through the commands (as Unavailable); without a listener
     // ioredis would also print each reconnect failure.
     client.on('error', () => {});
@@ -56,6 +79,24 @@ export class RedisOnlineStore implements OnlineStore {
         entries.map((e, i) => (winner.get(e.key) === i ? this.client.putNewest(this.redisKey(table, e.key), String(e.eventTimeMicros), e.value) : 0)),
       );
       return results.map((r) => r === 1);
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  async restore(table: OnlineTable, items: RestoreItem[], signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    try {
+      await Promise.all(
+        items.map((it) =>
+          this.client.restoreEntry(
+            this.redisKey(table, it.key),
+            `${it.expected.eventTimeMicros}|${it.expected.value}`,
+            it.replacement ? `${it.replacement.eventTimeMicros}|${it.replacement.value}` : '',
+            String(it.replacement?.eventTimeMicros ?? 0),
+          ),
+        ),
+      );
     } catch (err) {
       throw translate(err);
     }

@@ -1,5 +1,5 @@
 import { throwIfAborted } from '../../core/errors.js';
-import { batchWinners, onlineNamespace, type OnlineEntry, type OnlineStore, type OnlineTable } from '../../core/ports/online-store.js';
+import { batchWinners, onlineNamespace, type OnlineEntry, type OnlineStore, type OnlineTable, type RestoreItem } from '../../core/ports/online-store.js';
 import type { SqlClient } from '../sql/sql-client.js';
 
 /** One table for every feature set; created on first use, so a separate online database needs no migrations. */
@@ -49,6 +49,31 @@ export class SqlOnlineStore implements OnlineStore {
     );
     const written = new Set(rows.map((r) => r.key));
     return entries.map((e, i) => winner.get(e.key) === i && written.has(e.key));
+  }
+
+  async restore(table: OnlineTable, items: RestoreItem[], signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    if (items.length === 0) return;
+    await this.ensureTable();
+    const ns = onlineNamespace(table);
+    // Entries still holding the reverted row: replaced or removed, each statement atomic per row.
+    const params = [ns, items.map((i) => i.key), items.map((i) => String(i.expected.eventTimeMicros)), items.map((i) => i.expected.value)];
+    const matching = `FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[]) AS u(k, et, ev, rt, rv)`;
+    const replaced = items.map((i) => (i.replacement ? String(i.replacement.eventTimeMicros) : null));
+    const values = items.map((i) => i.replacement?.value ?? null);
+    await this.sql.query(
+      `UPDATE online_entries o SET event_time_us = u.rt, value = u.rv ${matching}
+       WHERE o.ns = $1 AND o.key = u.k AND o.event_time_us = u.et AND o.value = u.ev AND u.rv IS NOT NULL`,
+      [...params, replaced, values],
+    );
+    await this.sql.query(
+      `DELETE FROM online_entries o USING (SELECT * ${matching}) u
+       WHERE o.ns = $1 AND o.key = u.k AND o.event_time_us = u.et AND o.value = u.ev AND u.rv IS NULL`,
+      [...params, replaced, values],
+    );
+    // Everywhere else the replacement goes in newest-wins (a row written since stays).
+    const rest = items.flatMap((i) => (i.replacement ? [i.replacement] : []));
+    if (rest.length > 0) await this.put(table, rest, signal);
   }
 
   async get(table: OnlineTable, keys: string[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[]> {

@@ -114,5 +114,15 @@ export interface OfflineEngine {
     onBatch: (rows: Record<string, unknown>[]) => Promise<void>,
     signal?: AbortSignal,
   ): Promise<number>;
+  /**
+   * After a revert: for every key in the reverted ingest's files, its newest row there (`reverted`)
+   * and the newest row for that key in the files still visible (`restored`, absent when none), both
+   * in online stored form, delivered in batches. Returns the number of keys.
+   */
+  revertedKeys(
+    spec: { schema: Schema; reverted: string[]; remaining: string[] },
+    onBatch: (rows: { reverted: Record<string, unknown>; restored?: Record<string, unknown> }[]) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<number>;
   close(): Promise<void>;
 }

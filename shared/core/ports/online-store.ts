@@ -16,6 +16,13 @@ export interface OnlineEntry {
   value: string;
 }
 
+/** What a reverted ingest left online for one key, and what stands instead (none: the key goes). */
+export interface RestoreItem {
+  key: string;
+  expected: { eventTimeMicros: number; value: string };
+  replacement?: OnlineEntry;
+}
+
 /**
  * Online rows, newest event time wins. `put` writes each entry unless the stored one is newer
  * (equal event times: the later write wins), atomically per entry even under concurrent writers,
@@ -26,6 +33,13 @@ export interface OnlineEntry {
 export interface OnlineStore {
   put(table: OnlineTable, entries: OnlineEntry[], signal?: AbortSignal): Promise<boolean[]>;
   get(table: OnlineTable, keys: string[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[]>;
+  /**
+   * After a revert, per key (keys unique in a call): if the stored entry is exactly `expected` (the
+   * reverted ingest's row: same event time and value) it is replaced by `replacement`, or removed
+   * when there is none; otherwise `replacement` is written newest-wins like `put`, so a row written
+   * since (newer, or simply different) stays. Atomic per key; repeating a call changes nothing more.
+   */
+  restore(table: OnlineTable, items: RestoreItem[], signal?: AbortSignal): Promise<void>;
   /** Removes every entry of the table (a feature set deleted or a major version dropped). */
   drop(table: OnlineTable, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;

@@ -48,6 +48,42 @@ export function createOfflineToOnline(d: { store: MetadataStore; ingests: Ingest
   };
 }
 
+/**
+ * offline-to-online after a revert: every key the reverted ingest touched gets back the newest row
+ * of the ingests still visible, or leaves the online store when none has it; an online entry that
+ * is not the reverted row (written online since, or from a newer ingest) stays (OnlineStore.restore).
+ * Redelivery restores the same and changes nothing.
+ */
+export function createRevertOnline(d: { store: MetadataStore; ingests: IngestStore; engine: OfflineEngine; online: OnlineStore; offline: ObjectStore; scratch(): Promise<Scratch> }) {
+  return async function afterRevert(event: IngestCommitted, signal?: AbortSignal): Promise<{ keys: number }> {
+    const ingest = await d.ingests.get(event.ingestId, signal);
+    const fs = await d.store.getFeatureSet(event.project, event.featureSet, { major: event.major }, signal);
+    if (!ingest || ingest.state !== 'REVERTED' || !fs) return { keys: 0 };
+    const table = { project: fs.project, featureSet: fs.name, major: fs.major };
+    const scratch = await d.scratch();
+    try {
+      const copy = (keys: string[]) => Promise.all(keys.map((key) => scratch.localCopy(d.offline, key)));
+      const reverted = await copy(ingest.files);
+      const remaining = await copy((await d.ingests.visible(fs.project, fs.name, fs.major, signal)).flatMap((i) => i.files));
+      const keys = await d.engine.revertedKeys({ schema: fs.schema, reverted, remaining }, async (batch) => {
+        const was = entriesFromStored(fs.schema, batch.map((b) => b.reverted));
+        await d.online.restore(
+          table,
+          batch.map((b, i) => ({
+            key: was[i]!.key,
+            expected: { eventTimeMicros: was[i]!.eventTimeMicros, value: was[i]!.value },
+            replacement: b.restored ? entriesFromStored(fs.schema, [b.restored])[0] : undefined,
+          })),
+          signal,
+        );
+      }, signal);
+      return { keys };
+    } finally {
+      await scratch.dispose();
+    }
+  };
+}
+
 /** The newest row per key of the files (in the range) written online; counts keys found and written. */
 async function copyNewestOnline(
   d: { engine: OfflineEngine; online: OnlineStore },
