@@ -1,7 +1,8 @@
 import { InvalidArgument } from '../../shared/core/errors.js';
 import { EventTypes } from '../../shared/core/events.js';
 import { isIdentifier } from '../../shared/core/identifiers.js';
-import { createOfflineToOnline, createRevertOnline, type IngestCommitted } from '../../shared/core/use-cases/offline-to-online.js';
+import type { FeatureSetChanged } from '../../shared/core/use-cases/feature-sets.js';
+import { createOfflineToOnline, createRevertOnline, createTtlChange, type IngestCommitted } from '../../shared/core/use-cases/offline-to-online.js';
 import { isUuid } from '../../shared/core/validation.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 import { createScratch } from '../../shared/runtime/scratch.js';
@@ -30,6 +31,7 @@ export const offlineToOnline: FunctionDefinition = {
     };
     const afterIngest = createOfflineToOnline(d);
     const afterRevert = createRevertOnline(d);
+    const afterTtlChange = createTtlChange(d);
     return {
       events: {
         [EventTypes.ingestCommitted]: async (event, { signal }) => {
@@ -41,6 +43,15 @@ export const offlineToOnline: FunctionDefinition = {
           const data = ingestOf(event.data);
           const out = await afterRevert(data, signal);
           logger.info({ ingestId: data.ingestId, keys: out.keys }, 'reverted ingest taken back online');
+        },
+        [EventTypes.featureSetChanged]: async (event, { signal }) => {
+          const data = (event.data ?? {}) as Partial<FeatureSetChanged>;
+          if (data.ttlSeconds === undefined) return; // not a TTL change
+          if (!isIdentifier(String(data.project)) || !isIdentifier(String(data.featureSet)) || !Number.isInteger(data.major) || !(data.ttlSeconds === null || data.ttlSeconds > 0)) {
+            throw new InvalidArgument('a TTL change needs project, featureSet, major and ttlSeconds', { field: 'data' });
+          }
+          await afterTtlChange({ project: data.project!, featureSet: data.featureSet!, major: data.major!, ttlSeconds: data.ttlSeconds }, signal);
+          logger.info({ project: data.project, featureSet: data.featureSet, ttlSeconds: data.ttlSeconds }, 'online expiries follow the new TTL');
         },
       },
     };

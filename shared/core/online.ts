@@ -19,11 +19,29 @@ export function eventTimeMicros(f: Pick<Feature, 'type'>, v: StoredValue): numbe
   return f.type === 'DATE' ? (v as number) * 86_400_000_000 : Number(microsOf(v));
 }
 
+/** Reads hide a row once its TTL passed (EXPIRED); the store keeps it one more TTL (at least an hour) before dropping it (MISSING). */
+const MIN_EXPIRY_MARGIN_SECONDS = 3600;
+
+/** How long after its event time the online store may drop an entry (µs), or undefined with no TTL. */
+export function expirySpanMicros(ttlSeconds: number | null): number | undefined {
+  return ttlSeconds === null ? undefined : (ttlSeconds + Math.max(ttlSeconds, MIN_EXPIRY_MARGIN_SECONDS)) * 1e6;
+}
+
+/** When the online store may drop an entry of this event time (µs), or undefined with no TTL. */
+export function expiryMicros(ttlSeconds: number | null, eventTimeMicros: number): number | undefined {
+  const span = expirySpanMicros(ttlSeconds);
+  return span === undefined ? undefined : eventTimeMicros + span;
+}
+
 /**
  * Online entries from rows in stored form as an engine produced them (64-bit integers may come as
- * text: timestamps are turned back into numbers of µs).
+ * text: timestamps are turned back into numbers of µs), expiring by the feature set's TTL.
  */
-export function entriesFromStored(schema: Schema, rows: Record<string, unknown>[]): { key: string; eventTimeMicros: number; value: string }[] {
+export function entriesFromStored(
+  schema: Schema,
+  rows: Record<string, unknown>[],
+  ttlSeconds: number | null,
+): { key: string; eventTimeMicros: number; value: string; expireAtMicros?: number }[] {
   const byName = new Map(schema.features.map((f) => [f.name, f]));
   const norm = (f: Feature, v: unknown): StoredValue => {
     if (v === null || v === undefined) return null;
@@ -32,11 +50,15 @@ export function entriesFromStored(schema: Schema, rows: Record<string, unknown>[
   };
   const stored = storedFeatures(schema);
   const et = byName.get(schema.eventTimeColumn)!;
-  return rows.map((r) => ({
-    key: encodeEntityKey(schema.primaryKey.map((k) => norm(byName.get(k)!, r[k]))),
-    eventTimeMicros: eventTimeMicros(et, norm(et, r[et.name])),
-    value: JSON.stringify(stored.map((f) => norm(f, r[f.name]))),
-  }));
+  return rows.map((r) => {
+    const at = eventTimeMicros(et, norm(et, r[et.name]));
+    return {
+      key: encodeEntityKey(schema.primaryKey.map((k) => norm(byName.get(k)!, r[k]))),
+      eventTimeMicros: at,
+      value: JSON.stringify(stored.map((f) => norm(f, r[f.name]))),
+      expireAtMicros: expiryMicros(ttlSeconds, at),
+    };
+  });
 }
 
 /** A timestamp in µs as ISO 8601 text with all six fraction digits, in UTC. */

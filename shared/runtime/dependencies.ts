@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Authenticator } from '../core/ports/authenticator.js';
 import type { Authorizer } from '../core/ports/authorizer.js';
 import type { IngestStore } from '../core/ports/ingest-store.js';
@@ -151,8 +152,13 @@ export class Dependencies {
 
   /** The offline engine: DuckDB in process. */
   engine(): OfflineEngine {
-    this.duck ??= new DuckDbEngine({ memoryLimit: this.config.duckdb.memoryLimit, spillDir: this.config.duckdb.spillDir });
+    this.duck ??= new DuckDbEngine({ memoryLimit: this.config.duckdb.memoryLimit, spillDir: this.spillDir() });
     return this.duck;
+  }
+
+  /** This process's own DuckDB spill folder (a dead process's is swept by housekeeping). */
+  spillDir(): string {
+    return join(this.config.duckdb.spillDir, String(process.pid));
   }
 
   /** Source URIs to local files: file:// under the roots, s3:// and abfss:// copied to temporary files. */
@@ -173,7 +179,7 @@ export class Dependencies {
 
   schemaInferrer(): Promise<SchemaInferrer> {
     this.inferrer ??= import('../adapters/inference/duckdb-schema-inferrer.js').then(
-      ({ DuckDbSchemaInferrer }) => new DuckDbSchemaInferrer(this.fileRoots(), this.config.duckdb),
+      ({ DuckDbSchemaInferrer }) => new DuckDbSchemaInferrer(this.fileRoots(), { memoryLimit: this.config.duckdb.memoryLimit, spillDir: this.spillDir() }),
     );
     return this.inferrer;
   }

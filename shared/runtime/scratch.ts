@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,9 +8,46 @@ import { fileURLToPath } from 'node:url';
 import type { ObjectStore } from '../core/ports/object-store.js';
 import type { Scratch } from '../core/use-cases/ingest.js';
 
+const SCRATCH_PREFIX = 'featurestore-job-';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what processes killed mid-job left on this machine: scratch folders in the temp dir and
+ * per-process DuckDB spill folders (`<spillDir>/<pid>`) whose process is gone, older than
+ * `olderThanMs`. Returns how many folders went.
+ */
+export async function sweepLocal(spillDir: string, olderThanMs: number): Promise<number> {
+  const cutoff = Date.now() - olderThanMs;
+  const candidates = [
+    ...(await readdir(tmpdir()).catch(() => [] as string[])).flatMap((name) => {
+      const m = new RegExp(`^${SCRATCH_PREFIX}(\\d+)-`).exec(name);
+      return m ? [{ path: join(tmpdir(), name), pid: Number(m[1]) }] : [];
+    }),
+    ...(await readdir(spillDir).catch(() => [] as string[])).flatMap((name) => (/^\d+$/.test(name) ? [{ path: join(spillDir, name), pid: Number(name) }] : [])),
+  ];
+  let removed = 0;
+  for (const c of candidates) {
+    if (c.pid === process.pid || alive(c.pid)) continue;
+    const info = await stat(c.path).catch(() => undefined);
+    if (!info || info.mtimeMs > cutoff) continue;
+    await rm(c.path, { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
 /** A temporary folder for one job; objects of a local store are used in place, others copied in. */
 export async function createScratch(): Promise<Scratch> {
-  const dir = await mkdtemp(join(tmpdir(), 'featurestore-job-'));
+  // The pid in the name lets a later sweep tell a dead process's leftovers from a live job's.
+  const dir = await mkdtemp(join(tmpdir(), `${SCRATCH_PREFIX}${process.pid}-`));
   let copies = 0;
   return {
     dir,

@@ -56,6 +56,31 @@ export function onlineStoreContract(name: string, open: () => Promise<{ store: O
       assert.deepEqual(await store.get(t, items.map((i) => i.key)), want, 'a repeated restore changes nothing');
     });
 
+    it('drops entries once their expiry passed, and re-expires a table when its TTL changes', async () => {
+      const t = table();
+      const now = Date.now() * 1000;
+      const soon = now + 400_000;
+      await store.put(t, [{ ...entry('short', now - 1_000_000), expireAtMicros: soon }, { ...entry('kept', now - 1_000_000), expireAtMicros: soon }, entry('forever', now)]);
+      await store.restore(t, [{ key: 'restored', expected: { eventTimeMicros: 1, value: 'x' }, replacement: { ...entry('restored', now - 1_000_000), expireAtMicros: soon } }]);
+      // A longer TTL for one table: its entries no longer expire soon (here: never).
+      const other = table();
+      await store.put(other, [{ ...entry('kept', now - 1_000_000), expireAtMicros: soon }]);
+      await store.reexpire(other, undefined);
+      assert.equal((await store.get(t, ['short', 'kept', 'forever', 'restored'])).filter(Boolean).length, 4, 'nothing expired yet');
+      await new Promise((r) => setTimeout(r, 700));
+      await store.sweepExpired(Date.now() * 1000);
+      assert.deepEqual(
+        (await store.get(t, ['short', 'kept', 'forever', 'restored'])).map((e) => e?.key),
+        [undefined, undefined, 'forever', undefined],
+      );
+      assert.deepEqual((await store.get(other, ['kept'])).map((e) => e?.key), ['kept']);
+      // A shorter TTL: entries past it go.
+      await store.reexpire(other, 500_000);
+      await new Promise((r) => setTimeout(r, 50));
+      await store.sweepExpired(Date.now() * 1000);
+      assert.deepEqual(await store.get(other, ['kept']), [undefined]);
+    });
+
     it('settles concurrent writers of one key on the newest event time', async () => {
       const t = table();
       const times = Array.from({ length: 60 }, (_, i) => 1000 + ((i * 37) % 60));

@@ -49,6 +49,14 @@ export class BoundedOnlineStore implements OnlineStore {
     });
   }
 
+  reexpire(table: OnlineTable, spanMicros: number | undefined, signal?: AbortSignal): Promise<void> {
+    return this.inner.reexpire(table, spanMicros, signal);
+  }
+
+  sweepExpired(nowMicros: number, signal?: AbortSignal): Promise<number> {
+    return this.inner.sweepExpired(nowMicros, signal);
+  }
+
   drop(table: OnlineTable, signal?: AbortSignal): Promise<void> {
     return this.inner.drop(table, signal);
   }

@@ -15,6 +15,7 @@ if cur then
   if sep and tonumber(string.sub(cur, 1, sep - 1)) > tonumber(ARGV[1]) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2])
+if ARGV[3] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
 return 1`;
 
 /**
@@ -23,9 +24,13 @@ return 1`;
  * time in ARGV[3]), so a row written since stays.
  */
 const RESTORE = `
+local function put()
+  redis.call('SET', KEYS[1], ARGV[2])
+  if ARGV[4] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[4]) end
+end
 local cur = redis.call('GET', KEYS[1])
 if cur == ARGV[1] then
-  if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2]) end
+  if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else put() end
   return 1
 end
 if ARGV[2] == '' then return 0 end
@@ -33,12 +38,22 @@ if cur then
   local sep = string.find(cur, '|', 1, true)
   if sep and tonumber(string.sub(cur, 1, sep - 1)) > tonumber(ARGV[3]) then return 0 end
 end
-redis.call('SET', KEYS[1], ARGV[2])
+put()
 return 2`;
 
+/** A TTL change: the entry's expiry from its event time (ARGV[1]: seconds to add in ms, '' = never). */
+const REEXPIRE = `
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+if ARGV[1] == '' then redis.call('PERSIST', KEYS[1]) return 1 end
+local sep = string.find(cur, '|', 1, true)
+redis.call('PEXPIREAT', KEYS[1], math.floor(tonumber(string.sub(cur, 1, sep - 1)) / 1000) + tonumber(ARGV[1]))
+return 1`;
+
 type WithPutNewest = {
-  putNewest(key: string, eventTimeMicros: string, value: string): Promise<number>;
-  restoreEntry(key: string, expected: string, replacement: string, replacementTime: string): Promise<number>;
+  putNewest(key: string, eventTimeMicros: string, value: string, expireAtMs: string): Promise<number>;
+  restoreEntry(key: string, expected: string, replacement: string, replacementTime: string, expireAtMs: string): Promise<number>;
+  reexpireEntry(key: string, afterEventMs: string): Promise<number>;
 };
 
 const OPTIONS: RedisOptions = {
@@ -61,6 +76,7 @@ export class RedisOnlineStore implements OnlineStore {
         : new Cluster(location.nodes, { redisOptions: OPTIONS, enableAutoPipelining: true, maxRedirections: 8 });
     client.defineCommand('putNewest', { numberOfKeys: 1, lua: PUT_NEWEST });
     client.defineCommand('restoreEntry', { numberOfKeys: 1, lua: RESTORE });
+    client.defineCommand('reexpireEntry', { numberOfKeys: 1, lua: REEXPIRE });
     // Connection errors reach callers through the commands (as Unavailable); without a listener
     // ioredis would also print each reconnect failure.
     client.on('error', () => {});
@@ -76,7 +92,7 @@ export class RedisOnlineStore implements OnlineStore {
     try {
       const winner = batchWinners(entries);
       const results = await Promise.all(
-        entries.map((e, i) => (winner.get(e.key) === i ? this.client.putNewest(this.redisKey(table, e.key), String(e.eventTimeMicros), e.value) : 0)),
+        entries.map((e, i) => (winner.get(e.key) === i ? this.client.putNewest(this.redisKey(table, e.key), String(e.eventTimeMicros), e.value, expireMs(e.expireAtMicros)) : 0)),
       );
       return results.map((r) => r === 1);
     } catch (err) {
@@ -94,6 +110,7 @@ export class RedisOnlineStore implements OnlineStore {
             `${it.expected.eventTimeMicros}|${it.expected.value}`,
             it.replacement ? `${it.replacement.eventTimeMicros}|${it.replacement.value}` : '',
             String(it.replacement?.eventTimeMicros ?? 0),
+            expireMs(it.replacement?.expireAtMicros),
           ),
         ),
       );
@@ -116,6 +133,20 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async drop(table: OnlineTable, signal?: AbortSignal): Promise<void> {
+    await this.eachKey(table, (k) => this.client.del(k), signal);
+  }
+
+  async reexpire(table: OnlineTable, spanMicros: number | undefined, signal?: AbortSignal): Promise<void> {
+    await this.eachKey(table, (k) => this.client.reexpireEntry(k, spanMicros === undefined ? '' : String(Math.floor(spanMicros / 1000))), signal);
+  }
+
+  /** Redis drops expired keys itself. */
+  async sweepExpired(): Promise<number> {
+    return 0;
+  }
+
+  /** Every key of the table on every master, a scan page at a time. */
+  private async eachKey(table: OnlineTable, fn: (key: string) => Promise<unknown>, signal?: AbortSignal): Promise<void> {
     const match = `fs:${onlineNamespace(table)}:*`;
     const nodes = this.client instanceof Cluster ? this.client.nodes('master') : [this.client as Redis];
     try {
@@ -124,8 +155,8 @@ export class RedisOnlineStore implements OnlineStore {
         do {
           throwIfAborted(signal);
           const [next, found] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-          // One key per DEL: in a cluster the keys of one scan page may live in different slots.
-          await Promise.all(found.map((k) => this.client.del(k)));
+          // One key per command: in a cluster the keys of one scan page may live in different slots.
+          await Promise.all(found.map(fn));
           cursor = next;
         } while (cursor !== '0');
       }
@@ -137,6 +168,11 @@ export class RedisOnlineStore implements OnlineStore {
   async close(): Promise<void> {
     this.client.disconnect();
   }
+}
+
+/** An expiry in µs as PEXPIREAT's milliseconds ('' for none). */
+function expireMs(us: number | undefined): string {
+  return us === undefined ? '' : String(Math.floor(us / 1000));
 }
 
 function parseEntry(key: string, stored: string): OnlineEntry {

@@ -10,7 +10,14 @@ const DDL = `
     event_time_us bigint NOT NULL,
     value         text NOT NULL,
     PRIMARY KEY (ns, key)
-  )`;
+  );
+  -- When the entry may be dropped (µs; null: never), swept by sweepExpired.
+  ALTER TABLE online_entries ADD COLUMN IF NOT EXISTS expire_at_us bigint;
+  CREATE INDEX IF NOT EXISTS online_entries_expiry ON online_entries (expire_at_us) WHERE expire_at_us IS NOT NULL`;
+
+const SWEEP_BATCH = 10_000;
+
+const expiry = (us: number | undefined): string | null => (us === undefined ? null : String(Math.floor(us)));
 
 /**
  * The online store on PostgreSQL (`pg`) or, in the embedded default, PGlite. Newest-wins is a
@@ -22,7 +29,7 @@ export class SqlOnlineStore implements OnlineStore {
   constructor(private readonly sql: SqlClient) {}
 
   private ensureTable(): Promise<void> {
-    this.ready ??= this.sql.query(DDL).then(
+    this.ready ??= this.sql.exec(DDL).then(
       () => {},
       (err) => {
         this.ready = undefined;
@@ -40,12 +47,18 @@ export class SqlOnlineStore implements OnlineStore {
     const winner = batchWinners(entries);
     const chosen = [...winner.values()];
     const { rows } = await this.sql.query<{ key: string }>(
-      `INSERT INTO online_entries (ns, key, event_time_us, value)
-       SELECT $1, k, t, v FROM unnest($2::text[], $3::bigint[], $4::text[]) AS u(k, t, v)
-       ON CONFLICT (ns, key) DO UPDATE SET event_time_us = EXCLUDED.event_time_us, value = EXCLUDED.value
+      `INSERT INTO online_entries (ns, key, event_time_us, value, expire_at_us)
+       SELECT $1, k, t, v, x FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bigint[]) AS u(k, t, v, x)
+       ON CONFLICT (ns, key) DO UPDATE SET event_time_us = EXCLUDED.event_time_us, value = EXCLUDED.value, expire_at_us = EXCLUDED.expire_at_us
          WHERE online_entries.event_time_us <= EXCLUDED.event_time_us
        RETURNING key`,
-      [onlineNamespace(table), chosen.map((i) => entries[i]!.key), chosen.map((i) => String(entries[i]!.eventTimeMicros)), chosen.map((i) => entries[i]!.value)],
+      [
+        onlineNamespace(table),
+        chosen.map((i) => entries[i]!.key),
+        chosen.map((i) => String(entries[i]!.eventTimeMicros)),
+        chosen.map((i) => entries[i]!.value),
+        chosen.map((i) => expiry(entries[i]!.expireAtMicros)),
+      ],
     );
     const written = new Set(rows.map((r) => r.key));
     return entries.map((e, i) => winner.get(e.key) === i && written.has(e.key));
@@ -62,9 +75,10 @@ export class SqlOnlineStore implements OnlineStore {
     const replaced = items.map((i) => (i.replacement ? String(i.replacement.eventTimeMicros) : null));
     const values = items.map((i) => i.replacement?.value ?? null);
     await this.sql.query(
-      `UPDATE online_entries o SET event_time_us = u.rt, value = u.rv ${matching}
+      `UPDATE online_entries o SET event_time_us = u.rt, value = u.rv, expire_at_us = x.x
+       ${matching} JOIN unnest($2::text[], $7::bigint[]) AS x(k, x) ON x.k = u.k
        WHERE o.ns = $1 AND o.key = u.k AND o.event_time_us = u.et AND o.value = u.ev AND u.rv IS NOT NULL`,
-      [...params, replaced, values],
+      [...params, replaced, values, items.map((i) => expiry(i.replacement?.expireAtMicros))],
     );
     await this.sql.query(
       `DELETE FROM online_entries o USING (SELECT * ${matching}) u
@@ -92,6 +106,27 @@ export class SqlOnlineStore implements OnlineStore {
     throwIfAborted(signal);
     await this.ensureTable();
     await this.sql.query(`DELETE FROM online_entries WHERE ns = $1`, [onlineNamespace(table)]);
+  }
+
+  async reexpire(table: OnlineTable, spanMicros: number | undefined, signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    await this.ensureTable();
+    await this.sql.query(`UPDATE online_entries SET expire_at_us = event_time_us + $2::bigint WHERE ns = $1`, [onlineNamespace(table), expiry(spanMicros)]);
+  }
+
+  /** Deletes expired entries a bounded batch at a time, so no statement holds many row locks for long. */
+  async sweepExpired(nowMicros: number, signal?: AbortSignal): Promise<number> {
+    await this.ensureTable();
+    let total = 0;
+    for (;;) {
+      throwIfAborted(signal);
+      const { rowCount } = await this.sql.query(
+        `DELETE FROM online_entries WHERE (ns, key) IN (SELECT ns, key FROM online_entries WHERE expire_at_us < $1 LIMIT ${SWEEP_BATCH})`,
+        [String(Math.floor(nowMicros))],
+      );
+      total += rowCount;
+      if (rowCount < SWEEP_BATCH) return total;
+    }
   }
 
   /** The SQL client belongs to whoever opened it (the catalog's, in the embedded default). */

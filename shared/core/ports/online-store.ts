@@ -14,6 +14,8 @@ export interface OnlineEntry {
   key: string;
   eventTimeMicros: number;
   value: string;
+  /** When the store may drop the entry (µs since the epoch; see shared/core/online.ts expiryMicros); never when absent. */
+  expireAtMicros?: number;
 }
 
 /** What a reverted ingest left online for one key, and what stands instead (none: the key goes). */
@@ -40,6 +42,13 @@ export interface OnlineStore {
    * since (newer, or simply different) stays. Atomic per key; repeating a call changes nothing more.
    */
   restore(table: OnlineTable, items: RestoreItem[], signal?: AbortSignal): Promise<void>;
+  /**
+   * A feature set's TTL changed: every entry of the table expires `spanMicros` after its event time
+   * (undefined: never), so a longer TTL does not lose entries to the old one.
+   */
+  reexpire(table: OnlineTable, spanMicros: number | undefined, signal?: AbortSignal): Promise<void>;
+  /** Removes entries whose expiry has passed, if the store does not do so itself (Redis does); returns how many. */
+  sweepExpired(nowMicros: number, signal?: AbortSignal): Promise<number>;
   /** Removes every entry of the table (a feature set deleted or a major version dropped). */
   drop(table: OnlineTable, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;

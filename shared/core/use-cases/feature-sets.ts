@@ -68,12 +68,20 @@ function checkEtag(etag: string, current: FeatureSet): void {
   }
 }
 
-function changed(fs: Pick<FeatureSet, 'project' | 'name' | 'major' | 'minor'>, change: string): DomainEvent {
-  return {
-    type: EventTypes.featureSetChanged,
-    subject: featureSetSubject(fs.project, fs.name),
-    data: { project: fs.project, featureSet: fs.name, version: versionString(fs), change },
-  };
+/** What a featureset.changed event carries; `ttlSeconds` is set when the TTL changed (null: none now). */
+export interface FeatureSetChanged {
+  project: string;
+  featureSet: string;
+  version: string;
+  change: string;
+  major?: number;
+  ttlSeconds?: number | null;
+}
+
+function changed(fs: Pick<FeatureSet, 'project' | 'name' | 'major' | 'minor' | 'ttlSeconds'>, change: string, before?: Pick<FeatureSet, 'ttlSeconds'>): DomainEvent {
+  const data: FeatureSetChanged = { project: fs.project, featureSet: fs.name, version: versionString(fs), change };
+  if (before && before.ttlSeconds !== fs.ttlSeconds) Object.assign(data, { major: fs.major, ttlSeconds: fs.ttlSeconds });
+  return { type: EventTypes.featureSetChanged, subject: featureSetSubject(fs.project, fs.name), data: { ...data } };
 }
 
 export function toNewVersion(fs: FeatureSet): NewFeatureSetVersion {
@@ -189,7 +197,7 @@ export function createFeatureSetUseCases({ store, authorizer, ingests }: Feature
         changeSummary: 'metadata updated',
       };
       if (sameContent(next, current)) return current;
-      return store.addFeatureSetVersion(next, current, [changed(next, 'metadata updated')], signal);
+      return store.addFeatureSetVersion(next, current, [changed(next, 'metadata updated', current)], signal);
     },
 
     async createVersion(

@@ -3,7 +3,7 @@ import { EventTypes } from '../events.js';
 import { requireIdentifier } from '../identifiers.js';
 import { jobEvent, type Job } from '../jobs.js';
 import { ONLINE_LOG_SCHEME } from '../ingests.js';
-import { entriesFromStored } from '../online.js';
+import { entriesFromStored, expirySpanMicros } from '../online.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { Principal } from '../principal.js';
@@ -66,13 +66,13 @@ export function createRevertOnline(d: { store: MetadataStore; ingests: IngestSto
       const reverted = await copy(ingest.files);
       const remaining = await copy((await d.ingests.visible(fs.project, fs.name, fs.major, signal)).flatMap((i) => i.files));
       const keys = await d.engine.revertedKeys({ schema: fs.schema, reverted, remaining }, async (batch) => {
-        const was = entriesFromStored(fs.schema, batch.map((b) => b.reverted));
+        const was = entriesFromStored(fs.schema, batch.map((b) => b.reverted), fs.ttlSeconds);
         await d.online.restore(
           table,
           batch.map((b, i) => ({
             key: was[i]!.key,
             expected: { eventTimeMicros: was[i]!.eventTimeMicros, value: was[i]!.value },
-            replacement: b.restored ? entriesFromStored(fs.schema, [b.restored])[0] : undefined,
+            replacement: b.restored ? entriesFromStored(fs.schema, [b.restored], fs.ttlSeconds)[0] : undefined,
           })),
           signal,
         );
@@ -81,6 +81,16 @@ export function createRevertOnline(d: { store: MetadataStore; ingests: IngestSto
     } finally {
       await scratch.dispose();
     }
+  };
+}
+
+/**
+ * A feature set's TTL changed: its online entries get expiries from the new TTL (a longer TTL must
+ * not lose entries to the old, shorter expiry; no TTL: they never expire). Idempotent.
+ */
+export function createTtlChange(d: { online: OnlineStore }) {
+  return async function afterTtlChange(change: { project: string; featureSet: string; major: number; ttlSeconds: number | null }, signal?: AbortSignal): Promise<void> {
+    await d.online.reexpire({ project: change.project, featureSet: change.featureSet, major: change.major }, expirySpanMicros(change.ttlSeconds), signal);
   };
 }
 
@@ -103,7 +113,7 @@ async function copyNewestOnline(
     { schema: fs.schema, files, ...range },
     async (batch) => {
       if (failure) throw failure;
-      const write = d.online.put(table, entriesFromStored(fs.schema, batch), signal).then(
+      const write = d.online.put(table, entriesFromStored(fs.schema, batch, fs.ttlSeconds), signal).then(
         (done) => {
           written += done.filter(Boolean).length;
           seen += batch.length;

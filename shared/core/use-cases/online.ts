@@ -1,7 +1,7 @@
 import { InvalidArgument, NotFound, ResourceExhausted } from '../errors.js';
 import { requireIdentifier } from '../identifiers.js';
 import type { FeatureSet } from '../model.js';
-import { encodeEntityKey, eventTimeMicros, storedFeatures } from '../online.js';
+import { encodeEntityKey, eventTimeMicros, expiryMicros, storedFeatures } from '../online.js';
 import { checkValue, isError, toTypedValue, type StoredValue, type TypedValue } from '../values.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
@@ -147,7 +147,8 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
           return void errors.push({ row: r, column: '', message: `is ${Buffer.byteLength(value)} bytes stored; at most ${d.limits.maxRowBytes} are allowed` });
         }
         const et = byName.get(schema.eventTimeColumn)!;
-        entries.push({ key: encodeEntityKey(schema.primaryKey.map((k) => values.get(k)!)), eventTimeMicros: eventTimeMicros(et, values.get(et.name)!), value });
+        const at = eventTimeMicros(et, values.get(et.name)!);
+        entries.push({ key: encodeEntityKey(schema.primaryKey.map((k) => values.get(k)!)), eventTimeMicros: at, value, expireAtMicros: expiryMicros(fs.ttlSeconds, at) });
         logged.push(schema.features.map((f) => values.get(f.name) ?? null));
       });
       if (entries.length > 0) {

@@ -10,7 +10,7 @@ export const GRPC_FUNCTIONS = ['register', 'ingest', 'retrieve'] as const;
 export const EVENT_SUBSCRIPTIONS: Readonly<Record<string, readonly string[]>> = {
   'spark-submit': [EventTypes.jobRequested],
   'status-handler': [EventTypes.jobStatus],
-  'offline-to-online': [EventTypes.ingestCommitted, EventTypes.ingestReverted],
+  'offline-to-online': [EventTypes.ingestCommitted, EventTypes.ingestReverted, EventTypes.featureSetChanged],
 };
 
 /** Cron-triggered functions (a PingSource each). */

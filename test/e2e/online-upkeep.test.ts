@@ -1,5 +1,6 @@
-// A revert reaches the online store: keys the reverted ingest touched get back the newest row of the
-// ingests still visible or leave the store, while a row written online since stays. On Redis,
+// The online store kept true: a revert reaches it (keys the reverted ingest touched get back the newest row of the
+// ingests still visible or leave the store, while a row written online since stays), rows past their TTL
+// are removed and a TTL change applies to stored rows. On Redis,
 // Redis Cluster and PostgreSQL as online stores (the catalog is PGlite, in process).
 import assert from 'node:assert/strict';
 import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
@@ -38,7 +39,7 @@ const backends: { name: string; url: () => Promise<{ url: string; done(): Promis
 ];
 
 for (const backend of backends) {
-  describe(`revert reaches the online store: ${backend.name}`, () => {
+  describe(`online store upkeep: ${backend.name}`, () => {
     let host: RunningHost;
     let c: ReturnType<typeof clients>;
     let online: { url: string; done(): Promise<void> };
@@ -105,6 +106,32 @@ for (const backend of backends) {
       const after = { k1: '1@01:00', k2: '1@01:00', k3: '33@03:00', k5: 'MISSING' };
       await eventually(async () => JSON.stringify(await served(ids)) === JSON.stringify(after), 20_000, 'the revert online');
       assert.deepEqual(await served(ids), after);
+    });
+
+    it('drops online rows past their TTL, and follows a TTL change', async () => {
+      const stamp = (hoursAgo: number) => ({ kind: { $case: 'timestampValue' as const, value: timestampFromDate(new Date(Date.now() - hoursAgo * 3_600_000)) } });
+      const set = (ttlSeconds: number) =>
+        unary(c.featureSets, c.featureSets.updateFeatureSet, { project, name: 'users', tags: {}, replaceTags: false, ttl: { seconds: String(ttlSeconds), nanos: 0 }, clearTtl: false, features: [], etag: '' });
+      const status = async (id: string) => {
+        const res = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref, keys: [{ values: [str(id)] }], features: ['v'] });
+        return RowStatus[res.rows[0]!.status];
+      };
+      const sweep = () => host.deps.onlineStore().then((o) => o.sweepExpired(Date.now() * 1000));
+      await set(7200); // kept online until 2 TTLs (at least an hour more) after the event time
+      const put = await unary(c.ingest, c.ingest.ingestOnline, {
+        featureSet: ref,
+        columns: ['id', 'ts', 'v'],
+        rows: [
+          { values: [str('fresh'), stamp(1.5), { kind: { $case: 'int64Value', value: '1' } }] },
+          { values: [str('stale'), stamp(5), { kind: { $case: 'int64Value', value: '2' } }] },
+        ],
+      });
+      assert.equal(put.accepted, 2);
+      await sweep();
+      assert.deepEqual([await status('fresh'), await status('stale')], ['ROW_STATUS_PRESENT', 'ROW_STATUS_MISSING'], 'past TTL + margin the row is gone, not just hidden');
+      // A shorter TTL: 1.5 h old is now past 60 s + the one-hour margin, so the row goes.
+      await set(60);
+      await eventually(async () => (await sweep(), (await status('fresh')) === 'ROW_STATUS_MISSING'), 20_000, 'the shorter TTL applied to stored rows');
     });
   });
 }
