@@ -14,13 +14,16 @@ export function parseSchemaFile(text: string, file: string): Schema {
   if (!raw || typeof raw !== 'object' || !Array.isArray(raw.features)) {
     throw new Error(`${file} needs a "features" array (see \`featurestore schema infer\` for an example)`);
   }
-  for (const f of raw.features) {
-    if (typeof f.type === 'string' && !f.type.startsWith('DATA_TYPE_')) {
-      const full = `DATA_TYPE_${f.type.toUpperCase()}`;
-      // An unknown name is sent as is and the server names the field at fault.
-      f.type = full in DataType ? full : f.type;
+  const known = Object.keys(DataType).filter((k) => k.startsWith('DATA_TYPE_') && k !== 'DATA_TYPE_UNSPECIFIED');
+  raw.features.forEach((f, i) => {
+    if (typeof f.type !== 'string') return;
+    const full = f.type.startsWith('DATA_TYPE_') ? f.type : `DATA_TYPE_${f.type.toUpperCase()}`;
+    // Said here as written: proto JSON would turn an unknown name into UNRECOGNIZED.
+    if (!known.includes(full)) {
+      throw new Error(`${file}: feature ${typeof f.name === 'string' ? `"${f.name}"` : i} has unknown type "${f.type}"; use one of ${known.map((k) => k.slice('DATA_TYPE_'.length)).join(', ')}`);
     }
-  }
+    f.type = full;
+  });
   return Schema.fromJSON(raw);
 }
 

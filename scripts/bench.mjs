@@ -17,7 +17,7 @@ const service = (name, action) =>
 
 // `node scripts/bench.mjs ingest` runs only the benchmarks whose file names contain an argument.
 const only = process.argv.slice(2);
-const benchmarks = ['bench/cold-start.ts', 'bench/ingest.ts', 'bench/training-set.ts', 'bench/online.ts'].filter((b) => only.length === 0 || only.some((x) => b.includes(x)));
+const benchmarks = ['bench/cold-start.ts', 'bench/ingest.ts', 'bench/wide-ingest.ts', 'bench/training-set.ts', 'bench/online.ts'].filter((b) => only.length === 0 || only.some((x) => b.includes(x)));
 let failed = false;
 try {
   const pgUrl = service('postgres', 'start');

@@ -28,6 +28,7 @@ export const offlineToOnline: FunctionDefinition = {
       online: await deps.onlineStore(),
       offline: deps.offlineStore(),
       scratch: createScratch,
+      maxRowBytes: deps.config.onlineLimits.maxRowBytes,
     };
     const afterIngest = createOfflineToOnline(d);
     const afterRevert = createRevertOnline(d);
@@ -37,7 +38,7 @@ export const offlineToOnline: FunctionDefinition = {
         [EventTypes.ingestCommitted]: async (event, { signal }) => {
           const data = ingestOf(event.data);
           const out = await afterIngest(data, signal);
-          logger.info({ ingestId: data.ingestId, rows: out.rows, written: out.written }, 'ingest copied online');
+          logger.info({ ingestId: data.ingestId, rows: out.rows, written: out.written, tooLarge: out.tooLarge }, 'ingest copied online');
         },
         [EventTypes.ingestReverted]: async (event, { signal }) => {
           const data = ingestOf(event.data);

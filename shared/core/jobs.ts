@@ -39,10 +39,10 @@ export interface JobError {
 }
 
 export type JobResult =
-  | { kind: 'ingest'; ingestId: string; rows: number; duplicateRows: number }
+  | { kind: 'ingest'; ingestId: string; rows: number; duplicateRows: number; droppedColumns?: string[]; missingColumns?: string[] }
   | { kind: 'retrieve'; uris: string[]; downloadUrls: string[]; rows: number }
   | { kind: 'revert'; ingestId: string; version: string; rowsRemoved: number }
-  | { kind: 'materialize'; rows: number; written: number };
+  | { kind: 'materialize'; rows: number; written: number; tooLarge?: number };
 
 export interface Job {
   id: string;

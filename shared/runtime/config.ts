@@ -40,6 +40,7 @@ const schema = z.object({
   FEATURESTORE_ONLINE_MAX_ROWS: z._default(int('a positive number of rows', 1), 5000),
   FEATURESTORE_ONLINE_MAX_KEYS: z._default(int('a positive number of keys', 1), 1000),
   FEATURESTORE_ONLINE_MAX_ROW_BYTES: z._default(int('a positive number of bytes', 1), 1024 * 1024),
+  FEATURESTORE_MAX_FUTURE_SECONDS: z._default(int('a number of seconds', 0), 86_400),
   FEATURESTORE_REGISTRY_MAX_AGE_MS: z._default(int('a number of milliseconds', 0), 30_000),
   FEATURESTORE_JOB_LEASE_SECONDS: z._default(z.coerce.number().check(z.positive({ error: 'must be a positive number of seconds' })), 120),
   FEATURESTORE_SYNC_INTERVAL_SECONDS: z._default(z.coerce.number().check(z.nonnegative({ error: 'must be a number of seconds (0: off)' })), 60),
@@ -76,7 +77,7 @@ export interface Config {
   duckdb: { memoryLimit: string; spillDir: string };
   /** Online store: Redis, Redis Cluster, PostgreSQL, or the catalog database (embedded default). */
   onlineUrl: string;
-  onlineLimits: { maxRows: number; maxKeys: number; maxRowBytes: number };
+  onlineLimits: { maxRows: number; maxKeys: number; maxRowBytes: number; maxFutureMs: number };
   /** How stale the online path's cached feature set definitions may be at most. */
   registryMaxAgeMs: number;
   /** A running job whose worker is silent this long is failed as abandoned; workers beat at a quarter of it. */
@@ -113,7 +114,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       spillDir: resolve(c.FEATURESTORE_DUCKDB_SPILL_DIR ?? join(tmpdir(), 'featurestore-duckdb-spill')),
     },
     onlineUrl: c.FEATURESTORE_ONLINE_URL,
-    onlineLimits: { maxRows: c.FEATURESTORE_ONLINE_MAX_ROWS, maxKeys: c.FEATURESTORE_ONLINE_MAX_KEYS, maxRowBytes: c.FEATURESTORE_ONLINE_MAX_ROW_BYTES },
+    onlineLimits: {
+      maxRows: c.FEATURESTORE_ONLINE_MAX_ROWS,
+      maxKeys: c.FEATURESTORE_ONLINE_MAX_KEYS,
+      maxRowBytes: c.FEATURESTORE_ONLINE_MAX_ROW_BYTES,
+      maxFutureMs: c.FEATURESTORE_MAX_FUTURE_SECONDS * 1000,
+    },
     registryMaxAgeMs: c.FEATURESTORE_REGISTRY_MAX_AGE_MS,
     jobLeaseMs: c.FEATURESTORE_JOB_LEASE_SECONDS * 1000,
     syncIntervalMs: c.FEATURESTORE_SYNC_INTERVAL_SECONDS * 1000,

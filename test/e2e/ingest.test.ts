@@ -110,7 +110,7 @@ describe('offline ingest (embedded default)', () => {
     writeFileSync(join(data, 'days', 'b.csv'), 'customer_id,event_time,amount,extra\nc8,2026-11-05T00:00:00Z,2,y\n');
     const folder = await finished((await start(pathToFileURL(join(data, 'days')).href)).id);
     assert.equal(folder.state, JobState.JOB_STATE_SUCCEEDED);
-    assert.match(folder.message, /dropped extra column\(s\) extra; column\(s\) country missing, stored as null/);
+    assert.match(folder.message, /1 extra column\(s\) dropped: extra; 1 column\(s\) missing, stored as null: country/);
     const strict = await finished((await start(`${pathToFileURL(join(data, 'days')).href}/*.csv`, { extraColumns: ExtraColumns.EXTRA_COLUMNS_FAIL })).id);
     assert.equal(strict.state, JobState.JOB_STATE_FAILED);
     assert.equal(strict.error?.details[0]?.column, 'extra');

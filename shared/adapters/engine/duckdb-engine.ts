@@ -7,6 +7,7 @@ import type { DataType, Feature, FeatureStatistics, Schema } from '../../core/mo
 import type { IngestOutput, IngestSpec, OfflineEngine, RetrieveOutput, RetrieveSpec, TrainingSetSpec } from '../../core/ports/offline-engine.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import { convert, duckType } from './duckdb-conversion.js';
+import { namesList } from '../../core/messages.js';
 
 export { duckType };
 
@@ -106,6 +107,9 @@ export class DuckDbEngine implements OfflineEngine {
 
       await step(0.25, 'converting rows to the schema');
       const conversions = new Map(features.filter((f) => present.has(f.name)).map((f) => [f.name, convert(f, quoteIdent(f.name), sourceTypes.get(f.name)!)]));
+      // Event times too far in the future are refused (such a row would win newest-wins online forever).
+      const et = conversions.get(spec.schema.eventTimeColumn)!;
+      const tooLate = spec.latestEventTime ? `coalesce(CAST(${et.value} AS TIMESTAMPTZ) > ${quoteLiteral(spec.latestEventTime.toISOString())}::TIMESTAMPTZ, false)` : 'false';
       const nullRequired = [...required].map((name) => `${conversions.get(name)!.value} IS NULL`);
       const problemsIn = async (): Promise<{ badRows: number; details: ErrorDetail[] }> => {
         // Exact row and column detail: one query per kind of problem over the source as read.
@@ -113,6 +117,9 @@ export class DuckDbEngine implements OfflineEngine {
         const problems = [...conversions].map(
           ([name, c]) =>
             `SELECT _row, ${quoteLiteral(name)} AS col, ${quoteLiteral(`cannot be read as ${duckType(byName.get(name)!)}: `)} || left(CAST(${quoteIdent(name)} AS VARCHAR), 60) AS msg FROM raw WHERE ${c.bad}`,
+        );
+        problems.push(
+          `SELECT _row, ${quoteLiteral(spec.schema.eventTimeColumn)}, ${quoteLiteral(`is more than ${spec.latestEventTimeText ?? 'the allowed time'} in the future: `)} || CAST(${quoteIdent(spec.schema.eventTimeColumn)} AS VARCHAR) FROM raw WHERE ${tooLate}`,
         );
         for (const name of required) {
           const c = conversions.get(name)!;
@@ -130,7 +137,7 @@ export class DuckDbEngine implements OfflineEngine {
       const columns = features.map((f) => quoteIdent(f.name)).join(', ');
       const toParquet = `(FORMAT parquet, COMPRESSION zstd)`;
       const selected = features.map((f) => `${conversions.get(f.name)?.value ?? `NULL::${duckType(f)}`} AS ${quoteIdent(f.name)}`).join(', ');
-      const bad = [...[...conversions.values()].map((c) => c.bad), ...nullRequired].join(' OR ');
+      const bad = [...[...conversions.values()].map((c) => c.bad), ...nullRequired, tooLate].join(' OR ');
       let written: number;
       try {
         written = copied(await rows(`COPY (SELECT ${selected} FROM ${reader} WHERE CASE WHEN ${bad} THEN error('featurestore: row does not fit the schema') ELSE true END) TO ${quoteLiteral(file)} ${toParquet}`));
@@ -539,7 +546,4 @@ export function engineMessage(err: unknown): string {
     .slice(0, 300);
 }
 
-/** Up to 20 names, then how many more: messages stay short however wide the input. */
-export function namesList(names: readonly string[], max = 20): string {
-  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')}, ... (${names.length - max} more)`;
-}
+

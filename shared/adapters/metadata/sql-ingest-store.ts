@@ -67,7 +67,13 @@ export class SqlIngestStore implements IngestStore {
     return this.sql.transaction(async (tx) => {
       const existing = await readByJob(tx, i.jobId);
       if (existing) return { ingest: existing, job: (await this.jobs.read(tx, i.jobId))! };
-      const result = { kind: 'ingest' as const, ingestId: i.id, rows: i.rows, duplicateRows: i.duplicateRows };
+      const result = {
+        kind: 'ingest' as const,
+        ingestId: i.id,
+        rows: i.rows,
+        duplicateRows: i.duplicateRows,
+        ...(i.columns ? { droppedColumns: i.columns.dropped, missingColumns: i.columns.missing } : {}),
+      };
       const job = await this.jobs.updateIn(tx, i.jobId, { state: 'SUCCEEDED', progress: 1, result }, ['RUNNING']);
       if (!job) throw new FailedPrecondition(`job ${i.jobId} is not running; the ingest was not committed`, { field: 'id' });
       if (i.basis.length > 0) {

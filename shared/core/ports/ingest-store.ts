@@ -11,6 +11,8 @@ export type NewIngest = Omit<Ingest, 'state' | 'commitTime' | 'revertTime'> & {
   /** For an ingest of online-written rows: the log range it holds. The commit advances the table's
    *  drained position from `after` to `through`, and fails if another commit moved it first. */
   logRange?: LogRange;
+  /** Source columns dropped and features missing, kept whole in the job's result. */
+  columns?: { dropped: string[]; missing: string[] };
 };
 
 export interface LogRange {

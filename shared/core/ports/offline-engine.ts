@@ -7,6 +7,10 @@ export type ExtraColumnsPolicy = 'IGNORE' | 'FAIL';
 export interface IngestSpec {
   ingestId: string;
   ingestTime: Date;
+  /** Rows whose event time is later than this are refused (how far ahead of now event times may be); no bound when absent. */
+  latestEventTime?: Date;
+  /** That bound for messages ("1 day"). */
+  latestEventTimeText?: string;
   schema: Schema;
   /** Local files to read; remote objects have been fetched by the caller. */
   files: string[];

@@ -5,6 +5,7 @@ import { EventTypes, featureSetSubject } from '../events.js';
 import { requireIdentifier } from '../identifiers.js';
 import { ingestPrefix, type Ingest, type IngestJobSpec, type RevertJobSpec, type SourceSpec } from '../ingests.js';
 import { jobEvent, TERMINAL_STATES, type Job, type JobError } from '../jobs.js';
+import { count, namesList } from '../messages.js';
 import type { FeatureSet, Page } from '../model.js';
 import { sourceRecord } from '../online.js';
 import { decodePageToken, encodePageToken } from '../page-token.js';
@@ -19,6 +20,7 @@ import type { ResolvedSource, SourceFiles } from '../ports/source-files.js';
 import type { Principal } from '../principal.js';
 import { parseVersion, requireUuid, validatePageSize } from '../validation.js';
 import { applyRevert } from './revert.js';
+import { futureText } from './online.js';
 
 export interface IngestDeps {
   store: MetadataStore;
@@ -43,13 +45,15 @@ export interface JobStatusData {
   state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
   error?: JobError;
   /** For a succeeded ingest: what the engine wrote, not yet visible, and the ingests it deduplicated against. */
-  ingest?: { id: string; files: string[]; rows: number; duplicateRows: number; statistics: Ingest['statistics']; basis?: string[] };
+  ingest?: { id: string; files: string[]; rows: number; duplicateRows: number; statistics: Ingest['statistics']; basis?: string[]; columns?: { dropped: string[]; missing: string[] } };
+  /** For an ingest of a source without data rows: nothing was written or committed. */
+  empty?: boolean;
   /** For a succeeded revert: statistics over the rows that stay visible. */
   revert?: { ingestId: string; statistics: Ingest['statistics'] };
   /** For a succeeded retrieve: the files written. */
   retrieve?: { uris: string[]; downloadUrls: string[]; rows: number };
-  /** For a succeeded materialize: keys found and written online. */
-  materialize?: { rows: number; written: number };
+  /** For a succeeded materialize: keys found, written online, and too large for the online row limit. */
+  materialize?: { rows: number; written: number; tooLarge: number };
 }
 
 const isIngestPosition = (v: unknown): v is { t: string; id: string } =>
@@ -161,7 +165,11 @@ export interface IngestRunnerDeps extends JobRunnerDeps {
   engine: OfflineEngine;
   /** Where online-written rows wait (for the ingests online-to-offline starts). */
   onlineLog?: OnlineLog;
+  /** How far ahead of now event times may be (default 1 day). */
+  maxFutureMs?: number;
 }
+
+const DEFAULT_MAX_FUTURE_MS = 86_400_000;
 
 const DEFAULT_HEARTBEAT_MS = 15_000;
 
@@ -266,6 +274,8 @@ export function createIngestRunner(d: IngestRunnerDeps) {
           {
             ingestId,
             ingestTime: new Date(),
+            latestEventTime: new Date(Date.now() + (d.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS)),
+            latestEventTimeText: futureText(d.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS),
             schema: fs.schema,
             files: source.files,
             format: source.format,
@@ -284,13 +294,25 @@ export function createIngestRunner(d: IngestRunnerDeps) {
           await d.offline.put(key, scratch.open(file), jobSignal);
           uploaded.push(key);
         }
+        // Messages stay short however wide the source: the full lists go to the job's result.
         const notes = [
-          out.droppedColumns.length ? `dropped extra column(s) ${out.droppedColumns.join(', ')}` : '',
-          out.missingColumns.length ? `column(s) ${out.missingColumns.join(', ')} missing, stored as null` : '',
+          out.droppedColumns.length ? `${count(out.droppedColumns.length)} extra column(s) dropped: ${namesList(out.droppedColumns)}` : '',
+          out.missingColumns.length ? `${count(out.missingColumns.length)} column(s) missing, stored as null: ${namesList(out.missingColumns)}` : '',
         ].filter(Boolean);
+        if (out.inputRows === 0) return { data: { empty: true }, message: ['0 rows: nothing ingested (the source has no data rows)', ...notes].join('; ') };
         return {
-          data: { ingest: { id: ingestId, files: [...uploaded], rows: out.rows, duplicateRows: out.duplicateRows, statistics: out.statistics, basis: visible.map((v) => v.id) } },
-          message: [`${out.rows} rows written, ${out.duplicateRows} duplicates skipped`, ...notes].join('; '),
+          data: {
+            ingest: {
+              id: ingestId,
+              files: [...uploaded],
+              rows: out.rows,
+              duplicateRows: out.duplicateRows,
+              statistics: out.statistics,
+              basis: visible.map((v) => v.id),
+              columns: { dropped: out.droppedColumns, missing: out.missingColumns },
+            },
+          },
+          message: [`${count(out.rows)} rows written, ${count(out.duplicateRows)} duplicates skipped`, ...notes].join('; '),
         };
       } finally {
         await source.cleanup();
@@ -332,7 +354,7 @@ export function createStatusRecorder(d: { store: MetadataStore; jobs: JobStore; 
       const i = data.ingest;
       try {
         await d.ingests.commit(
-          { id: i.id, project: spec.project, featureSet: spec.featureSet, major: spec.major, minor: spec.minor, jobId: job.id, source: spec.source, rows: i.rows, duplicateRows: i.duplicateRows, files: i.files, statistics: i.statistics, createdBy: job.createdBy, basis: i.basis ?? [], logRange: spec.logRange },
+          { id: i.id, project: spec.project, featureSet: spec.featureSet, major: spec.major, minor: spec.minor, jobId: job.id, source: spec.source, rows: i.rows, duplicateRows: i.duplicateRows, files: i.files, statistics: i.statistics, createdBy: job.createdBy, basis: i.basis ?? [], logRange: spec.logRange, columns: i.columns },
           (_j, ingest) => [
             {
               type: EventTypes.ingestCommitted,
@@ -354,8 +376,8 @@ export function createStatusRecorder(d: { store: MetadataStore; jobs: JobStore; 
       await applyRevert(d, job, data.revert);
       return;
     }
-    if (data.state === 'SUCCEEDED' && (data.retrieve || data.materialize)) {
-      const result = data.retrieve ? { kind: 'retrieve' as const, ...data.retrieve } : { kind: 'materialize' as const, ...data.materialize! };
+    if (data.state === 'SUCCEEDED' && (data.retrieve || data.materialize || data.empty)) {
+      const result = data.retrieve ? { kind: 'retrieve' as const, ...data.retrieve } : data.materialize ? { kind: 'materialize' as const, ...data.materialize } : undefined;
       try {
         await d.jobs.updateJob(job.id, { state: 'SUCCEEDED', progress: 1, result }, ['RUNNING'], () => []);
       } catch (err) {

@@ -30,14 +30,15 @@ export interface IngestCommitted {
  * writes the same entries again and changes nothing; an ingest reverted meanwhile is skipped, and
  * so is an ingest online-to-offline made of rows written online.
  */
-export function createOfflineToOnline(d: { store: MetadataStore; ingests: IngestStore; engine: OfflineEngine; online: OnlineStore; offline: ObjectStore; scratch(): Promise<Scratch> }) {
-  return async function afterIngest(event: IngestCommitted, signal?: AbortSignal): Promise<{ rows: number; written: number }> {
+export function createOfflineToOnline(d: { store: MetadataStore; ingests: IngestStore; engine: OfflineEngine; online: OnlineStore; offline: ObjectStore; scratch(): Promise<Scratch>; maxRowBytes: number }) {
+  return async function afterIngest(event: IngestCommitted, signal?: AbortSignal): Promise<Copied> {
     const ingest = await d.ingests.get(event.ingestId, signal);
     const fs = await d.store.getFeatureSet(event.project, event.featureSet, { major: event.major }, signal);
-    if (!ingest || ingest.state !== 'COMMITTED' || !fs) return { rows: 0, written: 0 };
+    const none = { rows: 0, written: 0, tooLarge: 0 };
+    if (!ingest || ingest.state !== 'COMMITTED' || !fs) return none;
     // Rows drained from the online log are online already (copying them back could even replace a
     // row written later with the same event time).
-    if (ingest.source.uri.startsWith(ONLINE_LOG_SCHEME)) return { rows: 0, written: 0 };
+    if (ingest.source.uri.startsWith(ONLINE_LOG_SCHEME)) return none;
     const scratch = await d.scratch();
     try {
       const files = await Promise.all(ingest.files.map((key) => scratch.localCopy(d.offline, key)));
@@ -94,18 +95,26 @@ export function createTtlChange(d: { online: OnlineStore }) {
   };
 }
 
+/** Keys found, written online, and left out because their stored row is over the online row limit. */
+export interface Copied {
+  rows: number;
+  written: number;
+  tooLarge: number;
+}
+
 /** The newest row per key of the files (in the range) written online; counts keys found and written. */
 async function copyNewestOnline(
-  d: { engine: OfflineEngine; online: OnlineStore },
+  d: { engine: OfflineEngine; online: OnlineStore; maxRowBytes: number },
   fs: FeatureSet,
   files: string[],
   range: { startTime?: Date; endTime?: Date },
   onRows: (rowsSoFar: number) => void,
   signal?: AbortSignal,
-): Promise<{ rows: number; written: number }> {
+): Promise<Copied> {
   const table = { project: fs.project, featureSet: fs.name, major: fs.major };
   let written = 0;
   let seen = 0;
+  let tooLarge = 0;
   // The engine reads the next batch while earlier ones are being written (a few at a time).
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
@@ -113,7 +122,9 @@ async function copyNewestOnline(
     { schema: fs.schema, files, ...range },
     async (batch) => {
       if (failure) throw failure;
-      const write = d.online.put(table, entriesFromStored(fs.schema, batch, fs.ttlSeconds), signal).then(
+      // The same row limit as IngestOnline: rows over it stay offline only.
+      const entries = entriesFromStored(fs.schema, batch, fs.ttlSeconds).filter((e) => Buffer.byteLength(e.value) <= d.maxRowBytes || (tooLarge++, false));
+      const write = d.online.put(table, entries, signal).then(
         (done) => {
           written += done.filter(Boolean).length;
           seen += batch.length;
@@ -129,7 +140,7 @@ async function copyNewestOnline(
   );
   await Promise.all(inFlight);
   if (failure) throw failure;
-  return { rows, written };
+  return { rows, written, tooLarge };
 }
 
 /** Batches being written online at once while the engine reads on. */
@@ -169,7 +180,7 @@ export function createMaterializeUseCases(d: { store: MetadataStore; jobs: JobSt
  * Runs a MATERIALIZE job (spark-submit): the newest visible offline row per key with event time in
  * the range goes online with the newest-wins write. Progress counts rows against the visible total.
  */
-export function createMaterializeRunner(d: IngestRunnerDeps & { online: OnlineStore }) {
+export function createMaterializeRunner(d: IngestRunnerDeps & { online: OnlineStore; maxRowBytes: number }) {
   return (jobId: string, signal: AbortSignal) =>
     runClaimedJob(d, jobId, signal, async ({ job, scratch, signal: jobSignal, progress }) => {
       const spec = job.spec as unknown as MaterializeJobSpec;
@@ -179,8 +190,9 @@ export function createMaterializeRunner(d: IngestRunnerDeps & { online: OnlineSt
       const total = Math.max(1, visible.reduce((n, i) => n + i.rows, 0));
       const files = await Promise.all(visible.flatMap((i) => i.files).map((key) => scratch.localCopy(d.offline, key)));
       const range = { startTime: spec.startTime ? new Date(spec.startTime) : undefined, endTime: spec.endTime ? new Date(spec.endTime) : undefined };
-      const { rows, written } = await copyNewestOnline(d, fs, files, range, (n) => progress(Math.min(0.99, n / total), `${n} keys online`), jobSignal);
-      return { data: { materialize: { rows, written } }, message: `${rows} keys found, ${written} written online` };
+      const { rows, written, tooLarge } = await copyNewestOnline(d, fs, files, range, (n) => progress(Math.min(0.99, n / total), `${n} keys online`), jobSignal);
+      const over = tooLarge ? `, ${tooLarge} over the online row limit left offline` : '';
+      return { data: { materialize: { rows, written, tooLarge } }, message: `${rows} keys found, ${written} written online${over}` };
     });
 }
 

@@ -17,6 +17,17 @@ export interface OnlineLimits {
   maxKeys: number;
   /** Bytes of one stored row. */
   maxRowBytes: number;
+  /** How far past now an event time may be (a row stamped 9999-12-31 would win newest-wins forever). */
+  maxFutureMs: number;
+}
+
+/** A duration for messages: "1 day", "6 hours", "90 seconds". */
+export function futureText(ms: number): string {
+  const s = Math.round(ms / 1000);
+  for (const [unit, size] of [['day', 86_400], ['hour', 3600], ['minute', 60]] as const) {
+    if (s >= size && s % size === 0) return `${s / size} ${unit}${s / size === 1 ? '' : 's'}`;
+  }
+  return `${s} seconds`;
 }
 
 export interface RowError {
@@ -123,6 +134,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       const index = new Map(input.columns.map((c, i) => [c, i]));
       const errors: RowError[] = [];
       const entries: OnlineEntry[] = [];
+      const latest = (Date.now() + d.limits.maxFutureMs) * 1000;
       const logged: StoredValue[][] = [];
       input.rows.forEach((row, r) => {
         const rowErrors: RowError[] = [
@@ -148,6 +160,9 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
         }
         const et = byName.get(schema.eventTimeColumn)!;
         const at = eventTimeMicros(et, values.get(et.name)!);
+        if (at > latest) {
+          return void errors.push({ row: r, column: et.name, message: `is more than ${futureText(d.limits.maxFutureMs)} in the future (FEATURESTORE_MAX_FUTURE_SECONDS)` });
+        }
         entries.push({ key: encodeEntityKey(schema.primaryKey.map((k) => values.get(k)!)), eventTimeMicros: at, value, expireAtMicros: expiryMicros(fs.ttlSeconds, at) });
         logged.push(schema.features.map((f) => values.get(f.name) ?? null));
       });

@@ -156,13 +156,16 @@ export function jobToProto(j: Job): jobpb.Job {
 function jobResultToProto(r: Job['result']): jobpb.Job['result'] {
   switch (r?.kind) {
     case 'ingest':
-      return { $case: 'ingestResult', value: { ingestId: r.ingestId, rows: String(r.rows), duplicateRows: String(r.duplicateRows) } };
+      return {
+        $case: 'ingestResult',
+        value: { ingestId: r.ingestId, rows: String(r.rows), duplicateRows: String(r.duplicateRows), droppedColumns: r.droppedColumns ?? [], missingColumns: r.missingColumns ?? [] },
+      };
     case 'retrieve':
       return { $case: 'retrieveResult', value: { uris: r.uris, downloadUrls: r.downloadUrls, rows: String(r.rows) } };
     case 'revert':
       return { $case: 'revertResult', value: { ingestId: r.ingestId, version: r.version, rowsRemoved: String(r.rowsRemoved) } };
     case 'materialize':
-      return { $case: 'materializeResult', value: { rows: String(r.rows), written: String(r.written) } };
+      return { $case: 'materializeResult', value: { rows: String(r.rows), written: String(r.written), tooLarge: String(r.tooLarge ?? 0) } };
     default:
       return undefined;
   }

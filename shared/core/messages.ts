@@ -1,0 +1,11 @@
+// Messages stay short and readable however large the input behind them.
+
+/** A count as people write it: 1,994. */
+export function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** Up to `max` names, then how many there are in all. */
+export function namesList(names: readonly string[], max = 20): string {
+  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')}, ... (first ${max} of ${count(names.length)})`;
+}
