@@ -135,7 +135,7 @@ export class DuckDbEngine implements OfflineEngine {
       // Visible only once committed.
       const file = join(spec.outputDir, 'part-0.parquet');
       const columns = features.map((f) => quoteIdent(f.name)).join(', ');
-      const toParquet = `(FORMAT parquet, COMPRESSION zstd)`;
+      const toParquet = `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupRows(features.length)})`;
       const selected = features.map((f) => `${conversions.get(f.name)?.value ?? `NULL::${duckType(f)}`} AS ${quoteIdent(f.name)}`).join(', ');
       const bad = [...[...conversions.values()].map((c) => c.bad), ...nullRequired, tooLate].join(' OR ');
       let written: number;
@@ -522,6 +522,14 @@ function storedForm(f: Feature, c: string): string {
     }
   };
   return f.isList ? `list_transform(${c}, x -> ${one('x')})` : one(c);
+}
+
+/**
+ * Rows per Parquet row group: the writer holds a whole row group in memory, so wide schemas get
+ * smaller groups (about 64 MiB of 8-byte values), between 2,048 rows and DuckDB's default 122,880.
+ */
+function rowGroupRows(columns: number): number {
+  return Math.max(2048, Math.min(122_880, Math.floor((64 * 2 ** 20) / (8 * Math.max(1, columns)))));
 }
 
 /** The row count a COPY statement reports. */

@@ -1,6 +1,6 @@
 import type { MethodDefinition, ServerUnaryCall, ServerWritableStream, ServiceDefinition, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
-import { Cancelled, DeadlineExceeded, FeatureStoreError, Unimplemented } from '../../core/errors.js';
+import { Cancelled, DeadlineExceeded, FeatureStoreError, InvalidArgument, Unimplemented } from '../../core/errors.js';
 import type { Authenticator } from '../../core/ports/authenticator.js';
 import type { Principal } from '../../core/principal.js';
 import { errorReply } from '../error-status.js';
@@ -44,7 +44,21 @@ export interface BindOptions {
  */
 export function bindService<S extends ServiceDefinition>(name: string, definition: S, handlers: Handlers<S>, options: BindOptions): ServiceBinding {
   const implementation: UntypedServiceImplementation = {};
+  const decoding: Record<string, MethodDefinition<unknown, unknown>> = {};
   for (const [method, def] of Object.entries(definition) as [string, MethodDefinition<unknown, unknown>][]) {
+    // Bytes that are not the request message are the client's mistake: grpc-js would answer a
+    // decoder's throw with INTERNAL, so the failure is carried to the handler and answered
+    // INVALID_ARGUMENT there.
+    decoding[method] = {
+      ...def,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return def.requestDeserialize(bytes);
+        } catch (err) {
+          return new Undecodable(rpcMessageName(def.path), err);
+        }
+      },
+    };
     const handler = (handlers as Record<string, unknown>)[method] as Unary<unknown, unknown> & ServerStreaming<unknown, unknown>;
     const rpc = def.path;
     if (def.requestStream) throw new Error(`${rpc}: client streaming is not supported by the runtime`);
@@ -61,7 +75,19 @@ export function bindService<S extends ServiceDefinition>(name: string, definitio
           }).then((failure) => (failure ? callback(failure) : callback(null, response)));
         };
   }
-  return { name, definition, implementation };
+  return { name, definition: decoding, implementation };
+}
+
+/** A request whose bytes did not decode as the method's message. */
+class Undecodable {
+  constructor(
+    readonly message: string,
+    readonly cause: unknown,
+  ) {}
+}
+
+function rpcMessageName(path: string): string {
+  return `${path.split('/').pop()}Request`;
 }
 
 /** Handlers that answer UNIMPLEMENTED, for services whose issue has not landed yet. */
@@ -93,6 +119,9 @@ async function run(rpc: string, call: AnyCall, options: BindOptions, body: (ctx:
   const timer = Number.isFinite(ms) ? setTimeout(() => controller.abort(new DeadlineExceeded('the deadline passed')), Math.max(0, ms)) : undefined;
   const logger = options.logger;
   try {
+    if (call.request instanceof Undecodable) {
+      throw new InvalidArgument(`is not a valid ${call.request.message} (${String((call.request.cause as Error)?.message ?? call.request.cause).slice(0, 120)})`, { field: 'request' });
+    }
     const principal = await options.authenticator.authenticate(headersOf(call.metadata), controller.signal);
     await body({ principal, signal: controller.signal, logger });
     logger.debug({ rpc, ms: Math.round(performance.now() - started) }, 'call ok');
