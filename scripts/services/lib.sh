@@ -21,10 +21,13 @@ start_bg() {
   return 1
 }
 
-# stop_bg PIDFILE: stops the recorded process, if any.
+# stop_bg PIDFILE: stops the recorded process, if any, and waits up to 10 s for it to exit (so a
+# restart right after finds the port free and no client is still served by the old process).
 stop_bg() {
   if [ -s "$1" ]; then
-    kill "$(cat "$1")" 2>/dev/null || true
+    local pid; pid=$(cat "$1")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     rm -f "$1"
   fi
 }
