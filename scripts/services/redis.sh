@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Private Redis servers from Debian's redis-server for tests: one standalone server and a 3-master
-# Redis Cluster, data under $FEATURESTORE_SERVICES_DIR, 127.0.0.1 only, no persistence.
+# Redis Cluster (with FEATURESTORE_REDIS_CLUSTER_REPLICAS=1, 3 masters + 3 replicas), data under
+# $FEATURESTORE_SERVICES_DIR, 127.0.0.1 only, no persistence.
 #   redis.sh start   -> prints "redis://127.0.0.1:P redis-cluster://127.0.0.1:C1,127.0.0.1:C2,127.0.0.1:C3"
 #   redis.sh stop
 set -euo pipefail
@@ -9,7 +10,9 @@ set -euo pipefail
 DIR="${FEATURESTORE_SERVICES_DIR:-${TMPDIR:-/tmp}/featurestore-services}"
 # Cluster nodes also listen on port + 10000 (the cluster bus), so ports stay below 55535.
 PORT="${FEATURESTORE_REDIS_PORT:-46390}"
-CLUSTER_PORTS=("$((PORT + 1))" "$((PORT + 2))" "$((PORT + 3))")
+REPLICAS="${FEATURESTORE_REDIS_CLUSTER_REPLICAS:-0}"
+CLUSTER_PORTS=()
+for i in $(seq 1 $((3 * (1 + REPLICAS)))); do CLUSTER_PORTS+=("$((PORT + i))"); done
 
 install() {
   command -v redis-server >/dev/null && command -v redis-cli >/dev/null && return 0
@@ -32,8 +35,8 @@ start() {
   for p in "${CLUSTER_PORTS[@]}"; do server "$p" --cluster-enabled yes --cluster-config-file "nodes-$p.conf" --cluster-node-timeout 2000; done
   # Form the cluster once. Nodes restarted on their data dir reload nodes.conf and know each
   # other already (creating again would fail): then only wait for cluster_state:ok.
-  if ! redis-cli -p "${CLUSTER_PORTS[0]}" cluster info 2>/dev/null | grep -q 'cluster_known_nodes:3'; then
-    redis-cli --cluster create "${CLUSTER_PORTS[@]/#/127.0.0.1:}" --cluster-replicas 0 --cluster-yes >"$DIR/redis-cluster-create.log" 2>&1 || {
+  if ! redis-cli -p "${CLUSTER_PORTS[0]}" cluster info 2>/dev/null | grep -q "cluster_known_nodes:${#CLUSTER_PORTS[@]}"; then
+    redis-cli --cluster create "${CLUSTER_PORTS[@]/#/127.0.0.1:}" --cluster-replicas "$REPLICAS" --cluster-yes >"$DIR/redis-cluster-create.log" 2>&1 || {
       cat "$DIR/redis-cluster-create.log" >&2; exit 1; }
   fi
   for i in $(seq 1 100); do

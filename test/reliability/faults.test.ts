@@ -4,7 +4,7 @@
 // restarted during an offline ingest and during online writes (every acknowledged write is found
 // exactly once). Kafka restarts are in test/e2e/service-mode.test.ts.
 import assert from 'node:assert/strict';
-import { createWriteStream, mkdtempSync, realpathSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +102,56 @@ describe('faults', () => {
       assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.message);
       assert.deepEqual(done.result?.$case === 'materializeResult' ? [done.result.value.rows, done.result.value.written] : [], [String(N), String(N)]);
       assert.deepEqual(await onlineCounts(c, N), { right: N, wrong: 0, missing: 0 });
+    } finally {
+      c.close();
+      await host.stop();
+    }
+  });
+
+  it('a Redis Cluster master killed (3 masters + 3 replicas): a replica takes over, every key written before is served, writes during the failover are acknowledged or refused', async () => {
+    const redis = privateService('redis', { FEATURESTORE_REDIS_PORT: '47400', FEATURESTORE_REDIS_CLUSTER_REPLICAS: '1' });
+    started.push(redis);
+    const cluster = redis.address.split(' ')[1]!;
+    const { host, c } = await setUp({ FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_URL: cluster });
+    try {
+      const N = 3000;
+      assert.equal((await finishedJob(c, (await startIngest(c, await csv('cluster.csv', N))).id)).state, JobState.JOB_STATE_SUCCEEDED);
+      await eventually(async () => (await onlineCounts(c, N)).right === N, 30_000, 'the ingest online');
+      await new Promise((r) => setTimeout(r, 500)); // replication is asynchronous: let the replicas catch up
+      const port = Number(cluster.split(',')[0]!.split(':').at(-1));
+      const victim = readFileSync(join(redis.dir, `redis-${port}.pid`), 'utf8').trim();
+      const acknowledged: number[] = [];
+      const refused: number[] = [];
+      let writing = true;
+      const writer = (async () => {
+        for (let i = 0; writing; i++) {
+          const id = 1_000_000 + i;
+          const ok = await unary(c.ingest, c.ingest.ingestOnline, {
+            featureSet: ref,
+            columns: ['id', 'ts', 'v'],
+            rows: [{ values: [str(`k${id}`), { kind: { $case: 'timestampValue', value: timestampFromDate(new Date('2026-11-02T00:00:00Z')) } }, { kind: { $case: 'int64Value', value: String(id) } }] }],
+          }).then(
+            (r) => r.accepted === 1,
+            () => false,
+          );
+          (ok ? acknowledged : refused).push(id);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 300));
+      process.kill(Number(victim), 'SIGKILL');
+      const killedAt = Date.now();
+      // The cluster fails over (node timeout 2 s); reads come back whole.
+      await eventually(async () => (await onlineCounts(c, N).catch(() => ({ right: 0 }))).right === N, 30_000, 'every key served again after the failover');
+      const recovered = Date.now() - killedAt;
+      await new Promise((r) => setTimeout(r, 500));
+      writing = false;
+      await writer;
+      assert.deepEqual(await onlineCounts(c, N), { right: N, wrong: 0, missing: 0 });
+      const res = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref, keys: acknowledged.map((id) => ({ values: [str(`k${id}`)] })), features: ['v'] });
+      const lost = acknowledged.filter((id, j) => !(res.rows[j]!.status === RowStatus.ROW_STATUS_PRESENT && res.rows[j]!.values[0]?.kind?.$case === 'int64Value' && res.rows[j]!.values[0].kind.value === String(id)));
+      console.log(`faults: Redis Cluster master killed: served again after ${recovered} ms; online writes ${acknowledged.length} acknowledged, ${refused.length} refused, ${lost.length} acknowledged but lost`);
+      assert.deepEqual(lost, [], 'acknowledged writes survive the failover');
     } finally {
       c.close();
       await host.stop();

@@ -10,6 +10,8 @@ import { REPO } from './process.js';
 export interface PrivateService {
   /** What the script printed on start (URLs). */
   address: string;
+  /** The private folder (pid files, data, logs). */
+  dir: string;
   start(): string;
   stop(): void;
   /** Stops the server and removes its data. */
@@ -22,6 +24,7 @@ export function privateService(name: 'redis' | 'minio' | 'postgres', env: Record
     execFileSync(join(REPO, 'scripts', 'services', `${name}.sh`), [action], { env: { ...process.env, FEATURESTORE_SERVICES_DIR: dir, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   const service: PrivateService = {
     address: run('start'),
+    dir,
     start: () => run('start'),
     stop: () => void run('stop'),
     dispose: () => {

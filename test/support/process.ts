@@ -26,7 +26,10 @@ export async function spawnListening(command: string, args: string[], env: NodeJ
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not start in ${timeoutMs} ms:\n${lines.join('\n')}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // never left running behind a failed test
+      reject(new Error(`${what} did not start in ${timeoutMs} ms:\n${lines.join('\n')}`));
+    }, timeoutMs);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       lines.push(line);
       const entryLog = safeJson(line);
