@@ -11,7 +11,7 @@ import { createLogger } from '../logger.js';
 import { startLocalKnative } from './local-knative.js';
 
 const root = resolve(new URL('..', import.meta.url).pathname); // dist/ -> the repo
-const servicesDir = resolve(root, '.featurestore/services');
+const servicesDir = resolve(process.env['FEATURESTORE_SERVICES_DIR'] ?? resolve(root, '.featurestore/services'));
 mkdirSync(servicesDir, { recursive: true });
 const env = {
   ...process.env,
@@ -33,6 +33,15 @@ await s3.send(new CreateBucketCommand({ Bucket: 'featurestore' })).catch((err: {
   if (err.name !== 'BucketAlreadyOwnedByYou' && err.name !== 'BucketAlreadyExists') throw err;
 });
 s3.destroy();
+const stopServers = () => {
+  for (const s of [...SERVICES].reverse()) {
+    try {
+      service(s, 'stop');
+    } catch (err) {
+      logger.warn({ service: s, err: String(err) }, 'could not stop');
+    }
+  }
+};
 const kn = await startLocalKnative({
   env: {
     FEATURESTORE_METADATA_URL: pgUrl!,
@@ -52,6 +61,11 @@ const kn = await startLocalKnative({
   brokers: brokers!.split(','),
   logger,
   onLine: (_fn, line) => process.stdout.write(`${line}\n`),
+}).catch((err: unknown) => {
+  // A function that cannot start stops everything: no server is left running behind the error.
+  logger.fatal({ err: String(err) }, 'service mode could not start; stopping the servers');
+  stopServers();
+  process.exit(1);
 });
 logger.info(`ready on 127.0.0.1:${kn.ingressPort}; in another shell try: npx featurestore projects list`);
 let stopping = false;
@@ -60,13 +74,7 @@ const stop = async () => {
   stopping = true;
   logger.info('stopping the functions, then the servers');
   await kn.stop();
-  for (const s of [...SERVICES].reverse()) {
-    try {
-      service(s, 'stop');
-    } catch (err) {
-      logger.warn({ service: s, err: String(err) }, 'could not stop');
-    }
-  }
+  stopServers();
   process.exit(0);
 };
 process.once('SIGINT', () => void stop());
