@@ -13,7 +13,7 @@ shared/gen/.stamp: $(shell find proto -name '*.proto' -o -name 'buf*.yaml')
 # npm ci also generates shared/gen (npm's prepare hook), so the stamp comes after it.
 shared/gen/.stamp: | node_modules/.package-lock.json
 
-.PHONY: help up services test bench proto build lint image clean
+.PHONY: help up services test bench reliability proto build lint image clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ test: lint ## run every test (installs and starts PostgreSQL, MinIO, Azurite, Re
 
 bench: build ## run the benchmarks and write BENCHMARKS.md
 	node scripts/bench.mjs
+
+reliability: build ## long fuzz run, fault tests and a 10-minute soak of make services; writes RELIABILITY.md
+	node scripts/reliability.mjs
 
 proto: node_modules/.package-lock.json ## generate TypeScript from proto/ (shared/gen, never edited by hand)
 	node scripts/gen-proto.mjs
