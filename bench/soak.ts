@@ -13,11 +13,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { DataType, Format, type Value } from '../shared/gen/featurestore/v1/common.js';
+import { Format, type Value } from '../shared/gen/featurestore/v1/common.js';
 import { JobState, type Job } from '../shared/gen/featurestore/v1/job.js';
 import { RowStatus } from '../shared/gen/featurestore/v1/retrieve.js';
 import { timestampFromDate } from '../shared/runtime/api/proto-time.js';
-import { clients, finishedJob, unary } from '../test/support/grpc.js';
+import { clients, finishedJob, projectWithFeatureSet, unary } from '../test/support/grpc.js';
 import { median, REPO } from './report.js';
 
 const MINUTES = Number(process.env['FEATURESTORE_SOAK_MINUTES'] ?? 10);
@@ -105,17 +105,7 @@ const report: {
   startedAt: string;
 } = { minutes: [], accepted: 0, offlineRows: 0, errorsLogged, startedAt: new Date().toISOString() };
 try {
-  await unary(c.projects, c.projects.createProject, { name: 'soak', description: '', tags: {} });
-  const f = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
-  await unary(c.featureSets, c.featureSets.registerFeatureSet, {
-    project: 'soak',
-    name: 'users',
-    schema: { features: [f('id', DataType.DATA_TYPE_STRING), f('ts', DataType.DATA_TYPE_TIMESTAMP), f('v', DataType.DATA_TYPE_INT64)], primaryKey: ['id'], eventTimeColumn: 'ts' },
-    description: '',
-    tags: {},
-    ttl: undefined,
-    owner: '',
-  });
+  await projectWithFeatureSet(c, 'soak');
   const ingest = async (prefix: string) => {
     const job = await unary(c.ingest, c.ingest.startIngest, { featureSet: ref, source: { uri: await csv(`${prefix}.csv`, prefix, OFFLINE_ROWS), format: Format.FORMAT_CSV, options: {} }, extraColumns: 0, requestId: '' });
     const done = await finishedJob(c, job.id);

@@ -7,17 +7,9 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { ObjectStore } from '../core/ports/object-store.js';
 import type { Scratch } from '../core/use-cases/ingest.js';
+import { processAlive } from '../adapters/files/processes.js';
 
 const SCRATCH_PREFIX = 'featurestore-job-';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes what processes killed mid-job left on this machine: scratch folders in the temp dir and
@@ -35,7 +27,7 @@ export async function sweepLocal(spillDir: string, olderThanMs: number): Promise
   ];
   let removed = 0;
   for (const c of candidates) {
-    if (c.pid === process.pid || alive(c.pid)) continue;
+    if (c.pid === process.pid || processAlive(c.pid)) continue;
     const info = await stat(c.path).catch(() => undefined);
     if (!info || info.mtimeMs > cutoff) continue;
     await rm(c.path, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import { DataType, Format, type Value } from '../../shared/gen/featurestore/v1/c
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
-import { clients, finishedJob, unary } from '../support/grpc.js';
+import { clients, feature, finishedJob, projectWithFeatureSet, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 
 describe('bounds and messages (embedded default)', () => {
@@ -25,17 +25,7 @@ describe('bounds and messages (embedded default)', () => {
   before(async () => {
     host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_FILE_ROOTS: data, FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_MAX_ROW_BYTES: '200', FEATURESTORE_MAX_FUTURE_SECONDS: '3600' });
     c = clients(host.port);
-    await unary(c.projects, c.projects.createProject, { name: 'bounds', description: '', tags: {} });
-    const f = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
-    await unary(c.featureSets, c.featureSets.registerFeatureSet, {
-      project: 'bounds',
-      name: 'users',
-      schema: { features: [f('id', DataType.DATA_TYPE_STRING), f('ts', DataType.DATA_TYPE_TIMESTAMP), f('note', DataType.DATA_TYPE_STRING), f('gone', DataType.DATA_TYPE_INT64)], primaryKey: ['id'], eventTimeColumn: 'ts' },
-      description: '',
-      tags: {},
-      ttl: undefined,
-      owner: '',
-    });
+    await projectWithFeatureSet(c, 'bounds', 'users', [feature('id', DataType.DATA_TYPE_STRING), feature('ts', DataType.DATA_TYPE_TIMESTAMP), feature('note', DataType.DATA_TYPE_STRING), feature('gone', DataType.DATA_TYPE_INT64)]);
   });
   after(async () => {
     c?.close();

@@ -10,9 +10,9 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
-import { DataType, Format } from '../../shared/gen/featurestore/v1/common.js';
+import { Format } from '../../shared/gen/featurestore/v1/common.js';
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
-import { clients, finishedJob, unary } from '../support/grpc.js';
+import { clients, finishedJob, projectWithFeatureSet, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { eventually } from '../support/offline-rows.js';
 
@@ -30,17 +30,7 @@ describe('housekeeping: leftovers of killed jobs', () => {
     // A committed ingest that must survive.
     let host = await startTestHost(ALL_FUNCTIONS, env);
     let c = clients(host.port);
-    await unary(c.projects, c.projects.createProject, { name: 'hk', description: '', tags: {} });
-    const f = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
-    await unary(c.featureSets, c.featureSets.registerFeatureSet, {
-      project: 'hk',
-      name: 'users',
-      schema: { features: [f('id', DataType.DATA_TYPE_STRING), f('ts', DataType.DATA_TYPE_TIMESTAMP), f('v', DataType.DATA_TYPE_INT64)], primaryKey: ['id'], eventTimeColumn: 'ts' },
-      description: '',
-      tags: {},
-      ttl: undefined,
-      owner: '',
-    });
+    await projectWithFeatureSet(c, 'hk');
     writeFileSync(join(root, 'in.csv'), 'id,ts,v\na,2026-11-01T00:00:00Z,1\n');
     const job = await unary(c.ingest, c.ingest.startIngest, { featureSet: { project: 'hk', name: 'users', version: '' }, source: { uri: pathToFileURL(join(root, 'in.csv')).href, format: Format.FORMAT_CSV, options: {} }, extraColumns: 0, requestId: '' });
     assert.equal((await finishedJob(c, job.id)).state, JobState.JOB_STATE_SUCCEEDED);

@@ -10,12 +10,12 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
 import { valueToJson } from '../../cli/online.js';
-import { DataType, Format, type Value } from '../../shared/gen/featurestore/v1/common.js';
+import { Format, type Value } from '../../shared/gen/featurestore/v1/common.js';
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import { RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
-import { clients, finishedJob, unary } from '../support/grpc.js';
+import { clients, finishedJob, projectWithFeatureSet, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { eventually } from '../support/offline-rows.js';
 import { freshDatabase } from '../support/postgres.js';
@@ -52,17 +52,7 @@ for (const backend of backends) {
       online = await backend.url();
       host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_FILE_ROOTS: data, FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_URL: online.url, FEATURESTORE_REGISTRY_MAX_AGE_MS: '0' });
       c = clients(host.port);
-      await unary(c.projects, c.projects.createProject, { name: project, description: '', tags: {} });
-      const f = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
-      await unary(c.featureSets, c.featureSets.registerFeatureSet, {
-        project,
-        name: 'users',
-        schema: { features: [f('id', DataType.DATA_TYPE_STRING), f('ts', DataType.DATA_TYPE_TIMESTAMP), f('v', DataType.DATA_TYPE_INT64)], primaryKey: ['id'], eventTimeColumn: 'ts' },
-        description: '',
-        tags: {},
-        ttl: undefined,
-        owner: '',
-      });
+      await projectWithFeatureSet(c, project);
     });
     after(async () => {
       c?.close();

@@ -13,33 +13,23 @@ import { after, describe, it } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
-import { DataType, Format, type Value } from '../../shared/gen/featurestore/v1/common.js';
+import { Format, type Value } from '../../shared/gen/featurestore/v1/common.js';
 import { JobState, type Job } from '../../shared/gen/featurestore/v1/job.js';
 import { RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
-import { clients, finishedJob, unary } from '../support/grpc.js';
+import { clients, finishedJob, projectWithFeatureSet, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { eventually } from '../support/offline-rows.js';
 import { privateService, type PrivateService } from '../support/private-services.js';
 
 const data = realpathSync(mkdtempSync(join(tmpdir(), 'fs-faults-')));
-const feature = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
 const str = (value: string): Value => ({ kind: { $case: 'stringValue', value } });
 
 async function setUp(env: Record<string, string>): Promise<{ host: RunningHost; c: ReturnType<typeof clients> }> {
   const host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_FILE_ROOTS: data, FEATURESTORE_REGISTRY_MAX_AGE_MS: '0', FEATURESTORE_SYNC_INTERVAL_SECONDS: '0', ...env });
   const c = clients(host.port);
-  await unary(c.projects, c.projects.createProject, { name: 'faults', description: '', tags: {} });
-  await unary(c.featureSets, c.featureSets.registerFeatureSet, {
-    project: 'faults',
-    name: 'users',
-    schema: { features: [feature('id', DataType.DATA_TYPE_STRING), feature('ts', DataType.DATA_TYPE_TIMESTAMP), feature('v', DataType.DATA_TYPE_INT64)], primaryKey: ['id'], eventTimeColumn: 'ts' },
-    description: '',
-    tags: {},
-    ttl: undefined,
-    owner: '',
-  });
+  await projectWithFeatureSet(c, 'faults');
   return { host, c };
 }
 
@@ -72,6 +62,37 @@ async function onlineCounts(c: ReturnType<typeof clients>, n: number): Promise<{
     });
   }
   return out;
+}
+
+/** One online write (a new entity k1000000, k1000001, ...) every 20 ms until stopped (and `atLeast` in all); which were acknowledged. */
+function onlineWriter(c: ReturnType<typeof clients>) {
+  const acknowledged: number[] = [];
+  const refused: number[] = [];
+  let writing = true;
+  let atLeast = 0;
+  const done = (async () => {
+    for (let i = 0; writing || i < atLeast; i++) {
+      const id = 1_000_000 + i;
+      const ok = await unary(c.ingest, c.ingest.ingestOnline, {
+        featureSet: ref,
+        columns: ['id', 'ts', 'v'],
+        rows: [{ values: [str(`k${id}`), { kind: { $case: 'timestampValue', value: timestampFromDate(new Date('2026-11-02T00:00:00Z')) } }, { kind: { $case: 'int64Value', value: String(id) } }] }],
+      }).then(
+        (r) => r.accepted === 1,
+        () => false,
+      );
+      (ok ? acknowledged : refused).push(id);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    async stop(total = 0) {
+      atLeast = total;
+      writing = false;
+      await done;
+      return { acknowledged, refused };
+    },
+  };
 }
 
 const codeOf = (p: Promise<unknown>) => p.then(() => status.OK, (e: ServiceError) => e.code);
@@ -120,24 +141,7 @@ describe('faults', () => {
       await new Promise((r) => setTimeout(r, 500)); // replication is asynchronous: let the replicas catch up
       const port = Number(cluster.split(',')[0]!.split(':').at(-1));
       const victim = readFileSync(join(redis.dir, `redis-${port}.pid`), 'utf8').trim();
-      const acknowledged: number[] = [];
-      const refused: number[] = [];
-      let writing = true;
-      const writer = (async () => {
-        for (let i = 0; writing; i++) {
-          const id = 1_000_000 + i;
-          const ok = await unary(c.ingest, c.ingest.ingestOnline, {
-            featureSet: ref,
-            columns: ['id', 'ts', 'v'],
-            rows: [{ values: [str(`k${id}`), { kind: { $case: 'timestampValue', value: timestampFromDate(new Date('2026-11-02T00:00:00Z')) } }, { kind: { $case: 'int64Value', value: String(id) } }] }],
-          }).then(
-            (r) => r.accepted === 1,
-            () => false,
-          );
-          (ok ? acknowledged : refused).push(id);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      })();
+      const writes = onlineWriter(c);
       await new Promise((r) => setTimeout(r, 300));
       process.kill(Number(victim), 'SIGKILL');
       const killedAt = Date.now();
@@ -145,8 +149,7 @@ describe('faults', () => {
       await eventually(async () => (await onlineCounts(c, N).catch(() => ({ right: 0 }))).right === N, 30_000, 'every key served again after the failover');
       const recovered = Date.now() - killedAt;
       await new Promise((r) => setTimeout(r, 500));
-      writing = false;
-      await writer;
+      const { acknowledged, refused } = await writes.stop();
       assert.deepEqual(await onlineCounts(c, N), { right: N, wrong: 0, missing: 0 });
       const res = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref, keys: acknowledged.map((id) => ({ values: [str(`k${id}`)] })), features: ['v'] });
       const lost = acknowledged.filter((id, j) => !(res.rows[j]!.status === RowStatus.ROW_STATUS_PRESENT && res.rows[j]!.values[0]?.kind?.$case === 'int64Value' && res.rows[j]!.values[0].kind.value === String(id)));
@@ -201,30 +204,12 @@ describe('faults', () => {
       const job = await startIngest(c, await csv('pg.csv', N));
       await eventually(async () => ((await unary(c.jobs, c.jobs.getJob, { id: job.id })).state === JobState.JOB_STATE_RUNNING ? true : false), 20_000, 'the job running');
       // Online writes keep coming while the database restarts; each call is acknowledged or refused.
-      const acknowledged: number[] = [];
-      const refused: number[] = [];
-      let writing = true;
-      const writer = (async () => {
-        for (let i = 0; writing || i < 20; i++) {
-          const id = 1_000_000 + i;
-          const res = await unary(c.ingest, c.ingest.ingestOnline, {
-            featureSet: ref,
-            columns: ['id', 'ts', 'v'],
-            rows: [{ values: [str(`k${id}`), { kind: { $case: 'timestampValue', value: timestampFromDate(new Date('2026-11-02T00:00:00Z')) } }, { kind: { $case: 'int64Value', value: String(id) } }] }],
-          }).then(
-            (r) => r.accepted === 1,
-            () => false,
-          );
-          (res ? acknowledged : refused).push(id);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      })();
+      const writes = onlineWriter(c);
       await new Promise((r) => setTimeout(r, 300));
       pg.stop();
       await new Promise((r) => setTimeout(r, 1500));
       pg.start();
-      writing = false;
-      await writer;
+      const { acknowledged, refused } = await writes.stop(20);
       // The acknowledged ingest ends, once: its worker lost the database mid-job, so it is retried or taken over.
       const done: Job = await eventually(
         async () => {

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { DataType, Format } from '../../shared/gen/featurestore/v1/common.js';
+import { Format } from '../../shared/gen/featurestore/v1/common.js';
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import { status } from '@grpc/grpc-js';
 import { fuzz } from '../support/fuzz.js';
-import { clients, finishedJob, unary } from '../support/grpc.js';
+import { clients, finishedJob, projectWithFeatureSet, unary } from '../support/grpc.js';
 import { healthCheck } from '../support/hosts.js';
 import { spawnFunction, type Spawned } from '../support/process.js';
 
@@ -39,17 +39,7 @@ describe('fuzzing (all-in-one host in its own process)', () => {
     });
     c = clients(host.port);
     // Names the generator also uses, so some calls reach past "not found".
-    await unary(c.projects, c.projects.createProject, { name: 'fraud', description: '', tags: {} });
-    const f = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
-    await unary(c.featureSets, c.featureSets.registerFeatureSet, {
-      project: 'fraud',
-      name: 'users',
-      schema: { features: [f('id', DataType.DATA_TYPE_STRING), f('ts', DataType.DATA_TYPE_TIMESTAMP), f('v', DataType.DATA_TYPE_FLOAT64)], primaryKey: ['id'], eventTimeColumn: 'ts' },
-      description: '',
-      tags: {},
-      ttl: undefined,
-      owner: '',
-    });
+    await projectWithFeatureSet(c, 'fraud');
   });
   after(async () => {
     c?.close();

@@ -5,7 +5,9 @@ import { IngestServiceClient } from '../../shared/gen/featurestore/v1/ingest.js'
 import { ProjectServiceClient } from '../../shared/gen/featurestore/v1/project.js';
 import { RetrieveServiceClient } from '../../shared/gen/featurestore/v1/retrieve.js';
 import { JobServiceClient, type Job } from '../../shared/gen/featurestore/v1/job.js';
-export { unary } from '../../cli/client.js';
+import { DataType } from '../../shared/gen/featurestore/v1/common.js';
+import { unary } from '../../cli/client.js';
+export { unary };
 
 export function clients(port: number) {
   const address = `127.0.0.1:${port}`;
@@ -44,4 +46,24 @@ export function finishedJob(c: ReturnType<typeof clients>, id: string): Promise<
     stream.on('end', () => (last ? resolve(last) : reject(new Error(`the watch of job ${id} ended without news`))));
     stream.on('error', reject);
   });
+}
+
+/** A feature of a schema, as the API takes it. */
+export function feature(name: string, type: DataType, isList = false) {
+  return { name, type, isList, description: '', sensitive: false, tags: {}, statistics: undefined };
+}
+
+/**
+ * Creates `project` and registers `name` in it: by default the usual test shape, `id` STRING key,
+ * `ts` TIMESTAMP event time and `v` INT64.
+ */
+export async function projectWithFeatureSet(
+  c: ReturnType<typeof clients>,
+  project: string,
+  name = 'users',
+  features = [feature('id', DataType.DATA_TYPE_STRING), feature('ts', DataType.DATA_TYPE_TIMESTAMP), feature('v', DataType.DATA_TYPE_INT64)],
+  keys: { primaryKey: string[]; eventTimeColumn: string } = { primaryKey: ['id'], eventTimeColumn: 'ts' },
+): Promise<void> {
+  await unary(c.projects, c.projects.createProject, { name: project, description: '', tags: {} });
+  await unary(c.featureSets, c.featureSets.registerFeatureSet, { project, name, schema: { features, ...keys }, description: '', tags: {}, ttl: undefined, owner: '' });
 }

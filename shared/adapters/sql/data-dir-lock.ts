@@ -5,21 +5,13 @@ import { mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync } f
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { FailedPrecondition } from '../../core/errors.js';
+import { processAlive } from '../files/processes.js';
 
 interface Holder {
   pid: number;
   host: string;
   started: string;
   command: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function readHolder(path: string): Holder | undefined {
@@ -47,7 +39,7 @@ export function lockDataDir(dir: string): { release(): void } {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 0) throw err;
       const holder = readHolder(path);
-      if (holder && (holder.host !== me.host || alive(holder.pid)) && holder.pid !== process.pid) {
+      if (holder && (holder.host !== me.host || processAlive(holder.pid)) && holder.pid !== process.pid) {
         throw new FailedPrecondition(
           `another feature store process (pid ${holder.pid} on ${holder.host}, started ${holder.started}: ${holder.command}) is using the data folder ${dir}; ` +
             `stop it first, or give this one its own folder with FEATURESTORE_METADATA_URL=pglite:<folder> (if that process is gone, remove ${path})`,
