@@ -1,7 +1,7 @@
 import { InvalidArgument } from './errors.js';
 import { requireIdentifier } from './identifiers.js';
 import { DATA_TYPES, type CompatibilityReport, type DataType, type Feature, type Schema, type SchemaChange } from './model.js';
-import { validateTags } from './validation.js';
+import { requireStorableText, validateTags } from './validation.js';
 
 const MAX_FEATURES = 2000;
 const MAX_DESCRIPTION = 4096;
@@ -68,7 +68,7 @@ export function validateSchema(schema: Schema | undefined, field = 'schema'): Sc
 export function validateDescription(value: string | undefined, field: string): string {
   const text = value ?? '';
   if (text.length > MAX_DESCRIPTION) throw new InvalidArgument(`is longer than ${MAX_DESCRIPTION} characters`, { field });
-  return text;
+  return requireStorableText(text, field);
 }
 
 export function describeType(f: Pick<Feature, 'type' | 'isList'>): string {

@@ -18,9 +18,15 @@ export function validateTags(tags: Tags | undefined, field: string, allowEmptyVa
     }
     if (value.length > MAX_TAG_VALUE) throw new InvalidArgument(`value of tag "${key}" is longer than ${MAX_TAG_VALUE} characters`, { field });
     if (value === '' && !allowEmptyValues) throw new InvalidArgument(`tag "${key}" has an empty value`, { field });
-    out[key] = value;
+    out[key] = requireStorableText(value, field);
   }
   return out;
+}
+
+/** Text the catalog can store: PostgreSQL text holds no NUL character (U+0000). */
+export function requireStorableText(text: string, field: string): string {
+  if (text.includes('\u0000')) throw new InvalidArgument('contains the NUL character (U+0000), which cannot be stored', { field });
+  return text;
 }
 
 /** Merges a tag patch: an empty value removes the key. With replace, the patch is the new set. */

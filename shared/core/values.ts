@@ -11,7 +11,8 @@
 //   FLOAT64       any finite number; integers only when a double holds them exactly
 //   TIMESTAMP     timestamps with at most microsecond precision; dates (as midnight UTC)
 //   DATE          dates; timestamps only at midnight UTC
-//   STRING, BOOL, BYTES  their own kind only (bytes written as text are base64)
+//   STRING, BOOL, BYTES  their own kind only (bytes written as text are base64); strings without
+//                 the NUL character (U+0000), which PostgreSQL text cannot hold
 // NaN and infinities are refused everywhere. Text (CSV cells, JSON strings) follows the same rule
 // once parsed: integers must be written as integers ("3" or "3.0", never "3.7").
 import type { DataType, Feature } from './model.js';
@@ -78,7 +79,8 @@ export function microsOf(v: StoredValue): bigint {
 function scalar(type: DataType, v: TypedValue): Converted {
   switch (type) {
     case 'STRING':
-      return v.kind === 'string' ? v.value : { error: `must be a string, not ${v.kind}` };
+      if (v.kind !== 'string') return { error: `must be a string, not ${v.kind}` };
+      return v.value.includes('\u0000') ? { error: 'contains the NUL character (U+0000), which cannot be stored' } : v.value;
     case 'BOOL':
       return v.kind === 'bool' ? v.value : { error: `must be a bool, not ${v.kind}` };
     case 'INT32':

@@ -80,6 +80,7 @@ const CASES: Case[] = [
   // strings, booleans and bytes take their own kind
   { column: 's', json: '3', expect: REFUSED, csvExpect: '3' },
   { column: 's', json: '"ünïcode ✓"', expect: 'ünïcode ✓' },
+  { column: 's', json: '"nul\\u0000byte"', expect: REFUSED },
   { column: 'b', json: 'true', expect: true },
   { column: 'b', json: '1', expect: REFUSED, csvExpect: true },
   { column: 'y', json: '"aGk="', expect: 'aGk=' },

@@ -179,6 +179,8 @@ export interface CallOutcome {
   method: string;
   code: number;
   details: string;
+  /** For a fault: the message sent, as JSON (shortened), so it can be replayed. */
+  input?: string;
 }
 
 /** Sends raw bytes to a method and reports the status (a stream is read to its end or for 2 s). */
@@ -221,11 +223,13 @@ export interface FuzzReport {
 export async function fuzz(address: string, runs: number, seed = 42): Promise<FuzzReport> {
   const client = new Client(address, credentials.createInsecure(), { 'grpc.max_send_message_length': 64 * 2 ** 20, 'grpc.max_receive_message_length': 64 * 2 ** 20 });
   const report: FuzzReport = { calls: 0, byCode: {}, faults: [] };
-  const record = (o: CallOutcome) => {
+  const record = (o: CallOutcome, input: unknown) => {
     report.calls++;
     const code = grpcStatus[o.code] ?? String(o.code);
     report.byCode[code] = (report.byCode[code] ?? 0) + 1;
-    if (o.code === grpcStatus.INTERNAL || o.code === grpcStatus.UNKNOWN || o.code === grpcStatus.DEADLINE_EXCEEDED || o.code === grpcStatus.UNAVAILABLE) report.faults.push(o);
+    if (o.code === grpcStatus.INTERNAL || o.code === grpcStatus.UNKNOWN || o.code === grpcStatus.DEADLINE_EXCEEDED || o.code === grpcStatus.UNAVAILABLE) {
+      report.faults.push({ ...o, input: JSON.stringify(input, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v instanceof Uint8Array ? `<${v.length} bytes>` : typeof v === 'string' && v.length > 200 ? `${v.slice(0, 50)}...<${v.length} chars>` : v)).slice(0, 600) });
+    }
   };
   try {
     for (const service of services()) {
@@ -239,10 +243,10 @@ export async function fuzz(address: string, runs: number, seed = 42): Promise<Fu
           } catch {
             continue; // a value the encoder itself refuses (e.g. a lone surrogate) never reaches the wire
           }
-          record(await call(client, service, method, bytes));
+          record(await call(client, service, method, bytes), init);
         }
         // Garbage that is not the message at all.
-        for (const junk of [Uint8Array.from([0xff, 0xff, 0xff, 0xff]), Uint8Array.from([0x0a, 0x80]), deepValue(200)]) record(await call(client, service, method, junk));
+        for (const junk of [Uint8Array.from([0xff, 0xff, 0xff, 0xff]), Uint8Array.from([0x0a, 0x80]), deepValue(200)]) record(await call(client, service, method, junk), `<${junk.length} junk bytes>`);
       }
     }
   } finally {

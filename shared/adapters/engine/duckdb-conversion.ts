@@ -49,7 +49,7 @@ function fromText(type: DataType, t: string): Scalar {
   const v = `TRY_CAST(${t} AS ${T})`;
   switch (type) {
     case 'STRING':
-      return { value: t, ok: 'true' };
+      return { value: t, ok: `NOT contains(${t}, chr(0))` };
     case 'BOOL':
       return { value: v, ok: `${v} IS NOT NULL` };
     case 'INT32':

@@ -116,7 +116,7 @@ export class DuckDbEngine implements OfflineEngine {
         await db.run(`CREATE OR REPLACE TEMP TABLE raw AS SELECT row_number() OVER () AS _row, * FROM ${reader}`);
         const problems = [...conversions].map(
           ([name, c]) =>
-            `SELECT _row, ${quoteLiteral(name)} AS col, ${quoteLiteral(`cannot be read as ${duckType(byName.get(name)!)}: `)} || left(CAST(${quoteIdent(name)} AS VARCHAR), 60) AS msg FROM raw WHERE ${c.bad}`,
+            `SELECT _row, ${quoteLiteral(name)} AS col, ${quoteLiteral(`cannot be read as ${duckType(byName.get(name)!)}: `)} || ${shown(quoteIdent(name))} AS msg FROM raw WHERE ${c.bad}`,
         );
         problems.push(
           `SELECT _row, ${quoteLiteral(spec.schema.eventTimeColumn)}, ${quoteLiteral(`is more than ${spec.latestEventTimeText ?? 'the allowed time'} in the future: `)} || CAST(${quoteIdent(spec.schema.eventTimeColumn)} AS VARCHAR) FROM raw WHERE ${tooLate}`,
@@ -292,9 +292,9 @@ export class DuckDbEngine implements OfflineEngine {
       const stamp = convert({ type: 'TIMESTAMP', isList: false }, quoteIdent(ts), sourceTypes.get(ts)!);
       const tsCast = stamp.value;
       const problems = [
-        `SELECT __fs_row AS r, ${quoteLiteral(ts)} AS col, 'is not a timestamp (to the microsecond): ' || coalesce(left(CAST(${quoteIdent(ts)} AS VARCHAR), 60), 'null') AS msg FROM entities WHERE ${quoteIdent(ts)} IS NULL OR ${stamp.bad}`,
+        `SELECT __fs_row AS r, ${quoteLiteral(ts)} AS col, 'is not a timestamp (to the microsecond): ' || coalesce(${shown(quoteIdent(ts))}, 'null') AS msg FROM entities WHERE ${quoteIdent(ts)} IS NULL OR ${stamp.bad}`,
         ...keyCasts.map(
-          (k) => `SELECT __fs_row, ${quoteLiteral(k.column)}, ${quoteLiteral(`cannot be read as ${k.type}: `)} || left(CAST(${quoteIdent(k.column)} AS VARCHAR), 60) FROM entities WHERE ${k.bad}`,
+          (k) => `SELECT __fs_row, ${quoteLiteral(k.column)}, ${quoteLiteral(`cannot be read as ${k.type}: `)} || ${shown(quoteIdent(k.column))} FROM entities WHERE ${k.bad}`,
         ),
       ].join(' UNION ALL ');
       const bad = await rows(`SELECT r, col, msg, count(*) OVER ()::BIGINT AS n FROM (${problems}) ORDER BY r, col LIMIT ${MAX_DETAILS}`);
@@ -535,6 +535,11 @@ function storedForm(f: Feature, c: string): string {
  */
 function rowGroupRows(columns: number): number {
   return Math.max(2048, Math.min(122_880, Math.floor((64 * 2 ** 20) / (8 * Math.max(1, columns)))));
+}
+
+/** A source value in a message: its first 60 characters, NUL shown as \0 (catalog text cannot hold it). */
+function shown(column: string): string {
+  return `replace(left(CAST(${column} AS VARCHAR), 60), chr(0), '\\0')`;
 }
 
 /** The row count a COPY statement reports. */

@@ -1,4 +1,4 @@
-import { Internal, Unavailable } from '../../core/errors.js';
+import { Internal, InvalidArgument, Unavailable } from '../../core/errors.js';
 
 export interface SqlResult<R> {
   rows: R[];
@@ -49,6 +49,10 @@ export function translateSqlError(err: unknown): Error {
   const code = sqlState(err);
   if ((code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) || /Connection terminated|timeout exceeded when trying to connect/i.test(String((err as Error)?.message))) {
     return new Unavailable('the metadata database is unreachable; check that it runs and FEATURESTORE_METADATA_URL points at it', { cause: err });
+  }
+  // Text PostgreSQL cannot hold (NUL, U+0000, in text or jsonb): the client's input, wherever it came in.
+  if (code === '22P05' || code === '22021') {
+    return new InvalidArgument('contains a character the catalog cannot store (NUL, U+0000); remove it', { field: 'request', cause: err });
   }
   if (code === SqlState.serializationFailure || code === SqlState.deadlockDetected) {
     return new Unavailable('the metadata database asked to retry a conflicting transaction', { cause: err });

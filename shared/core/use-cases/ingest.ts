@@ -249,7 +249,13 @@ export async function runClaimedJob(
       err instanceof FeatureStoreError && err.status !== 'INTERNAL'
         ? { code: err.status, message: err.publicMessage, details: err.details }
         : { code: 'INTERNAL', message: 'the engine failed; the server log has the details', details: [] };
-    await report(cancelled ? { state: 'CANCELLED' } : { state: 'FAILED', error }, cancelled ? 'cancelled; nothing was written' : error.message).catch(() => {});
+    await report(cancelled ? { state: 'CANCELLED' } : { state: 'FAILED', error }, cancelled ? 'cancelled; nothing was written' : error.message).catch(async (reportErr: unknown) => {
+      // An error the catalog refuses to store (its text quotes the input) must not leave the job
+      // running: report the failure again without the details.
+      if (cancelled || !(reportErr instanceof InvalidArgument)) return;
+      const plain: JobError = { code: error.code, message: 'the job failed; its error details could not be stored (they quote input the catalog cannot hold)', details: [] };
+      await report({ state: 'FAILED', error: plain }, plain.message).catch(() => {});
+    });
     if (!(err instanceof FeatureStoreError) || err.status === 'INTERNAL') throw err;
   } finally {
     clearInterval(heartbeat);
