@@ -87,11 +87,13 @@ export class SqlJobStore implements JobStore {
 
   async listJobs(q: ListJobsQuery, signal?: AbortSignal): Promise<Job[]> {
     throwIfAborted(signal);
+    // Ordered and paged by the millisecond a client sees (Job.createTime is a Date): a cursor then
+    // never skips jobs created in the same millisecond as the last one of a page.
     const { rows } = await this.sql.query<JobRow>(
       `SELECT ${COLUMNS} FROM jobs
        WHERE ($1::text IS NULL OR project = $1) AND ($2::text IS NULL OR type = $2) AND ($3::text IS NULL OR state = $3)
-         AND ($4::timestamptz IS NULL OR (create_time, id) < ($4::timestamptz, $5::uuid))
-       ORDER BY create_time DESC, id DESC LIMIT $6`,
+         AND ($4::timestamptz IS NULL OR (date_trunc('milliseconds', create_time), id) < ($4::timestamptz, $5::uuid))
+       ORDER BY date_trunc('milliseconds', create_time) DESC, id DESC LIMIT $6`,
       [q.project ?? null, q.type ?? null, q.state ?? null, q.before?.createTime ?? null, q.before?.id ?? null, q.limit],
     );
     return rows.map(toJob);
