@@ -9,8 +9,6 @@ import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import { convert, duckType } from './duckdb-conversion.js';
 import { namesList } from '../../core/messages.js';
 
-export { duckType };
-
 const NUMERIC: ReadonlySet<DataType> = new Set(['INT32', 'INT64', 'FLOAT32', 'FLOAT64']);
 const MAX_DETAILS = 100;
 /** Columns per statistics statement (see statisticsOf). */
