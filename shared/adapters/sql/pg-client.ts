@@ -38,6 +38,13 @@ export class PgSqlClient implements SqlClient {
     } catch (err) {
       throw translateSqlError(err);
     }
+    // A checked-out client has no pool listener: a server shutdown (57P01) while fn awaits
+    // something else would otherwise be an unhandled 'error' event that ends the process.
+    let lostError: unknown;
+    const onLost = (err: unknown) => {
+      lostError = err;
+    };
+    client.on('error', onLost);
     const tx: SqlExecutor = {
       query: <R>(text: string, params: unknown[] = []) => run<R>(client, text, params),
       exec: async (script: string) => void (await run(client, script, undefined)),
@@ -50,13 +57,15 @@ export class PgSqlClient implements SqlClient {
       return result;
     } catch (err) {
       try {
+        if (lostError !== undefined) throw lostError;
         await client.query('ROLLBACK');
       } catch {
         broken = true;
       }
       throw err;
     } finally {
-      client.release(broken);
+      client.off('error', onLost);
+      client.release(broken || lostError !== undefined);
     }
   }
 
