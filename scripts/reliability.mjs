@@ -27,7 +27,7 @@ const results = (tap) => [...tap.matchAll(/^\s*(ok|not ok) \d+ - (.*)$/gm)].filt
 console.log(`\n== fuzzing (${fuzzRuns} messages per RPC)`);
 const fuzz = tests('test/reliability/fuzz.test.ts', { FEATURESTORE_FUZZ_RUNS: fuzzRuns });
 console.log('\n== faults');
-const faults = tests('test/reliability/faults.reliability.ts');
+const faults = tests('test/reliability/faults.test.ts');
 console.log(`\n== soak (${soakMinutes} minutes of make services)`);
 const soakOut = join(work, 'soak.json');
 const soakRun = spawnSync(process.execPath, ['--import', 'tsx', 'bench/soak.ts'], { cwd: root, stdio: 'inherit', env: { ...process.env, FEATURESTORE_SOAK_MINUTES: soakMinutes, FEATURESTORE_SOAK_OUT: soakOut } });
@@ -68,7 +68,7 @@ ${minutes.map((m) => `| ${m.minute} | ${m.reads} | ${m.readErrors} | ${m.p50Ms.t
 
 Peak RSS per process over the soak: ${processes.map((p) => `${p} ${Math.max(...minutes.map((m) => m.rssMiB[p] ?? 0))} MiB`).join(', ')}.
 
-## Faults survived (\`test/reliability/faults.reliability.ts\`${faults.ok ? '' : ', **some failed**'})
+## Faults survived (\`test/reliability/faults.test.ts\`${faults.ok ? '' : ', **some failed**'})
 
 ${results(faults.tap).map((l) => `- ${l}`).join('\n')}
 ${notes(faults.tap, 'faults').map((l) => `- ${l}`).join('\n')}

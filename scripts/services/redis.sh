@@ -44,6 +44,17 @@ start() {
     [ "$i" -lt 100 ] || { echo "the Redis cluster did not become ready in 10 s" >&2; exit 1; }
     sleep 0.1
   done
+  # Replicas attach after cluster_state:ok; a master killed before its replica has synced has no
+  # one to fail over to. Ready means every replica is attached and in sync.
+  for i in $(seq 1 300); do
+    local synced=0
+    for p in "${CLUSTER_PORTS[@]}"; do
+      redis-cli -p "$p" info replication | grep -q 'master_link_status:up' && synced=$((synced + 1))
+    done
+    [ "$synced" -ge $((3 * REPLICAS)) ] && break
+    [ "$i" -lt 300 ] || { echo "the Redis cluster replicas did not sync in 30 s" >&2; exit 1; }
+    sleep 0.1
+  done
   local nodes
   nodes=$(printf '127.0.0.1:%s,' "${CLUSTER_PORTS[@]}")
   echo "redis://127.0.0.1:$PORT redis-cluster://${nodes%,}"
