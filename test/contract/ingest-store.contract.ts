@@ -67,6 +67,24 @@ export function ingestStoreContract(name: string, subject: () => Subject): void 
       assert.deepEqual((await s.ingests.get(a.ingest.id))?.statistics, stats(3));
     });
 
+    it('pages the history newest first by the millisecond clients see, skipping none committed in the same millisecond', async () => {
+      const project = await setup();
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await (await commit(project, 1)).committed()).ingest.id);
+      // Three commits within one millisecond (µs apart), as a busy server makes them.
+      for (const [i, id] of ids.entries()) await s.sql.query(`UPDATE ingests SET commit_time = $1::timestamptz WHERE id = $2`, [`2026-11-01T00:00:00.000${i + 1}00Z`, id]);
+      const seen: string[] = [];
+      let before: { commitTime: Date; id: string } | undefined;
+      for (let page = 0; page < 5; page++) {
+        const rows = await s.ingests.list(project, 'fs', before, 1);
+        if (rows.length === 0) break;
+        seen.push(rows[0]!.id);
+        before = { commitTime: rows[0]!.commitTime, id: rows[0]!.id };
+      }
+      assert.deepEqual([...seen].sort(), [...ids].sort(), 'every ingest once');
+      assert.equal(new Set(seen).size, 3);
+    });
+
     it('reverts: hides the ingest, makes the new version latest, ends the job and keeps statistics, in one transaction', async () => {
       const project = await setup();
       const a = await commit(project, 3);

@@ -161,10 +161,12 @@ export class SqlIngestStore implements IngestStore {
   }
 
   async list(project: string, featureSet: string, before: { commitTime: Date; id: string } | undefined, limit: number): Promise<Ingest[]> {
+    // Paged by the millisecond a client sees (Ingest.commitTime is a Date), as the jobs list is:
+    // a cursor at a truncated time would otherwise skip ingests committed in the same millisecond.
     const { rows } = await this.sql.query<Row>(
       `SELECT ${COLUMNS} FROM ingests WHERE project = $1 AND feature_set = $2
-         AND ($3::timestamptz IS NULL OR (commit_time, id) < ($3::timestamptz, $4::uuid))
-       ORDER BY commit_time DESC, id DESC LIMIT $5`,
+         AND ($3::timestamptz IS NULL OR (date_trunc('milliseconds', commit_time), id) < ($3::timestamptz, $4::uuid))
+       ORDER BY date_trunc('milliseconds', commit_time) DESC, id DESC LIMIT $5`,
       [project, featureSet, before?.commitTime ?? null, before?.id ?? null, limit],
     );
     return rows.map(toIngest);
