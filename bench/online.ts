@@ -254,7 +254,7 @@ for (let run = 0; run < RUNS; run++) {
   const done = await finished(m.id);
   const r = done.result?.$case === 'materializeResult' ? done.result.value : undefined;
   if (Number(r?.written) !== MATERIALIZE_ROWS) throw new Error(`materialize wrote ${r?.written} of ${MATERIALIZE_ROWS}`);
-  matRates.ours.push(MATERIALIZE_ROWS / ((dateFromTimestamp(done.endTime!).getTime() - dateFromTimestamp(done.startTime!).getTime()) / 1000));
+  matRates.ours.push(MATERIALIZE_ROWS / ((dateFromTimestamp(done.endTime!, 'end_time').getTime() - dateFromTimestamp(done.startTime!, 'start_time').getTime()) / 1000));
 
   await dropMat();
   const t0 = performance.now();

@@ -38,10 +38,10 @@ export function retrieveHandlers(
             featureSet: req.featureSet?.name ?? '',
             version: req.featureSet?.version ?? '',
             features: req.features,
-            startTime: optionalDate(req.startTime),
-            endTime: optionalDate(req.endTime),
+            startTime: optionalDate(req.startTime, 'start_time'),
+            endTime: optionalDate(req.endTime, 'end_time'),
             asOfIngestId: req.asOf?.$case === 'asOfIngestId' ? req.asOf.value : undefined,
-            asOfTime: req.asOf?.$case === 'asOfTime' ? dateFromTimestamp(req.asOf.value) : undefined,
+            asOfTime: req.asOf?.$case === 'asOfTime' ? dateFromTimestamp(req.asOf.value, 'as_of_time') : undefined,
             format,
           },
           signal,
@@ -80,7 +80,7 @@ export function retrieveHandlers(
       jobToProto(
         await materialize.start(
           principal,
-          { project: req.featureSet?.project ?? '', featureSet: req.featureSet?.name ?? '', version: req.featureSet?.version ?? '', startTime: optionalDate(req.startTime), endTime: optionalDate(req.endTime) },
+          { project: req.featureSet?.project ?? '', featureSet: req.featureSet?.name ?? '', version: req.featureSet?.version ?? '', startTime: optionalDate(req.startTime, 'start_time'), endTime: optionalDate(req.endTime, 'end_time') },
           signal,
         ),
       ),

@@ -45,6 +45,21 @@ const DAY_SECONDS = 86_400;
 const MIN_SECONDS = -62_135_596_800;
 const MAX_SECONDS = 253_402_300_799;
 
+const MIN_DAYS = MIN_SECONDS / DAY_SECONDS;
+const MAX_DAYS = Math.floor(MAX_SECONDS / DAY_SECONDS);
+
+/** Why a timestamp cannot be taken (outside years 1 to 9999, or nanos out of range), or undefined. */
+export function timestampProblem(seconds: number, nanos: number): string | undefined {
+  return !Number.isInteger(seconds) || seconds < MIN_SECONDS || seconds > MAX_SECONDS || !Number.isInteger(nanos) || nanos < 0 || nanos > 999_999_999
+    ? 'is not a valid timestamp (years 1 to 9999, nanos 0 to 999,999,999)'
+    : undefined;
+}
+
+/** Why a date (days since 1970-01-01) cannot be taken (outside years 1 to 9999), or undefined. */
+export function dateProblem(days: number): string | undefined {
+  return !Number.isInteger(days) || days < MIN_DAYS || days > MAX_DAYS ? 'is not a valid date (years 1 to 9999)' : undefined;
+}
+
 type Converted = StoredValue | { error: string };
 
 function integer(type: 'INT32' | 'INT64', n: bigint, shown: string): Converted {
@@ -112,15 +127,22 @@ function scalar(type: DataType, v: TypedValue): Converted {
           return { error: `must be a ${type.toLowerCase()}, not ${v.kind}` };
       }
     case 'TIMESTAMP':
-      if (v.kind === 'date') return storedMicros(BigInt(v.value) * 86_400_000_000n);
+      if (v.kind === 'date') {
+        const bad = dateProblem(v.value);
+        return bad ? { error: bad } : storedMicros(BigInt(v.value) * 86_400_000_000n);
+      }
       if (v.kind !== 'timestamp') return { error: `must be a timestamp, not ${v.kind}` };
-      if (!Number.isInteger(v.seconds) || v.seconds < MIN_SECONDS || v.seconds > MAX_SECONDS || !Number.isInteger(v.nanos) || v.nanos < 0 || v.nanos > 999_999_999) {
-        return { error: 'is not a valid timestamp (years 1 to 9999, nanos 0 to 999,999,999)' };
+      {
+        const bad = timestampProblem(v.seconds, v.nanos);
+        if (bad) return { error: bad };
       }
       if (v.nanos % 1000 !== 0) return { error: 'has sub-microsecond digits; timestamps are stored to the microsecond' };
       return storedMicros(BigInt(v.seconds) * 1_000_000n + BigInt(v.nanos / 1000));
     case 'DATE':
-      if (v.kind === 'date') return v.value;
+      if (v.kind === 'date') {
+        const bad = dateProblem(v.value);
+        return bad ? { error: bad } : v.value;
+      }
       if (v.kind === 'timestamp') {
         return v.nanos === 0 && v.seconds % DAY_SECONDS === 0 ? v.seconds / DAY_SECONDS : { error: 'has a time of day; a date takes timestamps at midnight UTC only' };
       }

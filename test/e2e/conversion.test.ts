@@ -224,4 +224,19 @@ describe('one conversion rule, offline and online (embedded default)', () => {
       [['2', 'id']],
     );
   });
+  it('refuses timestamps and dates outside years 1 to 9999 wherever a request carries one, naming the field', async () => {
+    const farStamp: Value = { kind: { $case: 'timestampValue', value: { seconds: '3317926763575118144', nanos: 0 } } };
+    const farDate: Value = { kind: { $case: 'dateValue', value: -2147483648 } };
+    const okStamp: Value = { kind: { $case: 'timestampValue', value: { seconds: '1790000000', nanos: 0 } } };
+    const put = await unary(c.ingest, c.ingest.ingestOnline, { featureSet: ref('online'), columns: ['id', 'ts', 'd', 't'], rows: [{ values: [...key(900), okStamp, farDate, okStamp] }, { values: [...key(901), okStamp, { kind: { $case: 'dateValue', value: 19000 } }, farStamp] }] });
+    assert.deepEqual([put.accepted, put.errors.map((e) => [e.row, e.column, e.message])], [0, [[0, 'd', 'is not a valid date (years 1 to 9999)'], [1, 't', 'is not a valid timestamp (years 1 to 9999, nanos 0 to 999,999,999)']]]);
+    const trainingSet = (row: Value[]) =>
+      unary(c.retrieve, c.retrieve.startTrainingSet, { entities: { $case: 'entityRows', value: { columns: ['id', 'at', 'extra'], rows: [{ values: row }] } }, timestampColumn: 'at', features: [`${project}/offline/*`], output: undefined });
+    await rejectsWith(trainingSet([...key(1), farStamp, okStamp]), status.INVALID_ARGUMENT, 'entity_rows.rows[0].values[1]', /not a valid timestamp/);
+    await rejectsWith(trainingSet([...key(1), okStamp, farDate]), status.INVALID_ARGUMENT, 'entity_rows.rows[0].values[2]', /not a valid date/);
+    const retrieve = (extra: object) => unary(c.retrieve, c.retrieve.startRetrieve, { featureSet: ref('offline'), features: [], startTime: undefined, endTime: undefined, asOf: undefined, output: undefined, ...extra });
+    await rejectsWith(retrieve({ startTime: farStamp.kind?.$case === 'timestampValue' ? farStamp.kind.value : undefined }), status.INVALID_ARGUMENT, 'start_time');
+    await rejectsWith(retrieve({ asOf: { $case: 'asOfTime', value: { seconds: '0', nanos: -5 } } }), status.INVALID_ARGUMENT, 'as_of_time');
+    await rejectsWith(unary(c.retrieve, c.retrieve.startMaterialize, { featureSet: ref('offline'), startTime: undefined, endTime: { seconds: '-99999999999999', nanos: 0 } }), status.INVALID_ARGUMENT, 'end_time');
+  });
 });

@@ -12,7 +12,7 @@ import type { Job, JobState, JobType } from '../../core/jobs.js';
 import type { Ingest, SourceSpec } from '../../core/ingests.js';
 import type { ExtraColumnsPolicy } from '../../core/ports/offline-engine.js';
 import type { EntityValue } from '../../core/training-sets.js';
-import type { TypedValue } from '../../core/values.js';
+import { dateProblem, timestampProblem, type TypedValue } from '../../core/values.js';
 import * as ingestpb from '../../gen/featurestore/v1/ingest.js';
 import { optionalTimestamp, timestampFromDate, timestampToIso } from './proto-time.js';
 
@@ -232,10 +232,16 @@ export function entityValueFromProto(v: pb.Value, field: string): EntityValue {
       const n = Number(k.value);
       return Number.isSafeInteger(n) ? n : k.value;
     }
-    case 'timestampValue':
+    case 'timestampValue': {
+      const bad = timestampProblem(Number(k.value.seconds), k.value.nanos);
+      if (bad) throw new InvalidArgument(bad, { field });
       return timestampToIso(k.value);
-    case 'dateValue':
+    }
+    case 'dateValue': {
+      const bad = dateProblem(k.value);
+      if (bad) throw new InvalidArgument(bad, { field });
       return new Date(k.value * 86_400_000).toISOString().slice(0, 10);
+    }
     case 'bytesValue':
       return Buffer.from(k.value).toString('base64');
     case 'listValue':

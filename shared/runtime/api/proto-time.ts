@@ -2,6 +2,8 @@
 // {seconds, nanos} (ts-proto useDate=false) because a Date holds milliseconds only: feature values
 // carry microseconds, and a value with sub-microsecond digits must be seen (and refused), not cut.
 import type { Timestamp } from '../../gen/google/protobuf/timestamp.js';
+import { InvalidArgument } from '../../core/errors.js';
+import { timestampProblem } from '../../core/values.js';
 
 export function timestampFromDate(d: Date): Timestamp {
   const ms = d.getTime();
@@ -19,13 +21,18 @@ export function timestampFromMicros(us: number): Timestamp {
   return { seconds: String(seconds), nanos: Math.round(us - seconds * 1e6) * 1000 };
 }
 
-/** The moment as a Date (sub-millisecond digits dropped: for times of jobs and catalog rows). */
-export function dateFromTimestamp(t: Timestamp): Date {
+/**
+ * A request's moment as a Date (sub-millisecond digits dropped: for time ranges and as-of times);
+ * outside years 1 to 9999 it is refused as the request's `field`.
+ */
+export function dateFromTimestamp(t: Timestamp, field: string): Date {
+  const bad = timestampProblem(Number(t.seconds), t.nanos);
+  if (bad) throw new InvalidArgument(bad, { field });
   return new Date(Number(t.seconds) * 1000 + Math.floor(t.nanos / 1_000_000));
 }
 
-export function optionalDate(t: Timestamp | undefined): Date | undefined {
-  return t === undefined ? undefined : dateFromTimestamp(t);
+export function optionalDate(t: Timestamp | undefined, field: string): Date | undefined {
+  return t === undefined ? undefined : dateFromTimestamp(t, field);
 }
 
 /** ISO 8601 in UTC as Date.toISOString writes it (3 fraction digits), with 6 or 9 when the value has them. */
