@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbEngine } from '../../shared/adapters/engine/duckdb-engine.js';
-import { Cancelled, InvalidArgument } from '../../shared/core/errors.js';
+import { Cancelled, InvalidArgument, ResourceExhausted } from '../../shared/core/errors.js';
 import type { Feature, Schema } from '../../shared/core/model.js';
 import type { IngestSpec } from '../../shared/core/ports/offline-engine.js';
 
@@ -92,6 +92,13 @@ describe('DuckDB engine: ingest', () => {
     assert.deepEqual(readdirSync(s.outputDir), []);
   });
 
+  it('reads the dialect it sniffed once: quoted delimiters, doubled quotes, semicolons', async () => {
+    const s = spec([file('q.csv', `user_id;ts;amount;country;flags;day\n1;2026-11-01T10:00:00Z;1.5;"D;""E""";"[1,2]";2026-11-01\n`)], { csv: { delimiter: ';' } });
+    const out = await engine.ingest(s, () => {});
+    assert.equal(out.rows, 1);
+    assert.deepEqual(await read(out.files, 'SELECT country, flags FROM t'), [{ country: 'D;"E"', flags: [1, 2] }]);
+  });
+
   it('keeps the cause of a reader error, without local paths', async () => {
     const s = spec([file('long.csv', `user_id,ts,amount,country,flags,day\n1,2026-11-01T10:00:00Z,${'9'.repeat(2_100_000)},DE,,2026-11-01\n`)]);
     await assert.rejects(engine.ingest(s, noProgress), (e: unknown) => {
@@ -154,5 +161,47 @@ describe('DuckDB engine: ingest', () => {
     const controller = new AbortController();
     controller.abort();
     await assert.rejects(engine.ingest(spec([file('a.csv', CSV)]), noProgress, controller.signal), Cancelled);
+  });
+});
+
+describe('DuckDB engine: wide sources within a memory limit', () => {
+  const engine = new DuckDbEngine({ memoryLimit: '192MiB', spillDir: join(root, 'spill') });
+  after(() => engine.close());
+  const COLUMNS = 1000;
+  const wide: Schema = {
+    features: [f('id', 'INT64'), f('ts', 'TIMESTAMP'), ...Array.from({ length: COLUMNS }, (_, i) => f(`f${i}`, 'FLOAT64'))],
+    primaryKey: ['id'],
+    eventTimeColumn: 'ts',
+  };
+  const source = (rows: number, badLast: boolean) => {
+    const lines = [['id', 'ts', ...wide.features.slice(2).map((x) => x.name)].join(',')];
+    for (let r = 0; r < rows; r++) lines.push(`${r},2026-11-01T00:00:00Z,${Array.from({ length: COLUMNS }, (_, i) => (badLast && r === rows - 1 && i === COLUMNS - 1 ? 'oops' : ((r + i) % 100) / 4)).join(',')}`);
+    return file('wide.csv', `${lines.join('\n')}\n`);
+  };
+
+  it('names the bad row and column of a 1,000-column source without holding it all', async () => {
+    const s = spec([source(1500, true)], { schema: wide });
+    await assert.rejects(engine.ingest(s, () => {}), (e: unknown) => {
+      assert.ok(e instanceof InvalidArgument, String(e));
+      assert.match(e.message, /^1 row\(s\) do not fit the schema/);
+      assert.deepEqual(e.details.map((d) => [d.row, d.column, d.message]), [[1500, `f${COLUMNS - 1}`, 'cannot be read as DOUBLE: oops']]);
+      return true;
+    });
+    assert.deepEqual(readdirSync(s.outputDir), []);
+  });
+
+  it('answers RESOURCE_EXHAUSTED, saying what to change, when the work does not fit the limit', async () => {
+    const tiny = new DuckDbEngine({ memoryLimit: '48MiB', spillDir: join(root, 'spill-tiny') });
+    try {
+      const s = spec([source(1500, false)], { schema: wide });
+      await assert.rejects(tiny.ingest(s, () => {}), (e: unknown) => {
+        assert.ok(e instanceof ResourceExhausted, String(e));
+        assert.match(e.message, /within its limit \(48MiB\).*FEATURESTORE_DUCKDB_MEMORY_LIMIT/);
+        return true;
+      });
+      assert.deepEqual(readdirSync(s.outputDir), []);
+    } finally {
+      await tiny.close();
+    }
   });
 });
