@@ -9,6 +9,8 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'featurestore-reliability-'));
 const fuzzRuns = process.env.FEATURESTORE_FUZZ_RUNS ?? '300';
+// A new seed each day explores new messages; the report names it (FEATURESTORE_FUZZ_SEED repeats a run).
+const fuzzSeed = process.env.FEATURESTORE_FUZZ_SEED ?? String(Math.floor(Date.now() / 86_400_000));
 const soakMinutes = process.env.FEATURESTORE_SOAK_MINUTES ?? '10';
 
 /** Runs one test file with the TAP reporter; returns its TAP text and whether it passed. */
@@ -25,7 +27,7 @@ const notes = (tap, prefix) => [...tap.matchAll(new RegExp(`^# ${prefix}: (.*)$`
 const results = (tap) => [...tap.matchAll(/^\s*(ok|not ok) \d+ - (.*)$/gm)].filter((m) => !/^\s{0}(ok|not ok) \d+ - (fuzzing|faults)/.test(m[0])).map((m) => `${m[1] === 'ok' ? 'survived' : '**failed**'}: ${m[2]}`);
 
 console.log(`\n== fuzzing (${fuzzRuns} messages per RPC)`);
-const fuzz = tests('test/reliability/fuzz.test.ts', { FEATURESTORE_FUZZ_RUNS: fuzzRuns });
+const fuzz = tests('test/reliability/fuzz.test.ts', { FEATURESTORE_FUZZ_RUNS: fuzzRuns, FEATURESTORE_FUZZ_SEED: fuzzSeed });
 console.log('\n== faults');
 const faults = tests('test/reliability/faults.test.ts');
 console.log(`\n== soak (${soakMinutes} minutes of make services)`);

@@ -50,9 +50,13 @@ export interface ErrorReply extends Reply {
   internal: boolean;
 }
 
+/** Longest message a reply carries: messages quote input, and a status travels in an HTTP/2 trailer. */
+const MAX_MESSAGE = 1000;
+
 export function errorReply(err: unknown): ErrorReply {
   if (err instanceof FeatureStoreError && err.status !== 'INTERNAL') {
-    return { ...TABLE[err.status], message: err.publicMessage, internal: false };
+    const message = err.publicMessage;
+    return { ...TABLE[err.status], message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 40)}... (${message.length} characters)` : message, internal: false };
   }
   return { ...TABLE.INTERNAL, message: 'internal error; the server log has the details', internal: true };
 }

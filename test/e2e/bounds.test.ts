@@ -7,12 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { status } from '@grpc/grpc-js';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
 import { DataType, Format, type Value } from '../../shared/gen/featurestore/v1/common.js';
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
-import { clients, feature, finishedJob, projectWithFeatureSet, unary } from '../support/grpc.js';
+import { clients, feature, finishedJob, projectWithFeatureSet, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 
 describe('bounds and messages (embedded default)', () => {
@@ -87,5 +88,14 @@ describe('bounds and messages (embedded default)', () => {
     assert.match(m.message, /1 over the online row limit left offline/);
     const read = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref, keys: [{ values: [str('big')] }, { values: [str('small')] }], features: [] });
     assert.deepEqual(read.rows.map((r) => r.status), [2, 1], 'big MISSING, small PRESENT');
+  });
+  it('keeps refusals short when the input they quote is a megabyte', async () => {
+    const huge = 'y'.repeat(1_000_000);
+    const started = Date.now();
+    const etag = await rejectsWith(unary(c.projects, c.projects.deleteProject, { name: 'bounds', force: false, etag: huge }), status.INVALID_ARGUMENT, 'etag', /is not an etag this server issued/);
+    const tag = await rejectsWith(unary(c.projects, c.projects.updateProject, { name: 'bounds', description: '', tags: { [huge]: 'x' }, replaceTags: false, etag: '' }), status.INVALID_ARGUMENT, 'tags');
+    assert.ok(etag.details.length < 200, `${etag.details.length} characters`);
+    assert.ok(tag.details.length <= 1000 && /\(1000\d+ characters\)$/.test(tag.details), tag.details.slice(-60));
+    assert.ok(Date.now() - started < 5000, 'answered at once');
   });
 });

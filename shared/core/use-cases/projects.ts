@@ -30,7 +30,7 @@ export function projectEtag(project: Pick<Project, 'revision'>): string {
 function checkEtag(etag: string, revision: number): number {
   if (!etag) return revision;
   const m = /^r(\d+)$/.exec(etag);
-  if (!m) throw new InvalidArgument(`"${etag}" is not an etag this server issued`, { field: 'etag' });
+  if (!m) throw new InvalidArgument(`"${etag.slice(0, 40)}${etag.length > 40 ? '...' : ''}" is not an etag this server issued`, { field: 'etag' });
   if (Number(m[1]) !== revision) {
     throw new Aborted('the project changed since you read it; get it again and retry', { field: 'etag' });
   }
