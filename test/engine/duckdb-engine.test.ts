@@ -190,6 +190,16 @@ describe('DuckDB engine: wide sources within a memory limit', () => {
     assert.deepEqual(readdirSync(s.outputDir), []);
   });
 
+  it('leaves out rows already stored in the same pass that writes, for 1,000 columns, keeping new ones', async () => {
+    const roomy = new DuckDbEngine({ memoryLimit: '512MiB', spillDir: join(root, 'spill-roomy') });
+    const first = await roomy.ingest(spec([source(1000, false)], { schema: wide }), () => {});
+    const phases: string[] = [];
+    const again = await roomy.ingest(spec([source(1200, false)], { schema: wide, existing: first.files }), (_p, m) => phases.push(m)).finally(() => roomy.close());
+    assert.deepEqual([again.inputRows, again.duplicateRows, again.rows], [1200, 1000, 200]);
+    assert.deepEqual((await read(again.files, 'SELECT min(id) AS lo, max(id) AS hi FROM t')).map((r) => [r['lo'], r['hi']]), [['1000', '1199']]);
+    assert.ok(phases.includes('converting rows to the schema, leaving out rows already stored'), phases.join(' / '));
+  });
+
   it('answers RESOURCE_EXHAUSTED, saying what to change, when the work does not fit the limit', async () => {
     const tiny = new DuckDbEngine({ memoryLimit: '48MiB', spillDir: join(root, 'spill-tiny') });
     try {

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { FeatureStoreError, InvalidArgument, ResourceExhausted, throwIfAborted, type ErrorDetail } from '../../core/errors.js';
@@ -13,6 +13,8 @@ const NUMERIC: ReadonlySet<DataType> = new Set(['INT32', 'INT64', 'FLOAT32', 'FL
 const MAX_DETAILS = 100;
 /** Value checks per query when naming bad rows: wide sources are checked in slices of columns. */
 const CHECK_BATCH = 250;
+/** Beyond this many features the dedupe pass runs on one thread (see runIngest). */
+const WIDE_DEDUPE_COLUMNS = 250;
 /** Columns per statistics statement (see statisticsOf). */
 const STATISTICS_BATCH = 10;
 /** Distinct estimates sample values whose hash is below 2^58: one in 64. */
@@ -44,10 +46,14 @@ export function duckDbSettings(o: DuckDbOptions, threads: number): Record<string
 export class DuckDbEngine implements OfflineEngine {
   private instance?: Promise<DuckDBInstance>;
 
-  constructor(private readonly options: DuckDbOptions = {}) {}
+  private readonly threads: number;
+
+  constructor(private readonly options: DuckDbOptions = {}) {
+    this.threads = options.threads ?? 2;
+  }
 
   private async connect(): Promise<DuckDBConnection> {
-    this.instance ??= import('@duckdb/node-api').then(({ DuckDBInstance }) => DuckDBInstance.create(':memory:', duckDbSettings(this.options, 2)));
+    this.instance ??= import('@duckdb/node-api').then(({ DuckDBInstance }) => DuckDBInstance.create(':memory:', duckDbSettings(this.options, this.threads)));
     const connection = await (await this.instance).connect();
     await connection.run(`SET TimeZone = 'UTC'`);
     return connection;
@@ -195,15 +201,52 @@ export class DuckDbEngine implements OfflineEngine {
 
       // Written straight from the source in one pass, every value converted by the rule; any value
       // that does not convert raises error(), and the exact (slower) pass names rows and columns.
-      // Visible only once committed.
+      // Rows already stored are left out in the same pass (below). Visible only once committed.
       const file = join(spec.outputDir, 'part-0.parquet');
       const columns = features.map((f) => quoteIdent(f.name)).join(', ');
       const toParquet = `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupRows(features.length)})`;
       const selected = features.map((f) => `${conversions.get(f.name)?.value ?? `NULL::${duckType(f)}`} AS ${quoteIdent(f.name)}`).join(', ');
       const bad = [...[...conversions.values()].map((c) => c.bad), ...nullRequired, tooLate].join(' OR ');
+      const converted = `(SELECT ${selected} FROM ${reader} WHERE CASE WHEN ${bad} THEN error('featurestore: row does not fit the schema') ELSE true END)`;
+      let inputRows: number;
       let written: number;
       try {
-        written = copied(await rows(`COPY (SELECT ${selected} FROM ${reader} WHERE CASE WHEN ${bad} THEN error('featurestore: row does not fit the schema') ELSE true END) TO ${quoteLiteral(file)} ${toParquet}`));
+        if (spec.existing.length === 0) {
+          written = inputRows = copied(await rows(`COPY ${converted} TO ${quoteLiteral(file)} ${toParquet}`));
+        } else {
+          // Dedupe: only stored rows inside the new rows' event-time range can equal one of them
+          // (Parquet row-group statistics let DuckDB skip the rest, so new days cost next to
+          // nothing), and the join holds key, event time and a 64-bit hash of the whole row per
+          // stored row, not every column: spillable, and as cheap for 2,000 features as for 10.
+          // Equal rows hash alike (nulls included); a collision would need the same key and event
+          // time too. Joining while writing reads the wide rows once (writing first and then
+          // rewriting the new file held two wide Parquet scans and a writer: 1.7 GiB at 2,000 columns).
+          await step(0.2, 'reading the event-time range');
+          const range = (await rows(`SELECT count(*)::BIGINT AS n, min(${et.value})::VARCHAR AS lo, max(${et.value})::VARCHAR AS hi FROM ${reader}`))[0]!;
+          inputRows = Number(range['n'] ?? 0);
+          await step(0.3, 'converting rows to the schema, leaving out rows already stored');
+          const etName = quoteIdent(spec.schema.eventTimeColumn);
+          const etType = duckType(byName.get(spec.schema.eventTimeColumn)!);
+          const pk = spec.schema.primaryKey.map(quoteIdent);
+          const within = range['lo'] == null || range['hi'] == null ? 'false' : `${etName} BETWEEN ${quoteLiteral(String(range['lo']))}::${etType} AND ${quoteLiteral(String(range['hi']))}::${etType}`;
+          // The stored side first, in a table of its own: its wide scan is over before the source's.
+          await db.run(`CREATE OR REPLACE TEMP TABLE stored_rows AS SELECT ${[...pk, etName].join(', ')}, hash(${columns}) AS __fs_h FROM read_parquet(${list(spec.existing)}, union_by_name = true) WHERE ${within}`);
+          // As a NOT IN over one struct key (a mark join, built on the stored side): an ANTI JOIN
+          // let DuckDB build its hash table on the source instead, whose size it cannot estimate
+          // (every wide row held: out of memory at 2,000 columns). Keys and event times are never null.
+          const keyOf = (at: string, h: string) => `{${[...pk, etName].map((c, j) => `'k${j}': ${at}.${c}`).join(', ')}, 'h': ${h}}`;
+          const fresh = `SELECT n.* FROM ${converted} n WHERE ${keyOf('n', `hash(${features.map((f) => `n.${quoteIdent(f.name)}`).join(', ')})`)} NOT IN (SELECT ${keyOf('s', 's.__fs_h')} FROM stored_rows s)`;
+          // Wide rows through the join and the writer take memory per thread that DuckDB does not
+          // count (2,000 columns on 2 threads went past a 1 GiB limit): one thread for wide sets.
+          const narrow = features.length > WIDE_DEDUPE_COLUMNS;
+          if (narrow) await db.run('SET threads = 1');
+          try {
+            written = copied(await rows(`COPY (${fresh}) TO ${quoteLiteral(file)} ${toParquet}`));
+          } finally {
+            if (narrow) await db.run(`SET threads = ${this.threads}`);
+          }
+          await db.run('DROP TABLE stored_rows');
+        }
       } catch (err) {
         await rm(file, { force: true });
         throwIfAborted(signal);
@@ -214,31 +257,7 @@ export class DuckDbEngine implements OfflineEngine {
         // Not a bad value: lines the reader refused (column count, quoting, line size).
         throw new InvalidArgument(`the ${spec.format} source could not be read; nothing was ingested: ${engineMessage(err)}`, { field: 'source', cause: err });
       }
-      const inputRows = written;
-
-      if (spec.existing.length > 0) await step(0.6, 'removing rows already stored');
-      // Only stored rows inside the new rows' event-time range can be equal to one of them; Parquet
-      // row-group statistics let DuckDB skip the rest, so ingesting new days costs next to nothing.
-      let duplicateRows = 0;
-      if (spec.existing.length > 0 && written > 0) {
-        const et = quoteIdent(spec.schema.eventTimeColumn);
-        const range = (await rows(`SELECT min(${et})::VARCHAR AS lo, max(${et})::VARCHAR AS hi FROM read_parquet(${quoteLiteral(file)})`))[0]!;
-        const etType = duckType(byName.get(spec.schema.eventTimeColumn)!);
-        // The join holds key, event time and a 64-bit hash of the whole row per stored row, not every
-        // column: as cheap for 2,000 features as for 10, and spillable. Equal rows hash alike (nulls
-        // included); a hash collision would need the same key and event time too.
-        const pk = spec.schema.primaryKey.map(quoteIdent);
-        const rowHash = `hash(${columns}) AS __fs_h`;
-        const stored = `(SELECT ${[...pk, et].join(', ')}, ${rowHash} FROM read_parquet(${list(spec.existing)}, union_by_name = true)
-          WHERE ${et} BETWEEN ${quoteLiteral(String(range['lo']))}::${etType} AND ${quoteLiteral(String(range['hi']))}::${etType})`;
-        const same = [...[...pk, et].map((c) => `n.${c} = s.${c}`), `hash(${features.map((f) => `n.${quoteIdent(f.name)}`).join(', ')}) = s.__fs_h`].join(' AND ');
-        duplicateRows = Number((await rows(`SELECT count(*)::BIGINT AS n FROM read_parquet(${quoteLiteral(file)}) n SEMI JOIN ${stored} s ON ${same}`))[0]?.['n'] ?? 0);
-        if (duplicateRows > 0) {
-          const fresh = join(spec.outputDir, 'fresh.parquet');
-          written = copied(await rows(`COPY (SELECT n.* FROM read_parquet(${quoteLiteral(file)}) n ANTI JOIN ${stored} s ON ${same}) TO ${quoteLiteral(fresh)} ${toParquet}`));
-          await rename(fresh, file);
-        }
-      }
+      const duplicateRows = inputRows - written;
       const files: string[] = [];
       if (written > 0) files.push(file);
       else await rm(file, { force: true });
