@@ -4,7 +4,7 @@
 running() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # start_bg PIDFILE LOG READY-COMMAND... -- COMMAND...: starts COMMAND in the background unless it
-# runs already, then waits up to 15 s for READY-COMMAND to succeed (printing the log if it does not).
+# runs already, then waits up to 60 s for READY-COMMAND to succeed (printing the log if it does not).
 start_bg() {
   local pidfile=$1 log=$2; shift 2
   local ready=()
@@ -13,10 +13,13 @@ start_bg() {
   running "$pidfile" && return 0
   nohup "$@" >"$log" 2>&1 &
   echo $! > "$pidfile"
-  for _ in $(seq 1 150); do
+  # Up to 60 s: a loaded machine (2 cores shared with a test run) can take well over 15.
+  local until=$((SECONDS + 60))
+  while [ "$SECONDS" -lt "$until" ]; do
     "${ready[@]}" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
+  echo "$* did not become ready in 60 s" >&2
   cat "$log" >&2
   return 1
 }
