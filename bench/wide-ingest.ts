@@ -43,6 +43,7 @@ function measure(mode: 'ours' | 'raw', file: string, cols: number): Record<strin
 }
 
 const lines: string[] = [];
+const peaks: { rows: number; cols: number; mib: number }[] = [];
 let limit = '';
 try {
   for (const rows of ROWS) {
@@ -56,6 +57,7 @@ try {
       const row = `| ${rows.toLocaleString('en-US')} | ${cols.toLocaleString('en-US')} | ${m(ours, 'ingestSeconds').toFixed(2)} | ${m(ours, 'dedupeSeconds').toFixed(2)} | ${m(ours, 'peakRssMiB')} | ${m(raw, 'ingestSeconds').toFixed(2)} | ${m(raw, 'peakRssMiB')} | ${(m(ours, 'ingestSeconds') / m(raw, 'ingestSeconds')).toFixed(1)}x | ${repeats} |`;
       console.log(row);
       lines.push(row);
+      peaks.push({ rows, cols, mib: m(ours, 'peakRssMiB') });
       rmSync(file);
     }
   }
@@ -82,5 +84,15 @@ spill folder on local disk. Peak RSS is the process's
 ${lines.join('\n')}
 
 Goal: peak RSS under 1 GiB in every case, time growing linearly with columns.
+${verdict()}
 `,
 );
+
+/** Whether every case stayed under 1 GiB, computed from this run's figures. */
+function verdict(): string {
+  const over = peaks.filter((p) => p.mib >= 1024);
+  const top = peaks.reduce((a, b) => (b.mib > a.mib ? b : a), peaks[0]!);
+  return over.length === 0
+    ? `Met for memory: the highest peak is ${top.mib} MiB (${top.cols.toLocaleString('en-US')} features x ${top.rows.toLocaleString('en-US')} rows).`
+    : `Not met for ${over.map((p) => `${p.cols.toLocaleString('en-US')} x ${p.rows.toLocaleString('en-US')} (${p.mib} MiB)`).join(', ')}.`;
+}
