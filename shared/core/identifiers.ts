@@ -1,4 +1,5 @@
 import { InvalidArgument } from './errors.js';
+import { shortened } from './messages.js';
 
 /**
  * The one identifier rule for projects, feature sets and features. It keeps names safe as SQL
@@ -15,13 +16,9 @@ export function requireIdentifier(value: string | undefined, field: string): str
   if (value === undefined || value === '') throw new InvalidArgument('is required', { field });
   if (!isIdentifier(value)) {
     throw new InvalidArgument(
-      `"${truncate(value)}" is not a valid name: use letters, digits and _, start with a letter or _, at most 63 characters`,
+      `"${shortened(value)}" is not a valid name: use letters, digits and _, start with a letter or _, at most 63 characters`,
       { field },
     );
   }
   return value;
-}
-
-function truncate(value: string): string {
-  return value.length > 80 ? `${value.slice(0, 77)}...` : value;
 }

@@ -9,3 +9,8 @@ export function count(n: number): string {
 export function namesList(names: readonly string[], max = 20): string {
   return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')}, ... (first ${max} of ${count(names.length)})`;
 }
+
+/** Text quoted in a message: at most `max` characters, cut with "...". */
+export function shortened(text: string, max = 80): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}

@@ -3,6 +3,7 @@ import { EventTypes, projectSubject, type DomainEvent } from '../events.js';
 import { requireIdentifier } from '../identifiers.js';
 import type { Page, Project, Tags } from '../model.js';
 import { decodePageToken, encodePageToken, isNamePosition } from '../page-token.js';
+import { shortened } from '../messages.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { Principal } from '../principal.js';
@@ -30,7 +31,7 @@ export function projectEtag(project: Pick<Project, 'revision'>): string {
 function checkEtag(etag: string, revision: number): number {
   if (!etag) return revision;
   const m = /^r(\d+)$/.exec(etag);
-  if (!m) throw new InvalidArgument(`"${etag.slice(0, 40)}${etag.length > 40 ? '...' : ''}" is not an etag this server issued`, { field: 'etag' });
+  if (!m) throw new InvalidArgument(`"${shortened(etag)}" is not an etag this server issued`, { field: 'etag' });
   if (Number(m[1]) !== revision) {
     throw new Aborted('the project changed since you read it; get it again and retry', { field: 'etag' });
   }
