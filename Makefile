@@ -13,7 +13,7 @@ shared/gen/.stamp: $(shell find proto -name '*.proto' -o -name 'buf*.yaml')
 # npm ci also generates shared/gen (npm's prepare hook), so the stamp comes after it.
 shared/gen/.stamp: | node_modules/.package-lock.json
 
-.PHONY: help up services test bench reliability proto build lint image clean
+.PHONY: help up services test bench reliability proto build lint format image clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -40,9 +40,13 @@ proto: node_modules/.package-lock.json ## generate TypeScript from proto/ (share
 build: shared/gen/.stamp ## bundle each function, the all-in-one host and the CLI into dist/ (esbuild)
 	node scripts/build.mjs
 
-lint: shared/gen/.stamp ## lint the protos (buf) and type-check everything (tsc)
+lint: shared/gen/.stamp ## lint the protos (buf), check formatting (prettier) and type-check everything (tsc)
 	npx buf lint proto
+	npx prettier --check --log-level warn .
 	npx tsc --noEmit -p .
+
+format: node_modules/.package-lock.json ## format the tree (prettier; make lint checks it)
+	npx prettier --write --log-level warn .
 
 image: ## build the one container image (needs Docker); FUNCTION picks the function at run time
 	docker build -t $(or $(IMAGE),ghcr.io/featurestore/featurestore:0.1.0) .

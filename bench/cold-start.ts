@@ -45,7 +45,11 @@ const listProjects = grpcProbe(
   (c, done) => (c as ProjectServiceClient).listProjects({ pageSize: 1, pageToken: '', namePrefix: '' }, (e) => done(!e)),
 );
 const tcpOnly: Probe = async () => true;
-const httpReady: Probe = (port) => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+const httpReady: Probe = (port) =>
+  fetch(`http://127.0.0.1:${port}/readyz`).then(
+    (r) => r.ok,
+    () => false,
+  );
 
 function tcpOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -70,7 +74,11 @@ async function freePort(): Promise<number> {
 async function coldStart(args: string[], env: Record<string, string>, probe: Probe): Promise<number> {
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, args, { cwd: REPO, env: { ...childEnv, ...env, PORT: String(port), FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+  const child = spawn(process.execPath, args, {
+    cwd: REPO,
+    env: { ...childEnv, ...env, PORT: String(port), FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'warn' },
+    stdio: 'ignore',
+  });
   try {
     // A cheap TCP connect until the port is open, then the real call: a busy polling loop of gRPC
     // clients would steal CPU from the process being measured (2 cores here).
@@ -108,8 +116,22 @@ const targets: Target[] = [
     probe: tcpOnly,
     call: 'TCP port open after the query',
   },
-  { name: 'all-in-one (PGlite, existing data dir)', args: bundle('all-in-one'), env: { FEATURESTORE_METADATA_URL: `pglite:${join(dataDir, 'pglite')}` }, probe: listProjects, call: 'ListProjects', goalMs: 1000 },
-  { name: 'register (PostgreSQL)', args: bundle('register'), env: { FEATURESTORE_METADATA_URL: pgUrl }, probe: listProjects, call: 'ListProjects', goalMs: 300 },
+  {
+    name: 'all-in-one (PGlite, existing data dir)',
+    args: bundle('all-in-one'),
+    env: { FEATURESTORE_METADATA_URL: `pglite:${join(dataDir, 'pglite')}` },
+    probe: listProjects,
+    call: 'ListProjects',
+    goalMs: 1000,
+  },
+  {
+    name: 'register (PostgreSQL)',
+    args: bundle('register'),
+    env: { FEATURESTORE_METADATA_URL: pgUrl },
+    probe: listProjects,
+    call: 'ListProjects',
+    goalMs: 300,
+  },
   { name: 'ingest (PostgreSQL)', args: bundle('ingest'), env: { FEATURESTORE_METADATA_URL: pgUrl }, probe: health, call: 'health Check', goalMs: 300 },
   { name: 'retrieve', args: bundle('retrieve'), env: { FEATURESTORE_METADATA_URL: pgUrl }, probe: health, call: 'health Check', goalMs: 300 },
   ...['spark-submit', 'status-handler', 'offline-to-online', 'online-to-offline'].map((name) => ({
@@ -155,11 +177,7 @@ const rows = results.map((r) => {
   const ratio = r.name.startsWith('all-in-one') ? `${(m / pgliteBase).toFixed(2)}x PGlite` : `${(m / base).toFixed(2)}x`;
   return `| ${r.name} | ${r.call} | ${m.toFixed(0)} | ${Math.min(...r.runs).toFixed(0)}-${Math.max(...r.runs).toFixed(0)} | ${ratio} | ${goal} |`;
 });
-const table = [
-  '| process | first call answered | median ms | min-max ms | vs baseline | goal |',
-  '|---|---|---:|---:|---:|---|',
-  ...rows,
-].join('\n');
+const table = ['| process | first call answered | median ms | min-max ms | vs baseline | goal |', '|---|---|---:|---:|---:|---|', ...rows].join('\n');
 console.log(table);
 writeSection(
   'cold-start',

@@ -17,7 +17,9 @@ const request = (i: number): RetrieveOnlineRequest => ({
 });
 const call = (req: RetrieveOnlineRequest) =>
   new Promise<void>((resolve, reject) =>
-    client.retrieveOnline(req, (err, res) => (err ? reject(err) : res.rows.every((r) => r.values.length > 0) ? resolve() : reject(new Error('a row came back empty')))),
+    client.retrieveOnline(req, (err, res) =>
+      err ? reject(err) : res.rows.every((r) => r.values.length > 0) ? resolve() : reject(new Error('a row came back empty')),
+    ),
   );
 for (let i = 0; i < 50; i++) await call(request(i)); // warm the connection
 const figures = await runLoad({ concurrency: Number(concurrency), seconds: Number(seconds), rate: Number(rate) }, (i: number) => call(request(i)));

@@ -7,7 +7,10 @@ export interface Figures {
   rate: number;
 }
 
-export async function runLoad({ concurrency, seconds, rate = 0 }: { concurrency: number; seconds: number; rate?: number }, call: (i: number) => Promise<unknown>): Promise<Figures> {
+export async function runLoad(
+  { concurrency, seconds, rate = 0 }: { concurrency: number; seconds: number; rate?: number },
+  call: (i: number) => Promise<unknown>,
+): Promise<Figures> {
   const latencies: number[] = [];
   let next = 0;
   const begin = performance.now();

@@ -46,7 +46,15 @@ const scratch = mkdtempSync(join(tmpdir(), 'fs-bench-online-'));
 const { NODE_EXTRA_CA_CERTS: _ca, ...env } = process.env;
 const server = spawn(process.execPath, [...(process.env['BENCH_SERVER_ARGS'] ?? '').split(' ').filter(Boolean), 'dist/functions/all-in-one.mjs'], {
   cwd: REPO,
-  env: { ...env, PORT: String(port), FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'warn', FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_URL: REDIS_URL, FEATURESTORE_FILE_ROOTS: scratch },
+  env: {
+    ...env,
+    PORT: String(port),
+    FEATURESTORE_BIND: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    FEATURESTORE_METADATA_URL: 'pglite:memory',
+    FEATURESTORE_ONLINE_URL: REDIS_URL,
+    FEATURESTORE_FILE_ROOTS: scratch,
+  },
   stdio: 'inherit',
 });
 // Whatever happens below, the server goes with this process.
@@ -74,7 +82,11 @@ await unary(projects, projects.createProject, { name: project, description: '', 
 await unary(featureSets, featureSets.registerFeatureSet, {
   project,
   name: 'wide',
-  schema: { features: [f('user_id', DataType.DATA_TYPE_INT64), f('ts', DataType.DATA_TYPE_TIMESTAMP), ...featureNames.map((n) => f(n, DataType.DATA_TYPE_FLOAT64))], primaryKey: ['user_id'], eventTimeColumn: 'ts' },
+  schema: {
+    features: [f('user_id', DataType.DATA_TYPE_INT64), f('ts', DataType.DATA_TYPE_TIMESTAMP), ...featureNames.map((n) => f(n, DataType.DATA_TYPE_FLOAT64))],
+    primaryKey: ['user_id'],
+    eventTimeColumn: 'ts',
+  },
   description: '',
   tags: {},
   ttl: undefined,
@@ -93,7 +105,11 @@ await Promise.all(
     while (next < batches.length) {
       const b = batches[next++]!;
       const rows = Array.from({ length: 500 }, (_, j) => ({
-        values: [key(b * 500 + j), { kind: { $case: 'timestampValue' as const, value: timestampFromDate(now) } }, ...featureNames.map((_, k) => ({ kind: { $case: 'float64Value' as const, value: (b * 500 + j) * 0.001 + k } }))],
+        values: [
+          key(b * 500 + j),
+          { kind: { $case: 'timestampValue' as const, value: timestampFromDate(now) } },
+          ...featureNames.map((_, k) => ({ kind: { $case: 'float64Value' as const, value: (b * 500 + j) * 0.001 + k } })),
+        ],
       }));
       const res = await unary(ingest, ingest.ingestOnline, { featureSet: ref, columns: ['user_id', 'ts', ...featureNames], rows });
       if (res.accepted !== 500) throw new Error(`ingest accepted ${res.accepted}: ${JSON.stringify(res.errors[0])}`);
@@ -112,11 +128,30 @@ function ghz(messages: object[], rate = 0, target = address, call = RETRIEVE_ONL
   writeFileSync(data, JSON.stringify(messages));
   const out = spawnSync(
     GHZ,
-    ['--insecure', ...call, '-c', String(CONCURRENCY), '-z', `${SECONDS}s`, ...(rate ? ['--rps', String(rate)] : []), '--cpus', '1', '-D', data, '--format', 'json', target],
+    [
+      '--insecure',
+      ...call,
+      '-c',
+      String(CONCURRENCY),
+      '-z',
+      `${SECONDS}s`,
+      ...(rate ? ['--rps', String(rate)] : []),
+      '--cpus',
+      '1',
+      '-D',
+      data,
+      '--format',
+      'json',
+      target,
+    ],
     { cwd: REPO, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
   );
   if (out.status !== 0) throw new Error(`ghz failed: ${out.stderr}`);
-  const r = JSON.parse(out.stdout) as { rps: number; latencyDistribution: { percentage: number; latency: number }[]; statusCodeDistribution: Record<string, number> };
+  const r = JSON.parse(out.stdout) as {
+    rps: number;
+    latencyDistribution: { percentage: number; latency: number }[];
+    statusCodeDistribution: Record<string, number>;
+  };
   // At the end of the duration ghz cancels the calls in flight (at most one per caller); nothing else may fail.
   const failed = Object.entries(r.statusCodeDistribution).filter(([code]) => code !== 'OK');
   if (failed.reduce((n, [, count]) => n + count, 0) > CONCURRENCY) throw new Error(`ghz saw errors: ${JSON.stringify(failed)}`);
@@ -124,7 +159,22 @@ function ghz(messages: object[], rate = 0, target = address, call = RETRIEVE_ONL
   return { p50: at(50), p99: at(99), rate: r.rps };
 }
 function raw(mode: 'get' | 'mget', rate = 0): Figures {
-  const out = spawnSync(process.execPath, ['--import', 'tsx', 'bench/raw-redis-load.ts', REDIS_URL, `fs:${project}/wide/v1:`, String(CONCURRENCY), String(SECONDS), mode, String(ENTITIES), String(rate)], { cwd: REPO, encoding: 'utf8' });
+  const out = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'bench/raw-redis-load.ts',
+      REDIS_URL,
+      `fs:${project}/wide/v1:`,
+      String(CONCURRENCY),
+      String(SECONDS),
+      mode,
+      String(ENTITIES),
+      String(rate),
+    ],
+    { cwd: REPO, encoding: 'utf8' },
+  );
   if (out.status !== 0) throw new Error(`the raw load failed: ${out.stderr}`);
   return JSON.parse(out.stdout) as Figures;
 }
@@ -136,10 +186,14 @@ function serverCpu(): number {
 const cpuPerCall: Record<string, number[]> = {};
 function ours(perCall: number, rate = 0): Figures {
   const before = serverCpu();
-  const out = spawnSync(process.execPath, ['--import', 'tsx', 'bench/grpc-load.ts', address, project, 'wide', String(CONCURRENCY), String(SECONDS), String(perCall), String(ENTITIES), String(rate)], {
-    cwd: REPO,
-    encoding: 'utf8',
-  });
+  const out = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'bench/grpc-load.ts', address, project, 'wide', String(CONCURRENCY), String(SECONDS), String(perCall), String(ENTITIES), String(rate)],
+    {
+      cwd: REPO,
+      encoding: 'utf8',
+    },
+  );
   if (out.status !== 0) throw new Error(`the gRPC load failed: ${out.stderr}`);
   const figures = JSON.parse(out.stdout) as Figures;
   // Server CPU per call (ms), with both of the machine's cores shared with the client and Redis.
@@ -166,7 +220,10 @@ const barePort = await freePort();
 const bare = spawn(process.execPath, ['bench/baseline-grpc-server.mjs'], { cwd: REPO, env: { ...env, PORT: String(barePort) }, stdio: 'inherit' });
 process.on('exit', () => bare.kill('SIGKILL'));
 const healthProto = join(scratch, 'health.proto');
-writeFileSync(healthProto, 'syntax = "proto3"; package grpc.health.v1; message HealthCheckRequest { string service = 1; } message HealthCheckResponse { int32 status = 1; } service Health { rpc Check(HealthCheckRequest) returns (HealthCheckResponse); }');
+writeFileSync(
+  healthProto,
+  'syntax = "proto3"; package grpc.health.v1; message HealthCheckRequest { string service = 1; } message HealthCheckResponse { int32 status = 1; } service Health { rpc Check(HealthCheckRequest) returns (HealthCheckResponse); }',
+);
 const BARE = ['--proto', healthProto, '--call', 'grpc.health.v1.Health/Check'];
 await new Promise((r) => setTimeout(r, 1000));
 for (let run = 0; run < RUNS; run++) {
@@ -206,7 +263,11 @@ const matFeatures = Array.from({ length: MATERIALIZE_FEATURES }, (_, i) => `m${i
 await unary(featureSets, featureSets.registerFeatureSet, {
   project,
   name: 'mat',
-  schema: { features: [f('id', DataType.DATA_TYPE_INT64), f('ts', DataType.DATA_TYPE_TIMESTAMP), ...matFeatures.map((n) => f(n, DataType.DATA_TYPE_FLOAT64))], primaryKey: ['id'], eventTimeColumn: 'ts' },
+  schema: {
+    features: [f('id', DataType.DATA_TYPE_INT64), f('ts', DataType.DATA_TYPE_TIMESTAMP), ...matFeatures.map((n) => f(n, DataType.DATA_TYPE_FLOAT64))],
+    primaryKey: ['id'],
+    eventTimeColumn: 'ts',
+  },
   description: '',
   tags: {},
   ttl: undefined,
@@ -222,12 +283,17 @@ async function finished(id: string) {
     await new Promise((r) => setTimeout(r, 200));
   }
 }
-const ingestJob = await unary(ingest, ingest.startIngest, { featureSet: matRef, source: { uri: pathToFileURL(csv).href, format: 0, options: {} }, extraColumns: 0, requestId: '' });
+const ingestJob = await unary(ingest, ingest.startIngest, {
+  featureSet: matRef,
+  source: { uri: pathToFileURL(csv).href, format: 0, options: {} },
+  extraColumns: 0,
+  requestId: '',
+});
 await finished(ingestJob.id);
 const matPrefix = `fs:${project}/mat/v1:*`;
 const countKeys = async () => {
   let n = 0;
-  for (let cursor = '0'; ; ) {
+  for (let cursor = '0'; ;) {
     const [next, keys] = await redis.scan(cursor, 'MATCH', matPrefix, 'COUNT', 10_000);
     n += keys.length;
     cursor = next;
@@ -236,7 +302,7 @@ const countKeys = async () => {
 };
 while ((await countKeys()) < MATERIALIZE_ROWS) await new Promise((r) => setTimeout(r, 500)); // the post-ingest copy
 const dropMat = async () => {
-  for (let cursor = '0'; ; ) {
+  for (let cursor = '0'; ;) {
     const [next, keys] = await redis.scan(cursor, 'MATCH', matPrefix, 'COUNT', 10_000);
     if (keys.length) await redis.unlink(...keys);
     cursor = next;
@@ -254,7 +320,9 @@ for (let run = 0; run < RUNS; run++) {
   const done = await finished(m.id);
   const r = done.result?.$case === 'materializeResult' ? done.result.value : undefined;
   if (Number(r?.written) !== MATERIALIZE_ROWS) throw new Error(`materialize wrote ${r?.written} of ${MATERIALIZE_ROWS}`);
-  matRates.ours.push(MATERIALIZE_ROWS / ((dateFromTimestamp(done.endTime!, 'end_time').getTime() - dateFromTimestamp(done.startTime!, 'start_time').getTime()) / 1000));
+  matRates.ours.push(
+    MATERIALIZE_ROWS / ((dateFromTimestamp(done.endTime!, 'end_time').getTime() - dateFromTimestamp(done.startTime!, 'start_time').getTime()) / 1000),
+  );
 
   await dropMat();
   const t0 = performance.now();
@@ -295,7 +363,12 @@ const table = [
 const paced = [
   '| path (32 concurrent callers, fixed total rate) | p50 ms | p99 ms | calls/s |',
   '|---|---:|---:|---:|',
-  ...[`raw ioredis GET, 1 entity, ${SINGLE_RATE}/s`, `RetrieveOnline, 1 entity, ${SINGLE_RATE}/s`, `raw ioredis MGET, 100 entities, ${BATCH_RATE}/s`, `RetrieveOnline, 100 entities, ${BATCH_RATE}/s`].map((name) => {
+  ...[
+    `raw ioredis GET, 1 entity, ${SINGLE_RATE}/s`,
+    `RetrieveOnline, 1 entity, ${SINGLE_RATE}/s`,
+    `raw ioredis MGET, 100 entities, ${BATCH_RATE}/s`,
+    `RetrieveOnline, 100 entities, ${BATCH_RATE}/s`,
+  ].map((name) => {
     const r = results[name]!;
     return `| ${name} | ${median(r.p50).toFixed(2)} | ${median(r.p99).toFixed(2)} | ${Math.round(median(r.rate)).toLocaleString('en')} |`;
   }),

@@ -18,7 +18,8 @@ export function machine(): string {
 /** Replaces (or appends) one benchmark's section of BENCHMARKS.md, keeping the others. */
 export function writeSection(name: string, body: string): void {
   const file = join(REPO, 'BENCHMARKS.md');
-  const header = '# Benchmarks\n\nWritten by `make bench`; each section is replaced when its benchmark runs again. Machines here are noisy: figures are medians of several runs.\n';
+  const header =
+    '# Benchmarks\n\nWritten by `make bench`; each section is replaced when its benchmark runs again. Machines here are noisy: figures are medians of several runs.\n';
   let text = existsSync(file) ? readFileSync(file, 'utf8') : header;
   const begin = `<!-- ${name}:begin -->`;
   const end = `<!-- ${name}:end -->`;

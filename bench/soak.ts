@@ -47,12 +47,15 @@ async function csv(name: string, prefix: string, rows: number): Promise<string> 
 function rss(rootPid: number): Record<string, number> {
   const out: Record<string, number> = {};
   const text = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,rss=,args='], { encoding: 'utf8' });
-  const procs = text.trim().split('\n').map((l) => {
-    const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(l)!;
-    return { pid: Number(m[1]), ppid: Number(m[2]), rss: Number(m[3]), args: m[4]! };
-  });
+  const procs = text
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(l)!;
+      return { pid: Number(m[1]), ppid: Number(m[2]), rss: Number(m[3]), args: m[4]! };
+    });
   const mine = new Set([rootPid]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) (mine.add(p.pid), (grew = true));
   }
@@ -97,7 +100,18 @@ await new Promise<void>((resolve, reject) => {
 const c = clients(PORT);
 const ref = { project: 'soak', name: 'users', version: '' };
 const report: {
-  minutes: { minute: number; reads: number; readErrors: number; readMissing: number; p50Ms: number; p99Ms: number; writes: number; writeErrors: number; jobs: string[]; rssMiB: Record<string, number> }[];
+  minutes: {
+    minute: number;
+    reads: number;
+    readErrors: number;
+    readMissing: number;
+    p50Ms: number;
+    p99Ms: number;
+    writes: number;
+    writeErrors: number;
+    jobs: string[];
+    rssMiB: Record<string, number>;
+  }[];
   accepted: number;
   offlineRows: number;
   reconciliation?: { onlineFound: number; onlineExpected: number; offlineFound: number; offlineExpected: number };
@@ -107,7 +121,12 @@ const report: {
 try {
   await projectWithFeatureSet(c, 'soak');
   const ingest = async (prefix: string) => {
-    const job = await unary(c.ingest, c.ingest.startIngest, { featureSet: ref, source: { uri: await csv(`${prefix}.csv`, prefix, OFFLINE_ROWS), format: Format.FORMAT_CSV, options: {} }, extraColumns: 0, requestId: '' });
+    const job = await unary(c.ingest, c.ingest.startIngest, {
+      featureSet: ref,
+      source: { uri: await csv(`${prefix}.csv`, prefix, OFFLINE_ROWS), format: Format.FORMAT_CSV, options: {} },
+      extraColumns: 0,
+      requestId: '',
+    });
     const done = await finishedJob(c, job.id);
     if (done.state === JobState.JOB_STATE_SUCCEEDED) report.offlineRows += OFFLINE_ROWS;
     return `ingest ${JobState[done.state]}`;
@@ -115,13 +134,22 @@ try {
   const trainingSet = async (minute: number) => {
     const file = join(data, `entities-${minute}.csv`);
     writeFileSync(file, `id,at\n${Array.from({ length: 1000 }, (_, i) => `base${i},2026-11-02T00:00:00Z`).join('\n')}\n`);
-    const job = await unary(c.retrieve, c.retrieve.startTrainingSet, { entities: { $case: 'entitySource', value: { uri: pathToFileURL(file).href, format: Format.FORMAT_CSV, options: {} } }, timestampColumn: 'at', features: ['soak/users/*'], output: undefined });
+    const job = await unary(c.retrieve, c.retrieve.startTrainingSet, {
+      entities: { $case: 'entitySource', value: { uri: pathToFileURL(file).href, format: Format.FORMAT_CSV, options: {} } },
+      timestampColumn: 'at',
+      features: ['soak/users/*'],
+      output: undefined,
+    });
     return `training set ${JobState[(await finishedJob(c, job.id)).state]}`;
   };
   console.log(await ingest('base'));
   // Load starts once the base rows are online (offline-to-online copies them after the commit).
-  for (const deadline = Date.now() + 120_000; ; ) {
-    const res = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref, keys: Array.from({ length: 1000 }, (_, i) => ({ values: [str(`base${i * 10}`)] })), features: ['v'] });
+  for (const deadline = Date.now() + 120_000; ;) {
+    const res = await unary(c.retrieve, c.retrieve.retrieveOnline, {
+      featureSet: ref,
+      keys: Array.from({ length: 1000 }, (_, i) => ({ values: [str(`base${i * 10}`)] })),
+      features: ['v'],
+    });
     if (res.rows.every((r) => r.status === RowStatus.ROW_STATUS_PRESENT)) break;
     if (Date.now() > deadline) throw new Error('the base rows did not reach the online store in 2 minutes');
     await new Promise((r) => setTimeout(r, 1000));
@@ -152,7 +180,11 @@ try {
     let id = 0;
     while (!stop) {
       const batch = Array.from({ length: WRITES_PER_SECOND / 2 }, () => id++);
-      const res = await unary(c.ingest, c.ingest.ingestOnline, { featureSet: ref, columns: ['id', 'ts', 'v'], rows: batch.map((i) => ({ values: [str(`online${i}`), now(), int(i)] })) }).catch(() => undefined);
+      const res = await unary(c.ingest, c.ingest.ingestOnline, {
+        featureSet: ref,
+        columns: ['id', 'ts', 'v'],
+        rows: batch.map((i) => ({ values: [str(`online${i}`), now(), int(i)] })),
+      }).catch(() => undefined);
       if (res && res.errors.length === 0) {
         written.push(...batch);
         minute.writes += batch.length;
@@ -164,7 +196,18 @@ try {
     const started = Date.now();
     const jobs = await Promise.all([ingest(`minute${m}-`), trainingSet(m)]);
     await new Promise((r) => setTimeout(r, Math.max(0, 60_000 - (Date.now() - started))));
-    const row = { minute: m, reads: minute.reads, readErrors: minute.readErrors, readMissing: minute.readMissing, p50Ms: median(minute.latencies), p99Ms: pct(minute.latencies, 0.99), writes: minute.writes, writeErrors: minute.writeErrors, jobs, rssMiB: rss(child.pid!) };
+    const row = {
+      minute: m,
+      reads: minute.reads,
+      readErrors: minute.readErrors,
+      readMissing: minute.readMissing,
+      p50Ms: median(minute.latencies),
+      p99Ms: pct(minute.latencies, 0.99),
+      writes: minute.writes,
+      writeErrors: minute.writeErrors,
+      jobs,
+      rssMiB: rss(child.pid!),
+    };
     minute = { reads: 0, readErrors: 0, readMissing: 0, latencies: [], writes: 0, writeErrors: 0 };
     report.minutes.push(row);
     console.log(JSON.stringify(row));
@@ -177,25 +220,40 @@ try {
   let onlineFound = 0;
   for (let from = 0; from < written.length; from += 1000) {
     const part = written.slice(from, from + 1000);
-    const res = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref, keys: part.map((i) => ({ values: [str(`online${i}`)] })), features: ['v'] });
-    onlineFound += res.rows.filter((r, j) => r.status === RowStatus.ROW_STATUS_PRESENT && r.values[0]?.kind?.$case === 'int64Value' && r.values[0].kind.value === String(part[j])).length;
+    const res = await unary(c.retrieve, c.retrieve.retrieveOnline, {
+      featureSet: ref,
+      keys: part.map((i) => ({ values: [str(`online${i}`)] })),
+      features: ['v'],
+    });
+    onlineFound += res.rows.filter(
+      (r, j) => r.status === RowStatus.ROW_STATUS_PRESENT && r.values[0]?.kind?.$case === 'int64Value' && r.values[0].kind.value === String(part[j]),
+    ).length;
   }
   const offlineExpected = report.offlineRows + written.length;
   const countOffline = async () => {
-    const job = await unary(c.retrieve, c.retrieve.startRetrieve, { featureSet: ref, features: [], startTime: undefined, endTime: undefined, asOf: undefined, output: undefined });
+    const job = await unary(c.retrieve, c.retrieve.startRetrieve, {
+      featureSet: ref,
+      features: [],
+      startTime: undefined,
+      endTime: undefined,
+      asOf: undefined,
+      output: undefined,
+    });
     const done: Job = await finishedJob(c, job.id);
     const r = done.result?.$case === 'retrieveResult' ? done.result.value : undefined;
     if (!r) throw new Error(`retrieve failed: ${done.message}`);
     const local = join(data, `offline-${job.id}.parquet`);
     writeFileSync(local, Buffer.from(await (await fetch(r.downloadUrls[0]!)).arrayBuffer()));
     const duck = await (await DuckDBInstance.create(':memory:')).connect();
-    const rows = (await duck.runAndReadAll(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS d FROM read_parquet('${local}')`)).getRowObjectsJson()[0]!;
+    const rows = (
+      await duck.runAndReadAll(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS d FROM read_parquet('${local}')`)
+    ).getRowObjectsJson()[0]!;
     duck.closeSync();
     if (rows['n'] !== rows['d']) throw new Error(`offline holds ${rows['n']} rows for ${rows['d']} ids: duplicates`);
     return Number(rows['n']);
   };
   let offlineFound = await countOffline();
-  for (const deadline = Date.now() + 180_000; offlineFound < offlineExpected && Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 180_000; offlineFound < offlineExpected && Date.now() < deadline;) {
     await new Promise((r) => setTimeout(r, 10_000));
     offlineFound = await countOffline();
   }
@@ -209,4 +267,3 @@ try {
   writeFileSync(OUT, JSON.stringify(report, null, 2));
 }
 console.log(`soak figures written to ${OUT}`);
-

@@ -16,8 +16,16 @@ const KEYS = Math.max(1, Math.floor(FEATURE_ROWS / 10));
 const dir = mkdtempSync(join(tmpdir(), 'fs-bench-pit-'));
 
 const f = (name: string, type: Feature['type']): Feature => ({ name, type, isList: false, description: '', sensitive: false, tags: {} });
-const activity: Schema = { features: [f('user_id', 'INT64'), f('event_time', 'TIMESTAMP'), f('clicks_7d', 'INT32'), f('spend_7d', 'FLOAT64')], primaryKey: ['user_id'], eventTimeColumn: 'event_time' };
-const profile: Schema = { features: [f('user_id', 'INT64'), f('updated_at', 'TIMESTAMP'), f('segment', 'STRING'), f('score', 'FLOAT64')], primaryKey: ['user_id'], eventTimeColumn: 'updated_at' };
+const activity: Schema = {
+  features: [f('user_id', 'INT64'), f('event_time', 'TIMESTAMP'), f('clicks_7d', 'INT32'), f('spend_7d', 'FLOAT64')],
+  primaryKey: ['user_id'],
+  eventTimeColumn: 'event_time',
+};
+const profile: Schema = {
+  features: [f('user_id', 'INT64'), f('updated_at', 'TIMESTAMP'), f('segment', 'STRING'), f('score', 'FLOAT64')],
+  primaryKey: ['user_id'],
+  eventTimeColumn: 'updated_at',
+};
 
 const duck = await DuckDBInstance.create(':memory:', { threads: '2' });
 const raw = await duck.connect();
@@ -53,7 +61,12 @@ const parts = [
 async function ours(run: number, ingests: 'one' | 'two'): Promise<number> {
   const out = join(dir, `ours-${ingests}-${run}`);
   mkdirSync(out);
-  const side = (schema: Schema, fs: string[], features: string[], ttlSeconds: number | null) => ({ schema, ttlSeconds, ingests: ingests === 'one' ? [fs] : fs.map((x) => [x]), features });
+  const side = (schema: Schema, fs: string[], features: string[], ttlSeconds: number | null) => ({
+    schema,
+    ttlSeconds,
+    ingests: ingests === 'one' ? [fs] : fs.map((x) => [x]),
+    features,
+  });
   const result = await engine.trainingSet(
     {
       entities: { files: [entities], format: 'PARQUET', csv: {} },
@@ -87,7 +100,9 @@ for (let run = 0; run < RUNS; run++) {
   t = performance.now();
   await ours(run, 'two');
   times.two.push(performance.now() - t);
-  console.log(`run ${run + 1}: raw ASOF JOIN ${(times.raw.at(-1)! / 1000).toFixed(2)} s, engine ${(times.one.at(-1)! / 1000).toFixed(2)} s, engine with 2 ingests per feature set ${(times.two.at(-1)! / 1000).toFixed(2)} s`);
+  console.log(
+    `run ${run + 1}: raw ASOF JOIN ${(times.raw.at(-1)! / 1000).toFixed(2)} s, engine ${(times.one.at(-1)! / 1000).toFixed(2)} s, engine with 2 ingests per feature set ${(times.two.at(-1)! / 1000).toFixed(2)} s`,
+  );
 }
 await engine.close();
 raw.closeSync();

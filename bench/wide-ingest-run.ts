@@ -31,7 +31,17 @@ if (mode === 'raw') {
     eventTimeColumn: 'ts',
   };
   const engine = new DuckDbEngine({ memoryLimit: config.duckdb.memoryLimit, spillDir: join(out, 'spill') });
-  const spec = (existing: string[], dir: string) => ({ ingestId: 'bench', ingestTime: new Date(), schema, files: [file], format: 'CSV' as const, csv: {}, extraColumns: 'FAIL' as const, existing, outputDir: dir });
+  const spec = (existing: string[], dir: string) => ({
+    ingestId: 'bench',
+    ingestTime: new Date(),
+    schema,
+    files: [file],
+    format: 'CSV' as const,
+    csv: {},
+    extraColumns: 'FAIL' as const,
+    existing,
+    outputDir: dir,
+  });
   const t0 = performance.now();
   const first = await engine.ingest(spec([], out), () => {});
   const t1 = performance.now();

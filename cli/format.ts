@@ -24,7 +24,11 @@ export function typeName(f: Pick<Feature, 'type' | 'isList'>): string {
 export function duration(d: Duration | undefined): string {
   if (!d) return 'none';
   const s = Number(d.seconds);
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
     if (s % size === 0) return `${s / size}${unit}`;
   }
   return `${s}s`;

@@ -9,7 +9,16 @@ export const jobTypeName = (t: JobType) => (JobType[t] ?? String(t)).replace('JO
 export function jobRows(jobs: Job[]): string {
   return table(
     ['ID', 'TYPE', 'STATE', 'PROGRESS', 'FEATURE SET', 'CREATED', 'BY', 'MESSAGE'],
-    jobs.map((j) => [j.id, jobTypeName(j.type), stateName(j.state), `${Math.round(j.progress * 100)}%`, j.project ? `${j.project}/${j.featureSet}` : '', time(j.createTime), j.createdBy, j.message]),
+    jobs.map((j) => [
+      j.id,
+      jobTypeName(j.type),
+      stateName(j.state),
+      `${Math.round(j.progress * 100)}%`,
+      j.project ? `${j.project}/${j.featureSet}` : '',
+      time(j.createTime),
+      j.createdBy,
+      j.message,
+    ]),
   );
 }
 
@@ -18,11 +27,13 @@ export function jobOutcome(j: Job): string {
   const lines = [`job ${j.id} ${stateName(j.state)}${j.message ? `: ${j.message}` : ''}`];
   if (j.error) {
     lines.push(`error: ${j.error.message} (${j.error.code})`);
-    for (const d of j.error.details) lines.push(`  ${[d.row !== '0' ? `row ${d.row}` : '', d.column && `column ${d.column}`, d.field].filter(Boolean).join(', ')}: ${d.message}`);
+    for (const d of j.error.details)
+      lines.push(`  ${[d.row !== '0' ? `row ${d.row}` : '', d.column && `column ${d.column}`, d.field].filter(Boolean).join(', ')}: ${d.message}`);
   }
   const r = j.result;
   if (r?.$case === 'ingestResult') lines.push(`ingest ${r.value.ingestId}: ${r.value.rows} rows, ${r.value.duplicateRows} duplicates skipped`);
-  if (r?.$case === 'revertResult') lines.push(`ingest ${r.value.ingestId} reverted: ${r.value.rowsRemoved} rows hidden; the feature set is now version ${r.value.version}`);
+  if (r?.$case === 'revertResult')
+    lines.push(`ingest ${r.value.ingestId} reverted: ${r.value.rowsRemoved} rows hidden; the feature set is now version ${r.value.version}`);
   if (r?.$case === 'retrieveResult') lines.push(`${r.value.rows} rows in:`, ...r.value.downloadUrls.map((u) => `  ${u}`));
   return lines.join('\n');
 }
@@ -35,7 +46,8 @@ export function watchJob(c: Clients, id: string, mode: { json: boolean; tty: boo
   return new Promise((resolve, reject) => {
     const stream = c.jobs.watchJob({ id });
     let last: Job | undefined;
-    const bar = mode.tty && !mode.json ? new SingleBar({ format: '{state} [{bar}] {percentage}% {message}', hideCursor: true, clearOnComplete: false }) : undefined;
+    const bar =
+      mode.tty && !mode.json ? new SingleBar({ format: '{state} [{bar}] {percentage}% {message}', hideCursor: true, clearOnComplete: false }) : undefined;
     stream.on('data', ({ job }: WatchJobResponse) => {
       if (!job) return;
       if (mode.json) process.stdout.write(`${JSON.stringify(Job.toJSON(job))}\n`);

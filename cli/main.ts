@@ -34,16 +34,22 @@ const program = new Command('featurestore')
   .option('--json', 'print JSON for scripts instead of tables', false)
   .showHelpAfterError();
 
-const asParser = <T>(fn: (value: string, previous: T) => T) => (value: string, previous: T) => {
-  try {
-    return fn(value, previous);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-};
+const asParser =
+  <T>(fn: (value: string, previous: T) => T) =>
+  (value: string, previous: T) => {
+    try {
+      return fn(value, previous);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
 const tagOption = asParser(collectTag);
 const durationOption = asParser((v: string) => parseDuration(v));
-const listOption = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const listOption = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** Runs an action with connected clients, printing errors the way a user can act on. */
 function action<A extends unknown[]>(fn: (clients: Clients, opts: GlobalOptions, ...args: A) => Promise<void>) {
@@ -84,7 +90,15 @@ function projectRows(projects: Project[]): string {
 function featureSetRows(sets: FeatureSet[]): string {
   return table(
     ['NAME', 'VERSION', 'FEATURES', 'PRIMARY KEY', 'EVENT TIME', 'TTL', 'TAGS'],
-    sets.map((f) => [f.name, f.version, f.schema?.features.length ?? 0, f.schema?.primaryKey.join(',') ?? '', f.schema?.eventTimeColumn ?? '', duration(f.ttl), tags(f.tags)]),
+    sets.map((f) => [
+      f.name,
+      f.version,
+      f.schema?.features.length ?? 0,
+      f.schema?.primaryKey.join(',') ?? '',
+      f.schema?.eventTimeColumn ?? '',
+      duration(f.ttl),
+      tags(f.tags),
+    ]),
   );
 }
 
@@ -170,7 +184,11 @@ projects
         all.push(...page.projects);
         pageToken = page.nextPageToken;
       } while (pageToken);
-      print(opts, all.map((p) => Project.toJSON(p)), () => (all.length ? projectRows(all) : 'no projects yet: create one with `featurestore projects create NAME`'));
+      print(
+        opts,
+        all.map((p) => Project.toJSON(p)),
+        () => (all.length ? projectRows(all) : 'no projects yet: create one with `featurestore projects create NAME`'),
+      );
     }),
   );
 
@@ -190,7 +208,14 @@ projects
   .option('--etag <etag>', 'fail if the project changed since this etag', '')
   .action(
     action(async (c, opts, name: string, o: { description?: string; owner?: string; tag: Record<string, string>; replaceTags: boolean; etag: string }) => {
-      const p = await unary(c.projects, c.projects.updateProject, { name, description: o.description, owner: o.owner, tags: o.tag, replaceTags: o.replaceTags, etag: o.etag });
+      const p = await unary(c.projects, c.projects.updateProject, {
+        name,
+        description: o.description,
+        owner: o.owner,
+        tags: o.tag,
+        replaceTags: o.replaceTags,
+        etag: o.etag,
+      });
       print(opts, Project.toJSON(p), () => `updated project ${p.name} (etag ${p.etag})`);
     }),
   );
@@ -263,7 +288,11 @@ featureSets
         all.push(...page.featureSets);
         pageToken = page.nextPageToken;
       } while (pageToken);
-      print(opts, all.map((f) => FeatureSet.toJSON(f)), () => (all.length ? featureSetRows(all) : `no feature sets in ${project}`));
+      print(
+        opts,
+        all.map((f) => FeatureSet.toJSON(f)),
+        () => (all.length ? featureSetRows(all) : `no feature sets in ${project}`),
+      );
     }),
   );
 
@@ -336,7 +365,12 @@ featureSets
         [
           o.dryRun ? 'dry run: nothing changed' : `${project}/${name} is now version ${res.featureSet?.version}`,
           `compatible: ${res.report?.compatible ? 'yes' : 'no'}`,
-          changes.length ? table(['CHANGE', 'FEATURE', 'FROM', 'TO', 'BREAKING'], changes.map((x) => [SchemaChangeName(x.kind), x.feature, x.from, x.to, x.breaking ? 'yes' : ''])) : 'no changes',
+          changes.length
+            ? table(
+                ['CHANGE', 'FEATURE', 'FROM', 'TO', 'BREAKING'],
+                changes.map((x) => [SchemaChangeName(x.kind), x.feature, x.from, x.to, x.breaking ? 'yes' : '']),
+              )
+            : 'no changes',
         ].join('\n'),
       );
     }),
@@ -355,8 +389,14 @@ featureSets.command('versions <project> <name>').action(
       all.push(...page.versions);
       pageToken = page.nextPageToken;
     } while (pageToken);
-    print(opts, all.map((f) => FeatureSet.toJSON(f)), () =>
-      table(['VERSION', 'CREATED', 'BY', 'CHANGE'], all.map((f) => [f.version, time(f.updateTime), f.createdBy, f.changeSummary])),
+    print(
+      opts,
+      all.map((f) => FeatureSet.toJSON(f)),
+      () =>
+        table(
+          ['VERSION', 'CREATED', 'BY', 'CHANGE'],
+          all.map((f) => [f.version, time(f.updateTime), f.createdBy, f.changeSummary]),
+        ),
     );
   }),
 );
@@ -393,18 +433,31 @@ program
   .option('--request-id <id>', 'retrying with the same id returns the first job instead of ingesting twice', '')
   .option('--no-wait', 'print the job and return without following it')
   .action(
-    action(async (c, opts, project: string, name: string, source: string, o: { version: string; format?: string; delimiter?: string; extraColumns: string; requestId: string; wait: boolean }) => {
-      const policy = { ignore: ExtraColumns.EXTRA_COLUMNS_IGNORE, fail: ExtraColumns.EXTRA_COLUMNS_FAIL }[o.extraColumns.toLowerCase()];
-      if (policy === undefined) throw new Error('--extra-columns must be ignore or fail');
-      const job = await unary(c.ingest, c.ingest.startIngest, {
-        featureSet: { project, name, version: o.version },
-        source: { uri: sourceUri(source), format: o.format ? formatOf('', o.format) : Format.FORMAT_UNSPECIFIED, options: o.delimiter ? { delimiter: o.delimiter } : {} },
-        extraColumns: policy,
-        requestId: o.requestId,
-      });
-      if (!o.wait) return print(opts, Job.toJSON(job), () => `started job ${job.id}; follow it with: featurestore jobs watch ${job.id}`);
-      await followJob(c, opts, job);
-    }),
+    action(
+      async (
+        c,
+        opts,
+        project: string,
+        name: string,
+        source: string,
+        o: { version: string; format?: string; delimiter?: string; extraColumns: string; requestId: string; wait: boolean },
+      ) => {
+        const policy = { ignore: ExtraColumns.EXTRA_COLUMNS_IGNORE, fail: ExtraColumns.EXTRA_COLUMNS_FAIL }[o.extraColumns.toLowerCase()];
+        if (policy === undefined) throw new Error('--extra-columns must be ignore or fail');
+        const job = await unary(c.ingest, c.ingest.startIngest, {
+          featureSet: { project, name, version: o.version },
+          source: {
+            uri: sourceUri(source),
+            format: o.format ? formatOf('', o.format) : Format.FORMAT_UNSPECIFIED,
+            options: o.delimiter ? { delimiter: o.delimiter } : {},
+          },
+          extraColumns: policy,
+          requestId: o.requestId,
+        });
+        if (!o.wait) return print(opts, Job.toJSON(job), () => `started job ${job.id}; follow it with: featurestore jobs watch ${job.id}`);
+        await followJob(c, opts, job);
+      },
+    ),
   );
 
 program
@@ -414,13 +467,25 @@ program
   .action(
     action(async (c, opts, project: string, name: string, o: { limit: number }) => {
       const page = await unary(c.ingest, c.ingest.listIngests, { featureSet: { project, name, version: '' }, pageSize: o.limit, pageToken: '' });
-      print(opts, page.ingests.map((i) => Ingest.toJSON(i)), () =>
-        page.ingests.length
-          ? table(
-              ['INGEST', 'STATE', 'ROWS', 'DUPLICATES', 'VERSION', 'SOURCE', 'COMMITTED', 'BY'],
-              page.ingests.map((i) => [i.id, (IngestState[i.state] ?? '').replace('INGEST_STATE_', ''), i.rows, i.duplicateRows, i.featureSet?.version ?? '', i.source?.uri ?? '', time(i.commitTime), i.createdBy]),
-            )
-          : `no ingests into ${project}/${name} yet`,
+      print(
+        opts,
+        page.ingests.map((i) => Ingest.toJSON(i)),
+        () =>
+          page.ingests.length
+            ? table(
+                ['INGEST', 'STATE', 'ROWS', 'DUPLICATES', 'VERSION', 'SOURCE', 'COMMITTED', 'BY'],
+                page.ingests.map((i) => [
+                  i.id,
+                  (IngestState[i.state] ?? '').replace('INGEST_STATE_', ''),
+                  i.rows,
+                  i.duplicateRows,
+                  i.featureSet?.version ?? '',
+                  i.source?.uri ?? '',
+                  time(i.commitTime),
+                  i.createdBy,
+                ]),
+              )
+            : `no ingests into ${project}/${name} yet`,
       );
     }),
   );
@@ -454,18 +519,26 @@ program
   .option('--as-of <time>', 'time travel: the data as it was at this moment', dateOption)
   .option('--csv', 'write CSV instead of Parquet', false)
   .action(
-    action(async (c, opts, project: string, name: string, o: { version: string; features: string[]; from?: Date; to?: Date; asOfIngest?: string; asOf?: Date; csv: boolean }) => {
-      if (o.asOfIngest && o.asOf) throw new Error('give --as-of-ingest or --as-of, not both');
-      const job = await unary(c.retrieve, c.retrieve.startRetrieve, {
-        featureSet: { project, name, version: o.version },
-        features: o.features,
-        startTime: optionalTimestamp(o.from),
-        endTime: optionalTimestamp(o.to),
-        asOf: o.asOfIngest ? { $case: 'asOfIngestId', value: o.asOfIngest } : o.asOf ? { $case: 'asOfTime', value: timestampFromDate(o.asOf) } : undefined,
-        output: { format: o.csv ? Format.FORMAT_CSV : Format.FORMAT_PARQUET, uri: '' },
-      });
-      await followJob(c, opts, job);
-    }),
+    action(
+      async (
+        c,
+        opts,
+        project: string,
+        name: string,
+        o: { version: string; features: string[]; from?: Date; to?: Date; asOfIngest?: string; asOf?: Date; csv: boolean },
+      ) => {
+        if (o.asOfIngest && o.asOf) throw new Error('give --as-of-ingest or --as-of, not both');
+        const job = await unary(c.retrieve, c.retrieve.startRetrieve, {
+          featureSet: { project, name, version: o.version },
+          features: o.features,
+          startTime: optionalTimestamp(o.from),
+          endTime: optionalTimestamp(o.to),
+          asOf: o.asOfIngest ? { $case: 'asOfIngestId', value: o.asOfIngest } : o.asOf ? { $case: 'asOfTime', value: timestampFromDate(o.asOf) } : undefined,
+          output: { format: o.csv ? Format.FORMAT_CSV : Format.FORMAT_PARQUET, uri: '' },
+        });
+        await followJob(c, opts, job);
+      },
+    ),
   );
 
 program
@@ -479,7 +552,10 @@ program
   .action(
     action(async (c, opts, entities: string, o: { features: string[]; timestampColumn: string; format?: string; csv: boolean; wait: boolean }) => {
       const job = await unary(c.retrieve, c.retrieve.startTrainingSet, {
-        entities: { $case: 'entitySource', value: { uri: sourceUri(entities), format: o.format ? formatOf('', o.format) : Format.FORMAT_UNSPECIFIED, options: {} } },
+        entities: {
+          $case: 'entitySource',
+          value: { uri: sourceUri(entities), format: o.format ? formatOf('', o.format) : Format.FORMAT_UNSPECIFIED, options: {} },
+        },
         timestampColumn: o.timestampColumn,
         features: o.features,
         output: { format: o.csv ? Format.FORMAT_CSV : Format.FORMAT_PARQUET, uri: '' },
@@ -504,7 +580,8 @@ online
         given.length === 1 && given[0] === '-'
           ? (await readStdin()).split('\n').flatMap((text, i) => (text.trim() ? [{ text, at: `line ${i + 1}` }] : []))
           : given.map((text, i) => ({ text, at: `row ${i + 1}` }));
-      if (lines.length === 0) throw new Error('give rows as JSON objects, e.g. \'{"user_id":"u1","ts":"2026-11-01T00:00:00Z","score":0.5}\', or - for JSON lines on stdin');
+      if (lines.length === 0)
+        throw new Error('give rows as JSON objects, e.g. \'{"user_id":"u1","ts":"2026-11-01T00:00:00Z","score":0.5}\', or - for JSON lines on stdin');
       const features = fs.schema?.features ?? [];
       const byName = new Map(features.map((f) => [f.name, f]));
       const objects = lines.map(({ text, at }) => {
@@ -576,7 +653,14 @@ online
       print(opts, out, () =>
         table(
           ['KEY', 'STATUS', 'EVENT TIME', ...res.featureNames.map((f) => f.toUpperCase())],
-          out.map((r) => [r['key'], r['status'], r['eventTime'] ?? '', ...res.featureNames.map((f) => r[f]).map((v) => (v == null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)))].map(String)),
+          out.map((r) =>
+            [
+              r['key'],
+              r['status'],
+              r['eventTime'] ?? '',
+              ...res.featureNames.map((f) => r[f]).map((v) => (v == null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v))),
+            ].map(String),
+          ),
         ),
       );
     }),
@@ -593,7 +677,13 @@ async function readStdin(): Promise<string> {
 const jobs = program.command('jobs').description('list, show, cancel and watch jobs (ingests, retrieves, training sets)');
 const enumOption = (prefix: string, names: Record<string, unknown>) => (v: string) => {
   const key = `${prefix}${v.toUpperCase().replaceAll('-', '_')}`;
-  if (!(key in names)) throw new InvalidArgumentError(`use one of ${Object.keys(names).filter((k) => k.startsWith(prefix) && !k.endsWith('UNSPECIFIED')).map((k) => k.slice(prefix.length).toLowerCase()).join(', ')}`);
+  if (!(key in names))
+    throw new InvalidArgumentError(
+      `use one of ${Object.keys(names)
+        .filter((k) => k.startsWith(prefix) && !k.endsWith('UNSPECIFIED'))
+        .map((k) => k.slice(prefix.length).toLowerCase())
+        .join(', ')}`,
+    );
   return names[key] as number;
 };
 
@@ -606,7 +696,11 @@ jobs
   .action(
     action(async (c, opts, o: { project: string; type: number; state: number; limit: number }) => {
       const page = await unary(c.jobs, c.jobs.listJobs, { project: o.project, type: o.type, state: o.state, pageSize: o.limit, pageToken: '' });
-      print(opts, page.jobs.map((j) => Job.toJSON(j)), () => (page.jobs.length ? jobRows(page.jobs) : 'no jobs'));
+      print(
+        opts,
+        page.jobs.map((j) => Job.toJSON(j)),
+        () => (page.jobs.length ? jobRows(page.jobs) : 'no jobs'),
+      );
     }),
   );
 

@@ -20,7 +20,9 @@ export function parseSchemaFile(text: string, file: string): Schema {
     const full = f.type.startsWith('DATA_TYPE_') ? f.type : `DATA_TYPE_${f.type.toUpperCase()}`;
     // Said here as written: proto JSON would turn an unknown name into UNRECOGNIZED.
     if (!known.includes(full)) {
-      throw new Error(`${file}: feature ${typeof f.name === 'string' ? `"${f.name}"` : i} has unknown type "${f.type}"; use one of ${known.map((k) => k.slice('DATA_TYPE_'.length)).join(', ')}`);
+      throw new Error(
+        `${file}: feature ${typeof f.name === 'string' ? `"${f.name}"` : i} has unknown type "${f.type}"; use one of ${known.map((k) => k.slice('DATA_TYPE_'.length)).join(', ')}`,
+      );
     }
     f.type = full;
   });

@@ -17,7 +17,9 @@ const service = (name, action) =>
 
 // `node scripts/bench.mjs ingest` runs only the benchmarks whose file names contain an argument.
 const only = process.argv.slice(2);
-const benchmarks = ['bench/cold-start.ts', 'bench/ingest.ts', 'bench/wide-ingest.ts', 'bench/training-set.ts', 'bench/online.ts'].filter((b) => only.length === 0 || only.some((x) => b.includes(x)));
+const benchmarks = ['bench/cold-start.ts', 'bench/ingest.ts', 'bench/wide-ingest.ts', 'bench/training-set.ts', 'bench/online.ts'].filter(
+  (b) => only.length === 0 || only.some((x) => b.includes(x)),
+);
 let failed = false;
 try {
   const pgUrl = service('postgres', 'start');
@@ -25,7 +27,11 @@ try {
   const ghz = execFileSync(join(root, 'scripts', 'tools', 'ghz.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   for (const bench of benchmarks) {
     console.log(`\n== ${bench}`);
-    const run = spawnSync(process.execPath, ['--import', 'tsx', bench], { cwd: root, stdio: 'inherit', env: { ...env, FEATURESTORE_TEST_POSTGRES_URL: pgUrl, FEATURESTORE_BENCH_REDIS_URL: redisUrl, FEATURESTORE_BENCH_GHZ: ghz } });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', bench], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...env, FEATURESTORE_TEST_POSTGRES_URL: pgUrl, FEATURESTORE_BENCH_REDIS_URL: redisUrl, FEATURESTORE_BENCH_GHZ: ghz },
+    });
     failed ||= run.status !== 0;
   }
 } finally {

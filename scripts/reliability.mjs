@@ -16,15 +16,32 @@ const soakMinutes = process.env.FEATURESTORE_SOAK_MINUTES ?? '10';
 /** Runs one test file with the TAP reporter; returns its TAP text and whether it passed. */
 function tests(file, env = {}) {
   const tap = join(work, `${file.replace(/\W+/g, '-')}.tap`);
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, file], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, ...env },
-  });
+  const run = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-force-exit',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      file,
+    ],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, ...env },
+    },
+  );
   return { ok: run.status === 0, tap: readFileSync(tap, 'utf8') };
 }
 const notes = (tap, prefix) => [...tap.matchAll(new RegExp(`^# ${prefix}: (.*)$`, 'gm'))].map((m) => m[1]);
-const results = (tap) => [...tap.matchAll(/^\s*(ok|not ok) \d+ - (.*)$/gm)].filter((m) => !/^\s{0}(ok|not ok) \d+ - (fuzzing|faults)/.test(m[0])).map((m) => `${m[1] === 'ok' ? 'survived' : '**failed**'}: ${m[2]}`);
+const results = (tap) =>
+  [...tap.matchAll(/^\s*(ok|not ok) \d+ - (.*)$/gm)]
+    .filter((m) => !/^\s{0}(ok|not ok) \d+ - (fuzzing|faults)/.test(m[0]))
+    .map((m) => `${m[1] === 'ok' ? 'survived' : '**failed**'}: ${m[2]}`);
 
 console.log(`\n== fuzzing (${fuzzRuns} messages per RPC)`);
 const fuzz = tests('test/reliability/fuzz.test.ts', { FEATURESTORE_FUZZ_RUNS: fuzzRuns, FEATURESTORE_FUZZ_SEED: fuzzSeed });
@@ -32,7 +49,11 @@ console.log('\n== faults');
 const faults = tests('test/reliability/faults.test.ts');
 console.log(`\n== soak (${soakMinutes} minutes of make services)`);
 const soakOut = join(work, 'soak.json');
-const soakRun = spawnSync(process.execPath, ['--import', 'tsx', 'bench/soak.ts'], { cwd: root, stdio: 'inherit', env: { ...process.env, FEATURESTORE_SOAK_MINUTES: soakMinutes, FEATURESTORE_SOAK_OUT: soakOut } });
+const soakRun = spawnSync(process.execPath, ['--import', 'tsx', 'bench/soak.ts'], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, FEATURESTORE_SOAK_MINUTES: soakMinutes, FEATURESTORE_SOAK_OUT: soakOut },
+});
 let soak;
 try {
   soak = JSON.parse(readFileSync(soakOut, 'utf8'));
@@ -72,14 +93,22 @@ Peak RSS per process over the soak: ${processes.map((p) => `${p} ${Math.max(...m
 
 ## Faults survived (\`test/reliability/faults.test.ts\`${faults.ok ? '' : ', **some failed**'})
 
-${results(faults.tap).map((l) => `- ${l}`).join('\n')}
-${notes(faults.tap, 'faults').map((l) => `- ${l}`).join('\n')}
+${results(faults.tap)
+  .map((l) => `- ${l}`)
+  .join('\n')}
+${notes(faults.tap, 'faults')
+  .map((l) => `- ${l}`)
+  .join('\n')}
 - Kafka broker restart with 8 ingests on their way, and kill -9 of spark-submit mid-ingest: \`test/e2e/service-mode.test.ts\` (in \`make test\`).
 
 ## Inputs tried (\`test/reliability/fuzz.test.ts\`${fuzz.ok ? '' : ', **some failed**'})
 
-${results(fuzz.tap).map((l) => `- ${l}`).join('\n')}
-${notes(fuzz.tap, 'fuzz').map((l) => `- ${l}`).join('\n')}
+${results(fuzz.tap)
+  .map((l) => `- ${l}`)
+  .join('\n')}
+${notes(fuzz.tap, 'fuzz')
+  .map((l) => `- ${l}`)
+  .join('\n')}
 
 Malformed files, each as an ingest source, a schema sample and an entity table:
 ${(fuzz.tap.match(/^# (truncated Parquet|Latin-1 CSV|a 10 MB line|5,000 columns|binary garbage|an empty file|JSON lines that are not objects).*$/gm) ?? []).map((l) => `- ${l.slice(2)}`).join('\n')}

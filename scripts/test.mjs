@@ -31,7 +31,9 @@ function testFiles(dir) {
 }
 
 const filter = process.argv.slice(2);
-const files = testFiles(join(root, 'test')).filter((f) => filter.length === 0 || filter.some((x) => f.includes(x))).sort();
+const files = testFiles(join(root, 'test'))
+  .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
+  .sort();
 const tap = join(servicesDir, 'results.tap');
 let status = 1;
 try {
@@ -39,7 +41,16 @@ try {
   const [redisUrl, redisClusterUrl] = redisUrls.split(' ');
   const run = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      ...files,
+    ],
     {
       cwd: root,
       stdio: 'inherit',

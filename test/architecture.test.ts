@@ -33,19 +33,31 @@ function violations(layer: string, allowed: (spec: string, target: string) => bo
 
 describe('layering', () => {
   it('shared/core imports only itself and node builtins', () => {
-    assert.deepEqual(violations('shared/core', (spec, target) => spec.startsWith('node:') || target.startsWith('shared/core/')), []);
+    assert.deepEqual(
+      violations('shared/core', (spec, target) => spec.startsWith('node:') || target.startsWith('shared/core/')),
+      [],
+    );
   });
 
   it('shared/adapters never import the runtime or functions', () => {
-    assert.deepEqual(violations('shared/adapters', (_spec, target) => !target.startsWith('shared/runtime') && !target.startsWith('functions')), []);
+    assert.deepEqual(
+      violations('shared/adapters', (_spec, target) => !target.startsWith('shared/runtime') && !target.startsWith('functions')),
+      [],
+    );
   });
 
   it('shared/runtime never imports functions', () => {
-    assert.deepEqual(violations('shared/runtime', (_spec, target) => !target.startsWith('functions')), []);
+    assert.deepEqual(
+      violations('shared/runtime', (_spec, target) => !target.startsWith('functions')),
+      [],
+    );
   });
 
   it('functions import no database, storage, Kafka or auth library, and no adapter directly', () => {
-    assert.deepEqual(violations('functions', (spec, target) => !INFRASTRUCTURE.test(spec) && !target.startsWith('shared/adapters')), []);
+    assert.deepEqual(
+      violations('functions', (spec, target) => !INFRASTRUCTURE.test(spec) && !target.startsWith('shared/adapters')),
+      [],
+    );
   });
 
   it('finds imports at all (the check itself works)', () => {

@@ -16,7 +16,13 @@ export const ingest: FunctionDefinition = {
       authorizer: deps.authorizer(),
       sources: deps.sourceFiles(),
     });
-    const online = createOnlineUseCases({ registry: await deps.registryCache(), online: await deps.onlineStore(), log: await deps.onlineLog(), authorizer: deps.authorizer(), limits: deps.config.onlineLimits });
+    const online = createOnlineUseCases({
+      registry: await deps.registryCache(),
+      online: await deps.onlineStore(),
+      log: await deps.onlineLog(),
+      authorizer: deps.authorizer(),
+      limits: deps.config.onlineLimits,
+    });
     return { services: [bind('featurestore.v1.IngestService', IngestServiceService, ingestHandlers(ingests, online))] };
   },
 };

@@ -22,11 +22,17 @@ export function ingestHandlers(ingest: IngestUseCases, online: OnlineUseCases): 
         ),
       ),
     listIngests: async (req, { principal, signal }) => {
-      const page = await ingest.list(principal, { project: req.featureSet?.project ?? '', featureSet: req.featureSet?.name ?? '', pageSize: req.pageSize, pageToken: req.pageToken }, signal);
+      const page = await ingest.list(
+        principal,
+        { project: req.featureSet?.project ?? '', featureSet: req.featureSet?.name ?? '', pageSize: req.pageSize, pageToken: req.pageToken },
+        signal,
+      );
       return { ingests: page.items.map(ingestToProto), nextPageToken: page.nextPageToken };
     },
     revertIngest: async (req, { principal, signal }) =>
-      jobToProto(await ingest.revert(principal, { project: req.featureSet?.project ?? '', featureSet: req.featureSet?.name ?? '', ingestId: req.ingestId }, signal)),
+      jobToProto(
+        await ingest.revert(principal, { project: req.featureSet?.project ?? '', featureSet: req.featureSet?.name ?? '', ingestId: req.ingestId }, signal),
+      ),
     ingestOnline: async (req, { principal, signal }) => {
       const out = await online.ingest(
         principal,

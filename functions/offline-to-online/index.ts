@@ -48,7 +48,12 @@ export const offlineToOnline: FunctionDefinition = {
         [EventTypes.featureSetChanged]: async (event, { signal }) => {
           const data = (event.data ?? {}) as Partial<FeatureSetChanged>;
           if (data.ttlSeconds === undefined) return; // not a TTL change
-          if (!isIdentifier(String(data.project)) || !isIdentifier(String(data.featureSet)) || !Number.isInteger(data.major) || !(data.ttlSeconds === null || data.ttlSeconds > 0)) {
+          if (
+            !isIdentifier(String(data.project)) ||
+            !isIdentifier(String(data.featureSet)) ||
+            !Number.isInteger(data.major) ||
+            !(data.ttlSeconds === null || data.ttlSeconds > 0)
+          ) {
             throw new InvalidArgument('a TTL change needs project, featureSet, major and ttlSeconds', { field: 'data' });
           }
           await afterTtlChange({ project: data.project!, featureSet: data.featureSet!, major: data.major!, ttlSeconds: data.ttlSeconds }, signal);

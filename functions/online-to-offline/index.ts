@@ -38,7 +38,8 @@ export const onlineToOffline: FunctionDefinition = {
       const r = await sync(signal);
       for (const job of r.abandoned) logger.warn({ jobId: job.id, type: job.type, state: job.state }, 'job abandoned by its worker: ended');
       for (const job of r.requeued) logger.warn({ jobId: job.id, type: job.type, attempt: job.attempt }, 'job whose worker stopped asked for again');
-      for (const table of r.stuck) logger.error({ table }, 'online rows are not reaching the offline store: the last sync attempts all failed; see the jobs list');
+      for (const table of r.stuck)
+        logger.error({ table }, 'online rows are not reaching the offline store: the last sync attempts all failed; see the jobs list');
       for (const table of r.discarded) logger.warn({ table }, 'online rows of a deleted feature set version dropped from the log');
       if (r.started.length || r.waiting.length) {
         logger.info({ started: r.started.map((j) => j.id), waiting: r.waiting.map((j) => j.id) }, 'online rows on their way offline');

@@ -11,7 +11,8 @@ export const outboxRelay: FunctionDefinition = {
   name: 'outbox-relay',
   trigger: 'event',
   async init({ config, deps, logger }) {
-    if (config.kafkaBrokers.length === 0) throw new ConfigError('bad configuration: FEATURESTORE_KAFKA_BROKERS: outbox-relay needs the Kafka brokers (host:port,...)');
+    if (config.kafkaBrokers.length === 0)
+      throw new ConfigError('bad configuration: FEATURESTORE_KAFKA_BROKERS: outbox-relay needs the Kafka brokers (host:port,...)');
     const { startKafkaRelay } = await import('../../shared/runtime/events/kafka-relay.js');
     const relay = await startKafkaRelay(await deps.outbox(), config.kafkaBrokers, logger);
     return { events: {}, shutdown: () => relay.stop() };

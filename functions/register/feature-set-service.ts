@@ -13,13 +13,7 @@ export function featureSetHandlers(
 ): Handlers<typeof FeatureSetServiceService> {
   return {
     registerFeatureSet: async (req, { principal, signal }) =>
-      featureSetToProto(
-        await featureSets.register(
-          principal,
-          { ...req, schema: schemaFromProto(req.schema), ttlSeconds: ttlFromProto(req.ttl) },
-          signal,
-        ),
-      ),
+      featureSetToProto(await featureSets.register(principal, { ...req, schema: schemaFromProto(req.schema), ttlSeconds: ttlFromProto(req.ttl) }, signal)),
     getFeatureSet: async (req, { principal, signal }) => featureSetToProto(await featureSets.get(principal, req, signal)),
     listFeatureSets: async (req, { principal, signal }) => {
       const page = await featureSets.list(principal, req, signal);
@@ -43,7 +37,11 @@ export function featureSetHandlers(
       return {};
     },
     inferSchema: async (req, { principal, signal }) => {
-      const result = await inferSchema(principal, { sample: sampleOf(req, maxSampleBytes), primaryKey: req.primaryKey, eventTimeColumn: req.eventTimeColumn }, signal);
+      const result = await inferSchema(
+        principal,
+        { sample: sampleOf(req, maxSampleBytes), primaryKey: req.primaryKey, eventTimeColumn: req.eventTimeColumn },
+        signal,
+      );
       return { schema: schemaToProto(result.schema), sampledRows: String(result.sampledRows), warnings: result.warnings };
     },
   };

@@ -14,7 +14,17 @@ export const retrieve: FunctionDefinition = {
     const common = { store: await deps.metadataStore(), jobs: await deps.jobStore(), authorizer: deps.authorizer() };
     const uses = createRetrieveUseCases({ ...common, ingests: await deps.ingestStore() });
     const trainingSets = createTrainingSetUseCases({ ...common, sources: deps.sourceFiles() });
-    const online = createOnlineUseCases({ registry: await deps.registryCache(), online: await deps.onlineStore(), log: await deps.onlineLog(), authorizer: common.authorizer, limits: deps.config.onlineLimits });
-    return { services: [bind('featurestore.v1.RetrieveService', RetrieveServiceService, retrieveHandlers(uses, trainingSets, online, createMaterializeUseCases(common)))] };
+    const online = createOnlineUseCases({
+      registry: await deps.registryCache(),
+      online: await deps.onlineStore(),
+      log: await deps.onlineLog(),
+      authorizer: common.authorizer,
+      limits: deps.config.onlineLimits,
+    });
+    return {
+      services: [
+        bind('featurestore.v1.RetrieveService', RetrieveServiceService, retrieveHandlers(uses, trainingSets, online, createMaterializeUseCases(common))),
+      ],
+    };
   },
 };

@@ -55,7 +55,10 @@ export function retrieveHandlers(
         e?.$case === 'entitySource'
           ? { source: sourceFromProto(e.value) ?? { uri: '', options: {} } }
           : e?.$case === 'entityRows'
-            ? { columns: e.value.columns, rows: e.value.rows.map((r, i) => r.values.map((v, j) => entityValueFromProto(v, `entity_rows.rows[${i}].values[${j}]`))) }
+            ? {
+                columns: e.value.columns,
+                rows: e.value.rows.map((r, i) => r.values.map((v, j) => entityValueFromProto(v, `entity_rows.rows[${i}].values[${j}]`))),
+              }
             : undefined;
       return jobToProto(await trainingSets.start(principal, { entities, timestampColumn: req.timestampColumn, features: req.features, format }, signal));
     },
@@ -73,14 +76,24 @@ export function retrieveHandlers(
       );
       return {
         featureNames: out.featureNames,
-        rows: out.rows.map((r) => ({ values: r.values.map(typedValueToProto), eventTime: r.eventTimeMicros === undefined ? undefined : timestampFromMicros(r.eventTimeMicros), status: ROW_STATUS[r.status] })),
+        rows: out.rows.map((r) => ({
+          values: r.values.map(typedValueToProto),
+          eventTime: r.eventTimeMicros === undefined ? undefined : timestampFromMicros(r.eventTimeMicros),
+          status: ROW_STATUS[r.status],
+        })),
       };
     },
     startMaterialize: async (req, { principal, signal }) =>
       jobToProto(
         await materialize.start(
           principal,
-          { project: req.featureSet?.project ?? '', featureSet: req.featureSet?.name ?? '', version: req.featureSet?.version ?? '', startTime: optionalDate(req.startTime, 'start_time'), endTime: optionalDate(req.endTime, 'end_time') },
+          {
+            project: req.featureSet?.project ?? '',
+            featureSet: req.featureSet?.name ?? '',
+            version: req.featureSet?.version ?? '',
+            startTime: optionalDate(req.startTime, 'start_time'),
+            endTime: optionalDate(req.endTime, 'end_time'),
+          },
           signal,
         ),
       ),

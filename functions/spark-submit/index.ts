@@ -15,13 +15,32 @@ export const sparkSubmit: FunctionDefinition = {
   trigger: 'event',
   async init({ deps }) {
     const jobs = await deps.jobStore();
-    const common = { store: await deps.metadataStore(), jobs, ingests: await deps.ingestStore(), engine: deps.engine(), offline: deps.offlineStore(), scratch: createScratch, heartbeatMs: deps.config.jobLeaseMs / 4, leaseMs: deps.config.jobLeaseMs };
+    const common = {
+      store: await deps.metadataStore(),
+      jobs,
+      ingests: await deps.ingestStore(),
+      engine: deps.engine(),
+      offline: deps.offlineStore(),
+      scratch: createScratch,
+      heartbeatMs: deps.config.jobLeaseMs / 4,
+      leaseMs: deps.config.jobLeaseMs,
+    };
     const runners: Partial<Record<string, (jobId: string, signal: AbortSignal) => Promise<void>>> = {
-      INGEST: createIngestRunner({ ...common, sources: deps.sourceFiles(), onlineLog: await deps.onlineLog(), maxFutureMs: deps.config.onlineLimits.maxFutureMs }),
+      INGEST: createIngestRunner({
+        ...common,
+        sources: deps.sourceFiles(),
+        onlineLog: await deps.onlineLog(),
+        maxFutureMs: deps.config.onlineLimits.maxFutureMs,
+      }),
       RETRIEVE: createRetrieveRunner(common),
       REVERT: createRevertRunner(common),
       TRAINING_SET: createTrainingSetRunner({ ...common, sources: deps.sourceFiles() }),
-      MATERIALIZE: createMaterializeRunner({ ...common, sources: deps.sourceFiles(), online: await deps.onlineStore(), maxRowBytes: deps.config.onlineLimits.maxRowBytes }),
+      MATERIALIZE: createMaterializeRunner({
+        ...common,
+        sources: deps.sourceFiles(),
+        online: await deps.onlineStore(),
+        maxRowBytes: deps.config.onlineLimits.maxRowBytes,
+      }),
     };
     return {
       events: {

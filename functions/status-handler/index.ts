@@ -8,7 +8,12 @@ export const statusHandler: FunctionDefinition = {
   name: 'status-handler',
   trigger: 'event',
   async init({ deps }) {
-    const recordStatus = createStatusRecorder({ store: await deps.metadataStore(), jobs: await deps.jobStore(), ingests: await deps.ingestStore(), offline: deps.offlineStore() });
+    const recordStatus = createStatusRecorder({
+      store: await deps.metadataStore(),
+      jobs: await deps.jobStore(),
+      ingests: await deps.ingestStore(),
+      offline: deps.offlineStore(),
+    });
     return {
       events: {
         [EventTypes.jobStatus]: async (event) => {

@@ -15,10 +15,9 @@ export function isIdentifier(value: string): boolean {
 export function requireIdentifier(value: string | undefined, field: string): string {
   if (value === undefined || value === '') throw new InvalidArgument('is required', { field });
   if (!isIdentifier(value)) {
-    throw new InvalidArgument(
-      `"${shortened(value)}" is not a valid name: use letters, digits and _, start with a letter or _, at most 63 characters`,
-      { field },
-    );
+    throw new InvalidArgument(`"${shortened(value)}" is not a valid name: use letters, digits and _, start with a letter or _, at most 63 characters`, {
+      field,
+    });
   }
   return value;
 }

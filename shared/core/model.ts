@@ -71,13 +71,7 @@ export function versionString(v: FeatureSetVersionNumber): string {
   return `${v.major}.${v.minor}`;
 }
 
-export type SchemaChangeKind =
-  | 'FEATURE_ADDED'
-  | 'FEATURE_REMOVED'
-  | 'TYPE_WIDENED'
-  | 'TYPE_CHANGED'
-  | 'PRIMARY_KEY_CHANGED'
-  | 'EVENT_TIME_CHANGED';
+export type SchemaChangeKind = 'FEATURE_ADDED' | 'FEATURE_REMOVED' | 'TYPE_WIDENED' | 'TYPE_CHANGED' | 'PRIMARY_KEY_CHANGED' | 'EVENT_TIME_CHANGED';
 
 export interface SchemaChange {
   kind: SchemaChangeKind;

@@ -15,9 +15,18 @@ export interface FeatureRef {
 export function parseFeatureRef(ref: string, field: string): FeatureRef {
   const [project = '', set = '', feature = '', ...rest] = ref.split('/');
   const [featureSet = '', version = '', ...more] = set.split(':');
-  const ok = rest.length === 0 && more.length === 0 && isIdentifier(project) && isIdentifier(featureSet) && (feature === '*' || isIdentifier(feature)) && (set.includes(':') ? /^\d+(\.\d+)?$/.test(version) : true);
+  const ok =
+    rest.length === 0 &&
+    more.length === 0 &&
+    isIdentifier(project) &&
+    isIdentifier(featureSet) &&
+    (feature === '*' || isIdentifier(feature)) &&
+    (set.includes(':') ? /^\d+(\.\d+)?$/.test(version) : true);
   if (!ok) {
-    throw new InvalidArgument(`"${ref.slice(0, 200)}" is not a feature reference; write project/feature_set/feature, project/feature_set:1.2/feature or project/feature_set/*`, { field });
+    throw new InvalidArgument(
+      `"${ref.slice(0, 200)}" is not a feature reference; write project/feature_set/feature, project/feature_set:1.2/feature or project/feature_set/*`,
+      { field },
+    );
   }
   return { project, featureSet, version, feature };
 }

@@ -108,7 +108,8 @@ function scalar(type: DataType, v: TypedValue): Converted {
         case 'float32':
         case 'float64':
           if (!Number.isInteger(v.value)) return { error: `${v.value} is not a whole number` };
-          if (Math.abs(v.value) >= TWO_53) return { error: `${v.value} is a floating-point number beyond 2^53, where doubles skip integers: send the digits as int64` };
+          if (Math.abs(v.value) >= TWO_53)
+            return { error: `${v.value} is a floating-point number beyond 2^53, where doubles skip integers: send the digits as int64` };
           return integer(type, BigInt(v.value), String(v.value));
         default:
           return { error: `must be an ${type.toLowerCase()}, not ${v.kind}` };
@@ -144,7 +145,9 @@ function scalar(type: DataType, v: TypedValue): Converted {
         return bad ? { error: bad } : v.value;
       }
       if (v.kind === 'timestamp') {
-        return v.nanos === 0 && v.seconds % DAY_SECONDS === 0 ? v.seconds / DAY_SECONDS : { error: 'has a time of day; a date takes timestamps at midnight UTC only' };
+        return v.nanos === 0 && v.seconds % DAY_SECONDS === 0
+          ? v.seconds / DAY_SECONDS
+          : { error: 'has a time of day; a date takes timestamps at midnight UTC only' };
       }
       return { error: `must be a date (days since 1970-01-01), not ${v.kind}` };
     case 'BYTES':

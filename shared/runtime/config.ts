@@ -11,7 +11,9 @@ import { parseOnlineUrl } from '../adapters/online/online-url.js';
 
 // zod/mini rather than zod: the same checks at a fraction of the start-up cost of the full build.
 const int = (what: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number({ error: `must be ${what}` }).check(z.int({ error: `must be ${what}` }), z.minimum(min, { error: `must be ${what}` }), z.maximum(max, { error: `must be ${what}` }));
+  z.coerce
+    .number({ error: `must be ${what}` })
+    .check(z.int({ error: `must be ${what}` }), z.minimum(min, { error: `must be ${what}` }), z.maximum(max, { error: `must be ${what}` }));
 
 const schema = z.object({
   PORT: z._default(int('a port number (0-65535)', 0, 65535), 8080),
@@ -126,7 +128,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     offlineDir: resolve(c.FEATURESTORE_OFFLINE_DIR),
     offlineUrl: c.FEATURESTORE_OFFLINE_URL,
     objectStores: {
-      s3: { region: c.FEATURESTORE_S3_REGION, endpoint: c.FEATURESTORE_S3_ENDPOINT, accessKeyId: c.FEATURESTORE_S3_ACCESS_KEY_ID, secretAccessKey: c.FEATURESTORE_S3_SECRET_ACCESS_KEY },
+      s3: {
+        region: c.FEATURESTORE_S3_REGION,
+        endpoint: c.FEATURESTORE_S3_ENDPOINT,
+        accessKeyId: c.FEATURESTORE_S3_ACCESS_KEY_ID,
+        secretAccessKey: c.FEATURESTORE_S3_SECRET_ACCESS_KEY,
+      },
       adls: { accountKey: c.FEATURESTORE_ADLS_ACCOUNT_KEY, blobEndpoint: c.FEATURESTORE_ADLS_BLOB_ENDPOINT, dfsEndpoint: c.FEATURESTORE_ADLS_DFS_ENDPOINT },
     },
     kafkaBrokers: c.FEATURESTORE_KAFKA_BROKERS.split(',').filter(Boolean),

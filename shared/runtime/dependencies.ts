@@ -210,8 +210,14 @@ export class Dependencies {
     // The online store and the change feed first: in the embedded default they share the catalog's database.
     const feed = this.feed;
     this.feed = this.registry = undefined;
-    await feed?.then((f) => f.close(), () => {});
-    await online?.then((o) => o.close(), () => {});
+    await feed?.then(
+      (f) => f.close(),
+      () => {},
+    );
+    await online?.then(
+      (o) => o.close(),
+      () => {},
+    );
     await Promise.allSettled([catalog?.then((c) => c.store.close()), inferrer?.then((i) => i.close()), offline?.close(), duck?.close()]);
   }
 }

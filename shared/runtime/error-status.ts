@@ -56,7 +56,11 @@ const MAX_MESSAGE = 1000;
 export function errorReply(err: unknown): ErrorReply {
   if (err instanceof FeatureStoreError && err.status !== 'INTERNAL') {
     const message = err.publicMessage;
-    return { ...TABLE[err.status], message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 40)}... (${message.length} characters)` : message, internal: false };
+    return {
+      ...TABLE[err.status],
+      message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 40)}... (${message.length} characters)` : message,
+      internal: false,
+    };
   }
   return { ...TABLE.INTERNAL, message: 'internal error; the server log has the details', internal: true };
 }

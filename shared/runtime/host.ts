@@ -112,7 +112,13 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
     syncTimer = setInterval(() => {
       if (busy) return;
       busy = true;
-      const event = { specversion: '1.0' as const, id: randomUUID(), source: '/featurestore/all-in-one/cron', type: EventTypes.syncTick, time: new Date().toISOString() };
+      const event = {
+        specversion: '1.0' as const,
+        id: randomUUID(),
+        source: '/featurestore/all-in-one/cron',
+        type: EventTypes.syncTick,
+        time: new Date().toISOString(),
+      };
       void tick(event, { logger: logger.child({ eventType: event.type }), signal: new AbortController().signal })
         .catch((err: unknown) => logger.warn({ err }, 'online-to-offline tick failed; the next one retries'))
         .finally(() => (busy = false));
@@ -131,7 +137,10 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
       stopping ??= (async () => {
         clearInterval(syncTimer);
         await server.shutdown(config.drainSeconds * 1000);
-        await outboxWatch?.then((w) => w.close(), () => {});
+        await outboxWatch?.then(
+          (w) => w.close(),
+          () => {},
+        );
         await relay?.stop();
         await Promise.allSettled(parts.map((p) => p.shutdown?.()));
         await deps.close();

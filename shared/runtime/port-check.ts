@@ -10,7 +10,10 @@ export async function assertPortFree(host: string, port: number): Promise<void> 
   await new Promise<void>((resolve, reject) => {
     const probe = createServer();
     probe.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new Error(`port ${port} on ${host} is already in use (another feature store, or another program); stop it or choose another port with PORT=<n>`));
+      if (err.code === 'EADDRINUSE')
+        reject(
+          new Error(`port ${port} on ${host} is already in use (another feature store, or another program); stop it or choose another port with PORT=<n>`),
+        );
       else if (err.code === 'EACCES') reject(new Error(`port ${port} on ${host} needs privileges this process lacks; choose a port above 1024 with PORT=<n>`));
       else reject(err);
     });

@@ -46,7 +46,10 @@ describe('featurestore CLI', () => {
     assert.match(table.stdout, /NAME\s.*FEATURE SETS/);
     assert.match(table.stdout, /fraud\s.*team=risk\s.*Card fraud/);
     const json = JSON.parse((await cli('--json', 'projects', 'list')).stdout);
-    assert.deepEqual(json.map((p: { name: string; tags: unknown }) => [p.name, p.tags]), [['fraud', { team: 'risk' }]]);
+    assert.deepEqual(
+      json.map((p: { name: string; tags: unknown }) => [p.name, p.tags]),
+      [['fraud', { team: 'risk' }]],
+    );
   });
 
   it('registers a feature set inferred from the sample CSV and lists it', async () => {
@@ -76,7 +79,13 @@ describe('featurestore CLI', () => {
     const againId = /started job ([0-9a-f-]{36})/.exec(again.stdout)![1]!;
     assert.equal((await cli('jobs', 'watch', againId)).code, 0);
     const hist = JSON.parse((await cli('--json', 'ingests', 'fraud', 'transactions')).stdout);
-    assert.deepEqual(hist.map((i: { rows?: string; duplicateRows?: string }) => [i.rows ?? '0', i.duplicateRows ?? '0']), [['0', '5'], ['5', '0']]);
+    assert.deepEqual(
+      hist.map((i: { rows?: string; duplicateRows?: string }) => [i.rows ?? '0', i.duplicateRows ?? '0']),
+      [
+        ['0', '5'],
+        ['5', '0'],
+      ],
+    );
     // Reverting the newest (empty) ingest makes version 1.1 and leaves the data as it was.
     const reverted = await cli('revert', 'fraud', 'transactions', hist[0].id);
     assert.equal(reverted.code, 0, reverted.stderr);
@@ -103,7 +112,13 @@ describe('featurestore CLI', () => {
   });
 
   it('puts rows online and gets them back by key', async () => {
-    const put = await cli('online', 'put', 'fraud', 'transactions', '{"customer_id":"c001","event_time":"2026-11-20T00:00:00Z","amount":5.5,"country":"DE","is_fraud":false}');
+    const put = await cli(
+      'online',
+      'put',
+      'fraud',
+      'transactions',
+      '{"customer_id":"c001","event_time":"2026-11-20T00:00:00Z","amount":5.5,"country":"DE","is_fraud":false}',
+    );
     assert.equal(put.code, 0, put.stderr);
     assert.match(put.stdout, /1 of 1 row\(s\) written/);
     const got = await cli('online', 'get', 'fraud', 'transactions', 'c001', 'c999', '--features', 'amount,country');
@@ -173,7 +188,17 @@ describe('featurestore CLI', () => {
     const refused = await cli('projects', 'delete', 'fraud');
     assert.match(refused.stderr, /force: .* delete them first or set force \(FAILED_PRECONDITION\)/);
     const badType = join(dir, 'bad.json');
-    writeFileSync(badType, JSON.stringify({ features: [{ name: 'id', type: 'DECIMAL' }, { name: 'ts', type: 'TIMESTAMP' }], primaryKey: ['id'], eventTimeColumn: 'ts' }));
+    writeFileSync(
+      badType,
+      JSON.stringify({
+        features: [
+          { name: 'id', type: 'DECIMAL' },
+          { name: 'ts', type: 'TIMESTAMP' },
+        ],
+        primaryKey: ['id'],
+        eventTimeColumn: 'ts',
+      }),
+    );
     const typed = await cli('fs', 'register', 'fraud', 'typed', '--schema', badType);
     assert.equal(typed.code, 1);
     assert.match(typed.stderr, /feature "id" has unknown type "DECIMAL"; use one of STRING, BOOL, INT32/);
@@ -184,7 +209,10 @@ describe('featurestore CLI', () => {
 
   it('lists, shows and watches jobs until they end, exiting 1 unless they succeed', async () => {
     const jobs = await host.deps.jobStore();
-    const { job } = await jobs.createJob({ type: 'INGEST', project: 'fraud', featureSet: 'transactions', spec: {}, createdBy: 'local', requestId: '' }, () => []);
+    const { job } = await jobs.createJob(
+      { type: 'INGEST', project: 'fraud', featureSet: 'transactions', spec: {}, createdBy: 'local', requestId: '' },
+      () => [],
+    );
     const listed = await cli('jobs', 'list', '--state', 'pending');
     assert.match(listed.stdout, new RegExp(`${job.id}\\s.*INGEST\\s.*PENDING\\s.*0%\\s.*fraud/transactions`));
     assert.match((await cli('jobs', 'list', '--state', 'sleeping')).stderr, /use one of pending, running, succeeded, failed, cancelled/);
@@ -194,14 +222,30 @@ describe('featurestore CLI', () => {
     await pause();
     await jobs.updateJob(job.id, { state: 'RUNNING', progress: 0.5, message: 'writing parquet' }, ['PENDING'], () => []);
     await pause();
-    await jobs.updateJob(job.id, { state: 'SUCCEEDED', progress: 1, message: 'committed', result: { kind: 'ingest', ingestId: 'ing-1', rows: 5, duplicateRows: 1 } }, ['RUNNING'], () => []);
+    await jobs.updateJob(
+      job.id,
+      { state: 'SUCCEEDED', progress: 1, message: 'committed', result: { kind: 'ingest', ingestId: 'ing-1', rows: 5, duplicateRows: 1 } },
+      ['RUNNING'],
+      () => [],
+    );
     const watched = await watching;
     assert.equal(watched.code, 0, watched.stderr);
     assert.match(watched.stdout, /^PENDING 0%\nRUNNING 50% writing parquet\nSUCCEEDED 100% committed\n/);
     assert.match(watched.stdout, /ingest ing-1: 5 rows, 1 duplicates skipped/);
 
-    const { job: bad } = await jobs.createJob({ type: 'INGEST', project: 'fraud', featureSet: 'transactions', spec: {}, createdBy: 'local', requestId: '' }, () => []);
-    await jobs.updateJob(bad.id, { state: 'FAILED', error: { code: 'INVALID_ARGUMENT', message: '2 bad rows', details: [{ field: 'source', row: 7, column: 'amount', message: 'not a number: "abc"' }] } }, ['PENDING'], () => []);
+    const { job: bad } = await jobs.createJob(
+      { type: 'INGEST', project: 'fraud', featureSet: 'transactions', spec: {}, createdBy: 'local', requestId: '' },
+      () => [],
+    );
+    await jobs.updateJob(
+      bad.id,
+      {
+        state: 'FAILED',
+        error: { code: 'INVALID_ARGUMENT', message: '2 bad rows', details: [{ field: 'source', row: 7, column: 'amount', message: 'not a number: "abc"' }] },
+      },
+      ['PENDING'],
+      () => [],
+    );
     const failed = await cli('jobs', 'watch', bad.id);
     assert.equal(failed.code, 1);
     assert.match(failed.stdout, /error: 2 bad rows \(INVALID_ARGUMENT\)\n {2}row 7, column amount, source: not a number: "abc"/);

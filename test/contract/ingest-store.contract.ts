@@ -49,7 +49,11 @@ export function ingestStoreContract(name: string, subject: () => Subject): void 
         basis,
         logRange,
       };
-      return { ingest, job, committed: () => s.ingests.commit(ingest, (_j, i) => [{ type: EventTypes.ingestCommitted, subject: `projects/${project}`, data: { ingestId: i.id } }]) };
+      return {
+        ingest,
+        job,
+        committed: () => s.ingests.commit(ingest, (_j, i) => [{ type: EventTypes.ingestCommitted, subject: `projects/${project}`, data: { ingestId: i.id } }]),
+      };
     }
     const outbox = async (project: string) =>
       (await s.sql.query<{ type: string }>('SELECT type FROM outbox WHERE subject = $1 ORDER BY id', [`projects/${project}`])).rows.map((r) => r.type);
@@ -58,11 +62,17 @@ export function ingestStoreContract(name: string, subject: () => Subject): void 
       const project = await setup();
       const a = await commit(project, 3);
       const first = await a.committed();
-      assert.deepEqual([first.ingest.state, first.ingest.rows, first.job.state, first.job.result], ['COMMITTED', 3, 'SUCCEEDED', { kind: 'ingest', ingestId: a.ingest.id, rows: 3, duplicateRows: 0 }]);
+      assert.deepEqual(
+        [first.ingest.state, first.ingest.rows, first.job.state, first.job.result],
+        ['COMMITTED', 3, 'SUCCEEDED', { kind: 'ingest', ingestId: a.ingest.id, rows: 3, duplicateRows: 0 }],
+      );
       const again = await a.committed();
       assert.equal(again.ingest.id, a.ingest.id);
       assert.deepEqual(await outbox(project), [EventTypes.ingestCommitted]);
-      assert.deepEqual((await s.ingests.visible(project, 'fs', 1)).map((i) => i.id), [a.ingest.id]);
+      assert.deepEqual(
+        (await s.ingests.visible(project, 'fs', 1)).map((i) => i.id),
+        [a.ingest.id],
+      );
       assert.equal((await s.ingests.statistics(project, 'fs', 1))?.['score']?.count, 3);
       assert.deepEqual((await s.ingests.get(a.ingest.id))?.statistics, stats(3));
     });
@@ -72,7 +82,8 @@ export function ingestStoreContract(name: string, subject: () => Subject): void 
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) ids.push((await (await commit(project, 1)).committed()).ingest.id);
       // Three commits within one millisecond (µs apart), as a busy server makes them.
-      for (const [i, id] of ids.entries()) await s.sql.query(`UPDATE ingests SET commit_time = $1::timestamptz WHERE id = $2`, [`2026-11-01T00:00:00.000${i + 1}00Z`, id]);
+      for (const [i, id] of ids.entries())
+        await s.sql.query(`UPDATE ingests SET commit_time = $1::timestamptz WHERE id = $2`, [`2026-11-01T00:00:00.000${i + 1}00Z`, id]);
       const seen: string[] = [];
       let before: { commitTime: Date; id: string } | undefined;
       for (let page = 0; page < 5; page++) {
@@ -99,20 +110,32 @@ export function ingestStoreContract(name: string, subject: () => Subject): void 
       );
       assert.deepEqual([featureSet.major, featureSet.minor, (await s.store.getFeatureSet(project, 'fs'))?.minor], [1, 1, 1]);
       assert.deepEqual(done.result, { kind: 'revert', ingestId: a.ingest.id, version: '1.1', rowsRemoved: 3 });
-      assert.deepEqual((await s.ingests.visible(project, 'fs', 1)).map((i) => i.id), [b.ingest.id]);
+      assert.deepEqual(
+        (await s.ingests.visible(project, 'fs', 1)).map((i) => i.id),
+        [b.ingest.id],
+      );
       const history = await s.ingests.history(project, 'fs', 1);
-      assert.deepEqual(history.map((i) => i.state), ['REVERTED', 'COMMITTED']);
+      assert.deepEqual(
+        history.map((i) => i.state),
+        ['REVERTED', 'COMMITTED'],
+      );
       const revertTime = history[0]!.revertTime!;
       // Time travel: before the revert both are visible, after it only b.
       assert.equal(visibleAt(history, new Date(revertTime.getTime() - 1)).length, 2);
-      assert.deepEqual(visibleAt(history, revertTime).map((i) => i.id), [b.ingest.id]);
+      assert.deepEqual(
+        visibleAt(history, revertTime).map((i) => i.id),
+        [b.ingest.id],
+      );
       assert.equal((await s.ingests.statistics(project, 'fs', 1))?.['score']?.count, 2);
       assert.deepEqual(await outbox(project), [EventTypes.ingestCommitted, EventTypes.ingestCommitted, EventTypes.ingestReverted]);
 
       // Reverting again fails and writes nothing.
       const again = await runningJob(project, 'REVERT');
       await assert.rejects(
-        s.ingests.revert({ ingestId: a.ingest.id, jobId: again.id, statistics: stats(0), version: version(project, 'fs', 1, 2), expected: featureSet }, () => []),
+        s.ingests.revert(
+          { ingestId: a.ingest.id, jobId: again.id, statistics: stats(0), version: version(project, 'fs', 1, 2), expected: featureSet },
+          () => [],
+        ),
         (e: unknown) => e instanceof FailedPrecondition && e.field === 'ingest_id',
       );
       assert.equal((await s.store.getFeatureSet(project, 'fs'))?.minor, 1);
@@ -133,7 +156,10 @@ export function ingestStoreContract(name: string, subject: () => Subject): void 
 
       // b deduplicated against a; a is reverted before b commits: b must not commit.
       const b = await commit(project, 1, [a.ingest.id]);
-      await s.ingests.revert({ ingestId: a.ingest.id, jobId: job.id, statistics: stats(0), version: version(project, 'fs', 1, 1), expected: { major: 1, minor: 0 } }, () => []);
+      await s.ingests.revert(
+        { ingestId: a.ingest.id, jobId: job.id, statistics: stats(0), version: version(project, 'fs', 1, 1), expected: { major: 1, minor: 0 } },
+        () => [],
+      );
       await assert.rejects(b.committed(), (e: unknown) => e instanceof FailedPrecondition && /reverted while this one ran/.test(e.message));
       assert.equal(await s.ingests.get(b.ingest.id), undefined);
       assert.equal((await s.jobs.getJob(b.job.id))?.state, 'RUNNING');

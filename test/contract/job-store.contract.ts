@@ -69,13 +69,19 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
       );
       assert.ok(done.endTime && done.endTime >= done.startTime!);
       assert.deepEqual(done.result, { kind: 'ingest', ingestId: 'i1', rows: 10, duplicateRows: 2 });
-      await assert.rejects(s.jobs.updateJob(job.id, { state: 'FAILED' }, statesBefore('FAILED'), () => []), (e: unknown) => {
-        assert.ok(e instanceof FailedPrecondition);
-        assert.match(e.message, /is SUCCEEDED/);
-        return true;
-      });
+      await assert.rejects(
+        s.jobs.updateJob(job.id, { state: 'FAILED' }, statesBefore('FAILED'), () => []),
+        (e: unknown) => {
+          assert.ok(e instanceof FailedPrecondition);
+          assert.match(e.message, /is SUCCEEDED/);
+          return true;
+        },
+      );
       assert.deepEqual(await eventsFor(job.id), [EventTypes.jobRequested, EventTypes.jobStatus]);
-      await assert.rejects(s.jobs.updateJob('00000000-0000-4000-8000-000000000000', { progress: 1 }, ['RUNNING'], () => []), NotFound);
+      await assert.rejects(
+        s.jobs.updateJob('00000000-0000-4000-8000-000000000000', { progress: 1 }, ['RUNNING'], () => []),
+        NotFound,
+      );
     });
 
     it('lets exactly one of two racing transitions win', async () => {
@@ -90,7 +96,11 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
 
     it('keeps a failure with row and column detail', async () => {
       const { job } = await s.jobs.createJob(newJob(project()), requested);
-      const error = { code: 'INVALID_ARGUMENT' as const, message: 'bad rows', details: [{ field: 'source', row: 7, column: 'amount', message: 'not a number: "abc"' }] };
+      const error = {
+        code: 'INVALID_ARGUMENT' as const,
+        message: 'bad rows',
+        details: [{ field: 'source', row: 7, column: 'amount', message: 'not a number: "abc"' }],
+      };
       const failed = await s.jobs.updateJob(job.id, { state: 'FAILED', error }, statesBefore('FAILED'), () => []);
       assert.deepEqual((await s.jobs.getJob(failed.id))?.error, error);
     });
@@ -101,13 +111,25 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
       for (let i = 0; i < 5; i++) ids.push((await s.jobs.createJob(newJob(p, { type: i % 2 ? 'RETRIEVE' : 'INGEST' }), () => [])).job.id);
       await s.jobs.updateJob(ids[0]!, { state: 'CANCELLED' }, ['PENDING'], () => []);
       const all = await s.jobs.listJobs({ project: p, limit: 10 });
-      assert.deepEqual(all.map((j) => j.id), [...ids].reverse());
+      assert.deepEqual(
+        all.map((j) => j.id),
+        [...ids].reverse(),
+      );
       const page1 = await s.jobs.listJobs({ project: p, limit: 2 });
       const last = page1[1]!;
       const page2 = await s.jobs.listJobs({ project: p, limit: 10, before: { createTime: last.createTime, id: last.id } });
-      assert.deepEqual([...page1, ...page2].map((j) => j.id), [...ids].reverse());
-      assert.deepEqual((await s.jobs.listJobs({ project: p, type: 'RETRIEVE', limit: 10 })).map((j) => j.id), [ids[3], ids[1]]);
-      assert.deepEqual((await s.jobs.listJobs({ project: p, state: 'CANCELLED', limit: 10 })).map((j) => j.id), [ids[0]]);
+      assert.deepEqual(
+        [...page1, ...page2].map((j) => j.id),
+        [...ids].reverse(),
+      );
+      assert.deepEqual(
+        (await s.jobs.listJobs({ project: p, type: 'RETRIEVE', limit: 10 })).map((j) => j.id),
+        [ids[3], ids[1]],
+      );
+      assert.deepEqual(
+        (await s.jobs.listJobs({ project: p, state: 'CANCELLED', limit: 10 })).map((j) => j.id),
+        [ids[0]],
+      );
     });
 
     it('fails RUNNING jobs whose worker went silent past the lease, and only those', async () => {
@@ -120,22 +142,34 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
       assert.equal(await s.jobs.heartbeat(alive.id), true, 'a beat of a running job counts');
       assert.equal(await s.jobs.heartbeat(pending.id), false, 'a job not running has no worker to beat for it');
       const error = { code: 'ABORTED' as const, message: 'the worker stopped', details: [] };
-      assert.deepEqual((await s.jobs.abandoned(60_000)).filter((j) => j.project === p).map((j) => j.id), [silent.id]);
+      assert.deepEqual(
+        (await s.jobs.abandoned(60_000)).filter((j) => j.project === p).map((j) => j.id),
+        [silent.id],
+      );
       const failed = (await s.jobs.endAbandoned(60_000, 60_000, error)).filter((j) => j.project === p);
-      assert.deepEqual(failed.map((j) => [j.id, j.state, j.error?.message]), [[silent.id, 'FAILED', 'the worker stopped']]);
+      assert.deepEqual(
+        failed.map((j) => [j.id, j.state, j.error?.message]),
+        [[silent.id, 'FAILED', 'the worker stopped']],
+      );
       assert.ok(failed[0]!.endTime);
       assert.deepEqual([(await s.jobs.getJob(alive.id))?.state, (await s.jobs.getJob(pending.id))?.state], ['RUNNING', 'PENDING']);
       assert.equal(await s.jobs.heartbeat(silent.id), false, 'the abandoned worker, should it wake, learns its job ended');
       // The worker's own updates (in its attempt) are a sign of life too; anyone else's are not.
       await s.sql.query(`UPDATE jobs SET heartbeat_time = now() - interval '10 minutes' WHERE id = $1`, [alive.id]);
       await s.jobs.updateJob(alive.id, { progress: 0.5, ifAttempt: 0 }, ['RUNNING'], () => []);
-      assert.deepEqual((await s.jobs.endAbandoned(60_000, 60_000, error)).filter((j) => j.project === p), []);
+      assert.deepEqual(
+        (await s.jobs.endAbandoned(60_000, 60_000, error)).filter((j) => j.project === p),
+        [],
+      );
       await s.sql.query(`UPDATE jobs SET heartbeat_time = now() - interval '10 minutes' WHERE id = $1`, [alive.id]);
       await s.jobs.updateJob(alive.id, { message: 'someone looked' }, ['RUNNING'], () => []);
-      assert.deepEqual((await s.jobs.abandoned(60_000)).filter((j) => j.project === p).map((j) => j.id), [alive.id]);
+      assert.deepEqual(
+        (await s.jobs.abandoned(60_000)).filter((j) => j.project === p).map((j) => j.id),
+        [alive.id],
+      );
     });
 
-    it('never lets a cancel request renew a dead worker\'s lease: the job ends CANCELLED at the next claim or sweep', async () => {
+    it("never lets a cancel request renew a dead worker's lease: the job ends CANCELLED at the next claim or sweep", async () => {
       const p = project();
       const error = { code: 'ABORTED' as const, message: 'the worker stopped', details: [] };
       const make = async () => (await s.jobs.createJob(newJob(p), () => [])).job;
@@ -145,13 +179,26 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
       for (const j of [byClaim, bySweep, waiting]) await s.sql.query(`UPDATE jobs SET heartbeat_time = now() - interval '10 minutes' WHERE id = $1`, [j.id]);
       for (const j of [byClaim, bySweep]) await s.jobs.updateJob(j.id, { cancelRequested: true, message: 'cancel requested' }, ['RUNNING'], () => []);
       const claimed = await s.jobs.claim(byClaim.id, 60_000);
-      assert.deepEqual([claimed.job, claimed.current?.state, claimed.current?.attempt], [undefined, 'CANCELLED', 1], 'the redelivery cancels instead of running it again');
+      assert.deepEqual(
+        [claimed.job, claimed.current?.state, claimed.current?.attempt],
+        [undefined, 'CANCELLED', 1],
+        'the redelivery cancels instead of running it again',
+      );
       // The sweep: the cancelled one ends at one lease, the other fails only after the longer bound.
       const ended = (await s.jobs.endAbandoned(60_000, 3_600_000, error)).filter((j) => j.project === p);
-      assert.deepEqual(ended.map((j) => [j.id, j.state, j.error]), [[bySweep.id, 'CANCELLED', undefined]]);
+      assert.deepEqual(
+        ended.map((j) => [j.id, j.state, j.error]),
+        [[bySweep.id, 'CANCELLED', undefined]],
+      );
       assert.ok(ended[0]!.endTime);
-      assert.deepEqual((await s.jobs.abandoned(60_000)).filter((j) => j.project === p).map((j) => [j.id, j.state]), [[waiting.id, 'RUNNING']]);
-      assert.deepEqual((await s.jobs.endAbandoned(60_000, 60_000, error)).filter((j) => j.project === p).map((j) => [j.id, j.state]), [[waiting.id, 'FAILED']]);
+      assert.deepEqual(
+        (await s.jobs.abandoned(60_000)).filter((j) => j.project === p).map((j) => [j.id, j.state]),
+        [[waiting.id, 'RUNNING']],
+      );
+      assert.deepEqual(
+        (await s.jobs.endAbandoned(60_000, 60_000, error)).filter((j) => j.project === p).map((j) => [j.id, j.state]),
+        [[waiting.id, 'FAILED']],
+      );
     });
 
     it('claims a pending job once, takes over a running job only after its worker went silent, and fences the old worker', async () => {
@@ -168,7 +215,10 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
       assert.deepEqual([taken.job?.state, taken.job?.attempt], ['RUNNING', 2], 'a silent worker is replaced by the next attempt');
       // The first worker wakes up: its beats and reports change nothing, and write no event.
       assert.equal(await s.jobs.heartbeat(job.id, 1), false);
-      await assert.rejects(s.jobs.updateJob(job.id, { state: 'SUCCEEDED', ifAttempt: 1 }, ['RUNNING'], (j) => requested(j)), FailedPrecondition);
+      await assert.rejects(
+        s.jobs.updateJob(job.id, { state: 'SUCCEEDED', ifAttempt: 1 }, ['RUNNING'], (j) => requested(j)),
+        FailedPrecondition,
+      );
       assert.deepEqual(await eventsFor(job.id), []);
       assert.equal(await s.jobs.heartbeat(job.id, 2), true);
       // The worker reports its outcome; until status-handler applies it the job stays RUNNING with no
@@ -176,7 +226,10 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
       await s.jobs.updateJob(job.id, { message: 'done', ifAttempt: 2, reported: true }, ['RUNNING'], () => []);
       await s.sql.query(`UPDATE jobs SET heartbeat_time = now() - interval '10 minutes' WHERE id = $1`, [job.id]);
       assert.equal((await s.jobs.claim(job.id, 60_000)).job, undefined);
-      assert.deepEqual((await s.jobs.endAbandoned(60_000, 60_000, { code: 'ABORTED', message: 'x', details: [] })).filter((j) => j.project === p), []);
+      assert.deepEqual(
+        (await s.jobs.endAbandoned(60_000, 60_000, { code: 'ABORTED', message: 'x', details: [] })).filter((j) => j.project === p),
+        [],
+      );
       await s.jobs.updateJob(job.id, { state: 'SUCCEEDED', ifAttempt: 2 }, ['RUNNING'], () => []);
       const done = await s.jobs.claim(job.id, 0);
       assert.deepEqual([done.job, done.current?.state], [undefined, 'SUCCEEDED'], 'a finished job is never claimed again');

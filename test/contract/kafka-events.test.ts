@@ -26,9 +26,18 @@ function brokers(): string[] {
 }
 
 /** Every message on a topic from the beginning, as CloudEvents, until `until` holds. */
-async function readTopic(addresses: string[], topic: string, until: (events: CloudEventV1<unknown>[]) => boolean): Promise<{ events: CloudEventV1<unknown>[]; keys: string[] }> {
+async function readTopic(
+  addresses: string[],
+  topic: string,
+  until: (events: CloudEventV1<unknown>[]) => boolean,
+): Promise<{ events: CloudEventV1<unknown>[]; keys: string[] }> {
   const kafka = new Kafka({ brokers: addresses, logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: `test-${Math.random().toString(36).slice(2)}`, sessionTimeout: 6000, heartbeatInterval: 500, maxWaitTimeInMs: 100 });
+  const consumer = kafka.consumer({
+    groupId: `test-${Math.random().toString(36).slice(2)}`,
+    sessionTimeout: 6000,
+    heartbeatInterval: 500,
+    maxWaitTimeInMs: 100,
+  });
   const events: CloudEventV1<unknown>[] = [];
   const keys: string[] = [];
   await consumer.connect();
@@ -101,12 +110,19 @@ describe('CloudEvents on Kafka', () => {
     cleanups.push(() => store.close());
     const publisher = new KafkaEventPublisher(late);
     cleanups.push(() => publisher.close());
-    const relay = new OutboxRelay(outbox, (e) => publisher.publish([e]), testLogger, { intervalMs: 200, backoffMs: 200, maxBackoffMs: 1000, maxAttempts: Number.POSITIVE_INFINITY });
+    const relay = new OutboxRelay(outbox, (e) => publisher.publish([e]), testLogger, {
+      intervalMs: 200,
+      backoffMs: 200,
+      maxBackoffMs: 1000,
+      maxAttempts: Number.POSITIVE_INFINITY,
+    });
     relay.start();
     cleanups.push(() => relay.stop());
 
     // The change commits with its event; the broker is down, so delivery fails and is retried.
-    await store.createProject({ name: 'late', description: '', owner: 'alice', tags: {} }, [{ type: EventTypes.projectChanged, subject: 'projects/late', data: { project: 'late', change: 'created' } }]);
+    await store.createProject({ name: 'late', description: '', owner: 'alice', tags: {} }, [
+      { type: EventTypes.projectChanged, subject: 'projects/late', data: { project: 'late', change: 'created' } },
+    ]);
     await eventually(async () => (await outbox.pending(10)).some((e) => e.attempts >= 2), 20_000, 'failed deliveries while the broker is down');
 
     execFileSync(kafkaSh, ['start'], { env, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -33,7 +33,20 @@ export const schema: Schema = {
 };
 
 export function version(project: string, name: string, major = 1, minor = 0, extra: Partial<NewFeatureSetVersion> = {}): NewFeatureSetVersion {
-  return { project, name, major, minor, schema, description: '', owner: 'alice', tags: {}, ttlSeconds: null, createdBy: 'alice', changeSummary: 'registered', ...extra };
+  return {
+    project,
+    name,
+    major,
+    minor,
+    schema,
+    description: '',
+    owner: 'alice',
+    tags: {},
+    ttlSeconds: null,
+    createdBy: 'alice',
+    changeSummary: 'registered',
+    ...extra,
+  };
 }
 
 const event = (subject: string): DomainEvent => ({ type: EventTypes.projectChanged, subject, data: { subject } });
@@ -82,7 +95,10 @@ export function metadataStoreContract(name: string, subject: () => Subject): voi
       for (const n of names) await s.store.createProject({ name: n, description: '', owner: 'a', tags: {} }, []);
       const first = await s.store.listProjects({ namePrefix: prefix, limit: 2 });
       const second = await s.store.listProjects({ namePrefix: prefix, limit: 2, afterName: first[1]!.name });
-      assert.deepEqual([...first, ...second].map((p) => p.name), [`${prefix}_B`, `${prefix}_a`, `${prefix}_b`, `${prefix}_c`]);
+      assert.deepEqual(
+        [...first, ...second].map((p) => p.name),
+        [`${prefix}_B`, `${prefix}_a`, `${prefix}_b`, `${prefix}_c`],
+      );
       assert.deepEqual(await s.store.listProjects({ namePrefix: prefix, limit: 2, afterName: `${prefix}_c` }), []);
     });
 
@@ -124,9 +140,15 @@ export function metadataStoreContract(name: string, subject: () => Subject): voi
       await assert.rejects(s.store.addFeatureSetVersion(version(p, 'fs', 2, 1), { major: 1, minor: 1 }, []), Aborted);
       await assert.rejects(s.store.addFeatureSetVersion(version(p, 'nope', 1, 1), { major: 1, minor: 0 }, []), NotFound);
       const versions = await s.store.listFeatureSetVersions(p, 'fs', undefined, 10);
-      assert.deepEqual(versions.map((v) => `${v.major}.${v.minor}`), ['2.0', '1.1', '1.0']);
+      assert.deepEqual(
+        versions.map((v) => `${v.major}.${v.minor}`),
+        ['2.0', '1.1', '1.0'],
+      );
       const older = await s.store.listFeatureSetVersions(p, 'fs', { major: 1, minor: 1 }, 10);
-      assert.deepEqual(older.map((v) => `${v.major}.${v.minor}`), ['1.0']);
+      assert.deepEqual(
+        older.map((v) => `${v.major}.${v.minor}`),
+        ['1.0'],
+      );
     });
 
     it('lets exactly one of two concurrent updates of the same version win', async () => {
@@ -155,7 +177,9 @@ export function metadataStoreContract(name: string, subject: () => Subject): voi
       // The latest version's tags count, not an old one's.
       await s.store.addFeatureSetVersion(version(p, 'users', 1, 1, { tags: {} }), { major: 1, minor: 0 }, []);
       const names = async (q: { namePrefix?: string; tags?: Record<string, string>; afterName?: string; limit?: number }) =>
-        (await s.store.listFeatureSets({ project: p, namePrefix: q.namePrefix ?? '', tags: q.tags ?? {}, afterName: q.afterName, limit: q.limit ?? 10 })).map((f) => f.name);
+        (await s.store.listFeatureSets({ project: p, namePrefix: q.namePrefix ?? '', tags: q.tags ?? {}, afterName: q.afterName, limit: q.limit ?? 10 })).map(
+          (f) => f.name,
+        );
       assert.deepEqual(await names({}), ['orders_daily', 'orders_hourly', 'users']);
       assert.deepEqual(await names({ namePrefix: 'orders' }), ['orders_daily', 'orders_hourly']);
       assert.deepEqual(await names({ tags: { tier: 'gold' } }), ['orders_daily']);
@@ -214,7 +238,10 @@ export function metadataStoreContract(name: string, subject: () => Subject): voi
       const exists = await s.sql.query('SELECT 1 FROM information_schema.tables WHERE table_name = $1', [table]);
       assert.equal(exists.rows.length, 0);
       const applied = await s.sql.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-      assert.deepEqual(applied.rows.map((r) => r.version), MIGRATIONS.map((m) => m.version));
+      assert.deepEqual(
+        applied.rows.map((r) => r.version),
+        MIGRATIONS.map((m) => m.version),
+      );
       await assert.rejects(migrate(s.sql, MIGRATIONS.slice(0, 1)), /migrations this build does not know/);
     });
   });

@@ -108,7 +108,11 @@ export function objectStoreContract(name: string, open: () => Promise<ObjectStor
       assert.deepEqual(keys, ['ls/B', 'ls/a/1', 'ls/a/10', 'ls/a/9', 'ls/b/2']);
       const sub: Array<[string, number]> = [];
       for await (const o of store.list('ls/a/')) sub.push([o.key, o.size]);
-      assert.deepEqual(sub, [['ls/a/1', 6], ['ls/a/10', 7], ['ls/a/9', 6]]);
+      assert.deepEqual(sub, [
+        ['ls/a/1', 6],
+        ['ls/a/10', 7],
+        ['ls/a/9', 6],
+      ]);
       const none: string[] = [];
       for await (const o of store.list('nothing/here/')) none.push(o.key);
       assert.deepEqual(none, []);

@@ -46,21 +46,40 @@ for (const subject of subjects) {
 
     it('reads ranges by position per table, and trims what was drained', async () => {
       assert.deepEqual(await log.heads(), []);
-      await log.append(a, [['k1', 1, null], ['k2', 2, ['x']]]);
+      await log.append(a, [
+        ['k1', 1, null],
+        ['k2', 2, ['x']],
+      ]);
       await log.append(b, [['other', 1, 'v']]);
       await log.append(a, [['k3', 3, 'é"\\']]);
       await log.append(a, []);
       const heads = await log.heads();
-      assert.deepEqual(heads.map((h) => [h.table.featureSet, h.records]), [['a', 2], ['b', 1]]);
+      assert.deepEqual(
+        heads.map((h) => [h.table.featureSet, h.records]),
+        [
+          ['a', 2],
+          ['b', 1],
+        ],
+      );
       const headA = heads[0]!.through;
-      assert.deepEqual(await collect(log, a, 0, headA), [['k1', 1, null], ['k2', 2, ['x']], ['k3', 3, 'é"\\']]);
+      assert.deepEqual(await collect(log, a, 0, headA), [
+        ['k1', 1, null],
+        ['k2', 2, ['x']],
+        ['k3', 3, 'é"\\'],
+      ]);
       const all = await collect(log, a, 0, headA);
       const firstRecordEnd = headA - 2; // seq of the first record of a (b's record sits between)
       assert.deepEqual(await collect(log, a, firstRecordEnd, headA), [['k3', 3, 'é"\\']]);
       assert.equal(all.length, 3);
       await log.trim(a, firstRecordEnd);
       assert.deepEqual(await collect(log, a, 0, headA), [['k3', 3, 'é"\\']]);
-      assert.deepEqual((await log.heads()).map((h) => [h.table.featureSet, h.records]), [['a', 1], ['b', 1]]);
+      assert.deepEqual(
+        (await log.heads()).map((h) => [h.table.featureSet, h.records]),
+        [
+          ['a', 1],
+          ['b', 1],
+        ],
+      );
       await log.trim(a, headA);
       await log.trim(b, Number.MAX_SAFE_INTEGER);
       assert.deepEqual(await log.heads(), []);

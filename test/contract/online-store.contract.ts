@@ -50,18 +50,44 @@ export function onlineStoreContract(name: string, open: () => Promise<{ store: O
         { key: 'absent', expected: reverted(20), replacement: entry('absent', 10) },
       ];
       await store.restore(t, items);
-      const want = [entry('replaced', 10, 'from the ingest still visible'), undefined, entry('newer', 30), entry('other', 20, 'written online since'), entry('older', 10, 'fills in newest-wins'), entry('absent', 10)];
-      assert.deepEqual(await store.get(t, items.map((i) => i.key)), want);
+      const want = [
+        entry('replaced', 10, 'from the ingest still visible'),
+        undefined,
+        entry('newer', 30),
+        entry('other', 20, 'written online since'),
+        entry('older', 10, 'fills in newest-wins'),
+        entry('absent', 10),
+      ];
+      assert.deepEqual(
+        await store.get(
+          t,
+          items.map((i) => i.key),
+        ),
+        want,
+      );
       await store.restore(t, items);
-      assert.deepEqual(await store.get(t, items.map((i) => i.key)), want, 'a repeated restore changes nothing');
+      assert.deepEqual(
+        await store.get(
+          t,
+          items.map((i) => i.key),
+        ),
+        want,
+        'a repeated restore changes nothing',
+      );
     });
 
     it('drops entries once their expiry passed, and re-expires a table when its TTL changes', async () => {
       const t = table();
       const now = Date.now() * 1000;
       const soon = now + 400_000;
-      await store.put(t, [{ ...entry('short', now - 1_000_000), expireAtMicros: soon }, { ...entry('kept', now - 1_000_000), expireAtMicros: soon }, entry('forever', now)]);
-      await store.restore(t, [{ key: 'restored', expected: { eventTimeMicros: 1, value: 'x' }, replacement: { ...entry('restored', now - 1_000_000), expireAtMicros: soon } }]);
+      await store.put(t, [
+        { ...entry('short', now - 1_000_000), expireAtMicros: soon },
+        { ...entry('kept', now - 1_000_000), expireAtMicros: soon },
+        entry('forever', now),
+      ]);
+      await store.restore(t, [
+        { key: 'restored', expected: { eventTimeMicros: 1, value: 'x' }, replacement: { ...entry('restored', now - 1_000_000), expireAtMicros: soon } },
+      ]);
       // A longer TTL for one table: its entries no longer expire soon (here: never).
       const other = table();
       await store.put(other, [{ ...entry('kept', now - 1_000_000), expireAtMicros: soon }]);
@@ -73,7 +99,10 @@ export function onlineStoreContract(name: string, open: () => Promise<{ store: O
         (await store.get(t, ['short', 'kept', 'forever', 'restored'])).map((e) => e?.key),
         [undefined, undefined, 'forever', undefined],
       );
-      assert.deepEqual((await store.get(other, ['kept'])).map((e) => e?.key), ['kept']);
+      assert.deepEqual(
+        (await store.get(other, ['kept'])).map((e) => e?.key),
+        ['kept'],
+      );
       // A shorter TTL: entries past it go.
       await store.reexpire(other, 500_000);
       await new Promise((r) => setTimeout(r, 50));
@@ -109,9 +138,19 @@ export function onlineStoreContract(name: string, open: () => Promise<{ store: O
     it('writes and reads a batch of 2,000 entities', async () => {
       const t = table();
       const keys = Array.from({ length: 2000 }, (_, i) => JSON.stringify([`user-${i}`, i]));
-      assert.ok((await store.put(t, keys.map((k, i) => entry(k, i)))).every(Boolean));
+      assert.ok(
+        (
+          await store.put(
+            t,
+            keys.map((k, i) => entry(k, i)),
+          )
+        ).every(Boolean),
+      );
       const got = await store.get(t, [...keys].reverse());
-      assert.deepEqual(got.map((e) => e?.eventTimeMicros), keys.map((_, i) => 1999 - i));
+      assert.deepEqual(
+        got.map((e) => e?.eventTimeMicros),
+        keys.map((_, i) => 1999 - i),
+      );
     });
 
     if (unreachable) {

@@ -74,11 +74,14 @@ describe('compareSchemas', () => {
     assert.deepEqual(removed, { compatible: false, changes: [{ kind: 'FEATURE_REMOVED', feature: 'x', from: 'INT32', to: '', breaking: true }] });
 
     const rekeyed = compareSchemas(base, { ...base, features: [...base.features, f('d', 'DATE')], primaryKey: ['id', 'x'], eventTimeColumn: 'd' });
-    assert.deepEqual(rekeyed.changes.map((c) => [c.kind, c.breaking]), [
-      ['PRIMARY_KEY_CHANGED', true],
-      ['EVENT_TIME_CHANGED', true],
-      ['FEATURE_ADDED', false],
-    ]);
+    assert.deepEqual(
+      rekeyed.changes.map((c) => [c.kind, c.breaking]),
+      [
+        ['PRIMARY_KEY_CHANGED', true],
+        ['EVENT_TIME_CHANGED', true],
+        ['FEATURE_ADDED', false],
+      ],
+    );
     assert.equal(rekeyed.compatible, false);
   });
 
@@ -95,7 +98,11 @@ describe('parseVersion', () => {
   });
   it('refuses anything else, naming the field', () => {
     for (const bad of ['v1', '1.2.3', '0', '-1', '1.', 'latest']) {
-      assert.throws(() => parseVersion(bad), (e: unknown) => e instanceof InvalidArgument && e.field === 'version', bad);
+      assert.throws(
+        () => parseVersion(bad),
+        (e: unknown) => e instanceof InvalidArgument && e.field === 'version',
+        bad,
+      );
     }
   });
 });

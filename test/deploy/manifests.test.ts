@@ -39,7 +39,9 @@ const MODELS: Record<string, new (data: any) => Validatable> = {
 const DIRS = ['knative', 'eventing'];
 
 function yamlFiles(dir: string): string[] {
-  return readdirSync(join(REPO, dir)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort();
+  return readdirSync(join(REPO, dir))
+    .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+    .sort();
 }
 
 function loadManifests(): Manifest[] {
@@ -72,7 +74,11 @@ test('every manifest in knative/ and eventing/ is valid against its Knative or K
   assert.ok(manifests.length >= 14, `expected the whole deployment, found ${manifests.length} manifests`);
   for (const { file, obj } of manifests) {
     assert.doesNotThrow(() => validate(obj), `${file}: ${obj.kind} ${obj.metadata?.name}`);
-    assert.equal(obj.metadata.namespace ?? obj.metadata.name, 'featurestore', `${file}: ${obj.kind} ${obj.metadata.name} belongs in the featurestore namespace`);
+    assert.equal(
+      obj.metadata.namespace ?? obj.metadata.name,
+      'featurestore',
+      `${file}: ${obj.kind} ${obj.metadata.name} belongs in the featurestore namespace`,
+    );
   }
 });
 
@@ -102,7 +108,14 @@ function knativeWebhook(files: string[]): { code: number; results: WebhookResult
   const bin = execFileSync(join(REPO, 'scripts', 'tools', 'knative-validate.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   const run = spawnSync(bin, files, { encoding: 'utf8' });
   assert.equal(run.stderr, '', 'knative-validate could not read its input');
-  return { code: run.status ?? -1, results: run.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as WebhookResult) };
+  return {
+    code: run.status ?? -1,
+    results: run.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as WebhookResult),
+  };
 }
 
 test("Knative Serving's webhook validation accepts every Service without a warning, and rejects broken ones", () => {
@@ -118,7 +131,7 @@ test("Knative Serving's webhook validation accepts every Service without a warni
     const register = readFileSync(join(REPO, 'knative', 'register.yaml'), 'utf8');
     const broken: Record<string, [string, string, RegExp]> = {
       'min-over-max': ['min-scale: "0"', 'min-scale: "50"', /max-scale=10 is less than min-scale=50/],
-      'timeout': ['timeoutSeconds: 60', 'timeoutSeconds: 3600', /timeoutSeconds/],
+      timeout: ['timeoutSeconds: 60', 'timeoutSeconds: 3600', /timeoutSeconds/],
       'port-name': ['name: h2c', 'name: grpc', /Port name grpc is not allowed/],
     };
     for (const [name, [from, to]] of Object.entries(broken)) {
@@ -173,7 +186,11 @@ test('a Knative Service per function: scale to zero, concurrency target, h2c for
       assert.deepEqual(c.livenessProbe.httpGet, { path: '/healthz', port: 8080 }, fn);
     }
     for (const from of c.envFrom) {
-      if (from.configMapRef) assert.ok(configMaps.some((m) => m.metadata.name === from.configMapRef.name), `${fn}: ConfigMap ${from.configMapRef.name} is not in the manifests`);
+      if (from.configMapRef)
+        assert.ok(
+          configMaps.some((m) => m.metadata.name === from.configMapRef.name),
+          `${fn}: ConfigMap ${from.configMapRef.name} is not in the manifests`,
+        );
     }
   }
 });
@@ -214,11 +231,16 @@ test('eventing/ follows the wiring table: a Trigger per subscription on the Brok
       assert.ok(isDeadLetterSink(t.spec.delivery.deadLetterSink), `${t.metadata.name}: dead letters go to the dead-letter Broker`);
       assert.ok(t.spec.delivery.retry >= 3, `${t.metadata.name}: retries`);
       assert.equal(t.spec.delivery.backoffPolicy, 'exponential', t.metadata.name);
-      assert.equal(t.metadata.annotations['kafka.eventing.knative.dev/delivery.order'], 'ordered', `${t.metadata.name}: in order per partition, as the local dispatcher`);
+      assert.equal(
+        t.metadata.annotations['kafka.eventing.knative.dev/delivery.order'],
+        'ordered',
+        `${t.metadata.name}: in order per partition, as the local dispatcher`,
+      );
     }
   }
   assert.equal(triggers.length, expected, 'no Trigger outside the wiring table');
-  for (const b of brokers.filter((x) => x !== deadLetter[0])) assert.ok(isDeadLetterSink(b.spec.delivery?.deadLetterSink), `${b.metadata.name}: a broker-wide dead-letter sink`);
+  for (const b of brokers.filter((x) => x !== deadLetter[0]))
+    assert.ok(isDeadLetterSink(b.spec.delivery?.deadLetterSink), `${b.metadata.name}: a broker-wide dead-letter sink`);
 
   assert.deepEqual(pingSources.map((p) => p.spec.sink.ref.name).sort(), [...PINGED_FUNCTIONS].sort());
   for (const p of pingSources) {
@@ -267,7 +289,10 @@ test('the Dockerfile builds every bundle and its entrypoint runs the function FU
     // exec: the shell is gone, node itself gets SIGTERM and drains.
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
-    assert.ok(lines.some((l) => safeJson(l)?.['msg'] === 'stopped'), `register did not drain:\n${lines.join('\n')}`);
+    assert.ok(
+      lines.some((l) => safeJson(l)?.['msg'] === 'stopped'),
+      `register did not drain:\n${lines.join('\n')}`,
+    );
   } finally {
     child.kill('SIGKILL');
   }

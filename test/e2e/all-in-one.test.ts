@@ -27,7 +27,11 @@ describe('all-in-one host (embedded default)', () => {
   before(async () => {
     root = realpathSync(mkdtempSync(join(tmpdir(), 'fs-root-')));
     outside = realpathSync(mkdtempSync(join(tmpdir(), 'fs-outside-')));
-    host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_FILE_ROOTS: root, FEATURESTORE_MAX_SAMPLE_BYTES: '65536' });
+    host = await startTestHost(ALL_FUNCTIONS, {
+      FEATURESTORE_METADATA_URL: 'pglite:memory',
+      FEATURESTORE_FILE_ROOTS: root,
+      FEATURESTORE_MAX_SAMPLE_BYTES: '65536',
+    });
     c = clients(host.port);
   });
   after(async () => {
@@ -35,11 +39,18 @@ describe('all-in-one host (embedded default)', () => {
     await host.stop();
   });
 
-  const infer = (req: Partial<InferSchemaRequest>) => unary(c.featureSets, c.featureSets.inferSchema, { sample: undefined, primaryKey: [], eventTimeColumn: '', ...req });
+  const infer = (req: Partial<InferSchemaRequest>) =>
+    unary(c.featureSets, c.featureSets.inferSchema, { sample: undefined, primaryKey: [], eventTimeColumn: '', ...req });
   const inline = (data: string | Buffer, format: Format, fileName = '') => ({ $case: 'inline' as const, value: { data: Buffer.from(data), format, fileName } });
 
   it('serves every gRPC service of the register, ingest and retrieve functions on one port', async () => {
-    for (const service of ['', 'featurestore.v1.ProjectService', 'featurestore.v1.FeatureSetService', 'featurestore.v1.IngestService', 'featurestore.v1.RetrieveService']) {
+    for (const service of [
+      '',
+      'featurestore.v1.ProjectService',
+      'featurestore.v1.FeatureSetService',
+      'featurestore.v1.IngestService',
+      'featurestore.v1.RetrieveService',
+    ]) {
       assert.equal(await healthCheck(host.port, service), 'SERVING', service);
     }
   });
@@ -47,7 +58,12 @@ describe('all-in-one host (embedded default)', () => {
   it('answers RPCs of later issues with UNIMPLEMENTED and a message that says when', async () => {
     const access = new AccessServiceClient(`127.0.0.1:${host.port}`, credentials.createInsecure());
     try {
-      await rejectsWith(unary(access, access.whoAmI, {}), status.UNIMPLEMENTED, undefined, /WhoAmI is not implemented yet: permissions and tokens arrive with authentication/);
+      await rejectsWith(
+        unary(access, access.whoAmI, {}),
+        status.UNIMPLEMENTED,
+        undefined,
+        /WhoAmI is not implemented yet: permissions and tokens arrive with authentication/,
+      );
     } finally {
       access.close();
     }
@@ -79,14 +95,26 @@ describe('all-in-one host (embedded default)', () => {
     assert.match(res.warnings.join(), /picked "event_time"/);
 
     await unary(c.projects, c.projects.createProject, { name: 'fraud', description: '', tags: {} });
-    const fs = await unary(c.featureSets, c.featureSets.registerFeatureSet, { project: 'fraud', name: 'tx', schema: res.schema, description: '', tags: {}, ttl: undefined, owner: '' });
+    const fs = await unary(c.featureSets, c.featureSets.registerFeatureSet, {
+      project: 'fraud',
+      name: 'tx',
+      schema: res.schema,
+      description: '',
+      tags: {},
+      ttl: undefined,
+      owner: '',
+    });
     assert.equal(fs.version, '1.0');
     const listed = await unary(c.featureSets, c.featureSets.listFeatureSets, { project: 'fraud', namePrefix: '', tags: {}, pageSize: 0, pageToken: '' });
-    assert.deepEqual(listed.featureSets.map((f) => f.name), ['tx']);
+    assert.deepEqual(
+      listed.featureSets.map((f) => f.name),
+      ['tx'],
+    );
   });
 
   it('infers lists, dates and nested types from JSON lines, mapping what has no feature type to STRING with a warning', async () => {
-    const jsonl = '{"id":1,"day":"2026-01-02","tags":["a","b"],"scores":[1.5,2.5],"meta":{"k":1}}\n{"id":2,"day":"2026-01-03","tags":[],"scores":[],"meta":{"k":2}}\n';
+    const jsonl =
+      '{"id":1,"day":"2026-01-02","tags":["a","b"],"scores":[1.5,2.5],"meta":{"k":1}}\n{"id":2,"day":"2026-01-03","tags":[],"scores":[],"meta":{"k":2}}\n';
     const res = await infer({ sample: inline(jsonl, Format.FORMAT_JSONL), primaryKey: ['id'] });
     const byName = Object.fromEntries(res.schema!.features.map((f) => [f.name, [DataType[f.type], f.isList]]));
     assert.deepEqual(byName, {
@@ -104,7 +132,9 @@ describe('all-in-one host (embedded default)', () => {
     const file = join(root, 'sample.parquet');
     const duck = await DuckDBInstance.create(':memory:');
     const conn = await duck.connect();
-    await conn.run(`COPY (SELECT 7::INTEGER AS store_id, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS ts, 1.5::FLOAT AS temp, 'ab'::BLOB AS raw) TO '${file}' (FORMAT parquet)`);
+    await conn.run(
+      `COPY (SELECT 7::INTEGER AS store_id, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS ts, 1.5::FLOAT AS temp, 'ab'::BLOB AS raw) TO '${file}' (FORMAT parquet)`,
+    );
     conn.closeSync();
     duck.closeSync();
     const { readFileSync } = await import('node:fs');
@@ -115,9 +145,18 @@ describe('all-in-one host (embedded default)', () => {
       ['raw', 'DATA_TYPE_BYTES'],
     ];
     const fromBytes = await infer({ sample: inline(readFileSync(file), Format.FORMAT_PARQUET), primaryKey: ['store_id'] });
-    assert.deepEqual(fromBytes.schema?.features.map((f) => [f.name, DataType[f.type]]), expected);
-    const fromUri = await infer({ sample: { $case: 'source', value: { uri: pathToFileURL(file).href, format: Format.FORMAT_UNSPECIFIED, options: {} } }, primaryKey: ['store_id'] });
-    assert.deepEqual(fromUri.schema?.features.map((f) => [f.name, DataType[f.type]]), expected);
+    assert.deepEqual(
+      fromBytes.schema?.features.map((f) => [f.name, DataType[f.type]]),
+      expected,
+    );
+    const fromUri = await infer({
+      sample: { $case: 'source', value: { uri: pathToFileURL(file).href, format: Format.FORMAT_UNSPECIFIED, options: {} } },
+      primaryKey: ['store_id'],
+    });
+    assert.deepEqual(
+      fromUri.schema?.features.map((f) => [f.name, DataType[f.type]]),
+      expected,
+    );
   });
 
   it('refuses file:// URIs outside the configured roots, including through a symlink, and missing files', async () => {
@@ -141,8 +180,18 @@ describe('all-in-one host (embedded default)', () => {
     await rejectsWith(infer({ sample: inline('', Format.FORMAT_CSV) }), status.INVALID_ARGUMENT, 'sample', /empty/);
     await rejectsWith(infer({ sample: inline(CSV, Format.FORMAT_UNSPECIFIED, 'data.xlsx') }), status.INVALID_ARGUMENT, 'inline.format');
     await rejectsWith(infer({ sample: inline('x'.repeat(70_000), Format.FORMAT_CSV) }), status.INVALID_ARGUMENT, 'inline.data', /at most 65536/);
-    await rejectsWith(infer({ sample: inline('not parquet at all', Format.FORMAT_PARQUET) }), status.INVALID_ARGUMENT, 'sample', /cannot read the sample as PARQUET/);
-    await rejectsWith(infer({ sample: inline('a b,ts\n1,2026-01-01T00:00:00Z\n', Format.FORMAT_CSV), primaryKey: ['a b'] }), status.INVALID_ARGUMENT, 'sample', /"a b" is not a valid feature name/);
+    await rejectsWith(
+      infer({ sample: inline('not parquet at all', Format.FORMAT_PARQUET) }),
+      status.INVALID_ARGUMENT,
+      'sample',
+      /cannot read the sample as PARQUET/,
+    );
+    await rejectsWith(
+      infer({ sample: inline('a b,ts\n1,2026-01-01T00:00:00Z\n', Format.FORMAT_CSV), primaryKey: ['a b'] }),
+      status.INVALID_ARGUMENT,
+      'sample',
+      /"a b" is not a valid feature name/,
+    );
     await rejectsWith(infer({ sample: inline('id,x\n1,2\n', Format.FORMAT_CSV), primaryKey: ['id'] }), status.INVALID_ARGUMENT, 'event_time_column');
     await rejectsWith(infer({ sample: inline(CSV, Format.FORMAT_CSV), primaryKey: ['nope'] }), status.INVALID_ARGUMENT, 'primary_key[0]');
   });

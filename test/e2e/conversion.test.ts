@@ -111,14 +111,22 @@ describe('one conversion rule, offline and online (embedded default)', () => {
   const key = (id: number): Value[] => [{ kind: { $case: 'int64Value', value: String(id) } }];
 
   before(async () => {
-    host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_FILE_ROOTS: data, FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_REGISTRY_MAX_AGE_MS: '0' });
+    host = await startTestHost(ALL_FUNCTIONS, {
+      FEATURESTORE_FILE_ROOTS: data,
+      FEATURESTORE_METADATA_URL: 'pglite:memory',
+      FEATURESTORE_REGISTRY_MAX_AGE_MS: '0',
+    });
     c = clients(host.port);
     await unary(c.projects, c.projects.createProject, { name: project, description: '', tags: {} });
     for (const name of ['offline', 'online']) {
       await unary(c.featureSets, c.featureSets.registerFeatureSet, {
         project,
         name,
-        schema: { features: features.map((f) => ({ ...f, description: '', sensitive: false, tags: {}, statistics: undefined })), primaryKey: ['id'], eventTimeColumn: 'ts' },
+        schema: {
+          features: features.map((f) => ({ ...f, description: '', sensitive: false, tags: {}, statistics: undefined })),
+          primaryKey: ['id'],
+          eventTimeColumn: 'ts',
+        },
         description: '',
         tags: {},
         ttl: undefined,
@@ -207,12 +215,26 @@ describe('one conversion rule, offline and online (embedded default)', () => {
 
   it('applies the rule to entity keys: online reads and training-set entity rows', async () => {
     const fraction: Value = { kind: { $case: 'float64Value', value: 3.7 } };
-    await rejectsWith(unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref('online'), keys: [{ values: [fraction] }], features: [] }), status.INVALID_ARGUMENT, 'keys[0].values[0]', /whole number/);
+    await rejectsWith(
+      unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref('online'), keys: [{ values: [fraction] }], features: [] }),
+      status.INVALID_ARGUMENT,
+      'keys[0].values[0]',
+      /whole number/,
+    );
     const whole: Value = { kind: { $case: 'float64Value', value: 5 } };
     const read = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref('online'), keys: [{ values: [whole] }], features: ['i64'] });
     assert.equal(read.rows[0]!.status, RowStatus.ROW_STATUS_PRESENT, 'a whole float64 key reads entity 5');
     const job = await unary(c.retrieve, c.retrieve.startTrainingSet, {
-      entities: { $case: 'entityRows', value: { columns: ['id', 'at'], rows: [{ values: [whole, { kind: { $case: 'stringValue', value: EVENT } }] }, { values: [fraction, { kind: { $case: 'stringValue', value: EVENT } }] }] } },
+      entities: {
+        $case: 'entityRows',
+        value: {
+          columns: ['id', 'at'],
+          rows: [
+            { values: [whole, { kind: { $case: 'stringValue', value: EVENT } }] },
+            { values: [fraction, { kind: { $case: 'stringValue', value: EVENT } }] },
+          ],
+        },
+      },
       timestampColumn: 'at',
       features: [`${project}/offline/*`],
       output: undefined,
@@ -228,15 +250,53 @@ describe('one conversion rule, offline and online (embedded default)', () => {
     const farStamp: Value = { kind: { $case: 'timestampValue', value: { seconds: '3317926763575118144', nanos: 0 } } };
     const farDate: Value = { kind: { $case: 'dateValue', value: -2147483648 } };
     const okStamp: Value = { kind: { $case: 'timestampValue', value: { seconds: '1790000000', nanos: 0 } } };
-    const put = await unary(c.ingest, c.ingest.ingestOnline, { featureSet: ref('online'), columns: ['id', 'ts', 'd', 't'], rows: [{ values: [...key(900), okStamp, farDate, okStamp] }, { values: [...key(901), okStamp, { kind: { $case: 'dateValue', value: 19000 } }, farStamp] }] });
-    assert.deepEqual([put.accepted, put.errors.map((e) => [e.row, e.column, e.message])], [0, [[0, 'd', 'is not a valid date (years 1 to 9999)'], [1, 't', 'is not a valid timestamp (years 1 to 9999, nanos 0 to 999,999,999)']]]);
+    const put = await unary(c.ingest, c.ingest.ingestOnline, {
+      featureSet: ref('online'),
+      columns: ['id', 'ts', 'd', 't'],
+      rows: [
+        { values: [...key(900), okStamp, farDate, okStamp] },
+        { values: [...key(901), okStamp, { kind: { $case: 'dateValue', value: 19000 } }, farStamp] },
+      ],
+    });
+    assert.deepEqual(
+      [put.accepted, put.errors.map((e) => [e.row, e.column, e.message])],
+      [
+        0,
+        [
+          [0, 'd', 'is not a valid date (years 1 to 9999)'],
+          [1, 't', 'is not a valid timestamp (years 1 to 9999, nanos 0 to 999,999,999)'],
+        ],
+      ],
+    );
     const trainingSet = (row: Value[]) =>
-      unary(c.retrieve, c.retrieve.startTrainingSet, { entities: { $case: 'entityRows', value: { columns: ['id', 'at', 'extra'], rows: [{ values: row }] } }, timestampColumn: 'at', features: [`${project}/offline/*`], output: undefined });
+      unary(c.retrieve, c.retrieve.startTrainingSet, {
+        entities: { $case: 'entityRows', value: { columns: ['id', 'at', 'extra'], rows: [{ values: row }] } },
+        timestampColumn: 'at',
+        features: [`${project}/offline/*`],
+        output: undefined,
+      });
     await rejectsWith(trainingSet([...key(1), farStamp, okStamp]), status.INVALID_ARGUMENT, 'entity_rows.rows[0].values[1]', /not a valid timestamp/);
     await rejectsWith(trainingSet([...key(1), okStamp, farDate]), status.INVALID_ARGUMENT, 'entity_rows.rows[0].values[2]', /not a valid date/);
-    const retrieve = (extra: object) => unary(c.retrieve, c.retrieve.startRetrieve, { featureSet: ref('offline'), features: [], startTime: undefined, endTime: undefined, asOf: undefined, output: undefined, ...extra });
-    await rejectsWith(retrieve({ startTime: farStamp.kind?.$case === 'timestampValue' ? farStamp.kind.value : undefined }), status.INVALID_ARGUMENT, 'start_time');
+    const retrieve = (extra: object) =>
+      unary(c.retrieve, c.retrieve.startRetrieve, {
+        featureSet: ref('offline'),
+        features: [],
+        startTime: undefined,
+        endTime: undefined,
+        asOf: undefined,
+        output: undefined,
+        ...extra,
+      });
+    await rejectsWith(
+      retrieve({ startTime: farStamp.kind?.$case === 'timestampValue' ? farStamp.kind.value : undefined }),
+      status.INVALID_ARGUMENT,
+      'start_time',
+    );
     await rejectsWith(retrieve({ asOf: { $case: 'asOfTime', value: { seconds: '0', nanos: -5 } } }), status.INVALID_ARGUMENT, 'as_of_time');
-    await rejectsWith(unary(c.retrieve, c.retrieve.startMaterialize, { featureSet: ref('offline'), startTime: undefined, endTime: { seconds: '-99999999999999', nanos: 0 } }), status.INVALID_ARGUMENT, 'end_time');
+    await rejectsWith(
+      unary(c.retrieve, c.retrieve.startMaterialize, { featureSet: ref('offline'), startTime: undefined, endTime: { seconds: '-99999999999999', nanos: 0 } }),
+      status.INVALID_ARGUMENT,
+      'end_time',
+    );
   });
 });

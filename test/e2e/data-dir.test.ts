@@ -10,7 +10,12 @@ import { spawnFunction, type Spawned } from '../support/process.js';
 
 describe('embedded data folder: one process at a time', () => {
   const root = mkdtempSync(join(tmpdir(), 'fs-datadir-'));
-  const env = (dir: string, port = '0') => ({ PORT: port, FEATURESTORE_METADATA_URL: `pglite:${join(root, dir)}`, FEATURESTORE_OFFLINE_DIR: join(root, `${dir}-offline`), FEATURESTORE_SYNC_INTERVAL_SECONDS: '0' });
+  const env = (dir: string, port = '0') => ({
+    PORT: port,
+    FEATURESTORE_METADATA_URL: `pglite:${join(root, dir)}`,
+    FEATURESTORE_OFFLINE_DIR: join(root, `${dir}-offline`),
+    FEATURESTORE_SYNC_INTERVAL_SECONDS: '0',
+  });
   const running: Spawned[] = [];
   const start = async (dir: string, port?: string) => {
     const p = await spawnFunction('functions/all-in-one/main.ts', env(dir, port));
@@ -40,7 +45,10 @@ describe('embedded data folder: one process at a time', () => {
     assert.equal(existsSync(join(root, 'meta.lock')), false, 'a clean stop releases the folder');
     const second = await start('meta');
     const c2 = clients(second.port);
-    assert.deepEqual((await unary(c2.projects, c2.projects.listProjects, { pageSize: 0, pageToken: '', namePrefix: '' })).projects.map((p) => p.name), ['kept']);
+    assert.deepEqual(
+      (await unary(c2.projects, c2.projects.listProjects, { pageSize: 0, pageToken: '', namePrefix: '' })).projects.map((p) => p.name),
+      ['kept'],
+    );
     c2.close();
     // Killed outright, it leaves its lock behind: the next start sees the holder is gone and takes over.
     await stop(second, 'SIGKILL');

@@ -17,7 +17,7 @@ import { startTestHost } from '../support/hosts.js';
 import { eventually } from '../support/offline-rows.js';
 
 describe('housekeeping: leftovers of killed jobs', () => {
-  it('sweeps dead processes\' scratch and spill folders, uncommitted ingest files and failed retrieve outputs at start, and nothing else', async () => {
+  it("sweeps dead processes' scratch and spill folders, uncommitted ingest files and failed retrieve outputs at start, and nothing else", async () => {
     const root = mkdtempSync(join(tmpdir(), 'fs-housekeeping-'));
     const env = {
       FEATURESTORE_METADATA_URL: `pglite:${join(root, 'meta')}`,
@@ -32,7 +32,12 @@ describe('housekeeping: leftovers of killed jobs', () => {
     let c = clients(host.port);
     await projectWithFeatureSet(c, 'hk');
     writeFileSync(join(root, 'in.csv'), 'id,ts,v\na,2026-11-01T00:00:00Z,1\n');
-    const job = await unary(c.ingest, c.ingest.startIngest, { featureSet: { project: 'hk', name: 'users', version: '' }, source: { uri: pathToFileURL(join(root, 'in.csv')).href, format: Format.FORMAT_CSV, options: {} }, extraColumns: 0, requestId: '' });
+    const job = await unary(c.ingest, c.ingest.startIngest, {
+      featureSet: { project: 'hk', name: 'users', version: '' },
+      source: { uri: pathToFileURL(join(root, 'in.csv')).href, format: Format.FORMAT_CSV, options: {} },
+      extraColumns: 0,
+      requestId: '',
+    });
     assert.equal((await finishedJob(c, job.id)).state, JobState.JOB_STATE_SUCCEEDED);
     c.close();
     await host.stop();
@@ -65,7 +70,11 @@ describe('housekeeping: leftovers of killed jobs', () => {
     host = await startTestHost(ALL_FUNCTIONS, env);
     c = clients(host.port);
     try {
-      await eventually(async () => !existsSync(gone[0]!) && !existsSync(dirname(gone[1]!)) && !existsSync(gone[2]!) && !existsSync(gone[3]!), 20_000, 'the sweep at start');
+      await eventually(
+        async () => !existsSync(gone[0]!) && !existsSync(dirname(gone[1]!)) && !existsSync(gone[2]!) && !existsSync(gone[3]!),
+        20_000,
+        'the sweep at start',
+      );
       for (const path of kept) assert.ok(existsSync(path), `${path} stays`);
       const v1 = join(root, 'offline', 'hk', 'users', 'v1');
       const committed = readdirSync(v1).filter((d) => readdirSync(join(v1, d)).length > 0);

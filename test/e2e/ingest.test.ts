@@ -34,7 +34,16 @@ describe('offline ingest (embedded default)', () => {
     await unary(c.featureSets, c.featureSets.registerFeatureSet, {
       project: 'fraud',
       name: 'tx',
-      schema: { features: [feature('customer_id', DataType.DATA_TYPE_STRING), feature('event_time', DataType.DATA_TYPE_TIMESTAMP), feature('amount', DataType.DATA_TYPE_FLOAT64), feature('country', DataType.DATA_TYPE_STRING)], primaryKey: ['customer_id'], eventTimeColumn: 'event_time' },
+      schema: {
+        features: [
+          feature('customer_id', DataType.DATA_TYPE_STRING),
+          feature('event_time', DataType.DATA_TYPE_TIMESTAMP),
+          feature('amount', DataType.DATA_TYPE_FLOAT64),
+          feature('country', DataType.DATA_TYPE_STRING),
+        ],
+        primaryKey: ['customer_id'],
+        eventTimeColumn: 'event_time',
+      },
       description: '',
       tags: {},
       ttl: undefined,
@@ -52,7 +61,13 @@ describe('offline ingest (embedded default)', () => {
     return pathToFileURL(path).href;
   };
   const start = (uri: string, extra: object = {}) =>
-    unary(c.ingest, c.ingest.startIngest, { featureSet: { project: 'fraud', name: 'tx', version: '' }, source: { uri, format: Format.FORMAT_UNSPECIFIED, options: {} }, extraColumns: 0, requestId: '', ...extra });
+    unary(c.ingest, c.ingest.startIngest, {
+      featureSet: { project: 'fraud', name: 'tx', version: '' },
+      source: { uri, format: Format.FORMAT_UNSPECIFIED, options: {} },
+      extraColumns: 0,
+      requestId: '',
+      ...extra,
+    });
   const finished = (id: string) => finishedJob(c, id);
   const history = async () =>
     (await unary(c.ingest, c.ingest.listIngests, { featureSet: { project: 'fraud', name: 'tx', version: '' }, pageSize: 0, pageToken: '' })).ingests;
@@ -125,29 +140,56 @@ describe('offline ingest (embedded default)', () => {
     assert.equal(done.state, JobState.JOB_STATE_FAILED);
     assert.equal(done.error?.code, 'INVALID_ARGUMENT');
     assert.match(done.error?.message ?? '', /^source: 2 row\(s\) do not fit the schema; nothing was ingested/);
-    assert.deepEqual(done.error?.details.map((d) => [d.row, d.column]), [['1', 'amount'], ['2', 'event_time']]);
+    assert.deepEqual(
+      done.error?.details.map((d) => [d.row, d.column]),
+      [
+        ['1', 'amount'],
+        ['2', 'event_time'],
+      ],
+    );
     assert.deepEqual(await history(), before);
     assert.equal(files(), filesBefore);
   });
 
   it('retrieves a time range, a subset of features, and time-travels as of an ingest or a moment', async () => {
     assert.equal((await retrieve({})).rows, 6);
-    const ranged = await retrieve({ startTime: timestampFromDate(new Date('2026-11-01T11:00:00Z')), endTime: timestampFromDate(new Date('2026-11-03T00:00:00Z')) });
+    const ranged = await retrieve({
+      startTime: timestampFromDate(new Date('2026-11-01T11:00:00Z')),
+      endTime: timestampFromDate(new Date('2026-11-03T00:00:00Z')),
+    });
     assert.equal(ranged.rows, 2);
     const [first] = (await history()).slice(-1);
     assert.equal((await retrieve({ asOf: { $case: 'asOfIngestId', value: first!.id } })).rows, 3);
     assert.equal((await retrieve({ asOf: { $case: 'asOfTime', value: timestampFromDate(new Date('2000-01-01T00:00:00Z')) } })).rows, 0);
-    const csv = await retrieve({ features: ['amount'], output: { format: Format.FORMAT_CSV, uri: '' }, endTime: timestampFromDate(new Date('2026-11-02T00:00:00Z')) });
+    const csv = await retrieve({
+      features: ['amount'],
+      output: { format: Format.FORMAT_CSV, uri: '' },
+      endTime: timestampFromDate(new Date('2026-11-02T00:00:00Z')),
+    });
     assert.match(csv.uri, /retrieve\/[0-9a-f-]{36}\/part-0\.csv$/);
     const text = readFileSync(fileURLToPath(csv.url), 'utf8');
     assert.equal(text, 'customer_id,event_time,amount\nc1,2026-11-01 10:00:00+00,42.5\nc2,2026-11-01 11:30:00+00,1200.0\n');
     await rejectsWith(
-      unary(c.retrieve, c.retrieve.startRetrieve, { featureSet: { project: 'fraud', name: 'tx', version: '' }, features: ['nope'], startTime: undefined, endTime: undefined, asOf: undefined, output: undefined }),
+      unary(c.retrieve, c.retrieve.startRetrieve, {
+        featureSet: { project: 'fraud', name: 'tx', version: '' },
+        features: ['nope'],
+        startTime: undefined,
+        endTime: undefined,
+        asOf: undefined,
+        output: undefined,
+      }),
       status.NOT_FOUND,
       'features[0]',
     );
     await rejectsWith(
-      unary(c.retrieve, c.retrieve.startRetrieve, { featureSet: { project: 'fraud', name: 'tx', version: '' }, features: [], startTime: timestampFromDate(new Date(2)), endTime: timestampFromDate(new Date(1)), asOf: undefined, output: undefined }),
+      unary(c.retrieve, c.retrieve.startRetrieve, {
+        featureSet: { project: 'fraud', name: 'tx', version: '' },
+        features: [],
+        startTime: timestampFromDate(new Date(2)),
+        endTime: timestampFromDate(new Date(1)),
+        asOf: undefined,
+        output: undefined,
+      }),
       status.INVALID_ARGUMENT,
       'end_time',
     );
@@ -177,8 +219,16 @@ describe('offline ingest (embedded default)', () => {
     const result = again.result?.$case === 'ingestResult' ? again.result.value : undefined;
     assert.deepEqual([result?.rows, result?.duplicateRows], ['1', '3']);
     assert.equal((await retrieve({})).rows, 6);
-    await rejectsWith(unary(c.ingest, c.ingest.revertIngest, { featureSet: { project: 'fraud', name: 'tx', version: '' }, ingestId: target.id }), status.FAILED_PRECONDITION, 'ingest_id');
-    await rejectsWith(unary(c.ingest, c.ingest.revertIngest, { featureSet: { project: 'fraud', name: 'tx', version: '' }, ingestId: 'nope' }), status.INVALID_ARGUMENT, 'ingest_id');
+    await rejectsWith(
+      unary(c.ingest, c.ingest.revertIngest, { featureSet: { project: 'fraud', name: 'tx', version: '' }, ingestId: target.id }),
+      status.FAILED_PRECONDITION,
+      'ingest_id',
+    );
+    await rejectsWith(
+      unary(c.ingest, c.ingest.revertIngest, { featureSet: { project: 'fraud', name: 'tx', version: '' }, ingestId: 'nope' }),
+      status.INVALID_ARGUMENT,
+      'ingest_id',
+    );
     await rejectsWith(
       unary(c.ingest, c.ingest.revertIngest, { featureSet: { project: 'fraud', name: 'tx', version: '' }, ingestId: '00000000-0000-4000-8000-000000000000' }),
       status.NOT_FOUND,
@@ -193,12 +243,22 @@ describe('offline ingest (embedded default)', () => {
     await rejectsWith(start(''), status.INVALID_ARGUMENT, 'source.uri');
     await rejectsWith(start('ftp://x/y.csv'), status.INVALID_ARGUMENT, 'source.uri');
     await rejectsWith(
-      unary(c.ingest, c.ingest.startIngest, { featureSet: { project: 'fraud', name: 'nope', version: '' }, source: { uri: file('x.csv', CSV), format: 0, options: {} }, extraColumns: 0, requestId: '' }),
+      unary(c.ingest, c.ingest.startIngest, {
+        featureSet: { project: 'fraud', name: 'nope', version: '' },
+        source: { uri: file('x.csv', CSV), format: 0, options: {} },
+        extraColumns: 0,
+        requestId: '',
+      }),
       status.NOT_FOUND,
       'feature_set',
     );
     await rejectsWith(
-      unary(c.ingest, c.ingest.startIngest, { featureSet: { project: 'fraud', name: 'tx', version: 'v2' }, source: { uri: file('y.csv', CSV), format: 0, options: {} }, extraColumns: 0, requestId: '' }),
+      unary(c.ingest, c.ingest.startIngest, {
+        featureSet: { project: 'fraud', name: 'tx', version: 'v2' },
+        source: { uri: file('y.csv', CSV), format: 0, options: {} },
+        extraColumns: 0,
+        requestId: '',
+      }),
       status.INVALID_ARGUMENT,
       'feature_set.version',
     );

@@ -11,7 +11,15 @@ import { clients, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { freshDatabase } from '../support/postgres.js';
 
-const job = (extra: Partial<NewJob> = {}): NewJob => ({ type: 'INGEST', project: 'shop', featureSet: 'orders', spec: {}, createdBy: 'local', requestId: '', ...extra });
+const job = (extra: Partial<NewJob> = {}): NewJob => ({
+  type: 'INGEST',
+  project: 'shop',
+  featureSet: 'orders',
+  spec: {},
+  createdBy: 'local',
+  requestId: '',
+  ...extra,
+});
 
 describe('JobService', () => {
   let host: RunningHost;
@@ -36,10 +44,19 @@ describe('JobService', () => {
     const b = (await jobs.createJob(job({ type: 'RETRIEVE' }), () => [])).job;
     const other = (await jobs.createJob(job({ project: 'other' }), () => [])).job;
     const got = await unary(c.jobs, c.jobs.getJob, { id: a.id });
-    assert.deepEqual([got.id, got.type, got.state, got.project, got.featureSet, got.createdBy], [a.id, JobType.JOB_TYPE_INGEST, JobState.JOB_STATE_PENDING, 'shop', 'orders', 'local']);
+    assert.deepEqual(
+      [got.id, got.type, got.state, got.project, got.featureSet, got.createdBy],
+      [a.id, JobType.JOB_TYPE_INGEST, JobState.JOB_STATE_PENDING, 'shop', 'orders', 'local'],
+    );
     const list = (req: object) => unary(c.jobs, c.jobs.listJobs, { project: '', type: 0, state: 0, pageSize: 0, pageToken: '', ...req });
-    assert.deepEqual((await list({ project: 'shop' })).jobs.map((j) => j.id), [b.id, a.id]);
-    assert.deepEqual((await list({ project: 'shop', type: JobType.JOB_TYPE_RETRIEVE })).jobs.map((j) => j.id), [b.id]);
+    assert.deepEqual(
+      (await list({ project: 'shop' })).jobs.map((j) => j.id),
+      [b.id, a.id],
+    );
+    assert.deepEqual(
+      (await list({ project: 'shop', type: JobType.JOB_TYPE_RETRIEVE })).jobs.map((j) => j.id),
+      [b.id],
+    );
     const first = await list({ pageSize: 2 });
     const second = await list({ pageSize: 2, pageToken: first.nextPageToken });
     assert.deepEqual([...first.jobs, ...second.jobs].map((j) => j.id).slice(0, 3), [other.id, b.id, a.id]);
@@ -80,7 +97,15 @@ describe('JobService', () => {
     await wait();
     await jobs.updateJob(j.id, { progress: 0.5 }, ['RUNNING'], () => []);
     await wait();
-    await jobs.updateJob(j.id, { state: 'FAILED', error: { code: 'INVALID_ARGUMENT', message: 'bad row', details: [{ field: 'source', row: 3, column: 'amount', message: 'not a number' }] } }, ['RUNNING'], () => []);
+    await jobs.updateJob(
+      j.id,
+      {
+        state: 'FAILED',
+        error: { code: 'INVALID_ARGUMENT', message: 'bad row', details: [{ field: 'source', row: 3, column: 'amount', message: 'not a number' }] },
+      },
+      ['RUNNING'],
+      () => [],
+    );
     await ended;
     assert.deepEqual(
       seen.map((m) => [JobState[m.job!.state], m.job!.progress]),
@@ -98,7 +123,15 @@ describe('JobService', () => {
     await rejectsWith(unary(c.jobs, c.jobs.getJob, { id: '' }), status.INVALID_ARGUMENT, 'id', /required/);
     await rejectsWith(unary(c.jobs, c.jobs.getJob, { id: 'nope' }), status.INVALID_ARGUMENT, 'id');
     await rejectsWith(unary(c.jobs, c.jobs.cancelJob, { id: '00000000-0000-4000-8000-000000000000' }), status.NOT_FOUND, 'id');
-    await rejectsWith(unary(c.jobs, c.jobs.listJobs, { project: 'bad-name', type: 0, state: 0, pageSize: 0, pageToken: '' }), status.INVALID_ARGUMENT, 'project');
-    await rejectsWith(unary(c.jobs, c.jobs.listJobs, { project: '', type: 42 as JobType, state: 0, pageSize: 0, pageToken: '' }), status.INVALID_ARGUMENT, 'type');
+    await rejectsWith(
+      unary(c.jobs, c.jobs.listJobs, { project: 'bad-name', type: 0, state: 0, pageSize: 0, pageToken: '' }),
+      status.INVALID_ARGUMENT,
+      'project',
+    );
+    await rejectsWith(
+      unary(c.jobs, c.jobs.listJobs, { project: '', type: 42 as JobType, state: 0, pageSize: 0, pageToken: '' }),
+      status.INVALID_ARGUMENT,
+      'type',
+    );
   });
 });

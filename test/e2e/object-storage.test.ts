@@ -67,7 +67,12 @@ for (const backend of backends) {
 
     const finished = (id: string) => finishedJob(c, id);
     const ingest = (uri: string) =>
-      unary(c.ingest, c.ingest.startIngest, { featureSet: { project: 'fraud', name: 'tx', version: '' }, source: { uri, format: Format.FORMAT_UNSPECIFIED, options: {} }, extraColumns: 0, requestId: '' });
+      unary(c.ingest, c.ingest.startIngest, {
+        featureSet: { project: 'fraud', name: 'tx', version: '' },
+        source: { uri, format: Format.FORMAT_UNSPECIFIED, options: {} },
+        extraColumns: 0,
+        requestId: '',
+      });
     const fetchText = async (link: string) => {
       assert.match(link, /^https?:\/\//);
       const res = await fetch(link);
@@ -88,7 +93,15 @@ for (const backend of backends) {
       await unary(c.featureSets, c.featureSets.registerFeatureSet, {
         project: 'fraud',
         name: 'tx',
-        schema: { features: [feature('customer_id', DataType.DATA_TYPE_STRING), feature('event_time', DataType.DATA_TYPE_TIMESTAMP), feature('amount', DataType.DATA_TYPE_FLOAT64)], primaryKey: ['customer_id'], eventTimeColumn: 'event_time' },
+        schema: {
+          features: [
+            feature('customer_id', DataType.DATA_TYPE_STRING),
+            feature('event_time', DataType.DATA_TYPE_TIMESTAMP),
+            feature('amount', DataType.DATA_TYPE_FLOAT64),
+          ],
+          primaryKey: ['customer_id'],
+          eventTimeColumn: 'event_time',
+        },
         description: '',
         tags: {},
         ttl: undefined,

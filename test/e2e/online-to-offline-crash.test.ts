@@ -65,7 +65,9 @@ describe('online-to-offline under kill -9 (separate process, PGlite on disk)', (
     accepted += rows;
   }
   const syncJobs = async (c: ReturnType<typeof clients>): Promise<Job[]> =>
-    (await unary(c.jobs, c.jobs.listJobs, { project: 'crash', type: JobType.JOB_TYPE_INGEST, state: 0, pageSize: 100, pageToken: '' })).jobs.filter((j) => j.createdBy === 'system:online-to-offline');
+    (await unary(c.jobs, c.jobs.listJobs, { project: 'crash', type: JobType.JOB_TYPE_INGEST, state: 0, pageSize: 100, pageToken: '' })).jobs.filter(
+      (j) => j.createdBy === 'system:online-to-offline',
+    );
 
   it('lands every accepted row offline exactly once', async () => {
     // Setup, then (1): the sync job is created and the process dies as job.requested arrives.
@@ -75,7 +77,11 @@ describe('online-to-offline under kill -9 (separate process, PGlite on disk)', (
     await unary(c.featureSets, c.featureSets.registerFeatureSet, {
       project: 'crash',
       name: 'clicks',
-      schema: { features: [feature('id', DataType.DATA_TYPE_STRING), feature('at', DataType.DATA_TYPE_TIMESTAMP), feature('batch', DataType.DATA_TYPE_INT32)], primaryKey: ['id'], eventTimeColumn: 'at' },
+      schema: {
+        features: [feature('id', DataType.DATA_TYPE_STRING), feature('at', DataType.DATA_TYPE_TIMESTAMP), feature('batch', DataType.DATA_TYPE_INT32)],
+        primaryKey: ['id'],
+        eventTimeColumn: 'at',
+      },
       description: '',
       tags: {},
       ttl: undefined,
@@ -95,15 +101,21 @@ describe('online-to-offline under kill -9 (separate process, PGlite on disk)', (
     let killedJob = '';
     for (let attempt = 0; attempt < 5 && !killedRunning; attempt++) {
       await putBatch(s.c!, 20_000);
-      const seen = await eventually(async () => {
-        const jobs = await syncJobs(s.c!);
-        const open = jobs.find((j) => j.state === JobState.JOB_STATE_RUNNING || j.state === JobState.JOB_STATE_PENDING);
-        if (open?.state === JobState.JOB_STATE_RUNNING) {
-          killedJob = open.id;
-          return 'running';
-        }
-        return !open && jobs.every((j) => j.state !== JobState.JOB_STATE_PENDING) && jobs.length > 0 && jobs[0]!.state === JobState.JOB_STATE_SUCCEEDED ? 'done' : undefined;
-      }, 30_000, 'the sync job to run');
+      const seen = await eventually(
+        async () => {
+          const jobs = await syncJobs(s.c!);
+          const open = jobs.find((j) => j.state === JobState.JOB_STATE_RUNNING || j.state === JobState.JOB_STATE_PENDING);
+          if (open?.state === JobState.JOB_STATE_RUNNING) {
+            killedJob = open.id;
+            return 'running';
+          }
+          return !open && jobs.every((j) => j.state !== JobState.JOB_STATE_PENDING) && jobs.length > 0 && jobs[0]!.state === JobState.JOB_STATE_SUCCEEDED
+            ? 'done'
+            : undefined;
+        },
+        30_000,
+        'the sync job to run',
+      );
       if (seen === 'running') {
         s.spawned!.child.kill('SIGKILL');
         await s.spawned!.exited;
@@ -130,11 +142,10 @@ describe('online-to-offline under kill -9 (separate process, PGlite on disk)', (
     assert.equal(new Set(ids).size, accepted, 'no row duplicated');
     // Nothing was drained twice either (the offline dedupe would have hidden a second copy of a row,
     // so check the ingests): their rows add up to the accepted rows, and none skipped a duplicate.
-    const ingests = (await unary(s.c!.ingest, s.c!.ingest.listIngests, { featureSet: { project: 'crash', name: 'clicks', version: '' }, pageSize: 100, pageToken: '' })).ingests;
-    assert.deepEqual(
-      [ingests.reduce((n, i) => n + Number(i.rows), 0), ingests.reduce((n, i) => n + Number(i.duplicateRows), 0)],
-      [accepted, 0],
-    );
+    const ingests = (
+      await unary(s.c!.ingest, s.c!.ingest.listIngests, { featureSet: { project: 'crash', name: 'clicks', version: '' }, pageSize: 100, pageToken: '' })
+    ).ingests;
+    assert.deepEqual([ingests.reduce((n, i) => n + Number(i.rows), 0), ingests.reduce((n, i) => n + Number(i.duplicateRows), 0)], [accepted, 0]);
     const jobs = await syncJobs(s.c!);
     assert.equal(jobs.find((j) => j.id === killedJob)?.state, JobState.JOB_STATE_SUCCEEDED, 'the job killed while running was taken over and finished');
     // Quiet now: no further job starts.

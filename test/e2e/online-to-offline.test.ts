@@ -18,7 +18,7 @@ const i64 = (value: string): Value => ({ kind: { $case: 'int64Value', value } })
 const f64 = (value: number): Value => ({ kind: { $case: 'float64Value', value } });
 const ts = (value: Date): Value => ({ kind: { $case: 'timestampValue', value: timestampFromDate(value) } });
 const date = (value: number): Value => ({ kind: { $case: 'dateValue', value } });
-const bytes = (value: number[]): Value => ({ kind: { $case: "bytesValue", value: Buffer.from(value) } });
+const bytes = (value: number[]): Value => ({ kind: { $case: 'bytesValue', value: Buffer.from(value) } });
 const list = (...values: Value[]): Value => ({ kind: { $case: 'listValue', value: { values } } });
 const NULL: Value = { kind: undefined };
 
@@ -27,9 +27,12 @@ describe('online-to-offline (embedded default)', () => {
   let c: ReturnType<typeof clients>;
   const project = 'sync';
   const columns = ['id', 'at', 'day', 'n', 'blob', 'tags', 'score'];
-  const put = (rows: Value[][]) => unary(c.ingest, c.ingest.ingestOnline, { featureSet: { project, name: 'events', version: '' }, columns, rows: rows.map((values) => ({ values })) });
+  const put = (rows: Value[][]) =>
+    unary(c.ingest, c.ingest.ingestOnline, { featureSet: { project, name: 'events', version: '' }, columns, rows: rows.map((values) => ({ values })) });
   const syncJobs = async () =>
-    (await unary(c.jobs, c.jobs.listJobs, { project, type: JobType.JOB_TYPE_INGEST, state: 0, pageSize: 100, pageToken: '' })).jobs.filter((j) => j.createdBy === 'system:online-to-offline');
+    (await unary(c.jobs, c.jobs.listJobs, { project, type: JobType.JOB_TYPE_INGEST, state: 0, pageSize: 100, pageToken: '' })).jobs.filter(
+      (j) => j.createdBy === 'system:online-to-offline',
+    );
 
   before(async () => {
     host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_SYNC_INTERVAL_SECONDS: '0.2' });
@@ -96,7 +99,10 @@ describe('online-to-offline (embedded default)', () => {
     });
     const before = await ingests();
     assert.equal(before.length, first.length, 'one ingest per sync job');
-    assert.equal(before.reduce((n, i) => n + Number(i.rows), 0), 3);
+    assert.equal(
+      before.reduce((n, i) => n + Number(i.rows), 0),
+      3,
+    );
     assert.ok(before.every((i) => i.source?.uri === 'online-log://sync/events/v1'));
 
     // Later rows come in the next run's ingest, which holds only them.
@@ -105,7 +111,10 @@ describe('online-to-offline (embedded default)', () => {
       const r = await offlineRows(c, project, 'events', 'id, "at"');
       return r.length >= 4 && r;
     });
-    assert.deepEqual(after.map((r) => r['id']), ['a', 'a', 'b', 'c']);
+    assert.deepEqual(
+      after.map((r) => r['id']),
+      ['a', 'a', 'b', 'c'],
+    );
     await eventually(async () => {
       const j = await syncJobs();
       return j.length === first.length + 1 && j.every((x) => x.state === JobState.JOB_STATE_SUCCEEDED);

@@ -50,7 +50,12 @@ for (const backend of backends) {
 
     before(async () => {
       online = await backend.url();
-      host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_FILE_ROOTS: data, FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_URL: online.url, FEATURESTORE_REGISTRY_MAX_AGE_MS: '0' });
+      host = await startTestHost(ALL_FUNCTIONS, {
+        FEATURESTORE_FILE_ROOTS: data,
+        FEATURESTORE_METADATA_URL: 'pglite:memory',
+        FEATURESTORE_ONLINE_URL: online.url,
+        FEATURESTORE_REGISTRY_MAX_AGE_MS: '0',
+      });
       c = clients(host.port);
       await projectWithFeatureSet(c, project);
     });
@@ -63,7 +68,12 @@ for (const backend of backends) {
     const ingest = async (name: string, csv: string) => {
       const file = join(data, `${name}.csv`);
       writeFileSync(file, `id,ts,v\n${csv}`);
-      const job = await unary(c.ingest, c.ingest.startIngest, { featureSet: ref, source: { uri: pathToFileURL(file).href, format: Format.FORMAT_CSV, options: {} }, extraColumns: 0, requestId: '' });
+      const job = await unary(c.ingest, c.ingest.startIngest, {
+        featureSet: ref,
+        source: { uri: pathToFileURL(file).href, format: Format.FORMAT_CSV, options: {} },
+        extraColumns: 0,
+        requestId: '',
+      });
       const done = await finishedJob(c, job.id);
       assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
       const history = await unary(c.ingest, c.ingest.listIngests, { featureSet: ref, pageSize: 0, pageToken: '' });
@@ -73,7 +83,12 @@ for (const backend of backends) {
     const served = async (ids: string[]) => {
       const res = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref, keys: ids.map((id) => ({ values: [str(id)] })), features: ['v'] });
       return Object.fromEntries(
-        res.rows.map((r, i) => [ids[i], r.status === RowStatus.ROW_STATUS_PRESENT ? `${String(valueToJson(r.values[0]!))}@${new Date(Number(r.eventTime!.seconds) * 1000).toISOString().slice(11, 16)}` : 'MISSING']),
+        res.rows.map((r, i) => [
+          ids[i],
+          r.status === RowStatus.ROW_STATUS_PRESENT
+            ? `${String(valueToJson(r.values[0]!))}@${new Date(Number(r.eventTime!.seconds) * 1000).toISOString().slice(11, 16)}`
+            : 'MISSING',
+        ]),
       );
     };
     const ids = ['k1', 'k2', 'k3', 'k5'];
@@ -87,7 +102,15 @@ for (const backend of backends) {
       const put = await unary(c.ingest, c.ingest.ingestOnline, {
         featureSet: ref,
         columns: ['id', 'ts', 'v'],
-        rows: [{ values: [str('k3'), { kind: { $case: 'timestampValue', value: timestampFromDate(new Date('2026-11-01T03:00:00Z')) } }, { kind: { $case: 'int64Value', value: '33' } }] }],
+        rows: [
+          {
+            values: [
+              str('k3'),
+              { kind: { $case: 'timestampValue', value: timestampFromDate(new Date('2026-11-01T03:00:00Z')) } },
+              { kind: { $case: 'int64Value', value: '33' } },
+            ],
+          },
+        ],
       });
       assert.equal(put.accepted, 1);
 
@@ -99,9 +122,20 @@ for (const backend of backends) {
     });
 
     it('drops online rows past their TTL, and follows a TTL change', async () => {
-      const stamp = (hoursAgo: number) => ({ kind: { $case: 'timestampValue' as const, value: timestampFromDate(new Date(Date.now() - hoursAgo * 3_600_000)) } });
+      const stamp = (hoursAgo: number) => ({
+        kind: { $case: 'timestampValue' as const, value: timestampFromDate(new Date(Date.now() - hoursAgo * 3_600_000)) },
+      });
       const set = (ttlSeconds: number) =>
-        unary(c.featureSets, c.featureSets.updateFeatureSet, { project, name: 'users', tags: {}, replaceTags: false, ttl: { seconds: String(ttlSeconds), nanos: 0 }, clearTtl: false, features: [], etag: '' });
+        unary(c.featureSets, c.featureSets.updateFeatureSet, {
+          project,
+          name: 'users',
+          tags: {},
+          replaceTags: false,
+          ttl: { seconds: String(ttlSeconds), nanos: 0 },
+          clearTtl: false,
+          features: [],
+          etag: '',
+        });
       const status = async (id: string) => {
         const res = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref, keys: [{ values: [str(id)] }], features: ['v'] });
         return RowStatus[res.rows[0]!.status];
@@ -118,7 +152,11 @@ for (const backend of backends) {
       });
       assert.equal(put.accepted, 2);
       await sweep();
-      assert.deepEqual([await status('fresh'), await status('stale')], ['ROW_STATUS_PRESENT', 'ROW_STATUS_MISSING'], 'past TTL + margin the row is gone, not just hidden');
+      assert.deepEqual(
+        [await status('fresh'), await status('stale')],
+        ['ROW_STATUS_PRESENT', 'ROW_STATUS_MISSING'],
+        'past TTL + margin the row is gone, not just hidden',
+      );
       // A shorter TTL: 1.5 h old is now past 60 s + the one-hour margin, so the row goes.
       await set(60);
       await eventually(async () => (await sweep(), (await status('fresh')) === 'ROW_STATUS_MISSING'), 20_000, 'the shorter TTL applied to stored rows');

@@ -45,8 +45,10 @@ for (const backend of stores) {
     const project = `on_${Math.random().toString(36).slice(2, 8)}`;
     const ref = (name = 'users') => ({ project, name, version: '' });
     const columns = ['user_id', 'region', 'at', 'score', 'visits', 'tags'];
-    const put = (rows: Value[][], cols = columns, name = 'users') => unary(c.ingest, c.ingest.ingestOnline, { featureSet: ref(name), columns: cols, rows: rows.map((values) => ({ values })) });
-    const get = (keys: Value[][], features: string[] = [], name = 'users') => unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref(name), keys: keys.map((values) => ({ values })), features });
+    const put = (rows: Value[][], cols = columns, name = 'users') =>
+      unary(c.ingest, c.ingest.ingestOnline, { featureSet: ref(name), columns: cols, rows: rows.map((values) => ({ values })) });
+    const get = (keys: Value[][], features: string[] = [], name = 'users') =>
+      unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref(name), keys: keys.map((values) => ({ values })), features });
     const now = new Date();
     const hoursAgo = (h: number) => new Date(now.getTime() - h * 3600_000);
 
@@ -112,9 +114,16 @@ for (const backend of stores) {
     });
 
     it('reads keys in order, all features or a subset, with MISSING for unknown keys', async () => {
-      const all = await get([[str('u3'), i32(2)], [str('nobody'), i32(1)], [str('u1'), i32(1)]]);
+      const all = await get([
+        [str('u3'), i32(2)],
+        [str('nobody'), i32(1)],
+        [str('u1'), i32(1)],
+      ]);
       assert.deepEqual(all.featureNames, ['score', 'visits', 'tags']);
-      assert.deepEqual(all.rows.map((r) => r.status), [RowStatus.ROW_STATUS_PRESENT, RowStatus.ROW_STATUS_MISSING, RowStatus.ROW_STATUS_PRESENT]);
+      assert.deepEqual(
+        all.rows.map((r) => r.status),
+        [RowStatus.ROW_STATUS_PRESENT, RowStatus.ROW_STATUS_MISSING, RowStatus.ROW_STATUS_PRESENT],
+      );
       assert.deepEqual(all.rows[0]!.values, [f64(2), i64('7'), NULL]);
       assert.deepEqual(all.rows[2]!.values, [f64(0.5), i64('9007199254740993'), list(str('a'), str('b'))]);
       assert.deepEqual(all.rows[2]!.eventTime, timestampFromDate(hoursAgo(2)));
@@ -139,13 +148,34 @@ for (const backend of stores) {
       await put([[str('u2'), i32(9), ts(hoursAgo(1)), f64(42), i64('1'), NULL]]);
       const file = join(data, 'users.csv');
       writeFileSync(file, `user_id,region,at,score,visits\nu7,9,${at(5)},1.0,1\nu7,9,${at(3)},3.0,3\nu2,9,${at(4)},7.0,7\n`);
-      const job = await unary(c.ingest, c.ingest.startIngest, { featureSet: ref(), source: { uri: pathToFileURL(file).href, format: 0, options: {} }, extraColumns: 0, requestId: '' });
+      const job = await unary(c.ingest, c.ingest.startIngest, {
+        featureSet: ref(),
+        source: { uri: pathToFileURL(file).href, format: 0, options: {} },
+        extraColumns: 0,
+        requestId: '',
+      });
       assert.equal((await finishedJob(c, job.id)).state, JobState.JOB_STATE_SUCCEEDED);
       // The copy runs on the ingest.committed event, after the job ends: wait for it.
-      let rows = (await get([[str('u7'), i32(9)], [str('u2'), i32(9)]], ['score', 'visits'])).rows;
+      let rows = (
+        await get(
+          [
+            [str('u7'), i32(9)],
+            [str('u2'), i32(9)],
+          ],
+          ['score', 'visits'],
+        )
+      ).rows;
       for (let i = 0; i < 100 && rows[0]!.status !== RowStatus.ROW_STATUS_PRESENT; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        rows = (await get([[str('u7'), i32(9)], [str('u2'), i32(9)]], ['score', 'visits'])).rows;
+        rows = (
+          await get(
+            [
+              [str('u7'), i32(9)],
+              [str('u2'), i32(9)],
+            ],
+            ['score', 'visits'],
+          )
+        ).rows;
       }
       assert.deepEqual(rows[0]!.values, [f64(3), i64('3')]);
       assert.deepEqual(rows[0]!.eventTime, timestampFromDate(hoursAgo(3)));
@@ -153,13 +183,25 @@ for (const backend of stores) {
 
       // A materialize job for a range: u7's newest row inside [6h ago, 4h ago) is the 5h-old one; it
       // is older than what is online, so it is found but not written.
-      const m = await unary(c.retrieve, c.retrieve.startMaterialize, { featureSet: ref(), startTime: timestampFromDate(hoursAgo(6)), endTime: timestampFromDate(hoursAgo(3.5)) });
+      const m = await unary(c.retrieve, c.retrieve.startMaterialize, {
+        featureSet: ref(),
+        startTime: timestampFromDate(hoursAgo(6)),
+        endTime: timestampFromDate(hoursAgo(3.5)),
+      });
       const done = await finishedJob(c, m.id);
       assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
       const r = done.result?.$case === 'materializeResult' ? done.result.value : undefined;
       assert.deepEqual([r?.rows, r?.written], ['2', '0']);
       assert.deepEqual((await get([[str('u7'), i32(9)]], ['score'])).rows[0]!.values, [f64(3)]);
-      await rejectsWith(unary(c.retrieve, c.retrieve.startMaterialize, { featureSet: ref(), startTime: timestampFromDate(hoursAgo(1)), endTime: timestampFromDate(hoursAgo(2)) }), status.INVALID_ARGUMENT, 'end_time');
+      await rejectsWith(
+        unary(c.retrieve, c.retrieve.startMaterialize, {
+          featureSet: ref(),
+          startTime: timestampFromDate(hoursAgo(1)),
+          endTime: timestampFromDate(hoursAgo(2)),
+        }),
+        status.INVALID_ARGUMENT,
+        'end_time',
+      );
     });
 
     it('refuses unknown feature sets and features, bad keys, and batches over the limits', async () => {

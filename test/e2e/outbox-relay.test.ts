@@ -29,7 +29,9 @@ describe('outbox relay', () => {
   let n = 0;
   const project = async () => {
     const name = `relay_${n++}`;
-    await store.createProject({ name, description: '', owner: 'a', tags: {} }, [{ type: EventTypes.projectChanged, subject: `projects/${name}`, data: { project: name } }]);
+    await store.createProject({ name, description: '', owner: 'a', tags: {} }, [
+      { type: EventTypes.projectChanged, subject: `projects/${name}`, data: { project: name } },
+    ]);
     return name;
   };
   const deliveredTo = (list: CloudEventV1<Record<string, unknown>>[]) => async (e: CloudEventV1<Record<string, unknown>>) => {
@@ -52,7 +54,10 @@ describe('outbox relay', () => {
     relay.start();
     await until(() => seen.length >= 3);
     await relay.stop();
-    assert.deepEqual(seen.map((e) => e.data?.['project']), names);
+    assert.deepEqual(
+      seen.map((e) => e.data?.['project']),
+      names,
+    );
     assert.equal(seen[0]!.type, EventTypes.projectChanged);
     assert.equal(seen[0]!.specversion, '1.0');
     assert.match(seen[0]!.id, /^[0-9a-f-]{36}$/);
@@ -100,7 +105,10 @@ describe('outbox relay', () => {
       { intervalMs: 10, backoffMs: 10, maxAttempts: 3 },
     );
     relay.start();
-    await until(async () => (await sql.query(`SELECT 1 FROM outbox WHERE dead_letter_time IS NOT NULL AND data->>'project' = ANY($1)`, [[poison, flaky]])).rows.length === 2);
+    await until(
+      async () =>
+        (await sql.query(`SELECT 1 FROM outbox WHERE dead_letter_time IS NOT NULL AND data->>'project' = ANY($1)`, [[poison, flaky]])).rows.length === 2,
+    );
     await new Promise((r) => setTimeout(r, 200));
     await relay.stop();
     assert.equal(seen.filter((p) => p === poison).length, 1);
@@ -119,7 +127,14 @@ describe('outbox relay', () => {
     const name = await project();
     const first: string[] = [];
     // A relay that delivers but dies before recording it.
-    const crashing: Outbox = { ...outbox, pending: (l) => outbox.pending(l), markFailed: (...a) => outbox.markFailed(...a), markPublished: async () => { throw new Error('crash'); } };
+    const crashing: Outbox = {
+      ...outbox,
+      pending: (l) => outbox.pending(l),
+      markFailed: (...a) => outbox.markFailed(...a),
+      markPublished: async () => {
+        throw new Error('crash');
+      },
+    };
     const r1 = new OutboxRelay(crashing, async (e) => void first.push(String(e.data?.['project'])), testLogger, { intervalMs: 10, maxAttempts: 100 });
     r1.start();
     await until(() => first.includes(name));

@@ -33,7 +33,16 @@ for (const catalog of catalogs) {
     const fs = { project: 'reg', name: 'users', version: '' };
     const read = () => unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: fs, keys: [{ values: [str('u1')] }], features: [] });
     const setTtl = (hours: number) =>
-      unary(c.featureSets, c.featureSets.updateFeatureSet, { project: 'reg', name: 'users', tags: {}, replaceTags: false, ttl: { seconds: String(hours * 3600), nanos: 0 }, clearTtl: false, features: [], etag: '' });
+      unary(c.featureSets, c.featureSets.updateFeatureSet, {
+        project: 'reg',
+        name: 'users',
+        tags: {},
+        replaceTags: false,
+        ttl: { seconds: String(hours * 3600), nanos: 0 },
+        clearTtl: false,
+        features: [],
+        etag: '',
+      });
     /** How long until a read shows `want` (fails after 2 s; without invalidation it would take the hour). */
     async function seenWithin(want: RowStatus): Promise<number> {
       const started = performance.now();
@@ -43,19 +52,31 @@ for (const catalog of catalogs) {
 
     before(async () => {
       db = await catalog.open();
-      host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_METADATA_URL: db.url, FEATURESTORE_REGISTRY_MAX_AGE_MS: String(3600_000), FEATURESTORE_SYNC_INTERVAL_SECONDS: '0' });
+      host = await startTestHost(ALL_FUNCTIONS, {
+        FEATURESTORE_METADATA_URL: db.url,
+        FEATURESTORE_REGISTRY_MAX_AGE_MS: String(3600_000),
+        FEATURESTORE_SYNC_INTERVAL_SECONDS: '0',
+      });
       c = clients(host.port);
       await unary(c.projects, c.projects.createProject, { name: 'reg', description: '', tags: {} });
       await unary(c.featureSets, c.featureSets.registerFeatureSet, {
         project: 'reg',
         name: 'users',
-        schema: { features: [feature('id', DataType.DATA_TYPE_STRING), feature('at', DataType.DATA_TYPE_TIMESTAMP), feature('x', DataType.DATA_TYPE_STRING)], primaryKey: ['id'], eventTimeColumn: 'at' },
+        schema: {
+          features: [feature('id', DataType.DATA_TYPE_STRING), feature('at', DataType.DATA_TYPE_TIMESTAMP), feature('x', DataType.DATA_TYPE_STRING)],
+          primaryKey: ['id'],
+          eventTimeColumn: 'at',
+        },
         description: '',
         tags: {},
         ttl: { seconds: '3600', nanos: 0 },
         owner: '',
       });
-      await unary(c.ingest, c.ingest.ingestOnline, { featureSet: fs, columns: ['id', 'at', 'x'], rows: [{ values: [str('u1'), ts(new Date(Date.now() - 2 * 3600_000)), str('v')] }] });
+      await unary(c.ingest, c.ingest.ingestOnline, {
+        featureSet: fs,
+        columns: ['id', 'at', 'x'],
+        rows: [{ values: [str('u1'), ts(new Date(Date.now() - 2 * 3600_000)), str('v')] }],
+      });
     });
     after(async () => {
       c.close();
@@ -76,9 +97,20 @@ for (const catalog of catalogs) {
         // changes still arrive.
         const admin = new pg.Client({ connectionString: db.url });
         await admin.connect();
-        const { rows } = await admin.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'featurestore-listen-featurestore_catalog' AND datname = current_database()`);
+        const { rows } = await admin.query(
+          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'featurestore-listen-featurestore_catalog' AND datname = current_database()`,
+        );
         assert.equal(rows.length, 1, 'one listener connection');
-        await eventually(async () => (await admin.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'featurestore-listen-featurestore_catalog' AND datname = current_database()`)).rows.length === 1, 5000, 'the listener to reconnect');
+        await eventually(
+          async () =>
+            (
+              await admin.query(
+                `SELECT 1 FROM pg_stat_activity WHERE application_name = 'featurestore-listen-featurestore_catalog' AND datname = current_database()`,
+              )
+            ).rows.length === 1,
+          5000,
+          'the listener to reconnect',
+        );
         await admin.end();
         await setTtl(24);
         await seenWithin(RowStatus.ROW_STATUS_PRESENT);

@@ -47,7 +47,11 @@ describe('service mode: each function a process, over Kafka, PostgreSQL, Redis a
     await unary(c.featureSets, c.featureSets.registerFeatureSet, {
       project,
       name,
-      schema: { features: [feature('id', DataType.DATA_TYPE_STRING), feature('at', DataType.DATA_TYPE_TIMESTAMP), feature('amount', DataType.DATA_TYPE_FLOAT64)], primaryKey: ['id'], eventTimeColumn: 'at' },
+      schema: {
+        features: [feature('id', DataType.DATA_TYPE_STRING), feature('at', DataType.DATA_TYPE_TIMESTAMP), feature('amount', DataType.DATA_TYPE_FLOAT64)],
+        primaryKey: ['id'],
+        eventTimeColumn: 'at',
+      },
       description: '',
       tags: {},
       ttl: undefined,
@@ -60,10 +64,20 @@ describe('service mode: each function a process, over Kafka, PostgreSQL, Redis a
     return pathToFileURL(path).toString();
   };
   const startIngest = (name: string, uri: string) =>
-    unary(c.ingest, c.ingest.startIngest, { featureSet: { project, name, version: '' }, source: { uri, format: 0, options: {} }, extraColumns: 0, requestId: '' });
-  const history = async (name: string) => (await unary(c.ingest, c.ingest.listIngests, { featureSet: { project, name, version: '' }, pageSize: 0, pageToken: '' })).ingests;
+    unary(c.ingest, c.ingest.startIngest, {
+      featureSet: { project, name, version: '' },
+      source: { uri, format: 0, options: {} },
+      extraColumns: 0,
+      requestId: '',
+    });
+  const history = async (name: string) =>
+    (await unary(c.ingest, c.ingest.listIngests, { featureSet: { project, name, version: '' }, pageSize: 0, pageToken: '' })).ingests;
   const online = async (name: string, ids: string[]) => {
-    const res = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: { project, name, version: '' }, keys: ids.map((id) => ({ values: [str(id)] })), features: ['amount'] });
+    const res = await unary(c.retrieve, c.retrieve.retrieveOnline, {
+      featureSet: { project, name, version: '' },
+      keys: ids.map((id) => ({ values: [str(id)] })),
+      features: ['amount'],
+    });
     return res.rows.map((r) => (r.status === RowStatus.ROW_STATUS_PRESENT ? r.values[0] : undefined));
   };
   const sql = async <T extends pg.QueryResultRow>(text: string, params: unknown[] = []) => {
@@ -123,12 +137,22 @@ describe('service mode: each function a process, over Kafka, PostgreSQL, Redis a
   it('gRPC ingest -> job.requested -> spark-submit -> job.status -> status-handler -> ingest.committed -> offline-to-online: readable online', async (t) => {
     await (async () => {
       await register('tx');
-      const job = await startIngest('tx', csv('tx.csv', [['a', '2026-11-01T10:00:00Z', 1.5], ['b', '2026-11-01T11:00:00Z', 2.5], ['a', '2026-11-02T10:00:00Z', 3.5]]));
+      const job = await startIngest(
+        'tx',
+        csv('tx.csv', [
+          ['a', '2026-11-01T10:00:00Z', 1.5],
+          ['b', '2026-11-01T11:00:00Z', 2.5],
+          ['a', '2026-11-02T10:00:00Z', 3.5],
+        ]),
+      );
       const done = await finishedJob(c, job.id);
       assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
       assert.equal((await history('tx')).length, 1);
       // The newest row per key, once offline-to-online has had the ingest.committed event.
-      assert.deepEqual(await eventually(async () => ((await online('tx', ['a', 'b'])).every(Boolean) ? online('tx', ['a', 'b']) : undefined), 30_000, 'the ingest online'), [f64(3.5), f64(2.5)]);
+      assert.deepEqual(
+        await eventually(async () => ((await online('tx', ['a', 'b'])).every(Boolean) ? online('tx', ['a', 'b']) : undefined), 30_000, 'the ingest online'),
+        [f64(3.5), f64(2.5)],
+      );
     })().catch(dumpOnFailure(t));
   });
 
@@ -138,25 +162,37 @@ describe('service mode: each function a process, over Kafka, PostgreSQL, Redis a
       const put = await unary(c.ingest, c.ingest.ingestOnline, {
         featureSet: { project, name: 'clicks', version: '' },
         columns: ['id', 'at', 'amount'],
-        rows: [
-          { values: [str('u1'), ts(new Date('2026-11-03T00:00:00Z')), f64(7)] },
-          { values: [str('u2'), ts(new Date('2026-11-03T01:00:00Z')), f64(8)] },
-        ],
+        rows: [{ values: [str('u1'), ts(new Date('2026-11-03T00:00:00Z')), f64(7)] }, { values: [str('u2'), ts(new Date('2026-11-03T01:00:00Z')), f64(8)] }],
       });
       assert.equal(put.accepted, 2);
-      const rows = await eventually(async () => {
-        const r = await offlineRows(c, project, 'clicks', 'id', 'id, amount');
-        return r.length >= 2 && r;
-      }, 45_000, 'the online rows offline');
-      assert.deepEqual(rows, [{ id: 'u1', amount: 7 }, { id: 'u2', amount: 8 }]);
+      const rows = await eventually(
+        async () => {
+          const r = await offlineRows(c, project, 'clicks', 'id', 'id, amount');
+          return r.length >= 2 && r;
+        },
+        45_000,
+        'the online rows offline',
+      );
+      assert.deepEqual(rows, [
+        { id: 'u1', amount: 7 },
+        { id: 'u2', amount: 8 },
+      ]);
     })().catch(dumpOnFailure(t));
   });
 
   it('redelivering every event (and a repeated ping) has no second effect', async (t) => {
     await (async () => {
       // Quiet first: nothing pending in the outbox, every job ended.
-      await eventually(async () => (await sql(`SELECT count(*)::int AS n FROM outbox WHERE publish_time IS NULL AND dead_letter_time IS NULL`))[0]!['n'] === 0, 30_000, 'the outbox drained');
-      await eventually(async () => (await sql(`SELECT count(*)::int AS n FROM jobs WHERE state IN ('PENDING', 'RUNNING')`))[0]!['n'] === 0, 30_000, 'the jobs ended');
+      await eventually(
+        async () => (await sql(`SELECT count(*)::int AS n FROM outbox WHERE publish_time IS NULL AND dead_letter_time IS NULL`))[0]!['n'] === 0,
+        30_000,
+        'the outbox drained',
+      );
+      await eventually(
+        async () => (await sql(`SELECT count(*)::int AS n FROM jobs WHERE state IN ('PENDING', 'RUNNING')`))[0]!['n'] === 0,
+        30_000,
+        'the jobs ended',
+      );
       const ours = new Set((await sql<{ id: string }>(`SELECT event_id::text AS id FROM outbox`)).map((r) => r.id));
       const state = async () => ({
         jobs: await sql(`SELECT id, state, attempt, revision FROM jobs ORDER BY id`),
@@ -184,7 +220,8 @@ describe('service mode: each function a process, over Kafka, PostgreSQL, Redis a
           if (ours.has(event.id) && subscribed.has(event.type)) events.push(event as CloudEvent);
         },
       });
-      const expected = (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE type = ANY($1)`, [Object.values(EVENT_SUBSCRIPTIONS).flat()]))[0]!.n;
+      const expected = (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE type = ANY($1)`, [Object.values(EVENT_SUBSCRIPTIONS).flat()]))[0]!
+        .n;
       await eventually(async () => events.length >= expected, 30_000, `${expected} events read back`);
       await consumer.disconnect();
       assert.ok(expected >= 6, `the pipeline produced its events (${expected})`);
@@ -193,7 +230,11 @@ describe('service mode: each function a process, over Kafka, PostgreSQL, Redis a
       for (const event of events) {
         const fn = Object.entries(EVENT_SUBSCRIPTIONS).find(([, types]) => types.includes(event.type))![0];
         const { headers, body } = HTTP.binary(event);
-        const res = await fetch(`http://127.0.0.1:${kn.functions.get(fn)!.port}/`, { method: 'POST', headers: headers as Record<string, string>, body: JSON.stringify(body) });
+        const res = await fetch(`http://127.0.0.1:${kn.functions.get(fn)!.port}/`, {
+          method: 'POST',
+          headers: headers as Record<string, string>,
+          body: JSON.stringify(body),
+        });
         replies.push(res.status);
       }
       assert.deepEqual(new Set(replies), new Set([200]), 'every redelivery is recognised as handled before');
@@ -201,7 +242,13 @@ describe('service mode: each function a process, over Kafka, PostgreSQL, Redis a
       const ping = new CloudEvent({ id: 'ping-1', source: '/test/pingsources/cron', type: PING_EVENT_TYPE, data: {} });
       const pingOnce = async () => {
         const { headers, body } = HTTP.binary(ping);
-        return (await fetch(`http://127.0.0.1:${kn.functions.get('online-to-offline')!.port}/`, { method: 'POST', headers: headers as Record<string, string>, body: JSON.stringify(body) })).status;
+        return (
+          await fetch(`http://127.0.0.1:${kn.functions.get('online-to-offline')!.port}/`, {
+            method: 'POST',
+            headers: headers as Record<string, string>,
+            body: JSON.stringify(body),
+          })
+        ).status;
       };
       assert.deepEqual([await pingOnce(), await pingOnce()], [202, 200]);
       assert.deepEqual(await state(), before, 'no job, ingest or online value changed');
@@ -220,16 +267,33 @@ describe('service mode: each function a process, over Kafka, PostgreSQL, Redis a
       for (let i = 4; i < 6; i++) jobs.push(await startIngest('orders', csv(`orders-${i}.csv`, [[`k${i}`, `2026-11-0${i + 1}T00:00:00Z`, i]])));
       execFileSync(join(REPO, 'scripts/services/kafka.sh'), ['start'], { env, stdio: 'ignore' });
       for (let i = 6; i < 8; i++) jobs.push(await startIngest('orders', csv(`orders-${i}.csv`, [[`k${i}`, `2026-11-0${i + 1}T00:00:00Z`, i]])));
-      const states = await Promise.all(jobs.map(async (j) => (await eventually(async () => {
-        const job = await unary(c.jobs, c.jobs.getJob, { id: j.id });
-        return job.state === JobState.JOB_STATE_SUCCEEDED || job.state === JobState.JOB_STATE_FAILED ? job : undefined;
-      }, 120_000, `job ${j.id}`)).state));
-      assert.deepEqual(states, jobs.map(() => JobState.JOB_STATE_SUCCEEDED));
+      const states = await Promise.all(
+        jobs.map(
+          async (j) =>
+            (
+              await eventually(
+                async () => {
+                  const job = await unary(c.jobs, c.jobs.getJob, { id: j.id });
+                  return job.state === JobState.JOB_STATE_SUCCEEDED || job.state === JobState.JOB_STATE_FAILED ? job : undefined;
+                },
+                120_000,
+                `job ${j.id}`,
+              )
+            ).state,
+        ),
+      );
+      assert.deepEqual(
+        states,
+        jobs.map(() => JobState.JOB_STATE_SUCCEEDED),
+      );
       const ingests = await history('orders');
       assert.equal(ingests.length, 8, 'one committed ingest per job, none twice');
       assert.deepEqual(new Set(ingests.map((i) => i.jobId)), new Set(jobs.map((j) => j.id)));
       const ids = jobs.map((_, i) => `k${i}`);
-      assert.deepEqual(await eventually(async () => ((await online('orders', ids)).every(Boolean) ? online('orders', ids) : undefined), 60_000, 'every ingest online'), ids.map((_, i) => f64(i)));
+      assert.deepEqual(
+        await eventually(async () => ((await online('orders', ids)).every(Boolean) ? online('orders', ids) : undefined), 60_000, 'every ingest online'),
+        ids.map((_, i) => f64(i)),
+      );
     })().catch(dumpOnFailure(t));
   });
 
@@ -249,8 +313,18 @@ describe('service mode: each function a process, over Kafka, PostgreSQL, Redis a
       const [row] = await sql<{ attempt: number }>(`SELECT attempt FROM jobs WHERE id = $1`, [job.id]);
       assert.equal(row!.attempt, 2, 'the restarted worker took the job over from the killed one');
       const ingests = await history('big');
-      assert.deepEqual(ingests.map((i) => [i.jobId, Number(i.rows)]), [[job.id, 400_000]]);
-      assert.deepEqual(await eventually(async () => ((await online('big', ['e0', 'e399999'])).every(Boolean) ? online('big', ['e0', 'e399999']) : undefined), 60_000, 'online'), [f64(0), f64(399_999)]);
+      assert.deepEqual(
+        ingests.map((i) => [i.jobId, Number(i.rows)]),
+        [[job.id, 400_000]],
+      );
+      assert.deepEqual(
+        await eventually(
+          async () => ((await online('big', ['e0', 'e399999'])).every(Boolean) ? online('big', ['e0', 'e399999']) : undefined),
+          60_000,
+          'online',
+        ),
+        [f64(0), f64(399_999)],
+      );
     })().catch(dumpOnFailure(t));
   });
 });

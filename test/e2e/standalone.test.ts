@@ -41,7 +41,10 @@ describe('standalone register process', () => {
       const updated = await inFlight;
       assert.equal(updated.description, 'during drain');
       assert.equal(await fn.exited, 0);
-      assert.ok(fn.lines.some((l) => safeJson(l)?.['msg'] === 'stopped'), fn.lines.join('\n'));
+      assert.ok(
+        fn.lines.some((l) => safeJson(l)?.['msg'] === 'stopped'),
+        fn.lines.join('\n'),
+      );
       // Every log line is structured JSON with a level and a message.
       for (const line of fn.lines) assert.ok(safeJson(line)?.['level'] && safeJson(line)?.['msg'], `not a JSON log line: ${line}`);
     } finally {
@@ -52,7 +55,10 @@ describe('standalone register process', () => {
   });
 
   it('refuses to start with bad configuration, naming the setting', async () => {
-    await assert.rejects(spawnFunction('functions/register/main.ts', { FEATURESTORE_METADATA_URL: 'mysql://nope' }), /FEATURESTORE_METADATA_URL: use postgres:\/\//);
+    await assert.rejects(
+      spawnFunction('functions/register/main.ts', { FEATURESTORE_METADATA_URL: 'mysql://nope' }),
+      /FEATURESTORE_METADATA_URL: use postgres:\/\//,
+    );
     await assert.rejects(spawnFunction('functions/register/main.ts', { PORT: 'eighty' }), /PORT/);
   });
 
@@ -64,7 +70,9 @@ describe('standalone register process', () => {
       await unary(c.projects, c.projects.createProject, { name: 'survivor', description: '', tags: {} });
       const admin = new pg.Client({ connectionString: db.url });
       await admin.connect();
-      const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'featurestore' AND datname = current_database()`);
+      const killed = await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'featurestore' AND datname = current_database()`,
+      );
       await admin.end();
       assert.ok(killed.rows.length > 0, 'the function held a connection');
       await new Promise((r) => setTimeout(r, 100));
@@ -100,7 +108,8 @@ describe('standalone event function process', () => {
       const base = `http://127.0.0.1:${fn.port}`;
       assert.equal((await fetch(`${base}/healthz`)).status, 200);
       assert.equal((await fetch(`${base}/readyz`)).status, 200);
-      const post = (url: string, headers: Record<string, string>, body: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const post = (url: string, headers: Record<string, string>, body: string) =>
+        fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
       let n = 0;
       const ce = (type: string, id = `e${++n}`) => ({ 'ce-specversion': '1.0', 'ce-id': id, 'ce-source': '/test', 'ce-type': type });
       // A job that no longer exists: nothing to do, acknowledged.

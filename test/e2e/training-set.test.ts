@@ -25,7 +25,8 @@ const int = (v: number): Value => ({ kind: { $case: 'int32Value', value: v } });
 const TX_DAY1 = 'customer_id,event_time,spend_7d\nc1,2026-11-01T00:00:00Z,10\nc1,2026-11-03T00:00:00Z,30\nc2,2026-11-01T00:00:00Z,5\n';
 const TX_FIX = 'customer_id,event_time,spend_7d\nc1,2026-11-03T00:00:00Z,35\n';
 const PROFILE = 'customer_id,updated_at,segment\nc1,2026-10-01T00:00:00Z,gold\nc2,2026-11-02T12:00:00Z,silver\n';
-const ENTITIES = 'customer_id,ts,label\nc1,2026-11-02T00:00:00Z,0\nc1,2026-11-03T00:00:00Z,1\nc2,2026-11-02T00:00:00Z,0\nc2,2026-11-04T00:00:00Z,1\nc3,2026-11-02T00:00:00Z,0\n';
+const ENTITIES =
+  'customer_id,ts,label\nc1,2026-11-02T00:00:00Z,0\nc1,2026-11-03T00:00:00Z,1\nc2,2026-11-02T00:00:00Z,0\nc2,2026-11-04T00:00:00Z,1\nc3,2026-11-02T00:00:00Z,0\n';
 const EXPECTED = [
   'customer_id,ts,label,spend_7d,segment',
   'c1,2026-11-02 00:00:00+00,0,10.0,gold',
@@ -47,7 +48,12 @@ describe('point-in-time training sets (embedded default)', () => {
     return pathToFileURL(path).href;
   };
   const ingest = async (name: string, uri: string) => {
-    const job = await unary(c.ingest, c.ingest.startIngest, { featureSet: { project: 'fraud', name, version: '' }, source: { uri, format: Format.FORMAT_UNSPECIFIED, options: {} }, extraColumns: 0, requestId: '' });
+    const job = await unary(c.ingest, c.ingest.startIngest, {
+      featureSet: { project: 'fraud', name, version: '' },
+      source: { uri, format: Format.FORMAT_UNSPECIFIED, options: {} },
+      extraColumns: 0,
+      requestId: '',
+    });
     assert.equal((await finished(job.id)).state, JobState.JOB_STATE_SUCCEEDED);
   };
   const request = (extra: Partial<StartTrainingSetRequest>): StartTrainingSetRequest => ({
@@ -84,8 +90,17 @@ describe('point-in-time training sets (embedded default)', () => {
         ttl: ttlSeconds ? { seconds: String(ttlSeconds), nanos: 0 } : undefined,
         owner: '',
       });
-    await register('tx_stats', [feature('customer_id', DataType.DATA_TYPE_STRING), feature('event_time', DataType.DATA_TYPE_TIMESTAMP), feature('spend_7d', DataType.DATA_TYPE_FLOAT64)], 'event_time', 2 * 86400);
-    await register('profile', [feature('customer_id', DataType.DATA_TYPE_STRING), feature('updated_at', DataType.DATA_TYPE_TIMESTAMP), feature('segment', DataType.DATA_TYPE_STRING)], 'updated_at');
+    await register(
+      'tx_stats',
+      [feature('customer_id', DataType.DATA_TYPE_STRING), feature('event_time', DataType.DATA_TYPE_TIMESTAMP), feature('spend_7d', DataType.DATA_TYPE_FLOAT64)],
+      'event_time',
+      2 * 86400,
+    );
+    await register(
+      'profile',
+      [feature('customer_id', DataType.DATA_TYPE_STRING), feature('updated_at', DataType.DATA_TYPE_TIMESTAMP), feature('segment', DataType.DATA_TYPE_STRING)],
+      'updated_at',
+    );
     await ingest('tx_stats', file('tx1.csv', TX_DAY1));
     await ingest('tx_stats', file('tx2.csv', TX_FIX));
     await ingest('profile', file('profile.csv', PROFILE));
@@ -106,7 +121,9 @@ describe('point-in-time training sets (embedded default)', () => {
       [str('c1'), ts('2026-11-03T00:00:00Z'), int(1)],
       [str('c2'), ts('2026-11-04T00:00:00Z'), int(1)],
     ];
-    const out = await run(request({ entities: { $case: 'entityRows', value: { columns: ['customer_id', 'ts', 'label'], rows: rows.map((values) => ({ values })) } } }));
+    const out = await run(
+      request({ entities: { $case: 'entityRows', value: { columns: ['customer_id', 'ts', 'label'], rows: rows.map((values) => ({ values })) } } }),
+    );
     assert.equal(out.text, [EXPECTED.split('\n')[0], EXPECTED.split('\n')[2], EXPECTED.split('\n')[4]].join('\n'));
   });
 
@@ -121,7 +138,11 @@ describe('point-in-time training sets (embedded default)', () => {
     await rejectsWith(start({ features: ['fraud/tx_stats/spend_7d', 'fraud/tx_stats:1.0/spend_7d'] }), status.INVALID_ARGUMENT, 'features[1]');
     await rejectsWith(start({ timestampColumn: '' }), status.INVALID_ARGUMENT, 'timestamp_column');
     await rejectsWith(start({ entities: undefined }), status.INVALID_ARGUMENT, 'entity_source');
-    await rejectsWith(start({ entities: { $case: 'entitySource', value: { uri: 'file:///etc/passwd', format: 0, options: {} } } }), status.PERMISSION_DENIED, 'entity_source.uri');
+    await rejectsWith(
+      start({ entities: { $case: 'entitySource', value: { uri: 'file:///etc/passwd', format: 0, options: {} } } }),
+      status.PERMISSION_DENIED,
+      'entity_source.uri',
+    );
     await rejectsWith(
       start({ entities: { $case: 'entityRows', value: { columns: ['customer_id', 'label'], rows: [{ values: [str('c1'), int(1)] }] } } }),
       status.INVALID_ARGUMENT,
@@ -137,10 +158,19 @@ describe('point-in-time training sets (embedded default)', () => {
   });
 
   it('fails the job with row detail when entity timestamps do not parse', async () => {
-    const job = await unary(c.retrieve, c.retrieve.startTrainingSet, request({ entities: { $case: 'entitySource', value: { uri: file('bad.csv', 'customer_id,ts\nc1,2026-11-01T00:00:00Z\nc2,someday\n'), format: 0, options: {} } } }));
+    const job = await unary(
+      c.retrieve,
+      c.retrieve.startTrainingSet,
+      request({
+        entities: { $case: 'entitySource', value: { uri: file('bad.csv', 'customer_id,ts\nc1,2026-11-01T00:00:00Z\nc2,someday\n'), format: 0, options: {} } },
+      }),
+    );
     const done = await finished(job.id);
     assert.equal(done.state, JobState.JOB_STATE_FAILED);
     assert.equal(done.error?.code, 'INVALID_ARGUMENT');
-    assert.deepEqual(done.error?.details.map((d) => [d.row, d.column]), [['2', 'ts']]);
+    assert.deepEqual(
+      done.error?.details.map((d) => [d.row, d.column]),
+      [['2', 'ts']],
+    );
   });
 });

@@ -27,7 +27,18 @@ function file(name: string, text: string): string {
 function spec(files: string[], extra: Partial<IngestSpec> = {}): IngestSpec {
   const outputDir = join(root, `out-${n++}`);
   mkdirSync(outputDir);
-  return { ingestId: `ing-${n}`, ingestTime: new Date('2026-11-28T00:00:00Z'), schema, files, format: 'CSV', csv: {}, extraColumns: 'IGNORE', existing: [], outputDir, ...extra };
+  return {
+    ingestId: `ing-${n}`,
+    ingestTime: new Date('2026-11-28T00:00:00Z'),
+    schema,
+    files,
+    format: 'CSV',
+    csv: {},
+    extraColumns: 'IGNORE',
+    existing: [],
+    outputDir,
+    ...extra,
+  };
 }
 
 async function read(files: string[], sql = 'SELECT * FROM t ORDER BY ALL'): Promise<Record<string, unknown>[]> {
@@ -57,7 +68,10 @@ describe('DuckDB engine: ingest', () => {
     const s = spec([file('a.csv', CSV)]);
     const out = await engine.ingest(s, (p) => progress.push(p));
     assert.deepEqual([out.inputRows, out.rows, out.duplicateRows, out.files.length], [3, 3, 0, 1]);
-    assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
+    assert.deepEqual(
+      progress,
+      [...progress].sort((a, b) => a - b),
+    );
     assert.equal(progress.at(-1), 1);
     const rows = await read(out.files, 'SELECT user_id, CAST(ts AS VARCHAR) ts, amount, country, flags, CAST("day" AS VARCHAR) AS "day" FROM t ORDER BY ts');
     assert.deepEqual(rows, [
@@ -66,11 +80,19 @@ describe('DuckDB engine: ingest', () => {
       { user_id: '1', ts: '2026-11-02 07:00:00+00', amount: null, country: 'DE', flags: null, day: '2026-11-02' },
     ]);
     const types = await read(out.files, `SELECT column_name, column_type FROM (DESCRIBE t)`);
-    assert.deepEqual(types.map((r) => r['column_type']), ['BIGINT', 'TIMESTAMP WITH TIME ZONE', 'DOUBLE', 'VARCHAR', 'INTEGER[]', 'DATE']);
+    assert.deepEqual(
+      types.map((r) => r['column_type']),
+      ['BIGINT', 'TIMESTAMP WITH TIME ZONE', 'DOUBLE', 'VARCHAR', 'INTEGER[]', 'DATE'],
+    );
   });
 
   it('fails with row and column detail and writes nothing when rows do not fit', async () => {
-    const s = spec([file('bad.csv', `user_id,ts,amount,country,flags,day\n1,2026-11-01T10:00:00Z,abc,DE,,2026-11-01\n,2026-11-01T10:00:00Z,1,DE,,2026-11-01\n3,yesterday,1,DE,"[x]",2026-13-01\n4,2026-11-01T10:00:00Z,2,FR,,2026-11-01\n`)]);
+    const s = spec([
+      file(
+        'bad.csv',
+        `user_id,ts,amount,country,flags,day\n1,2026-11-01T10:00:00Z,abc,DE,,2026-11-01\n,2026-11-01T10:00:00Z,1,DE,,2026-11-01\n3,yesterday,1,DE,"[x]",2026-13-01\n4,2026-11-01T10:00:00Z,2,FR,,2026-11-01\n`,
+      ),
+    ]);
     await assert.rejects(engine.ingest(s, noProgress), (e: unknown) => {
       assert.ok(e instanceof InvalidArgument);
       assert.equal(e.field, 'source');
@@ -93,7 +115,9 @@ describe('DuckDB engine: ingest', () => {
   });
 
   it('reads the dialect it sniffed once: quoted delimiters, doubled quotes, semicolons', async () => {
-    const s = spec([file('q.csv', `user_id;ts;amount;country;flags;day\n1;2026-11-01T10:00:00Z;1.5;"D;""E""";"[1,2]";2026-11-01\n`)], { csv: { delimiter: ';' } });
+    const s = spec([file('q.csv', `user_id;ts;amount;country;flags;day\n1;2026-11-01T10:00:00Z;1.5;"D;""E""";"[1,2]";2026-11-01\n`)], {
+      csv: { delimiter: ';' },
+    });
     const out = await engine.ingest(s, () => {});
     assert.equal(out.rows, 1);
     assert.deepEqual(await read(out.files, 'SELECT country, flags FROM t'), [{ country: 'D;"E"', flags: [1, 2] }]);
@@ -115,9 +139,15 @@ describe('DuckDB engine: ingest', () => {
     assert.deepEqual(out.missingColumns, ['amount', 'country', 'flags', 'day']);
     assert.deepEqual(out.droppedColumns, ['extra']);
     assert.deepEqual(await read(out.files, 'SELECT user_id, amount, country FROM t'), [{ user_id: '5', amount: null, country: null }]);
-    await assert.rejects(engine.ingest(spec([partial], { extraColumns: 'FAIL' }), noProgress), (e: unknown) => e instanceof InvalidArgument && e.details[0]?.column === 'extra');
+    await assert.rejects(
+      engine.ingest(spec([partial], { extraColumns: 'FAIL' }), noProgress),
+      (e: unknown) => e instanceof InvalidArgument && e.details[0]?.column === 'extra',
+    );
     const noKey = file('nokey.csv', 'ts,amount\n2026-11-01T00:00:00Z,1\n');
-    await assert.rejects(engine.ingest(spec([noKey]), noProgress), (e: unknown) => e instanceof InvalidArgument && /lacks required column\(s\) user_id/.test(e.message));
+    await assert.rejects(
+      engine.ingest(spec([noKey]), noProgress),
+      (e: unknown) => e instanceof InvalidArgument && /lacks required column\(s\) user_id/.test(e.message),
+    );
   });
 
   it('skips rows already stored (null-safe), keeping rows repeated within one source', async () => {
@@ -126,7 +156,11 @@ describe('DuckDB engine: ingest', () => {
     const second = await engine.ingest(spec([file('b.csv', again)], { existing: first.files }), noProgress);
     assert.deepEqual([second.inputRows, second.rows, second.duplicateRows], [5, 2, 3]);
     const all = await read([...first.files, ...second.files], 'SELECT user_id, count(*)::INT n FROM t GROUP BY ALL ORDER BY ALL');
-    assert.deepEqual(all, [{ user_id: '1', n: 2 }, { user_id: '2', n: 1 }, { user_id: '3', n: 2 }]);
+    assert.deepEqual(all, [
+      { user_id: '1', n: 2 },
+      { user_id: '2', n: 1 },
+      { user_id: '3', n: 2 },
+    ]);
     // A row differing from a stored one in a single (null) value is new.
     const changed = await engine.ingest(spec([file('d.csv', 'user_id,ts,amount\n1,2026-11-02T07:00:00Z,3\n')], { existing: first.files }), noProgress);
     assert.deepEqual([changed.rows, changed.duplicateRows], [1, 0]);
@@ -138,7 +172,10 @@ describe('DuckDB engine: ingest', () => {
     const csvOut = await engine.ingest(spec([file('a.csv', CSV)]), noProgress);
     const fromParquet = await engine.ingest(spec(csvOut.files, { format: 'PARQUET' }), noProgress);
     assert.equal(fromParquet.rows, 3);
-    const jsonl = [file('1.jsonl', '{"user_id":9,"ts":"2026-11-05T00:00:00Z","flags":[4]}\n'), file('2.jsonl', '{"user_id":10,"ts":"2026-11-06T00:00:00Z","amount":1.25}\n')];
+    const jsonl = [
+      file('1.jsonl', '{"user_id":9,"ts":"2026-11-05T00:00:00Z","flags":[4]}\n'),
+      file('2.jsonl', '{"user_id":10,"ts":"2026-11-06T00:00:00Z","amount":1.25}\n'),
+    ];
     const fromJson = await engine.ingest(spec(jsonl, { format: 'JSONL' }), noProgress);
     assert.equal(fromJson.rows, 2);
     assert.deepEqual(await read(fromJson.files, 'SELECT user_id, amount, flags FROM t ORDER BY user_id'), [
@@ -175,18 +212,27 @@ describe('DuckDB engine: wide sources within a memory limit', () => {
   };
   const source = (rows: number, badLast: boolean) => {
     const lines = [['id', 'ts', ...wide.features.slice(2).map((x) => x.name)].join(',')];
-    for (let r = 0; r < rows; r++) lines.push(`${r},2026-11-01T00:00:00Z,${Array.from({ length: COLUMNS }, (_, i) => (badLast && r === rows - 1 && i === COLUMNS - 1 ? 'oops' : ((r + i) % 100) / 4)).join(',')}`);
+    for (let r = 0; r < rows; r++)
+      lines.push(
+        `${r},2026-11-01T00:00:00Z,${Array.from({ length: COLUMNS }, (_, i) => (badLast && r === rows - 1 && i === COLUMNS - 1 ? 'oops' : ((r + i) % 100) / 4)).join(',')}`,
+      );
     return file('wide.csv', `${lines.join('\n')}\n`);
   };
 
   it('names the bad row and column of a 1,000-column source without holding it all', async () => {
     const s = spec([source(1500, true)], { schema: wide });
-    await assert.rejects(engine.ingest(s, () => {}), (e: unknown) => {
-      assert.ok(e instanceof InvalidArgument, String(e));
-      assert.match(e.message, /^1 row\(s\) do not fit the schema/);
-      assert.deepEqual(e.details.map((d) => [d.row, d.column, d.message]), [[1500, `f${COLUMNS - 1}`, 'cannot be read as DOUBLE: oops']]);
-      return true;
-    });
+    await assert.rejects(
+      engine.ingest(s, () => {}),
+      (e: unknown) => {
+        assert.ok(e instanceof InvalidArgument, String(e));
+        assert.match(e.message, /^1 row\(s\) do not fit the schema/);
+        assert.deepEqual(
+          e.details.map((d) => [d.row, d.column, d.message]),
+          [[1500, `f${COLUMNS - 1}`, 'cannot be read as DOUBLE: oops']],
+        );
+        return true;
+      },
+    );
     assert.deepEqual(readdirSync(s.outputDir), []);
   });
 
@@ -194,9 +240,14 @@ describe('DuckDB engine: wide sources within a memory limit', () => {
     const roomy = new DuckDbEngine({ memoryLimit: '512MiB', spillDir: join(root, 'spill-roomy') });
     const first = await roomy.ingest(spec([source(1000, false)], { schema: wide }), () => {});
     const phases: string[] = [];
-    const again = await roomy.ingest(spec([source(1200, false)], { schema: wide, existing: first.files }), (_p, m) => phases.push(m)).finally(() => roomy.close());
+    const again = await roomy
+      .ingest(spec([source(1200, false)], { schema: wide, existing: first.files }), (_p, m) => phases.push(m))
+      .finally(() => roomy.close());
     assert.deepEqual([again.inputRows, again.duplicateRows, again.rows], [1200, 1000, 200]);
-    assert.deepEqual((await read(again.files, 'SELECT min(id) AS lo, max(id) AS hi FROM t')).map((r) => [r['lo'], r['hi']]), [['1000', '1199']]);
+    assert.deepEqual(
+      (await read(again.files, 'SELECT min(id) AS lo, max(id) AS hi FROM t')).map((r) => [r['lo'], r['hi']]),
+      [['1000', '1199']],
+    );
     assert.ok(phases.includes('converting rows to the schema, leaving out rows already stored'), phases.join(' / '));
   });
 
@@ -204,11 +255,14 @@ describe('DuckDB engine: wide sources within a memory limit', () => {
     const tiny = new DuckDbEngine({ memoryLimit: '48MiB', spillDir: join(root, 'spill-tiny') });
     try {
       const s = spec([source(1500, false)], { schema: wide });
-      await assert.rejects(tiny.ingest(s, () => {}), (e: unknown) => {
-        assert.ok(e instanceof ResourceExhausted, String(e));
-        assert.match(e.message, /within its limit \(48MiB\).*FEATURESTORE_DUCKDB_MEMORY_LIMIT/);
-        return true;
-      });
+      await assert.rejects(
+        tiny.ingest(s, () => {}),
+        (e: unknown) => {
+          assert.ok(e instanceof ResourceExhausted, String(e));
+          assert.match(e.message, /within its limit \(48MiB\).*FEATURESTORE_DUCKDB_MEMORY_LIMIT/);
+          return true;
+        },
+      );
       assert.deepEqual(readdirSync(s.outputDir), []);
     } finally {
       await tiny.close();

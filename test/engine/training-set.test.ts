@@ -16,7 +16,11 @@ import { outputColumnNames } from '../../shared/core/training-sets.js';
 const f = (name: string, type: Feature['type']): Feature => ({ name, type, isList: false, description: '', sensitive: false, tags: {} });
 // Side A: one key; side B: a two-column key and a feature named like an entity column ("label").
 const A: Schema = { features: [f('id', 'STRING'), f('et', 'TIMESTAMP'), f('x', 'FLOAT64'), f('y', 'INT64')], primaryKey: ['id'], eventTimeColumn: 'et' };
-const B: Schema = { features: [f('id', 'STRING'), f('region', 'INT32'), f('at', 'TIMESTAMP'), f('label', 'STRING')], primaryKey: ['id', 'region'], eventTimeColumn: 'at' };
+const B: Schema = {
+  features: [f('id', 'STRING'), f('region', 'INT32'), f('at', 'TIMESTAMP'), f('label', 'STRING')],
+  primaryKey: ['id', 'region'],
+  eventTimeColumn: 'at',
+};
 
 type Row = Record<string, string | number | null>;
 const MINUTE = 60_000;
@@ -84,7 +88,12 @@ async function buildSide(engine: DuckDbEngine, rnd: ReturnType<typeof random>, s
         ingestId: `i${n}`,
         ingestTime: new Date(),
         schema,
-        files: [writeCsv(schema.features.map((x) => x.name), rows)],
+        files: [
+          writeCsv(
+            schema.features.map((x) => x.name),
+            rows,
+          ),
+        ],
         format: 'CSV',
         csv: {},
         extraColumns: 'FAIL',
@@ -146,8 +155,23 @@ describe('DuckDB engine: point-in-time training sets', () => {
     for (let seed = 1; seed <= TRIALS; seed++) {
       const rnd = random(seed);
       const ids = ['k1', 'k2', 'k3', 'k4'];
-      const a = await buildSide(engine, rnd, A, ids.map((id) => ({ id })), rnd.pick([null, 1800, 3600]));
-      const b = await buildSide(engine, rnd, B, ids.flatMap((id) => [{ id, region: 1 }, { id, region: 2 }]), rnd.pick([null, 1200]));
+      const a = await buildSide(
+        engine,
+        rnd,
+        A,
+        ids.map((id) => ({ id })),
+        rnd.pick([null, 1800, 3600]),
+      );
+      const b = await buildSide(
+        engine,
+        rnd,
+        B,
+        ids.flatMap((id) => [
+          { id, region: 1 },
+          { id, region: 2 },
+        ]),
+        rnd.pick([null, 1200]),
+      );
       // Entities: known keys and a key with no history; timestamps on and between the event-time grid.
       const entities: Row[] = Array.from({ length: 10 + rnd.int(30) }, () => ({
         id: rnd.pick([...ids, 'nobody']),
@@ -158,7 +182,12 @@ describe('DuckDB engine: point-in-time training sets', () => {
       const columns = ['id', 'region', 'ts', 'label'];
       const jsonl = rnd.next() < 0.5;
       const path = join(dir(), jsonl ? 'e.jsonl' : 'e.csv');
-      writeFileSync(path, jsonl ? entities.map((e) => JSON.stringify(e)).join('\n') + '\n' : [columns.join(','), ...entities.map((e) => columns.map((c) => e[c]).join(','))].join('\n') + '\n');
+      writeFileSync(
+        path,
+        jsonl
+          ? entities.map((e) => JSON.stringify(e)).join('\n') + '\n'
+          : [columns.join(','), ...entities.map((e) => columns.map((c) => e[c]).join(','))].join('\n') + '\n',
+      );
       const parts = [
         { project: 'p', featureSet: 'a', features: ['x', 'y'] },
         { project: 'p', featureSet: 'b', features: ['label'] },
@@ -206,7 +235,17 @@ describe('DuckDB engine: point-in-time training sets', () => {
   it('keeps the entity order and extra columns, and writes CSV on request', async () => {
     const side = { schema: A, ttlSeconds: null, stored: [] as Side['stored'] };
     const out0 = await engine.ingest(
-      { ingestId: 'one', ingestTime: new Date(), schema: A, files: [writeCsv(['id', 'et', 'x', 'y'], [{ id: 'k', et: iso(T0), x: 1.5, y: 7 }])], format: 'CSV', csv: {}, extraColumns: 'FAIL', existing: [], outputDir: dir() },
+      {
+        ingestId: 'one',
+        ingestTime: new Date(),
+        schema: A,
+        files: [writeCsv(['id', 'et', 'x', 'y'], [{ id: 'k', et: iso(T0), x: 1.5, y: 7 }])],
+        format: 'CSV',
+        csv: {},
+        extraColumns: 'FAIL',
+        existing: [],
+        outputDir: dir(),
+      },
       () => {},
     );
     side.stored.push({ rows: [], files: out0.files, reverted: false });
@@ -215,19 +254,39 @@ describe('DuckDB engine: point-in-time training sets', () => {
     writeFileSync(path, 'ts,id,note\n2026-11-01T00:00:00Z,k,first\n2026-11-01T01:30:00+02:00,k,second\n2026-11-02T00:00:00Z,zz,third\n');
     const outputDir = dir();
     const out = await engine.trainingSet(
-      { entities: { files: [path], format: 'CSV', csv: {} }, timestampColumn: 'ts', sides: [toSide(side, ['y'])], columnNames: (c) => outputColumnNames(c, [{ project: 'p', featureSet: 'a', features: ['y'] }]), format: 'CSV', outputDir },
+      {
+        entities: { files: [path], format: 'CSV', csv: {} },
+        timestampColumn: 'ts',
+        sides: [toSide(side, ['y'])],
+        columnNames: (c) => outputColumnNames(c, [{ project: 'p', featureSet: 'a', features: ['y'] }]),
+        format: 'CSV',
+        outputDir,
+      },
       () => {},
     );
     assert.equal(out.rows, 3);
     const { readFileSync } = await import('node:fs');
-    assert.equal(readFileSync(out.files[0]!, 'utf8'), 'ts,id,note,y\n2026-11-01 00:00:00+00,k,first,7\n2026-10-31 23:30:00+00,k,second,\n2026-11-02 00:00:00+00,zz,third,\n');
+    assert.equal(
+      readFileSync(out.files[0]!, 'utf8'),
+      'ts,id,note,y\n2026-11-01 00:00:00+00,k,first,7\n2026-10-31 23:30:00+00,k,second,\n2026-11-02 00:00:00+00,zz,third,\n',
+    );
   });
 
   it('breaks ties by ingest even for timestamps too far out for the fast packed join', async () => {
     const ingest = async (y: number) =>
       (
         await engine.ingest(
-          { ingestId: `y${y}`, ingestTime: new Date(), schema: A, files: [writeCsv(['id', 'et', 'x', 'y'], [{ id: 'k', et: iso(T0), x: 1, y }])], format: 'CSV', csv: {}, extraColumns: 'FAIL', existing: [], outputDir: dir() },
+          {
+            ingestId: `y${y}`,
+            ingestTime: new Date(),
+            schema: A,
+            files: [writeCsv(['id', 'et', 'x', 'y'], [{ id: 'k', et: iso(T0), x: 1, y }])],
+            format: 'CSV',
+            csv: {},
+            extraColumns: 'FAIL',
+            existing: [],
+            outputDir: dir(),
+          },
           () => {},
         )
       ).files;
@@ -236,10 +295,20 @@ describe('DuckDB engine: point-in-time training sets', () => {
     // Year 200000 overflows microseconds * 2 in a BIGINT: the join reruns on HUGEINT.
     writeFileSync(path, 'id,ts\nk,2026-11-01T00:00:00Z\nk,200000-01-01T00:00:00Z\nk,2026-10-31T00:00:00Z\n');
     const out = await engine.trainingSet(
-      { entities: { files: [path], format: 'CSV', csv: {} }, timestampColumn: 'ts', sides: [side], columnNames: () => [['y']], format: 'PARQUET', outputDir: dir() },
+      {
+        entities: { files: [path], format: 'CSV', csv: {} },
+        timestampColumn: 'ts',
+        sides: [side],
+        columnNames: () => [['y']],
+        format: 'PARQUET',
+        outputDir: dir(),
+      },
       () => {},
     );
-    assert.deepEqual((await readParquet(out.files[0]!)).map((r) => r['y'] ?? null), ['2', '2', null]);
+    assert.deepEqual(
+      (await readParquet(out.files[0]!)).map((r) => r['y'] ?? null),
+      ['2', '2', null],
+    );
   });
 
   it('refuses entity tables without the timestamp or a key column, or with bad timestamps, naming the rows', async () => {
@@ -247,12 +316,23 @@ describe('DuckDB engine: point-in-time training sets', () => {
     const run = async (text: string) => {
       const path = join(dir(), 'e.csv');
       writeFileSync(path, text);
-      return engine.trainingSet({ entities: { files: [path], format: 'CSV', csv: {} }, timestampColumn: 'ts', sides: [side], columnNames: () => [['x']], format: 'PARQUET', outputDir: dir() }, () => {});
+      return engine.trainingSet(
+        {
+          entities: { files: [path], format: 'CSV', csv: {} },
+          timestampColumn: 'ts',
+          sides: [side],
+          columnNames: () => [['x']],
+          format: 'PARQUET',
+          outputDir: dir(),
+        },
+        () => {},
+      );
     };
     await assert.rejects(run('ts,name\n2026-11-01T00:00:00Z,k\n'), (e: unknown) => e instanceof InvalidArgument && e.details[0]?.column === 'id');
     await assert.rejects(
       run('ts,id\n2026-11-01T00:00:00Z,k\nyesterday,k\n,k\n'),
-      (e: unknown) => e instanceof InvalidArgument && e.field === 'entities' && JSON.stringify(e.details.map((d) => [d.row, d.column])) === '[[2,"ts"],[3,"ts"]]',
+      (e: unknown) =>
+        e instanceof InvalidArgument && e.field === 'entities' && JSON.stringify(e.details.map((d) => [d.row, d.column])) === '[[2,"ts"],[3,"ts"]]',
     );
   });
 });

@@ -27,7 +27,12 @@ const data = realpathSync(mkdtempSync(join(tmpdir(), 'fs-faults-')));
 const str = (value: string): Value => ({ kind: { $case: 'stringValue', value } });
 
 async function setUp(env: Record<string, string>): Promise<{ host: RunningHost; c: ReturnType<typeof clients> }> {
-  const host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_FILE_ROOTS: data, FEATURESTORE_REGISTRY_MAX_AGE_MS: '0', FEATURESTORE_SYNC_INTERVAL_SECONDS: '0', ...env });
+  const host = await startTestHost(ALL_FUNCTIONS, {
+    FEATURESTORE_FILE_ROOTS: data,
+    FEATURESTORE_REGISTRY_MAX_AGE_MS: '0',
+    FEATURESTORE_SYNC_INTERVAL_SECONDS: '0',
+    ...env,
+  });
   const c = clients(host.port);
   await projectWithFeatureSet(c, 'faults');
   return { host, c };
@@ -76,7 +81,15 @@ function onlineWriter(c: ReturnType<typeof clients>) {
       const ok = await unary(c.ingest, c.ingest.ingestOnline, {
         featureSet: ref,
         columns: ['id', 'ts', 'v'],
-        rows: [{ values: [str(`k${id}`), { kind: { $case: 'timestampValue', value: timestampFromDate(new Date('2026-11-02T00:00:00Z')) } }, { kind: { $case: 'int64Value', value: String(id) } }] }],
+        rows: [
+          {
+            values: [
+              str(`k${id}`),
+              { kind: { $case: 'timestampValue', value: timestampFromDate(new Date('2026-11-02T00:00:00Z')) } },
+              { kind: { $case: 'int64Value', value: String(id) } },
+            ],
+          },
+        ],
       }).then(
         (r) => r.accepted === 1,
         () => false,
@@ -95,7 +108,11 @@ function onlineWriter(c: ReturnType<typeof clients>) {
   };
 }
 
-const codeOf = (p: Promise<unknown>) => p.then(() => status.OK, (e: ServiceError) => e.code);
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => status.OK,
+    (e: ServiceError) => e.code,
+  );
 
 describe('faults', () => {
   const started: PrivateService[] = [];
@@ -113,7 +130,13 @@ describe('faults', () => {
       await eventually(async () => (await onlineCounts(c, N)).right === N, 30_000, 'the ingest online');
       redis.stop();
       assert.equal(await codeOf(onlineCounts(c, 10)), status.UNAVAILABLE, 'reads while Redis is down');
-      const write = unary(c.ingest, c.ingest.ingestOnline, { featureSet: ref, columns: ['id', 'ts', 'v'], rows: [{ values: [str('k0'), { kind: { $case: 'timestampValue', value: timestampFromDate(new Date()) } }, { kind: { $case: 'int64Value', value: '0' } }] }] });
+      const write = unary(c.ingest, c.ingest.ingestOnline, {
+        featureSet: ref,
+        columns: ['id', 'ts', 'v'],
+        rows: [
+          { values: [str('k0'), { kind: { $case: 'timestampValue', value: timestampFromDate(new Date()) } }, { kind: { $case: 'int64Value', value: '0' } }] },
+        ],
+      });
       assert.equal(await codeOf(write), status.UNAVAILABLE, 'writes while Redis is down');
       redis.start(); // empty: no persistence
       await eventually(async () => (await codeOf(onlineCounts(c, 1))) === status.OK, 20_000, 'Redis back');
@@ -151,9 +174,22 @@ describe('faults', () => {
       await new Promise((r) => setTimeout(r, 500));
       const { acknowledged, refused } = await writes.stop();
       assert.deepEqual(await onlineCounts(c, N), { right: N, wrong: 0, missing: 0 });
-      const res = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref, keys: acknowledged.map((id) => ({ values: [str(`k${id}`)] })), features: ['v'] });
-      const lost = acknowledged.filter((id, j) => !(res.rows[j]!.status === RowStatus.ROW_STATUS_PRESENT && res.rows[j]!.values[0]?.kind?.$case === 'int64Value' && res.rows[j]!.values[0].kind.value === String(id)));
-      console.log(`faults: Redis Cluster master killed: served again after ${recovered} ms; online writes ${acknowledged.length} acknowledged, ${refused.length} refused, ${lost.length} acknowledged but lost`);
+      const res = await unary(c.retrieve, c.retrieve.retrieveOnline, {
+        featureSet: ref,
+        keys: acknowledged.map((id) => ({ values: [str(`k${id}`)] })),
+        features: ['v'],
+      });
+      const lost = acknowledged.filter(
+        (id, j) =>
+          !(
+            res.rows[j]!.status === RowStatus.ROW_STATUS_PRESENT &&
+            res.rows[j]!.values[0]?.kind?.$case === 'int64Value' &&
+            res.rows[j]!.values[0].kind.value === String(id)
+          ),
+      );
+      console.log(
+        `faults: Redis Cluster master killed: served again after ${recovered} ms; online writes ${acknowledged.length} acknowledged, ${refused.length} refused, ${lost.length} acknowledged but lost`,
+      );
       assert.deepEqual(lost, [], 'acknowledged writes survive the failover');
     } finally {
       c.close();
@@ -164,7 +200,12 @@ describe('faults', () => {
   it('the object store stopped during an ingest: the job fails cleanly, nothing is visible, a retry succeeds once', async () => {
     const minio = privateService('minio', { FEATURESTORE_MINIO_PORT: '59300' });
     started.push(minio);
-    const s3 = new S3Client({ region: 'us-east-1', endpoint: minio.address, forcePathStyle: true, credentials: { accessKeyId: 'featurestore', secretAccessKey: 'featurestore-secret' } });
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: minio.address,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'featurestore', secretAccessKey: 'featurestore-secret' },
+    });
     await s3.send(new CreateBucketCommand({ Bucket: 'lake' }));
     s3.destroy();
     const { host, c } = await setUp({
@@ -178,7 +219,11 @@ describe('faults', () => {
       const N = 400_000;
       const uri = await csv('s3.csv', N);
       const job = await startIngest(c, uri);
-      await eventually(async () => ((await unary(c.jobs, c.jobs.getJob, { id: job.id })).state === JobState.JOB_STATE_RUNNING ? true : false), 20_000, 'the job running');
+      await eventually(
+        async () => ((await unary(c.jobs, c.jobs.getJob, { id: job.id })).state === JobState.JOB_STATE_RUNNING ? true : false),
+        20_000,
+        'the job running',
+      );
       minio.stop();
       const failed = await finishedJob(c, job.id);
       minio.start();
@@ -188,7 +233,11 @@ describe('faults', () => {
       const retry = await finishedJob(c, (await startIngest(c, uri)).id);
       assert.equal(retry.state, JobState.JOB_STATE_SUCCEEDED, retry.message);
       const ingests = (await unary(c.ingest, c.ingest.listIngests, { featureSet: ref, pageSize: 0, pageToken: '' })).ingests;
-      assert.deepEqual(ingests.map((i) => i.rows), [String(N)], 'one ingest of every row');
+      assert.deepEqual(
+        ingests.map((i) => i.rows),
+        [String(N)],
+        'one ingest of every row',
+      );
     } finally {
       c.close();
       await host.stop();
@@ -202,7 +251,11 @@ describe('faults', () => {
     try {
       const N = 300_000;
       const job = await startIngest(c, await csv('pg.csv', N));
-      await eventually(async () => ((await unary(c.jobs, c.jobs.getJob, { id: job.id })).state === JobState.JOB_STATE_RUNNING ? true : false), 20_000, 'the job running');
+      await eventually(
+        async () => ((await unary(c.jobs, c.jobs.getJob, { id: job.id })).state === JobState.JOB_STATE_RUNNING ? true : false),
+        20_000,
+        'the job running',
+      );
       // Online writes keep coming while the database restarts; each call is acknowledged or refused.
       const writes = onlineWriter(c);
       await new Promise((r) => setTimeout(r, 300));
@@ -221,12 +274,27 @@ describe('faults', () => {
       );
       const ingests = (await unary(c.ingest, c.ingest.listIngests, { featureSet: ref, pageSize: 0, pageToken: '' })).ingests;
       assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, `${done.message} ${done.error?.message ?? ''}`);
-      assert.deepEqual(ingests.map((i) => i.rows), [String(N)], 'exactly one ingest of every row');
-      assert.ok(acknowledged.length > 0 && refused.length > 0, `writes before, during and after the restart (${acknowledged.length} acknowledged, ${refused.length} refused)`);
-      const res = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref, keys: acknowledged.map((id) => ({ values: [str(`k${id}`)] })), features: ['v'] });
-      const right = res.rows.filter((r, j) => r.status === RowStatus.ROW_STATUS_PRESENT && r.values[0]?.kind?.$case === 'int64Value' && r.values[0].kind.value === String(acknowledged[j]));
+      assert.deepEqual(
+        ingests.map((i) => i.rows),
+        [String(N)],
+        'exactly one ingest of every row',
+      );
+      assert.ok(
+        acknowledged.length > 0 && refused.length > 0,
+        `writes before, during and after the restart (${acknowledged.length} acknowledged, ${refused.length} refused)`,
+      );
+      const res = await unary(c.retrieve, c.retrieve.retrieveOnline, {
+        featureSet: ref,
+        keys: acknowledged.map((id) => ({ values: [str(`k${id}`)] })),
+        features: ['v'],
+      });
+      const right = res.rows.filter(
+        (r, j) => r.status === RowStatus.ROW_STATUS_PRESENT && r.values[0]?.kind?.$case === 'int64Value' && r.values[0].kind.value === String(acknowledged[j]),
+      );
       assert.equal(right.length, acknowledged.length, 'every acknowledged online write is there');
-      console.log(`faults: PostgreSQL restart: the ingest ended ${JobState[done.state]} (${done.message}); online writes ${acknowledged.length} acknowledged and found, ${refused.length} refused`);
+      console.log(
+        `faults: PostgreSQL restart: the ingest ended ${JobState[done.state]} (${done.message}); online writes ${acknowledged.length} acknowledged and found, ${refused.length} refused`,
+      );
     } finally {
       c.close();
       await host.stop();

@@ -52,7 +52,11 @@ describe('fuzzing (all-in-one host in its own process)', () => {
   it(`answers ${RUNS} generated messages per RPC (and junk, and 200-deep lists) without INTERNAL, staying up and bounded`, async () => {
     const report = await fuzz(`127.0.0.1:${host.port}`, RUNS, SEED);
     console.log(`fuzz: ${report.calls} calls (seed ${SEED}), ${JSON.stringify(report.byCode)}`);
-    assert.deepEqual(report.faults.slice(0, 10), [], `${report.faults.length} calls answered ${[...new Set(report.faults.map((f) => status[f.code]))].join(', ')}`);
+    assert.deepEqual(
+      report.faults.slice(0, 10),
+      [],
+      `${report.faults.length} calls answered ${[...new Set(report.faults.map((f) => status[f.code]))].join(', ')}`,
+    );
     assert.ok(report.calls > 37 * RUNS, 'every method was called');
     assert.equal(host.child.exitCode, null, 'the process is alive');
     assert.equal(await healthCheck(host.port), 'SERVING');
@@ -68,7 +72,12 @@ describe('fuzzing (all-in-one host in its own process)', () => {
     };
     // A real Parquet file cut in half.
     const ok = file('ok.csv', 'id,ts,v\na,2026-11-01T00:00:00Z,1\n');
-    const job = await unary(c.ingest, c.ingest.startIngest, { featureSet: { project: 'fraud', name: 'users', version: '' }, source: { uri: ok, format: Format.FORMAT_CSV, options: {} }, extraColumns: 0, requestId: '' });
+    const job = await unary(c.ingest, c.ingest.startIngest, {
+      featureSet: { project: 'fraud', name: 'users', version: '' },
+      source: { uri: ok, format: Format.FORMAT_CSV, options: {} },
+      extraColumns: 0,
+      requestId: '',
+    });
     assert.equal((await finishedJob(c, job.id)).state, JobState.JOB_STATE_SUCCEEDED);
     const stored = (readdirSync(join(root, 'offline'), { recursive: true }) as string[]).find((p) => p.endsWith('.parquet'))!;
     const parquet = readFileSync(join(root, 'offline', stored));
@@ -79,26 +88,52 @@ describe('fuzzing (all-in-one host in its own process)', () => {
       { name: 'truncated Parquet', uri: pathToFileURL(join(root, 'cut.parquet')).href, format: Format.FORMAT_PARQUET },
       { name: 'Latin-1 CSV', uri: file('latin1.csv', Buffer.from('id,ts,v\nr\xe9sum\xe9,2026-11-01T00:00:00Z,1\n', 'latin1')), format: Format.FORMAT_CSV },
       { name: 'a 10 MB line', uri: file('long.csv', `id,ts,v\na,2026-11-01T00:00:00Z,${'9'.repeat(10 * 2 ** 20)}\n`), format: Format.FORMAT_CSV },
-      { name: '5,000 columns', uri: file('wide.csv', `id,ts,v,${wide.join(',')}\na,2026-11-01T00:00:00Z,1,${wide.map(() => 'x').join(',')}\n`), format: Format.FORMAT_CSV },
-      { name: 'binary garbage as Parquet', uri: file('garbage.parquet', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256))), format: Format.FORMAT_PARQUET },
-      { name: 'binary garbage as JSON lines', uri: file('garbage.jsonl', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256))), format: Format.FORMAT_JSONL },
+      {
+        name: '5,000 columns',
+        uri: file('wide.csv', `id,ts,v,${wide.join(',')}\na,2026-11-01T00:00:00Z,1,${wide.map(() => 'x').join(',')}\n`),
+        format: Format.FORMAT_CSV,
+      },
+      {
+        name: 'binary garbage as Parquet',
+        uri: file('garbage.parquet', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256))),
+        format: Format.FORMAT_PARQUET,
+      },
+      {
+        name: 'binary garbage as JSON lines',
+        uri: file('garbage.jsonl', Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256))),
+        format: Format.FORMAT_JSONL,
+      },
       { name: 'an empty file', uri: file('empty.csv', ''), format: Format.FORMAT_CSV },
       { name: 'JSON lines that are not objects', uri: file('arrays.jsonl', '[1,2]\n"x"\n'), format: Format.FORMAT_JSONL },
     ];
     const outcomes: string[] = [];
     for (const k of cases) {
-      const ingest = await unary(c.ingest, c.ingest.startIngest, { featureSet: { project: 'fraud', name: 'users', version: '' }, source: { uri: k.uri, format: k.format, options: {} }, extraColumns: 0, requestId: '' }).then(
+      const ingest = await unary(c.ingest, c.ingest.startIngest, {
+        featureSet: { project: 'fraud', name: 'users', version: '' },
+        source: { uri: k.uri, format: k.format, options: {} },
+        extraColumns: 0,
+        requestId: '',
+      }).then(
         async (j) => {
           const done = await finishedJob(c, j.id);
           return done.state === JobState.JOB_STATE_FAILED ? `FAILED ${done.error?.code}: ${done.error?.message.slice(0, 80)}` : JobState[done.state];
         },
         (err: { code: number }) => `refused ${status[err.code]}`,
       );
-      const inferred = await unary(c.featureSets, c.featureSets.inferSchema, { sample: { $case: 'source', value: { uri: k.uri, format: k.format, options: {} } }, primaryKey: [], eventTimeColumn: '' }).then(
+      const inferred = await unary(c.featureSets, c.featureSets.inferSchema, {
+        sample: { $case: 'source', value: { uri: k.uri, format: k.format, options: {} } },
+        primaryKey: [],
+        eventTimeColumn: '',
+      }).then(
         () => 'inferred',
         (err: { code: number }) => `refused ${status[err.code]}`,
       );
-      const training = await unary(c.retrieve, c.retrieve.startTrainingSet, { entities: { $case: 'entitySource', value: { uri: k.uri, format: k.format, options: {} } }, timestampColumn: 'ts', features: ['fraud/users/*'], output: undefined }).then(
+      const training = await unary(c.retrieve, c.retrieve.startTrainingSet, {
+        entities: { $case: 'entitySource', value: { uri: k.uri, format: k.format, options: {} } },
+        timestampColumn: 'ts',
+        features: ['fraud/users/*'],
+        output: undefined,
+      }).then(
         async (j) => {
           const done = await finishedJob(c, j.id);
           return done.state === JobState.JOB_STATE_FAILED ? `FAILED ${done.error?.code}` : JobState[done.state];
@@ -115,6 +150,10 @@ describe('fuzzing (all-in-one host in its own process)', () => {
     assert.equal(host.child.exitCode, null, 'the process is alive');
     // Nothing half-visible: the ingests are the good file's and those of the sources that succeeded.
     const succeeded = outcomes.filter((o) => / ingest JOB_STATE_SUCCEEDED;/.test(o)).length;
-    assert.equal((await unary(c.ingest, c.ingest.listIngests, { featureSet: { project: 'fraud', name: 'users', version: '' }, pageSize: 0, pageToken: '' })).ingests.length, 1 + succeeded);
+    assert.equal(
+      (await unary(c.ingest, c.ingest.listIngests, { featureSet: { project: 'fraud', name: 'users', version: '' }, pageSize: 0, pageToken: '' })).ingests
+        .length,
+      1 + succeeded,
+    );
   });
 });

@@ -20,7 +20,10 @@ describe('configuration', () => {
     assert.throws(
       () => loadConfig({ PORT: 'x', FEATURESTORE_OFFLINE_URL: 'ftp://nope', FEATURESTORE_S3_ENDPOINT: 'not a url' }),
       (e: unknown) =>
-        e instanceof ConfigError && /PORT: must be a port number/.test(e.message) && /FEATURESTORE_OFFLINE_URL: use s3:\/\/bucket\/prefix/.test(e.message) && /FEATURESTORE_S3_ENDPOINT: must be a URL/.test(e.message),
+        e instanceof ConfigError &&
+        /PORT: must be a port number/.test(e.message) &&
+        /FEATURESTORE_OFFLINE_URL: use s3:\/\/bucket\/prefix/.test(e.message) &&
+        /FEATURESTORE_S3_ENDPOINT: must be a URL/.test(e.message),
     );
   });
 
@@ -36,6 +39,9 @@ describe('configuration', () => {
 
   it('refuses an ADLS offline store without an account key when it is first needed, naming the setting', () => {
     const deps = new Dependencies(loadConfig({ FEATURESTORE_OFFLINE_URL: 'abfss://lake@acct01.dfs.core.windows.net/root' }), testLogger);
-    assert.throws(() => deps.offlineStore(), (e: unknown) => e instanceof PermissionDenied && e.field === 'FEATURESTORE_OFFLINE_URL');
+    assert.throws(
+      () => deps.offlineStore(),
+      (e: unknown) => e instanceof PermissionDenied && e.field === 'FEATURESTORE_OFFLINE_URL',
+    );
   });
 });

@@ -66,10 +66,10 @@ function messageArb(desc: DescMessage, depth: number, big: boolean): fc.Arbitrar
       if (oneofDone.has(field.oneof.localName)) continue;
       oneofDone.add(field.oneof.localName);
       const cases = field.oneof.fields.filter((f) => depth > 0 || f.fieldKind !== 'message');
-      fields[field.oneof.localName] = fc.option(
-        fc.oneof(...cases.map((f) => singleArb(f, depth, big).map((value) => ({ case: f.localName, value })))),
-        { nil: undefined, freq: 3 },
-      );
+      fields[field.oneof.localName] = fc.option(fc.oneof(...cases.map((f) => singleArb(f, depth, big).map((value) => ({ case: f.localName, value })))), {
+        nil: undefined,
+        freq: 3,
+      });
       continue;
     }
     const arb = fieldArb(field, depth, big);
@@ -86,7 +86,13 @@ function fieldArb(field: DescField, depth: number, big: boolean): fc.Arbitrary<u
       return fc.array(listItemArb(field, depth, big), { maxLength });
     case 'map': {
       const value =
-        field.mapKind === 'message' ? (depth > 0 ? messageArb(field.message, depth - 1, big) : undefined) : field.mapKind === 'enum' ? enumArb(field.enum.values.map((v) => v.number)) : scalarArb(field.scalar, big);
+        field.mapKind === 'message'
+          ? depth > 0
+            ? messageArb(field.message, depth - 1, big)
+            : undefined
+          : field.mapKind === 'enum'
+            ? enumArb(field.enum.values.map((v) => v.number))
+            : scalarArb(field.scalar, big);
       if (!value) return undefined;
       return fc.dictionary(stringArb(big), value, { maxKeys: big ? 500 : 5 });
     }
@@ -112,7 +118,12 @@ function singleArb(field: DescField, depth: number, big: boolean): fc.Arbitrary<
 const enumArb = (known: number[]) => fc.oneof(fc.constantFrom(...known), fc.integer({ min: -3, max: 99 }));
 
 function stringArb(big: boolean): fc.Arbitrary<string> {
-  const options: fc.Arbitrary<string>[] = [fc.constantFrom(...NASTY), fc.string({ maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.stringMatching(/^[a-z][a-z0-9_]{0,10}$/)];
+  const options: fc.Arbitrary<string>[] = [
+    fc.constantFrom(...NASTY),
+    fc.string({ maxLength: 20 }),
+    fc.string({ unit: 'grapheme', maxLength: 20 }),
+    fc.stringMatching(/^[a-z][a-z0-9_]{0,10}$/),
+  ];
   if (big) options.push(fc.integer({ min: 1000, max: 1_000_000 }).map((n) => 'y'.repeat(n)));
   return fc.oneof(...options);
 }
@@ -190,7 +201,14 @@ export function call(client: Client, service: DescService, method: DescService['
   const deadline = new Date(Date.now() + 15_000);
   return new Promise((resolve) => {
     if (method.methodKind === 'server_streaming') {
-      const stream = client.makeServerStreamRequest(path, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(bytes), new Metadata(), { deadline });
+      const stream = client.makeServerStreamRequest(
+        path,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.from(bytes),
+        new Metadata(),
+        { deadline },
+      );
       const timer = setTimeout(() => stream.cancel(), 2000);
       stream.on('data', () => {});
       stream.on('error', (err: ServiceError) => {
@@ -203,9 +221,19 @@ export function call(client: Client, service: DescService, method: DescService['
       });
       return;
     }
-    client.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(bytes), new Metadata(), { deadline }, (err) => {
-      resolve(err ? { method: name, code: (err as ServiceError).code, details: (err as ServiceError).details } : { method: name, code: grpcStatus.OK, details: '' });
-    });
+    client.makeUnaryRequest(
+      path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.from(bytes),
+      new Metadata(),
+      { deadline },
+      (err) => {
+        resolve(
+          err ? { method: name, code: (err as ServiceError).code, details: (err as ServiceError).details } : { method: name, code: grpcStatus.OK, details: '' },
+        );
+      },
+    );
   });
 }
 
@@ -221,14 +249,28 @@ export interface FuzzReport {
  * (fixed seed, so a failure repeats), a tenth of them with huge strings and lists, plus deep lists.
  */
 export async function fuzz(address: string, runs: number, seed = 42): Promise<FuzzReport> {
-  const client = new Client(address, credentials.createInsecure(), { 'grpc.max_send_message_length': 64 * 2 ** 20, 'grpc.max_receive_message_length': 64 * 2 ** 20 });
+  const client = new Client(address, credentials.createInsecure(), {
+    'grpc.max_send_message_length': 64 * 2 ** 20,
+    'grpc.max_receive_message_length': 64 * 2 ** 20,
+  });
   const report: FuzzReport = { calls: 0, byCode: {}, faults: [] };
   const record = (o: CallOutcome, input: unknown) => {
     report.calls++;
     const code = grpcStatus[o.code] ?? String(o.code);
     report.byCode[code] = (report.byCode[code] ?? 0) + 1;
     if (o.code === grpcStatus.INTERNAL || o.code === grpcStatus.UNKNOWN || o.code === grpcStatus.DEADLINE_EXCEEDED || o.code === grpcStatus.UNAVAILABLE) {
-      report.faults.push({ ...o, input: JSON.stringify(input, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v instanceof Uint8Array ? `<${v.length} bytes>` : typeof v === 'string' && v.length > 200 ? `${v.slice(0, 50)}...<${v.length} chars>` : v)).slice(0, 600) });
+      report.faults.push({
+        ...o,
+        input: JSON.stringify(input, (_k, v: unknown) =>
+          typeof v === 'bigint'
+            ? String(v)
+            : v instanceof Uint8Array
+              ? `<${v.length} bytes>`
+              : typeof v === 'string' && v.length > 200
+                ? `${v.slice(0, 50)}...<${v.length} chars>`
+                : v,
+        ).slice(0, 600),
+      });
     }
   };
   try {
@@ -246,7 +288,8 @@ export async function fuzz(address: string, runs: number, seed = 42): Promise<Fu
           record(await call(client, service, method, bytes), init);
         }
         // Garbage that is not the message at all.
-        for (const junk of [Uint8Array.from([0xff, 0xff, 0xff, 0xff]), Uint8Array.from([0x0a, 0x80]), deepValue(200)]) record(await call(client, service, method, junk), `<${junk.length} junk bytes>`);
+        for (const junk of [Uint8Array.from([0xff, 0xff, 0xff, 0xff]), Uint8Array.from([0x0a, 0x80]), deepValue(200)])
+          record(await call(client, service, method, junk), `<${junk.length} junk bytes>`);
       }
     }
   } finally {

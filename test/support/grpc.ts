@@ -65,5 +65,13 @@ export async function projectWithFeatureSet(
   keys: { primaryKey: string[]; eventTimeColumn: string } = { primaryKey: ['id'], eventTimeColumn: 'ts' },
 ): Promise<void> {
   await unary(c.projects, c.projects.createProject, { name: project, description: '', tags: {} });
-  await unary(c.featureSets, c.featureSets.registerFeatureSet, { project, name, schema: { features, ...keys }, description: '', tags: {}, ttl: undefined, owner: '' });
+  await unary(c.featureSets, c.featureSets.registerFeatureSet, {
+    project,
+    name,
+    schema: { features, ...keys },
+    description: '',
+    tags: {},
+    ttl: undefined,
+    owner: '',
+  });
 }

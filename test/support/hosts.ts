@@ -11,7 +11,13 @@ import { testLogger } from './silent-logger.js';
 export function startTestHost(definitions: FunctionDefinition[], env: Record<string, string>): Promise<RunningHost> {
   return startHost(definitions, {
     // Offline data goes to a temp dir, never into the checkout.
-    env: { PORT: '0', FEATURESTORE_BIND: '127.0.0.1', FEATURESTORE_DRAIN_SECONDS: '5', FEATURESTORE_OFFLINE_DIR: mkdtempSync(join(tmpdir(), 'fs-offline-')), ...env },
+    env: {
+      PORT: '0',
+      FEATURESTORE_BIND: '127.0.0.1',
+      FEATURESTORE_DRAIN_SECONDS: '5',
+      FEATURESTORE_OFFLINE_DIR: mkdtempSync(join(tmpdir(), 'fs-offline-')),
+      ...env,
+    },
     logger: testLogger,
   });
 }

@@ -9,7 +9,13 @@ import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import { finishedJob, unary, type clients } from './grpc.js';
 
 /** Every row visible offline now (a RetrieveFeatures job to Parquet, read back with DuckDB as `select`), ordered by `orderBy`. */
-export async function offlineRows(c: ReturnType<typeof clients>, project: string, name: string, orderBy: string, select = '*'): Promise<Record<string, unknown>[]> {
+export async function offlineRows(
+  c: ReturnType<typeof clients>,
+  project: string,
+  name: string,
+  orderBy: string,
+  select = '*',
+): Promise<Record<string, unknown>[]> {
   const job = await unary(c.retrieve, c.retrieve.startRetrieve, {
     featureSet: { project, name, version: '' },
     features: [],

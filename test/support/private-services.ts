@@ -21,7 +21,11 @@ export interface PrivateService {
 export function privateService(name: 'redis' | 'minio' | 'postgres', env: Record<string, string>): PrivateService {
   const dir = mkdtempSync(join(tmpdir(), `fs-private-${name}-`));
   const run = (action: 'start' | 'stop') =>
-    execFileSync(join(REPO, 'scripts', 'services', `${name}.sh`), [action], { env: { ...process.env, FEATURESTORE_SERVICES_DIR: dir, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    execFileSync(join(REPO, 'scripts', 'services', `${name}.sh`), [action], {
+      env: { ...process.env, FEATURESTORE_SERVICES_DIR: dir, ...env },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
   const service: PrivateService = {
     address: run('start'),
     dir,

@@ -15,7 +15,12 @@ export interface Spawned {
 
 /** Starts a function's main module as its own process and waits for its "listening" log line. */
 export function spawnFunction(entry: string, env: Record<string, string>, timeoutMs = 30_000): Promise<Spawned> {
-  return spawnListening(process.execPath, ['--import', 'tsx', entry], { ...process.env, PORT: '0', FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'info', ...env }, timeoutMs);
+  return spawnListening(
+    process.execPath,
+    ['--import', 'tsx', entry],
+    { ...process.env, PORT: '0', FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    timeoutMs,
+  );
 }
 
 /** Runs a command that starts a function (any launcher) and waits for its "listening" log line. */

@@ -139,7 +139,8 @@ function fromNative(type: DataType, x: string, source: string): Scalar {
     const exact = source === 'TIMESTAMP_NS' ? `epoch_ns(${x}) % 1000 = 0` : 'true';
     const stamp = `CAST(${x} AS TIMESTAMPTZ)`;
     if (type === 'TIMESTAMP') return { value: stamp, ok: `coalesce(isfinite(${x}) AND ${exact}, false)` };
-    if (type === 'DATE') return { value: `CAST(${stamp} AS DATE)`, ok: `coalesce(isfinite(${x}) AND ${exact} AND CAST(CAST(${stamp} AS DATE) AS TIMESTAMPTZ) = ${stamp}, false)` };
+    if (type === 'DATE')
+      return { value: `CAST(${stamp} AS DATE)`, ok: `coalesce(isfinite(${x}) AND ${exact} AND CAST(CAST(${stamp} AS DATE) AS TIMESTAMPTZ) = ${stamp}, false)` };
     return no(T);
   }
   return no(T);

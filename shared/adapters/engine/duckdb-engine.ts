@@ -125,7 +125,9 @@ export class DuckDbEngine implements OfflineEngine {
           reader = sniffed.reader;
           for (const name of sniffed.columns) sourceTypes.set(name, 'VARCHAR');
         } else {
-          const names = (await rows(`DESCRIBE SELECT * FROM read_json(${list(spec.files)}, format = 'newline_delimited', union_by_name = true)`)).map((r) => String(r['column_name']));
+          const names = (await rows(`DESCRIBE SELECT * FROM read_json(${list(spec.files)}, format = 'newline_delimited', union_by_name = true)`)).map((r) =>
+            String(r['column_name']),
+          );
           reader = `read_json(${list(spec.files)}, format = 'newline_delimited', columns = {${names.map((n) => `${quoteLiteral(n)}: 'JSON'`).join(', ')}})`;
           for (const n of names) sourceTypes.set(n, 'JSON');
         }
@@ -157,7 +159,9 @@ export class DuckDbEngine implements OfflineEngine {
       const conversions = new Map(features.filter((f) => present.has(f.name)).map((f) => [f.name, convert(f, quoteIdent(f.name), sourceTypes.get(f.name)!)]));
       // Event times too far in the future are refused (such a row would win newest-wins online forever).
       const et = conversions.get(spec.schema.eventTimeColumn)!;
-      const tooLate = spec.latestEventTime ? `coalesce(CAST(${et.value} AS TIMESTAMPTZ) > ${quoteLiteral(spec.latestEventTime.toISOString())}::TIMESTAMPTZ, false)` : 'false';
+      const tooLate = spec.latestEventTime
+        ? `coalesce(CAST(${et.value} AS TIMESTAMPTZ) > ${quoteLiteral(spec.latestEventTime.toISOString())}::TIMESTAMPTZ, false)`
+        : 'false';
       const nullRequired = [...required].map((name) => `${conversions.get(name)!.value} IS NULL`);
       const problemsIn = async (): Promise<{ badRows: number; details: ErrorDetail[] }> => {
         // Exact row and column detail, within the memory limit however wide the source: the bad
@@ -177,10 +181,15 @@ export class DuckDbEngine implements OfflineEngine {
         for (const name of required) {
           const c = conversions.get(name)!;
           const when = `${quoteIdent(name)} IS NULL OR (${c.value} IS NULL AND NOT ${c.bad})`;
-          checks.push({ column: name, when, sql: `SELECT _row, ${quoteLiteral(name)} AS col, ${quoteLiteral(nullDetail(spec, 0, name).message)} AS msg FROM bad_rows WHERE ${when}` });
+          checks.push({
+            column: name,
+            when,
+            sql: `SELECT _row, ${quoteLiteral(name)} AS col, ${quoteLiteral(nullDetail(spec, 0, name).message)} AS msg FROM bad_rows WHERE ${when}`,
+          });
         }
         const slices = Array.from({ length: Math.ceil(checks.length / CHECK_BATCH) }, (_, i) => checks.slice(i * CHECK_BATCH, (i + 1) * CHECK_BATCH));
-        const numberedSlice = (slice: typeof checks) => `(SELECT row_number() OVER () AS _row, ${[...new Set(slice.map((c) => quoteIdent(c.column)))].join(', ')} FROM ${reader})`;
+        const numberedSlice = (slice: typeof checks) =>
+          `(SELECT row_number() OVER () AS _row, ${[...new Set(slice.map((c) => quoteIdent(c.column)))].join(', ')} FROM ${reader})`;
         await db.run('CREATE OR REPLACE TEMP TABLE bad_row_numbers (_row BIGINT)');
         for (const slice of slices) {
           await db.run(`INSERT INTO bad_row_numbers SELECT _row FROM ${numberedSlice(slice)} WHERE ${slice.map((c) => `(${c.when})`).join(' OR ')}`);
@@ -192,7 +201,8 @@ export class DuckDbEngine implements OfflineEngine {
         const found: { row: number; column: string; message: string }[] = [];
         for (const slice of slices) {
           await db.run(`CREATE OR REPLACE TEMP TABLE bad_rows AS SELECT * FROM ${numberedSlice(slice)} WHERE _row IN (${first.join(', ')})`);
-          for (const r of await rows(slice.map((c) => c.sql).join(' UNION ALL '))) found.push({ row: Number(r['_row']), column: String(r['col']), message: String(r['msg']) });
+          for (const r of await rows(slice.map((c) => c.sql).join(' UNION ALL ')))
+            found.push({ row: Number(r['_row']), column: String(r['col']), message: String(r['msg']) });
         }
         await db.run('DROP TABLE bad_rows');
         found.sort((a, b) => a.row - b.row || (a.column < b.column ? -1 : a.column > b.column ? 1 : 0));
@@ -228,9 +238,14 @@ export class DuckDbEngine implements OfflineEngine {
           const etName = quoteIdent(spec.schema.eventTimeColumn);
           const etType = duckType(byName.get(spec.schema.eventTimeColumn)!);
           const pk = spec.schema.primaryKey.map(quoteIdent);
-          const within = range['lo'] == null || range['hi'] == null ? 'false' : `${etName} BETWEEN ${quoteLiteral(String(range['lo']))}::${etType} AND ${quoteLiteral(String(range['hi']))}::${etType}`;
+          const within =
+            range['lo'] == null || range['hi'] == null
+              ? 'false'
+              : `${etName} BETWEEN ${quoteLiteral(String(range['lo']))}::${etType} AND ${quoteLiteral(String(range['hi']))}::${etType}`;
           // The stored side first, in a table of its own: its wide scan is over before the source's.
-          await db.run(`CREATE OR REPLACE TEMP TABLE stored_rows AS SELECT ${[...pk, etName].join(', ')}, hash(${columns}) AS __fs_h FROM read_parquet(${list(spec.existing)}, union_by_name = true) WHERE ${within}`);
+          await db.run(
+            `CREATE OR REPLACE TEMP TABLE stored_rows AS SELECT ${[...pk, etName].join(', ')}, hash(${columns}) AS __fs_h FROM read_parquet(${list(spec.existing)}, union_by_name = true) WHERE ${within}`,
+          );
           // As a NOT IN over one struct key (a mark join, built on the stored side): an ANTI JOIN
           // let DuckDB build its hash table on the source instead, whose size it cannot estimate
           // (every wide row held: out of memory at 2,000 columns). Keys and event times are never null.
@@ -294,7 +309,10 @@ export class DuckDbEngine implements OfflineEngine {
       spec.startTime ? `${et} >= ${quoteLiteral(spec.startTime.toISOString())}::TIMESTAMPTZ` : '',
       spec.endTime ? `${et} < ${quoteLiteral(spec.endTime.toISOString())}::TIMESTAMPTZ` : '',
     ].filter(Boolean);
-    const source = spec.files.length > 0 ? `read_parquet(${list(spec.files)})` : `(SELECT ${spec.schema.features.map((f) => `NULL::${duckType(f)} AS ${quoteIdent(f.name)}`).join(', ')} LIMIT 0)`;
+    const source =
+      spec.files.length > 0
+        ? `read_parquet(${list(spec.files)})`
+        : `(SELECT ${spec.schema.features.map((f) => `NULL::${duckType(f)} AS ${quoteIdent(f.name)}`).join(', ')} LIMIT 0)`;
     const db = await this.connect();
     try {
       const written = (
@@ -355,10 +373,13 @@ export class DuckDbEngine implements OfflineEngine {
       const needed = [ts, ...keyNames];
       const absent = needed.filter((c) => !present.has(c));
       if (absent.length > 0) {
-        throw new InvalidArgument(`the entity table lacks column(s) ${absent.join(', ')} (the timestamp column and every primary-key column of the feature sets)`, {
-          field: 'entities',
-          details: absent.map((column) => ({ field: 'entities', row: 0, column, message: 'missing' })),
-        });
+        throw new InvalidArgument(
+          `the entity table lacks column(s) ${absent.join(', ')} (the timestamp column and every primary-key column of the feature sets)`,
+          {
+            field: 'entities',
+            details: absent.map((column) => ({ field: 'entities', row: 0, column, message: 'missing' })),
+          },
+        );
       }
       const reserved = columns.filter((c) => c.startsWith('__fs_'));
       if (reserved.length > 0) throw new InvalidArgument(`entity column names may not start with __fs_: ${namesList(reserved)}`, { field: 'entities' });
@@ -376,7 +397,8 @@ export class DuckDbEngine implements OfflineEngine {
       const problems = [
         `SELECT __fs_row AS r, ${quoteLiteral(ts)} AS col, 'is not a timestamp (to the microsecond): ' || coalesce(${shown(quoteIdent(ts))}, 'null') AS msg FROM entities WHERE ${quoteIdent(ts)} IS NULL OR ${stamp.bad}`,
         ...keyCasts.map(
-          (k) => `SELECT __fs_row, ${quoteLiteral(k.column)}, ${quoteLiteral(`cannot be read as ${k.type}: `)} || ${shown(quoteIdent(k.column))} FROM entities WHERE ${k.bad}`,
+          (k) =>
+            `SELECT __fs_row, ${quoteLiteral(k.column)}, ${quoteLiteral(`cannot be read as ${k.type}: `)} || ${shown(quoteIdent(k.column))} FROM entities WHERE ${k.bad}`,
         ),
       ].join(' UNION ALL ');
       const bad = await rows(`SELECT r, col, msg, count(*) OVER ()::BIGINT AS n FROM (${problems}) ORDER BY r, col LIMIT ${MAX_DETAILS}`);
@@ -399,7 +421,9 @@ export class DuckDbEngine implements OfflineEngine {
         const entityColumns = [
           '__fs_row',
           // Key columns as the feature set's key type (the first side's, where several share a name).
-          ...columns.map((c) => (c === ts ? `${tsCast} AS ${quoteIdent(c)}` : keyNames.has(c) ? `${keyCasts.find((k) => k.column === c)!.value} AS ${quoteIdent(c)}` : quoteIdent(c))),
+          ...columns.map((c) =>
+            c === ts ? `${tsCast} AS ${quoteIdent(c)}` : keyNames.has(c) ? `${keyCasts.find((k) => k.column === c)!.value} AS ${quoteIdent(c)}` : quoteIdent(c),
+          ),
           `${tsCast} AS __fs_ts`,
           ...keyCasts.map((k) => `${k.value} AS ${k.alias}`),
           ...ranks.map((r, i) => (r ? `epoch_us(${tsCast})::${pack} * ${r} + ${r - 1} AS __fs_o${i}` : '')).filter(Boolean),
@@ -421,7 +445,10 @@ export class DuckDbEngine implements OfflineEngine {
             ingests.length === 0
               ? `SELECT ${[...keys.map((k) => `NULL::${k.type} AS ${k.alias}`), `NULL::TIMESTAMPTZ AS __fs_et${i}`, ...side.features.map((f, j) => `NULL::${duckType(side.schema.features.find((x) => x.name === f)!)} AS __fs_f${i}_${j}`)].join(', ')} LIMIT 0`
               : ingests
-                  .map((ingestFiles, rank) => `SELECT ${cols.join(', ')}${r ? `, epoch_us(${et}::TIMESTAMPTZ)::${pack} * ${r} + ${rank} AS __fs_o${i}` : ''} FROM read_parquet(${list(ingestFiles)}, union_by_name = true)`)
+                  .map(
+                    (ingestFiles, rank) =>
+                      `SELECT ${cols.join(', ')}${r ? `, epoch_us(${et}::TIMESTAMPTZ)::${pack} * ${r} + ${rank} AS __fs_o${i}` : ''} FROM read_parquet(${list(ingestFiles)}, union_by_name = true)`,
+                  )
                   .join(' UNION ALL ');
           ctes.push(`f${i} AS (${union})`);
           const on = [...keys.map((k) => `e.${k.alias} = f${i}.${k.alias}`), r ? `e.__fs_o${i} >= f${i}.__fs_o${i}` : `e.__fs_ts >= f${i}.__fs_et${i}`];
@@ -518,7 +545,10 @@ export class DuckDbEngine implements OfflineEngine {
         keys += batch.length;
         const pick = (row: Record<string, unknown>, prefix: string) => Object.fromEntries(features.map((f, i) => [f.name, row[`${prefix}${i}`]]));
         await onBatch(
-          (batch as Record<string, unknown>[]).map((row) => ({ reverted: pick(row, '__fs_r'), restored: row['__fs_found'] === true ? pick(row, '__fs_v') : undefined })),
+          (batch as Record<string, unknown>[]).map((row) => ({
+            reverted: pick(row, '__fs_r'),
+            restored: row['__fs_found'] === true ? pick(row, '__fs_v') : undefined,
+          })),
         );
       }
       return keys;
@@ -534,7 +564,8 @@ export class DuckDbEngine implements OfflineEngine {
     // batches of 25 hold 700 MiB, of 200 over 2 GiB; of 10, 620 MiB at 1.5x the time of 25.)
     const relation = `read_parquet(${list(files)}, union_by_name = true)`;
     const out: Record<string, FeatureStatistics> = {};
-    for (let i = 0; i < features.length; i += STATISTICS_BATCH) Object.assign(out, await this.statisticsBatch(db, features.slice(i, i + STATISTICS_BATCH), relation, at));
+    for (let i = 0; i < features.length; i += STATISTICS_BATCH)
+      Object.assign(out, await this.statisticsBatch(db, features.slice(i, i + STATISTICS_BATCH), relation, at));
     return out;
   }
 
@@ -553,7 +584,9 @@ export class DuckDbEngine implements OfflineEngine {
         // Squares of magnitudes past 1e150 overflow a double (DuckDB then fails the query): such
         // values are left out of the standard deviation.
         numeric ? `coalesce(stddev_samp(${c}) FILTER (WHERE abs(CAST(${c} AS DOUBLE)) < 1e150), 0)::DOUBLE AS s${i}` : `NULL AS s${i}`,
-        distinctOf(f) ? `count(DISTINCT hash(${c})) FILTER (WHERE ${c} IS NOT NULL AND hash(${c}) < ${SAMPLE_BELOW}::UBIGINT)::BIGINT AS d${i}` : `NULL AS d${i}`,
+        distinctOf(f)
+          ? `count(DISTINCT hash(${c})) FILTER (WHERE ${c} IS NOT NULL AND hash(${c}) < ${SAMPLE_BELOW}::UBIGINT)::BIGINT AS d${i}`
+          : `NULL AS d${i}`,
       ].join(', ');
     });
     const row = (await db.runAndReadAll(`SELECT ${parts.join(', ')} FROM ${relation}`)).getRowObjectsJson()[0] ?? {};
@@ -561,7 +594,9 @@ export class DuckDbEngine implements OfflineEngine {
     const few = features.map((f, i) => ({ f, i })).filter(({ f, i }) => distinctOf(f) && sampled(i) < EXACT_BELOW_SAMPLED);
     const exact =
       few.length > 0
-        ? (await db.runAndReadAll(`SELECT ${few.map(({ f, i }) => `count(DISTINCT ${quoteIdent(f.name)})::BIGINT AS x${i}`).join(', ')} FROM ${relation}`)).getRowObjectsJson()[0] ?? {}
+        ? ((
+            await db.runAndReadAll(`SELECT ${few.map(({ f, i }) => `count(DISTINCT ${quoteIdent(f.name)})::BIGINT AS x${i}`).join(', ')} FROM ${relation}`)
+          ).getRowObjectsJson()[0] ?? {})
         : {};
     const out: Record<string, FeatureStatistics> = {};
     features.forEach((f, i) => {
@@ -672,7 +707,13 @@ export function engineMessage(err: unknown): string {
   const lines = String((err as Error)?.message ?? err)
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !/^(Original Line|Possible (Solution|fixes)|LINE \d+:|\^|\* )/i.test(l) && !/^(file|position)\s*[:=]/i.test(l) && !/\((Set By User|Auto-Detected)\)/i.test(l));
+    .filter(
+      (l) =>
+        l &&
+        !/^(Original Line|Possible (Solution|fixes)|LINE \d+:|\^|\* )/i.test(l) &&
+        !/^(file|position)\s*[:=]/i.test(l) &&
+        !/\((Set By User|Auto-Detected)\)/i.test(l),
+    );
   return lines
     .slice(0, 3)
     .join('; ')
@@ -680,5 +721,3 @@ export function engineMessage(err: unknown): string {
     .replace(/(^|[\s"'(])\/[^\s"',)]+/g, (path, before: string) => `${before}<${path.includes('featurestore-job-') ? 'source file' : 'file'}>`)
     .slice(0, 300);
 }
-
-

@@ -8,7 +8,10 @@ export async function ensureTopics(admin: Admin, replication = 1): Promise<void>
   const existing = new Set(await admin.listTopics());
   const missing = (Object.entries(PARTITIONS) as [Topic, number][]).filter(([t]) => !existing.has(t));
   if (missing.length === 0) return;
-  await admin.createTopics({ waitForLeaders: true, topics: missing.map(([topic, numPartitions]) => ({ topic, numPartitions, replicationFactor: replication })) });
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map(([topic, numPartitions]) => ({ topic, numPartitions, replicationFactor: replication })),
+  });
 }
 
 /**
@@ -45,7 +48,11 @@ export class KafkaEventPublisher {
     const byTopic = new Map<Topic, { key: string; value: string; headers: Record<string, string> }[]>();
     for (const e of events) {
       const message = CloudEventsKafka.binary(new CloudEvent(e, false));
-      const headers = Object.fromEntries(Object.entries(message.headers).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+      const headers = Object.fromEntries(
+        Object.entries(message.headers)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => [k, String(v)]),
+      );
       const value = typeof message.value === 'string' ? message.value : JSON.stringify(message.value ?? null);
       const list = byTopic.get(topicOf(e.type)) ?? [];
       list.push({ key: e.subject ?? e.id, value, headers });
@@ -58,7 +65,10 @@ export class KafkaEventPublisher {
       // A fresh connection next time (after a broker restart the old one may keep failing).
       const stale = this.producer;
       this.producer = undefined;
-      void stale?.then((p) => p.disconnect(), () => {});
+      void stale?.then(
+        (p) => p.disconnect(),
+        () => {},
+      );
       throw new Unavailable('the Kafka broker did not take the events; they stay in the outbox and are sent again', { cause: err });
     }
   }
@@ -66,14 +76,28 @@ export class KafkaEventPublisher {
   async close(): Promise<void> {
     const p = this.producer;
     this.producer = undefined;
-    await p?.then((x) => x.disconnect(), () => {});
+    await p?.then(
+      (x) => x.disconnect(),
+      () => {},
+    );
   }
 }
 
 /** A Kafka message of the binding back as a CloudEvent (kafkajs gives Buffers). */
-export function cloudEventOf(message: { key: Buffer | null; value: Buffer | null; headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>; timestamp: string }): CloudEventV1<unknown> {
+export function cloudEventOf(message: {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+  timestamp: string;
+}): CloudEventV1<unknown> {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = String(Array.isArray(v) ? v[0] : v);
-  const event = CloudEventsKafka.toEvent({ key: message.key?.toString() ?? '', value: message.value?.toString() ?? '', body: message.value?.toString() ?? '', headers, timestamp: message.timestamp } as never);
+  const event = CloudEventsKafka.toEvent({
+    key: message.key?.toString() ?? '',
+    value: message.value?.toString() ?? '',
+    body: message.value?.toString() ?? '',
+    headers,
+    timestamp: message.timestamp,
+  } as never);
   return (Array.isArray(event) ? event[0] : event) as CloudEventV1<unknown>;
 }

@@ -16,7 +16,10 @@ export function isHidden(relative: string): boolean {
 
 /** Matches one file name against a glob of * and ? (no path separators). */
 export function globMatcher(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|\\]/g, '\\$&').replaceAll('*', '[^/]*').replaceAll('?', '[^/]');
+  const body = glob
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replaceAll('*', '[^/]*')
+    .replaceAll('?', '[^/]');
   return new RegExp(`^${body}$`);
 }
 
@@ -39,7 +42,8 @@ export class LocalSourceFiles implements SourceFiles {
   private isRemote(source: SourceSpec, field: string): boolean {
     const scheme = /^([a-z0-9+.-]+):/i.exec(source.uri)?.[1]?.toLowerCase();
     if (scheme !== 's3' && scheme !== 'abfss') return false;
-    if (!this.remote) throw new Unimplemented(`${scheme}:// sources need object storage settings (see the README's configuration table)`, { field: `${field}.uri` });
+    if (!this.remote)
+      throw new Unimplemented(`${scheme}:// sources need object storage settings (see the README's configuration table)`, { field: `${field}.uri` });
     return true;
   }
 

@@ -20,10 +20,16 @@ import { formatOf, GLOB, globMatcher, isHidden } from './local-source-files.js';
 export class ObjectSourceFiles implements SourceFiles {
   constructor(private readonly settings: ObjectStoreSettings) {}
 
-  private async find(source: SourceSpec, field: string, signal?: AbortSignal): Promise<{ store: ObjectStore; keys: string[]; format: ResolvedSource['format'] }> {
+  private async find(
+    source: SourceSpec,
+    field: string,
+    signal?: AbortSignal,
+  ): Promise<{ store: ObjectStore; keys: string[]; format: ResolvedSource['format'] }> {
     const url = parseObjectUrl(source.uri);
     if (!url) {
-      throw new InvalidArgument(`"${source.uri}" is not a valid object URL: use s3://bucket/path or abfss://filesystem@account.dfs.core.windows.net/path`, { field: `${field}.uri` });
+      throw new InvalidArgument(`"${source.uri}" is not a valid object URL: use s3://bucket/path or abfss://filesystem@account.dfs.core.windows.net/path`, {
+        field: `${field}.uri`,
+      });
     }
     const store = await openObjectStore(url, '', this.settings, `${field}.uri`);
     try {

@@ -23,7 +23,9 @@ export async function openSqlClient(location: MetadataLocation): Promise<SqlClie
 }
 
 /** Opens the catalog (projects, feature sets, jobs) and brings its schema up to date. */
-export async function openMetadataStore(location: MetadataLocation): Promise<{ store: MetadataStore; jobs: JobStore; ingests: IngestStore; outbox: Outbox; sql: SqlClient }> {
+export async function openMetadataStore(
+  location: MetadataLocation,
+): Promise<{ store: MetadataStore; jobs: JobStore; ingests: IngestStore; outbox: Outbox; sql: SqlClient }> {
   const sql = await openSqlClient(location);
   try {
     await migrate(sql);

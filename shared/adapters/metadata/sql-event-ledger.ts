@@ -22,7 +22,10 @@ export class SqlEventLedger implements EventLedger {
   }
 
   async forget(olderThanMs: number): Promise<number> {
-    const { rowCount } = await this.sql.query(`DELETE FROM processed_events WHERE handled_time < clock_timestamp() - make_interval(secs => $1::double precision / 1000)`, [olderThanMs]);
+    const { rowCount } = await this.sql.query(
+      `DELETE FROM processed_events WHERE handled_time < clock_timestamp() - make_interval(secs => $1::double precision / 1000)`,
+      [olderThanMs],
+    );
     return rowCount;
   }
 }

@@ -78,20 +78,20 @@ export class SqlIngestStore implements IngestStore {
       if (!job) throw new FailedPrecondition(`job ${i.jobId} is not running; the ingest was not committed`, { field: 'id' });
       if (i.basis.length > 0) {
         // Rows equal to those of an ingest reverted meanwhile were skipped as duplicates: they would be lost.
-        const { rows: gone } = await tx.query<{ id: string }>(
-          `SELECT id::text FROM ingests WHERE id = ANY($1::uuid[]) AND state <> 'COMMITTED' FOR UPDATE`,
-          [i.basis],
-        );
+        const { rows: gone } = await tx.query<{ id: string }>(`SELECT id::text FROM ingests WHERE id = ANY($1::uuid[]) AND state <> 'COMMITTED' FOR UPDATE`, [
+          i.basis,
+        ]);
         if (gone.length > 0) {
           throw new FailedPrecondition(`ingest ${gone[0]!.id} was reverted while this one ran; start the ingest again`, { field: 'id' });
         }
       }
       if (i.logRange) {
         // Exactly once: the drained position moves only from where this ingest's range starts.
-        await tx.query(
-          `INSERT INTO online_sync (project, feature_set, major, drained_through) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`,
-          [i.project, i.featureSet, i.major],
-        );
+        await tx.query(`INSERT INTO online_sync (project, feature_set, major, drained_through) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`, [
+          i.project,
+          i.featureSet,
+          i.major,
+        ]);
         const moved = await tx.query(
           `UPDATE online_sync SET drained_through = $5, ingest_id = $6, update_time = clock_timestamp()
            WHERE project = $1 AND feature_set = $2 AND major = $3 AND drained_through = $4`,
@@ -102,7 +102,20 @@ export class SqlIngestStore implements IngestStore {
       await tx.query(
         `INSERT INTO ingests (id, project, feature_set, major, minor, job_id, source, state, rows, duplicate_rows, files, statistics, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, 'COMMITTED', $8, $9, $10::jsonb, $11::jsonb, $12)`,
-        [i.id, i.project, i.featureSet, i.major, i.minor, i.jobId, JSON.stringify(i.source), i.rows, i.duplicateRows, JSON.stringify(i.files), JSON.stringify(i.statistics), i.createdBy],
+        [
+          i.id,
+          i.project,
+          i.featureSet,
+          i.major,
+          i.minor,
+          i.jobId,
+          JSON.stringify(i.source),
+          i.rows,
+          i.duplicateRows,
+          JSON.stringify(i.files),
+          JSON.stringify(i.statistics),
+          i.createdBy,
+        ],
       );
       await saveStatistics(tx, i.project, i.featureSet, i.major, i.statistics);
       const ingest = (await readByJob(tx, i.jobId))!;
@@ -111,7 +124,11 @@ export class SqlIngestStore implements IngestStore {
     });
   }
 
-  async revert(r: IngestRevert, events: (job: Job, featureSet: FeatureSet) => DomainEvent[], signal?: AbortSignal): Promise<{ job: Job; featureSet: FeatureSet }> {
+  async revert(
+    r: IngestRevert,
+    events: (job: Job, featureSet: FeatureSet) => DomainEvent[],
+    signal?: AbortSignal,
+  ): Promise<{ job: Job; featureSet: FeatureSet }> {
     throwIfAborted(signal);
     return this.sql.transaction(async (tx) => {
       const { rows: reverted } = await tx.query<{ project: string; feature_set: string; major: number; rows: string }>(
@@ -182,7 +199,13 @@ export class SqlIngestStore implements IngestStore {
   }
 }
 
-async function saveStatistics(tx: SqlExecutor, project: string, featureSet: string, major: number, statistics: Record<string, FeatureStatistics>): Promise<void> {
+async function saveStatistics(
+  tx: SqlExecutor,
+  project: string,
+  featureSet: string,
+  major: number,
+  statistics: Record<string, FeatureStatistics>,
+): Promise<void> {
   await tx.query(
     `INSERT INTO feature_set_statistics (project, feature_set, major, statistics) VALUES ($1, $2, $3, $4::jsonb)
      ON CONFLICT (project, feature_set, major) DO UPDATE SET statistics = EXCLUDED.statistics, update_time = clock_timestamp()`,

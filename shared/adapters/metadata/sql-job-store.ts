@@ -53,7 +53,8 @@ const COLUMNS = `id::text, type, state, project, feature_set, spec, progress, me
   request_id, cancel_requested, revision, attempt, create_time, start_time, end_time`;
 
 /** A running job whose worker said nothing for the lease (ms, parameter $n) and reported no outcome: its worker is gone. */
-const silent = (n: number) => `reported_time IS NULL AND coalesce(heartbeat_time, start_time, create_time) < clock_timestamp() - make_interval(secs => $${n}::double precision / 1000)`;
+const silent = (n: number) =>
+  `reported_time IS NULL AND coalesce(heartbeat_time, start_time, create_time) < clock_timestamp() - make_interval(secs => $${n}::double precision / 1000)`;
 const CANCEL_ABANDONED = `state = 'CANCELLED', message = 'cancelled; its worker had stopped and nothing was written', end_time = clock_timestamp(), revision = revision + 1`;
 
 /** Jobs on PostgreSQL or PGlite, in the catalog database (so job changes and events commit together). */
@@ -182,7 +183,10 @@ export class SqlJobStore implements JobStore {
 
   async endAbandoned(leaseMs: number, failAfterMs: number, error: JobError, signal?: AbortSignal): Promise<Job[]> {
     throwIfAborted(signal);
-    const cancelled = await this.sql.query<JobRow>(`UPDATE jobs SET ${CANCEL_ABANDONED} WHERE state = 'RUNNING' AND cancel_requested AND ${silent(1)} RETURNING ${COLUMNS}`, [leaseMs]);
+    const cancelled = await this.sql.query<JobRow>(
+      `UPDATE jobs SET ${CANCEL_ABANDONED} WHERE state = 'RUNNING' AND cancel_requested AND ${silent(1)} RETURNING ${COLUMNS}`,
+      [leaseMs],
+    );
     const failed = await this.sql.query<JobRow>(
       `UPDATE jobs SET state = 'FAILED', error = $2::jsonb, message = $3, end_time = clock_timestamp(), revision = revision + 1
        WHERE state = 'RUNNING' AND ${silent(1)} RETURNING ${COLUMNS}`,

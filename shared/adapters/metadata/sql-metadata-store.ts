@@ -87,10 +87,12 @@ export class SqlMetadataStore implements MetadataStore {
   async createProject(p: NewProject, events: DomainEvent[], signal?: AbortSignal): Promise<Project> {
     throwIfAborted(signal);
     return this.sql.transaction(async (tx) => {
-      const ins = await tx.query(
-        `INSERT INTO projects (name, description, owner, tags) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (name) DO NOTHING`,
-        [p.name, p.description, p.owner, JSON.stringify(p.tags)],
-      );
+      const ins = await tx.query(`INSERT INTO projects (name, description, owner, tags) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (name) DO NOTHING`, [
+        p.name,
+        p.description,
+        p.owner,
+        JSON.stringify(p.tags),
+      ]);
       if (ins.rowCount === 0) throw new AlreadyExists(`project "${p.name}" already exists`, { field: 'name' });
       await writeEvents(tx, events);
       return (await readProject(tx, p.name))!;
@@ -156,10 +158,12 @@ export class SqlMetadataStore implements MetadataStore {
       // FOR SHARE holds off a concurrent project delete until this commits.
       const project = await tx.query('SELECT 1 FROM projects WHERE name = $1 FOR SHARE', [v.project]);
       if (project.rows.length === 0) throw new NotFound(`project "${v.project}" does not exist; create it first`, { field: 'project' });
-      const ins = await tx.query(
-        `INSERT INTO feature_sets (project, name, latest_major, latest_minor) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-        [v.project, v.name, v.major, v.minor],
-      );
+      const ins = await tx.query(`INSERT INTO feature_sets (project, name, latest_major, latest_minor) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [
+        v.project,
+        v.name,
+        v.major,
+        v.minor,
+      ]);
       if (ins.rowCount === 0) throw new AlreadyExists(`feature set "${v.project}/${v.name}" already exists`, { field: 'name' });
       await insertVersion(tx, v);
       await writeEvents(tx, events);
@@ -175,7 +179,9 @@ export class SqlMetadataStore implements MetadataStore {
   async listFeatureSets(q: ListFeatureSetsQuery, signal?: AbortSignal): Promise<FeatureSet[]> {
     throwIfAborted(signal);
     const exact = Object.fromEntries(Object.entries(q.tags).filter(([, value]) => value !== ''));
-    const anyValue = Object.entries(q.tags).filter(([, value]) => value === '').map(([key]) => key);
+    const anyValue = Object.entries(q.tags)
+      .filter(([, value]) => value === '')
+      .map(([key]) => key);
     const { rows } = await this.sql.query<VersionRow>(
       `SELECT ${VERSION_COLUMNS} FROM ${VERSIONS_JOIN}
        WHERE ${LATEST} AND fs.project = $1 AND starts_with(fs.name, $2) AND ($3::text IS NULL OR fs.name > $3)
@@ -195,7 +201,13 @@ export class SqlMetadataStore implements MetadataStore {
     });
   }
 
-  async listFeatureSetVersions(project: string, name: string, before: FeatureSetVersionNumber | undefined, limit: number, signal?: AbortSignal): Promise<FeatureSet[]> {
+  async listFeatureSetVersions(
+    project: string,
+    name: string,
+    before: FeatureSetVersionNumber | undefined,
+    limit: number,
+    signal?: AbortSignal,
+  ): Promise<FeatureSet[]> {
     throwIfAborted(signal);
     const { rows } = await this.sql.query<VersionRow>(
       `SELECT ${VERSION_COLUMNS} FROM ${VERSIONS_JOIN}
@@ -206,7 +218,13 @@ export class SqlMetadataStore implements MetadataStore {
     return rows.map(toFeatureSet);
   }
 
-  async deleteFeatureSet(project: string, name: string, expected: FeatureSetVersionNumber | undefined, events: DomainEvent[], signal?: AbortSignal): Promise<void> {
+  async deleteFeatureSet(
+    project: string,
+    name: string,
+    expected: FeatureSetVersionNumber | undefined,
+    events: DomainEvent[],
+    signal?: AbortSignal,
+  ): Promise<void> {
     throwIfAborted(signal);
     await this.sql.transaction(async (tx) => {
       const del = await tx.query(

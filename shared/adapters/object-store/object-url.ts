@@ -7,9 +7,7 @@ import type { ByteRange, ObjectInfo, ObjectStore } from '../../core/ports/object
 // used, so functions that never touch object storage do not pay for loading them at start.
 
 /** An s3:// or abfss:// URL split into the store's location and a path inside it. */
-export type ObjectUrl =
-  | { scheme: 's3'; bucket: string; path: string }
-  | { scheme: 'abfss'; fileSystem: string; account: string; path: string };
+export type ObjectUrl = { scheme: 's3'; bucket: string; path: string } | { scheme: 'abfss'; fileSystem: string; account: string; path: string };
 
 const S3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/;
 const ABFSS = /^abfss:\/\/([a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?)@([a-z0-9]{3,24})\.dfs\.core\.windows\.net(?:\/(.*))?$/;
@@ -37,11 +35,19 @@ export async function openObjectStore(url: ObjectUrl, prefix: string, settings: 
   }
   const accountKey = requireAccountKey(url, settings, field);
   const { AdlsObjectStore } = await import('./adls-object-store.js');
-  return new AdlsObjectStore({ account: url.account, accountKey, fileSystem: url.fileSystem, prefix, blobEndpoint: settings.adls.blobEndpoint, dfsEndpoint: settings.adls.dfsEndpoint });
+  return new AdlsObjectStore({
+    account: url.account,
+    accountKey,
+    fileSystem: url.fileSystem,
+    prefix,
+    blobEndpoint: settings.adls.blobEndpoint,
+    dfsEndpoint: settings.adls.dfsEndpoint,
+  });
 }
 
 function requireAccountKey(url: Extract<ObjectUrl, { scheme: 'abfss' }>, settings: ObjectStoreSettings, field: string): string {
-  if (!settings.adls.accountKey) throw new PermissionDenied(`no key for storage account "${url.account}" is configured (FEATURESTORE_ADLS_ACCOUNT_KEY)`, { field });
+  if (!settings.adls.accountKey)
+    throw new PermissionDenied(`no key for storage account "${url.account}" is configured (FEATURESTORE_ADLS_ACCOUNT_KEY)`, { field });
   return settings.adls.accountKey;
 }
 

@@ -30,7 +30,10 @@ export class BoundedOnlineStore implements OnlineStore {
     // Only the entry that stands per key is sent, so a key repeated across chunks answers as one batch.
     const winner = batchWinners(entries);
     const standing = [...winner.values()].sort((a, b) => a - b);
-    const written = await this.chunked(standing.map((i) => entries[i]!), (part) => this.inner.put(table, part, signal));
+    const written = await this.chunked(
+      standing.map((i) => entries[i]!),
+      (part) => this.inner.put(table, part, signal),
+    );
     const result = entries.map(() => false);
     standing.forEach((i, j) => (result[i] = written[j]!));
     return result;

@@ -92,7 +92,9 @@ export class RedisOnlineStore implements OnlineStore {
     try {
       const winner = batchWinners(entries);
       const results = await Promise.all(
-        entries.map((e, i) => (winner.get(e.key) === i ? this.client.putNewest(this.redisKey(table, e.key), String(e.eventTimeMicros), e.value, expireMs(e.expireAtMicros)) : 0)),
+        entries.map((e, i) =>
+          winner.get(e.key) === i ? this.client.putNewest(this.redisKey(table, e.key), String(e.eventTimeMicros), e.value, expireMs(e.expireAtMicros)) : 0,
+        ),
       );
       return results.map((r) => r === 1);
     } catch (err) {

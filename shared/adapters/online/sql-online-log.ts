@@ -41,7 +41,11 @@ export class SqlOnlineLog implements OnlineLog {
         `SELECT project, feature_set, major, max(seq)::text AS through, count(*)::text AS records
          FROM online_log GROUP BY project, feature_set, major ORDER BY project, feature_set, major`,
       );
-      return rows.map((r) => ({ table: { project: r.project, featureSet: r.feature_set, major: r.major }, through: Number(r.through), records: Number(r.records) }));
+      return rows.map((r) => ({
+        table: { project: r.project, featureSet: r.feature_set, major: r.major },
+        through: Number(r.through),
+        records: Number(r.records),
+      }));
     });
   }
 

@@ -79,7 +79,11 @@ export class PgSqlClient implements SqlClient {
     let retry: NodeJS.Timeout | undefined;
     let delay = 250;
     const connect = async (): Promise<void> => {
-      const c = new pg.Client({ connectionString: this.connectionString, application_name: `featurestore-listen-${channel}`.slice(0, 63), connectionTimeoutMillis: 5000 });
+      const c = new pg.Client({
+        connectionString: this.connectionString,
+        application_name: `featurestore-listen-${channel}`.slice(0, 63),
+        connectionTimeoutMillis: 5000,
+      });
       c.on('notification', (m) => m.channel === channel && onMessage(m.payload ?? ''));
       const lost = () => {
         if (closed || client !== c) return;

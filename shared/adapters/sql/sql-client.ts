@@ -47,7 +47,10 @@ const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'E
 export function translateSqlError(err: unknown): Error {
   if (err instanceof Error && 'status' in err) return err;
   const code = sqlState(err);
-  if ((code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) || /Connection terminated|timeout exceeded when trying to connect/i.test(String((err as Error)?.message))) {
+  if (
+    (code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) ||
+    /Connection terminated|timeout exceeded when trying to connect/i.test(String((err as Error)?.message))
+  ) {
     return new Unavailable('the metadata database is unreachable; check that it runs and FEATURESTORE_METADATA_URL points at it', { cause: err });
   }
   // Text PostgreSQL cannot hold (NUL, U+0000, in text or jsonb): the client's input, wherever it came in.

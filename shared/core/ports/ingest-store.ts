@@ -40,7 +40,11 @@ export interface IngestRevert {
  */
 export interface IngestStore {
   commit(ingest: NewIngest, events: (job: Job, ingest: Ingest) => DomainEvent[], signal?: AbortSignal): Promise<{ ingest: Ingest; job: Job }>;
-  revert(revert: IngestRevert, events: (job: Job, featureSet: FeatureSet) => DomainEvent[], signal?: AbortSignal): Promise<{ job: Job; featureSet: FeatureSet }>;
+  revert(
+    revert: IngestRevert,
+    events: (job: Job, featureSet: FeatureSet) => DomainEvent[],
+    signal?: AbortSignal,
+  ): Promise<{ job: Job; featureSet: FeatureSet }>;
   get(id: string, signal?: AbortSignal): Promise<Ingest | undefined>;
   /** Newest first. */
   list(project: string, featureSet: string, before: { commitTime: Date; id: string } | undefined, limit: number, signal?: AbortSignal): Promise<Ingest[]>;

@@ -66,7 +66,13 @@ export interface MetadataStore {
    */
   addFeatureSetVersion(version: NewFeatureSetVersion, expected: FeatureSetVersionNumber, events: DomainEvent[], signal?: AbortSignal): Promise<FeatureSet>;
   /** Newest first; `before` is exclusive. */
-  listFeatureSetVersions(project: string, name: string, before: FeatureSetVersionNumber | undefined, limit: number, signal?: AbortSignal): Promise<FeatureSet[]>;
+  listFeatureSetVersions(
+    project: string,
+    name: string,
+    before: FeatureSetVersionNumber | undefined,
+    limit: number,
+    signal?: AbortSignal,
+  ): Promise<FeatureSet[]>;
   /** Deletes every version. NotFound when absent; Aborted when the latest is not `expected`. */
   deleteFeatureSet(project: string, name: string, expected: FeatureSetVersionNumber | undefined, events: DomainEvent[], signal?: AbortSignal): Promise<void>;
 

@@ -14,9 +14,7 @@ export interface InferredSample {
   rows: number;
 }
 
-export type SampleInput =
-  | { kind: 'uri'; uri: string; format?: SampleFormat }
-  | { kind: 'bytes'; data: Uint8Array; format: SampleFormat };
+export type SampleInput = { kind: 'uri'; uri: string; format?: SampleFormat } | { kind: 'bytes'; data: Uint8Array; format: SampleFormat };
 
 /**
  * Reads a sample and reports its columns in file order. Throws InvalidArgument (field `sample`) for

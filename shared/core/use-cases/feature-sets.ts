@@ -78,7 +78,11 @@ export interface FeatureSetChanged {
   ttlSeconds?: number | null;
 }
 
-function changed(fs: Pick<FeatureSet, 'project' | 'name' | 'major' | 'minor' | 'ttlSeconds'>, change: string, before?: Pick<FeatureSet, 'ttlSeconds'>): DomainEvent {
+function changed(
+  fs: Pick<FeatureSet, 'project' | 'name' | 'major' | 'minor' | 'ttlSeconds'>,
+  change: string,
+  before?: Pick<FeatureSet, 'ttlSeconds'>,
+): DomainEvent {
   const data: FeatureSetChanged = { project: fs.project, featureSet: fs.name, version: versionString(fs), change };
   if (before && before.ttlSeconds !== fs.ttlSeconds) Object.assign(data, { major: fs.major, ttlSeconds: fs.ttlSeconds });
   return { type: EventTypes.featureSetChanged, subject: featureSetSubject(fs.project, fs.name), data: { ...data } };
@@ -265,9 +269,7 @@ export function createFeatureSetUseCases({ store, authorizer, ingests }: Feature
 export type FeatureSetUseCases = ReturnType<typeof createFeatureSetUseCases>;
 
 function sameContent(a: NewFeatureSetVersion, b: FeatureSet): boolean {
-  return (
-    JSON.stringify([a.schema, a.description, a.owner, a.tags, a.ttlSeconds]) === JSON.stringify([b.schema, b.description, b.owner, b.tags, b.ttlSeconds])
-  );
+  return JSON.stringify([a.schema, a.description, a.owner, a.tags, a.ttlSeconds]) === JSON.stringify([b.schema, b.description, b.owner, b.tags, b.ttlSeconds]);
 }
 
 /** A new schema keeps the descriptions, tags and sensitive flags of features it does not restate. */

@@ -44,7 +44,8 @@ export function createHousekeeping(d: {
     lastOffline = now();
     const busyProjects = new Set<string>();
     for (const state of ['PENDING', 'RUNNING'] as const) {
-      for (const type of ['INGEST', 'REVERT'] as const) for (const j of await d.jobs.listJobs({ type, state, limit: 10_000 }, signal)) busyProjects.add(j.project);
+      for (const type of ['INGEST', 'REVERT'] as const)
+        for (const j of await d.jobs.listJobs({ type, state, limit: 10_000 }, signal)) busyProjects.add(j.project);
     }
     const known = new Map<string, boolean>();
     const keep = async (id: string, check: () => Promise<boolean>) => {

@@ -45,7 +45,15 @@ export interface JobStatusData {
   state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
   error?: JobError;
   /** For a succeeded ingest: what the engine wrote, not yet visible, and the ingests it deduplicated against. */
-  ingest?: { id: string; files: string[]; rows: number; duplicateRows: number; statistics: Ingest['statistics']; basis?: string[]; columns?: { dropped: string[]; missing: string[] } };
+  ingest?: {
+    id: string;
+    files: string[];
+    rows: number;
+    duplicateRows: number;
+    statistics: Ingest['statistics'];
+    basis?: string[];
+    columns?: { dropped: string[]; missing: string[] };
+  };
   /** For an ingest of a source without data rows: nothing was written or committed. */
   empty?: boolean;
   /** For a succeeded revert: statistics over the rows that stay visible. */
@@ -74,7 +82,8 @@ export function createIngestUseCases({ store, jobs, ingests, authorizer, sources
       if (input.requestId.length > 200) throw new InvalidArgument('is longer than 200 characters', { field: 'request_id' });
       await authorizer.authorize(principal, 'featureSet.update', { project, featureSet: name }, signal);
       const fs = await store.getFeatureSet(project, name, version, signal);
-      if (!fs) throw new NotFound(`feature set "${project}/${name}"${input.version ? ` version ${input.version}` : ''} does not exist`, { field: 'feature_set' });
+      if (!fs)
+        throw new NotFound(`feature set "${project}/${name}"${input.version ? ` version ${input.version}` : ''} does not exist`, { field: 'feature_set' });
       await sources.check(input.source, signal);
       const spec: IngestJobSpec = { project, featureSet: name, major: fs.major, minor: fs.minor, source: input.source, extraColumns: input.extraColumns };
       const { job } = await jobs.createJob(
@@ -103,9 +112,12 @@ export function createIngestUseCases({ store, jobs, ingests, authorizer, sources
       }
       if (ingest.state === 'REVERTED') throw new FailedPrecondition(`ingest ${ingestId} was already reverted`, { field: 'ingest_id' });
       if (ingest.major !== fs.major) {
-        throw new FailedPrecondition(`ingest ${ingestId} holds data of major version ${ingest.major}, but the feature set is at ${fs.major}; only the latest major version's data can be reverted`, {
-          field: 'ingest_id',
-        });
+        throw new FailedPrecondition(
+          `ingest ${ingestId} holds data of major version ${ingest.major}, but the feature set is at ${fs.major}; only the latest major version's data can be reverted`,
+          {
+            field: 'ingest_id',
+          },
+        );
       }
       const spec: RevertJobSpec = { project, featureSet: name, major: fs.major, ingestId };
       const { job } = await jobs.createJob(
@@ -116,7 +128,11 @@ export function createIngestUseCases({ store, jobs, ingests, authorizer, sources
       return job;
     },
 
-    async list(principal: Principal, input: { project: string; featureSet: string; pageSize: number; pageToken: string }, signal?: AbortSignal): Promise<Page<Ingest>> {
+    async list(
+      principal: Principal,
+      input: { project: string; featureSet: string; pageSize: number; pageToken: string },
+      signal?: AbortSignal,
+    ): Promise<Page<Ingest>> {
       const project = requireIdentifier(input.project, 'feature_set.project');
       const name = requireIdentifier(input.featureSet, 'feature_set.name');
       const limit = validatePageSize(input.pageSize);
@@ -206,7 +222,10 @@ export async function runClaimedJob(
   if (!claimed.job) {
     const current = claimed.current;
     if (!current || TERMINAL_STATES.has(current.state)) return; // gone, or done by an earlier delivery
-    throw new Unavailable(`job ${jobId} is running in another worker (attempt ${current.attempt}); this delivery is retried until it ends or that worker stops`, { field: 'data.jobId' });
+    throw new Unavailable(
+      `job ${jobId} is running in another worker (attempt ${current.attempt}); this delivery is retried until it ends or that worker stops`,
+      { field: 'data.jobId' },
+    );
   }
   const job = claimed.job;
   const report = (data: Omit<JobStatusData, 'jobId'>, message: string) =>
@@ -233,10 +252,12 @@ export async function runClaimedJob(
     last = now;
     lastMessage = message;
     // Best effort; a cancel request seen here stops the engine at its next step.
-    void d.jobs.updateJob(job.id, { progress: Math.min(0.95, fraction * 0.9), message, ifAttempt: job.attempt }, ['RUNNING'], () => []).then(
-      (j) => j.cancelRequested && controller.abort(new Cancelled('cancelled on request')),
-      () => {},
-    );
+    void d.jobs
+      .updateJob(job.id, { progress: Math.min(0.95, fraction * 0.9), message, ifAttempt: job.attempt }, ['RUNNING'], () => [])
+      .then(
+        (j) => j.cancelRequested && controller.abort(new Cancelled('cancelled on request')),
+        () => {},
+      );
   };
   try {
     const outcome = await work({ job, scratch, signal: controller.signal, uploaded, progress });
@@ -249,13 +270,19 @@ export async function runClaimedJob(
       err instanceof FeatureStoreError && err.status !== 'INTERNAL'
         ? { code: err.status, message: err.publicMessage, details: err.details }
         : { code: 'INTERNAL', message: 'the engine failed; the server log has the details', details: [] };
-    await report(cancelled ? { state: 'CANCELLED' } : { state: 'FAILED', error }, cancelled ? 'cancelled; nothing was written' : error.message).catch(async (reportErr: unknown) => {
-      // An error the catalog refuses to store (its text quotes the input) must not leave the job
-      // running: report the failure again without the details.
-      if (cancelled || !(reportErr instanceof InvalidArgument)) return;
-      const plain: JobError = { code: error.code, message: 'the job failed; its error details could not be stored (they quote input the catalog cannot hold)', details: [] };
-      await report({ state: 'FAILED', error: plain }, plain.message).catch(() => {});
-    });
+    await report(cancelled ? { state: 'CANCELLED' } : { state: 'FAILED', error }, cancelled ? 'cancelled; nothing was written' : error.message).catch(
+      async (reportErr: unknown) => {
+        // An error the catalog refuses to store (its text quotes the input) must not leave the job
+        // running: report the failure again without the details.
+        if (cancelled || !(reportErr instanceof InvalidArgument)) return;
+        const plain: JobError = {
+          code: error.code,
+          message: 'the job failed; its error details could not be stored (they quote input the catalog cannot hold)',
+          details: [],
+        };
+        await report({ state: 'FAILED', error: plain }, plain.message).catch(() => {});
+      },
+    );
     if (!(err instanceof FeatureStoreError) || err.status === 'INTERNAL') throw err;
   } finally {
     clearInterval(heartbeat);
@@ -342,7 +369,8 @@ async function logSource(log: OnlineLog | undefined, fs: FeatureSet, range: LogR
       }
     })(),
   );
-  if (rows === 0) throw new FailedPrecondition(`the online rows after position ${range.after} are no longer in the log (drained by another run)`, { field: 'id' });
+  if (rows === 0)
+    throw new FailedPrecondition(`the online rows after position ${range.after} are no longer in the log (drained by another run)`, { field: 'id' });
   return { files: [file], format: 'JSONL', cleanup: async () => {} };
 }
 
@@ -360,7 +388,23 @@ export function createStatusRecorder(d: { store: MetadataStore; jobs: JobStore; 
       const i = data.ingest;
       try {
         await d.ingests.commit(
-          { id: i.id, project: spec.project, featureSet: spec.featureSet, major: spec.major, minor: spec.minor, jobId: job.id, source: spec.source, rows: i.rows, duplicateRows: i.duplicateRows, files: i.files, statistics: i.statistics, createdBy: job.createdBy, basis: i.basis ?? [], logRange: spec.logRange, columns: i.columns },
+          {
+            id: i.id,
+            project: spec.project,
+            featureSet: spec.featureSet,
+            major: spec.major,
+            minor: spec.minor,
+            jobId: job.id,
+            source: spec.source,
+            rows: i.rows,
+            duplicateRows: i.duplicateRows,
+            files: i.files,
+            statistics: i.statistics,
+            createdBy: job.createdBy,
+            basis: i.basis ?? [],
+            logRange: spec.logRange,
+            columns: i.columns,
+          },
           (_j, ingest) => [
             {
               type: EventTypes.ingestCommitted,
@@ -383,7 +427,11 @@ export function createStatusRecorder(d: { store: MetadataStore; jobs: JobStore; 
       return;
     }
     if (data.state === 'SUCCEEDED' && (data.retrieve || data.materialize || data.empty)) {
-      const result = data.retrieve ? { kind: 'retrieve' as const, ...data.retrieve } : data.materialize ? { kind: 'materialize' as const, ...data.materialize } : undefined;
+      const result = data.retrieve
+        ? { kind: 'retrieve' as const, ...data.retrieve }
+        : data.materialize
+          ? { kind: 'materialize' as const, ...data.materialize }
+          : undefined;
       try {
         await d.jobs.updateJob(job.id, { state: 'SUCCEEDED', progress: 1, result }, ['RUNNING'], () => []);
       } catch (err) {

@@ -9,7 +9,6 @@ import type { Principal } from '../principal.js';
 import { isUuid, requireUuid, validatePageSize } from '../validation.js';
 import { requireIdentifier } from '../identifiers.js';
 
-
 /** How often a watch looks at the job: the bound on how stale a watcher's view is. */
 export const WATCH_INTERVAL_MS = 200;
 

@@ -30,7 +30,15 @@ export interface IngestCommitted {
  * writes the same entries again and changes nothing; an ingest reverted meanwhile is skipped, and
  * so is an ingest online-to-offline made of rows written online.
  */
-export function createOfflineToOnline(d: { store: MetadataStore; ingests: IngestStore; engine: OfflineEngine; online: OnlineStore; offline: ObjectStore; scratch(): Promise<Scratch>; maxRowBytes: number }) {
+export function createOfflineToOnline(d: {
+  store: MetadataStore;
+  ingests: IngestStore;
+  engine: OfflineEngine;
+  online: OnlineStore;
+  offline: ObjectStore;
+  scratch(): Promise<Scratch>;
+  maxRowBytes: number;
+}) {
   return async function afterIngest(event: IngestCommitted, signal?: AbortSignal): Promise<Copied> {
     const ingest = await d.ingests.get(event.ingestId, signal);
     const fs = await d.store.getFeatureSet(event.project, event.featureSet, { major: event.major }, signal);
@@ -55,7 +63,14 @@ export function createOfflineToOnline(d: { store: MetadataStore; ingests: Ingest
  * is not the reverted row (written online since, or from a newer ingest) stays (OnlineStore.restore).
  * Redelivery restores the same and changes nothing.
  */
-export function createRevertOnline(d: { store: MetadataStore; ingests: IngestStore; engine: OfflineEngine; online: OnlineStore; offline: ObjectStore; scratch(): Promise<Scratch> }) {
+export function createRevertOnline(d: {
+  store: MetadataStore;
+  ingests: IngestStore;
+  engine: OfflineEngine;
+  online: OnlineStore;
+  offline: ObjectStore;
+  scratch(): Promise<Scratch>;
+}) {
   return async function afterRevert(event: IngestCommitted, signal?: AbortSignal): Promise<{ keys: number }> {
     const ingest = await d.ingests.get(event.ingestId, signal);
     const fs = await d.store.getFeatureSet(event.project, event.featureSet, { major: event.major }, signal);
@@ -66,18 +81,26 @@ export function createRevertOnline(d: { store: MetadataStore; ingests: IngestSto
       const copy = (keys: string[]) => Promise.all(keys.map((key) => scratch.localCopy(d.offline, key)));
       const reverted = await copy(ingest.files);
       const remaining = await copy((await d.ingests.visible(fs.project, fs.name, fs.major, signal)).flatMap((i) => i.files));
-      const keys = await d.engine.revertedKeys({ schema: fs.schema, reverted, remaining }, async (batch) => {
-        const was = entriesFromStored(fs.schema, batch.map((b) => b.reverted), fs.ttlSeconds);
-        await d.online.restore(
-          table,
-          batch.map((b, i) => ({
-            key: was[i]!.key,
-            expected: { eventTimeMicros: was[i]!.eventTimeMicros, value: was[i]!.value },
-            replacement: b.restored ? entriesFromStored(fs.schema, [b.restored], fs.ttlSeconds)[0] : undefined,
-          })),
-          signal,
-        );
-      }, signal);
+      const keys = await d.engine.revertedKeys(
+        { schema: fs.schema, reverted, remaining },
+        async (batch) => {
+          const was = entriesFromStored(
+            fs.schema,
+            batch.map((b) => b.reverted),
+            fs.ttlSeconds,
+          );
+          await d.online.restore(
+            table,
+            batch.map((b, i) => ({
+              key: was[i]!.key,
+              expected: { eventTimeMicros: was[i]!.eventTimeMicros, value: was[i]!.value },
+              replacement: b.restored ? entriesFromStored(fs.schema, [b.restored], fs.ttlSeconds)[0] : undefined,
+            })),
+            signal,
+          );
+        },
+        signal,
+      );
       return { keys };
     } finally {
       await scratch.dispose();
@@ -90,7 +113,10 @@ export function createRevertOnline(d: { store: MetadataStore; ingests: IngestSto
  * not lose entries to the old, shorter expiry; no TTL: they never expire). Idempotent.
  */
 export function createTtlChange(d: { online: OnlineStore }) {
-  return async function afterTtlChange(change: { project: string; featureSet: string; major: number; ttlSeconds: number | null }, signal?: AbortSignal): Promise<void> {
+  return async function afterTtlChange(
+    change: { project: string; featureSet: string; major: number; ttlSeconds: number | null },
+    signal?: AbortSignal,
+  ): Promise<void> {
     await d.online.reexpire({ project: change.project, featureSet: change.featureSet, major: change.major }, expirySpanMicros(change.ttlSeconds), signal);
   };
 }
@@ -157,15 +183,26 @@ export interface MaterializeJobSpec {
 /** StartMaterialize (the retrieve function): checked now, run as a MATERIALIZE job. */
 export function createMaterializeUseCases(d: { store: MetadataStore; jobs: JobStore; authorizer: Authorizer }) {
   return {
-    async start(principal: Principal, input: { project: string; featureSet: string; version: string; startTime?: Date; endTime?: Date }, signal?: AbortSignal): Promise<Job> {
+    async start(
+      principal: Principal,
+      input: { project: string; featureSet: string; version: string; startTime?: Date; endTime?: Date },
+      signal?: AbortSignal,
+    ): Promise<Job> {
       const project = requireIdentifier(input.project, 'feature_set.project');
       const name = requireIdentifier(input.featureSet, 'feature_set.name');
       const version = parseVersion(input.version, 'feature_set.version');
       if (input.startTime && input.endTime && input.startTime >= input.endTime) throw new InvalidArgument('must be after start_time', { field: 'end_time' });
       await d.authorizer.authorize(principal, 'featureSet.update', { project, featureSet: name }, signal);
       const fs = await d.store.getFeatureSet(project, name, version, signal);
-      if (!fs) throw new NotFound(`feature set "${project}/${name}"${input.version ? ` version ${input.version}` : ''} does not exist`, { field: 'feature_set' });
-      const spec: MaterializeJobSpec = { project, featureSet: name, major: fs.major, startTime: input.startTime?.toISOString(), endTime: input.endTime?.toISOString() };
+      if (!fs)
+        throw new NotFound(`feature set "${project}/${name}"${input.version ? ` version ${input.version}` : ''} does not exist`, { field: 'feature_set' });
+      const spec: MaterializeJobSpec = {
+        project,
+        featureSet: name,
+        major: fs.major,
+        startTime: input.startTime?.toISOString(),
+        endTime: input.endTime?.toISOString(),
+      };
       const { job } = await d.jobs.createJob(
         { type: 'MATERIALIZE', project, featureSet: name, spec: spec as unknown as Record<string, unknown>, createdBy: principal.id, requestId: '' },
         (j) => [jobEvent(EventTypes.jobRequested, j, {})],
@@ -187,10 +224,20 @@ export function createMaterializeRunner(d: IngestRunnerDeps & { online: OnlineSt
       const fs = await d.store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major });
       if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major} no longer exists`, { field: 'feature_set' });
       const visible = await d.ingests.visible(spec.project, spec.featureSet, spec.major, jobSignal);
-      const total = Math.max(1, visible.reduce((n, i) => n + i.rows, 0));
+      const total = Math.max(
+        1,
+        visible.reduce((n, i) => n + i.rows, 0),
+      );
       const files = await Promise.all(visible.flatMap((i) => i.files).map((key) => scratch.localCopy(d.offline, key)));
       const range = { startTime: spec.startTime ? new Date(spec.startTime) : undefined, endTime: spec.endTime ? new Date(spec.endTime) : undefined };
-      const { rows, written, tooLarge } = await copyNewestOnline(d, fs, files, range, (n) => progress(Math.min(0.99, n / total), `${n} keys online`), jobSignal);
+      const { rows, written, tooLarge } = await copyNewestOnline(
+        d,
+        fs,
+        files,
+        range,
+        (n) => progress(Math.min(0.99, n / total), `${n} keys online`),
+        jobSignal,
+      );
       const over = tooLarge ? `, ${tooLarge} over the online row limit left offline` : '';
       return { data: { materialize: { rows, written, tooLarge } }, message: `${rows} keys found, ${written} written online${over}` };
     });

@@ -45,7 +45,14 @@ export interface SyncReport {
 /** How many leases a job's worker may be silent before the tick fails the job (redeliveries take it over after one). */
 export const ABANDON_LEASES = 5;
 
-export function createOnlineToOffline(d: { store: MetadataStore; jobs: JobStore; ingests: IngestStore; log: OnlineLog; leaseMs: number; maxAttempts?: number }) {
+export function createOnlineToOffline(d: {
+  store: MetadataStore;
+  jobs: JobStore;
+  ingests: IngestStore;
+  log: OnlineLog;
+  leaseMs: number;
+  maxAttempts?: number;
+}) {
   const maxAttempts = d.maxAttempts ?? 5;
   const abandonMs = d.leaseMs * ABANDON_LEASES;
   return async function sync(signal?: AbortSignal): Promise<SyncReport> {
@@ -53,14 +60,24 @@ export function createOnlineToOffline(d: { store: MetadataStore; jobs: JobStore;
     report.abandoned = await d.jobs.endAbandoned(
       d.leaseMs,
       abandonMs,
-      { code: 'ABORTED', message: `the worker stopped (no heartbeat for ${Math.round(abandonMs / 1000)} s) and no other worker took the job over; nothing was committed, start the job again`, details: [] },
+      {
+        code: 'ABORTED',
+        message: `the worker stopped (no heartbeat for ${Math.round(abandonMs / 1000)} s) and no other worker took the job over; nothing was committed, start the job again`,
+        details: [],
+      },
       signal,
     );
     // Jobs whose worker died are asked for again (a new job.requested), so a worker takes them over
     // however long the lease and whatever the event platform's redelivery window.
     for (const job of await d.jobs.abandoned(d.leaseMs, signal)) {
       try {
-        const asked = await d.jobs.updateJob(job.id, { message: `its worker stopped (attempt ${job.attempt}); waiting for another` }, ['RUNNING'], (j) => [jobEvent(EventTypes.jobRequested, j, {})], signal);
+        const asked = await d.jobs.updateJob(
+          job.id,
+          { message: `its worker stopped (attempt ${job.attempt}); waiting for another` },
+          ['RUNNING'],
+          (j) => [jobEvent(EventTypes.jobRequested, j, {})],
+          signal,
+        );
         report.requeued.push(asked);
       } catch (err) {
         if (!(err instanceof FailedPrecondition)) throw err; // ended meanwhile

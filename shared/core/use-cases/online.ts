@@ -24,7 +24,11 @@ export interface OnlineLimits {
 /** A duration for messages: "1 day", "6 hours", "90 seconds". */
 export function futureText(ms: number): string {
   const s = Math.round(ms / 1000);
-  for (const [unit, size] of [['day', 86_400], ['hour', 3600], ['minute', 60]] as const) {
+  for (const [unit, size] of [
+    ['day', 86_400],
+    ['hour', 3600],
+    ['minute', 60],
+  ] as const) {
     if (s >= size && s % size === 0) return `${s / size} ${unit}${s / size === 1 ? '' : 's'}`;
   }
   return `${s} seconds`;
@@ -79,7 +83,10 @@ export function createRegistryCache(store: MetadataStore, options: { maxAgeMs: n
 export type RegistryCache = ReturnType<typeof createRegistryCache>;
 
 /** The read layout of a feature set version, derived once per cached definition (hot path). */
-const layouts = new WeakMap<FeatureSet, { stored: ReturnType<typeof storedFeatures>; position: Map<string, number>; keyFeatures: FeatureSet['schema']['features'] }>();
+const layouts = new WeakMap<
+  FeatureSet,
+  { stored: ReturnType<typeof storedFeatures>; position: Map<string, number>; keyFeatures: FeatureSet['schema']['features'] }
+>();
 function layoutOf(fs: FeatureSet) {
   let layout = layouts.get(fs);
   if (!layout) {
@@ -96,7 +103,12 @@ function layoutOf(fs: FeatureSet) {
 
 /** Online ingest (the ingest function) and online reads (the retrieve function). */
 export function createOnlineUseCases(d: { registry: RegistryCache; online: OnlineStore; log: OnlineLog; authorizer: Authorizer; limits: OnlineLimits }) {
-  async function featureSet(principal: Principal, input: { project: string; featureSet: string; version: string }, action: 'featureSet.read' | 'featureSet.update', signal?: AbortSignal) {
+  async function featureSet(
+    principal: Principal,
+    input: { project: string; featureSet: string; version: string },
+    action: 'featureSet.read' | 'featureSet.update',
+    signal?: AbortSignal,
+  ) {
     const project = requireIdentifier(input.project, 'feature_set.project');
     const name = requireIdentifier(input.featureSet, 'feature_set.name');
     parseVersion(input.version, 'feature_set.version');
@@ -141,7 +153,8 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
           ...unknown.map((column) => ({ row: r, column, message: 'is not a feature of this feature set' })),
           ...absentRequired.map((column) => ({ row: r, column, message: 'is required (primary key or event time) but missing' })),
         ];
-        if (row.length !== input.columns.length) rowErrors.push({ row: r, column: '', message: `has ${row.length} values for ${input.columns.length} columns` });
+        if (row.length !== input.columns.length)
+          rowErrors.push({ row: r, column: '', message: `has ${row.length} values for ${input.columns.length} columns` });
         if (rowErrors.length > 0) return void errors.push(...rowErrors);
         const values = new Map<string, StoredValue>();
         for (const [c, i] of index) {
@@ -161,9 +174,18 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
         const et = byName.get(schema.eventTimeColumn)!;
         const at = eventTimeMicros(et, values.get(et.name)!);
         if (at > latest) {
-          return void errors.push({ row: r, column: et.name, message: `is more than ${futureText(d.limits.maxFutureMs)} in the future (FEATURESTORE_MAX_FUTURE_SECONDS)` });
+          return void errors.push({
+            row: r,
+            column: et.name,
+            message: `is more than ${futureText(d.limits.maxFutureMs)} in the future (FEATURESTORE_MAX_FUTURE_SECONDS)`,
+          });
         }
-        entries.push({ key: encodeEntityKey(schema.primaryKey.map((k) => values.get(k)!)), eventTimeMicros: at, value, expireAtMicros: expiryMicros(fs.ttlSeconds, at) });
+        entries.push({
+          key: encodeEntityKey(schema.primaryKey.map((k) => values.get(k)!)),
+          eventTimeMicros: at,
+          value,
+          expireAtMicros: expiryMicros(fs.ttlSeconds, at),
+        });
         logged.push(schema.features.map((f) => values.get(f.name) ?? null));
       });
       if (entries.length > 0) {
@@ -184,18 +206,22 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
     ): Promise<{ featureNames: string[]; rows: OnlineRow[] }> {
       const fs = await featureSet(principal, input, 'featureSet.read', signal);
       if (input.keys.length === 0) throw new InvalidArgument('is required: at least one entity key', { field: 'keys' });
-      if (input.keys.length > d.limits.maxKeys) throw new ResourceExhausted(`has ${input.keys.length} keys; ask for at most ${d.limits.maxKeys} per call`, { field: 'keys' });
+      if (input.keys.length > d.limits.maxKeys)
+        throw new ResourceExhausted(`has ${input.keys.length} keys; ask for at most ${d.limits.maxKeys} per call`, { field: 'keys' });
       const schema = fs.schema;
       const { stored, position, keyFeatures } = layoutOf(fs);
       input.features.forEach((f, i) => {
         if (!position.has(f)) {
           const isKey = schema.features.some((x) => x.name === f);
-          throw new NotFound(isKey ? `"${f}" is the key or event time, not a stored feature` : `"${f}" is not a feature of ${fs.project}/${fs.name}`, { field: `features[${i}]` });
+          throw new NotFound(isKey ? `"${f}" is the key or event time, not a stored feature` : `"${f}" is not a feature of ${fs.project}/${fs.name}`, {
+            field: `features[${i}]`,
+          });
         }
       });
       const wanted = input.features.length > 0 ? input.features : stored.map((f) => f.name);
       const keys = input.keys.map((values, i) => {
-        if (values.length !== keyFeatures.length) throw new InvalidArgument(`has ${values.length} values; the key is ${schema.primaryKey.join(', ')}`, { field: `keys[${i}]` });
+        if (values.length !== keyFeatures.length)
+          throw new InvalidArgument(`has ${values.length} values; the key is ${schema.primaryKey.join(', ')}`, { field: `keys[${i}]` });
         return encodeEntityKey(
           values.map((v, j) => {
             const s = checkValue(keyFeatures[j]!, v);

@@ -52,7 +52,8 @@ export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore
       }
       await d.authorizer.authorize(principal, 'featureSet.read', { project, featureSet: name }, signal);
       const fs = await d.store.getFeatureSet(project, name, version, signal);
-      if (!fs) throw new NotFound(`feature set "${project}/${name}"${input.version ? ` version ${input.version}` : ''} does not exist`, { field: 'feature_set' });
+      if (!fs)
+        throw new NotFound(`feature set "${project}/${name}"${input.version ? ` version ${input.version}` : ''} does not exist`, { field: 'feature_set' });
       input.features.forEach((f, i) => {
         if (!fs.schema.features.some((x) => x.name === f)) throw new NotFound(`"${f}" is not a feature of ${project}/${name}`, { field: `features[${i}]` });
       });

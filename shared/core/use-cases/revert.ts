@@ -46,19 +46,33 @@ export async function applyRevert(
     const latest = await d.store.getFeatureSet(spec.project, spec.featureSet);
     try {
       if (!latest || latest.major !== spec.major) {
-        throw new FailedPrecondition(`feature set ${spec.project}/${spec.featureSet} is no longer at major version ${spec.major}; nothing was reverted`, { field: 'ingest_id' });
+        throw new FailedPrecondition(`feature set ${spec.project}/${spec.featureSet} is no longer at major version ${spec.major}; nothing was reverted`, {
+          field: 'ingest_id',
+        });
       }
       const version = { ...toNewVersion(latest), minor: latest.minor + 1, createdBy: job.createdBy, changeSummary: `reverted ingest ${spec.ingestId}` };
       await d.ingests.revert({ ingestId: spec.ingestId, jobId: job.id, statistics: revert.statistics, version, expected: latest }, (_job, featureSet) => [
         {
           type: EventTypes.ingestReverted,
           subject: featureSetSubject(spec.project, spec.featureSet),
-          data: { ingestId: spec.ingestId, project: spec.project, featureSet: spec.featureSet, major: spec.major, version: `${featureSet.major}.${featureSet.minor}`, jobId: job.id },
+          data: {
+            ingestId: spec.ingestId,
+            project: spec.project,
+            featureSet: spec.featureSet,
+            major: spec.major,
+            version: `${featureSet.major}.${featureSet.minor}`,
+            jobId: job.id,
+          },
         },
         {
           type: EventTypes.featureSetChanged,
           subject: featureSetSubject(spec.project, spec.featureSet),
-          data: { project: spec.project, featureSet: spec.featureSet, version: `${featureSet.major}.${featureSet.minor}`, change: `reverted ingest ${spec.ingestId}` },
+          data: {
+            project: spec.project,
+            featureSet: spec.featureSet,
+            version: `${featureSet.major}.${featureSet.minor}`,
+            change: `reverted ingest ${spec.ingestId}`,
+          },
         },
       ]);
       return;

@@ -47,13 +47,21 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
         const id = `${ref.project}/${ref.featureSet}`;
         let entry = parts.get(id);
         if (entry && entry.version !== ref.version) {
-          throw new InvalidArgument(`asks for ${id} at version "${ref.version || 'latest'}" but features[${entry.index}] at "${entry.version || 'latest'}"; use one version per feature set`, { field });
+          throw new InvalidArgument(
+            `asks for ${id} at version "${ref.version || 'latest'}" but features[${entry.index}] at "${entry.version || 'latest'}"; use one version per feature set`,
+            { field },
+          );
         }
         if (!entry) {
           await d.authorizer.authorize(principal, 'featureSet.read', { project: ref.project, featureSet: ref.featureSet }, signal);
           const fs = await d.store.getFeatureSet(ref.project, ref.featureSet, parseVersion(ref.version, field), signal);
           if (!fs) throw new NotFound(`feature set "${id}"${ref.version ? ` version ${ref.version}` : ''} does not exist`, { field });
-          entry = { part: { project: ref.project, featureSet: ref.featureSet, major: fs.major, minor: fs.minor, features: [] }, fs, version: ref.version, index: i };
+          entry = {
+            part: { project: ref.project, featureSet: ref.featureSet, major: fs.major, minor: fs.minor, features: [] },
+            fs,
+            version: ref.version,
+            index: i,
+          };
           parts.set(id, entry);
         }
         const keys = new Set([...entry.fs.schema.primaryKey, entry.fs.schema.eventTimeColumn]);
@@ -70,12 +78,23 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
         if (!entities.source.uri) throw new InvalidArgument('is required', { field: 'entity_source.uri' });
         await d.sources.check(entities.source, signal, 'entity_source');
       } else {
-        checkInlineRows(entities, timestampColumn, [...parts.values()].flatMap((p) => p.fs.schema.primaryKey));
+        checkInlineRows(
+          entities,
+          timestampColumn,
+          [...parts.values()].flatMap((p) => p.fs.schema.primaryKey),
+        );
       }
       const first = [...parts.values()][0]!.part;
       const spec: TrainingSetJobSpec = { entities, timestampColumn, parts: [...parts.values()].map((p) => p.part), format: input.format };
       const { job } = await d.jobs.createJob(
-        { type: 'TRAINING_SET', project: first.project, featureSet: parts.size === 1 ? first.featureSet : '', spec: spec as unknown as Record<string, unknown>, createdBy: principal.id, requestId: '' },
+        {
+          type: 'TRAINING_SET',
+          project: first.project,
+          featureSet: parts.size === 1 ? first.featureSet : '',
+          spec: spec as unknown as Record<string, unknown>,
+          createdBy: principal.id,
+          requestId: '',
+        },
         (j) => [jobEvent(EventTypes.jobRequested, j, {})],
         signal,
       );
@@ -87,22 +106,28 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
 function checkInlineRows(t: { columns: string[]; rows: EntityValue[][] }, timestampColumn: string, keys: string[]): void {
   if (t.rows.length === 0) throw new InvalidArgument('has no rows', { field: 'entity_rows.rows' });
   if (t.rows.length > MAX_INLINE_ENTITY_ROWS) {
-    throw new InvalidArgument(`has more than ${MAX_INLINE_ENTITY_ROWS} rows; send bigger entity tables as a file (entity_source)`, { field: 'entity_rows.rows' });
+    throw new InvalidArgument(`has more than ${MAX_INLINE_ENTITY_ROWS} rows; send bigger entity tables as a file (entity_source)`, {
+      field: 'entity_rows.rows',
+    });
   }
   const seen = new Set<string>();
   t.columns.forEach((c, i) => {
-    if (!isIdentifier(c) || c.startsWith('__fs_')) throw new InvalidArgument(`"${c.slice(0, 80)}" is not a valid column name`, { field: `entity_rows.columns[${i}]` });
+    if (!isIdentifier(c) || c.startsWith('__fs_'))
+      throw new InvalidArgument(`"${c.slice(0, 80)}" is not a valid column name`, { field: `entity_rows.columns[${i}]` });
     if (seen.has(c)) throw new InvalidArgument(`"${c}" appears twice`, { field: `entity_rows.columns[${i}]` });
     seen.add(c);
   });
   for (const needed of new Set([timestampColumn, ...keys])) {
-    if (!seen.has(needed)) throw new InvalidArgument(`lacks "${needed}" (the timestamp column and every primary-key column of the feature sets)`, { field: 'entity_rows.columns' });
+    if (!seen.has(needed))
+      throw new InvalidArgument(`lacks "${needed}" (the timestamp column and every primary-key column of the feature sets)`, { field: 'entity_rows.columns' });
   }
   const ts = t.columns.indexOf(timestampColumn);
   t.rows.forEach((row, i) => {
-    if (row.length !== t.columns.length) throw new InvalidArgument(`has ${row.length} values for ${t.columns.length} columns`, { field: `entity_rows.rows[${i}]` });
+    if (row.length !== t.columns.length)
+      throw new InvalidArgument(`has ${row.length} values for ${t.columns.length} columns`, { field: `entity_rows.rows[${i}]` });
     const v = row[ts];
-    if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw new InvalidArgument(`needs a timestamp in "${timestampColumn}"`, { field: `entity_rows.rows[${i}]` });
+    if (typeof v !== 'string' || Number.isNaN(Date.parse(v)))
+      throw new InvalidArgument(`needs a timestamp in "${timestampColumn}"`, { field: `entity_rows.rows[${i}]` });
   });
 }
 
@@ -123,7 +148,8 @@ export function createTrainingSetRunner(d: IngestRunnerDeps) {
         const ingests = await Promise.all(visible.map((i) => Promise.all(i.files.map((key) => scratch.localCopy(d.offline, key)))));
         sides.push({ schema: fs.schema, ttlSeconds: fs.ttlSeconds, ingests, features: part.features });
       }
-      const entities = 'source' in spec.entities ? await d.sources.resolve(spec.entities.source, jobSignal, 'entity_source') : await inlineEntities(spec.entities, scratch);
+      const entities =
+        'source' in spec.entities ? await d.sources.resolve(spec.entities.source, jobSignal, 'entity_source') : await inlineEntities(spec.entities, scratch);
       try {
         const out = await d.engine.trainingSet(
           {
@@ -156,6 +182,9 @@ export function createTrainingSetRunner(d: IngestRunnerDeps) {
 }
 
 async function inlineEntities(t: { columns: string[]; rows: EntityValue[][] }, scratch: Scratch) {
-  const file = await scratch.write('entities.jsonl', t.rows.map((r) => JSON.stringify(Object.fromEntries(t.columns.map((c, i) => [c, r[i] ?? null])))));
+  const file = await scratch.write(
+    'entities.jsonl',
+    t.rows.map((r) => JSON.stringify(Object.fromEntries(t.columns.map((c, i) => [c, r[i] ?? null])))),
+  );
   return { files: [file], format: 'JSONL' as const, cleanup: async () => {} };
 }

@@ -158,7 +158,13 @@ function jobResultToProto(r: Job['result']): jobpb.Job['result'] {
     case 'ingest':
       return {
         $case: 'ingestResult',
-        value: { ingestId: r.ingestId, rows: String(r.rows), duplicateRows: String(r.duplicateRows), droppedColumns: r.droppedColumns ?? [], missingColumns: r.missingColumns ?? [] },
+        value: {
+          ingestId: r.ingestId,
+          rows: String(r.rows),
+          duplicateRows: String(r.duplicateRows),
+          droppedColumns: r.droppedColumns ?? [],
+          missingColumns: r.missingColumns ?? [],
+        },
       };
     case 'retrieve':
       return { $case: 'retrieveResult', value: { uris: r.uris, downloadUrls: r.downloadUrls, rows: String(r.rows) } };
@@ -192,7 +198,7 @@ export function sourceFromProto(s: pb.Source | undefined): SourceSpec | undefine
 }
 
 function formatToProto(f: SampleFormat | undefined): pb.Format {
-  return f ? pb.Format[`FORMAT_${f}` as keyof typeof pb.Format] as pb.Format : pb.Format.FORMAT_UNSPECIFIED;
+  return f ? (pb.Format[`FORMAT_${f}` as keyof typeof pb.Format] as pb.Format) : pb.Format.FORMAT_UNSPECIFIED;
 }
 
 export function ingestToProto(i: Ingest): ingestpb.Ingest {

@@ -50,7 +50,8 @@ export function timestampToIso(t: Timestamp): string {
 export function timestampFromIso(text: string): Timestamp | undefined {
   const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(text.trim());
   if (!m) return undefined;
-  const zone = !m[4] || m[4].toUpperCase() === 'Z' ? 'Z' : m[4].length === 3 ? `${m[4]}:00` : m[4].includes(':') ? m[4] : `${m[4].slice(0, 3)}:${m[4].slice(3)}`;
+  const zone =
+    !m[4] || m[4].toUpperCase() === 'Z' ? 'Z' : m[4].length === 3 ? `${m[4]}:00` : m[4].includes(':') ? m[4] : `${m[4].slice(0, 3)}:${m[4].slice(3)}`;
   const ms = Date.parse(`${m[1]}T${m[2] ?? '00:00:00'}${m[2]?.length === 5 ? ':00' : ''}${zone}`);
   if (Number.isNaN(ms)) return undefined;
   return { seconds: String(ms / 1000), nanos: Number((m[3] ?? '').padEnd(9, '0')) };

@@ -177,7 +177,10 @@ export async function startKafkaDispatcher(o: DispatcherOptions): Promise<Runnin
     async stop() {
       stopping.abort();
       await Promise.allSettled(consumers.map((c) => c.disconnect()));
-      await producer?.then((p) => p.disconnect(), () => {});
+      await producer?.then(
+        (p) => p.disconnect(),
+        () => {},
+      );
     },
   };
 }

@@ -20,7 +20,12 @@ export async function startKafkaRelay(outbox: Outbox, brokers: string[], logger:
     await admin.disconnect().catch(() => {});
   }
   const publisher = new KafkaEventPublisher(brokers, 'featurestore-outbox-relay');
-  const relay = new OutboxRelay(outbox, (event) => publisher.publish([event]), logger, { intervalMs: 1000, maxAttempts: Infinity, backoffMs: 250, maxBackoffMs: 5000 });
+  const relay = new OutboxRelay(outbox, (event) => publisher.publish([event]), logger, {
+    intervalMs: 1000,
+    maxAttempts: Infinity,
+    backoffMs: 250,
+    maxBackoffMs: 5000,
+  });
   relay.start();
   const watch = await outbox.watch(() => relay.kick());
   return {

@@ -12,8 +12,15 @@ export function startPingSource(o: { name: string; url: string; everyMs: number;
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
-    const { headers, body } = HTTP.binary(new CloudEvent({ id: randomUUID(), source: `/local/pingsources/${o.name}`, type: PING_EVENT_TYPE, datacontenttype: 'application/json', data: {} }));
-    void fetch(o.url, { method: 'POST', headers: headers as Record<string, string>, body: JSON.stringify(body ?? {}), signal: AbortSignal.timeout(Math.max(o.everyMs * 10, 60_000)) })
+    const { headers, body } = HTTP.binary(
+      new CloudEvent({ id: randomUUID(), source: `/local/pingsources/${o.name}`, type: PING_EVENT_TYPE, datacontenttype: 'application/json', data: {} }),
+    );
+    void fetch(o.url, {
+      method: 'POST',
+      headers: headers as Record<string, string>,
+      body: JSON.stringify(body ?? {}),
+      signal: AbortSignal.timeout(Math.max(o.everyMs * 10, 60_000)),
+    })
       .then(async (res) => {
         if (!res.ok) o.logger.warn({ ping: o.name, status: res.status, reply: (await res.text()).slice(0, 300) }, 'ping not taken; the next one comes on time');
       })

@@ -120,7 +120,10 @@ async function run(rpc: string, call: AnyCall, options: BindOptions, body: (ctx:
   const logger = options.logger;
   try {
     if (call.request instanceof Undecodable) {
-      throw new InvalidArgument(`is not a valid ${call.request.message} (${String((call.request.cause as Error)?.message ?? call.request.cause).slice(0, 120)})`, { field: 'request' });
+      throw new InvalidArgument(
+        `is not a valid ${call.request.message} (${String((call.request.cause as Error)?.message ?? call.request.cause).slice(0, 120)})`,
+        { field: 'request' },
+      );
     }
     const principal = await options.authenticator.authenticate(headersOf(call.metadata), controller.signal);
     await body({ principal, signal: controller.signal, logger });

@@ -27,7 +27,10 @@ export async function startIngress(o: { host: string; port: number; routes: () =
   };
   const grpcError = (stream: ServerHttp2Stream, code: number, message: string) => {
     if (stream.headersSent || stream.destroyed) return stream.close(NGHTTP2_INTERNAL_ERROR);
-    stream.respond({ [HTTP2_HEADER_STATUS]: 200, [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodeURIComponent(message) }, { endStream: true });
+    stream.respond(
+      { [HTTP2_HEADER_STATUS]: 200, [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc', 'grpc-status': String(code), 'grpc-message': encodeURIComponent(message) },
+      { endStream: true },
+    );
   };
 
   const server = http2.createServer();

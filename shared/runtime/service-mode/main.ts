@@ -28,7 +28,12 @@ const service = (name: string, action: 'start' | 'stop') =>
 
 logger.info({ services: SERVICES, dir: servicesDir }, 'starting PostgreSQL, Redis, MinIO and Kafka (the first run installs them)');
 const [pgUrl, redisUrls, s3Endpoint, brokers] = SERVICES.map((s) => service(s, 'start'));
-const s3 = new S3Client({ region: 'us-east-1', endpoint: s3Endpoint, forcePathStyle: true, credentials: { accessKeyId: 'featurestore', secretAccessKey: 'featurestore-secret' } });
+const s3 = new S3Client({
+  region: 'us-east-1',
+  endpoint: s3Endpoint,
+  forcePathStyle: true,
+  credentials: { accessKeyId: 'featurestore', secretAccessKey: 'featurestore-secret' },
+});
 await s3.send(new CreateBucketCommand({ Bucket: 'featurestore' })).catch((err: { name?: string }) => {
   if (err.name !== 'BucketAlreadyOwnedByYou' && err.name !== 'BucketAlreadyExists') throw err;
 });
