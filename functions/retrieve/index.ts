@@ -1,7 +1,7 @@
 import { createRetrieveUseCases } from '../../shared/core/use-cases/retrieve.js';
 import { createTrainingSetUseCases } from '../../shared/core/use-cases/training-set.js';
 import { createOnlineUseCases } from '../../shared/core/use-cases/online.js';
-import { createMaterializeUseCases } from '../../shared/core/use-cases/offline-to-online.js';
+import { createMaterializeUseCases } from '../../shared/core/use-cases/materialize.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 import { RetrieveServiceService } from '../../shared/gen/featurestore/v1/retrieve.js';
 import { retrieveHandlers } from './retrieve-service.js';

@@ -7,7 +7,7 @@ import { dateFromTimestamp, optionalDate, timestampFromMicros } from '../../shar
 import { Format, type OutputSpec } from '../../shared/gen/featurestore/v1/common.js';
 import { RetrieveServiceService, RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
 import type { OnlineUseCases } from '../../shared/core/use-cases/online.js';
-import type { MaterializeUseCases } from '../../shared/core/use-cases/offline-to-online.js';
+import type { MaterializeUseCases } from '../../shared/core/use-cases/materialize.js';
 
 const ROW_STATUS = { PRESENT: RowStatus.ROW_STATUS_PRESENT, MISSING: RowStatus.ROW_STATUS_MISSING, EXPIRED: RowStatus.ROW_STATUS_EXPIRED } as const;
 

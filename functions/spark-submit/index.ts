@@ -5,7 +5,7 @@ import { requireJobId } from '../../shared/core/use-cases/jobs.js';
 import { createRetrieveRunner } from '../../shared/core/use-cases/retrieve.js';
 import { createRevertRunner } from '../../shared/core/use-cases/revert.js';
 import { createTrainingSetRunner } from '../../shared/core/use-cases/training-set.js';
-import { createMaterializeRunner } from '../../shared/core/use-cases/offline-to-online.js';
+import { createMaterializeRunner } from '../../shared/core/use-cases/materialize.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 import { createScratch } from '../../shared/runtime/scratch.js';
 

@@ -1,5 +1,6 @@
 import { EventTypes } from '../../shared/core/events.js';
-import { createStatusRecorder, type JobStatusData } from '../../shared/core/use-cases/ingest.js';
+import type { JobStatusData } from '../../shared/core/jobs.js';
+import { createStatusRecorder } from '../../shared/core/use-cases/job-status.js';
 import { requireJobId } from '../../shared/core/use-cases/jobs.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 

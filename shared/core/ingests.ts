@@ -1,24 +1,5 @@
-import type { FeatureStatistics, SampleFormat } from './model.js';
-import type { LogRange } from './ports/ingest-store.js';
-import type { ExtraColumnsPolicy } from './ports/offline-engine.js';
-
-export interface SourceSpec {
-  uri: string;
-  format?: SampleFormat;
-  options: Record<string, string>;
-}
-
-/** The engine-neutral spec of an INGEST job, stored with the job. */
-export interface IngestJobSpec {
-  project: string;
-  featureSet: string;
-  major: number;
-  minor: number;
-  source: SourceSpec;
-  extraColumns: ExtraColumnsPolicy;
-  /** Set for the ingests online-to-offline starts: the online rows log range they hold. */
-  logRange?: LogRange;
-}
+import type { SourceSpec } from './job-specs.js';
+import type { FeatureStatistics } from './model.js';
 
 /** The source URI scheme of the ingests online-to-offline makes from the online rows log. */
 export const ONLINE_LOG_SCHEME = 'online-log://';
@@ -48,18 +29,15 @@ export function ingestPrefix(project: string, featureSet: string, major: number,
   return `${project}/${featureSet}/v${major}/ingest=${ingestId}/`;
 }
 
-/** The spec of a REVERT job. */
-export interface RevertJobSpec {
-  project: string;
-  featureSet: string;
-  major: number;
-  ingestId: string;
-}
-
 /**
  * The ingests whose rows a reader saw at `at`: committed by then and not yet reverted. With the
  * whole history of a major version (oldest first) this is time travel across ingests and reverts.
  */
 export function visibleAt(history: Ingest[], at: Date): Ingest[] {
   return history.filter((i) => i.commitTime <= at && (!i.revertTime || i.revertTime > at));
+}
+
+/** CSV reading options from a source's options: delimiter (default ","), header (default true). */
+export function csvOptions(options: Record<string, string>): { delimiter?: string; header?: boolean } {
+  return { delimiter: options['delimiter'], header: options['header'] === undefined ? undefined : options['header'] !== 'false' };
 }

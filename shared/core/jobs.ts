@@ -1,9 +1,12 @@
 import type { ErrorDetail, StatusName } from './errors.js';
 import { EventTypes, type DomainEvent } from './events.js';
+import type { Ingest } from './ingests.js';
+import type { JobSpecs, SpecJobType } from './job-specs.js';
 
 // Jobs: every long piece of work (ingest, revert, retrieve, training set, materialize, sync) is a
 // job with a state machine, progress, an error with row/column detail, and a result.
 
+/** The job types the API names. ONLINE_TO_OFFLINE is in its enum, but drains of the online rows log run as INGEST jobs with a log range: no job has that type. */
 export const JOB_TYPES = ['INGEST', 'REVERT', 'RETRIEVE', 'TRAINING_SET', 'MATERIALIZE', 'ONLINE_TO_OFFLINE'] as const;
 export type JobType = (typeof JOB_TYPES)[number];
 
@@ -44,9 +47,8 @@ export type JobResult =
   | { kind: 'revert'; ingestId: string; version: string; rowsRemoved: number }
   | { kind: 'materialize'; rows: number; written: number; tooLarge?: number };
 
-export interface Job {
+interface JobFields {
   id: string;
-  type: JobType;
   state: JobState;
   /** 0..1 */
   progress: number;
@@ -55,8 +57,6 @@ export interface Job {
   result?: JobResult;
   project: string;
   featureSet: string;
-  /** The engine-neutral description of the work. */
-  spec: Record<string, unknown>;
   createdBy: string;
   /** Client-chosen idempotency key, unique per creator; '' when none. */
   requestId: string;
@@ -68,6 +68,40 @@ export interface Job {
   revision: number;
   /** How many workers have taken the job (a worker that died is replaced by the next attempt). */
   attempt: number;
+}
+
+/** A job of one type, with that type's spec (job-specs.ts), checked when it was read. */
+export type JobOf<T extends SpecJobType> = JobFields & { type: T; spec: JobSpecs[T] };
+
+/** A job: its type tells its spec's shape. */
+export type Job = { [T in SpecJobType]: JobOf<T> }[SpecJobType];
+
+/** A job to create: its type, spec and identity. */
+export type NewJob = { [T in SpecJobType]: Pick<JobOf<T>, 'type' | 'spec' | 'project' | 'featureSet' | 'createdBy' | 'requestId'> }[SpecJobType];
+
+/** The job.status event a worker emits; status-handler turns it into job state and catalog rows. */
+export interface JobStatusData {
+  jobId: string;
+  state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  error?: JobError;
+  /** For a succeeded ingest: what the engine wrote, not yet visible, and the ingests it deduplicated against. */
+  ingest?: {
+    id: string;
+    files: string[];
+    rows: number;
+    duplicateRows: number;
+    statistics: Ingest['statistics'];
+    basis?: string[];
+    columns?: { dropped: string[]; missing: string[] };
+  };
+  /** For an ingest of a source without data rows: nothing was written or committed. */
+  empty?: boolean;
+  /** For a succeeded revert: statistics over the rows that stay visible. */
+  revert?: { ingestId: string; statistics: Ingest['statistics'] };
+  /** For a succeeded retrieve: the files written. */
+  retrieve?: { uris: string[]; downloadUrls: string[]; rows: number };
+  /** For a succeeded materialize: keys found, written online, and too large for the online row limit. */
+  materialize?: { rows: number; written: number; tooLarge: number };
 }
 
 /** A job.requested or job.status event about a job. */

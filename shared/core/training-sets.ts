@@ -1,7 +1,7 @@
 // Point-in-time training sets: the feature references, the output column names and the job spec.
 import { InvalidArgument } from './errors.js';
 import { isIdentifier } from './identifiers.js';
-import type { SourceSpec } from './ingests.js';
+import type { TrainingSetPart } from './job-specs.js';
 
 /** "project/feature_set[:version]/feature" or ".../*" (every feature but the key and event time). */
 export interface FeatureRef {
@@ -29,30 +29,6 @@ export function parseFeatureRef(ref: string, field: string): FeatureRef {
     );
   }
   return { project, featureSet, version, feature };
-}
-
-/** A value of an inline entity row, as JSON: timestamps as ISO 8601 text, dates as YYYY-MM-DD. */
-export type EntityValue = string | number | boolean | null | EntityValue[];
-
-/** The entity table of a training set: a file (or folder, or glob), or rows sent inline. */
-export type EntityTable = { source: SourceSpec } | { columns: string[]; rows: EntityValue[][] };
-
-/** One feature set's part of a training set job. */
-export interface TrainingSetPart {
-  project: string;
-  featureSet: string;
-  major: number;
-  minor: number;
-  /** Features to take (never the key or event time); the output names follow outputColumnNames. */
-  features: string[];
-}
-
-/** The spec of a TRAINING_SET job, stored with the job. */
-export interface TrainingSetJobSpec {
-  entities: EntityTable;
-  timestampColumn: string;
-  parts: TrainingSetPart[];
-  format: 'PARQUET' | 'CSV';
 }
 
 /** At most this many rows may be sent inline; bigger entity tables come as files. */

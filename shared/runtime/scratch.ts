@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { ObjectStore } from '../core/ports/object-store.js';
-import type { Scratch } from '../core/use-cases/ingest.js';
+import type { Scratch } from '../core/use-cases/job-run.js';
 import { processAlive } from '../adapters/files/processes.js';
 
 const SCRATCH_PREFIX = 'featurestore-job-';

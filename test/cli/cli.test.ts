@@ -11,6 +11,7 @@ import { ALL_FUNCTIONS } from '../../functions/index.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
 import { startTestHost } from '../support/hosts.js';
 import { REPO } from '../support/process.js';
+import { newIngestJob } from '../support/jobs.js';
 
 const run = promisify(execFile);
 const BIN = join(REPO, 'cli', 'bin.js');
@@ -209,10 +210,7 @@ describe('featurestore CLI', () => {
 
   it('lists, shows and watches jobs until they end, exiting 1 unless they succeed', async () => {
     const jobs = await host.deps.jobStore();
-    const { job } = await jobs.createJob(
-      { type: 'INGEST', project: 'fraud', featureSet: 'transactions', spec: {}, createdBy: 'local', requestId: '' },
-      () => [],
-    );
+    const { job } = await jobs.createJob(newIngestJob('fraud', 'transactions', { createdBy: 'local' }), () => []);
     const listed = await cli('jobs', 'list', '--state', 'pending');
     assert.match(listed.stdout, new RegExp(`${job.id}\\s.*INGEST\\s.*PENDING\\s.*0%\\s.*fraud/transactions`));
     assert.match((await cli('jobs', 'list', '--state', 'sleeping')).stderr, /use one of pending, running, succeeded, failed, cancelled/);
@@ -233,10 +231,7 @@ describe('featurestore CLI', () => {
     assert.match(watched.stdout, /^PENDING 0%\nRUNNING 50% writing parquet\nSUCCEEDED 100% committed\n/);
     assert.match(watched.stdout, /ingest ing-1: 5 rows, 1 duplicates skipped/);
 
-    const { job: bad } = await jobs.createJob(
-      { type: 'INGEST', project: 'fraud', featureSet: 'transactions', spec: {}, createdBy: 'local', requestId: '' },
-      () => [],
-    );
+    const { job: bad } = await jobs.createJob(newIngestJob('fraud', 'transactions', { createdBy: 'local' }), () => []);
     await jobs.updateJob(
       bad.id,
       {

@@ -8,6 +8,7 @@ import { visibleAt } from '../../shared/core/ingests.js';
 import type { FeatureStatistics } from '../../shared/core/model.js';
 import type { NewIngest } from '../../shared/core/ports/ingest-store.js';
 import { version, type Subject } from './metadata-store.contract.js';
+import { newIngestJob } from '../support/jobs.js';
 
 const stats = (count: number): Record<string, FeatureStatistics> => ({
   score: { count, nullCount: 0, min: '1', max: '2', mean: 1.5, stddev: 0.5, approxDistinct: count, computeTime: new Date('2026-11-01T00:00:00Z') },
@@ -28,7 +29,12 @@ export function ingestStoreContract(name: string, subject: () => Subject): void 
       return project;
     }
     async function runningJob(project: string, type: 'INGEST' | 'REVERT' = 'INGEST') {
-      const { job } = await s.jobs.createJob({ type, project, featureSet: 'fs', spec: {}, createdBy: 'alice', requestId: '' }, () => []);
+      const { job } = await s.jobs.createJob(
+        type === 'INGEST'
+          ? newIngestJob(project)
+          : { type, project, featureSet: 'fs', spec: { project, featureSet: 'fs', major: 1, ingestId: randomUUID() }, createdBy: 'alice', requestId: '' },
+        () => [],
+      );
       return s.jobs.updateJob(job.id, { state: 'RUNNING' }, ['PENDING'], () => []);
     }
     async function commit(project: string, rows: number, basis: string[] = [], logRange?: NewIngest['logRange']) {

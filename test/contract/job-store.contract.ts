@@ -7,17 +7,10 @@ import { EventTypes } from '../../shared/core/events.js';
 import { statesBefore, type Job } from '../../shared/core/jobs.js';
 import type { NewJob } from '../../shared/core/ports/job-store.js';
 import type { Subject } from './metadata-store.contract.js';
+import { ingestJobSpec, newIngestJob, newRetrieveJob } from '../support/jobs.js';
 
 const project = () => `p_${randomBytes(4).toString('hex')}`;
-const newJob = (p: string, extra: Partial<NewJob> = {}): NewJob => ({
-  type: 'INGEST',
-  project: p,
-  featureSet: 'fs',
-  spec: { source: 'file:///data.csv' },
-  createdBy: 'alice',
-  requestId: '',
-  ...extra,
-});
+const newJob = (p: string, extra: Parameters<typeof newIngestJob>[2] = {}): NewJob => newIngestJob(p, 'fs', extra);
 const requested = (job: Job) => [{ type: EventTypes.jobRequested, subject: `jobs/${job.id}`, data: { jobId: job.id } }];
 
 export function jobStoreContract(name: string, subject: () => Subject): void {
@@ -34,15 +27,28 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
       assert.equal(created, true);
       assert.deepEqual([job.state, job.progress, job.revision, job.cancelRequested], ['PENDING', 0, 1, false]);
       assert.match(job.id, /^[0-9a-f-]{36}$/);
-      assert.deepEqual(job.spec, { source: 'file:///data.csv' });
+      assert.deepEqual(job.spec, ingestJobSpec(job.project));
       assert.deepEqual(await eventsFor(job.id), [EventTypes.jobRequested]);
       assert.deepEqual((await s.jobs.getJob(job.id))?.createTime, job.createTime);
+    });
+
+    it('reads a spec stored by release 0.1.0 (no shape version) and refuses one from a newer release or of the wrong shape', async () => {
+      const { job } = await s.jobs.createJob(newJob(project()), requested);
+      const stored = async (spec: unknown) => {
+        await s.sql.query('UPDATE jobs SET spec = $2 WHERE id = $1', [job.id, JSON.stringify(spec)]);
+        return s.jobs.getJob(job.id);
+      };
+      const { specVersion, ...old } = (await s.sql.query<{ spec: Record<string, unknown> }>('SELECT spec FROM jobs WHERE id = $1', [job.id])).rows[0]!.spec;
+      assert.equal(specVersion, 1, 'written with the version of its shape');
+      assert.deepEqual((await stored(old))?.spec, job.spec);
+      await assert.rejects(stored({ ...old, specVersion: 2 }), (err: unknown) => err instanceof FailedPrecondition && /newer release/.test(err.message));
+      await assert.rejects(stored({ ...old, major: 'one' }), (err: unknown) => err instanceof FailedPrecondition && /major/.test(err.message));
     });
 
     it('returns the first job for a repeated request id, writing nothing more', async () => {
       const p = project();
       const first = await s.jobs.createJob(newJob(p, { requestId: 'req-1' }), requested);
-      const again = await s.jobs.createJob(newJob(p, { requestId: 'req-1', spec: { other: true } }), requested);
+      const again = await s.jobs.createJob(newJob(p, { requestId: 'req-1', spec: ingestJobSpec(p, 'fs', { minor: 7 }) }), requested);
       assert.equal(again.created, false);
       assert.equal(again.job.id, first.job.id);
       assert.deepEqual(await eventsFor(first.job.id), [EventTypes.jobRequested]);
@@ -108,7 +114,7 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
     it('lists newest first with filters and keyset pages', async () => {
       const p = project();
       const ids: string[] = [];
-      for (let i = 0; i < 5; i++) ids.push((await s.jobs.createJob(newJob(p, { type: i % 2 ? 'RETRIEVE' : 'INGEST' }), () => [])).job.id);
+      for (let i = 0; i < 5; i++) ids.push((await s.jobs.createJob(i % 2 ? newRetrieveJob(p) : newJob(p), () => [])).job.id);
       await s.jobs.updateJob(ids[0]!, { state: 'CANCELLED' }, ['PENDING'], () => []);
       const all = await s.jobs.listJobs({ project: p, limit: 10 });
       assert.deepEqual(

@@ -10,16 +10,10 @@ import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { freshDatabase } from '../support/postgres.js';
+import { newIngestJob, newRetrieveJob } from '../support/jobs.js';
 
-const job = (extra: Partial<NewJob> = {}): NewJob => ({
-  type: 'INGEST',
-  project: 'shop',
-  featureSet: 'orders',
-  spec: {},
-  createdBy: 'local',
-  requestId: '',
-  ...extra,
-});
+const job = (extra: Parameters<typeof newIngestJob>[2] = {}): NewJob =>
+  newIngestJob(extra.project ?? 'shop', extra.featureSet ?? 'orders', { createdBy: 'local', ...extra });
 
 describe('JobService', () => {
   let host: RunningHost;
@@ -41,7 +35,7 @@ describe('JobService', () => {
 
   it('gets a job and lists jobs newest first, filtered and paged', async () => {
     const a = (await jobs.createJob(job(), () => [])).job;
-    const b = (await jobs.createJob(job({ type: 'RETRIEVE' }), () => [])).job;
+    const b = (await jobs.createJob(newRetrieveJob('shop', 'orders', { createdBy: 'local' }), () => [])).job;
     const other = (await jobs.createJob(job({ project: 'other' }), () => [])).job;
     const got = await unary(c.jobs, c.jobs.getJob, { id: a.id });
     assert.deepEqual(

@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InvalidArgument, NotFound, Unimplemented } from '../../core/errors.js';
-import type { SourceSpec } from '../../core/ingests.js';
+import type { SourceSpec } from '../../core/job-specs.js';
 import type { SampleFormat } from '../../core/model.js';
 import type { ResolvedSource, SourceFiles } from '../../core/ports/source-files.js';
 import { formatFromName } from '../../core/use-cases/infer-schema.js';

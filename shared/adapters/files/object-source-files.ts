@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { InvalidArgument, NotFound, throwIfAborted } from '../../core/errors.js';
-import type { SourceSpec } from '../../core/ingests.js';
+import type { SourceSpec } from '../../core/job-specs.js';
 import type { ObjectStore } from '../../core/ports/object-store.js';
 import type { ResolvedSource, SourceFiles } from '../../core/ports/source-files.js';
 import { requireObjectKey } from '../../core/object-keys.js';

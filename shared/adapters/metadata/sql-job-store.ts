@@ -1,17 +1,18 @@
 import { FailedPrecondition, NotFound, throwIfAborted } from '../../core/errors.js';
 import type { DomainEvent } from '../../core/events.js';
-import { TERMINAL_STATES, type Job, type JobError, type JobResult, type JobState, type JobType } from '../../core/jobs.js';
+import { readJobSpec, storedJobSpec, type SpecJobType } from '../../core/job-specs.js';
+import { TERMINAL_STATES, type Job, type JobError, type JobResult, type JobState } from '../../core/jobs.js';
 import type { JobChange, JobStore, ListJobsQuery, NewJob } from '../../core/ports/job-store.js';
 import type { SqlClient, SqlExecutor } from '../sql/sql-client.js';
 import { writeEvents } from './outbox.js';
 
 interface JobRow {
   id: string;
-  type: JobType;
+  type: SpecJobType;
   state: JobState;
   project: string;
   feature_set: string;
-  spec: Record<string, unknown>;
+  spec: unknown;
   progress: number;
   message: string;
   error: JobError | null;
@@ -26,7 +27,9 @@ interface JobRow {
   end_time: Date | null;
 }
 
+/** A row as a job, its spec checked against its type's schema (upgraded from an older release's shape). */
 function toJob(r: JobRow): Job {
+  // The cast pairs type and spec, which readJobSpec checked together.
   return {
     id: r.id,
     type: r.type,
@@ -37,7 +40,7 @@ function toJob(r: JobRow): Job {
     result: r.result ?? undefined,
     project: r.project,
     featureSet: r.feature_set,
-    spec: r.spec,
+    spec: readJobSpec(r.type, r.spec, r.id),
     createdBy: r.created_by,
     requestId: r.request_id,
     cancelRequested: r.cancel_requested,
@@ -46,7 +49,7 @@ function toJob(r: JobRow): Job {
     createTime: r.create_time,
     startTime: r.start_time ?? undefined,
     endTime: r.end_time ?? undefined,
-  };
+  } as Job;
 }
 
 const COLUMNS = `id::text, type, state, project, feature_set, spec, progress, message, error, result, created_by,
@@ -69,7 +72,7 @@ export class SqlJobStore implements JobStore {
          VALUES ($1, 'PENDING', $2, $3, $4::jsonb, $5, $6)
          ON CONFLICT (created_by, request_id) WHERE request_id <> '' DO NOTHING
          RETURNING ${COLUMNS}`,
-        [j.type, j.project, j.featureSet, JSON.stringify(j.spec), j.createdBy, j.requestId],
+        [j.type, j.project, j.featureSet, JSON.stringify(storedJobSpec(j.spec)), j.createdBy, j.requestId],
       );
       if (rows[0]) {
         const job = toJob(rows[0]);

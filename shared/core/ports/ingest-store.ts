@@ -1,5 +1,6 @@
 import type { DomainEvent } from '../events.js';
 import type { Ingest } from '../ingests.js';
+import type { LogRange } from '../job-specs.js';
 import type { Job } from '../jobs.js';
 import type { FeatureSet, FeatureSetVersionNumber, FeatureStatistics } from '../model.js';
 import type { NewFeatureSetVersion } from './metadata-store.js';
@@ -14,11 +15,6 @@ export type NewIngest = Omit<Ingest, 'state' | 'commitTime' | 'revertTime'> & {
   /** Source columns dropped and features missing, kept whole in the job's result. */
   columns?: { dropped: string[]; missing: string[] };
 };
-
-export interface LogRange {
-  after: number;
-  through: number;
-}
 
 export interface IngestRevert {
   ingestId: string;

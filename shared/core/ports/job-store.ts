@@ -1,7 +1,7 @@
 import type { DomainEvent } from '../events.js';
-import type { Job, JobError, JobResult, JobState, JobType } from '../jobs.js';
+import type { Job, JobError, JobResult, JobState, JobType, NewJob } from '../jobs.js';
 
-export type NewJob = Pick<Job, 'type' | 'project' | 'featureSet' | 'spec' | 'createdBy' | 'requestId'>;
+export type { NewJob };
 
 export interface JobChange {
   state?: JobState;

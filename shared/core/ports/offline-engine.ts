@@ -1,7 +1,5 @@
+import type { ExtraColumnsPolicy } from '../job-specs.js';
 import type { FeatureStatistics, SampleFormat, Schema } from '../model.js';
-
-/** What to do with source columns the schema does not have. */
-export type ExtraColumnsPolicy = 'IGNORE' | 'FAIL';
 
 /** An engine-neutral ingest: each engine compiles it to its own SQL. */
 export interface IngestSpec {

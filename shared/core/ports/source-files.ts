@@ -1,4 +1,4 @@
-import type { SourceSpec } from '../ingests.js';
+import type { SourceSpec } from '../job-specs.js';
 import type { SampleFormat } from '../model.js';
 
 export interface ResolvedSource {

@@ -1,25 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { Cancelled, FailedPrecondition, FeatureStoreError, Internal, InvalidArgument, NotFound, Unavailable } from '../errors.js';
-import { EventTypes, featureSetSubject } from '../events.js';
+import { FailedPrecondition, Internal, InvalidArgument, NotFound } from '../errors.js';
+import { EventTypes } from '../events.js';
 import { requireIdentifier } from '../identifiers.js';
-import { ingestPrefix, type Ingest, type IngestJobSpec, type RevertJobSpec, type SourceSpec } from '../ingests.js';
-import { jobEvent, TERMINAL_STATES, type Job, type JobError } from '../jobs.js';
+import { csvOptions, ingestPrefix, type Ingest } from '../ingests.js';
+import type { ExtraColumnsPolicy, IngestJobSpec, LogRange, RevertJobSpec, SourceSpec } from '../job-specs.js';
+import { jobEvent, type Job } from '../jobs.js';
 import { count, namesList } from '../messages.js';
 import type { FeatureSet, Page } from '../model.js';
-import { sourceRecord } from '../online.js';
+import { sourceRecord } from '../online-values.js';
 import { decodePageToken, encodePageToken } from '../page-token.js';
 import type { Authorizer } from '../ports/authorizer.js';
-import type { IngestStore, LogRange } from '../ports/ingest-store.js';
+import type { IngestStore } from '../ports/ingest-store.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
-import type { ObjectStore } from '../ports/object-store.js';
-import type { ExtraColumnsPolicy, OfflineEngine } from '../ports/offline-engine.js';
+import type { OfflineEngine } from '../ports/offline-engine.js';
 import type { OnlineLog } from '../ports/online-log.js';
 import type { ResolvedSource, SourceFiles } from '../ports/source-files.js';
 import type { Principal } from '../principal.js';
 import { parseVersion, requireUuid, validatePageSize } from '../validation.js';
-import { applyRevert } from './revert.js';
+import { runClaimedJob, type JobRunnerDeps, type Scratch } from './job-run.js';
 import { futureText } from './online.js';
 
 export interface IngestDeps {
@@ -37,31 +36,6 @@ export interface StartIngestInput {
   source: SourceSpec | undefined;
   extraColumns: ExtraColumnsPolicy;
   requestId: string;
-}
-
-/** The job.status event an engine emits; status-handler turns it into job state and catalog rows. */
-export interface JobStatusData {
-  jobId: string;
-  state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
-  error?: JobError;
-  /** For a succeeded ingest: what the engine wrote, not yet visible, and the ingests it deduplicated against. */
-  ingest?: {
-    id: string;
-    files: string[];
-    rows: number;
-    duplicateRows: number;
-    statistics: Ingest['statistics'];
-    basis?: string[];
-    columns?: { dropped: string[]; missing: string[] };
-  };
-  /** For an ingest of a source without data rows: nothing was written or committed. */
-  empty?: boolean;
-  /** For a succeeded revert: statistics over the rows that stay visible. */
-  revert?: { ingestId: string; statistics: Ingest['statistics'] };
-  /** For a succeeded retrieve: the files written. */
-  retrieve?: { uris: string[]; downloadUrls: string[]; rows: number };
-  /** For a succeeded materialize: keys found, written online, and too large for the online row limit. */
-  materialize?: { rows: number; written: number; tooLarge: number };
 }
 
 const isIngestPosition = (v: unknown): v is { t: string; id: string } =>
@@ -87,7 +61,7 @@ export function createIngestUseCases({ store, jobs, ingests, authorizer, sources
       await sources.check(input.source, signal);
       const spec: IngestJobSpec = { project, featureSet: name, major: fs.major, minor: fs.minor, source: input.source, extraColumns: input.extraColumns };
       const { job } = await jobs.createJob(
-        { type: 'INGEST', project, featureSet: name, spec: spec as unknown as Record<string, unknown>, createdBy: principal.id, requestId: input.requestId },
+        { type: 'INGEST', project, featureSet: name, spec, createdBy: principal.id, requestId: input.requestId },
         (j) => [jobEvent(EventTypes.jobRequested, j, {})],
         signal,
       );
@@ -121,7 +95,7 @@ export function createIngestUseCases({ store, jobs, ingests, authorizer, sources
       }
       const spec: RevertJobSpec = { project, featureSet: name, major: fs.major, ingestId };
       const { job } = await jobs.createJob(
-        { type: 'REVERT', project, featureSet: name, spec: spec as unknown as Record<string, unknown>, createdBy: principal.id, requestId: '' },
+        { type: 'REVERT', project, featureSet: name, spec, createdBy: principal.id, requestId: '' },
         (j) => [jobEvent(EventTypes.jobRequested, j, {})],
         signal,
       );
@@ -151,29 +125,6 @@ export function createIngestUseCases({ store, jobs, ingests, authorizer, sources
 
 export type IngestUseCases = ReturnType<typeof createIngestUseCases>;
 
-/** Local working space for a job. */
-export interface Scratch {
-  dir: string;
-  /** A local path holding the object (the file itself for a local store, else a copy). */
-  localCopy(store: ObjectStore, key: string): Promise<string>;
-  open(path: string): Readable;
-  /** Writes a text file (one line per item, streamed) and returns its path. */
-  write(name: string, lines: Iterable<string> | AsyncIterable<string>): Promise<string>;
-  dispose(): Promise<void>;
-}
-
-/** What every engine job's frame needs. */
-export interface JobRunnerDeps {
-  jobs: JobStore;
-  offline: ObjectStore;
-  /** A fresh local folder for the engine's output and local copies, removed by `dispose`. */
-  scratch(): Promise<Scratch>;
-  /** How often a running job says it is alive (well inside the lease after which it counts as abandoned). */
-  heartbeatMs?: number;
-  /** A running job whose worker was silent this long is taken over by the next delivery (default: 4 heartbeats). */
-  leaseMs?: number;
-}
-
 export interface IngestRunnerDeps extends JobRunnerDeps {
   store: MetadataStore;
   ingests: IngestStore;
@@ -187,115 +138,11 @@ export interface IngestRunnerDeps extends JobRunnerDeps {
 
 const DEFAULT_MAX_FUTURE_MS = 86_400_000;
 
-const DEFAULT_HEARTBEAT_MS = 15_000;
-
-/** How often progress reaches the jobs table at most. */
-const PROGRESS_EVERY_MS = 250;
-
-export interface JobRunContext {
-  job: Job;
-  scratch: Scratch;
-  signal: AbortSignal;
-  /** Object-store keys the work wrote; removed if the job does not succeed. */
-  uploaded: string[];
-  progress(fraction: number, message: string): void;
-}
-
-/**
- * The frame every engine job runs in (the spark-submit function): claims the job (PENDING ->
- * RUNNING in the next attempt; a job whose worker died mid-run -- silent past the lease -- is taken
- * over the same way), gives the work scratch space, progress reporting that also notices cancel
- * requests, and reports the outcome as a job.status event, removing what the work uploaded unless
- * it succeeded. status-handler applies the outcome. A delivery that finds the job finished does
- * nothing; one that finds it running with a live worker answers Unavailable, so the event is retried
- * until the job ends or its worker goes silent. Reports and heartbeats count only in the claiming
- * attempt: a replaced worker that wakes up changes nothing.
- */
-export async function runClaimedJob(
-  d: JobRunnerDeps,
-  jobId: string,
-  signal: AbortSignal,
-  work: (ctx: JobRunContext) => Promise<{ data: Omit<JobStatusData, 'jobId' | 'state'>; message: string }>,
-): Promise<void> {
-  const heartbeatMs = d.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
-  const claimed = await d.jobs.claim(jobId, d.leaseMs ?? heartbeatMs * 4, signal);
-  if (!claimed.job) {
-    const current = claimed.current;
-    if (!current || TERMINAL_STATES.has(current.state)) return; // gone, or done by an earlier delivery
-    throw new Unavailable(
-      `job ${jobId} is running in another worker (attempt ${current.attempt}); this delivery is retried until it ends or that worker stops`,
-      { field: 'data.jobId' },
-    );
-  }
-  const job = claimed.job;
-  const report = (data: Omit<JobStatusData, 'jobId'>, message: string) =>
-    d.jobs.updateJob(job.id, { message, ifAttempt: job.attempt, reported: true }, ['RUNNING'], (j) => [jobEvent(EventTypes.jobStatus, j, data)]);
-  const controller = new AbortController();
-  const onOuterAbort = () => controller.abort();
-  signal.addEventListener('abort', onOuterAbort, { once: true });
-  // Alive while the work runs, however long one engine step takes (the work is asynchronous).
-  const heartbeat = setInterval(() => {
-    void d.jobs.heartbeat(job.id, job.attempt).then(
-      (running) => running || controller.abort(new Cancelled('the job was ended or taken over meanwhile')),
-      () => {},
-    );
-  }, heartbeatMs);
-  heartbeat.unref();
-  const scratch = await d.scratch();
-  const uploaded: string[] = [];
-  let last = 0;
-  let lastMessage = '';
-  const progress = (fraction: number, message: string) => {
-    const now = Date.now();
-    // A new phase is always shown (its name must not lag behind the work); within one, at most every PROGRESS_EVERY_MS.
-    if (now - last < PROGRESS_EVERY_MS && fraction < 1 && message === lastMessage) return;
-    last = now;
-    lastMessage = message;
-    // Best effort; a cancel request seen here stops the engine at its next step.
-    void d.jobs
-      .updateJob(job.id, { progress: Math.min(0.95, fraction * 0.9), message, ifAttempt: job.attempt }, ['RUNNING'], () => [])
-      .then(
-        (j) => j.cancelRequested && controller.abort(new Cancelled('cancelled on request')),
-        () => {},
-      );
-  };
-  try {
-    const outcome = await work({ job, scratch, signal: controller.signal, uploaded, progress });
-    if ((await d.jobs.getJob(job.id))?.cancelRequested) throw new Cancelled('cancelled on request');
-    await report({ state: 'SUCCEEDED', ...outcome.data }, outcome.message);
-  } catch (err) {
-    await Promise.allSettled(uploaded.map((key) => d.offline.delete(key)));
-    const cancelled = err instanceof Cancelled || controller.signal.aborted;
-    const error: JobError =
-      err instanceof FeatureStoreError && err.status !== 'INTERNAL'
-        ? { code: err.status, message: err.publicMessage, details: err.details }
-        : { code: 'INTERNAL', message: 'the engine failed; the server log has the details', details: [] };
-    await report(cancelled ? { state: 'CANCELLED' } : { state: 'FAILED', error }, cancelled ? 'cancelled; nothing was written' : error.message).catch(
-      async (reportErr: unknown) => {
-        // An error the catalog refuses to store (its text quotes the input) must not leave the job
-        // running: report the failure again without the details.
-        if (cancelled || !(reportErr instanceof InvalidArgument)) return;
-        const plain: JobError = {
-          code: error.code,
-          message: 'the job failed; its error details could not be stored (they quote input the catalog cannot hold)',
-          details: [],
-        };
-        await report({ state: 'FAILED', error: plain }, plain.message).catch(() => {});
-      },
-    );
-    if (!(err instanceof FeatureStoreError) || err.status === 'INTERNAL') throw err;
-  } finally {
-    clearInterval(heartbeat);
-    signal.removeEventListener('abort', onOuterAbort);
-    await scratch.dispose();
-  }
-}
-
 /** Runs an INGEST job: engine, then the files to their own ingest folder; visible once committed. */
 export function createIngestRunner(d: IngestRunnerDeps) {
   return (jobId: string, signal: AbortSignal) =>
-    runClaimedJob(d, jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress }) => {
-      const spec = job.spec as unknown as IngestJobSpec;
+    runClaimedJob(d, 'INGEST', jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress }) => {
+      const spec = job.spec;
       const ingestId = randomUUID();
       const fs = await d.store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major, minor: spec.minor });
       if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major}.${spec.minor} no longer exists`, { field: 'feature_set' });
@@ -372,85 +219,4 @@ async function logSource(log: OnlineLog | undefined, fs: FeatureSet, range: LogR
   if (rows === 0)
     throw new FailedPrecondition(`the online rows after position ${range.after} are no longer in the log (drained by another run)`, { field: 'id' });
   return { files: [file], format: 'JSONL', cleanup: async () => {} };
-}
-
-/**
- * Applies a job.status event (the status-handler function). A succeeded ingest commits its catalog
- * row, the job's SUCCEEDED state and an ingest.committed event in one transaction; failures and
- * cancellations end the job. Redelivery changes nothing: every step is a compare-and-set.
- */
-export function createStatusRecorder(d: { store: MetadataStore; jobs: JobStore; ingests: IngestStore; offline: ObjectStore }) {
-  return async function recordStatus(data: JobStatusData): Promise<void> {
-    const job = await d.jobs.getJob(data.jobId);
-    if (!job) return;
-    if (data.state === 'SUCCEEDED' && data.ingest && job.type === 'INGEST') {
-      const spec = job.spec as unknown as IngestJobSpec;
-      const i = data.ingest;
-      try {
-        await d.ingests.commit(
-          {
-            id: i.id,
-            project: spec.project,
-            featureSet: spec.featureSet,
-            major: spec.major,
-            minor: spec.minor,
-            jobId: job.id,
-            source: spec.source,
-            rows: i.rows,
-            duplicateRows: i.duplicateRows,
-            files: i.files,
-            statistics: i.statistics,
-            createdBy: job.createdBy,
-            basis: i.basis ?? [],
-            logRange: spec.logRange,
-            columns: i.columns,
-          },
-          (_j, ingest) => [
-            {
-              type: EventTypes.ingestCommitted,
-              subject: featureSetSubject(ingest.project, ingest.featureSet),
-              data: { ingestId: ingest.id, project: ingest.project, featureSet: ingest.featureSet, major: ingest.major, files: ingest.files, jobId: job.id },
-            },
-          ],
-        );
-      } catch (err) {
-        // The job ended meanwhile (cancelled, say) or its basis was reverted: its files never became
-        // visible; remove them, and fail the job if it still runs.
-        if (!(err instanceof FailedPrecondition)) throw err;
-        await Promise.allSettled(i.files.map((key) => d.offline.delete(key)));
-        await endJob(job.id, 'FAILED', { code: err.status, message: err.publicMessage, details: [] });
-      }
-      return;
-    }
-    if (data.state === 'SUCCEEDED' && data.revert && job.type === 'REVERT') {
-      await applyRevert(d, job, data.revert);
-      return;
-    }
-    if (data.state === 'SUCCEEDED' && (data.retrieve || data.materialize || data.empty)) {
-      const result = data.retrieve
-        ? { kind: 'retrieve' as const, ...data.retrieve }
-        : data.materialize
-          ? { kind: 'materialize' as const, ...data.materialize }
-          : undefined;
-      try {
-        await d.jobs.updateJob(job.id, { state: 'SUCCEEDED', progress: 1, result }, ['RUNNING'], () => []);
-      } catch (err) {
-        if (!(err instanceof FailedPrecondition)) throw err;
-      }
-      return;
-    }
-    if (data.state === 'FAILED' || data.state === 'CANCELLED') await endJob(job.id, data.state, data.error);
-  };
-
-  async function endJob(jobId: string, state: 'FAILED' | 'CANCELLED', error: JobError | undefined): Promise<void> {
-    try {
-      await d.jobs.updateJob(jobId, { state, error }, ['PENDING', 'RUNNING'], () => []);
-    } catch (err) {
-      if (!(err instanceof FailedPrecondition)) throw err; // already ended
-    }
-  }
-}
-
-export function csvOptions(options: Record<string, string>): { delimiter?: string; header?: boolean } {
-  return { delimiter: options['delimiter'], header: options['header'] === undefined ? undefined : options['header'] !== 'false' };
 }

@@ -1,21 +1,12 @@
-import { InvalidArgument, NotFound } from '../errors.js';
-import { EventTypes } from '../events.js';
-import { requireIdentifier } from '../identifiers.js';
-import { jobEvent, type Job } from '../jobs.js';
 import { ONLINE_LOG_SCHEME } from '../ingests.js';
-import { entriesFromStored, expirySpanMicros } from '../online.js';
-import type { Authorizer } from '../ports/authorizer.js';
-import type { JobStore } from '../ports/job-store.js';
-import type { Principal } from '../principal.js';
-import { parseVersion } from '../validation.js';
-import { runClaimedJob, type IngestRunnerDeps } from './ingest.js';
-import type { FeatureSet } from '../model.js';
+import { entriesFromStored, expirySpanMicros } from '../online-values.js';
 import type { IngestStore } from '../ports/ingest-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { OfflineEngine } from '../ports/offline-engine.js';
 import type { OnlineStore } from '../ports/online-store.js';
-import type { Scratch } from './ingest.js';
+import type { Scratch } from './job-run.js';
+import { copyNewestOnline, type Copied } from './materialize.js';
 
 export interface IngestCommitted {
   ingestId: string;
@@ -120,127 +111,3 @@ export function createTtlChange(d: { online: OnlineStore }) {
     await d.online.reexpire({ project: change.project, featureSet: change.featureSet, major: change.major }, expirySpanMicros(change.ttlSeconds), signal);
   };
 }
-
-/** Keys found, written online, and left out because their stored row is over the online row limit. */
-export interface Copied {
-  rows: number;
-  written: number;
-  tooLarge: number;
-}
-
-/** The newest row per key of the files (in the range) written online; counts keys found and written. */
-async function copyNewestOnline(
-  d: { engine: OfflineEngine; online: OnlineStore; maxRowBytes: number },
-  fs: FeatureSet,
-  files: string[],
-  range: { startTime?: Date; endTime?: Date },
-  onRows: (rowsSoFar: number) => void,
-  signal?: AbortSignal,
-): Promise<Copied> {
-  const table = { project: fs.project, featureSet: fs.name, major: fs.major };
-  let written = 0;
-  let seen = 0;
-  let tooLarge = 0;
-  // The engine reads the next batch while earlier ones are being written (a few at a time).
-  const inFlight = new Set<Promise<void>>();
-  let failure: unknown;
-  const rows = await d.engine.newestPerKey(
-    { schema: fs.schema, files, ...range },
-    async (batch) => {
-      if (failure) throw failure;
-      // The same row limit as IngestOnline: rows over it stay offline only.
-      const entries = entriesFromStored(fs.schema, batch, fs.ttlSeconds).filter((e) => Buffer.byteLength(e.value) <= d.maxRowBytes || (tooLarge++, false));
-      const write = d.online.put(table, entries, signal).then(
-        (done) => {
-          written += done.filter(Boolean).length;
-          seen += batch.length;
-          onRows(seen);
-        },
-        (err: unknown) => void (failure ??= err),
-      );
-      inFlight.add(write);
-      void write.finally(() => inFlight.delete(write));
-      if (inFlight.size >= WRITES_IN_FLIGHT) await Promise.race(inFlight);
-    },
-    signal,
-  );
-  await Promise.all(inFlight);
-  if (failure) throw failure;
-  return { rows, written, tooLarge };
-}
-
-/** Batches being written online at once while the engine reads on. */
-const WRITES_IN_FLIGHT = 4;
-
-export interface MaterializeJobSpec {
-  project: string;
-  featureSet: string;
-  major: number;
-  startTime?: string;
-  endTime?: string;
-}
-
-/** StartMaterialize (the retrieve function): checked now, run as a MATERIALIZE job. */
-export function createMaterializeUseCases(d: { store: MetadataStore; jobs: JobStore; authorizer: Authorizer }) {
-  return {
-    async start(
-      principal: Principal,
-      input: { project: string; featureSet: string; version: string; startTime?: Date; endTime?: Date },
-      signal?: AbortSignal,
-    ): Promise<Job> {
-      const project = requireIdentifier(input.project, 'feature_set.project');
-      const name = requireIdentifier(input.featureSet, 'feature_set.name');
-      const version = parseVersion(input.version, 'feature_set.version');
-      if (input.startTime && input.endTime && input.startTime >= input.endTime) throw new InvalidArgument('must be after start_time', { field: 'end_time' });
-      await d.authorizer.authorize(principal, 'featureSet.update', { project, featureSet: name }, signal);
-      const fs = await d.store.getFeatureSet(project, name, version, signal);
-      if (!fs)
-        throw new NotFound(`feature set "${project}/${name}"${input.version ? ` version ${input.version}` : ''} does not exist`, { field: 'feature_set' });
-      const spec: MaterializeJobSpec = {
-        project,
-        featureSet: name,
-        major: fs.major,
-        startTime: input.startTime?.toISOString(),
-        endTime: input.endTime?.toISOString(),
-      };
-      const { job } = await d.jobs.createJob(
-        { type: 'MATERIALIZE', project, featureSet: name, spec: spec as unknown as Record<string, unknown>, createdBy: principal.id, requestId: '' },
-        (j) => [jobEvent(EventTypes.jobRequested, j, {})],
-        signal,
-      );
-      return job;
-    },
-  };
-}
-
-/**
- * Runs a MATERIALIZE job (spark-submit): the newest visible offline row per key with event time in
- * the range goes online with the newest-wins write. Progress counts rows against the visible total.
- */
-export function createMaterializeRunner(d: IngestRunnerDeps & { online: OnlineStore; maxRowBytes: number }) {
-  return (jobId: string, signal: AbortSignal) =>
-    runClaimedJob(d, jobId, signal, async ({ job, scratch, signal: jobSignal, progress }) => {
-      const spec = job.spec as unknown as MaterializeJobSpec;
-      const fs = await d.store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major });
-      if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major} no longer exists`, { field: 'feature_set' });
-      const visible = await d.ingests.visible(spec.project, spec.featureSet, spec.major, jobSignal);
-      const total = Math.max(
-        1,
-        visible.reduce((n, i) => n + i.rows, 0),
-      );
-      const files = await Promise.all(visible.flatMap((i) => i.files).map((key) => scratch.localCopy(d.offline, key)));
-      const range = { startTime: spec.startTime ? new Date(spec.startTime) : undefined, endTime: spec.endTime ? new Date(spec.endTime) : undefined };
-      const { rows, written, tooLarge } = await copyNewestOnline(
-        d,
-        fs,
-        files,
-        range,
-        (n) => progress(Math.min(0.99, n / total), `${n} keys online`),
-        jobSignal,
-      );
-      const over = tooLarge ? `, ${tooLarge} over the online row limit left offline` : '';
-      return { data: { materialize: { rows, written, tooLarge } }, message: `${rows} keys found, ${written} written online${over}` };
-    });
-}
-
-export type MaterializeUseCases = ReturnType<typeof createMaterializeUseCases>;

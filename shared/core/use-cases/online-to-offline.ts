@@ -1,6 +1,7 @@
 import { FailedPrecondition } from '../errors.js';
 import { EventTypes } from '../events.js';
-import { ONLINE_LOG_SCHEME, type IngestJobSpec } from '../ingests.js';
+import { ONLINE_LOG_SCHEME } from '../ingests.js';
+import type { IngestJobSpec } from '../job-specs.js';
 import { jobEvent, TERMINAL_STATES, type Job } from '../jobs.js';
 import type { IngestStore } from '../ports/ingest-store.js';
 import type { JobStore } from '../ports/job-store.js';
@@ -114,7 +115,7 @@ export function createOnlineToOffline(d: {
             type: 'INGEST',
             project: table.project,
             featureSet: table.featureSet,
-            spec: spec as unknown as Record<string, unknown>,
+            spec,
             createdBy: SYNC_PRINCIPAL,
             requestId: `${onlineNamespace(table)}/after-${drained}/attempt-${attempt}`,
           },

@@ -1,7 +1,7 @@
 import { InvalidArgument, NotFound, ResourceExhausted } from '../errors.js';
 import { requireIdentifier } from '../identifiers.js';
 import type { FeatureSet } from '../model.js';
-import { encodeEntityKey, eventTimeMicros, expiryMicros, storedFeatures } from '../online.js';
+import { encodeEntityKey, eventTimeMicros, expiryMicros, storedFeatures } from '../online-values.js';
 import { checkValue, isError, toTypedValue, type StoredValue, type TypedValue } from '../values.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import type { MetadataStore } from '../ports/metadata-store.js';

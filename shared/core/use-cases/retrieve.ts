@@ -9,24 +9,12 @@ import type { MetadataStore } from '../ports/metadata-store.js';
 import type { OfflineEngine } from '../ports/offline-engine.js';
 import type { Principal } from '../principal.js';
 import { visibleAt } from '../ingests.js';
+import type { RetrieveJobSpec } from '../job-specs.js';
 import { parseVersion, requireUuid } from '../validation.js';
-import { runClaimedJob, type JobRunnerDeps } from './ingest.js';
+import { runClaimedJob, type JobRunnerDeps } from './job-run.js';
 
 /** How long download links of retrieved files stay valid. */
 export const DOWNLOAD_LINK_SECONDS = 7 * 24 * 3600;
-
-export interface RetrieveJobSpec {
-  project: string;
-  featureSet: string;
-  major: number;
-  minor: number;
-  features: string[];
-  startTime?: string;
-  endTime?: string;
-  asOfIngestId?: string;
-  asOfTime?: string;
-  format: 'PARQUET' | 'CSV';
-}
 
 export interface StartRetrieveInput {
   project: string;
@@ -77,7 +65,7 @@ export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore
         format: input.format,
       };
       const { job } = await d.jobs.createJob(
-        { type: 'RETRIEVE', project, featureSet: name, spec: spec as unknown as Record<string, unknown>, createdBy: principal.id, requestId: '' },
+        { type: 'RETRIEVE', project, featureSet: name, spec, createdBy: principal.id, requestId: '' },
         (j) => [jobEvent(EventTypes.jobRequested, j, {})],
         signal,
       );
@@ -93,8 +81,8 @@ export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore
  */
 export function createRetrieveRunner(d: JobRunnerDeps & { store: MetadataStore; ingests: IngestStore; engine: OfflineEngine }) {
   return (jobId: string, signal: AbortSignal) =>
-    runClaimedJob(d, jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress }) => {
-      const spec = job.spec as unknown as RetrieveJobSpec;
+    runClaimedJob(d, 'RETRIEVE', jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress }) => {
+      const spec = job.spec;
       const fs = await d.store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major, minor: spec.minor });
       if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major}.${spec.minor} no longer exists`, { field: 'feature_set' });
       const visible = await visibleAsOf(d.ingests, spec, jobSignal);

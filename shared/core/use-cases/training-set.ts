@@ -8,17 +8,12 @@ import type { JobStore } from '../ports/job-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { SourceFiles } from '../ports/source-files.js';
 import type { Principal } from '../principal.js';
-import {
-  MAX_INLINE_ENTITY_ROWS,
-  outputColumnNames,
-  parseFeatureRef,
-  type EntityTable,
-  type EntityValue,
-  type TrainingSetJobSpec,
-  type TrainingSetPart,
-} from '../training-sets.js';
+import { MAX_INLINE_ENTITY_ROWS, outputColumnNames, parseFeatureRef } from '../training-sets.js';
+import type { EntityTable, EntityValue, TrainingSetJobSpec, TrainingSetPart } from '../job-specs.js';
+import { csvOptions } from '../ingests.js';
 import { parseVersion } from '../validation.js';
-import { csvOptions, runClaimedJob, type IngestRunnerDeps, type Scratch } from './ingest.js';
+import type { IngestRunnerDeps } from './ingest.js';
+import { runClaimedJob, type Scratch } from './job-run.js';
 import { DOWNLOAD_LINK_SECONDS } from './retrieve.js';
 
 export interface StartTrainingSetInput {
@@ -91,7 +86,7 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
           type: 'TRAINING_SET',
           project: first.project,
           featureSet: parts.size === 1 ? first.featureSet : '',
-          spec: spec as unknown as Record<string, unknown>,
+          spec,
           createdBy: principal.id,
           requestId: '',
         },
@@ -138,8 +133,8 @@ function checkInlineRows(t: { columns: string[]; rows: EntityValue[][] }, timest
  */
 export function createTrainingSetRunner(d: IngestRunnerDeps) {
   return (jobId: string, signal: AbortSignal) =>
-    runClaimedJob(d, jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress }) => {
-      const spec = job.spec as unknown as TrainingSetJobSpec;
+    runClaimedJob(d, 'TRAINING_SET', jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress }) => {
+      const spec = job.spec;
       const sides = [];
       for (const part of spec.parts) {
         const fs = await d.store.getFeatureSet(part.project, part.featureSet, { major: part.major, minor: part.minor });
