@@ -1,6 +1,13 @@
 import type { IngestUseCases } from '../../shared/core/use-cases/ingest.js';
 import type { OnlineUseCases } from '../../shared/core/use-cases/online.js';
-import { extraColumnsFromProto, ingestToProto, jobToProto, sourceFromProto, typedValueFromProto } from '../../shared/runtime/api/mappers.js';
+import {
+  extraColumnsFromProto,
+  ingestToProto,
+  jobToProto,
+  sourceFromProto,
+  typedValueFromProto,
+  featureSetRefFromProto,
+} from '../../shared/runtime/api/mappers.js';
 import type { Handlers } from '../../shared/runtime/grpc/service-binding.js';
 import { IngestServiceService } from '../../shared/gen/featurestore/v1/ingest.js';
 
@@ -11,9 +18,7 @@ export function ingestHandlers(ingest: IngestUseCases, online: OnlineUseCases): 
         await ingest.start(
           principal,
           {
-            project: req.featureSet?.project ?? '',
-            featureSet: req.featureSet?.name ?? '',
-            version: req.featureSet?.version ?? '',
+            ...featureSetRefFromProto(req.featureSet),
             source: sourceFromProto(req.source),
             extraColumns: extraColumnsFromProto(req.extraColumns),
             requestId: req.requestId,
@@ -22,24 +27,16 @@ export function ingestHandlers(ingest: IngestUseCases, online: OnlineUseCases): 
         ),
       ),
     listIngests: async (req, { principal, signal }) => {
-      const page = await ingest.list(
-        principal,
-        { project: req.featureSet?.project ?? '', featureSet: req.featureSet?.name ?? '', pageSize: req.pageSize, pageToken: req.pageToken },
-        signal,
-      );
+      const page = await ingest.list(principal, { ...featureSetRefFromProto(req.featureSet), pageSize: req.pageSize, pageToken: req.pageToken }, signal);
       return { ingests: page.items.map(ingestToProto), nextPageToken: page.nextPageToken };
     },
     revertIngest: async (req, { principal, signal }) =>
-      jobToProto(
-        await ingest.revert(principal, { project: req.featureSet?.project ?? '', featureSet: req.featureSet?.name ?? '', ingestId: req.ingestId }, signal),
-      ),
+      jobToProto(await ingest.revert(principal, { ...featureSetRefFromProto(req.featureSet), ingestId: req.ingestId }, signal)),
     ingestOnline: async (req, { principal, signal }) => {
       const out = await online.ingest(
         principal,
         {
-          project: req.featureSet?.project ?? '',
-          featureSet: req.featureSet?.name ?? '',
-          version: req.featureSet?.version ?? '',
+          ...featureSetRefFromProto(req.featureSet),
           columns: req.columns,
           rows: req.rows.map((r) => r.values.map(typedValueFromProto)),
         },

@@ -1,7 +1,14 @@
 import { InvalidArgument, Unimplemented } from '../../shared/core/errors.js';
 import type { createRetrieveUseCases } from '../../shared/core/use-cases/retrieve.js';
 import type { createTrainingSetUseCases } from '../../shared/core/use-cases/training-set.js';
-import { entityValueFromProto, jobToProto, sourceFromProto, typedValueFromProto, typedValueToProto } from '../../shared/runtime/api/mappers.js';
+import {
+  entityValueFromProto,
+  jobToProto,
+  sourceFromProto,
+  typedValueFromProto,
+  typedValueToProto,
+  featureSetRefFromProto,
+} from '../../shared/runtime/api/mappers.js';
 import type { Handlers } from '../../shared/runtime/grpc/service-binding.js';
 import { dateFromTimestamp, optionalDate, timestampFromMicros } from '../../shared/runtime/api/proto-time.js';
 import { Format, type OutputSpec } from '../../shared/gen/featurestore/v1/common.js';
@@ -34,9 +41,7 @@ export function retrieveHandlers(
         await retrieve.start(
           principal,
           {
-            project: req.featureSet?.project ?? '',
-            featureSet: req.featureSet?.name ?? '',
-            version: req.featureSet?.version ?? '',
+            ...featureSetRefFromProto(req.featureSet),
             features: req.features,
             startTime: optionalDate(req.startTime, 'start_time'),
             endTime: optionalDate(req.endTime, 'end_time'),
@@ -66,9 +71,7 @@ export function retrieveHandlers(
       const out = await online.read(
         principal,
         {
-          project: req.featureSet?.project ?? '',
-          featureSet: req.featureSet?.name ?? '',
-          version: req.featureSet?.version ?? '',
+          ...featureSetRefFromProto(req.featureSet),
           keys: req.keys.map((k) => k.values.map(typedValueFromProto)),
           features: req.features,
         },
@@ -88,9 +91,7 @@ export function retrieveHandlers(
         await materialize.start(
           principal,
           {
-            project: req.featureSet?.project ?? '',
-            featureSet: req.featureSet?.name ?? '',
-            version: req.featureSet?.version ?? '',
+            ...featureSetRefFromProto(req.featureSet),
             startTime: optionalDate(req.startTime, 'start_time'),
             endTime: optionalDate(req.endTime, 'end_time'),
           },

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FailedPrecondition, Internal, InvalidArgument, NotFound } from '../errors.js';
 import { EventTypes } from '../events.js';
-import { requireIdentifier } from '../identifiers.js';
 import { csvOptions, ingestPrefix, type Ingest } from '../ingests.js';
 import type { ExtraColumnsPolicy, IngestJobSpec, LogRange, RevertJobSpec, SourceSpec } from '../job-specs.js';
 import { jobEvent, type Job } from '../jobs.js';
@@ -17,8 +16,9 @@ import type { OfflineEngine } from '../ports/offline-engine.js';
 import type { OnlineLog } from '../ports/online-log.js';
 import type { ResolvedSource, SourceFiles } from '../ports/source-files.js';
 import type { Principal } from '../principal.js';
-import { parseVersion, requireUuid, validatePageSize } from '../validation.js';
+import { requireUuid, validatePageSize } from '../validation.js';
 import { runClaimedJob, type JobRunnerDeps, type Scratch } from './job-run.js';
+import { catalogResolver } from './resolve-feature-set.js';
 import { futureText } from './online.js';
 
 export interface IngestDeps {
@@ -43,21 +43,17 @@ const isIngestPosition = (v: unknown): v is { t: string; id: string } =>
 
 /** Starting ingests and reading their history (the ingest and register functions). */
 export function createIngestUseCases({ store, jobs, ingests, authorizer, sources }: IngestDeps) {
+  const resolve = catalogResolver(store, authorizer);
   return {
     /**
      * Checks the request and the source now (bad input never becomes a job), then records a
      * PENDING job whose job.requested event commits with it. A repeated request_id returns the first job.
      */
     async start(principal: Principal, input: StartIngestInput, signal?: AbortSignal): Promise<Job> {
-      const project = requireIdentifier(input.project, 'feature_set.project');
-      const name = requireIdentifier(input.featureSet, 'feature_set.name');
-      const version = parseVersion(input.version, 'feature_set.version');
       if (!input.source?.uri) throw new InvalidArgument('is required', { field: 'source.uri' });
       if (input.requestId.length > 200) throw new InvalidArgument('is longer than 200 characters', { field: 'request_id' });
-      await authorizer.authorize(principal, 'featureSet.update', { project, featureSet: name }, signal);
-      const fs = await store.getFeatureSet(project, name, version, signal);
-      if (!fs)
-        throw new NotFound(`feature set "${project}/${name}"${input.version ? ` version ${input.version}` : ''} does not exist`, { field: 'feature_set' });
+      const fs = await resolve(principal, input, 'featureSet.update', signal);
+      const { project, name } = fs;
       await sources.check(input.source, signal);
       const spec: IngestJobSpec = { project, featureSet: name, major: fs.major, minor: fs.minor, source: input.source, extraColumns: input.extraColumns };
       const { job } = await jobs.createJob(
@@ -74,12 +70,9 @@ export function createIngestUseCases({ store, jobs, ingests, authorizer, sources
      * minor version in one transaction. The files stay for time travel to moments before the revert.
      */
     async revert(principal: Principal, input: { project: string; featureSet: string; ingestId: string }, signal?: AbortSignal): Promise<Job> {
-      const project = requireIdentifier(input.project, 'feature_set.project');
-      const name = requireIdentifier(input.featureSet, 'feature_set.name');
       const ingestId = requireUuid(input.ingestId, 'ingest_id', 'ingest');
-      await authorizer.authorize(principal, 'featureSet.update', { project, featureSet: name }, signal);
-      const fs = await store.getFeatureSet(project, name, undefined, signal);
-      if (!fs) throw new NotFound(`feature set "${project}/${name}" does not exist`, { field: 'feature_set' });
+      const fs = await resolve(principal, { ...input, version: '' }, 'featureSet.update', signal);
+      const { project, name } = fs;
       const ingest = await ingests.get(ingestId, signal);
       if (!ingest || ingest.project !== project || ingest.featureSet !== name) {
         throw new NotFound(`ingest ${ingestId} is not an ingest of ${project}/${name}; list them with ListIngests`, { field: 'ingest_id' });
@@ -107,14 +100,9 @@ export function createIngestUseCases({ store, jobs, ingests, authorizer, sources
       input: { project: string; featureSet: string; pageSize: number; pageToken: string },
       signal?: AbortSignal,
     ): Promise<Page<Ingest>> {
-      const project = requireIdentifier(input.project, 'feature_set.project');
-      const name = requireIdentifier(input.featureSet, 'feature_set.name');
       const limit = validatePageSize(input.pageSize);
       const position = decodePageToken(input.pageToken, isIngestPosition);
-      await authorizer.authorize(principal, 'featureSet.read', { project, featureSet: name }, signal);
-      if (!(await store.getFeatureSet(project, name, undefined, signal))) {
-        throw new NotFound(`feature set "${project}/${name}" does not exist`, { field: 'feature_set' });
-      }
+      const { project, name } = await resolve(principal, { ...input, version: '' }, 'featureSet.read', signal);
       const rows = await ingests.list(project, name, position && { commitTime: new Date(position.t), id: position.id }, limit + 1, signal);
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];

@@ -1,6 +1,5 @@
 import { InvalidArgument, NotFound } from '../errors.js';
 import { EventTypes } from '../events.js';
-import { requireIdentifier } from '../identifiers.js';
 import type { MaterializeJobSpec } from '../job-specs.js';
 import { jobEvent, type Job } from '../jobs.js';
 import type { FeatureSet } from '../model.js';
@@ -11,9 +10,9 @@ import type { MetadataStore } from '../ports/metadata-store.js';
 import type { OfflineEngine } from '../ports/offline-engine.js';
 import type { OnlineStore } from '../ports/online-store.js';
 import type { Principal } from '../principal.js';
-import { parseVersion } from '../validation.js';
 import type { IngestRunnerDeps } from './ingest.js';
 import { runClaimedJob } from './job-run.js';
+import { catalogResolver } from './resolve-feature-set.js';
 
 // Materialization: the newest offline row per key goes online (StartMaterialize jobs, and
 // offline-to-online after each committed ingest).
@@ -71,20 +70,16 @@ const WRITES_IN_FLIGHT = 4;
 
 /** StartMaterialize (the retrieve function): checked now, run as a MATERIALIZE job. */
 export function createMaterializeUseCases(d: { store: MetadataStore; jobs: JobStore; authorizer: Authorizer }) {
+  const resolve = catalogResolver(d.store, d.authorizer);
   return {
     async start(
       principal: Principal,
       input: { project: string; featureSet: string; version: string; startTime?: Date; endTime?: Date },
       signal?: AbortSignal,
     ): Promise<Job> {
-      const project = requireIdentifier(input.project, 'feature_set.project');
-      const name = requireIdentifier(input.featureSet, 'feature_set.name');
-      const version = parseVersion(input.version, 'feature_set.version');
       if (input.startTime && input.endTime && input.startTime >= input.endTime) throw new InvalidArgument('must be after start_time', { field: 'end_time' });
-      await d.authorizer.authorize(principal, 'featureSet.update', { project, featureSet: name }, signal);
-      const fs = await d.store.getFeatureSet(project, name, version, signal);
-      if (!fs)
-        throw new NotFound(`feature set "${project}/${name}"${input.version ? ` version ${input.version}` : ''} does not exist`, { field: 'feature_set' });
+      const fs = await resolve(principal, input, 'featureSet.update', signal);
+      const { project, name } = fs;
       const spec: MaterializeJobSpec = {
         project,
         featureSet: name,

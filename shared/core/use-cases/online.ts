@@ -1,5 +1,4 @@
 import { InvalidArgument, NotFound, ResourceExhausted } from '../errors.js';
-import { requireIdentifier } from '../identifiers.js';
 import type { FeatureSet } from '../model.js';
 import { encodeEntityKey, eventTimeMicros, expiryMicros, storedFeatures } from '../online-values.js';
 import { checkValue, isError, toTypedValue, type StoredValue, type TypedValue } from '../values.js';
@@ -8,7 +7,7 @@ import type { MetadataStore } from '../ports/metadata-store.js';
 import type { OnlineLog } from '../ports/online-log.js';
 import type { OnlineEntry, OnlineStore } from '../ports/online-store.js';
 import type { Principal } from '../principal.js';
-import { parseVersion } from '../validation.js';
+import { createFeatureSetResolver } from './resolve-feature-set.js';
 
 export interface OnlineLimits {
   /** Rows per IngestOnline call. */
@@ -60,11 +59,12 @@ export function createRegistryCache(store: MetadataStore, options: { maxAgeMs: n
   const now = options.now ?? Date.now;
   const entries = new Map<string, { at: number; value: Promise<FeatureSet | undefined> }>();
   return {
-    get(project: string, name: string, version: string): Promise<FeatureSet | undefined> {
-      const id = `${project}/${name}@${version}`;
+    /** A feature set version (the latest without `version`), from memory when read within maxAgeMs. */
+    get(project: string, name: string, version?: { major: number; minor?: number }): Promise<FeatureSet | undefined> {
+      const id = `${project}/${name}@${version?.major ?? ''}.${version?.minor ?? ''}`;
       const hit = entries.get(id);
       if (hit && now() - hit.at < options.maxAgeMs) return hit.value;
-      const value = store.getFeatureSet(project, name, parseVersion(version, 'feature_set.version'));
+      const value = store.getFeatureSet(project, name, version);
       entries.set(id, { at: now(), value });
       value.catch(() => entries.delete(id));
       return value;
@@ -103,20 +103,8 @@ function layoutOf(fs: FeatureSet) {
 
 /** Online ingest (the ingest function) and online reads (the retrieve function). */
 export function createOnlineUseCases(d: { registry: RegistryCache; online: OnlineStore; log: OnlineLog; authorizer: Authorizer; limits: OnlineLimits }) {
-  async function featureSet(
-    principal: Principal,
-    input: { project: string; featureSet: string; version: string },
-    action: 'featureSet.read' | 'featureSet.update',
-    signal?: AbortSignal,
-  ) {
-    const project = requireIdentifier(input.project, 'feature_set.project');
-    const name = requireIdentifier(input.featureSet, 'feature_set.name');
-    parseVersion(input.version, 'feature_set.version');
-    await d.authorizer.authorize(principal, action, { project, featureSet: name }, signal);
-    const fs = await d.registry.get(project, name, input.version);
-    if (!fs) throw new NotFound(`feature set "${project}/${name}"${input.version ? ` version ${input.version}` : ''} does not exist`, { field: 'feature_set' });
-    return fs;
-  }
+  // The online path reads definitions from the in-memory registry, not the catalog.
+  const featureSet = createFeatureSetResolver({ authorizer: d.authorizer, lookup: (project, name, version) => d.registry.get(project, name, version) });
 
   return {
     /**

@@ -1,6 +1,5 @@
 import { InvalidArgument, NotFound } from '../errors.js';
 import { EventTypes } from '../events.js';
-import { requireIdentifier } from '../identifiers.js';
 import { jobEvent, type Job } from '../jobs.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import type { IngestStore } from '../ports/ingest-store.js';
@@ -10,7 +9,8 @@ import type { OfflineEngine } from '../ports/offline-engine.js';
 import type { Principal } from '../principal.js';
 import { visibleAt } from '../ingests.js';
 import type { RetrieveJobSpec } from '../job-specs.js';
-import { parseVersion, requireUuid } from '../validation.js';
+import { requireUuid } from '../validation.js';
+import { catalogResolver } from './resolve-feature-set.js';
 import { runClaimedJob, type JobRunnerDeps } from './job-run.js';
 
 /** How long download links of retrieved files stay valid. */
@@ -30,18 +30,14 @@ export interface StartRetrieveInput {
 
 /** Starting a retrieve (the retrieve function): checked now, run as a RETRIEVE job. */
 export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore; ingests: IngestStore; authorizer: Authorizer }) {
+  const resolve = catalogResolver(d.store, d.authorizer);
   return {
     async start(principal: Principal, input: StartRetrieveInput, signal?: AbortSignal): Promise<Job> {
-      const project = requireIdentifier(input.project, 'feature_set.project');
-      const name = requireIdentifier(input.featureSet, 'feature_set.name');
-      const version = parseVersion(input.version, 'feature_set.version');
       if (input.startTime && input.endTime && input.startTime >= input.endTime) {
         throw new InvalidArgument('must be after start_time', { field: 'end_time' });
       }
-      await d.authorizer.authorize(principal, 'featureSet.read', { project, featureSet: name }, signal);
-      const fs = await d.store.getFeatureSet(project, name, version, signal);
-      if (!fs)
-        throw new NotFound(`feature set "${project}/${name}"${input.version ? ` version ${input.version}` : ''} does not exist`, { field: 'feature_set' });
+      const fs = await resolve(principal, input, 'featureSet.read', signal);
+      const { project, name } = fs;
       input.features.forEach((f, i) => {
         if (!fs.schema.features.some((x) => x.name === f)) throw new NotFound(`"${f}" is not a feature of ${project}/${name}`, { field: `features[${i}]` });
       });

@@ -11,9 +11,9 @@ import type { Principal } from '../principal.js';
 import { MAX_INLINE_ENTITY_ROWS, outputColumnNames, parseFeatureRef } from '../training-sets.js';
 import type { EntityTable, EntityValue, TrainingSetJobSpec, TrainingSetPart } from '../job-specs.js';
 import { csvOptions } from '../ingests.js';
-import { parseVersion } from '../validation.js';
 import type { IngestRunnerDeps } from './ingest.js';
 import { runClaimedJob, type Scratch } from './job-run.js';
+import { catalogResolver } from './resolve-feature-set.js';
 import { DOWNLOAD_LINK_SECONDS } from './retrieve.js';
 
 export interface StartTrainingSetInput {
@@ -27,6 +27,7 @@ const MAX_FEATURE_REFS = 1000;
 
 /** Starting a point-in-time training set (the retrieve function): checked now, run as a TRAINING_SET job. */
 export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobStore; authorizer: Authorizer; sources: SourceFiles }) {
+  const resolve = catalogResolver(d.store, d.authorizer);
   return {
     async start(principal: Principal, input: StartTrainingSetInput, signal?: AbortSignal): Promise<Job> {
       if (!input.entities) throw new InvalidArgument('is required: an entity_source file or entity_rows', { field: 'entity_source' });
@@ -48,9 +49,7 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
           );
         }
         if (!entry) {
-          await d.authorizer.authorize(principal, 'featureSet.read', { project: ref.project, featureSet: ref.featureSet }, signal);
-          const fs = await d.store.getFeatureSet(ref.project, ref.featureSet, parseVersion(ref.version, field), signal);
-          if (!fs) throw new NotFound(`feature set "${id}"${ref.version ? ` version ${ref.version}` : ''} does not exist`, { field });
+          const fs = await resolve(principal, ref, 'featureSet.read', signal, field);
           entry = {
             part: { project: ref.project, featureSet: ref.featureSet, major: fs.major, minor: fs.minor, features: [] },
             fs,

@@ -11,6 +11,7 @@ import * as jobpb from '../../gen/featurestore/v1/job.js';
 import type { Job, JobState, JobType } from '../../core/jobs.js';
 import type { Ingest } from '../../core/ingests.js';
 import type { EntityValue, ExtraColumnsPolicy, SourceSpec } from '../../core/job-specs.js';
+import type { FeatureSetRef } from '../../core/use-cases/resolve-feature-set.js';
 import { dateProblem, timestampProblem, type TypedValue } from '../../core/values.js';
 import * as ingestpb from '../../gen/featurestore/v1/ingest.js';
 import { optionalTimestamp, timestampFromDate, timestampToIso } from './proto-time.js';
@@ -310,4 +311,9 @@ export function typedValueToProto(v: TypedValue): pb.Value {
     case 'list':
       return { kind: { $case: 'listValue', value: { values: v.value.map(typedValueToProto) } } };
   }
+}
+
+/** A request's feature set reference (absent reads as empty fields, which the use case refuses by name). */
+export function featureSetRefFromProto(ref: pb.FeatureSetRef | undefined): FeatureSetRef {
+  return { project: ref?.project ?? '', featureSet: ref?.name ?? '', version: ref?.version ?? '' };
 }
