@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { DuckDbEngine } from '../shared/adapters/engine/duckdb-engine.js';
+import { DuckDbEngine } from '../shared/adapters/engine/duckdb/duckdb-engine.js';
 import type { Feature, Schema } from '../shared/core/model.js';
 import { machine, median, writeSection } from './report.js';
 
@@ -43,7 +43,17 @@ for (let run = 0; run < RUNS; run++) {
   mkdirSync(out);
   t = performance.now();
   const result = await engine.ingest(
-    { ingestId: `bench-${run}`, ingestTime: new Date(), schema, files: [csv], format: 'CSV', csv: {}, extraColumns: 'IGNORE', existing: [], outputDir: out },
+    {
+      kind: 'ingest',
+      ingestId: `bench-${run}`,
+      ingestTime: new Date(),
+      schema,
+      source: { files: [csv], format: 'CSV', csv: {} },
+      extraColumns: 'IGNORE',
+      distinct: false,
+      existing: [],
+      outputDir: out,
+    },
     () => {},
   );
   ours.push(performance.now() - t);

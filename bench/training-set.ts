@@ -4,9 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { DuckDbEngine } from '../shared/adapters/engine/duckdb-engine.js';
+import { DuckDbEngine } from '../shared/adapters/engine/duckdb/duckdb-engine.js';
 import type { Feature, Schema } from '../shared/core/model.js';
-import { outputColumnNames } from '../shared/core/training-sets.js';
 import { machine, median, writeSection } from './report.js';
 
 const ENTITIES = Number(process.env['BENCH_PIT_ENTITIES'] ?? 1_000_000);
@@ -61,18 +60,18 @@ const parts = [
 async function ours(run: number, ingests: 'one' | 'two'): Promise<number> {
   const out = join(dir, `ours-${ingests}-${run}`);
   mkdirSync(out);
-  const side = (schema: Schema, fs: string[], features: string[], ttlSeconds: number | null) => ({
+  const side = (schema: Schema, fs: string[], part: (typeof parts)[number], ttlSeconds: number | null) => ({
     schema,
     ttlSeconds,
     ingests: ingests === 'one' ? [fs] : fs.map((x) => [x]),
-    features,
+    ...part,
   });
   const result = await engine.trainingSet(
     {
+      kind: 'training-set',
       entities: { files: [entities], format: 'PARQUET', csv: {} },
       timestampColumn: 'ts',
-      sides: [side(activity, files['activity']!, parts[0]!.features, 30 * 86400), side(profile, files['profile']!, parts[1]!.features, null)],
-      columnNames: (columns) => outputColumnNames(columns, parts),
+      sides: [side(activity, files['activity']!, parts[0]!, 30 * 86400), side(profile, files['profile']!, parts[1]!, null)],
       format: 'PARQUET',
       outputDir: out,
     },

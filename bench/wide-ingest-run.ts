@@ -4,7 +4,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDbEngine } from '../shared/adapters/engine/duckdb-engine.js';
+import type { IngestPlan } from '../shared/core/plans.js';
+import { DuckDbEngine } from '../shared/adapters/engine/duckdb/duckdb-engine.js';
 import type { Schema } from '../shared/core/model.js';
 import { loadConfig } from '../shared/runtime/config.js';
 
@@ -31,14 +32,14 @@ if (mode === 'raw') {
     eventTimeColumn: 'ts',
   };
   const engine = new DuckDbEngine({ memoryLimit: config.duckdb.memoryLimit, spillDir: join(out, 'spill') });
-  const spec = (existing: string[], dir: string) => ({
+  const spec = (existing: string[], dir: string): IngestPlan => ({
+    kind: 'ingest',
     ingestId: 'bench',
     ingestTime: new Date(),
     schema,
-    files: [file],
-    format: 'CSV' as const,
-    csv: {},
-    extraColumns: 'FAIL' as const,
+    source: { files: [file], format: 'CSV', csv: {} },
+    extraColumns: 'FAIL',
+    distinct: false,
     existing,
     outputDir: dir,
   });

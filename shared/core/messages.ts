@@ -14,3 +14,16 @@ export function namesList(names: readonly string[], max = 20): string {
 export function shortened(text: string, max = 80): string {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
+
+/** A duration for messages: "1 day", "6 hours", "90 seconds". */
+export function futureText(ms: number): string {
+  const s = Math.round(ms / 1000);
+  for (const [unit, size] of [
+    ['day', 86_400],
+    ['hour', 3600],
+    ['minute', 60],
+  ] as const) {
+    if (s >= size && s % size === 0) return `${s / size} ${unit}${s / size === 1 ? '' : 's'}`;
+  }
+  return `${s} seconds`;
+}

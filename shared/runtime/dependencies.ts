@@ -13,7 +13,7 @@ import { LocalAuthorizer } from '../adapters/auth/local-authorizer.js';
 import { LocalRoots } from '../adapters/files/local-roots.js';
 import { LocalSourceFiles } from '../adapters/files/local-source-files.js';
 import type { SourceFiles } from '../core/ports/source-files.js';
-import { DuckDbEngine } from '../adapters/engine/duckdb-engine.js';
+import { DuckDbEngine } from '../adapters/engine/duckdb/duckdb-engine.js';
 import type { openMetadataStore } from '../adapters/metadata/open-metadata-store.js';
 import { LocalObjectStore } from '../adapters/object-store/local-object-store.js';
 import { BoundedOnlineStore } from '../adapters/online/bounded-online-store.js';

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { DuckDbEngine } from '../../shared/adapters/engine/duckdb-engine.js';
+import { DuckDbEngine } from '../../shared/adapters/engine/duckdb/duckdb-engine.js';
 import { Cancelled, InvalidArgument, ResourceExhausted } from '../../shared/core/errors.js';
 import type { Feature, Schema } from '../../shared/core/model.js';
-import type { IngestSpec } from '../../shared/core/ports/offline-engine.js';
+import type { IngestPlan, SourceFilesRead } from '../../shared/core/plans.js';
 
 const f = (name: string, type: Feature['type'], isList = false): Feature => ({ name, type, isList, description: '', sensitive: false, tags: {} });
 const schema: Schema = {
@@ -24,20 +24,21 @@ function file(name: string, text: string): string {
   writeFileSync(path, text);
   return path;
 }
-function spec(files: string[], extra: Partial<IngestSpec> = {}): IngestSpec {
+function spec(files: string[], extra: Partial<Omit<IngestPlan, 'kind' | 'source'>> & Partial<Omit<SourceFilesRead, 'files'>> = {}): IngestPlan {
   const outputDir = join(root, `out-${n++}`);
   mkdirSync(outputDir);
+  const { format = 'CSV', csv = {}, ...rest } = extra;
   return {
+    kind: 'ingest',
     ingestId: `ing-${n}`,
     ingestTime: new Date('2026-11-28T00:00:00Z'),
     schema,
-    files,
-    format: 'CSV',
-    csv: {},
+    source: { files, format, csv },
     extraColumns: 'IGNORE',
+    distinct: false,
     existing: [],
     outputDir,
-    ...extra,
+    ...rest,
   };
 }
 

@@ -7,11 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { DuckDbEngine } from '../../shared/adapters/engine/duckdb-engine.js';
+import { DuckDbEngine } from '../../shared/adapters/engine/duckdb/duckdb-engine.js';
 import { InvalidArgument } from '../../shared/core/errors.js';
 import type { Feature, Schema } from '../../shared/core/model.js';
-import type { TrainingSetSide } from '../../shared/core/ports/offline-engine.js';
-import { outputColumnNames } from '../../shared/core/training-sets.js';
+import type { TrainingSetSide } from '../../shared/core/plans.js';
 
 const f = (name: string, type: Feature['type']): Feature => ({ name, type, isList: false, description: '', sensitive: false, tags: {} });
 // Side A: one key; side B: a two-column key and a feature named like an entity column ("label").
@@ -85,17 +84,21 @@ async function buildSide(engine: DuckDbEngine, rnd: ReturnType<typeof random>, s
     const visible = side.stored.filter((s) => !s.reverted);
     const out = await engine.ingest(
       {
+        kind: 'ingest',
         ingestId: `i${n}`,
         ingestTime: new Date(),
         schema,
-        files: [
-          writeCsv(
-            schema.features.map((x) => x.name),
-            rows,
-          ),
-        ],
-        format: 'CSV',
-        csv: {},
+        source: {
+          files: [
+            writeCsv(
+              schema.features.map((x) => x.name),
+              rows,
+            ),
+          ],
+          format: 'CSV',
+          csv: {},
+        },
+        distinct: false,
         extraColumns: 'FAIL',
         existing: visible.flatMap((s) => s.files),
         outputDir: dir(),
@@ -139,11 +142,13 @@ async function readParquet(file: string): Promise<Record<string, unknown>[]> {
   return rows as Record<string, unknown>[];
 }
 
-const toSide = (s: Side, features: string[]): TrainingSetSide => ({
+const toSide = (s: Side, features: string[], featureSet: string): TrainingSetSide => ({
   schema: s.schema,
   ttlSeconds: s.ttlSeconds,
   ingests: s.stored.filter((i) => !i.reverted).map((i) => i.files),
   features,
+  project: 'p',
+  featureSet,
 });
 
 describe('DuckDB engine: point-in-time training sets', () => {
@@ -188,17 +193,13 @@ describe('DuckDB engine: point-in-time training sets', () => {
           ? entities.map((e) => JSON.stringify(e)).join('\n') + '\n'
           : [columns.join(','), ...entities.map((e) => columns.map((c) => e[c]).join(','))].join('\n') + '\n',
       );
-      const parts = [
-        { project: 'p', featureSet: 'a', features: ['x', 'y'] },
-        { project: 'p', featureSet: 'b', features: ['label'] },
-      ];
       const outputDir = dir();
       const out = await engine.trainingSet(
         {
+          kind: 'training-set',
           entities: { files: [path], format: jsonl ? 'JSONL' : 'CSV', csv: {} },
           timestampColumn: 'ts',
-          sides: [toSide(a, ['x', 'y']), toSide(b, ['label'])],
-          columnNames: (cols) => outputColumnNames(cols, parts),
+          sides: [toSide(a, ['x', 'y'], 'a'), toSide(b, ['label'], 'b')],
           format: 'PARQUET',
           outputDir,
         },
@@ -236,12 +237,12 @@ describe('DuckDB engine: point-in-time training sets', () => {
     const side = { schema: A, ttlSeconds: null, stored: [] as Side['stored'] };
     const out0 = await engine.ingest(
       {
+        kind: 'ingest',
         ingestId: 'one',
         ingestTime: new Date(),
         schema: A,
-        files: [writeCsv(['id', 'et', 'x', 'y'], [{ id: 'k', et: iso(T0), x: 1.5, y: 7 }])],
-        format: 'CSV',
-        csv: {},
+        source: { files: [writeCsv(['id', 'et', 'x', 'y'], [{ id: 'k', et: iso(T0), x: 1.5, y: 7 }])], format: 'CSV', csv: {} },
+        distinct: false,
         extraColumns: 'FAIL',
         existing: [],
         outputDir: dir(),
@@ -255,10 +256,10 @@ describe('DuckDB engine: point-in-time training sets', () => {
     const outputDir = dir();
     const out = await engine.trainingSet(
       {
+        kind: 'training-set',
         entities: { files: [path], format: 'CSV', csv: {} },
         timestampColumn: 'ts',
-        sides: [toSide(side, ['y'])],
-        columnNames: (c) => outputColumnNames(c, [{ project: 'p', featureSet: 'a', features: ['y'] }]),
+        sides: [toSide(side, ['y'], 'a')],
         format: 'CSV',
         outputDir,
       },
@@ -277,12 +278,12 @@ describe('DuckDB engine: point-in-time training sets', () => {
       (
         await engine.ingest(
           {
+            kind: 'ingest',
             ingestId: `y${y}`,
             ingestTime: new Date(),
             schema: A,
-            files: [writeCsv(['id', 'et', 'x', 'y'], [{ id: 'k', et: iso(T0), x: 1, y }])],
-            format: 'CSV',
-            csv: {},
+            source: { files: [writeCsv(['id', 'et', 'x', 'y'], [{ id: 'k', et: iso(T0), x: 1, y }])], format: 'CSV', csv: {} },
+            distinct: false,
             extraColumns: 'FAIL',
             existing: [],
             outputDir: dir(),
@@ -290,16 +291,16 @@ describe('DuckDB engine: point-in-time training sets', () => {
           () => {},
         )
       ).files;
-    const side: TrainingSetSide = { schema: A, ttlSeconds: null, ingests: [await ingest(1), await ingest(2)], features: ['y'] };
+    const side: TrainingSetSide = { schema: A, ttlSeconds: null, ingests: [await ingest(1), await ingest(2)], features: ['y'], project: 'p', featureSet: 'a' };
     const path = join(dir(), 'e.csv');
     // Year 200000 overflows microseconds * 2 in a BIGINT: the join reruns on HUGEINT.
     writeFileSync(path, 'id,ts\nk,2026-11-01T00:00:00Z\nk,200000-01-01T00:00:00Z\nk,2026-10-31T00:00:00Z\n');
     const out = await engine.trainingSet(
       {
+        kind: 'training-set',
         entities: { files: [path], format: 'CSV', csv: {} },
         timestampColumn: 'ts',
         sides: [side],
-        columnNames: () => [['y']],
         format: 'PARQUET',
         outputDir: dir(),
       },
@@ -312,16 +313,16 @@ describe('DuckDB engine: point-in-time training sets', () => {
   });
 
   it('refuses entity tables without the timestamp or a key column, or with bad timestamps, naming the rows', async () => {
-    const side: TrainingSetSide = { schema: A, ttlSeconds: null, ingests: [], features: ['x'] };
+    const side: TrainingSetSide = { schema: A, ttlSeconds: null, ingests: [], features: ['x'], project: 'p', featureSet: 'a' };
     const run = async (text: string) => {
       const path = join(dir(), 'e.csv');
       writeFileSync(path, text);
       return engine.trainingSet(
         {
+          kind: 'training-set',
           entities: { files: [path], format: 'CSV', csv: {} },
           timestampColumn: 'ts',
           sides: [side],
-          columnNames: () => [['x']],
           format: 'PARQUET',
           outputDir: dir(),
         },

@@ -6,7 +6,8 @@ import { InvalidArgument, Unimplemented, throwIfAborted } from '../../core/error
 import type { DataType, SampleFormat } from '../../core/model.js';
 import type { InferredColumn, InferredSample, SampleInput, SchemaInferrer } from '../../core/ports/schema-inferrer.js';
 import { formatFromName } from '../../core/use-cases/infer-schema.js';
-import { duckDbSettings, engineMessage, type DuckDbOptions } from '../engine/duckdb-engine.js';
+import { duckDbSettings, type DuckDbOptions } from '../engine/duckdb/duckdb-engine.js';
+import { engineMessage } from '../engine/duckdb/sql.js';
 import type { LocalRoots } from '../files/local-roots.js';
 
 /** Rows read from a URI sample at most; inline samples are read whole (they are size-bounded). */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { FailedPrecondition, Internal, InvalidArgument, NotFound } from '../errors.js';
 import { EventTypes } from '../events.js';
-import { csvOptions, ingestPrefix, type Ingest } from '../ingests.js';
+import { ingestPrefix, type Ingest } from '../ingests.js';
+import { ingestPlan } from '../plans.js';
 import type { ExtraColumnsPolicy, IngestJobSpec, LogRange, RevertJobSpec, SourceSpec } from '../job-specs.js';
 import { jobEvent, type Job } from '../jobs.js';
 import { count, namesList } from '../messages.js';
@@ -19,7 +20,6 @@ import type { Principal } from '../principal.js';
 import { requireUuid, validatePageSize } from '../validation.js';
 import { runClaimedJob, type JobRunnerDeps, type Scratch } from './job-run.js';
 import { catalogResolver } from './resolve-feature-set.js';
-import { futureText } from './online.js';
 
 export interface IngestDeps {
   store: MetadataStore;
@@ -129,7 +129,7 @@ const DEFAULT_MAX_FUTURE_MS = 86_400_000;
 /** Runs an INGEST job: engine, then the files to their own ingest folder; visible once committed. */
 export function createIngestRunner(d: IngestRunnerDeps) {
   return (jobId: string, signal: AbortSignal) =>
-    runClaimedJob(d, 'INGEST', jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress }) => {
+    runClaimedJob(d, 'INGEST', jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress, local }) => {
       const spec = job.spec;
       const ingestId = randomUUID();
       const fs = await d.store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major, minor: spec.minor });
@@ -137,25 +137,19 @@ export function createIngestRunner(d: IngestRunnerDeps) {
       const source = spec.logRange ? await logSource(d.onlineLog, fs, spec.logRange, scratch, jobSignal) : await d.sources.resolve(spec.source, jobSignal);
       try {
         const visible = await d.ingests.visible(spec.project, spec.featureSet, spec.major, jobSignal);
-        const existing = await Promise.all(visible.flatMap((i) => i.files).map((key) => scratch.localCopy(d.offline, key)));
-        const out = await d.engine.ingest(
-          {
-            ingestId,
-            ingestTime: new Date(),
-            latestEventTime: new Date(Date.now() + (d.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS)),
-            latestEventTimeText: futureText(d.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS),
-            schema: fs.schema,
-            files: source.files,
-            format: source.format,
-            csv: csvOptions(spec.source.options),
-            extraColumns: spec.extraColumns,
-            distinct: spec.logRange !== undefined,
-            existing,
-            outputDir: scratch.dir,
-          },
-          progress,
-          jobSignal,
-        );
+        const plan = ingestPlan({
+          ingestId,
+          now: new Date(),
+          maxFutureMs: d.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+          schema: fs.schema,
+          source: spec.source,
+          sourceFiles: source,
+          extraColumns: spec.extraColumns,
+          fromOnlineLog: spec.logRange !== undefined,
+          visible,
+          outputDir: scratch.dir,
+        });
+        const out = await d.engine.ingest(await local(plan), progress, jobSignal);
         const prefix = ingestPrefix(spec.project, spec.featureSet, spec.major, ingestId);
         for (const [i, file] of out.files.entries()) {
           const key = `${prefix}part-${i}.parquet`;

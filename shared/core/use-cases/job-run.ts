@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { Cancelled, FeatureStoreError, Internal, InvalidArgument, Unavailable } from '../errors.js';
 import { EventTypes } from '../events.js';
 import type { SpecJobType } from '../job-specs.js';
+import { withStoredFiles, type Plan } from '../plans.js';
 import { jobEvent, TERMINAL_STATES, type JobError, type JobOf, type JobStatusData } from '../jobs.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
@@ -44,6 +45,8 @@ export interface JobRunContext<T extends SpecJobType> {
   /** Object-store keys the work wrote; removed if the job does not succeed. */
   uploaded: string[];
   progress(fraction: number, message: string): void;
+  /** The plan with its stored files copied into scratch space (what the in-process engine reads). */
+  local<P extends Plan>(plan: P): Promise<P>;
 }
 
 /**
@@ -107,7 +110,8 @@ export async function runClaimedJob<T extends SpecJobType>(
   };
   try {
     if (!isOfType(job, type)) throw new Internal(`job ${job.id} is a ${job.type} job, not ${type}`);
-    const outcome = await work({ job, scratch, signal: controller.signal, uploaded, progress });
+    const local = <P extends Plan>(plan: P) => withStoredFiles(plan, (key) => scratch.localCopy(d.offline, key));
+    const outcome = await work({ job, scratch, signal: controller.signal, uploaded, progress, local });
     if ((await d.jobs.getJob(job.id))?.cancelRequested) throw new Cancelled('cancelled on request');
     await report({ state: 'SUCCEEDED', ...outcome.data }, outcome.message);
   } catch (err) {

@@ -1,6 +1,7 @@
 import { InvalidArgument, NotFound } from '../errors.js';
 import { EventTypes } from '../events.js';
 import type { MaterializeJobSpec } from '../job-specs.js';
+import { materializePlan, type NewestPerKeyPlan } from '../plans.js';
 import { jobEvent, type Job } from '../jobs.js';
 import type { FeatureSet } from '../model.js';
 import { entriesFromStored } from '../online-values.js';
@@ -24,12 +25,11 @@ export interface Copied {
   tooLarge: number;
 }
 
-/** The newest row per key of the files (in the range) written online; counts keys found and written. */
+/** The newest row per key of a plan (its files local to the engine) written online; counts keys found and written. */
 export async function copyNewestOnline(
   d: { engine: OfflineEngine; online: OnlineStore; maxRowBytes: number },
   fs: FeatureSet,
-  files: string[],
-  range: { startTime?: Date; endTime?: Date },
+  plan: NewestPerKeyPlan,
   onRows: (rowsSoFar: number) => void,
   signal?: AbortSignal,
 ): Promise<Copied> {
@@ -41,7 +41,7 @@ export async function copyNewestOnline(
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   const rows = await d.engine.newestPerKey(
-    { schema: fs.schema, files, ...range },
+    plan,
     async (batch) => {
       if (failure) throw failure;
       // The same row limit as IngestOnline: rows over it stay offline only.
@@ -103,7 +103,7 @@ export function createMaterializeUseCases(d: { store: MetadataStore; jobs: JobSt
  */
 export function createMaterializeRunner(d: IngestRunnerDeps & { online: OnlineStore; maxRowBytes: number }) {
   return (jobId: string, signal: AbortSignal) =>
-    runClaimedJob(d, 'MATERIALIZE', jobId, signal, async ({ job, scratch, signal: jobSignal, progress }) => {
+    runClaimedJob(d, 'MATERIALIZE', jobId, signal, async ({ job, signal: jobSignal, progress, local }) => {
       const spec = job.spec;
       const fs = await d.store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major });
       if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major} no longer exists`, { field: 'feature_set' });
@@ -112,16 +112,8 @@ export function createMaterializeRunner(d: IngestRunnerDeps & { online: OnlineSt
         1,
         visible.reduce((n, i) => n + i.rows, 0),
       );
-      const files = await Promise.all(visible.flatMap((i) => i.files).map((key) => scratch.localCopy(d.offline, key)));
-      const range = { startTime: spec.startTime ? new Date(spec.startTime) : undefined, endTime: spec.endTime ? new Date(spec.endTime) : undefined };
-      const { rows, written, tooLarge } = await copyNewestOnline(
-        d,
-        fs,
-        files,
-        range,
-        (n) => progress(Math.min(0.99, n / total), `${n} keys online`),
-        jobSignal,
-      );
+      const plan = await local(materializePlan(spec, fs.schema, visible));
+      const { rows, written, tooLarge } = await copyNewestOnline(d, fs, plan, (n) => progress(Math.min(0.99, n / total), `${n} keys online`), jobSignal);
       const over = tooLarge ? `, ${tooLarge} over the online row limit left offline` : '';
       return { data: { materialize: { rows, written, tooLarge } }, message: `${rows} keys found, ${written} written online${over}` };
     });

@@ -1,4 +1,5 @@
 import { ONLINE_LOG_SCHEME } from '../ingests.js';
+import { materializePlan, revertedKeysPlan, withStoredFiles } from '../plans.js';
 import { entriesFromStored, expirySpanMicros } from '../online-values.js';
 import type { IngestStore } from '../ports/ingest-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
@@ -40,8 +41,8 @@ export function createOfflineToOnline(d: {
     if (ingest.source.uri.startsWith(ONLINE_LOG_SCHEME)) return none;
     const scratch = await d.scratch();
     try {
-      const files = await Promise.all(ingest.files.map((key) => scratch.localCopy(d.offline, key)));
-      return await copyNewestOnline(d, fs, files, {}, () => {}, signal);
+      const plan = await withStoredFiles(materializePlan({}, fs.schema, [ingest]), (key) => scratch.localCopy(d.offline, key));
+      return await copyNewestOnline(d, fs, plan, () => {}, signal);
     } finally {
       await scratch.dispose();
     }
@@ -69,11 +70,10 @@ export function createRevertOnline(d: {
     const table = { project: fs.project, featureSet: fs.name, major: fs.major };
     const scratch = await d.scratch();
     try {
-      const copy = (keys: string[]) => Promise.all(keys.map((key) => scratch.localCopy(d.offline, key)));
-      const reverted = await copy(ingest.files);
-      const remaining = await copy((await d.ingests.visible(fs.project, fs.name, fs.major, signal)).flatMap((i) => i.files));
+      const visible = await d.ingests.visible(fs.project, fs.name, fs.major, signal);
+      const plan = await withStoredFiles(revertedKeysPlan(fs.schema, ingest, visible), (key) => scratch.localCopy(d.offline, key));
       const keys = await d.engine.revertedKeys(
-        { schema: fs.schema, reverted, remaining },
+        plan,
         async (batch) => {
           const was = entriesFromStored(
             fs.schema,

@@ -7,6 +7,7 @@ import type { MetadataStore } from '../ports/metadata-store.js';
 import type { OnlineLog } from '../ports/online-log.js';
 import type { OnlineEntry, OnlineStore } from '../ports/online-store.js';
 import type { Principal } from '../principal.js';
+import { futureText } from '../messages.js';
 import { createFeatureSetResolver } from './resolve-feature-set.js';
 
 export interface OnlineLimits {
@@ -18,19 +19,6 @@ export interface OnlineLimits {
   maxRowBytes: number;
   /** How far past now an event time may be (a row stamped 9999-12-31 would win newest-wins forever). */
   maxFutureMs: number;
-}
-
-/** A duration for messages: "1 day", "6 hours", "90 seconds". */
-export function futureText(ms: number): string {
-  const s = Math.round(ms / 1000);
-  for (const [unit, size] of [
-    ['day', 86_400],
-    ['hour', 3600],
-    ['minute', 60],
-  ] as const) {
-    if (s >= size && s % size === 0) return `${s / size} ${unit}${s / size === 1 ? '' : 's'}`;
-  }
-  return `${s} seconds`;
 }
 
 export interface RowError {

@@ -7,7 +7,7 @@ import type { JobStore } from '../ports/job-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { OfflineEngine } from '../ports/offline-engine.js';
 import type { Principal } from '../principal.js';
-import { visibleAt } from '../ingests.js';
+import { readsThePast, retrievePlan, visibleAsOf } from '../plans.js';
 import type { RetrieveJobSpec } from '../job-specs.js';
 import { requireUuid } from '../validation.js';
 import { catalogResolver } from './resolve-feature-set.js';
@@ -77,25 +77,15 @@ export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore
  */
 export function createRetrieveRunner(d: JobRunnerDeps & { store: MetadataStore; ingests: IngestStore; engine: OfflineEngine }) {
   return (jobId: string, signal: AbortSignal) =>
-    runClaimedJob(d, 'RETRIEVE', jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress }) => {
+    runClaimedJob(d, 'RETRIEVE', jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress, local }) => {
       const spec = job.spec;
       const fs = await d.store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major, minor: spec.minor });
       if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major}.${spec.minor} no longer exists`, { field: 'feature_set' });
-      const visible = await visibleAsOf(d.ingests, spec, jobSignal);
+      const visible = readsThePast(spec)
+        ? visibleAsOf(spec, await d.ingests.history(spec.project, spec.featureSet, spec.major, jobSignal))
+        : await d.ingests.visible(spec.project, spec.featureSet, spec.major, jobSignal);
       progress(0.2, `reading ${visible.length} ingest(s)`);
-      const files = await Promise.all(visible.flatMap((i) => i.files).map((key) => scratch.localCopy(d.offline, key)));
-      const out = await d.engine.retrieve(
-        {
-          schema: fs.schema,
-          files,
-          features: spec.features,
-          startTime: spec.startTime ? new Date(spec.startTime) : undefined,
-          endTime: spec.endTime ? new Date(spec.endTime) : undefined,
-          format: spec.format,
-          outputDir: scratch.dir,
-        },
-        jobSignal,
-      );
+      const out = await d.engine.retrieve(await local(retrievePlan(spec, fs.schema, visible, scratch.dir)), jobSignal);
       progress(0.8, 'uploading');
       const ext = spec.format === 'CSV' ? 'csv' : 'parquet';
       for (const [i, file] of out.files.entries()) {
@@ -109,17 +99,4 @@ export function createRetrieveRunner(d: JobRunnerDeps & { store: MetadataStore; 
         message: `${out.rows} rows from ${visible.length} ingest(s)`,
       };
     });
-}
-
-/** The ingests a reader saw at the moment a job asks for (now, after an ingest, or at a time). */
-export async function visibleAsOf(
-  ingests: IngestStore,
-  spec: { project: string; featureSet: string; major: number; asOfIngestId?: string; asOfTime?: string },
-  signal?: AbortSignal,
-) {
-  if (!spec.asOfIngestId && !spec.asOfTime) return ingests.visible(spec.project, spec.featureSet, spec.major, signal);
-  const history = await ingests.history(spec.project, spec.featureSet, spec.major, signal);
-  const at = spec.asOfIngestId ? history.find((i) => i.id === spec.asOfIngestId)?.commitTime : new Date(spec.asOfTime!);
-  if (!at) throw new NotFound(`ingest ${spec.asOfIngestId} no longer exists`, { field: 'as_of_ingest_id' });
-  return visibleAt(history, at);
 }

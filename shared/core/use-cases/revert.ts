@@ -2,6 +2,7 @@ import { NotFound } from '../errors.js';
 import type { IngestStore } from '../ports/ingest-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { OfflineEngine } from '../ports/offline-engine.js';
+import { revertStatisticsPlan } from '../plans.js';
 import { runClaimedJob, type JobRunnerDeps } from './job-run.js';
 
 /**
@@ -11,14 +12,13 @@ import { runClaimedJob, type JobRunnerDeps } from './job-run.js';
  */
 export function createRevertRunner(d: JobRunnerDeps & { store: MetadataStore; ingests: IngestStore; engine: OfflineEngine }) {
   return (jobId: string, signal: AbortSignal) =>
-    runClaimedJob(d, 'REVERT', jobId, signal, async ({ job, scratch, signal: jobSignal, progress }) => {
+    runClaimedJob(d, 'REVERT', jobId, signal, async ({ job, signal: jobSignal, progress, local }) => {
       const spec = job.spec;
       const fs = await d.store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major });
       if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major} no longer exists`, { field: 'feature_set' });
-      const remaining = (await d.ingests.visible(spec.project, spec.featureSet, spec.major, jobSignal)).filter((i) => i.id !== spec.ingestId);
-      progress(0.2, `statistics over ${remaining.length} remaining ingest(s)`);
-      const files = await Promise.all(remaining.flatMap((i) => i.files).map((key) => scratch.localCopy(d.offline, key)));
-      const statistics = await d.engine.statistics(fs.schema, files, jobSignal);
+      const visible = await d.ingests.visible(spec.project, spec.featureSet, spec.major, jobSignal);
+      progress(0.2, `statistics over ${visible.filter((i) => i.id !== spec.ingestId).length} remaining ingest(s)`);
+      const statistics = await d.engine.statistics(await local(revertStatisticsPlan(fs.schema, visible, spec.ingestId)), jobSignal);
       return { data: { revert: { ingestId: spec.ingestId, statistics } }, message: `ingest ${spec.ingestId} reverted` };
     });
 }

@@ -8,9 +8,9 @@ import type { JobStore } from '../ports/job-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { SourceFiles } from '../ports/source-files.js';
 import type { Principal } from '../principal.js';
-import { MAX_INLINE_ENTITY_ROWS, outputColumnNames, parseFeatureRef } from '../training-sets.js';
+import { MAX_INLINE_ENTITY_ROWS, parseFeatureRef } from '../training-sets.js';
+import { trainingSetPlan } from '../plans.js';
 import type { EntityTable, EntityValue, TrainingSetJobSpec, TrainingSetPart } from '../job-specs.js';
-import { csvOptions } from '../ingests.js';
 import type { IngestRunnerDeps } from './ingest.js';
 import { runClaimedJob, type Scratch } from './job-run.js';
 import { catalogResolver } from './resolve-feature-set.js';
@@ -132,28 +132,20 @@ function checkInlineRows(t: { columns: string[]; rows: EntityValue[][] }, timest
  */
 export function createTrainingSetRunner(d: IngestRunnerDeps) {
   return (jobId: string, signal: AbortSignal) =>
-    runClaimedJob(d, 'TRAINING_SET', jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress }) => {
+    runClaimedJob(d, 'TRAINING_SET', jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress, local }) => {
       const spec = job.spec;
-      const sides = [];
+      const parts = [];
       for (const part of spec.parts) {
-        const fs = await d.store.getFeatureSet(part.project, part.featureSet, { major: part.major, minor: part.minor });
-        if (!fs) throw new NotFound(`feature set ${part.project}/${part.featureSet} v${part.major}.${part.minor} no longer exists`, { field: 'features' });
-        const visible = await d.ingests.visible(part.project, part.featureSet, part.major, jobSignal);
-        const ingests = await Promise.all(visible.map((i) => Promise.all(i.files.map((key) => scratch.localCopy(d.offline, key)))));
-        sides.push({ schema: fs.schema, ttlSeconds: fs.ttlSeconds, ingests, features: part.features });
+        const featureSet = await d.store.getFeatureSet(part.project, part.featureSet, { major: part.major, minor: part.minor });
+        if (!featureSet)
+          throw new NotFound(`feature set ${part.project}/${part.featureSet} v${part.major}.${part.minor} no longer exists`, { field: 'features' });
+        parts.push({ featureSet, visible: await d.ingests.visible(part.project, part.featureSet, part.major, jobSignal) });
       }
       const entities =
         'source' in spec.entities ? await d.sources.resolve(spec.entities.source, jobSignal, 'entity_source') : await inlineEntities(spec.entities, scratch);
       try {
         const out = await d.engine.trainingSet(
-          {
-            entities: { files: entities.files, format: entities.format, csv: 'source' in spec.entities ? csvOptions(spec.entities.source.options) : {} },
-            timestampColumn: spec.timestampColumn,
-            sides,
-            columnNames: (columns) => outputColumnNames(columns, spec.parts),
-            format: spec.format,
-            outputDir: scratch.dir,
-          },
+          await local(trainingSetPlan(spec, parts, entities, scratch.dir)),
           (fraction, message) => progress(fraction * 0.9, message),
           jobSignal,
         );

@@ -3,7 +3,7 @@
 // a pair of expressions: the typed value, and a condition that is true where a non-null source value
 // does not convert exactly (rounded, out of range, sub-microsecond digits, a time of day for a date,
 // not a finite number, the wrong kind).
-import type { DataType, Feature } from '../../core/model.js';
+import type { DataType, Feature } from '../../../core/model.js';
 
 const DUCK_TYPES: Record<DataType, string> = {
   STRING: 'VARCHAR',

@@ -1,0 +1,91 @@
+// Rows in online stored form for the online store: the newest row per key (materialization), and
+// after a revert each key's reverted row with what replaces it.
+import { throwIfAborted } from '../../../core/errors.js';
+import type { Feature } from '../../../core/model.js';
+import type { NewestPerKeyPlan, RevertedKeysPlan } from '../../../core/plans.js';
+import { quoteIdent } from '../../sql/quote.js';
+import { parquet, timeRange, where, type Db } from './sql.js';
+
+/** SQL for a column's online stored form: int64 as text, timestamps in µs, dates in days, bytes base64. */
+export function storedForm(f: Feature, c: string): string {
+  const one = (x: string) => {
+    switch (f.type) {
+      case 'INT64':
+        return `CAST(${x} AS VARCHAR)`;
+      case 'FLOAT32':
+        // The float's exact value as a double, as the online path stores it (Math.fround).
+        return `CAST(${x} AS DOUBLE)`;
+      case 'TIMESTAMP':
+        return `epoch_us(${x})`;
+      case 'DATE':
+        return `(${x} - DATE '1970-01-01')::INTEGER`;
+      case 'BYTES':
+        return `to_base64(${x})`;
+      default:
+        return x;
+    }
+  };
+  return f.isList ? `list_transform(${c}, x -> ${one('x')})` : one(c);
+}
+
+/** The newest row per key in the range, one column per feature in stored form. */
+export function newestPerKeySql(plan: NewestPerKeyPlan): string {
+  const { schema } = plan;
+  const columns = schema.features.map((f) => `${storedForm(f, quoteIdent(f.name))} AS ${quoteIdent(f.name)}`);
+  return `SELECT ${columns.join(', ')} FROM ${parquet(plan.files)}${where(timeRange(schema.eventTimeColumn, plan.startTime, plan.endTime))}
+    QUALIFY row_number() OVER (PARTITION BY ${schema.primaryKey.map(quoteIdent).join(', ')} ORDER BY ${quoteIdent(schema.eventTimeColumn)} DESC) = 1`;
+}
+
+/**
+ * Each key of the reverted files with its newest row there (columns __fs_r<i>) and, from the
+ * remaining files, its newest row there (__fs_v<i>, with __fs_found true when there is one).
+ */
+export function revertedKeysSql(plan: RevertedKeysPlan): string {
+  const features = plan.schema.features;
+  const et = quoteIdent(plan.schema.eventTimeColumn);
+  const pk = plan.schema.primaryKey.map(quoteIdent);
+  const newest = (files: string[], prefix: string, only: string) =>
+    `SELECT ${pk.map((k, j) => `s.${k} AS __fs_k${j}`).join(', ')}, ${features.map((f, i) => `${storedForm(f, `s.${quoteIdent(f.name)}`)} AS ${prefix}${i}`).join(', ')}
+     FROM ${parquet(files)} s ${only}
+     QUALIFY row_number() OVER (PARTITION BY ${pk.map((k) => `s.${k}`).join(', ')} ORDER BY s.${et} DESC) = 1`;
+  const on = pk.map((_k, j) => `r.__fs_k${j} = v.__fs_k${j}`).join(' AND ');
+  // Only the keys the reverted ingest touched are looked up in what stays visible.
+  const keysOfReverted = `SEMI JOIN (SELECT DISTINCT ${pk.join(', ')} FROM ${parquet(plan.reverted)}) rk ON ${pk.map((k) => `rk.${k} = s.${k}`).join(' AND ')}`;
+  return plan.remaining.length === 0
+    ? `SELECT * FROM (${newest(plan.reverted, '__fs_r', '')}) r`
+    : `SELECT r.*, v.* EXCLUDE (${pk.map((_k, j) => `__fs_k${j}`).join(', ')}), v.__fs_k0 IS NOT NULL AS __fs_found
+       FROM (${newest(plan.reverted, '__fs_r', '')}) r LEFT JOIN (${newest(plan.remaining, '__fs_v', keysOfReverted)}) v ON ${on}`;
+}
+
+/** Streams a query's rows in DuckDB's batches; returns how many. */
+async function streamed(db: Db, sql: string, onBatch: (rows: Record<string, unknown>[]) => Promise<void>, signal?: AbortSignal): Promise<number> {
+  const result = await db.connection.stream(sql);
+  let rows = 0;
+  for await (const batch of result.yieldRowObjectJson()) {
+    throwIfAborted(signal);
+    rows += batch.length;
+    await onBatch(batch as Record<string, unknown>[]);
+  }
+  return rows;
+}
+
+export async function runNewestPerKey(db: Db, plan: NewestPerKeyPlan, onBatch: (rows: Record<string, unknown>[]) => Promise<void>, signal?: AbortSignal) {
+  return plan.files.length === 0 ? 0 : streamed(db, newestPerKeySql(plan), onBatch, signal);
+}
+
+export async function runRevertedKeys(
+  db: Db,
+  plan: RevertedKeysPlan,
+  onBatch: (rows: { reverted: Record<string, unknown>; restored?: Record<string, unknown> }[]) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<number> {
+  if (plan.reverted.length === 0) return 0;
+  const features = plan.schema.features;
+  const pick = (row: Record<string, unknown>, prefix: string) => Object.fromEntries(features.map((f, i) => [f.name, row[`${prefix}${i}`]]));
+  return streamed(
+    db,
+    revertedKeysSql(plan),
+    (batch) => onBatch(batch.map((row) => ({ reverted: pick(row, '__fs_r'), restored: row['__fs_found'] === true ? pick(row, '__fs_v') : undefined }))),
+    signal,
+  );
+}
