@@ -5,7 +5,6 @@ import type { FeatureSetChanged } from '../../shared/core/use-cases/feature-sets
 import { createOfflineToOnline, createRevertOnline, createTtlChange, type IngestCommitted } from '../../shared/core/use-cases/offline-to-online.js';
 import { isUuid } from '../../shared/core/validation.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
-import { createScratch } from '../../shared/runtime/scratch.js';
 
 function ingestOf(payload: unknown): IngestCommitted {
   const data = (payload ?? {}) as Partial<IngestCommitted>;
@@ -27,7 +26,7 @@ export const offlineToOnline: FunctionDefinition = {
       engine: deps.engine(),
       online: await deps.onlineStore(),
       offline: deps.offlineStore(),
-      scratch: createScratch,
+      scratch: () => deps.scratch(),
       maxRowBytes: deps.config.onlineLimits.maxRowBytes,
     };
     const afterIngest = createOfflineToOnline(d);

@@ -1,7 +1,6 @@
 import { EventTypes, PING_EVENT_TYPE } from '../../shared/core/events.js';
 import { createHousekeeping } from '../../shared/core/use-cases/housekeeping.js';
 import { createOnlineToOffline } from '../../shared/core/use-cases/online-to-offline.js';
-import { sweepLocal } from '../../shared/runtime/scratch.js';
 import type { EventHandler, FunctionDefinition } from '../../shared/runtime/function.js';
 
 /**
@@ -26,7 +25,7 @@ export const onlineToOffline: FunctionDefinition = {
       ingests: await deps.ingestStore(),
       jobs: await deps.jobStore(),
       leaseMs: deps.config.jobLeaseMs,
-      sweepLocal: (olderThanMs) => sweepLocal(deps.config.duckdb.spillDir, olderThanMs),
+      sweepLocal: (olderThanMs) => deps.sweepLocal(olderThanMs),
     });
     const sweep = (signal?: AbortSignal) =>
       housekeeping(signal).then((h) => {

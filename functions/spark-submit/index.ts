@@ -7,7 +7,6 @@ import { createRevertRunner } from '../../shared/core/use-cases/revert.js';
 import { createTrainingSetRunner } from '../../shared/core/use-cases/training-set.js';
 import { createMaterializeRunner } from '../../shared/core/use-cases/materialize.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
-import { createScratch } from '../../shared/runtime/scratch.js';
 
 /** spark-submit: runs a requested job on the configured engine (DuckDB in process; Spark later). */
 export const sparkSubmit: FunctionDefinition = {
@@ -16,14 +15,10 @@ export const sparkSubmit: FunctionDefinition = {
   async init({ deps }) {
     const jobs = await deps.jobStore();
     const common = {
+      ...(await deps.jobFrame()),
       store: await deps.metadataStore(),
-      jobs,
       ingests: await deps.ingestStore(),
       engine: deps.engine(),
-      offline: deps.offlineStore(),
-      scratch: createScratch,
-      heartbeatMs: deps.config.jobLeaseMs / 4,
-      leaseMs: deps.config.jobLeaseMs,
     };
     const runners: Partial<Record<string, (jobId: string, signal: AbortSignal) => Promise<void>>> = {
       INGEST: createIngestRunner({

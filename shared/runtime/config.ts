@@ -5,6 +5,8 @@ import * as z from 'zod/mini';
 import { parseMetadataUrl } from '../adapters/metadata/metadata-url.js';
 import { parseObjectUrl, type ObjectStoreSettings } from '../adapters/object-store/object-url.js';
 import { parseOnlineUrl } from '../adapters/online/online-url.js';
+import { AUTH_TYPES, type AuthType } from '../adapters/auth/open-auth.js';
+import { ENGINE_TYPES, type EngineType } from '../adapters/engine/open-engine.js';
 
 // The only module that reads process.env. Parsed once at start; a bad setting stops the process
 // with a message naming it.
@@ -22,7 +24,8 @@ const schema = z.object({
     z.string().check(z.refine((v) => parseMetadataUrl(v) !== undefined, 'use postgres://user:password@host:port/db, pglite:<folder> or pglite:memory')),
     'pglite:.featurestore/metadata',
   ),
-  FEATURESTORE_AUTH: z._default(z.enum(['local']), 'local'),
+  FEATURESTORE_AUTH: z._default(z.enum(AUTH_TYPES, { error: `use one of ${AUTH_TYPES.join(', ')}` }), 'local'),
+  FEATURESTORE_ENGINE: z._default(z.enum(ENGINE_TYPES, { error: `use one of ${ENGINE_TYPES.join(', ')}` }), 'duckdb'),
   FEATURESTORE_FILE_ROOTS: z._default(z.string(), ''),
   FEATURESTORE_OFFLINE_DIR: z._default(z.string(), '.featurestore/offline'),
   FEATURESTORE_OFFLINE_URL: z.optional(
@@ -65,7 +68,10 @@ export interface Config {
   port: number;
   bind: string;
   metadataUrl: string;
-  auth: 'local';
+  /** Who callers are and what they may do (open-auth.ts). */
+  auth: AuthType;
+  /** What runs offline jobs (open-engine.ts). */
+  engine: EngineType;
   /** Folders file:// URIs may point into. */
   fileRoots: string[];
   /** Where offline data (Parquet per ingest) lives in the embedded default. */
@@ -109,6 +115,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     bind: c.FEATURESTORE_BIND,
     metadataUrl: c.FEATURESTORE_METADATA_URL,
     auth: c.FEATURESTORE_AUTH,
+    engine: c.FEATURESTORE_ENGINE,
     fileRoots: c.FEATURESTORE_FILE_ROOTS ? c.FEATURESTORE_FILE_ROOTS.split(',').filter(Boolean) : [process.cwd()],
     maxSampleBytes: c.FEATURESTORE_MAX_SAMPLE_BYTES,
     duckdb: {

@@ -1,37 +1,38 @@
 import { join } from 'node:path';
-import type { Authenticator } from '../core/ports/authenticator.js';
-import type { Authorizer } from '../core/ports/authorizer.js';
-import type { IngestStore } from '../core/ports/ingest-store.js';
-import type { JobStore } from '../core/ports/job-store.js';
-import type { ObjectStore } from '../core/ports/object-store.js';
-import type { OfflineEngine } from '../core/ports/offline-engine.js';
-import type { MetadataStore } from '../core/ports/metadata-store.js';
-import type { Outbox } from '../core/ports/outbox.js';
-import type { SchemaInferrer } from '../core/ports/schema-inferrer.js';
-import { LocalAuthenticator } from '../adapters/auth/local-authenticator.js';
-import { LocalAuthorizer } from '../adapters/auth/local-authorizer.js';
+import { AUTHS, type Auth } from '../adapters/auth/open-auth.js';
+import { ENGINES } from '../adapters/engine/open-engine.js';
 import { LocalRoots } from '../adapters/files/local-roots.js';
 import { LocalSourceFiles } from '../adapters/files/local-source-files.js';
-import type { SourceFiles } from '../core/ports/source-files.js';
-import { DuckDbEngine } from '../adapters/engine/duckdb/duckdb-engine.js';
+import { ObjectSourceFiles } from '../adapters/files/object-source-files.js';
+import { parseMetadataUrl } from '../adapters/metadata/metadata-url.js';
 import type { openMetadataStore } from '../adapters/metadata/open-metadata-store.js';
-import { LocalObjectStore } from '../adapters/object-store/local-object-store.js';
+import { SqlChangeFeed } from '../adapters/metadata/sql-change-feed.js';
+import { SqlEventLedger } from '../adapters/metadata/sql-event-ledger.js';
+import { offlineLocation, openOfflineStore } from '../adapters/object-store/open-offline-store.js';
 import { BoundedOnlineStore } from '../adapters/online/bounded-online-store.js';
 import { parseOnlineUrl } from '../adapters/online/online-url.js';
-import type { OnlineStore } from '../core/ports/online-store.js';
-import type { OnlineLog } from '../core/ports/online-log.js';
+import { openOnlineStore } from '../adapters/online/open-online-store.js';
 import { SqlOnlineLog } from '../adapters/online/sql-online-log.js';
+import type { Authenticator } from '../core/ports/authenticator.js';
+import type { Authorizer } from '../core/ports/authorizer.js';
 import type { EventLedger } from '../core/ports/event-ledger.js';
-import { SqlEventLedger } from '../adapters/metadata/sql-event-ledger.js';
+import type { IngestStore } from '../core/ports/ingest-store.js';
+import type { JobStore } from '../core/ports/job-store.js';
+import type { MetadataStore } from '../core/ports/metadata-store.js';
+import type { ObjectStore } from '../core/ports/object-store.js';
+import type { OfflineEngine } from '../core/ports/offline-engine.js';
+import type { OnlineLog } from '../core/ports/online-log.js';
+import type { OnlineStore } from '../core/ports/online-store.js';
+import type { Outbox } from '../core/ports/outbox.js';
+import type { SchemaInferrer } from '../core/ports/schema-inferrer.js';
+import type { SourceFiles } from '../core/ports/source-files.js';
+import type { JobRunnerDeps, Scratch } from '../core/use-cases/job-run.js';
 import { createRegistryCache, type RegistryCache } from '../core/use-cases/online.js';
-import { lazyObjectStore, parseObjectUrl, rootPrefix } from '../adapters/object-store/object-url.js';
-import { ObjectSourceFiles } from '../adapters/files/object-source-files.js';
-
-type Catalog = Awaited<ReturnType<typeof openMetadataStore>>;
-import { parseMetadataUrl } from '../adapters/metadata/metadata-url.js';
-import { SqlChangeFeed } from '../adapters/metadata/sql-change-feed.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import { createScratch, sweepLocal } from './scratch.js';
+
+type Catalog = Awaited<ReturnType<typeof openMetadataStore>>;
 
 /**
  * The adapters a host's functions share, each chosen from config by its type and created on first
@@ -49,7 +50,7 @@ export class Dependencies {
   private duck?: OfflineEngine;
   private roots?: LocalRoots;
   private inferrer?: Promise<SchemaInferrer & { close(): Promise<void> }>;
-  private auth?: { authenticator: Authenticator; authorizer: Authorizer };
+  private auth?: Auth;
 
   constructor(
     readonly config: Config,
@@ -84,12 +85,7 @@ export class Dependencies {
 
   /** Where offline data lives: FEATURESTORE_OFFLINE_URL (S3, ADLS) or FEATURESTORE_OFFLINE_DIR. */
   offlineStore(): ObjectStore {
-    if (!this.offline) {
-      const url = this.config.offlineUrl ? parseObjectUrl(this.config.offlineUrl) : undefined;
-      this.offline = url
-        ? lazyObjectStore(url, rootPrefix(url.path, 'FEATURESTORE_OFFLINE_URL'), this.config.objectStores, 'FEATURESTORE_OFFLINE_URL')
-        : new LocalObjectStore(this.config.offlineDir);
-    }
+    this.offline ??= openOfflineStore(offlineLocation(this.config.offlineUrl, this.config.offlineDir), this.config.objectStores);
     return this.offline;
   }
 
@@ -100,19 +96,7 @@ export class Dependencies {
   onlineStore(): Promise<OnlineStore> {
     this.online ??= (async () => {
       const location = parseOnlineUrl(this.config.onlineUrl)!;
-      let inner: OnlineStore;
-      if (location.type === 'redis') {
-        const { RedisOnlineStore } = await import('../adapters/online/redis-online-store.js');
-        inner = new RedisOnlineStore(location.redis);
-      } else {
-        const { SqlOnlineStore } = await import('../adapters/online/sql-online-store.js');
-        if (location.type === 'catalog') inner = new SqlOnlineStore((await this.openCatalog()).sql);
-        else {
-          const { PgSqlClient } = await import('../adapters/sql/pg-client.js');
-          const sql = new PgSqlClient(location.url);
-          inner = Object.assign(new SqlOnlineStore(sql), { close: () => sql.close() });
-        }
-      }
+      const inner = await openOnlineStore(location, { catalogSql: async () => (await this.openCatalog()).sql });
       this.logger.info({ online: location.type }, 'online store ready');
       return new BoundedOnlineStore(inner, { concurrency: 8, chunk: 500 });
     })();
@@ -150,10 +134,31 @@ export class Dependencies {
     return this.registry;
   }
 
-  /** The offline engine: DuckDB in process. */
+  /** The offline engine (FEATURESTORE_ENGINE; DuckDB in process by default). */
   engine(): OfflineEngine {
-    this.duck ??= new DuckDbEngine({ memoryLimit: this.config.duckdb.memoryLimit, spillDir: this.spillDir() });
+    this.duck ??= ENGINES[this.config.engine]({ memoryLimit: this.config.duckdb.memoryLimit, spillDir: this.spillDir() });
     return this.duck;
+  }
+
+  /** A fresh local folder for a job's work, removed by its dispose. */
+  scratch(): Promise<Scratch> {
+    return createScratch();
+  }
+
+  /** Removes scratch and spill folders of processes that died mid-job on this machine. */
+  sweepLocal(olderThanMs: number): Promise<number> {
+    return sweepLocal(this.config.duckdb.spillDir, olderThanMs);
+  }
+
+  /** What the frame of every engine job needs: jobs, offline store, scratch space, and the lease its heartbeats keep. */
+  async jobFrame(): Promise<JobRunnerDeps> {
+    return {
+      jobs: await this.jobStore(),
+      offline: this.offlineStore(),
+      scratch: () => this.scratch(),
+      heartbeatMs: this.config.jobLeaseMs / 4,
+      leaseMs: this.config.jobLeaseMs,
+    };
   }
 
   /** This process's own DuckDB spill folder (a dead process's is swept by housekeeping). */
@@ -184,10 +189,10 @@ export class Dependencies {
     return this.inferrer;
   }
 
-  private authPair() {
+  private authPair(): Auth {
     if (!this.auth) {
-      this.logger.warn('authentication is OFF: every caller acts as the local user with full rights (embedded default; do not expose this port)');
-      this.auth = { authenticator: new LocalAuthenticator(), authorizer: new LocalAuthorizer() };
+      this.auth = AUTHS[this.config.auth]();
+      if (this.auth.warning) this.logger.warn(this.auth.warning);
     }
     return this.auth;
   }

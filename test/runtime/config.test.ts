@@ -27,6 +27,24 @@ describe('configuration', () => {
     );
   });
 
+  it('chooses the engine and the authentication by type, naming the types it knows', async () => {
+    const c = loadConfig({});
+    assert.deepEqual([c.engine, c.auth], ['duckdb', 'local']);
+    assert.throws(
+      () => loadConfig({ FEATURESTORE_ENGINE: 'spark', FEATURESTORE_AUTH: 'ldap' }),
+      (e: unknown) =>
+        e instanceof ConfigError && /FEATURESTORE_ENGINE: use one of duckdb/.test(e.message) && /FEATURESTORE_AUTH: use one of local/.test(e.message),
+    );
+    const deps = new Dependencies(c, testLogger);
+    try {
+      assert.equal(deps.engine().constructor.name, 'DuckDbEngine');
+      assert.equal(deps.authorizer().constructor.name, 'LocalAuthorizer');
+      assert.equal(deps.offlineStore().constructor.name, 'LocalObjectStore');
+    } finally {
+      await deps.close();
+    }
+  });
+
   it('parses s3:// and abfss:// URLs and refuses escaping prefixes', () => {
     assert.deepEqual(parseObjectUrl('s3://my-bucket/a/b'), { scheme: 's3', bucket: 'my-bucket', path: 'a/b' });
     assert.deepEqual(parseObjectUrl('abfss://lake@acct01.dfs.core.windows.net/x'), { scheme: 'abfss', fileSystem: 'lake', account: 'acct01', path: 'x' });

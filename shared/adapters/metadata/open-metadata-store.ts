@@ -11,15 +11,24 @@ import { SqlJobStore } from './sql-job-store.js';
 import { SqlMetadataStore } from './sql-metadata-store.js';
 import { SqlOutbox } from './sql-outbox.js';
 
-export async function openSqlClient(location: MetadataLocation): Promise<SqlClient> {
-  if (location.type === 'postgres') {
+type Openers = { [T in MetadataLocation['type']]: (location: Extract<MetadataLocation, { type: T }>) => Promise<SqlClient> };
+
+/** The catalog databases by type (FEATURESTORE_METADATA_URL's scheme), each driver imported only when used. */
+export const METADATA_DATABASES: Openers = {
+  postgres: async (location) => {
     const { PgSqlClient } = await import('../sql/pg-client.js');
     return new PgSqlClient(location.url);
-  }
-  // Imported only when used: PGlite's WASM is large and standalone functions on PostgreSQL never need it.
-  const { PgliteSqlClient } = await import('../sql/pglite-client.js');
-  if (location.dataDir) mkdirSync(location.dataDir, { recursive: true });
-  return PgliteSqlClient.open(location.dataDir);
+  },
+  // PGlite's WASM is large: standalone functions on PostgreSQL never load it.
+  pglite: async (location) => {
+    const { PgliteSqlClient } = await import('../sql/pglite-client.js');
+    if (location.dataDir) mkdirSync(location.dataDir, { recursive: true });
+    return PgliteSqlClient.open(location.dataDir);
+  },
+};
+
+export function openSqlClient(location: MetadataLocation): Promise<SqlClient> {
+  return (METADATA_DATABASES[location.type] as (l: MetadataLocation) => Promise<SqlClient>)(location);
 }
 
 /** Opens the catalog (projects, feature sets, jobs) and brings its schema up to date. */
