@@ -13,7 +13,7 @@ const functions = readdirSync(join(root, 'functions'), { withFileTypes: true })
 const entryPoints = Object.fromEntries([
   ...functions.map((name) => [`functions/${name}`, join(root, 'functions', name, 'main.ts')]),
   ['cli', join(root, 'cli', 'main.ts')],
-  ['service-mode', join(root, 'shared', 'runtime', 'service-mode', 'main.ts')],
+  ['service-mode', join(root, 'dev', 'local-knative', 'main.ts')],
 ]);
 
 await build({

@@ -7,7 +7,7 @@ import { ingestHandlers } from './ingest-service.js';
 /** ingest: starts offline ingest and revert jobs, lists ingest history, and writes rows online. */
 export const ingest: FunctionDefinition = {
   name: 'ingest',
-  trigger: 'grpc',
+  trigger: { kind: 'grpc' },
   async init({ bind, deps }) {
     const ingests = createIngestUseCases({
       store: await deps.metadataStore(),

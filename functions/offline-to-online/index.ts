@@ -1,24 +1,12 @@
 import { InvalidArgument } from '../../shared/core/errors.js';
 import { EventTypes } from '../../shared/core/events.js';
-import { isIdentifier } from '../../shared/core/identifiers.js';
-import type { FeatureSetChanged } from '../../shared/core/use-cases/feature-sets.js';
-import { createOfflineToOnline, createRevertOnline, createTtlChange, type IngestCommitted } from '../../shared/core/use-cases/offline-to-online.js';
-import { isUuid } from '../../shared/core/validation.js';
+import { createOfflineToOnline, createRevertOnline, createTtlChange } from '../../shared/core/use-cases/offline-to-online.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
-
-function ingestOf(payload: unknown): IngestCommitted {
-  const data = (payload ?? {}) as Partial<IngestCommitted>;
-  if (!isUuid(data.ingestId)) throw new InvalidArgument('is not an ingest id', { field: 'data.ingestId' });
-  if (!isIdentifier(String(data.project)) || !isIdentifier(String(data.featureSet)) || !Number.isInteger(data.major)) {
-    throw new InvalidArgument('needs project, featureSet and major', { field: 'data' });
-  }
-  return data as IngestCommitted;
-}
 
 /** offline-to-online: upserts the newest rows per key of a committed ingest into the online store, and takes a reverted ingest's rows back. */
 export const offlineToOnline: FunctionDefinition = {
   name: 'offline-to-online',
-  trigger: 'event',
+  trigger: { kind: 'event', events: [EventTypes.ingestCommitted, EventTypes.ingestReverted, EventTypes.featureSetChanged] },
   async init({ deps, logger }) {
     const d = {
       store: await deps.metadataStore(),
@@ -35,27 +23,20 @@ export const offlineToOnline: FunctionDefinition = {
     return {
       events: {
         [EventTypes.ingestCommitted]: async (event, { signal }) => {
-          const data = ingestOf(event.data);
+          const data = event.data!;
           const out = await afterIngest(data, signal);
           logger.info({ ingestId: data.ingestId, rows: out.rows, written: out.written, tooLarge: out.tooLarge }, 'ingest copied online');
         },
         [EventTypes.ingestReverted]: async (event, { signal }) => {
-          const data = ingestOf(event.data);
+          const data = event.data!;
           const out = await afterRevert(data, signal);
           logger.info({ ingestId: data.ingestId, keys: out.keys }, 'reverted ingest taken back online');
         },
         [EventTypes.featureSetChanged]: async (event, { signal }) => {
-          const data = (event.data ?? {}) as Partial<FeatureSetChanged>;
+          const data = event.data!;
           if (data.ttlSeconds === undefined) return; // not a TTL change
-          if (
-            !isIdentifier(String(data.project)) ||
-            !isIdentifier(String(data.featureSet)) ||
-            !Number.isInteger(data.major) ||
-            !(data.ttlSeconds === null || data.ttlSeconds > 0)
-          ) {
-            throw new InvalidArgument('a TTL change needs project, featureSet, major and ttlSeconds', { field: 'data' });
-          }
-          await afterTtlChange({ project: data.project!, featureSet: data.featureSet!, major: data.major!, ttlSeconds: data.ttlSeconds }, signal);
+          if (data.major === undefined) throw new InvalidArgument('a TTL change needs the major version', { field: 'data.major' });
+          await afterTtlChange({ project: data.project, featureSet: data.featureSet, major: data.major, ttlSeconds: data.ttlSeconds }, signal);
           logger.info({ project: data.project, featureSet: data.featureSet, ttlSeconds: data.ttlSeconds }, 'online expiries follow the new TTL');
         },
       },

@@ -10,7 +10,8 @@ import type { EventHandler, FunctionDefinition } from '../../shared/runtime/func
  */
 export const onlineToOffline: FunctionDefinition = {
   name: 'online-to-offline',
-  trigger: 'event',
+  // Every minute in service mode (a PingSource); the all-in-one host ticks every FEATURESTORE_SYNC_INTERVAL_SECONDS.
+  trigger: { kind: 'cron', schedule: '* * * * *', events: [EventTypes.syncTick, PING_EVENT_TYPE] },
   async init({ deps, logger }) {
     const sync = createOnlineToOffline({
       store: await deps.metadataStore(),

@@ -9,7 +9,7 @@ import type { FunctionDefinition } from '../../shared/runtime/function.js';
  */
 export const outboxRelay: FunctionDefinition = {
   name: 'outbox-relay',
-  trigger: 'event',
+  trigger: { kind: 'always-on' },
   async init({ config, deps, logger }) {
     if (config.kafkaBrokers.length === 0)
       throw new ConfigError('bad configuration: FEATURESTORE_KAFKA_BROKERS: outbox-relay needs the Kafka brokers (host:port,...)');

@@ -16,7 +16,7 @@ import { projectHandlers } from './project-service.js';
 /** register: projects, feature sets and their versions, schema inference, job queries, access. */
 export const register: FunctionDefinition = {
   name: 'register',
-  trigger: 'grpc',
+  trigger: { kind: 'grpc' },
   async init({ deps, config, bind }) {
     const store = await deps.metadataStore();
     const authorizer = deps.authorizer();

@@ -9,7 +9,7 @@ import { retrieveHandlers } from './retrieve-service.js';
 /** retrieve: online reads (the hot path), offline retrieve jobs (time ranges, time travel) and point-in-time training sets. */
 export const retrieve: FunctionDefinition = {
   name: 'retrieve',
-  trigger: 'grpc',
+  trigger: { kind: 'grpc' },
   async init({ bind, deps }) {
     const common = { store: await deps.metadataStore(), jobs: await deps.jobStore(), authorizer: deps.authorizer() };
     const uses = createRetrieveUseCases({ ...common, ingests: await deps.ingestStore() });

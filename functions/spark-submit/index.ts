@@ -1,7 +1,6 @@
 import { Unimplemented } from '../../shared/core/errors.js';
 import { EventTypes } from '../../shared/core/events.js';
 import { createIngestRunner } from '../../shared/core/use-cases/ingest.js';
-import { requireJobId } from '../../shared/core/use-cases/jobs.js';
 import { createRetrieveRunner } from '../../shared/core/use-cases/retrieve.js';
 import { createRevertRunner } from '../../shared/core/use-cases/revert.js';
 import { createTrainingSetRunner } from '../../shared/core/use-cases/training-set.js';
@@ -11,7 +10,7 @@ import type { FunctionDefinition } from '../../shared/runtime/function.js';
 /** spark-submit: runs a requested job on the configured engine (DuckDB in process; Spark later). */
 export const sparkSubmit: FunctionDefinition = {
   name: 'spark-submit',
-  trigger: 'event',
+  trigger: { kind: 'event', events: [EventTypes.jobRequested] },
   async init({ deps }) {
     const jobs = await deps.jobStore();
     const common = {
@@ -40,7 +39,7 @@ export const sparkSubmit: FunctionDefinition = {
     return {
       events: {
         [EventTypes.jobRequested]: async (event, { signal }) => {
-          const job = await jobs.getJob(requireJobId(String((event.data as { jobId?: unknown } | undefined)?.jobId ?? ''), 'data.jobId'));
+          const job = await jobs.getJob(event.data!.jobId.toLowerCase());
           if (!job) return; // deleted meanwhile: nothing to do
           const run = runners[job.type];
           if (!run) throw new Unimplemented(`${job.type} jobs are not run yet`);

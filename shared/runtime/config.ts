@@ -57,7 +57,6 @@ const schema = z.object({
   FEATURESTORE_DUCKDB_SPILL_DIR: z.optional(z.string()),
   FEATURESTORE_MAX_SAMPLE_BYTES: z._default(int('a positive number of bytes', 1), 4 * 1024 * 1024),
   FEATURESTORE_DRAIN_SECONDS: z._default(z.coerce.number().check(z.positive({ error: 'must be a positive number of seconds' })), 20),
-  FEATURESTORE_TEST_KILL_ON_EVENT: z._default(z.string(), ''),
   LOG_LEVEL: z._default(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info'),
 });
 
@@ -96,8 +95,6 @@ export interface Config {
   kafkaBrokers: string[];
   drainSeconds: number;
   logLevel: string;
-  /** Crash tests only: event types on whose in-process delivery the all-in-one host kills itself. */
-  testKillOnEvents: string[];
 }
 
 export class ConfigError extends Error {}
@@ -146,7 +143,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     kafkaBrokers: c.FEATURESTORE_KAFKA_BROKERS.split(',').filter(Boolean),
     drainSeconds: c.FEATURESTORE_DRAIN_SECONDS,
     logLevel: c.LOG_LEVEL,
-    testKillOnEvents: c.FEATURESTORE_TEST_KILL_ON_EVENT.split(',').filter(Boolean),
   };
 }
 

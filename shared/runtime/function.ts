@@ -1,5 +1,6 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { CloudEventV1 } from 'cloudevents';
+import type { EventData, HandledEventType } from '../core/event-data.js';
 import type { Config } from './config.js';
 import type { Dependencies } from './dependencies.js';
 import type { Logger } from './logger.js';
@@ -13,6 +14,23 @@ export interface EventContext {
 /** Handles one CloudEvent. Must be idempotent: delivery is at least once. */
 export type EventHandler = (event: CloudEventV1<unknown>, ctx: EventContext) => Promise<void>;
 
+/** Handlers by event type, each given its type's data already checked (event-data.ts). */
+export type EventHandlers = { [T in HandledEventType]?: (event: CloudEventV1<EventData<T>>, ctx: EventContext) => Promise<void> };
+
+/**
+ * How a function is called, declared statically: the wiring of service mode, the Knative
+ * manifests (checked by test/deploy) and the local stand-ins all derive from it.
+ * - grpc: its services behind the ingress (h2c);
+ * - event: CloudEvents of these types, one Trigger (Kafka topic subscription) each;
+ * - cron: a PingSource on this schedule (the all-in-one host ticks it on a timer instead);
+ * - always-on: not triggered; one instance runs (minScale 1).
+ */
+export type Trigger =
+  | { kind: 'grpc' }
+  | { kind: 'event'; events: readonly HandledEventType[] }
+  | { kind: 'cron'; schedule: string; events: readonly HandledEventType[] }
+  | { kind: 'always-on' };
+
 export interface FunctionContext {
   config: Config;
   logger: Logger;
@@ -25,7 +43,8 @@ export interface FunctionContext {
 /** What a function serves: gRPC services, or CloudEvent handlers by event type (not both). */
 export interface FunctionParts {
   services?: ServiceBinding[];
-  events?: Record<string, EventHandler>;
+  /** Exactly the event types the trigger declares (the host checks). */
+  events?: EventHandlers;
   shutdown?(): Promise<void>;
 }
 
@@ -35,7 +54,7 @@ export interface FunctionParts {
  */
 export interface FunctionDefinition {
   name: string;
-  /** How it is called: gRPC (h2c) or CloudEvents over HTTP. The host loads only what this needs. */
-  trigger: 'grpc' | 'event';
+  /** How it is called; the host loads only the transport this needs (gRPC over h2c, or CloudEvents over HTTP). */
+  trigger: Trigger;
   init(ctx: FunctionContext): Promise<FunctionParts>;
 }

@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { channel } from 'node:diagnostics_channel';
 import { assertPortFree } from './port-check.js';
 import { EventTypes } from '../core/events.js';
 import { loadConfig, type Config } from './config.js';
 import { Dependencies } from './dependencies.js';
 import type { OutboxRelay } from './events/outbox-relay.js';
 import type { DeliveredHandler } from './events/idempotent.js';
-import type { FunctionDefinition, FunctionParts } from './function.js';
+import type { EventHandler, FunctionDefinition, FunctionParts } from './function.js';
+import { readEventData, type HandledEventType } from '../core/event-data.js';
 import { createLogger, type Logger } from './logger.js';
+
+/** Published as the all-in-one host hands an outbox event to its handler ({ type, id }); free without subscribers. */
+export const EVENT_DELIVERY_CHANNEL = 'featurestore:event-delivery';
+const delivering = channel(EVENT_DELIVERY_CHANNEL);
 
 export interface RunningHost {
   port: number;
@@ -44,7 +50,7 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
   // Load only the transport in use: an event function never pays for grpc-js, nor a gRPC one for
   // the CloudEvents SDK (cold start is per function on Knative).
   const allInOne = definitions.length > 1;
-  const grpc = allInOne || definitions.some((d) => d.trigger === 'grpc');
+  const grpc = allInOne || definitions.some((d) => d.trigger.kind === 'grpc');
   // Started now, awaited after init: the server module compiles while init waits on the network.
   const transport = grpc ? import('./grpc/grpc-server.js') : import('./events/cloudevent-receiver.js');
   const { bindService } = grpc ? await import('./grpc/service-binding.js') : { bindService: undefined };
@@ -58,7 +64,7 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
           logger: fnLogger,
           deps,
           bind: (service, definition, handlers) => {
-            if (!bindService) throw new Error(`${def.name} binds a gRPC service but declares trigger "${def.trigger}"`);
+            if (!bindService) throw new Error(`${def.name} binds a gRPC service but declares trigger "${def.trigger.kind}"`);
             return bindService(service, definition, handlers, { authenticator: deps.authenticator(), logger: fnLogger });
           },
         }),
@@ -73,8 +79,20 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
   const { idempotent } = await import('./events/idempotent.js');
   const ledger = () => deps.eventLedger();
   const events: Record<string, DeliveredHandler> = {};
+  try {
+    definitions.forEach((def, i) => checkDeclared(def, Object.keys(parts[i]!.events ?? {})));
+  } catch (err) {
+    await Promise.allSettled(parts.map((p) => p.shutdown?.()));
+    await deps.close();
+    throw err;
+  }
   definitions.forEach((def, i) => {
-    for (const [type, handler] of Object.entries(parts[i]!.events ?? {})) events[type] = idempotent(def.name, handler, ledger);
+    const handlers = parts[i]!.events ?? {};
+    for (const [type, handler] of Object.entries(handlers) as [HandledEventType, EventHandler][]) {
+      // The data is checked against its type's schema before the handler (or the ledger) sees it.
+      const checked: EventHandler = (event, ctx) => handler({ ...event, data: readEventData(type, event.data) }, ctx);
+      events[type] = idempotent(def.name, checked, ledger);
+    }
   });
 
   const loaded = await transport;
@@ -90,8 +108,8 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
     relay = new OutboxRelay(
       await deps.outbox(),
       async (event) => {
-        // Fault injection for the crash tests: die as this event arrives (it stays unpublished).
-        if (config.testKillOnEvents.includes(event.type)) process.kill(process.pid, 'SIGKILL');
+        // Observable as each event is handed over (crash tests subscribe and kill the process here).
+        if (delivering.hasSubscribers) delivering.publish({ type: event.type, id: event.id });
         const handler = events[event.type];
         if (handler) await handler(event, { logger: logger.child({ eventId: event.id, eventType: event.type }), signal: new AbortController().signal });
       },
@@ -149,6 +167,14 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
       return stopping;
     },
   };
+}
+
+/** A function handles exactly the events its trigger declares (what the manifests subscribe it to). */
+function checkDeclared(def: FunctionDefinition, handled: string[]): void {
+  const declared = def.trigger.kind === 'event' || def.trigger.kind === 'cron' ? [...def.trigger.events] : [];
+  if ([...declared].sort().join() !== [...handled].sort().join()) {
+    throw new Error(`${def.name} declares events [${declared.join(', ')}] but handles [${handled.join(', ')}]`);
+  }
 }
 
 /** Runs a host as the process's main program: SIGTERM/SIGINT drain and exit; start errors exit 1. */

@@ -13,7 +13,7 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { parse, parseAllDocuments } from 'yaml';
 import { PARTITIONS, Topics, topicOf } from '../../shared/adapters/events/topics.js';
 import { loadConfig, SETTINGS } from '../../shared/runtime/config.js';
-import { EVENT_SUBSCRIPTIONS, GRPC_FUNCTIONS, PINGED_FUNCTIONS, RELAY_FUNCTION, SERVICE_MODE_FUNCTIONS } from '../../shared/runtime/service-mode/wiring.js';
+import { ALWAYS_ON_FUNCTIONS, CRON_SCHEDULES, EVENT_SUBSCRIPTIONS, GRPC_FUNCTIONS, PINGED_FUNCTIONS, SERVICE_MODE_FUNCTIONS } from '../../functions/wiring.js';
 import { healthCheck } from '../support/hosts.js';
 import { REPO, safeJson, spawnListening } from '../support/process.js';
 
@@ -169,7 +169,7 @@ test('a Knative Service per function: scale to zero, concurrency target, h2c for
     const grpc = (GRPC_FUNCTIONS as readonly string[]).includes(fn);
     assert.deepEqual(c.ports, [{ name: grpc ? 'h2c' : 'http1', containerPort: 8080 }], `${fn}: port`);
     assert.deepEqual(c.resources.requests, { cpu: '2', memory: '2Gi' }, `${fn}: requests`);
-    if (fn === RELAY_FUNCTION) {
+    if (ALWAYS_ON_FUNCTIONS.includes(fn)) {
       assert.equal(annotations['autoscaling.knative.dev/min-scale'], '1', 'the relay always runs');
       assert.equal(annotations['autoscaling.knative.dev/max-scale'], '1', 'one relay keeps the outbox order');
     } else {
@@ -246,6 +246,7 @@ test('eventing/ follows the wiring table: a Trigger per subscription on the Brok
   for (const p of pingSources) {
     assert.equal(p.spec.sink.ref.kind, 'Service');
     assert.equal(p.spec.schedule.trim().split(/\s+/).length, 5, `${p.metadata.name}: a five-field cron schedule`);
+    assert.equal(p.spec.schedule, CRON_SCHEDULES[p.spec.sink.ref.name], `${p.metadata.name}: the schedule its function declares`);
   }
 });
 

@@ -17,6 +17,8 @@ import { spawnFunction, type Spawned } from '../support/process.js';
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 
 const ENTRY = 'functions/all-in-one/main.ts';
+/** Preloaded into the process: kills it as an event of a type in TEST_KILL_ON_EVENT is delivered. */
+const KILL_ON_EVENT = './test/support/kill-on-event.ts';
 const feature = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
 const str = (value: string): Value => ({ kind: { $case: 'stringValue', value } });
 const i32 = (value: number): Value => ({ kind: { $case: 'int32Value', value } });
@@ -39,7 +41,7 @@ describe('online-to-offline under kill -9 (separate process, PGlite on disk)', (
   /** Starts the process; with `killOn` it kills itself as that event arrives, maybe before it listens. */
   async function start(killOn = ''): Promise<{ spawned?: Spawned; c?: ReturnType<typeof clients> }> {
     try {
-      running = await spawnFunction(ENTRY, { ...env, FEATURESTORE_TEST_KILL_ON_EVENT: killOn }, 60_000);
+      running = await spawnFunction(ENTRY, { ...env, TEST_KILL_ON_EVENT: killOn }, 60_000, [KILL_ON_EVENT]);
       return { spawned: running, c: clients(running.port) };
     } catch (err) {
       if (killOn && /exited with null/.test(String(err))) return {}; // killed itself while starting

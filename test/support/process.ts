@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { safeJson } from '../../shared/runtime/service-mode/local-knative.js';
+import { safeJson } from '../../dev/local-knative/local-knative.js';
 
 export { safeJson };
 
@@ -14,10 +14,10 @@ export interface Spawned {
 }
 
 /** Starts a function's main module as its own process and waits for its "listening" log line. */
-export function spawnFunction(entry: string, env: Record<string, string>, timeoutMs = 30_000): Promise<Spawned> {
+export function spawnFunction(entry: string, env: Record<string, string>, timeoutMs = 30_000, preload: string[] = []): Promise<Spawned> {
   return spawnListening(
     process.execPath,
-    ['--import', 'tsx', entry],
+    ['--import', 'tsx', ...preload.flatMap((p) => ['--import', p]), entry],
     { ...process.env, PORT: '0', FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     timeoutMs,
   );

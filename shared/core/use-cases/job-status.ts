@@ -34,7 +34,7 @@ export function createStatusRecorder(d: StatusDeps) {
     const job = await d.jobs.getJob(data.jobId);
     if (!job) return;
     if (data.state === 'SUCCEEDED') await (COMMITS[job.type] as (d: StatusDeps, job: Job, data: Succeeded) => Promise<void>)(d, job, data);
-    else await endJob(d, job.id, data.state, data.error);
+    else if (data.state === 'FAILED' || data.state === 'CANCELLED') await endJob(d, job.id, data.state, data.error);
   };
 }
 

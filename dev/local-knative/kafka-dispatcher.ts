@@ -1,8 +1,8 @@
 import { CloudEvent, HTTP, type CloudEventV1 } from 'cloudevents';
 import { Kafka, logLevel, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
-import { cloudEventOf } from '../../adapters/events/kafka-publisher.js';
-import { Topics, topicOf } from '../../adapters/events/topics.js';
-import type { Logger } from '../logger.js';
+import { cloudEventOf } from '../../shared/adapters/events/kafka-publisher.js';
+import { Topics, topicOf } from '../../shared/adapters/events/topics.js';
+import type { Logger } from '../../shared/runtime/logger.js';
 
 /** One consumer of the dispatcher: a function's URL and the event types it takes (a Trigger's filter). */
 export interface Subscription {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { PING_EVENT_TYPE } from '../../core/events.js';
-import type { Logger } from '../logger.js';
+import { PING_EVENT_TYPE } from '../../shared/core/events.js';
+import type { Logger } from '../../shared/runtime/logger.js';
 
 /**
  * Does locally what Knative's PingSource does: every `everyMs` it POSTs a `dev.knative.sources.ping`

@@ -1,5 +1,5 @@
 import http2, { type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../shared/runtime/logger.js';
 
 export interface RunningIngress {
   port: number;

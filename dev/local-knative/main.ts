@@ -7,10 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../../shared/runtime/logger.js';
 import { startLocalKnative } from './local-knative.js';
 
-const root = resolve(new URL('..', import.meta.url).pathname); // dist/ -> the repo
+const root = resolve(new URL('..', import.meta.url).pathname); // dist/ -> the repo (this file runs as the bundle dist/service-mode.mjs)
 const servicesDir = resolve(process.env['FEATURESTORE_SERVICES_DIR'] ?? resolve(root, '.featurestore/services'));
 mkdirSync(servicesDir, { recursive: true });
 const env = {

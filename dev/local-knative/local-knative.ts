@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import { startKafkaDispatcher, type DispatcherOptions, type RunningDispatcher } from '../events/kafka-dispatcher.js';
-import { startPingSource } from '../events/ping-source.js';
-import type { Logger } from '../logger.js';
+import { EVENT_SUBSCRIPTIONS, GRPC_FUNCTIONS, PINGED_FUNCTIONS, SERVICE_MODE_FUNCTIONS } from '../../functions/wiring.js';
+import type { Logger } from '../../shared/runtime/logger.js';
 import { startIngress, type RunningIngress } from './ingress.js';
-import { EVENT_SUBSCRIPTIONS, GRPC_FUNCTIONS, PINGED_FUNCTIONS, SERVICE_MODE_FUNCTIONS } from './wiring.js';
+import { startKafkaDispatcher, type DispatcherOptions, type RunningDispatcher } from './kafka-dispatcher.js';
+import { startPingSource } from './ping-source.js';
 
 export interface LocalKnativeOptions {
   /** Environment of every function (catalog, online and offline store, Kafka brokers...). */
