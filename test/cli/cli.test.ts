@@ -20,14 +20,17 @@ const SAMPLE = join(REPO, 'examples', 'transactions.csv');
 describe('featurestore CLI', () => {
   let host: RunningHost;
   let cli: (...args: string[]) => Promise<{ stdout: string; stderr: string; code: number }>;
+  /** Runs the CLI in another working directory. */
+  let cliIn: (cwd: string, ...args: string[]) => Promise<{ stdout: string; stderr: string; code: number }>;
   const dir = mkdtempSync(join(tmpdir(), 'fs-cli-'));
 
   before(async () => {
     // A tiny online batch limit: `online put` must split what it sends.
     host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_MAX_ROWS: '2' });
-    cli = async (...args) => {
+    cli = (...args) => cliIn(REPO, ...args);
+    cliIn = async (cwd, ...args) => {
       try {
-        const { stdout, stderr } = await run(BIN, args, { env: { ...process.env, FEATURESTORE_ENDPOINT: `127.0.0.1:${host.port}` } });
+        const { stdout, stderr } = await run(BIN, args, { cwd, env: { ...process.env, FEATURESTORE_ENDPOINT: `127.0.0.1:${host.port}` } });
         return { stdout, stderr, code: 0 };
       } catch (err) {
         const e = err as { stdout: string; stderr: string; code: number };
@@ -37,6 +40,35 @@ describe('featurestore CLI', () => {
   });
   after(async () => {
     await host.stop();
+  });
+
+  it('prints its release, and every command has a description and an example in --help', async () => {
+    const version = await cli('--version');
+    assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
+    const groups = ['projects', 'fs', 'online', 'jobs', 'schema'];
+    const commands = [
+      ...(
+        await Promise.all(groups.map(async (g) => [g, /Commands:\n([\s\S]*?)(?:\n\n|\n?$)/.exec((await cli(g, '--help')).stdout)?.[1] ?? ''] as const))
+      ).flatMap(([g, list]) =>
+        list
+          .split('\n')
+          .filter((l) => /^ {2}\S/.test(l)) // not a wrapped description
+          .map((l) => l.trim().split(/\s+/)[0]!)
+          .filter((c) => c && c !== 'help')
+          .map((c) => [g, c]),
+      ),
+      ['ingest'],
+      ['ingests'],
+      ['revert'],
+      ['retrieve'],
+      ['training-set'],
+    ];
+    assert.ok(commands.length >= 20, `found ${commands.length} commands`);
+    for (const command of commands) {
+      const help = (await cli(...command, '--help')).stdout;
+      assert.match(help, /^Usage: featurestore .+\n\n\S.+/, `${command.join(' ')}: a description`);
+      assert.match(help, /\nExamples?:\n {2}\$ featurestore /, `${command.join(' ')}: an example`);
+    }
   });
 
   it('creates and lists projects, as a table and as JSON', async () => {
@@ -92,19 +124,23 @@ describe('featurestore CLI', () => {
     assert.equal(reverted.code, 0, reverted.stderr);
     assert.match(reverted.stdout, new RegExp(`ingest ${hist[0].id} reverted: 0 rows hidden; the feature set is now version 1\\.1`));
     assert.match((await cli('ingests', 'fraud', 'transactions')).stdout, /REVERTED/);
-    const got = await cli('retrieve', 'fraud', 'transactions', '--features', 'amount', '--to', '2026-11-02T00:00:00Z', '--csv');
+    const out = join(dir, 'early', 'november.csv');
+    const got = await cli('retrieve', 'fraud', 'transactions', '--features', 'amount', '--to', '2026-11-02T00:00:00Z', '--csv', '-o', out);
     assert.equal(got.code, 0, got.stderr);
     assert.match(got.stdout, /SUCCEEDED 100% 2 rows from [12] ingest\(s\)/);
     assert.match(got.stdout, /2 rows in:\n {2}file:\/\/.+\/retrieve\/[0-9a-f-]{36}\/part-0\.csv/);
+    assert.ok(got.stdout.includes(`saved ${out}`), got.stdout);
+    assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 3, 'a header and the 2 rows, where -o asked');
     assert.match((await cli('retrieve', 'fraud', 'transactions', '--from', 'yesterday')).stderr, /"yesterday" is not a time/);
     // A point-in-time training set from the example labels, followed to its end.
-    const ts = await cli('training-set', 'examples/labels.csv', '-f', 'fraud/transactions/amount,fraud/transactions/country', '--csv');
+    // Without -o the file lands in the working directory.
+    const ts = await cliIn(dir, 'training-set', join(REPO, 'examples', 'labels.csv'), '-f', 'fraud/transactions/amount,fraud/transactions/country', '--csv');
     assert.equal(ts.code, 0, ts.stderr);
     assert.match(ts.stdout, /SUCCEEDED 100% 4 rows joined point in time with 1 feature set\(s\)/);
-    const link = /(file:\/\/\S+\/training-sets\/[0-9a-f-]{36}\/part-0\.csv)/.exec(ts.stdout)?.[1];
-    assert.ok(link, ts.stdout);
+    const saved = /saved (\S+\/training-set-[0-9a-f]{8}\.csv)\n/.exec(ts.stdout)?.[1];
+    assert.ok(saved?.startsWith(dir), ts.stdout);
     assert.equal(
-      readFileSync(new URL(link), 'utf8'),
+      readFileSync(saved!, 'utf8'),
       'customer_id,ts,is_fraud_label,amount,country\nc001,2026-11-01 12:00:00+00,0,42.5,DE\nc001,2026-11-03 00:00:00+00,1,13.99,DE\nc002,2026-11-01 11:30:00+00,1,1200.0,US\nc009,2026-11-02 00:00:00+00,0,,\n',
     );
     const bad = await cli('ingest', 'fraud', 'transactions', '/etc/passwd');

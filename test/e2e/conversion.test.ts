@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseLossless } from 'lossless-json';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
-import { jsonToValue, textToValue, valueToJson } from '../../cli/online.js';
+import { jsonToValue, textToValue, valueToJson } from '../../cli/values.js';
 import { DataType, Format, type Value } from '../../shared/gen/featurestore/v1/common.js';
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import { RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';

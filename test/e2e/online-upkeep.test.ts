@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
-import { valueToJson } from '../../cli/online.js';
+import { valueToJson } from '../../cli/values.js';
 import { Format, type Value } from '../../shared/gen/featurestore/v1/common.js';
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import { RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
