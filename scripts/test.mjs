@@ -7,15 +7,15 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const servicesDir = mkdtempSync(join(tmpdir(), 'featurestore-test-services-'));
-// Ports apart from the ones `make bench` and a developer's own servers use.
+// Ports apart from the ones `make bench` and a developer's own servers use, and below Linux's ephemeral range (32768-60999): a server started mid-run must not find its port taken by some client's outgoing connection.
 const env = {
   ...process.env,
   FEATURESTORE_SERVICES_DIR: servicesDir,
-  FEATURESTORE_PG_PORT: process.env.FEATURESTORE_PG_PORT ?? '55433',
-  FEATURESTORE_MINIO_PORT: process.env.FEATURESTORE_MINIO_PORT ?? '59100',
-  FEATURESTORE_AZURITE_PORT: process.env.FEATURESTORE_AZURITE_PORT ?? '59110',
-  FEATURESTORE_REDIS_PORT: process.env.FEATURESTORE_REDIS_PORT ?? '46390',
-  FEATURESTORE_KAFKA_PORT: process.env.FEATURESTORE_KAFKA_PORT ?? '59192',
+  FEATURESTORE_PG_PORT: process.env.FEATURESTORE_PG_PORT ?? '25433',
+  FEATURESTORE_MINIO_PORT: process.env.FEATURESTORE_MINIO_PORT ?? '29100',
+  FEATURESTORE_AZURITE_PORT: process.env.FEATURESTORE_AZURITE_PORT ?? '29110',
+  FEATURESTORE_REDIS_PORT: process.env.FEATURESTORE_REDIS_PORT ?? '26390',
+  FEATURESTORE_KAFKA_PORT: process.env.FEATURESTORE_KAFKA_PORT ?? '29192',
 };
 const SERVICES = ['postgres', 'minio', 'azurite', 'redis', 'kafka'];
 

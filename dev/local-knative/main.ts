@@ -16,10 +16,10 @@ mkdirSync(servicesDir, { recursive: true });
 const env = {
   ...process.env,
   FEATURESTORE_SERVICES_DIR: servicesDir,
-  FEATURESTORE_PG_PORT: process.env['FEATURESTORE_PG_PORT'] ?? '55432',
-  FEATURESTORE_REDIS_PORT: process.env['FEATURESTORE_REDIS_PORT'] ?? '46370',
-  FEATURESTORE_MINIO_PORT: process.env['FEATURESTORE_MINIO_PORT'] ?? '59000',
-  FEATURESTORE_KAFKA_PORT: process.env['FEATURESTORE_KAFKA_PORT'] ?? '59092',
+  FEATURESTORE_PG_PORT: process.env['FEATURESTORE_PG_PORT'] ?? '25432',
+  FEATURESTORE_REDIS_PORT: process.env['FEATURESTORE_REDIS_PORT'] ?? '26370',
+  FEATURESTORE_MINIO_PORT: process.env['FEATURESTORE_MINIO_PORT'] ?? '29000',
+  FEATURESTORE_KAFKA_PORT: process.env['FEATURESTORE_KAFKA_PORT'] ?? '29092',
 };
 const logger = createLogger(process.env['LOG_LEVEL'] ?? 'info', { host: 'service-mode' });
 const SERVICES = ['postgres', 'redis', 'minio', 'kafka'];

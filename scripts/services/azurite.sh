@@ -7,7 +7,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 DIR="${FEATURESTORE_SERVICES_DIR:-${TMPDIR:-/tmp}/featurestore-services}"
-PORT="${FEATURESTORE_AZURITE_PORT:-59010}"
+PORT="${FEATURESTORE_AZURITE_PORT:-29010}"
 PIDFILE="$DIR/azurite.pid"
 
 start() {

@@ -8,7 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 DIR="${FEATURESTORE_SERVICES_DIR:-${TMPDIR:-/tmp}/featurestore-services}"
-PORT="${FEATURESTORE_KAFKA_PORT:-59092}"
+PORT="${FEATURESTORE_KAFKA_PORT:-29092}"
 CONTROLLER_PORT=$((PORT + 1))
 VERSION="3.9.1"
 LIBS="${XDG_CACHE_HOME:-$HOME/.cache}/featurestore/kafka-$VERSION/libs"

@@ -7,7 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 DIR="${FEATURESTORE_SERVICES_DIR:-${TMPDIR:-/tmp}/featurestore-services}"
-PORT="${FEATURESTORE_MINIO_PORT:-59000}"
+PORT="${FEATURESTORE_MINIO_PORT:-29000}"
 VERSION="v0.0.0-20260212201848-7aac2a2c5b7c"
 DATA="$DIR/minio"
 PIDFILE="$DIR/minio.pid"

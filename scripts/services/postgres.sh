@@ -7,7 +7,7 @@
 set -euo pipefail
 
 DIR="${FEATURESTORE_SERVICES_DIR:-${TMPDIR:-/tmp}/featurestore-services}"
-PORT="${FEATURESTORE_PG_PORT:-55432}"
+PORT="${FEATURESTORE_PG_PORT:-25432}"
 DATA="$DIR/postgres"
 URL="postgres://featurestore:featurestore@127.0.0.1:$PORT/postgres"
 

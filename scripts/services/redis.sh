@@ -9,7 +9,7 @@ set -euo pipefail
 
 DIR="${FEATURESTORE_SERVICES_DIR:-${TMPDIR:-/tmp}/featurestore-services}"
 # Cluster nodes also listen on port + 10000 (the cluster bus), so ports stay below 55535.
-PORT="${FEATURESTORE_REDIS_PORT:-46390}"
+PORT="${FEATURESTORE_REDIS_PORT:-26380}"
 REPLICAS="${FEATURESTORE_REDIS_CLUSTER_REPLICAS:-0}"
 CLUSTER_PORTS=()
 for i in $(seq 1 $((3 * (1 + REPLICAS)))); do CLUSTER_PORTS+=("$((PORT + i))"); done

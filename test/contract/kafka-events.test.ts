@@ -101,7 +101,7 @@ describe('CloudEvents on Kafka', () => {
   it('gets an event committed while the broker was down to Kafka once a broker is up', async () => {
     // A broker of its own, not started yet.
     const dir = mkdtempSync(join(tmpdir(), 'fs-kafka-late-'));
-    const env = { ...process.env, FEATURESTORE_SERVICES_DIR: dir, FEATURESTORE_KAFKA_PORT: '59292' };
+    const env = { ...process.env, FEATURESTORE_SERVICES_DIR: dir, FEATURESTORE_KAFKA_PORT: '29292' };
     const kafkaSh = join(REPO, 'scripts', 'services', 'kafka.sh');
     cleanups.push(async () => void execFileSync(kafkaSh, ['stop'], { env }));
     const late = ['127.0.0.1:59292'];

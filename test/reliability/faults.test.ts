@@ -121,7 +121,7 @@ describe('faults', () => {
   });
 
   it('Redis restarted: reads answer UNAVAILABLE meanwhile, never wrong data; StartMaterialize rebuilds every key', async () => {
-    const redis = privateService('redis', { FEATURESTORE_REDIS_PORT: '47390' });
+    const redis = privateService('redis', { FEATURESTORE_REDIS_PORT: '27390' });
     started.push(redis);
     const { host, c } = await setUp({ FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_URL: redis.address.split(' ')[0]! });
     try {
@@ -153,7 +153,7 @@ describe('faults', () => {
   });
 
   it('a Redis Cluster master killed (3 masters + 3 replicas): a replica takes over, every key written before is served, writes during the failover are acknowledged or refused', async () => {
-    const redis = privateService('redis', { FEATURESTORE_REDIS_PORT: '47400', FEATURESTORE_REDIS_CLUSTER_REPLICAS: '1' });
+    const redis = privateService('redis', { FEATURESTORE_REDIS_PORT: '27400', FEATURESTORE_REDIS_CLUSTER_REPLICAS: '1' });
     started.push(redis);
     const cluster = redis.address.split(' ')[1]!;
     const { host, c } = await setUp({ FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_URL: cluster });
@@ -198,7 +198,7 @@ describe('faults', () => {
   });
 
   it('the object store stopped during an ingest: the job fails cleanly, nothing is visible, a retry succeeds once', async () => {
-    const minio = privateService('minio', { FEATURESTORE_MINIO_PORT: '59300' });
+    const minio = privateService('minio', { FEATURESTORE_MINIO_PORT: '29300' });
     started.push(minio);
     const s3 = new S3Client({
       region: 'us-east-1',
@@ -245,7 +245,7 @@ describe('faults', () => {
   });
 
   it('PostgreSQL restarted during an offline ingest and during online writes: every acknowledged write is found exactly once', async () => {
-    const pg = privateService('postgres', { FEATURESTORE_PG_PORT: '55500' });
+    const pg = privateService('postgres', { FEATURESTORE_PG_PORT: '25500' });
     started.push(pg);
     const { host, c } = await setUp({ FEATURESTORE_METADATA_URL: pg.address, FEATURESTORE_JOB_LEASE_SECONDS: '3' });
     try {
