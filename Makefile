@@ -13,7 +13,7 @@ shared/gen/.stamp: $(shell find proto -name '*.proto' -o -name 'buf*.yaml')
 # npm ci also generates shared/gen (npm's prepare hook), so the stamp comes after it.
 shared/gen/.stamp: | node_modules/.package-lock.json
 
-.PHONY: help up services test bench reliability proto build lint format image clean
+.PHONY: help up services test bench reliability proto build lint format docs image clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ lint: shared/gen/.stamp ## lint the protos (buf), check formatting (prettier) an
 	npx buf lint proto
 	npx prettier --check --log-level warn .
 	npx tsc --noEmit -p .
+
+docs: node_modules/.package-lock.json ## regenerate docs/configuration.md from the config schema (a test fails when they part)
+	node --import tsx scripts/gen-config-docs.ts
 
 format: node_modules/.package-lock.json ## format the tree (prettier; make lint checks it)
 	npx prettier --write --log-level warn .

@@ -1,7 +1,7 @@
 // Engine-neutral plans: what a job reads (the ingests visible at a moment, filters, the
 // point-in-time join with TTL and tie-breaking, dedupe, newest row per key, statistics) and what it
 // writes. Pure functions build them from a job's spec and the catalog's answers; an engine
-// (DuckDB in process today, Spark in #9) executes them. Plans are plain data: JSON carries them to
+// (DuckDB in process today, Spark in #15) executes them. Plans are plain data: JSON carries them to
 // an engine in another process (times as ISO 8601 text).
 //
 // Stored files in a plan are offline-store keys when built; `withStoredFiles` turns them into

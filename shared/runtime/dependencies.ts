@@ -103,7 +103,7 @@ export class Dependencies {
     return this.online;
   }
 
-  /** The durable log of online-written rows (a table of the catalog database; Kafka in service mode, issue #5). */
+  /** The durable log of online-written rows (a table of the catalog database). */
   async onlineLog(): Promise<OnlineLog> {
     this.log ??= new SqlOnlineLog((await this.openCatalog()).sql);
     return this.log;

@@ -1,5 +1,5 @@
 // JobService end to end over gRPC, on the standalone register function and PostgreSQL. Jobs are
-// made through the job store here; the ingest and retrieve functions make them from issue #3 on.
+// made through the job store here (the ingest and retrieve functions make them in use).
 import { status } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseObjectUrl, rootPrefix } from '../../shared/adapters/object-store/object-url.js';
 import { PermissionDenied } from '../../shared/core/errors.js';
-import { ConfigError, loadConfig } from '../../shared/runtime/config.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, configurationMarkdown, loadConfig, SETTINGS } from '../../shared/runtime/config.js';
+import { REPO } from '../support/process.js';
 import { Dependencies } from '../../shared/runtime/dependencies.js';
 import { testLogger } from '../support/silent-logger.js';
 
@@ -25,6 +28,11 @@ describe('configuration', () => {
         /FEATURESTORE_OFFLINE_URL: use s3:\/\/bucket\/prefix/.test(e.message) &&
         /FEATURESTORE_S3_ENDPOINT: must be a URL/.test(e.message),
     );
+  });
+
+  it('docs/configuration.md is what the config schema says (run `make docs` after changing a setting)', () => {
+    assert.equal(readFileSync(join(REPO, 'docs', 'configuration.md'), 'utf8'), configurationMarkdown());
+    for (const setting of SETTINGS) assert.match(configurationMarkdown(), new RegExp(`\\| \`${setting}\` \\|`), setting);
   });
 
   it('chooses the engine and the authentication by type, naming the types it knows', async () => {

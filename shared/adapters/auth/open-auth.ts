@@ -10,7 +10,7 @@ export interface Auth {
   warning?: string;
 }
 
-/** Who callers are and what they may do, by type (FEATURESTORE_AUTH). OpenID Connect joins this table with issue #8. */
+/** Who callers are and what they may do, by type (FEATURESTORE_AUTH). OpenID Connect joins this table with issue #14. */
 export const AUTHS = {
   local: (): Auth => ({
     authenticator: new LocalAuthenticator(),

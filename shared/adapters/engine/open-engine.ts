@@ -7,7 +7,7 @@ export interface EngineSettings {
   spillDir: string;
 }
 
-/** The engines by type (FEATURESTORE_ENGINE). Spark engines join this table with issue #9. */
+/** The engines by type (FEATURESTORE_ENGINE). Spark engines join this table with issue #15. */
 export const ENGINES = {
   duckdb: (settings: EngineSettings): OfflineEngine => new DuckDbEngine({ memoryLimit: settings.memoryLimit, spillDir: settings.spillDir }),
 } as const satisfies Record<string, (settings: EngineSettings) => OfflineEngine>;

@@ -67,9 +67,12 @@ export class DuckDbSchemaInferrer implements SchemaInferrer {
     if (!input.uri.startsWith('file:')) {
       const scheme = /^([a-z0-9+.-]+):/i.exec(input.uri)?.[1];
       if (scheme === 's3' || scheme === 'abfss') {
-        throw new Unimplemented(`reading ${scheme}:// samples arrives with the object stores (issue #3); send the sample inline or use file://`, {
-          field: 'source.uri',
-        });
+        throw new Unimplemented(
+          `schema inference reads file:// samples and inline ones, not ${scheme}:// objects; send the sample inline (the CLI does) or use file://`,
+          {
+            field: 'source.uri',
+          },
+        );
       }
       throw new InvalidArgument(`"${input.uri}" is not a supported URI; use file://, s3:// or abfss://`, { field: 'source.uri' });
     }

@@ -14,8 +14,9 @@ export interface OnlineLogHead {
  * The durable log of rows written online, read by online-to-offline. Positions grow with commit
  * order per table, so "everything after the drained position up to a head" is a stable range
  * (a later append can only land above the head). Rows are in stored form, one value per feature
- * in schema order. The embedded default keeps it in a table of the catalog database; service mode
- * (issue #5) in a Kafka topic.
+ * in schema order. It is a table of the catalog database, in the embedded default and in service
+ * mode alike: an append commits like any catalog write, and the drain's commit moves the drained
+ * position in the same transaction as the ingest (exactly once without a second system).
  */
 export interface OnlineLog {
   /** Appends the rows of one online write; durable when it resolves. */
