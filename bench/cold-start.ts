@@ -169,8 +169,8 @@ for (let run = 0; run < RUNS; run++) {
 }
 rmSync(dataDir, { recursive: true, force: true });
 
-const base = median(results[0]!.runs);
-const pgliteBase = median(results[1]!.runs);
+const base = median(results[0].runs);
+const pgliteBase = median(results[1].runs);
 const rows = results.map((r) => {
   const m = median(r.runs);
   const goal = r.goalMs === undefined ? '' : `${r.goalMs} ms: ${m <= r.goalMs ? 'met' : 'MISSED'}`;

@@ -7,11 +7,11 @@ import { credentials } from '@grpc/grpc-js';
 import { RetrieveServiceClient, type RetrieveOnlineRequest } from '../shared/gen/featurestore/v1/retrieve.js';
 import { runLoad } from './load-loop.js';
 
-const [address, project, name, concurrency, seconds, perCall, entities, rate = '0'] = process.argv.slice(2) as string[];
-const client = new RetrieveServiceClient(address!, credentials.createInsecure());
+const [address, project, name, concurrency, seconds, perCall, entities, rate = '0'] = process.argv.slice(2);
+const client = new RetrieveServiceClient(address, credentials.createInsecure());
 const n = Number(entities);
 const request = (i: number): RetrieveOnlineRequest => ({
-  featureSet: { project: project!, name: name!, version: '' },
+  featureSet: { project: project, name: name, version: '' },
   keys: Array.from({ length: Number(perCall) }, (_, j) => ({ values: [{ kind: { $case: 'int64Value', value: String((i * 7 + j) % n) } }] })),
   features: [],
 });

@@ -30,5 +30,5 @@ export async function runLoad(
     }),
   );
   latencies.sort((a, b) => a - b);
-  return { p50: latencies[Math.floor(latencies.length / 2)]!, p99: latencies[Math.floor(latencies.length * 0.99)]!, rate: latencies.length / seconds };
+  return { p50: latencies[Math.floor(latencies.length / 2)], p99: latencies[Math.floor(latencies.length * 0.99)], rate: latencies.length / seconds };
 }

@@ -97,13 +97,13 @@ const key = (i: number): Value => ({ kind: { $case: 'int64Value', value: String(
 const now = new Date();
 
 // Online ingest: batches of 500 rows, 4 in flight.
-let t = performance.now();
+const t = performance.now();
 const batches = Array.from({ length: ENTITIES / 500 }, (_, b) => b);
 let next = 0;
 await Promise.all(
   Array.from({ length: 4 }, async () => {
     while (next < batches.length) {
-      const b = batches[next++]!;
+      const b = batches[next++];
       const rows = Array.from({ length: 500 }, (_, j) => ({
         values: [
           key(b * 500 + j),
@@ -180,7 +180,7 @@ function raw(mode: 'get' | 'mget', rate = 0): Figures {
 }
 /** The server process's CPU seconds so far (user + system, from /proc). */
 function serverCpu(): number {
-  const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 const cpuPerCall: Record<string, number[]> = {};
@@ -346,8 +346,8 @@ await new Promise((r) => server.once('exit', r));
 rmSync(scratch, { recursive: true, force: true });
 
 const row = (name: string, base: string) => {
-  const r = results[name]!;
-  const b = results[base]!;
+  const r = results[name];
+  const b = results[base];
   return `| ${name} | ${median(r.p50).toFixed(2)} | ${median(r.p99).toFixed(2)} | ${Math.round(median(r.rate)).toLocaleString('en')} | ${(median(r.rate) / median(b.rate)).toFixed(2)}x |`;
 };
 const table = [
@@ -369,7 +369,7 @@ const paced = [
     `raw ioredis MGET, 100 entities, ${BATCH_RATE}/s`,
     `RetrieveOnline, 100 entities, ${BATCH_RATE}/s`,
   ].map((name) => {
-    const r = results[name]!;
+    const r = results[name];
     return `| ${name} | ${median(r.p50).toFixed(2)} | ${median(r.p99).toFixed(2)} | ${Math.round(median(r.rate)).toLocaleString('en')} |`;
   }),
 ].join('\n');
@@ -401,11 +401,11 @@ ${table}
 ${paced}
 
 Server CPU per RetrieveOnline call (medians, from /proc while the Node client ran): 1 entity
-${median(cpuPerCall['1@0']!).toFixed(2)} ms as fast as possible, ${median(cpuPerCall[`1@${SINGLE_RATE}`]!).toFixed(2)} ms at ${SINGLE_RATE}/s; 100 entities ${median(cpuPerCall['100@0']!).toFixed(2)} ms,
-${median(cpuPerCall[`100@${BATCH_RATE}`]!).toFixed(2)} ms at ${BATCH_RATE}/s.
+${median(cpuPerCall['1@0']).toFixed(2)} ms as fast as possible, ${median(cpuPerCall[`1@${SINGLE_RATE}`]).toFixed(2)} ms at ${SINGLE_RATE}/s; 100 entities ${median(cpuPerCall['100@0']).toFixed(2)} ms,
+${median(cpuPerCall[`100@${BATCH_RATE}`]).toFixed(2)} ms at ${BATCH_RATE}/s.
 
 What the goals meet here. The bare grpc-js server, answering a constant reply with no work at all,
-does ${Math.round(median(results['bare grpc-js server (empty reply)']!.rate)).toLocaleString('en')} calls/s with a p99 of ${median(results['bare grpc-js server (empty reply)']!.p99).toFixed(1)} ms at 32 callers on this 2-core VM: gRPC
+does ${Math.round(median(results['bare grpc-js server (empty reply)'].rate)).toLocaleString('en')} calls/s with a p99 of ${median(results['bare grpc-js server (empty reply)'].p99).toFixed(1)} ms at 32 callers on this 2-core VM: gRPC
 itself costs about a millisecond of CPU per call on each side here, so with 32 callers in a closed
 loop no gRPC server on this machine can keep p99 under 2 ms (that takes more than 16,000 calls/s),
 and none can reach 0.5x of a raw Redis GET (a pipelined in-memory lookup over one connection) --

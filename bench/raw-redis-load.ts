@@ -4,7 +4,7 @@
 import { Redis } from 'ioredis';
 import { runLoad } from './load-loop.js';
 
-const [url, prefix, concurrency, seconds, mode, entities, rate = '0'] = process.argv.slice(2) as string[];
+const [url, prefix, concurrency, seconds, mode, entities, rate = '0'] = process.argv.slice(2);
 const n = Number(entities);
 const key = (i: number) => `${prefix}${JSON.stringify([String(i % n)])}`;
 const redis = new Redis(url, { enableAutoPipelining: true });

@@ -31,7 +31,7 @@ const data = mkdtempSync(join(tmpdir(), 'fs-soak-'));
 const str = (value: string): Value => ({ kind: { $case: 'stringValue', value } });
 const int = (n: number): Value => ({ kind: { $case: 'int64Value', value: String(n) } });
 const now = (): Value => ({ kind: { $case: 'timestampValue', value: timestampFromDate(new Date(Date.now() - 1000)) } });
-const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]! : 0);
+const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] : 0);
 
 async function csv(name: string, prefix: string, rows: number): Promise<string> {
   const file = join(data, name);
@@ -52,12 +52,17 @@ function rss(rootPid: number): Record<string, number> {
     .split('\n')
     .map((l) => {
       const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(l)!;
-      return { pid: Number(m[1]), ppid: Number(m[2]), rss: Number(m[3]), args: m[4]! };
+      return { pid: Number(m[1]), ppid: Number(m[2]), rss: Number(m[3]), args: m[4] };
     });
   const mine = new Set([rootPid]);
   for (let grew = true; grew;) {
     grew = false;
-    for (const p of procs) if (!mine.has(p.pid) && mine.has(p.ppid)) (mine.add(p.pid), (grew = true));
+    for (const p of procs) {
+      if (!mine.has(p.pid) && mine.has(p.ppid)) {
+        mine.add(p.pid);
+        grew = true;
+      }
+    }
   }
   for (const p of procs.filter((x) => mine.has(x.pid))) {
     const fn = /dist\/functions\/([a-z-]+)\.mjs/.exec(p.args)?.[1] ?? (p.pid === rootPid ? 'service-mode' : undefined);
@@ -87,7 +92,7 @@ const child = spawn(process.execPath, [join(REPO, 'dist', 'service-mode.mjs')], 
 const errorsLogged: string[] = [];
 await new Promise<void>((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error('service mode did not start in 15 minutes')), 900_000);
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     if (line.includes('ready on 127.0.0.1')) {
       clearTimeout(timer);
       resolve();
@@ -243,11 +248,11 @@ try {
     const r = done.result?.$case === 'retrieveResult' ? done.result.value : undefined;
     if (!r) throw new Error(`retrieve failed: ${done.message}`);
     const local = join(data, `offline-${job.id}.parquet`);
-    writeFileSync(local, Buffer.from(await (await fetch(r.downloadUrls[0]!)).arrayBuffer()));
+    writeFileSync(local, Buffer.from(await (await fetch(r.downloadUrls[0])).arrayBuffer()));
     const duck = await (await DuckDBInstance.create(':memory:')).connect();
     const rows = (
       await duck.runAndReadAll(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS d FROM read_parquet('${local}')`)
-    ).getRowObjectsJson()[0]!;
+    ).getRowObjectsJson()[0];
     duck.closeSync();
     if (rows['n'] !== rows['d']) throw new Error(`offline holds ${rows['n']} rows for ${rows['d']} ids: duplicates`);
     return Number(rows['n']);

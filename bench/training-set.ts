@@ -36,14 +36,14 @@ const ingestCols = (id: string) => `'${id}' AS _ingest_id, TIMESTAMPTZ '2026-11-
 const files: Record<string, string[]> = { activity: [], profile: [] };
 for (const part of [0, 1]) {
   const half = `range(${part * (FEATURE_ROWS / 2)}, ${(part + 1) * (FEATURE_ROWS / 2)}) r(i)`;
-  files['activity']!.push(join(dir, `activity-${part}.parquet`));
+  files['activity'].push(join(dir, `activity-${part}.parquet`));
   await raw.run(`COPY (SELECT (hash(i) % ${KEYS})::BIGINT AS user_id, TIMESTAMPTZ '2026-01-01' + to_seconds((hash(i * 7) % 8640000)::BIGINT) AS event_time,
       (i % 50)::INTEGER AS clicks_7d, round((hash(i * 3) % 100000) / 100.0, 2)::DOUBLE AS spend_7d, ${ingestCols(`a${part}`)} FROM ${half})
-    TO '${files['activity']!.at(-1)}' (FORMAT parquet, COMPRESSION zstd)`);
-  files['profile']!.push(join(dir, `profile-${part}.parquet`));
+    TO '${files['activity'].at(-1)}' (FORMAT parquet, COMPRESSION zstd)`);
+  files['profile'].push(join(dir, `profile-${part}.parquet`));
   await raw.run(`COPY (SELECT (hash(i + 11) % ${KEYS})::BIGINT AS user_id, TIMESTAMPTZ '2026-01-01' + to_seconds((hash(i * 13) % 8640000)::BIGINT) AS updated_at,
       ['gold','silver','bronze'][1 + i % 3] AS segment, (hash(i * 5) % 1000) / 1000.0 AS score, ${ingestCols(`p${part}`)} FROM ${half})
-    TO '${files['profile']!.at(-1)}' (FORMAT parquet, COMPRESSION zstd)`);
+    TO '${files['profile'].at(-1)}' (FORMAT parquet, COMPRESSION zstd)`);
 }
 const entities = join(dir, 'entities.parquet');
 await raw.run(`COPY (SELECT (hash(i * 17) % ${Math.floor(KEYS * 1.1)})::BIGINT AS user_id, TIMESTAMPTZ '2026-01-01' + to_seconds((hash(i * 19) % 8640000)::BIGINT) AS ts,
@@ -71,7 +71,7 @@ async function ours(run: number, ingests: 'one' | 'two'): Promise<number> {
       kind: 'training-set',
       entities: { files: [entities], format: 'PARQUET', csv: {} },
       timestampColumn: 'ts',
-      sides: [side(activity, files['activity']!, parts[0]!, 30 * 86400), side(profile, files['profile']!, parts[1]!, null)],
+      sides: [side(activity, files['activity'], parts[0], 30 * 86400), side(profile, files['profile'], parts[1], null)],
       format: 'PARQUET',
       outputDir: out,
     },
@@ -83,8 +83,8 @@ async function ours(run: number, ingests: 'one' | 'two'): Promise<number> {
 async function baseline(run: number): Promise<void> {
   const out = join(dir, `raw-${run}.parquet`);
   await raw.run(`COPY (SELECT e.*, a.clicks_7d, a.spend_7d, p.segment, p.score FROM read_parquet('${entities}') e
-      ASOF LEFT JOIN read_parquet(${list(files['activity']!)}) a ON e.user_id = a.user_id AND e.ts >= a.event_time
-      ASOF LEFT JOIN read_parquet(${list(files['profile']!)}) p ON e.user_id = p.user_id AND e.ts >= p.updated_at)
+      ASOF LEFT JOIN read_parquet(${list(files['activity'])}) a ON e.user_id = a.user_id AND e.ts >= a.event_time
+      ASOF LEFT JOIN read_parquet(${list(files['profile'])}) p ON e.user_id = p.user_id AND e.ts >= p.updated_at)
     TO '${out}' (FORMAT parquet, COMPRESSION zstd)`);
 }
 

@@ -52,8 +52,8 @@ try {
       const repeats = rows * cols > 10_000_000 ? 1 : 3;
       const ours = Array.from({ length: repeats }, () => measure('ours', file, cols));
       const raw = Array.from({ length: repeats }, () => measure('raw', file, cols));
-      limit = String(ours[0]!['memoryLimit']);
-      const m = (xs: Record<string, number>[], k: string) => median(xs.map((x) => x[k]!));
+      limit = String(ours[0]['memoryLimit']);
+      const m = (xs: Record<string, number>[], k: string) => median(xs.map((x) => x[k]));
       const row = `| ${rows.toLocaleString('en-US')} | ${cols.toLocaleString('en-US')} | ${m(ours, 'ingestSeconds').toFixed(2)} | ${m(ours, 'dedupeSeconds').toFixed(2)} | ${m(ours, 'peakRssMiB')} | ${m(raw, 'ingestSeconds').toFixed(2)} | ${m(raw, 'peakRssMiB')} | ${(m(ours, 'ingestSeconds') / m(raw, 'ingestSeconds')).toFixed(1)}x | ${repeats} |`;
       console.log(row);
       lines.push(row);
@@ -91,7 +91,7 @@ ${verdict()}
 /** Whether every case stayed under 1 GiB, computed from this run's figures. */
 function verdict(): string {
   const over = peaks.filter((p) => p.mib >= 1024);
-  const top = peaks.reduce((a, b) => (b.mib > a.mib ? b : a), peaks[0]!);
+  const top = peaks.reduce((a, b) => (b.mib > a.mib ? b : a), peaks[0]);
   return over.length === 0
     ? `Met for memory: the highest peak is ${top.mib} MiB (${top.cols.toLocaleString('en-US')} features x ${top.rows.toLocaleString('en-US')} rows).`
     : `Not met for ${over.map((p) => `${p.cols.toLocaleString('en-US')} x ${p.rows.toLocaleString('en-US')} (${p.mib} MiB)`).join(', ')}.`;

@@ -132,7 +132,7 @@ export async function followJob(c: Clients, opts: GlobalOptions, job: Job): Prom
 export async function saveOutput(job: Job, out: string | undefined, name: string): Promise<string[]> {
   const urls = job.result?.$case === 'retrieveResult' ? job.result.value.downloadUrls : [];
   if (urls.length === 0) return [];
-  const ext = extname(new URL(urls[0]!).pathname) || '.out';
+  const ext = extname(new URL(urls[0]).pathname) || '.out';
   const target = resolvePath(out ?? '.');
   const isDir =
     out === undefined ||

@@ -8,7 +8,7 @@ export function parseSchemaFile(text: string, file: string): Schema {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file} is not JSON: ${(err as Error).message}`);
+    throw new Error(`${file} is not JSON: ${(err as Error).message}`, { cause: err });
   }
   const raw = json as { features?: Array<Record<string, unknown>> };
   if (!raw || typeof raw !== 'object' || !Array.isArray(raw.features)) {

@@ -41,7 +41,7 @@ export function textToValue(f: Pick<Feature, 'name' | 'type'>, text: string): Va
     case DataType.DATA_TYPE_INT64: {
       const m = /^\s*([+-]?)(\d+)(?:\.0*)?\s*$/.exec(text);
       if (!m) throw new Error(`${f.name}: "${text}" is not an integer`);
-      return int64(f.name, (m[1] === '-' ? -1n : 1n) * BigInt(m[2]!));
+      return int64(f.name, (m[1] === '-' ? -1n : 1n) * BigInt(m[2]));
     }
     case DataType.DATA_TYPE_FLOAT32:
     case DataType.DATA_TYPE_FLOAT64: {

@@ -16,7 +16,7 @@ function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   return [
     ...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g),
-  ].map((m) => (m[1] ?? m[2] ?? m[3])!);
+  ].map((m) => m[1] ?? m[2] ?? m[3]);
 }
 
 /** Packages that talk to databases, storage, brokers or identity providers. */

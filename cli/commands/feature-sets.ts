@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Schema } from '../../shared/gen/featurestore/v1/common.js';
+import type { Duration } from '../../shared/gen/google/protobuf/duration.js';
 import { FeatureSet } from '../../shared/gen/featurestore/v1/feature_set.js';
 import { unary } from '../client.js';
 import { duration, table, tags, time, typeName } from '../format.js';
@@ -38,6 +39,18 @@ function featureSetDetail(f: FeatureSet): string {
   return `${head.join('\n')}\n${features}`;
 }
 
+interface RegisterOptions {
+  schema?: string;
+  fromSample?: string;
+  format?: string;
+  primaryKey?: string[];
+  eventTime?: string;
+  description: string;
+  tag: Record<string, string>;
+  ttl?: Duration;
+  owner?: string;
+}
+
 export function featureSetCommands(program: Command): void {
   const featureSets = program.command('feature-sets').alias('fs').description('register, list, show, version and delete feature sets');
 
@@ -61,16 +74,16 @@ export function featureSetCommands(program: Command): void {
       ),
     )
     .action(
-      action(async (c, opts, project: string, name: string, o: Record<string, unknown>) => {
+      action(async (c, opts, project: string, name: string, o: RegisterOptions) => {
         let schema: Schema;
-        if (o['schema'] && o['fromSample']) throw new Error('give --schema or --from-sample, not both');
-        if (o['schema']) {
-          schema = parseSchemaFile(await readFile(String(o['schema']), 'utf8'), String(o['schema']));
-          if (o['primaryKey']) schema.primaryKey = o['primaryKey'] as string[];
-          if (o['eventTime']) schema.eventTimeColumn = String(o['eventTime']);
-        } else if (o['fromSample']) {
-          if (!o['primaryKey']) throw new Error('--from-sample needs --primary-key (the columns that identify an entity)');
-          const inferred = await inferFromFile(c, String(o['fromSample']), o as { primaryKey: string[]; eventTime?: string; format?: string });
+        if (o.schema && o.fromSample) throw new Error('give --schema or --from-sample, not both');
+        if (o.schema) {
+          schema = parseSchemaFile(await readFile(o.schema, 'utf8'), o.schema);
+          if (o.primaryKey) schema.primaryKey = o.primaryKey;
+          if (o.eventTime) schema.eventTimeColumn = o.eventTime;
+        } else if (o.fromSample) {
+          if (!o.primaryKey) throw new Error('--from-sample needs --primary-key (the columns that identify an entity)');
+          const inferred = await inferFromFile(c, o.fromSample, o);
           for (const w of inferred.warnings) if (!opts.json) process.stderr.write(`note: ${w}\n`);
           schema = inferred.schema!;
         } else {
@@ -80,10 +93,10 @@ export function featureSetCommands(program: Command): void {
           project,
           name,
           schema,
-          description: String(o['description'] ?? ''),
-          tags: o['tag'] as Record<string, string>,
-          ttl: o['ttl'] as never,
-          owner: String(o['owner'] ?? ''),
+          description: o.description,
+          tags: o.tag,
+          ttl: o.ttl,
+          owner: o.owner ?? '',
         });
         print(opts, FeatureSet.toJSON(fs), () => `registered ${fs.project}/${fs.name} version ${fs.version}\n${featureSetDetail(fs)}`);
       }),

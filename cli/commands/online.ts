@@ -1,6 +1,6 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type { Command } from 'commander';
-import { parse as parseLossless } from 'lossless-json';
+import { parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
 import { RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
 import { timestampToIso } from '../../shared/runtime/api/proto-time.js';
 import { unary } from '../client.js';
@@ -42,7 +42,7 @@ export function onlineCommands(program: Command): void {
           try {
             o = parseLossless(text);
           } catch (err) {
-            throw new Error(`${at}: not JSON (${(err as Error).message})`);
+            throw new Error(`${at}: not JSON (${(err as Error).message})`, { cause: err });
           }
           if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error(`${at}: not a JSON object`);
           return o as Record<string, unknown>;
@@ -51,11 +51,11 @@ export function onlineCommands(program: Command): void {
         const rows = objects.map((o, i) => ({
           // Unknown columns go as strings: the server names them in its per-row errors.
           values: columns.map((col) => {
-            if (!byName.has(col)) return { kind: { $case: 'stringValue' as const, value: String(o[col]) } };
+            if (!byName.has(col)) return { kind: { $case: 'stringValue' as const, value: shown(o[col]) } };
             try {
               return jsonToValue(byName.get(col)!, o[col]);
             } catch (err) {
-              throw new Error(`${lines[i]!.at}: ${(err as Error).message}`);
+              throw new Error(`${lines[i].at}: ${(err as Error).message}`, { cause: err });
             }
           }),
         }));
@@ -95,7 +95,7 @@ export function onlineCommands(program: Command): void {
         const parsed = keys.map((k) => {
           const parts = k.split(',');
           if (parts.length !== pk.length) throw new Error(`key "${k}" has ${parts.length} part(s); the key is ${pk.map((f) => f.name).join(', ')}`);
-          return { values: parts.map((p, i) => textToValue(pk[i]!, p)) };
+          return { values: parts.map((p, i) => textToValue(pk[i], p)) };
         });
         const res = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: { project, name, version }, keys: parsed, features: o.features });
         const status = (s: RowStatus) => (RowStatus[s] ?? '').replace('ROW_STATUS_', '');
@@ -103,7 +103,7 @@ export function onlineCommands(program: Command): void {
           key: keys[i],
           status: status(r.status),
           eventTime: r.eventTime ? timestampToIso(r.eventTime) : null,
-          ...Object.fromEntries(res.featureNames.map((f, j) => [f, r.values[j] === undefined ? null : valueToJson(r.values[j]!)])),
+          ...Object.fromEntries(res.featureNames.map((f, j) => [f, r.values[j] === undefined ? null : valueToJson(r.values[j])])),
         }));
         print(opts, out, () =>
           table(
@@ -113,11 +113,18 @@ export function onlineCommands(program: Command): void {
                 r['key'],
                 r['status'],
                 r['eventTime'] ?? '',
-                ...res.featureNames.map((f) => r[f]).map((v) => (v == null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v))),
+                ...res.featureNames.map((f) => r[f]).map(shown),
               ].map(String),
             ),
           ),
         );
       }),
     );
+}
+
+/** A JSON value as a table cell or a string value: text as it is, anything else as JSON. */
+function shown(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  // lossless-json writes its numbers with every digit (JSON.stringify would not).
+  return typeof v === 'string' ? v : (stringifyLossless(v) ?? '');
 }

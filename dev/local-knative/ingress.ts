@@ -50,7 +50,7 @@ export async function startIngress(o: { host: string; port: number; routes: () =
         stream.respond(forward(h), { endStream: true });
       } else stream.respond(forward(h), { waitForTrailers: true });
     });
-    upstream.on('trailers', (t) => (trailers = t));
+    upstream.on('trailers', (t: IncomingHttpHeaders) => void (trailers = t));
     stream.on('wantTrailers', () => stream.sendTrailers(trailers ? forward(trailers) : {}));
     upstream.on('error', (err) => {
       o.logger.warn({ service, port, err: String(err) }, 'ingress: the function did not answer');

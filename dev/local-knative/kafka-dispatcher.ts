@@ -2,6 +2,7 @@ import { CloudEvent, HTTP, type CloudEventV1 } from 'cloudevents';
 import { Kafka, logLevel, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
 import { cloudEventOf } from '../../shared/adapters/events/kafka-publisher.js';
 import { Topics, topicOf } from '../../shared/adapters/events/topics.js';
+import { backoff, pause } from '../../shared/core/waiting.js';
 import type { Logger } from '../../shared/runtime/logger.js';
 
 /** One consumer of the dispatcher: a function's URL and the event types it takes (a Trigger's filter). */
@@ -76,9 +77,9 @@ export async function startKafkaDispatcher(o: DispatcherOptions): Promise<Runnin
     }));
 
   async function deadLetter(sub: Subscription, message: KafkaMessage, reason: { code: string; data: string }): Promise<void> {
-    stats[sub.name]!.deadLettered++;
+    stats[sub.name].deadLettered++;
     const headers: Record<string, string | Buffer> = {};
-    for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v[0]! : v;
+    for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v[0] : v;
     // Knative's dead-letter extensions: where it was going, the last reply's status and body.
     headers['ce_knativeerrordest'] = sub.url;
     headers['ce_knativeerrorcode'] = reason.code;
@@ -92,7 +93,7 @@ export async function startKafkaDispatcher(o: DispatcherOptions): Promise<Runnin
       } catch (err) {
         if (stopping.signal.aborted) throw err;
         o.logger.warn({ err, consumer: sub.name }, 'cannot write to the dead-letter topic yet; retrying');
-        await sleep(Math.min(maxBackoffMs, backoffMs * 2 ** i), stopping.signal);
+        await sleep(backoff(i + 1, backoffMs, maxBackoffMs), stopping.signal);
       }
     }
   }
@@ -129,7 +130,7 @@ export async function startKafkaDispatcher(o: DispatcherOptions): Promise<Runnin
     for (let attempt = 1; ; attempt++) {
       const reply = await post(sub, event, heartbeat);
       if (reply.status >= 200 && reply.status < 300) {
-        stats[sub.name]!.delivered++;
+        stats[sub.name].delivered++;
         return;
       }
       const entry = { consumer: sub.name, eventId: event.id, type: event.type, attempt, status: reply.status, reply: reply.body.slice(0, 500) };
@@ -137,9 +138,9 @@ export async function startKafkaDispatcher(o: DispatcherOptions): Promise<Runnin
         o.logger.error(entry, 'event not delivered: dead-lettered');
         return deadLetter(sub, message, { code: String(reply.status), data: reply.body });
       }
-      stats[sub.name]!.retried++;
+      stats[sub.name].retried++;
       o.logger.warn(entry, 'event delivery failed; retrying');
-      await sleep(Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1)), stopping.signal, heartbeat);
+      await sleep(backoff(attempt, backoffMs, maxBackoffMs), stopping.signal, heartbeat);
     }
   }
 
@@ -163,7 +164,7 @@ export async function startKafkaDispatcher(o: DispatcherOptions): Promise<Runnin
       await consumer.subscribe({ topics, fromBeginning: true });
       await consumer.run({
         partitionsConsumedConcurrently: 3,
-        eachMessage: ({ message, heartbeat }) => handle(sub, message, heartbeat),
+        eachMessage: (payload) => handle(sub, payload.message, () => payload.heartbeat()),
       });
       o.logger.info({ consumer: sub.name, topics, url: sub.url }, 'dispatching');
     }
@@ -185,24 +186,12 @@ export async function startKafkaDispatcher(o: DispatcherOptions): Promise<Runnin
   };
 }
 
-/** Waits `ms` (sending consumer heartbeats meanwhile); rejects when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal, heartbeat?: () => Promise<void>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const beat = heartbeat ? setInterval(() => void heartbeat().catch(() => {}), HEARTBEAT_MS) : undefined;
-    const done = () => {
-      clearTimeout(timer);
-      clearInterval(beat);
-      signal.removeEventListener('abort', onAbort);
-    };
-    const onAbort = () => {
-      done();
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      done();
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+/** Waits `ms` (sending consumer heartbeats meanwhile); throws the abort reason when `signal` aborts. */
+async function sleep(ms: number, signal: AbortSignal, heartbeat?: () => Promise<void>): Promise<void> {
+  const beat = heartbeat ? setInterval(() => void heartbeat().catch(() => {}), HEARTBEAT_MS) : undefined;
+  try {
+    if (!(await pause(ms, signal))) throw signal.reason instanceof Error ? signal.reason : new Error('stopped');
+  } finally {
+    clearInterval(beat);
+  }
 }

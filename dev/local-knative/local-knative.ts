@@ -55,7 +55,7 @@ export async function startLocalKnative(o: LocalKnativeOptions): Promise<LocalKn
   const launch = async (fn: string): Promise<FunctionProcess> => {
     const [cmd, ...args] = o.command(fn);
     const port = ports.get(fn)!;
-    const child = spawn(cmd!, args, { env: { ...process.env, ...o.env, PORT: String(port), FEATURESTORE_BIND: o.bind }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: { ...process.env, ...o.env, PORT: String(port), FEATURESTORE_BIND: o.bind }, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const proc: FunctionProcess = { name: fn, port, child, exited };
     functions.set(fn, proc);
@@ -73,8 +73,8 @@ export async function startLocalKnative(o: LocalKnativeOptions): Promise<LocalKn
           resolve();
         }
       };
-      createInterface({ input: child.stdout! }).on('line', onLine);
-      createInterface({ input: child.stderr! }).on('line', onLine);
+      createInterface({ input: child.stdout }).on('line', onLine);
+      createInterface({ input: child.stderr }).on('line', onLine);
       void exited.then((code) => {
         clearTimeout(timer);
         reject(new Error(`${fn} exited with ${code}:\n${tail.join('\n')}`));

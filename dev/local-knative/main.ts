@@ -49,13 +49,13 @@ const stopServers = () => {
 };
 const kn = await startLocalKnative({
   env: {
-    FEATURESTORE_METADATA_URL: pgUrl!,
-    FEATURESTORE_ONLINE_URL: redisUrls!.split(' ')[0]!,
+    FEATURESTORE_METADATA_URL: pgUrl,
+    FEATURESTORE_ONLINE_URL: redisUrls.split(' ')[0],
     FEATURESTORE_OFFLINE_URL: 's3://featurestore/offline',
-    FEATURESTORE_S3_ENDPOINT: s3Endpoint!,
+    FEATURESTORE_S3_ENDPOINT: s3Endpoint,
     FEATURESTORE_S3_ACCESS_KEY_ID: 'featurestore',
     FEATURESTORE_S3_SECRET_ACCESS_KEY: 'featurestore-secret',
-    FEATURESTORE_KAFKA_BROKERS: brokers!,
+    FEATURESTORE_KAFKA_BROKERS: brokers,
     FEATURESTORE_FILE_ROOTS: process.env['FEATURESTORE_FILE_ROOTS'] ?? process.cwd(),
     LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'info',
   },
@@ -63,7 +63,7 @@ const kn = await startLocalKnative({
   bind: '127.0.0.1',
   ingressPort: Number(process.env['PORT'] ?? 8080),
   pingEveryMs: Number(process.env['FEATURESTORE_SYNC_INTERVAL_SECONDS'] ?? 60) * 1000,
-  brokers: brokers!.split(','),
+  brokers: brokers.split(','),
   logger,
   onLine: (_fn, line) => process.stdout.write(`${line}\n`),
 }).catch((err: unknown) => {

@@ -29,7 +29,11 @@ export const register: FunctionDefinition = {
       services: [
         bind('featurestore.v1.ProjectService', ProjectServiceService, projectHandlers(projects)),
         bind('featurestore.v1.FeatureSetService', FeatureSetServiceService, featureSetHandlers(featureSets, inferSchema, config.maxSampleBytes)),
-        bind('featurestore.v1.JobService', JobServiceService, jobHandlers(createJobUseCases({ jobs: await deps.jobStore(), authorizer }))),
+        bind(
+          'featurestore.v1.JobService',
+          JobServiceService,
+          jobHandlers(createJobUseCases({ jobs: await deps.jobStore(), authorizer, changes: await deps.jobChanges() })),
+        ),
         bind('featurestore.v1.AccessService', AccessServiceService, unimplemented(AccessServiceService, 'permissions and tokens arrive with authentication')),
       ],
     };

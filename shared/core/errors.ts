@@ -99,7 +99,7 @@ export class Internal extends FeatureStoreError {
 /** Throws Cancelled when the caller has gone away or the deadline passed. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) {
-    const reason = signal.reason;
+    const reason: unknown = signal.reason;
     if (reason instanceof FeatureStoreError) throw reason;
     throw new Cancelled('the call was cancelled', { cause: reason });
   }

@@ -67,7 +67,7 @@ export const isHandledEventType = (type: string): type is HandledEventType => ty
 export function readEventData<T extends HandledEventType>(type: T, data: unknown): EventData<T> {
   const parsed = EVENT_DATA[type].safeParse(data ?? {});
   if (parsed.success) return parsed.data as EventData<T>;
-  const issue = parsed.error.issues[0]!;
+  const issue = parsed.error.issues[0];
   const field = ['data', ...issue.path.map(String)].join('.');
   throw new InvalidArgument(issue.message, { field });
 }

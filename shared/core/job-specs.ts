@@ -134,7 +134,7 @@ export function readJobSpec<T extends SpecJobType>(type: T, stored: unknown, job
     );
   }
   let spec = raw;
-  for (let v = version; v < JOB_SPEC_VERSION; v++) spec = UPGRADES[type][v]!(spec);
+  for (let v = version; v < JOB_SPEC_VERSION; v++) spec = UPGRADES[type][v](spec);
   const parsed = SCHEMAS[type].safeParse(spec);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

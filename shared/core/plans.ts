@@ -217,7 +217,7 @@ export function trainingSetPlan(
     entities: { ...entities, csv: 'source' in spec.entities ? csvOptions(spec.entities.source.options) : {} },
     timestampColumn: spec.timestampColumn,
     sides: spec.parts.map((part, i) => {
-      const { featureSet, visible } = parts[i]!;
+      const { featureSet, visible } = parts[i];
       return {
         schema: featureSet.schema,
         ttlSeconds: featureSet.ttlSeconds,

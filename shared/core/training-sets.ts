@@ -9,7 +9,8 @@ export interface FeatureRef {
   featureSet: string;
   /** "major" or "major.minor"; '' for the latest. */
   version: string;
-  feature: string | '*';
+  /** A feature name, or '*' for every feature but the key and event time. */
+  feature: string;
 }
 
 export function parseFeatureRef(ref: string, field: string): FeatureRef {

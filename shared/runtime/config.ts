@@ -118,7 +118,8 @@ export const SETTING_DOCS: Record<Setting, { meaning: string; default?: string }
 export function configurationMarkdown(): string {
   const rows = (Object.keys(SETTING_DOCS) as Setting[]).map((name) => {
     const def = (schema.shape[name] as unknown as { _zod: { def: { defaultValue?: unknown } } })._zod.def.defaultValue;
-    const shown = SETTING_DOCS[name].default ?? (def === undefined || def === '' ? 'unset' : `\`${String(def)}\``);
+    const shown =
+      SETTING_DOCS[name].default ?? (def === undefined || def === '' ? 'unset' : `\`${typeof def === 'number' ? def.toString() : (def as string)}\``);
     return `| \`${name}\` | ${shown} | ${SETTING_DOCS[name].meaning} |`;
   });
   return [

@@ -8,6 +8,7 @@ import { parseMetadataUrl } from '../adapters/metadata/metadata-url.js';
 import type { openMetadataStore } from '../adapters/metadata/open-metadata-store.js';
 import { SqlChangeFeed } from '../adapters/metadata/sql-change-feed.js';
 import { SqlEventLedger } from '../adapters/metadata/sql-event-ledger.js';
+import { SqlJobChanges } from '../adapters/metadata/sql-job-changes.js';
 import { offlineLocation, openOfflineStore } from '../adapters/object-store/open-offline-store.js';
 import { BoundedOnlineStore } from '../adapters/online/bounded-online-store.js';
 import { parseOnlineUrl } from '../adapters/online/online-url.js';
@@ -17,6 +18,7 @@ import type { Authenticator } from '../core/ports/authenticator.js';
 import type { Authorizer } from '../core/ports/authorizer.js';
 import type { EventLedger } from '../core/ports/event-ledger.js';
 import type { IngestStore } from '../core/ports/ingest-store.js';
+import type { JobChanges } from '../core/ports/job-changes.js';
 import type { JobStore } from '../core/ports/job-store.js';
 import type { MetadataStore } from '../core/ports/metadata-store.js';
 import type { ObjectStore } from '../core/ports/object-store.js';
@@ -51,6 +53,7 @@ export class Dependencies {
   private roots?: LocalRoots;
   private inferrer?: Promise<SchemaInferrer & { close(): Promise<void> }>;
   private auth?: Auth;
+  private changes?: JobChanges;
 
   constructor(
     readonly config: Config,
@@ -177,6 +180,12 @@ export class Dependencies {
     return this.roots;
   }
 
+  /** Job changes as they commit, for watchers (one listening connection per process). */
+  async jobChanges(): Promise<JobChanges> {
+    this.changes ??= new SqlJobChanges((await this.openCatalog()).sql);
+    return this.changes;
+  }
+
   /** Jobs live in the catalog database, so a job and its events commit together. */
   async jobStore(): Promise<JobStore> {
     return (await this.openCatalog()).jobs;
@@ -215,6 +224,8 @@ export class Dependencies {
     // The online store and the change feed first: in the embedded default they share the catalog's database.
     const feed = this.feed;
     this.feed = this.registry = undefined;
+    await this.changes?.close().catch(() => {});
+    this.changes = undefined;
     await feed?.then(
       (f) => f.close(),
       () => {},

@@ -37,7 +37,7 @@ export interface FunctionContext {
   deps: Dependencies;
   /** Binds promise handlers to a generated service with the host's authentication and logging
    *  (gRPC-triggered functions only). */
-  bind<S extends ServiceDefinition>(name: string, definition: S, handlers: Handlers<S>): ServiceBinding;
+  bind: <S extends ServiceDefinition>(name: string, definition: S, handlers: Handlers<S>) => ServiceBinding;
 }
 
 /** What a function serves: gRPC services, or CloudEvent handlers by event type (not both). */

@@ -39,7 +39,7 @@ export interface HostOptions {
  */
 export async function startHost(functions: FunctionDefinition[] | (() => Promise<FunctionDefinition[]>), options: HostOptions = {}): Promise<RunningHost> {
   const config = loadConfig(options.env, options.defaults);
-  const single = Array.isArray(functions) && functions.length === 1 ? functions[0]!.name : undefined;
+  const single = Array.isArray(functions) && functions.length === 1 ? functions[0].name : undefined;
   const name = single ?? 'all-in-one';
   const logger = options.logger ?? createLogger(config.logLevel, single ? { function: name } : { host: name });
   await assertPortFree(config.bind, config.port);
@@ -80,14 +80,14 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
   const ledger = () => deps.eventLedger();
   const events: Record<string, DeliveredHandler> = {};
   try {
-    definitions.forEach((def, i) => checkDeclared(def, Object.keys(parts[i]!.events ?? {})));
+    definitions.forEach((def, i) => checkDeclared(def, Object.keys(parts[i].events ?? {})));
   } catch (err) {
-    await Promise.allSettled(parts.map((p) => p.shutdown?.()));
+    await Promise.allSettled(parts.map(async (p) => p.shutdown?.()));
     await deps.close();
     throw err;
   }
   definitions.forEach((def, i) => {
-    const handlers = parts[i]!.events ?? {};
+    const handlers = parts[i].events ?? {};
     for (const [type, handler] of Object.entries(handlers) as [HandledEventType, EventHandler][]) {
       // The data is checked against its type's schema before the handler (or the ledger) sees it.
       const checked: EventHandler = (event, ctx) => handler({ ...event, data: readEventData(type, event.data) }, ctx);
@@ -160,7 +160,7 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
           () => {},
         );
         await relay?.stop();
-        await Promise.allSettled(parts.map((p) => p.shutdown?.()));
+        await Promise.allSettled(parts.map(async (p) => p.shutdown?.()));
         await deps.close();
         logger.info('stopped');
       })();

@@ -53,7 +53,7 @@ describe('featurestore CLI', () => {
         list
           .split('\n')
           .filter((l) => /^ {2}\S/.test(l)) // not a wrapped description
-          .map((l) => l.trim().split(/\s+/)[0]!)
+          .map((l) => l.trim().split(/\s+/)[0])
           .filter((c) => c && c !== 'help')
           .map((c) => [g, c]),
       ),
@@ -109,7 +109,7 @@ describe('featurestore CLI', () => {
     assert.match(res.stdout, /ingest [0-9a-f-]{36}: 5 rows, 0 duplicates skipped/);
     const again = await cli('ingest', 'fraud', 'transactions', 'examples/transactions.csv', '--no-wait');
     assert.match(again.stdout, /started job [0-9a-f-]{36}; follow it with: featurestore jobs watch/);
-    const againId = /started job ([0-9a-f-]{36})/.exec(again.stdout)![1]!;
+    const againId = /started job ([0-9a-f-]{36})/.exec(again.stdout)![1];
     assert.equal((await cli('jobs', 'watch', againId)).code, 0);
     const hist = JSON.parse((await cli('--json', 'ingests', 'fraud', 'transactions')).stdout);
     assert.deepEqual(

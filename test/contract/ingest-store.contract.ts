@@ -95,8 +95,8 @@ export function ingestStoreContract(name: string, subject: () => Subject): void 
       for (let page = 0; page < 5; page++) {
         const rows = await s.ingests.list(project, 'fs', before, 1);
         if (rows.length === 0) break;
-        seen.push(rows[0]!.id);
-        before = { commitTime: rows[0]!.commitTime, id: rows[0]!.id };
+        seen.push(rows[0].id);
+        before = { commitTime: rows[0].commitTime, id: rows[0].id };
       }
       assert.deepEqual([...seen].sort(), [...ids].sort(), 'every ingest once');
       assert.equal(new Set(seen).size, 3);
@@ -125,7 +125,7 @@ export function ingestStoreContract(name: string, subject: () => Subject): void 
         history.map((i) => i.state),
         ['REVERTED', 'COMMITTED'],
       );
-      const revertTime = history[0]!.revertTime!;
+      const revertTime = history[0].revertTime!;
       // Time travel: before the revert both are visible, after it only b.
       assert.equal(visibleAt(history, new Date(revertTime.getTime() - 1)).length, 2);
       assert.deepEqual(

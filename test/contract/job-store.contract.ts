@@ -38,7 +38,7 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
         await s.sql.query('UPDATE jobs SET spec = $2 WHERE id = $1', [job.id, JSON.stringify(spec)]);
         return s.jobs.getJob(job.id);
       };
-      const { specVersion, ...old } = (await s.sql.query<{ spec: Record<string, unknown> }>('SELECT spec FROM jobs WHERE id = $1', [job.id])).rows[0]!.spec;
+      const { specVersion, ...old } = (await s.sql.query<{ spec: Record<string, unknown> }>('SELECT spec FROM jobs WHERE id = $1', [job.id])).rows[0].spec;
       assert.equal(specVersion, 1, 'written with the version of its shape');
       assert.deepEqual((await stored(old))?.spec, job.spec);
       await assert.rejects(stored({ ...old, specVersion: 2 }), (err: unknown) => err instanceof FailedPrecondition && /newer release/.test(err.message));
@@ -115,14 +115,14 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
       const p = project();
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push((await s.jobs.createJob(i % 2 ? newRetrieveJob(p) : newJob(p), () => [])).job.id);
-      await s.jobs.updateJob(ids[0]!, { state: 'CANCELLED' }, ['PENDING'], () => []);
+      await s.jobs.updateJob(ids[0], { state: 'CANCELLED' }, ['PENDING'], () => []);
       const all = await s.jobs.listJobs({ project: p, limit: 10 });
       assert.deepEqual(
         all.map((j) => j.id),
         [...ids].reverse(),
       );
       const page1 = await s.jobs.listJobs({ project: p, limit: 2 });
-      const last = page1[1]!;
+      const last = page1[1];
       const page2 = await s.jobs.listJobs({ project: p, limit: 10, before: { createTime: last.createTime, id: last.id } });
       assert.deepEqual(
         [...page1, ...page2].map((j) => j.id),
@@ -157,7 +157,7 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
         failed.map((j) => [j.id, j.state, j.error?.message]),
         [[silent.id, 'FAILED', 'the worker stopped']],
       );
-      assert.ok(failed[0]!.endTime);
+      assert.ok(failed[0].endTime);
       assert.deepEqual([(await s.jobs.getJob(alive.id))?.state, (await s.jobs.getJob(pending.id))?.state], ['RUNNING', 'PENDING']);
       assert.equal(await s.jobs.heartbeat(silent.id), false, 'the abandoned worker, should it wake, learns its job ended');
       // The worker's own updates (in its attempt) are a sign of life too; anyone else's are not.
@@ -196,7 +196,7 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
         ended.map((j) => [j.id, j.state, j.error]),
         [[bySweep.id, 'CANCELLED', undefined]],
       );
-      assert.ok(ended[0]!.endTime);
+      assert.ok(ended[0].endTime);
       assert.deepEqual(
         (await s.jobs.abandoned(60_000)).filter((j) => j.project === p).map((j) => [j.id, j.state]),
         [[waiting.id, 'RUNNING']],

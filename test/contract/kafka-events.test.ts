@@ -104,7 +104,7 @@ describe('CloudEvents on Kafka', () => {
     const env = { ...process.env, FEATURESTORE_SERVICES_DIR: dir, FEATURESTORE_KAFKA_PORT: '29292' };
     const kafkaSh = join(REPO, 'scripts', 'services', 'kafka.sh');
     cleanups.push(async () => void execFileSync(kafkaSh, ['stop'], { env }));
-    const late = ['127.0.0.1:59292'];
+    const late = [`127.0.0.1:${env.FEATURESTORE_KAFKA_PORT}`];
 
     const { store, outbox } = await openMetadataStore({ type: 'pglite', dataDir: undefined });
     cleanups.push(() => store.close());

@@ -94,7 +94,7 @@ export function metadataStoreContract(name: string, subject: () => Subject): voi
       const names = [`${prefix}_b`, `${prefix}_B`, `${prefix}_a`, `${prefix}_c`];
       for (const n of names) await s.store.createProject({ name: n, description: '', owner: 'a', tags: {} }, []);
       const first = await s.store.listProjects({ namePrefix: prefix, limit: 2 });
-      const second = await s.store.listProjects({ namePrefix: prefix, limit: 2, afterName: first[1]!.name });
+      const second = await s.store.listProjects({ namePrefix: prefix, limit: 2, afterName: first[1].name });
       assert.deepEqual(
         [...first, ...second].map((p) => p.name),
         [`${prefix}_B`, `${prefix}_a`, `${prefix}_b`, `${prefix}_c`],
@@ -163,7 +163,7 @@ export function metadataStoreContract(name: string, subject: () => Subject): voi
       const lost = results.filter((r) => r.status === 'rejected');
       assert.equal(won.length, 1);
       assert.equal(lost.length, 1);
-      assert.ok((lost[0] as PromiseRejectedResult).reason instanceof Aborted);
+      assert.ok(lost[0].reason instanceof Aborted);
       assert.equal((await outboxFor(`${p}/race`)).length, 1);
       assert.equal((await s.store.listFeatureSetVersions(p, 'fs', undefined, 10)).length, 2);
     });

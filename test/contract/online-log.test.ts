@@ -61,7 +61,7 @@ for (const subject of subjects) {
           ['b', 1],
         ],
       );
-      const headA = heads[0]!.through;
+      const headA = heads[0].through;
       assert.deepEqual(await collect(log, a, 0, headA), [
         ['k1', 1, null],
         ['k2', 2, ['x']],

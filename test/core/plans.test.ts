@@ -141,7 +141,7 @@ describe('plans', () => {
       endTime: t(9),
     });
     assert.deepEqual(revertStatisticsPlan(schema, visibleNow, 'a').files, ['d/0.parquet']);
-    const reverted = history[0]!;
+    const reverted = history[0];
     assert.deepEqual(revertedKeysPlan(schema, reverted, visibleNow), {
       kind: 'reverted-keys',
       schema,
@@ -160,7 +160,7 @@ describe('plans', () => {
       },
       [
         { featureSet: { schema, ttlSeconds: null } as FeatureSet, visible: visibleNow },
-        { featureSet: { schema, ttlSeconds: null } as FeatureSet, visible: [history[0]!] },
+        { featureSet: { schema, ttlSeconds: null } as FeatureSet, visible: [history[0]] },
       ],
       { files: ['/e'], format: 'JSONL' },
       '/o',
@@ -169,10 +169,10 @@ describe('plans', () => {
     const asked: string[] = [];
     const located = await withStoredFiles(plan, async (key) => (asked.push(key), `/local/${key}`));
     assert.deepEqual(asked.sort(), ['a/0.parquet', 'a/1.parquet', 'd/0.parquet']);
-    assert.deepEqual(located.sides[1]!.ingests, [['/local/a/0.parquet', '/local/a/1.parquet']]);
+    assert.deepEqual(located.sides[1].ingests, [['/local/a/0.parquet', '/local/a/1.parquet']]);
     assert.deepEqual(located.entities.files, ['/e'], 'sources are not stored files');
-    assert.deepEqual(plan.sides[1]!.ingests, [['a/0.parquet', 'a/1.parquet']], 'the plan itself is left as it was');
-    const rk = await withStoredFiles(revertedKeysPlan(schema, history[0]!, visibleNow), async (key) => `s3a://bucket/${key}`);
+    assert.deepEqual(plan.sides[1].ingests, [['a/0.parquet', 'a/1.parquet']], 'the plan itself is left as it was');
+    const rk = await withStoredFiles(revertedKeysPlan(schema, history[0], visibleNow), async (key) => `s3a://bucket/${key}`);
     assert.deepEqual([rk.reverted, rk.remaining], [['s3a://bucket/a/0.parquet', 's3a://bucket/a/1.parquet'], ['s3a://bucket/d/0.parquet']]);
   });
 

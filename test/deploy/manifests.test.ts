@@ -166,7 +166,7 @@ test('a Knative Service per function: scale to zero, concurrency target, h2c for
     const [c] = spec.containers;
     assert.ok(existsSync(join(REPO, 'functions', fn, 'main.ts')), `${fn}: no bundle entry functions/${fn}/main.ts`);
     assert.deepEqual(c.env, [{ name: 'FUNCTION', value: fn }], `${fn}: FUNCTION picks the bundle`);
-    const grpc = (GRPC_FUNCTIONS as readonly string[]).includes(fn);
+    const grpc = GRPC_FUNCTIONS.includes(fn);
     assert.deepEqual(c.ports, [{ name: grpc ? 'h2c' : 'http1', containerPort: 8080 }], `${fn}: port`);
     assert.deepEqual(c.resources.requests, { cpu: '2', memory: '2Gi' }, `${fn}: requests`);
     if (ALWAYS_ON_FUNCTIONS.includes(fn)) {
@@ -257,7 +257,7 @@ test('the Dockerfile builds every bundle and its entrypoint runs the function FU
   assert.match(dockerfile, /^ENTRYPOINT \["\/app\/scripts\/container-entry\.sh"\]$/m);
   assert.match(dockerfile, /^RUN node scripts\/build\.mjs$/m);
   for (const copy of dockerfile.matchAll(/^COPY (?!--from)(.+)$/gm)) {
-    const sources = copy[1]!.trim().split(/\s+/).slice(0, -1);
+    const sources = copy[1].trim().split(/\s+/).slice(0, -1);
     for (const src of sources) assert.ok(existsSync(join(REPO, src)), `Dockerfile copies ${src}, which does not exist`);
   }
   const ignored = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n');
@@ -303,7 +303,7 @@ function runToExit(cmd: string, env: Record<string, string>): Promise<{ code: nu
   return new Promise((resolve) => {
     const child = spawn(cmd, [], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => (stderr += d));
     child.once('exit', (code) => resolve({ code, stderr }));
   });
 }

@@ -143,7 +143,7 @@ describe('one conversion rule, offline and online (embedded default)', () => {
   const stored = async (name: string, id: number, column: string, wait: boolean): Promise<Outcome> => {
     const read = async () => {
       const res = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref(name), keys: [{ values: key(id) }], features: [column] });
-      return res.rows[0]!.status === RowStatus.ROW_STATUS_PRESENT ? valueToJson(res.rows[0]!.values[0]!) : undefined;
+      return res.rows[0].status === RowStatus.ROW_STATUS_PRESENT ? valueToJson(res.rows[0].values[0]) : undefined;
     };
     return wait ? eventually(async () => (await read()) ?? false, 20_000, `entity ${id} of ${name} online`) : read();
   };
@@ -184,7 +184,7 @@ describe('one conversion rule, offline and online (embedded default)', () => {
       rows: [{ values: [...key(id), { kind: { $case: 'timestampValue', value: { seconds: String(Date.parse(EVENT) / 1000), nanos: 0 } } }, v] }],
     });
     if (res.errors.length > 0) {
-      assert.deepEqual([res.accepted, res.errors[0]!.column], [0, column]);
+      assert.deepEqual([res.accepted, res.errors[0].column], [0, column]);
       return REFUSED;
     }
     return stored('online', id, column, false);
@@ -223,7 +223,7 @@ describe('one conversion rule, offline and online (embedded default)', () => {
     );
     const whole: Value = { kind: { $case: 'float64Value', value: 5 } };
     const read = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref('online'), keys: [{ values: [whole] }], features: ['i64'] });
-    assert.equal(read.rows[0]!.status, RowStatus.ROW_STATUS_PRESENT, 'a whole float64 key reads entity 5');
+    assert.equal(read.rows[0].status, RowStatus.ROW_STATUS_PRESENT, 'a whole float64 key reads entity 5');
     const job = await unary(c.retrieve, c.retrieve.startTrainingSet, {
       entities: {
         $case: 'entityRows',

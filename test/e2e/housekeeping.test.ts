@@ -43,7 +43,7 @@ describe('housekeeping: leftovers of killed jobs', () => {
     await host.stop();
 
     // What a kill -9 leaves: folders of a process that is gone, files nothing committed, all old.
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
     const old = (path: string) => {
       const day = new Date(Date.now() - 86_400_000);
       utimesSync(path, day, day);
@@ -60,18 +60,18 @@ describe('housekeeping: leftovers of killed jobs', () => {
       file(join(root, 'offline', 'hk', 'users', 'v1', `ingest=${randomUUID()}`, 'part-0.parquet')),
       file(join(root, 'offline', 'retrieve', randomUUID(), 'part-0.parquet')),
     ];
-    old(dirname(gone[1]!));
+    old(dirname(gone[1]));
     const kept = [
       old(mkdtempSync(join(tmpdir(), `featurestore-job-${process.pid}-`))), // a live process's
       file(join(root, 'offline', 'hk', 'users', 'v1', `ingest=${randomUUID()}`, 'recent.parquet')),
     ];
-    utimesSync(kept[1]!, new Date(), new Date()); // recent: a job may be about to commit it
+    utimesSync(kept[1], new Date(), new Date()); // recent: a job may be about to commit it
 
     host = await startTestHost(ALL_FUNCTIONS, env);
     c = clients(host.port);
     try {
       await eventually(
-        async () => !existsSync(gone[0]!) && !existsSync(dirname(gone[1]!)) && !existsSync(gone[2]!) && !existsSync(gone[3]!),
+        async () => !existsSync(gone[0]) && !existsSync(dirname(gone[1])) && !existsSync(gone[2]) && !existsSync(gone[3]),
         20_000,
         'the sweep at start',
       );

@@ -86,7 +86,7 @@ describe('offline ingest (embedded default)', () => {
     assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
     const r = done.result?.$case === 'retrieveResult' ? done.result.value : undefined;
     assert.ok(r && r.downloadUrls.length === 1);
-    return { rows: Number(r.rows), url: r.downloadUrls[0]!, uri: r.uris[0]! };
+    return { rows: Number(r.rows), url: r.downloadUrls[0], uri: r.uris[0] };
   };
 
   it('ingests a CSV file as a job and makes it visible only once committed', async () => {
@@ -159,7 +159,7 @@ describe('offline ingest (embedded default)', () => {
     });
     assert.equal(ranged.rows, 2);
     const [first] = (await history()).slice(-1);
-    assert.equal((await retrieve({ asOf: { $case: 'asOfIngestId', value: first!.id } })).rows, 3);
+    assert.equal((await retrieve({ asOf: { $case: 'asOfIngestId', value: first.id } })).rows, 3);
     assert.equal((await retrieve({ asOf: { $case: 'asOfTime', value: timestampFromDate(new Date('2000-01-01T00:00:00Z')) } })).rows, 0);
     const csv = await retrieve({
       features: ['amount'],

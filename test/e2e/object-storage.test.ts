@@ -141,7 +141,7 @@ for (const backend of backends) {
       const r = done.result?.$case === 'retrieveResult' ? done.result.value : undefined;
       assert.equal(r?.uris[0], url(`lake/retrieve/${job.id}/part-0.csv`));
       assert.equal(
-        await fetchText(r!.downloadUrls[0]!),
+        await fetchText(r.downloadUrls[0]),
         'customer_id,event_time,amount\nc1,2026-11-01 10:00:00+00,42.5\nc1,2026-11-02 09:15:00+00,13.99\nc2,2026-11-01 11:30:00+00,1200.0',
       );
       const ts = await unary(c.retrieve, c.retrieve.startTrainingSet, {
@@ -153,7 +153,7 @@ for (const backend of backends) {
       const built = await finished(ts.id);
       assert.equal(built.state, JobState.JOB_STATE_SUCCEEDED, built.error?.message);
       const t = built.result?.$case === 'retrieveResult' ? built.result.value : undefined;
-      assert.equal(await fetchText(t!.downloadUrls[0]!), 'customer_id,ts,amount\nc1,2026-11-02 00:00:00+00,42.5\nc2,2026-11-01 00:00:00+00,');
+      assert.equal(await fetchText(t!.downloadUrls[0]), 'customer_id,ts,amount\nc1,2026-11-02 00:00:00+00,42.5\nc2,2026-11-01 00:00:00+00,');
     });
 
     it('refuses sources that match nothing or are not valid URLs, before any job exists', async () => {

@@ -111,7 +111,7 @@ describe('online-to-offline under kill -9 (separate process, PGlite on disk)', (
             killedJob = open.id;
             return 'running';
           }
-          return !open && jobs.every((j) => j.state !== JobState.JOB_STATE_PENDING) && jobs.length > 0 && jobs[0]!.state === JobState.JOB_STATE_SUCCEEDED
+          return !open && jobs.every((j) => j.state !== JobState.JOB_STATE_PENDING) && jobs.length > 0 && jobs[0].state === JobState.JOB_STATE_SUCCEEDED
             ? 'done'
             : undefined;
         },

@@ -120,7 +120,7 @@ describe('online-to-offline (embedded default)', () => {
       return j.length === first.length + 1 && j.every((x) => x.state === JobState.JOB_STATE_SUCCEEDED);
     });
     const history = await ingests();
-    assert.deepEqual([history.length, history[0]!.rows, history[0]!.duplicateRows], [first.length + 1, '1', '0']);
+    assert.deepEqual([history.length, history[0].rows, history[0].duplicateRows], [first.length + 1, '1', '0']);
     // Quiet ticks start nothing.
     await new Promise((r) => setTimeout(r, 600));
     assert.equal((await syncJobs()).length, first.length + 1);

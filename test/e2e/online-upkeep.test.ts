@@ -86,7 +86,7 @@ for (const backend of backends) {
         res.rows.map((r, i) => [
           ids[i],
           r.status === RowStatus.ROW_STATUS_PRESENT
-            ? `${String(valueToJson(r.values[0]!))}@${new Date(Number(r.eventTime!.seconds) * 1000).toISOString().slice(11, 16)}`
+            ? `${String(valueToJson(r.values[0]))}@${new Date(Number(r.eventTime!.seconds) * 1000).toISOString().slice(11, 16)}`
             : 'MISSING',
         ]),
       );
@@ -138,7 +138,7 @@ for (const backend of backends) {
         });
       const status = async (id: string) => {
         const res = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref, keys: [{ values: [str(id)] }], features: ['v'] });
-        return RowStatus[res.rows[0]!.status];
+        return RowStatus[res.rows[0].status];
       };
       const sweep = () => host.deps.onlineStore().then((o) => o.sweepExpired(Date.now() * 1000));
       await set(7200); // kept online until 2 TTLs (at least an hour more) after the event time

@@ -107,10 +107,10 @@ for (const backend of stores) {
           [1, 'score', 'must be a float64, not string'],
           [2, 'user_id', 'is null but is part of the primary key or the event time'],
           [4, '', 'has 2 values for 6 columns'],
-          [5, '', res.errors[3]!.message.split(':')[0]],
+          [5, '', res.errors[3].message.split(':')[0]],
         ],
       );
-      assert.match(res.errors[3]!.message, /bytes stored; at most 300 are allowed/);
+      assert.match(res.errors[3].message, /bytes stored; at most 300 are allowed/);
     });
 
     it('reads keys in order, all features or a subset, with MISSING for unknown keys', async () => {
@@ -124,21 +124,21 @@ for (const backend of stores) {
         all.rows.map((r) => r.status),
         [RowStatus.ROW_STATUS_PRESENT, RowStatus.ROW_STATUS_MISSING, RowStatus.ROW_STATUS_PRESENT],
       );
-      assert.deepEqual(all.rows[0]!.values, [f64(2), i64('7'), NULL]);
-      assert.deepEqual(all.rows[2]!.values, [f64(0.5), i64('9007199254740993'), list(str('a'), str('b'))]);
-      assert.deepEqual(all.rows[2]!.eventTime, timestampFromDate(hoursAgo(2)));
-      assert.deepEqual(all.rows[1]!.values, []);
+      assert.deepEqual(all.rows[0].values, [f64(2), i64('7'), NULL]);
+      assert.deepEqual(all.rows[2].values, [f64(0.5), i64('9007199254740993'), list(str('a'), str('b'))]);
+      assert.deepEqual(all.rows[2].eventTime, timestampFromDate(hoursAgo(2)));
+      assert.deepEqual(all.rows[1].values, []);
       const subset = await get([[str('u1'), i32(1)]], ['tags']);
-      assert.deepEqual([subset.featureNames, subset.rows[0]!.values], [['tags'], [list(str('a'), str('b'))]]);
+      assert.deepEqual([subset.featureNames, subset.rows[0].values], [['tags'], [list(str('a'), str('b'))]]);
     });
 
     it('keeps the newest event time per entity, and reports rows older than the TTL as EXPIRED', async () => {
       await put([[str('u1'), i32(1), ts(hoursAgo(3)), f64(99), i64('1'), NULL]]);
-      assert.deepEqual((await get([[str('u1'), i32(1)]], ['score'])).rows[0]!.values, [f64(0.5)]);
+      assert.deepEqual((await get([[str('u1'), i32(1)]], ['score'])).rows[0].values, [f64(0.5)]);
       await put([[str('u1'), i32(1), ts(hoursAgo(0.5)), f64(1.5), i64('2'), NULL]]);
-      assert.deepEqual((await get([[str('u1'), i32(1)]], ['score'])).rows[0]!.values, [f64(1.5)]);
+      assert.deepEqual((await get([[str('u1'), i32(1)]], ['score'])).rows[0].values, [f64(1.5)]);
       await put([[str('old'), i32(1), ts(hoursAgo(30)), f64(1), i64('1'), NULL]]);
-      const old = (await get([[str('old'), i32(1)]])).rows[0]!;
+      const old = (await get([[str('old'), i32(1)]])).rows[0];
       assert.deepEqual([old.status, old.values, old.eventTime], [RowStatus.ROW_STATUS_EXPIRED, [], timestampFromDate(hoursAgo(30))]);
     });
 
@@ -165,7 +165,7 @@ for (const backend of stores) {
           ['score', 'visits'],
         )
       ).rows;
-      for (let i = 0; i < 100 && rows[0]!.status !== RowStatus.ROW_STATUS_PRESENT; i++) {
+      for (let i = 0; i < 100 && rows[0].status !== RowStatus.ROW_STATUS_PRESENT; i++) {
         await new Promise((r) => setTimeout(r, 100));
         rows = (
           await get(
@@ -177,9 +177,9 @@ for (const backend of stores) {
           )
         ).rows;
       }
-      assert.deepEqual(rows[0]!.values, [f64(3), i64('3')]);
-      assert.deepEqual(rows[0]!.eventTime, timestampFromDate(hoursAgo(3)));
-      assert.deepEqual(rows[1]!.values, [f64(42), i64('1')]);
+      assert.deepEqual(rows[0].values, [f64(3), i64('3')]);
+      assert.deepEqual(rows[0].eventTime, timestampFromDate(hoursAgo(3)));
+      assert.deepEqual(rows[1].values, [f64(42), i64('1')]);
 
       // A materialize job for a range: u7's newest row inside [6h ago, 4h ago) is the 5h-old one; it
       // is older than what is online, so it is found but not written.
@@ -192,7 +192,7 @@ for (const backend of stores) {
       assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
       const r = done.result?.$case === 'materializeResult' ? done.result.value : undefined;
       assert.deepEqual([r?.rows, r?.written], ['2', '0']);
-      assert.deepEqual((await get([[str('u7'), i32(9)]], ['score'])).rows[0]!.values, [f64(3)]);
+      assert.deepEqual((await get([[str('u7'), i32(9)]], ['score'])).rows[0].values, [f64(3)]);
       await rejectsWith(
         unary(c.retrieve, c.retrieve.startMaterialize, {
           featureSet: ref(),

@@ -58,9 +58,9 @@ describe('outbox relay', () => {
       seen.map((e) => e.data?.['project']),
       names,
     );
-    assert.equal(seen[0]!.type, EventTypes.projectChanged);
-    assert.equal(seen[0]!.specversion, '1.0');
-    assert.match(seen[0]!.id, /^[0-9a-f-]{36}$/);
+    assert.equal(seen[0].type, EventTypes.projectChanged);
+    assert.equal(seen[0].specversion, '1.0');
+    assert.match(seen[0].id, /^[0-9a-f-]{36}$/);
     assert.deepEqual(await outbox.pending(10), []);
   });
 
@@ -81,8 +81,8 @@ describe('outbox relay', () => {
     relay.start();
     await until(() => calls >= 3);
     await relay.stop();
-    assert.ok(times[1]! - times[0]! >= 90, `first retry after ${times[1]! - times[0]!} ms`);
-    assert.ok(times[2]! - times[1]! >= 190, `second retry after ${times[2]! - times[1]!} ms`);
+    assert.ok(times[1] - times[0] >= 90, `first retry after ${times[1] - times[0]} ms`);
+    assert.ok(times[2] - times[1] >= 190, `second retry after ${times[2] - times[1]} ms`);
     const { rows } = await sql.query<{ attempts: number; published: boolean }>(
       `SELECT attempts, publish_time IS NOT NULL AS published FROM outbox WHERE data->>'project' = $1`,
       [name],

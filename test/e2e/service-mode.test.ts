@@ -184,12 +184,12 @@ describe('service mode: each function a process, over Kafka, PostgreSQL, Redis a
     await (async () => {
       // Quiet first: nothing pending in the outbox, every job ended.
       await eventually(
-        async () => (await sql(`SELECT count(*)::int AS n FROM outbox WHERE publish_time IS NULL AND dead_letter_time IS NULL`))[0]!['n'] === 0,
+        async () => (await sql(`SELECT count(*)::int AS n FROM outbox WHERE publish_time IS NULL AND dead_letter_time IS NULL`))[0]['n'] === 0,
         30_000,
         'the outbox drained',
       );
       await eventually(
-        async () => (await sql(`SELECT count(*)::int AS n FROM jobs WHERE state IN ('PENDING', 'RUNNING')`))[0]!['n'] === 0,
+        async () => (await sql(`SELECT count(*)::int AS n FROM jobs WHERE state IN ('PENDING', 'RUNNING')`))[0]['n'] === 0,
         30_000,
         'the jobs ended',
       );
@@ -201,7 +201,7 @@ describe('service mode: each function a process, over Kafka, PostgreSQL, Redis a
         offline: await sql(`SELECT count(*)::int AS n FROM ingests WHERE state = 'COMMITTED'`),
       });
       // (The local PingSource keeps pinging meanwhile: its pings are left out of the count.)
-      const handled = async () => (await sql(`SELECT count(*)::int AS n FROM processed_events WHERE source NOT LIKE '/local/pingsources/%'`))[0]!['n'];
+      const handled = async () => (await sql(`SELECT count(*)::int AS n FROM processed_events WHERE source NOT LIKE '/local/pingsources/%'`))[0]['n'];
       const handledBefore = await handled();
       const before = await state();
 
@@ -220,7 +220,7 @@ describe('service mode: each function a process, over Kafka, PostgreSQL, Redis a
           if (ours.has(event.id) && subscribed.has(event.type)) events.push(event as CloudEvent);
         },
       });
-      const expected = (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE type = ANY($1)`, [Object.values(EVENT_SUBSCRIPTIONS).flat()]))[0]!
+      const expected = (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM outbox WHERE type = ANY($1)`, [Object.values(EVENT_SUBSCRIPTIONS).flat()]))[0]
         .n;
       await eventually(async () => events.length >= expected, 30_000, `${expected} events read back`);
       await consumer.disconnect();
@@ -311,7 +311,7 @@ describe('service mode: each function a process, over Kafka, PostgreSQL, Redis a
       const done = await finishedJob(c, job.id);
       assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
       const [row] = await sql<{ attempt: number }>(`SELECT attempt FROM jobs WHERE id = $1`, [job.id]);
-      assert.equal(row!.attempt, 2, 'the restarted worker took the job over from the killed one');
+      assert.equal(row.attempt, 2, 'the restarted worker took the job over from the killed one');
       const ingests = await history('big');
       assert.deepEqual(
         ingests.map((i) => [i.jobId, Number(i.rows)]),

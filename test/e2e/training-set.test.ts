@@ -70,8 +70,8 @@ describe('point-in-time training sets (embedded default)', () => {
     assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
     const r = done.result?.$case === 'retrieveResult' ? done.result.value : undefined;
     assert.ok(r && r.downloadUrls.length === 1);
-    assert.match(r.uris[0]!, /training-sets\/[0-9a-f-]{36}\/part-0\.csv$/);
-    return { rows: Number(r.rows), text: readFileSync(fileURLToPath(r.downloadUrls[0]!), 'utf8').trimEnd() };
+    assert.match(r.uris[0], /training-sets\/[0-9a-f-]{36}\/part-0\.csv$/);
+    return { rows: Number(r.rows), text: readFileSync(fileURLToPath(r.downloadUrls[0]), 'utf8').trimEnd() };
   };
 
   before(async () => {

@@ -37,7 +37,7 @@ function random(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const int = (n: number) => Math.floor(next() * n);
-  return { next, int, pick: <T>(xs: T[]) => xs[int(xs.length)]! };
+  return { next, int, pick: <T>(xs: T[]) => xs[int(xs.length)] };
 }
 
 const root = mkdtempSync(join(tmpdir(), 'fs-pit-'));
@@ -139,7 +139,7 @@ async function readParquet(file: string): Promise<Record<string, unknown>[]> {
   const rows = (await c.runAndReadAll(`SELECT * FROM read_parquet('${file}')`)).getRowObjectsJson();
   c.closeSync();
   db.closeSync();
-  return rows as Record<string, unknown>[];
+  return rows;
 }
 
 const toSide = (s: Side, features: string[], featureSet: string): TrainingSetSide => ({
@@ -206,7 +206,7 @@ describe('DuckDB engine: point-in-time training sets', () => {
         () => {},
       );
       assert.equal(out.rows, entities.length, `seed ${seed}`);
-      const got = await readParquet(out.files[0]!);
+      const got = await readParquet(out.files[0]);
       assert.deepEqual(Object.keys(got[0] ?? {}), ['id', 'region', 'ts', 'label', 'x', 'y', 'b__label'], `seed ${seed}`);
       const expected = entities.map((e) => {
         const ts = Date.parse(String(e['ts']));
@@ -268,7 +268,7 @@ describe('DuckDB engine: point-in-time training sets', () => {
     assert.equal(out.rows, 3);
     const { readFileSync } = await import('node:fs');
     assert.equal(
-      readFileSync(out.files[0]!, 'utf8'),
+      readFileSync(out.files[0], 'utf8'),
       'ts,id,note,y\n2026-11-01 00:00:00+00,k,first,7\n2026-10-31 23:30:00+00,k,second,\n2026-11-02 00:00:00+00,zz,third,\n',
     );
   });
@@ -307,7 +307,7 @@ describe('DuckDB engine: point-in-time training sets', () => {
       () => {},
     );
     assert.deepEqual(
-      (await readParquet(out.files[0]!)).map((r) => r['y'] ?? null),
+      (await readParquet(out.files[0])).map((r) => r['y'] ?? null),
       ['2', '2', null],
     );
   });

@@ -123,7 +123,7 @@ describe('faults', () => {
   it('Redis restarted: reads answer UNAVAILABLE meanwhile, never wrong data; StartMaterialize rebuilds every key', async () => {
     const redis = privateService('redis', { FEATURESTORE_REDIS_PORT: '27390' });
     started.push(redis);
-    const { host, c } = await setUp({ FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_URL: redis.address.split(' ')[0]! });
+    const { host, c } = await setUp({ FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_URL: redis.address.split(' ')[0] });
     try {
       const N = 3000;
       assert.equal((await finishedJob(c, (await startIngest(c, await csv('redis.csv', N))).id)).state, JobState.JOB_STATE_SUCCEEDED);
@@ -155,14 +155,14 @@ describe('faults', () => {
   it('a Redis Cluster master killed (3 masters + 3 replicas): a replica takes over, every key written before is served, writes during the failover are acknowledged or refused', async () => {
     const redis = privateService('redis', { FEATURESTORE_REDIS_PORT: '27400', FEATURESTORE_REDIS_CLUSTER_REPLICAS: '1' });
     started.push(redis);
-    const cluster = redis.address.split(' ')[1]!;
+    const cluster = redis.address.split(' ')[1];
     const { host, c } = await setUp({ FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_URL: cluster });
     try {
       const N = 3000;
       assert.equal((await finishedJob(c, (await startIngest(c, await csv('cluster.csv', N))).id)).state, JobState.JOB_STATE_SUCCEEDED);
       await eventually(async () => (await onlineCounts(c, N)).right === N, 30_000, 'the ingest online');
       await new Promise((r) => setTimeout(r, 500)); // replication is asynchronous: let the replicas catch up
-      const port = Number(cluster.split(',')[0]!.split(':').at(-1));
+      const port = Number(cluster.split(',')[0].split(':').at(-1));
       const victim = readFileSync(join(redis.dir, `redis-${port}.pid`), 'utf8').trim();
       const writes = onlineWriter(c);
       await new Promise((r) => setTimeout(r, 300));
@@ -182,9 +182,9 @@ describe('faults', () => {
       const lost = acknowledged.filter(
         (id, j) =>
           !(
-            res.rows[j]!.status === RowStatus.ROW_STATUS_PRESENT &&
-            res.rows[j]!.values[0]?.kind?.$case === 'int64Value' &&
-            res.rows[j]!.values[0].kind.value === String(id)
+            res.rows[j].status === RowStatus.ROW_STATUS_PRESENT &&
+            res.rows[j].values[0]?.kind?.$case === 'int64Value' &&
+            res.rows[j].values[0].kind.value === String(id)
           ),
       );
       console.log(

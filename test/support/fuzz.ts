@@ -229,9 +229,7 @@ export function call(client: Client, service: DescService, method: DescService['
       new Metadata(),
       { deadline },
       (err) => {
-        resolve(
-          err ? { method: name, code: (err as ServiceError).code, details: (err as ServiceError).details } : { method: name, code: grpcStatus.OK, details: '' },
-        );
+        resolve(err ? { method: name, code: err.code, details: err.details } : { method: name, code: grpcStatus.OK, details: '' });
       },
     );
   });

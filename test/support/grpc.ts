@@ -1,4 +1,4 @@
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { credentials, type ServiceError } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { FeatureSetServiceClient } from '../../shared/gen/featurestore/v1/feature_set.js';
 import { IngestServiceClient } from '../../shared/gen/featurestore/v1/ingest.js';
@@ -31,7 +31,7 @@ export async function rejectsWith(promise: Promise<unknown>, code: number, field
   assert.equal(err.code, code, `status of "${err.details}"`);
   if (field !== undefined) {
     assert.ok(err.details.startsWith(`${field}: `), `"${err.details}" should name field ${field}`);
-    assert.deepEqual((err.metadata as Metadata).get('featurestore-field'), [field]);
+    assert.deepEqual(err.metadata.get('featurestore-field'), [field]);
   }
   if (message) assert.match(err.details, message);
   return err;

@@ -43,7 +43,7 @@ export async function offlineRows(
       }),
     );
     const files = paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(', ');
-    return (await db.runAndReadAll(`SELECT ${select} FROM read_parquet([${files}]) ORDER BY ${orderBy}`)).getRowObjectsJson() as Record<string, unknown>[];
+    return (await db.runAndReadAll(`SELECT ${select} FROM read_parquet([${files}]) ORDER BY ${orderBy}`)).getRowObjectsJson();
   } finally {
     db.closeSync();
   }

@@ -29,13 +29,13 @@ export async function spawnListening(command: string, args: string[], env: NodeJ
   const child = spawn(command, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l));
+  createInterface({ input: child.stderr }).on('line', (l) => lines.push(l));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL'); // never left running behind a failed test
       reject(new Error(`${what} did not start in ${timeoutMs} ms:\n${lines.join('\n')}`));
     }, timeoutMs);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       lines.push(line);
       const entryLog = safeJson(line);
       if (typeof entryLog?.['port'] === 'number' && String(entryLog['msg']).endsWith('listening')) {

@@ -99,5 +99,5 @@ export function cloudEventOf(message: {
     headers,
     timestamp: message.timestamp,
   } as never);
-  return (Array.isArray(event) ? event[0] : event) as CloudEventV1<unknown>;
+  return Array.isArray(event) ? event[0] : event;
 }

@@ -7,7 +7,7 @@ import type { DataType, SampleFormat } from '../../core/model.js';
 import type { InferredColumn, InferredSample, SampleInput, SchemaInferrer } from '../../core/ports/schema-inferrer.js';
 import { formatFromName } from '../../core/use-cases/infer-schema.js';
 import { duckDbSettings, type DuckDbOptions } from '../engine/duckdb/duckdb-engine.js';
-import { engineMessage } from '../engine/duckdb/sql.js';
+import { engineMessage, text } from '../engine/duckdb/sql.js';
 import type { LocalRoots } from '../files/local-roots.js';
 
 /** Rows read from a URI sample at most; inline samples are read whole (they are size-bounded). */
@@ -95,8 +95,8 @@ export class DuckDbSchemaInferrer implements SchemaInferrer {
         throw new InvalidArgument(`cannot read the sample as ${format}: ${engineMessage(err)}`, { field: 'sample', cause: err });
       }
       const columns = described.getRowObjectsJson().map((row) => {
-        const engineType = String(row['column_type']);
-        return { name: String(row['column_name']), engineType, ...mapDuckDbType(engineType) };
+        const engineType = text(row['column_type']);
+        return { name: text(row['column_name']), engineType, ...mapDuckDbType(engineType) };
       });
       const limited = limit === undefined ? relation : `(SELECT 1 FROM ${relation} LIMIT ${limit})`;
       const counted = await connection.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM ${limited}`);

@@ -7,5 +7,5 @@ export function parseMetadataUrl(url: string): MetadataLocation | undefined {
   if (/^postgres(ql)?:\/\//.test(url)) return { type: 'postgres', url };
   const m = /^pglite:(.+)$/.exec(url);
   if (!m) return undefined;
-  return { type: 'pglite', dataDir: m[1] === 'memory' ? undefined : resolve(m[1]!) };
+  return { type: 'pglite', dataDir: m[1] === 'memory' ? undefined : resolve(m[1]) };
 }

@@ -216,4 +216,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN reported_time timestamptz;
     `,
   },
+  {
+    version: 8,
+    name: 'job changes announced (watchers follow NOTIFY instead of polling)',
+    sql: `
+      -- Every change that moves a job's revision (state, progress, message, result; not heartbeats)
+      -- is announced on commit with the job's id.
+      CREATE FUNCTION featurestore_job_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('featurestore_jobs', NEW.id::text);
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER jobs_changed AFTER INSERT OR UPDATE OF revision ON jobs
+        FOR EACH ROW EXECUTE FUNCTION featurestore_job_changed();
+    `,
+  },
 ];

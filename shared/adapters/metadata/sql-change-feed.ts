@@ -7,7 +7,7 @@ export const CATALOG_CHANNEL = 'featurestore_catalog';
 /** Parses an event subject: "projects/p" or "projects/p/featureSets/fs". */
 export function changeOf(subject: string): CatalogChange | undefined {
   const m = /^projects\/([^/]+)(?:\/featureSets\/([^/]+))?$/.exec(subject);
-  return m ? { project: m[1]!, ...(m[2] ? { featureSet: m[2] } : {}) } : undefined;
+  return m ? { project: m[1], ...(m[2] ? { featureSet: m[2] } : {}) } : undefined;
 }
 
 /** Catalog changes through PostgreSQL LISTEN/NOTIFY (PGlite too): delivered on commit, in milliseconds. */

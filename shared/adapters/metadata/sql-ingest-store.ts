@@ -82,7 +82,7 @@ export class SqlIngestStore implements IngestStore {
           i.basis,
         ]);
         if (gone.length > 0) {
-          throw new FailedPrecondition(`ingest ${gone[0]!.id} was reverted while this one ran; start the ingest again`, { field: 'id' });
+          throw new FailedPrecondition(`ingest ${gone[0].id} was reverted while this one ran; start the ingest again`, { field: 'id' });
         }
       }
       if (i.logRange) {

@@ -80,7 +80,7 @@ export class SqlJobStore implements JobStore {
         return { job, created: true };
       }
       const existing = await tx.query<JobRow>(`SELECT ${COLUMNS} FROM jobs WHERE created_by = $1 AND request_id = $2`, [j.createdBy, j.requestId]);
-      return { job: toJob(existing.rows[0]!), created: false };
+      return { job: toJob(existing.rows[0]), created: false };
     });
   }
 

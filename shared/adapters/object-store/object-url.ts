@@ -15,9 +15,9 @@ const ABFSS = /^abfss:\/\/([a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?)@([a-z0-9]{3,24}
 /** Undefined when the URL is neither s3://bucket[/path] nor abfss://filesystem@account.dfs.core.windows.net[/path]. */
 export function parseObjectUrl(url: string): ObjectUrl | undefined {
   const s3 = S3.exec(url);
-  if (s3) return { scheme: 's3', bucket: s3[1]!, path: s3[2] ?? '' };
+  if (s3) return { scheme: 's3', bucket: s3[1], path: s3[2] ?? '' };
   const adls = ABFSS.exec(url);
-  if (adls) return { scheme: 'abfss', fileSystem: adls[1]!, account: adls[2]!, path: adls[3] ?? '' };
+  if (adls) return { scheme: 'abfss', fileSystem: adls[1], account: adls[2], path: adls[3] ?? '' };
   return undefined;
 }
 

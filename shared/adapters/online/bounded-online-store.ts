@@ -20,10 +20,10 @@ export class BoundedOnlineStore implements OnlineStore {
   // The signal reaches the inner store, which checks it before each chunk; handing it to the queue
   // too would add one abort listener per queued chunk to the same signal.
   private async chunked<T, R>(items: T[], run: (part: T[]) => Promise<R[]>): Promise<R[]> {
-    if (items.length <= this.options.chunk) return (await this.queue.add(() => run(items))) as R[];
+    if (items.length <= this.options.chunk) return this.queue.add<R[]>(() => run(items));
     const parts: T[][] = [];
     for (let i = 0; i < items.length; i += this.options.chunk) parts.push(items.slice(i, i + this.options.chunk));
-    return (await Promise.all(parts.map((p) => this.queue.add(() => run(p)) as Promise<R[]>))).flat();
+    return (await Promise.all(parts.map((p) => this.queue.add<R[]>(() => run(p))))).flat();
   }
 
   async put(table: OnlineTable, entries: OnlineEntry[], signal?: AbortSignal): Promise<boolean[]> {
@@ -31,7 +31,7 @@ export class BoundedOnlineStore implements OnlineStore {
     const winner = batchWinners(entries);
     const standing = [...winner.values()].sort((a, b) => a - b);
     const written = await this.chunked(
-      standing.map((i) => entries[i]!),
+      standing.map((i) => entries[i]),
       (part) => this.inner.put(table, part, signal),
     );
     const result = entries.map(() => false);

@@ -10,9 +10,9 @@ export function parseOnlineUrl(url: string): OnlineLocation | undefined {
   if (/^postgres(ql)?:\/\//.test(url)) return { type: 'postgres', url };
   const cluster = /^redis-cluster:\/\/(.+)$/.exec(url);
   if (cluster) {
-    const nodes = cluster[1]!.split(',').map((hp) => {
+    const nodes = cluster[1].split(',').map((hp) => {
       const m = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(hp.trim());
-      return m ? { host: m[1]!, port: Number(m[2]) } : undefined;
+      return m ? { host: m[1], port: Number(m[2]) } : undefined;
     });
     if (nodes.length > 0 && nodes.every(Boolean)) return { type: 'redis', redis: { mode: 'cluster', nodes: nodes as { host: string; port: number }[] } };
   }

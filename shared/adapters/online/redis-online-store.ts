@@ -93,7 +93,9 @@ export class RedisOnlineStore implements OnlineStore {
       const winner = batchWinners(entries);
       const results = await Promise.all(
         entries.map((e, i) =>
-          winner.get(e.key) === i ? this.client.putNewest(this.redisKey(table, e.key), String(e.eventTimeMicros), e.value, expireMs(e.expireAtMicros)) : 0,
+          winner.get(e.key) === i
+            ? this.client.putNewest(this.redisKey(table, e.key), String(e.eventTimeMicros), e.value, expireMs(e.expireAtMicros))
+            : Promise.resolve(0),
         ),
       );
       return results.map((r) => r === 1);
@@ -128,7 +130,7 @@ export class RedisOnlineStore implements OnlineStore {
       const full = keys.map((k) => this.redisKey(table, k));
       // Standalone: one MGET. Cluster: GETs, auto-pipelined per node (MGET cannot span slots).
       const raw = this.location.mode === 'standalone' ? await (this.client as Redis).mget(full) : await Promise.all(full.map((k) => this.client.get(k)));
-      return raw.map((v, i) => (v == null ? undefined : parseEntry(keys[i]!, v)));
+      return raw.map((v, i) => (v == null ? undefined : parseEntry(keys[i], v)));
     } catch (err) {
       throw translate(err);
     }

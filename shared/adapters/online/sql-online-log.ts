@@ -61,7 +61,7 @@ export class SqlOnlineLog implements OnlineLog {
       );
       for (const r of rows) yield r.rows;
       if (rows.length < READ_BATCH) return;
-      position = Number(rows[rows.length - 1]!.position);
+      position = Number(rows[rows.length - 1].position);
     }
   }
 

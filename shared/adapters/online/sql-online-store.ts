@@ -54,10 +54,10 @@ export class SqlOnlineStore implements OnlineStore {
        RETURNING key`,
       [
         onlineNamespace(table),
-        chosen.map((i) => entries[i]!.key),
-        chosen.map((i) => String(entries[i]!.eventTimeMicros)),
-        chosen.map((i) => entries[i]!.value),
-        chosen.map((i) => expiry(entries[i]!.expireAtMicros)),
+        chosen.map((i) => entries[i].key),
+        chosen.map((i) => String(entries[i].eventTimeMicros)),
+        chosen.map((i) => entries[i].value),
+        chosen.map((i) => expiry(entries[i].expireAtMicros)),
       ],
     );
     const written = new Set(rows.map((r) => r.key));

@@ -1,3 +1,4 @@
+import { backoff } from '../../core/waiting.js';
 import pg from 'pg';
 import type { SqlClient, SqlExecutor, SqlResult } from './sql-client.js';
 import { translateSqlError } from './sql-client.js';
@@ -40,8 +41,8 @@ export class PgSqlClient implements SqlClient {
     }
     // A checked-out client has no pool listener: a server shutdown (57P01) while fn awaits
     // something else would otherwise be an unhandled 'error' event that ends the process.
-    let lostError: unknown;
-    const onLost = (err: unknown) => {
+    let lostError: Error | undefined;
+    const onLost = (err: Error) => {
       lostError = err;
     };
     client.on('error', onLost);
@@ -77,7 +78,7 @@ export class PgSqlClient implements SqlClient {
     let closed = false;
     let client: pg.Client | undefined;
     let retry: NodeJS.Timeout | undefined;
-    let delay = 250;
+    let failures = 0;
     const connect = async (): Promise<void> => {
       const c = new pg.Client({
         connectionString: this.connectionString,
@@ -89,9 +90,8 @@ export class PgSqlClient implements SqlClient {
         if (closed || client !== c) return;
         client = undefined;
         onGap();
-        retry = setTimeout(() => void connect().catch(() => {}), delay);
+        retry = setTimeout(() => void connect().catch(() => {}), backoff(++failures, 250, 10_000));
         retry.unref();
-        delay = Math.min(delay * 2, 10_000);
       };
       c.on('error', lost);
       c.on('end', lost);
@@ -99,7 +99,7 @@ export class PgSqlClient implements SqlClient {
       try {
         await c.connect();
         await c.query(`LISTEN ${quoteIdent(channel)}`);
-        delay = 250;
+        failures = 0;
       } catch {
         lost(); // retried with backoff; until then the caller relies on its other bounds
       }

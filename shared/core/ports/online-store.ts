@@ -67,7 +67,7 @@ export function batchWinners(entries: OnlineEntry[]): Map<string, number> {
   const winner = new Map<string, number>();
   entries.forEach((e, i) => {
     const w = winner.get(e.key);
-    if (w === undefined || entries[w]!.eventTimeMicros <= e.eventTimeMicros) winner.set(e.key, i);
+    if (w === undefined || entries[w].eventTimeMicros <= e.eventTimeMicros) winner.set(e.key, i);
   });
   return winner;
 }

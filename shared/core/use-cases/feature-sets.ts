@@ -166,7 +166,7 @@ export function createFeatureSetUseCases({ store, authorizer, ingests }: Feature
       await requireProject(project, signal);
       const rows = await store.listFeatureSets({ project, namePrefix: input.namePrefix ?? '', tags, afterName: position?.after, limit: limit + 1 }, signal);
       const items = rows.slice(0, limit);
-      return { items, nextPageToken: rows.length > limit ? encodePageToken({ after: items[items.length - 1]!.name }) : '' };
+      return { items, nextPageToken: rows.length > limit ? encodePageToken({ after: items[items.length - 1].name }) : '' };
     },
 
     async updateMetadata(principal: Principal, input: UpdateFeatureSetInput, signal?: AbortSignal): Promise<FeatureSet> {

@@ -55,14 +55,14 @@ export function createHousekeeping(d: {
     for await (const o of d.offline.list('', signal)) {
       const age = now() - o.lastModified.getTime();
       const ingest = INGEST_FILE.exec(o.key);
-      if (ingest && age > d.leaseMs * ABANDON_LEASES && !busyProjects.has(ingest[1]!)) {
-        if (!(await keep(ingest[2]!, async () => (await d.ingests.get(ingest[2]!, signal)) !== undefined))) report.files.push(o.key);
+      if (ingest && age > d.leaseMs * ABANDON_LEASES && !busyProjects.has(ingest[1])) {
+        if (!(await keep(ingest[2], async () => (await d.ingests.get(ingest[2], signal)) !== undefined))) report.files.push(o.key);
         continue;
       }
       const retrieve = RETRIEVE_FILE.exec(o.key);
       if (retrieve && age > d.leaseMs) {
-        const used = await keep(retrieve[1]!, async () => {
-          const job = await d.jobs.getJob(retrieve[1]!, signal);
+        const used = await keep(retrieve[1], async () => {
+          const job = await d.jobs.getJob(retrieve[1], signal);
           return job !== undefined && job.state !== 'FAILED' && job.state !== 'CANCELLED';
         });
         if (!used) report.files.push(o.key);

@@ -44,9 +44,9 @@ export interface JobRunContext<T extends SpecJobType> {
   signal: AbortSignal;
   /** Object-store keys the work wrote; removed if the job does not succeed. */
   uploaded: string[];
-  progress(fraction: number, message: string): void;
+  progress: (fraction: number, message: string) => void;
   /** The plan with its stored files copied into scratch space (what the in-process engine reads). */
-  local<P extends Plan>(plan: P): Promise<P>;
+  local: <P extends Plan>(plan: P) => Promise<P>;
 }
 
 /**

@@ -4,13 +4,14 @@ import { JOB_STATES, JOB_TYPES, TERMINAL_STATES, jobEvent, type Job, type JobSta
 import type { Page } from '../model.js';
 import { decodePageToken, encodePageToken } from '../page-token.js';
 import type { Authorizer } from '../ports/authorizer.js';
+import type { JobChanges } from '../ports/job-changes.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { Principal } from '../principal.js';
 import { isUuid, requireUuid, validatePageSize } from '../validation.js';
 import { requireIdentifier } from '../identifiers.js';
 
-/** How often a watch looks at the job: the bound on how stale a watcher's view is. */
-export const WATCH_INTERVAL_MS = 200;
+/** A watch re-reads its job at least this often even without news (a safety net under NOTIFY). */
+export const WATCH_FALLBACK_MS = 5_000;
 
 export function requireJobId(id: string, field = 'id'): string {
   return requireUuid(id, field, 'job');
@@ -23,7 +24,7 @@ export function jobStatusEvent(job: Job) {
   return [jobEvent(EventTypes.jobStatus, job, { state: job.state })];
 }
 
-export function createJobUseCases({ jobs, authorizer }: { jobs: JobStore; authorizer: Authorizer }) {
+export function createJobUseCases({ jobs, authorizer, changes }: { jobs: JobStore; authorizer: Authorizer; changes: JobChanges }) {
   async function get(principal: Principal, id: string, signal?: AbortSignal): Promise<Job> {
     const jobId = requireJobId(id);
     const job = await jobs.getJob(jobId, signal);
@@ -81,27 +82,29 @@ export function createJobUseCases({ jobs, authorizer }: { jobs: JobStore; author
 
     cancel,
 
-    /** Yields the job now and on every change, ending after a terminal state or when `signal` aborts. */
+    /**
+     * Yields the job now and on every change, ending after a terminal state or when `signal` aborts.
+     * It follows the job change feed: each round registers for the next change, then reads the job
+     * (so nothing committed in between is missed), and waits only when the read shows nothing new.
+     */
     async *watch(principal: Principal, id: string, signal: AbortSignal): AsyncGenerator<Job> {
       let job = await get(principal, id, signal);
       yield job;
       while (!TERMINAL_STATES.has(job.state) && !signal.aborted) {
-        await new Promise<void>((resolve) => {
-          const onAbort = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-          const timer = setTimeout(() => {
-            signal.removeEventListener('abort', onAbort);
-            resolve();
-          }, WATCH_INTERVAL_MS);
-          signal.addEventListener('abort', onAbort, { once: true });
-        });
-        if (signal.aborted) return;
-        const next = await jobs.getJob(job.id, signal);
-        if (!next) throw new NotFound(`job ${job.id} no longer exists`, { field: 'id' });
-        if (next.revision !== job.revision) yield next;
-        job = next;
+        const round = new AbortController();
+        try {
+          const changed = changes.next(job.id, WATCH_FALLBACK_MS, AbortSignal.any([signal, round.signal]));
+          const next = await jobs.getJob(job.id, signal);
+          if (!next) throw new NotFound(`job ${job.id} no longer exists`, { field: 'id' });
+          if (next.revision !== job.revision) {
+            job = next;
+            yield next;
+            continue;
+          }
+          await changed;
+        } finally {
+          round.abort();
+        }
       }
     },
   };

@@ -39,7 +39,7 @@ export async function copyNewestOnline(
   let tooLarge = 0;
   // The engine reads the next batch while earlier ones are being written (a few at a time).
   const inFlight = new Set<Promise<void>>();
-  let failure: unknown;
+  let failure: Error | undefined;
   const rows = await d.engine.newestPerKey(
     plan,
     async (batch) => {
@@ -52,7 +52,7 @@ export async function copyNewestOnline(
           seen += batch.length;
           onRows(seen);
         },
-        (err: unknown) => void (failure ??= err),
+        (err: unknown) => void (failure ??= err instanceof Error ? err : new Error(String(err))),
       );
       inFlight.add(write);
       void write.finally(() => inFlight.delete(write));

@@ -83,8 +83,8 @@ export function createRevertOnline(d: {
           await d.online.restore(
             table,
             batch.map((b, i) => ({
-              key: was[i]!.key,
-              expected: { eventTimeMicros: was[i]!.eventTimeMicros, value: was[i]!.value },
+              key: was[i].key,
+              expected: { eventTimeMicros: was[i].eventTimeMicros, value: was[i].value },
               replacement: b.restored ? entriesFromStored(fs.schema, [b.restored], fs.ttlSeconds)[0] : undefined,
             })),
             signal,

@@ -135,7 +135,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
         const values = new Map<string, StoredValue>();
         for (const [c, i] of index) {
           const f = byName.get(c)!;
-          const v = checkValue(f, row[i]!);
+          const v = checkValue(f, row[i]);
           if (isError(v)) rowErrors.push({ row: r, column: c, message: v.error });
           else values.set(c, v);
         }
@@ -200,9 +200,9 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
           throw new InvalidArgument(`has ${values.length} values; the key is ${schema.primaryKey.join(', ')}`, { field: `keys[${i}]` });
         return encodeEntityKey(
           values.map((v, j) => {
-            const s = checkValue(keyFeatures[j]!, v);
-            if (isError(s)) throw new InvalidArgument(`${keyFeatures[j]!.name} ${s.error}`, { field: `keys[${i}].values[${j}]` });
-            if (s === null) throw new InvalidArgument(`${keyFeatures[j]!.name} is null`, { field: `keys[${i}].values[${j}]` });
+            const s = checkValue(keyFeatures[j], v);
+            if (isError(s)) throw new InvalidArgument(`${keyFeatures[j].name} ${s.error}`, { field: `keys[${i}].values[${j}]` });
+            if (s === null) throw new InvalidArgument(`${keyFeatures[j].name} is null`, { field: `keys[${i}].values[${j}]` });
             return s;
           }),
         );
@@ -215,7 +215,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
         const eventTimeMicros = e.eventTimeMicros;
         if (ttl !== undefined && now - eventTimeMicros > ttl) return { values: [], eventTimeMicros, status: 'EXPIRED' };
         const all = JSON.parse(e.value) as StoredValue[];
-        return { values: wanted.map((n) => toTypedValue(stored[position.get(n)!]!, all[position.get(n)!] ?? null)), eventTimeMicros, status: 'PRESENT' };
+        return { values: wanted.map((n) => toTypedValue(stored[position.get(n)!], all[position.get(n)!] ?? null)), eventTimeMicros, status: 'PRESENT' };
       });
       return { featureNames: wanted, rows };
     },

@@ -68,7 +68,7 @@ export function createProjectUseCases({ store, authorizer }: ProjectDeps) {
       await authorizer.authorize(principal, 'project.read', {}, signal);
       const rows = await store.listProjects({ namePrefix: input.namePrefix ?? '', afterName: position?.after, limit: limit + 1 }, signal);
       const items = rows.slice(0, limit);
-      const nextPageToken = rows.length > limit ? encodePageToken({ after: items[items.length - 1]!.name }) : '';
+      const nextPageToken = rows.length > limit ? encodePageToken({ after: items[items.length - 1].name }) : '';
       return { items, nextPageToken };
     },
 

@@ -78,7 +78,7 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
           [...parts.values()].flatMap((p) => p.fs.schema.primaryKey),
         );
       }
-      const first = [...parts.values()][0]!.part;
+      const first = [...parts.values()][0].part;
       const spec: TrainingSetJobSpec = { entities, timestampColumn, parts: [...parts.values()].map((p) => p.part), format: input.format };
       const { job } = await d.jobs.createJob(
         {

@@ -23,7 +23,7 @@ export function dataTypeFromProto(t: pb.DataType): DataType {
 }
 
 export function dataTypeToProto(t: DataType): pb.DataType {
-  return pb.DataType[`DATA_TYPE_${t}` as keyof typeof pb.DataType] as pb.DataType;
+  return pb.DataType[`DATA_TYPE_${t}` as keyof typeof pb.DataType];
 }
 
 export function schemaFromProto(s: pb.Schema | undefined): Schema | undefined {
@@ -113,7 +113,7 @@ export function reportToProto(r: CompatibilityReport): fspb.CompatibilityReport 
   return {
     compatible: r.compatible,
     changes: r.changes.map((c) => ({
-      kind: fspb.SchemaChange_Kind[`KIND_${c.kind}` as keyof typeof fspb.SchemaChange_Kind] as fspb.SchemaChange_Kind,
+      kind: fspb.SchemaChange_Kind[`KIND_${c.kind}` as keyof typeof fspb.SchemaChange_Kind],
       feature: c.feature,
       from: c.from,
       to: c.to,
@@ -138,7 +138,7 @@ export function formatFromProto(f: pb.Format): SampleFormat | undefined {
 export function jobToProto(j: Job): jobpb.Job {
   return {
     id: j.id,
-    type: jobpb.JobType[`JOB_TYPE_${j.type}` as keyof typeof jobpb.JobType] as jobpb.JobType,
+    type: jobpb.JobType[`JOB_TYPE_${j.type}` as keyof typeof jobpb.JobType],
     state: jobStateToProto(j.state),
     progress: j.progress,
     message: j.message,
@@ -178,7 +178,7 @@ function jobResultToProto(r: Job['result']): jobpb.Job['result'] {
 }
 
 export function jobStateToProto(s: JobState): jobpb.JobState {
-  return jobpb.JobState[`JOB_STATE_${s}` as keyof typeof jobpb.JobState] as jobpb.JobState;
+  return jobpb.JobState[`JOB_STATE_${s}` as keyof typeof jobpb.JobState];
 }
 
 /** Unspecified (0) means "any"; unknown values pass through as their number for the use case to refuse. */
@@ -198,7 +198,7 @@ export function sourceFromProto(s: pb.Source | undefined): SourceSpec | undefine
 }
 
 function formatToProto(f: SampleFormat | undefined): pb.Format {
-  return f ? (pb.Format[`FORMAT_${f}` as keyof typeof pb.Format] as pb.Format) : pb.Format.FORMAT_UNSPECIFIED;
+  return f ? pb.Format[`FORMAT_${f}` as keyof typeof pb.Format] : pb.Format.FORMAT_UNSPECIFIED;
 }
 
 export function ingestToProto(i: Ingest): ingestpb.Ingest {

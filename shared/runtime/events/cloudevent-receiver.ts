@@ -88,9 +88,9 @@ export async function startCloudEventReceiver(
 
 function parse(headers: IncomingMessage['headers'], body: string): CloudEventV1<unknown> {
   try {
-    const parsed = HTTP.toEvent({ headers: headers as Record<string, string>, body });
+    const parsed = HTTP.toEvent({ headers: headers, body });
     if (Array.isArray(parsed)) throw new Error('batched events are not accepted');
-    return parsed as CloudEventV1<unknown>;
+    return parsed;
   } catch (err) {
     throw new InvalidArgument(`not a CloudEvent: ${(err as Error).message}`, { cause: err });
   }

@@ -1,3 +1,4 @@
+import { backoff } from '../../core/waiting.js';
 import type { CloudEventV1 } from 'cloudevents';
 import PQueue from 'p-queue';
 import { FeatureStoreError } from '../../core/errors.js';
@@ -114,7 +115,7 @@ export class OutboxRelay {
         this.notBefore.delete(e.seq);
         this.logger.error({ eventId: e.id, type: e.type, attempts, error: message }, 'event dead-lettered');
       } else {
-        this.notBefore.set(e.seq, Date.now() + Math.min(this.o.maxBackoffMs, this.o.backoffMs * 2 ** (attempts - 1)));
+        this.notBefore.set(e.seq, Date.now() + backoff(attempts, this.o.backoffMs, this.o.maxBackoffMs));
         this.logger.warn({ eventId: e.id, type: e.type, attempts, error: message }, 'event delivery failed; will retry');
       }
     } finally {

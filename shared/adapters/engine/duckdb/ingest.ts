@@ -8,7 +8,7 @@ import type { IngestPlan } from '../../../core/plans.js';
 import type { IngestOutput } from '../../../core/ports/offline-engine.js';
 import { quoteIdent, quoteLiteral } from '../../sql/quote.js';
 import { convert, duckType } from './conversion.js';
-import { copied, engineMessage, list, MAX_DETAILS, shown, type Db } from './sql.js';
+import { copied, engineMessage, list, MAX_DETAILS, shown, text, type Db } from './sql.js';
 import { statisticsOf } from './statistics.js';
 
 /** Value checks per query when naming bad rows: wide sources are checked in slices of columns. */
@@ -155,7 +155,7 @@ export async function runIngest(
       // time too. Joining while writing reads the wide rows once (writing first and then
       // rewriting the new file held two wide Parquet scans and a writer: 1.7 GiB at 2,000 columns).
       await step(0.2, 'reading the event-time range');
-      const range = (await rows(`SELECT count(*)::BIGINT AS n, min(${et.value})::VARCHAR AS lo, max(${et.value})::VARCHAR AS hi FROM ${reader}`))[0]!;
+      const range = (await rows(`SELECT count(*)::BIGINT AS n, min(${et.value})::VARCHAR AS lo, max(${et.value})::VARCHAR AS hi FROM ${reader}`))[0];
       inputRows = Number(range['n'] ?? 0);
       await step(0.3, 'converting rows to the schema, leaving out rows already stored');
       const etName = quoteIdent(plan.schema.eventTimeColumn);
@@ -164,7 +164,7 @@ export async function runIngest(
       const within =
         range['lo'] == null || range['hi'] == null
           ? 'false'
-          : `${etName} BETWEEN ${quoteLiteral(String(range['lo']))}::${etType} AND ${quoteLiteral(String(range['hi']))}::${etType}`;
+          : `${etName} BETWEEN ${quoteLiteral(text(range['lo']))}::${etType} AND ${quoteLiteral(text(range['hi']))}::${etType}`;
       // The stored side first, in a table of its own: its wide scan is over before the source's.
       await db.run(
         `CREATE OR REPLACE TEMP TABLE stored_rows AS SELECT ${[...pk, etName].join(', ')}, hash(${columns}) AS __fs_h FROM read_parquet(${list(plan.existing)}, union_by_name = true) WHERE ${within}`,
@@ -240,19 +240,19 @@ async function sniffCsv(
   const found = (
     await rows(
       `SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, HasHeader, list_transform(Columns, c -> c.name) AS names
-       FROM sniff_csv(${quoteLiteral(files[0]!)}, header = ${header}, delim = ${quoteLiteral(delim)})`,
+       FROM sniff_csv(${quoteLiteral(files[0])}, header = ${header}, delim = ${quoteLiteral(delim)})`,
     )
-  )[0]!;
-  const text = (v: unknown) => (v === '(empty)' || v === null || v === undefined ? '' : String(v));
+  )[0];
+  const option = (v: unknown) => (v === '(empty)' ? '' : text(v));
   const columns = (found['names'] as unknown[]).map(String);
   const options = [
     'auto_detect = false',
     `header = ${found['HasHeader'] === true}`,
-    `delim = ${quoteLiteral(text(found['Delimiter']))}`,
-    `quote = ${quoteLiteral(text(found['Quote']))}`,
-    `escape = ${quoteLiteral(text(found['Escape']))}`,
-    `new_line = ${quoteLiteral(text(found['NewLineDelimiter']))}`,
-    `comment = ${quoteLiteral(text(found['Comment']))}`,
+    `delim = ${quoteLiteral(option(found['Delimiter']))}`,
+    `quote = ${quoteLiteral(option(found['Quote']))}`,
+    `escape = ${quoteLiteral(option(found['Escape']))}`,
+    `new_line = ${quoteLiteral(option(found['NewLineDelimiter']))}`,
+    `comment = ${quoteLiteral(option(found['Comment']))}`,
     `skip = ${Number(found['SkipRows'] ?? 0)}`,
     `columns = {${columns.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`).join(', ')}}`,
   ];

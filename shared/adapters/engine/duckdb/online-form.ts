@@ -64,7 +64,7 @@ async function streamed(db: Db, sql: string, onBatch: (rows: Record<string, unkn
   for await (const batch of result.yieldRowObjectJson()) {
     throwIfAborted(signal);
     rows += batch.length;
-    await onBatch(batch as Record<string, unknown>[]);
+    await onBatch(batch);
   }
   return rows;
 }

@@ -29,16 +29,24 @@ export const copyFormat = (format: 'PARQUET' | 'CSV') => (format === 'CSV' ? 'FO
 /** One connection's statements, as a job's steps use them. */
 export interface Db {
   connection: DuckDBConnection;
-  rows(sql: string): Promise<Record<string, unknown>[]>;
-  run(sql: string): Promise<void>;
+  rows: (sql: string) => Promise<Record<string, unknown>[]>;
+  run: (sql: string) => Promise<void>;
 }
 
 export function db(connection: DuckDBConnection): Db {
   return {
     connection,
-    rows: async (sql) => (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[],
+    rows: async (sql) => (await connection.runAndReadAll(sql)).getRowObjectsJson(),
     run: async (sql) => void (await connection.run(sql)),
   };
+}
+
+/** A value of a result row as text (DuckDB's JSON rows hold primitives, lists and structs). */
+export function text(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return v.toString();
+  return JSON.stringify(v);
 }
 
 /** The row count a COPY statement reports. */

@@ -8,7 +8,7 @@ import { outputColumnNames } from '../../../core/training-sets.js';
 import { quoteIdent, quoteLiteral } from '../../sql/quote.js';
 import { convert, duckType } from './conversion.js';
 import { outputFile } from './retrieve.js';
-import { copied, copyFormat, engineMessage, list, MAX_DETAILS, shown, type Db } from './sql.js';
+import { copied, copyFormat, engineMessage, list, MAX_DETAILS, shown, text, type Db } from './sql.js';
 
 export async function runTrainingSet(
   db: Db,
@@ -86,7 +86,7 @@ export async function runTrainingSet(
   ].join(' UNION ALL ');
   const bad = await rows(`SELECT r, col, msg, count(*) OVER ()::BIGINT AS n FROM (${problems}) ORDER BY r, col LIMIT ${MAX_DETAILS}`);
   if (bad.length > 0) {
-    throw new InvalidArgument(`${bad[0]!['n']} entity row(s) have a bad timestamp or key; nothing was written`, {
+    throw new InvalidArgument(`${text(bad[0]['n'])} entity row(s) have a bad timestamp or key; nothing was written`, {
       field: 'entities',
       details: bad.map((b) => ({ field: 'entities', row: Number(b['r']), column: String(b['col']), message: String(b['msg']) })),
     });
@@ -122,8 +122,8 @@ export async function runTrainingSet(
         `${et}::TIMESTAMPTZ AS __fs_et${i}`,
         ...side.features.map((f, j) => `${quoteIdent(f)} AS __fs_f${i}_${j}`),
       ];
-      const ingests = ingestsOf[i]!;
-      const r = ranks[i]!;
+      const ingests = ingestsOf[i];
+      const r = ranks[i];
       const union =
         ingests.length === 0
           ? `SELECT ${[...keys.map((k) => `NULL::${k.type} AS ${k.alias}`), `NULL::TIMESTAMPTZ AS __fs_et${i}`, ...side.features.map((f, j) => `NULL::${duckType(side.schema.features.find((x) => x.name === f)!)} AS __fs_f${i}_${j}`)].join(', ')} LIMIT 0`
@@ -139,7 +139,7 @@ export async function runTrainingSet(
       const fresh = side.ttlSeconds == null ? '' : `epoch_us(e.__fs_ts) - epoch_us(f${i}.__fs_et${i}) <= ${Math.round(side.ttlSeconds * 1e6)}`;
       side.features.forEach((_f, j) => {
         const value = `f${i}.__fs_f${i}_${j}`;
-        selected.push(`${fresh ? `CASE WHEN ${fresh} THEN ${value} END` : value} AS ${quoteIdent(names[i]![j]!)}`);
+        selected.push(`${fresh ? `CASE WHEN ${fresh} THEN ${value} END` : value} AS ${quoteIdent(names[i][j])}`);
       });
     });
     return `COPY (WITH ${ctes.join(', ')} SELECT ${selected.join(', ')} FROM e ${joins.join(' ')} ORDER BY e.__fs_row)
