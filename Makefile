@@ -40,10 +40,11 @@ proto: node_modules/.package-lock.json ## generate TypeScript from proto/ (share
 build: shared/gen/.stamp ## bundle each function, the all-in-one host and the CLI into dist/ (esbuild)
 	node scripts/build.mjs
 
-lint: shared/gen/.stamp ## lint the protos (buf), check formatting (prettier) and type-check everything (tsc)
+lint: shared/gen/.stamp ## lint the protos (buf), check formatting (prettier), type-check (tsc) and lint the code (eslint, typescript-eslint recommended type-checked)
 	npx buf lint proto
 	npx prettier --check --log-level warn .
 	npx tsc --noEmit -p .
+	npx eslint --max-warnings 0 .
 
 docs: node_modules/.package-lock.json ## regenerate docs/configuration.md from the config schema (a test fails when they part)
 	node --import tsx scripts/gen-config-docs.ts

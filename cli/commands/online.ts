@@ -108,14 +108,7 @@ export function onlineCommands(program: Command): void {
         print(opts, out, () =>
           table(
             ['KEY', 'STATUS', 'EVENT TIME', ...res.featureNames.map((f) => f.toUpperCase())],
-            out.map((r) =>
-              [
-                r['key'],
-                r['status'],
-                r['eventTime'] ?? '',
-                ...res.featureNames.map((f) => r[f]).map(shown),
-              ].map(String),
-            ),
+            out.map((r) => [r['key'], r['status'], r['eventTime'] ?? '', ...res.featureNames.map((f) => r[f]).map(shown)].map(String)),
           ),
         );
       }),
