@@ -16,8 +16,8 @@ import { topicOf, Topics } from '../../shared/adapters/events/topics.js';
 import { EventTypes } from '../../shared/core/events.js';
 import { OutboxRelay } from '../../shared/runtime/events/outbox-relay.js';
 import { testLogger } from '../support/silent-logger.js';
-import { eventually } from '../support/offline-rows.js';
 import { REPO } from '../support/process.js';
+import { eventually } from '../support/helpers.js';
 
 function brokers(): string[] {
   const b = process.env['FEATURESTORE_TEST_KAFKA_BROKERS'];

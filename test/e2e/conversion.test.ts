@@ -18,7 +18,7 @@ import { RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, finishedJob, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
-import { eventually } from '../support/offline-rows.js';
+import { eventually } from '../support/helpers.js';
 
 const REFUSED = Symbol('refused');
 type Outcome = unknown;

@@ -14,7 +14,7 @@ import { Format } from '../../shared/gen/featurestore/v1/common.js';
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import { clients, finishedJob, projectWithFeatureSet, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
-import { eventually } from '../support/offline-rows.js';
+import { eventually } from '../support/helpers.js';
 
 describe('housekeeping: leftovers of killed jobs', () => {
   it("sweeps dead processes' scratch and spill folders, uncommitted ingest files and failed retrieve outputs at start, and nothing else", async () => {

@@ -15,8 +15,8 @@ import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, finishedJob, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
+import { feature } from '../support/helpers.js';
 
-const feature = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
 const CSV = 'customer_id,event_time,amount,country\nc1,2026-11-01T10:00:00Z,42.5,DE\nc2,2026-11-01T11:30:00Z,1200,US\nc1,2026-11-02T09:15:00Z,13.99,DE\n';
 
 describe('offline ingest (embedded default)', () => {

@@ -14,8 +14,7 @@ import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, finishedJob, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { AZURITE_KEY, freshBucket, freshFileSystem } from '../support/storage.js';
-
-const feature = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
+import { feature } from '../support/helpers.js';
 
 interface Backend {
   name: string;

@@ -9,20 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EventTypes } from '../../shared/core/events.js';
-import { DataType, type Value } from '../../shared/gen/featurestore/v1/common.js';
+import { DataType } from '../../shared/gen/featurestore/v1/common.js';
 import { JobState, JobType, type Job } from '../../shared/gen/featurestore/v1/job.js';
 import { clients, unary } from '../support/grpc.js';
-import { eventually, offlineRows } from '../support/offline-rows.js';
+import { offlineRows } from '../support/offline-rows.js';
 import { spawnFunction, type Spawned } from '../support/process.js';
-import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
+import { eventually, feature, i32, str, ts } from '../support/helpers.js';
 
 const ENTRY = 'functions/all-in-one/main.ts';
 /** Preloaded into the process: kills it as an event of a type in TEST_KILL_ON_EVENT is delivered. */
 const KILL_ON_EVENT = './test/support/kill-on-event.ts';
-const feature = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
-const str = (value: string): Value => ({ kind: { $case: 'stringValue', value } });
-const i32 = (value: number): Value => ({ kind: { $case: 'int32Value', value } });
-const ts = (value: Date): Value => ({ kind: { $case: 'timestampValue', value: timestampFromDate(value) } });
 
 describe('online-to-offline under kill -9 (separate process, PGlite on disk)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fs-crash-'));

@@ -9,14 +9,10 @@ import { JobState, JobType } from '../../shared/gen/featurestore/v1/job.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
-import { eventually, offlineRows } from '../support/offline-rows.js';
-import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
+import { offlineRows } from '../support/offline-rows.js';
+import { eventually, f64, feature, str, ts } from '../support/helpers.js';
 
-const feature = (name: string, type: DataType, isList = false) => ({ name, type, isList, description: '', sensitive: false, tags: {}, statistics: undefined });
-const str = (value: string): Value => ({ kind: { $case: 'stringValue', value } });
 const i64 = (value: string): Value => ({ kind: { $case: 'int64Value', value } });
-const f64 = (value: number): Value => ({ kind: { $case: 'float64Value', value } });
-const ts = (value: Date): Value => ({ kind: { $case: 'timestampValue', value: timestampFromDate(value) } });
 const date = (value: number): Value => ({ kind: { $case: 'dateValue', value } });
 const bytes = (value: number[]): Value => ({ kind: { $case: 'bytesValue', value: Buffer.from(value) } });
 const list = (...values: Value[]): Value => ({ kind: { $case: 'listValue', value: { values } } });

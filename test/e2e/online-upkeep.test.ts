@@ -17,8 +17,8 @@ import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, finishedJob, projectWithFeatureSet, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
-import { eventually } from '../support/offline-rows.js';
 import { freshDatabase } from '../support/postgres.js';
+import { eventually } from '../support/helpers.js';
 
 const env = (name: string): string => {
   const v = process.env[name];

@@ -16,13 +16,9 @@ import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import { clients, finishedJob, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
+import { f64, feature, i32, str, ts } from '../support/helpers.js';
 
-const feature = (name: string, type: DataType, isList = false) => ({ name, type, isList, description: '', sensitive: false, tags: {}, statistics: undefined });
-const str = (value: string): Value => ({ kind: { $case: 'stringValue', value } });
-const i32 = (value: number): Value => ({ kind: { $case: 'int32Value', value } });
 const i64 = (value: string): Value => ({ kind: { $case: 'int64Value', value } });
-const f64 = (value: number): Value => ({ kind: { $case: 'float64Value', value } });
-const ts = (value: Date): Value => ({ kind: { $case: 'timestampValue', value: timestampFromDate(value) } });
 const list = (...values: Value[]): Value => ({ kind: { $case: 'listValue', value: { values } } });
 const NULL: Value = { kind: undefined };
 

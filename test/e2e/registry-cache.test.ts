@@ -7,18 +7,13 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { after, before, describe, it } from 'node:test';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
-import { DataType, type Value } from '../../shared/gen/featurestore/v1/common.js';
+import { DataType } from '../../shared/gen/featurestore/v1/common.js';
 import { RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
-import { eventually } from '../support/offline-rows.js';
 import { freshDatabase } from '../support/postgres.js';
-import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
-
-const str = (value: string): Value => ({ kind: { $case: 'stringValue', value } });
-const ts = (value: Date): Value => ({ kind: { $case: 'timestampValue', value: timestampFromDate(value) } });
-const feature = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
+import { eventually, feature, str, ts } from '../support/helpers.js';
 
 const catalogs = [
   { name: 'PGlite (embedded)', open: async () => ({ url: 'pglite:memory', drop: async () => {} }) },

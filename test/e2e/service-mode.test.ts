@@ -16,23 +16,19 @@ import pg from 'pg';
 import { cloudEventOf } from '../../shared/adapters/events/kafka-publisher.js';
 import { topicOf } from '../../shared/adapters/events/topics.js';
 import { PING_EVENT_TYPE } from '../../shared/core/events.js';
-import { DataType, type Value } from '../../shared/gen/featurestore/v1/common.js';
+import { DataType } from '../../shared/gen/featurestore/v1/common.js';
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import { RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
 import { startLocalKnative, type LocalKnative } from '../../dev/local-knative/local-knative.js';
 import { EVENT_SUBSCRIPTIONS } from '../../functions/wiring.js';
 import { clients, finishedJob, unary } from '../support/grpc.js';
-import { eventually, offlineRows } from '../support/offline-rows.js';
+import { offlineRows } from '../support/offline-rows.js';
 import { freshDatabase } from '../support/postgres.js';
 import { REPO } from '../support/process.js';
 import { testLogger } from '../support/silent-logger.js';
 import { freshBucket } from '../support/storage.js';
-import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
+import { eventually, f64, feature, str, ts } from '../support/helpers.js';
 
-const feature = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
-const str = (value: string): Value => ({ kind: { $case: 'stringValue', value } });
-const f64 = (value: number): Value => ({ kind: { $case: 'float64Value', value } });
-const ts = (value: Date): Value => ({ kind: { $case: 'timestampValue', value: timestampFromDate(value) } });
 const brokers = () => (process.env['FEATURESTORE_TEST_KAFKA_BROKERS'] ?? '').split(',').filter(Boolean);
 
 describe('service mode: each function a process, over Kafka, PostgreSQL, Redis and MinIO', () => {

@@ -14,11 +14,8 @@ import type { StartTrainingSetRequest } from '../../shared/gen/featurestore/v1/r
 import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, finishedJob, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
-import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
+import { feature, str, ts } from '../support/helpers.js';
 
-const feature = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
-const str = (v: string): Value => ({ kind: { $case: 'stringValue', value: v } });
-const ts = (v: string): Value => ({ kind: { $case: 'timestampValue', value: timestampFromDate(new Date(v)) } });
 const int = (v: number): Value => ({ kind: { $case: 'int32Value', value: v } });
 
 // The README's worked example, row for row.

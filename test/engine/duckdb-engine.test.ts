@@ -7,10 +7,11 @@ import { after, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbEngine } from '../../shared/adapters/engine/duckdb/duckdb-engine.js';
 import { Cancelled, InvalidArgument, ResourceExhausted } from '../../shared/core/errors.js';
-import type { Feature, Schema } from '../../shared/core/model.js';
+import type { Schema } from '../../shared/core/model.js';
 import type { IngestPlan, SourceFilesRead } from '../../shared/core/plans.js';
+import { modelFeature } from '../support/helpers.js';
 
-const f = (name: string, type: Feature['type'], isList = false): Feature => ({ name, type, isList, description: '', sensitive: false, tags: {} });
+const f = modelFeature;
 const schema: Schema = {
   features: [f('user_id', 'INT64'), f('ts', 'TIMESTAMP'), f('amount', 'FLOAT64'), f('country', 'STRING'), f('flags', 'INT32', true), f('day', 'DATE')],
   primaryKey: ['user_id'],

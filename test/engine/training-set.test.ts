@@ -9,10 +9,11 @@ import { after, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbEngine } from '../../shared/adapters/engine/duckdb/duckdb-engine.js';
 import { InvalidArgument } from '../../shared/core/errors.js';
-import type { Feature, Schema } from '../../shared/core/model.js';
+import type { Schema } from '../../shared/core/model.js';
 import type { TrainingSetSide } from '../../shared/core/plans.js';
+import { modelFeature } from '../support/helpers.js';
 
-const f = (name: string, type: Feature['type']): Feature => ({ name, type, isList: false, description: '', sensitive: false, tags: {} });
+const f = modelFeature;
 // Side A: one key; side B: a two-column key and a feature named like an entity column ("label").
 const A: Schema = { features: [f('id', 'STRING'), f('et', 'TIMESTAMP'), f('x', 'FLOAT64'), f('y', 'INT64')], primaryKey: ['id'], eventTimeColumn: 'et' };
 const B: Schema = {

@@ -13,18 +13,17 @@ import { after, describe, it } from 'node:test';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
-import { Format, type Value } from '../../shared/gen/featurestore/v1/common.js';
+import { Format } from '../../shared/gen/featurestore/v1/common.js';
 import { JobState, type Job } from '../../shared/gen/featurestore/v1/job.js';
 import { RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, finishedJob, projectWithFeatureSet, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
-import { eventually } from '../support/offline-rows.js';
 import { privateService, type PrivateService } from '../support/private-services.js';
+import { eventually, str } from '../support/helpers.js';
 
 const data = realpathSync(mkdtempSync(join(tmpdir(), 'fs-faults-')));
-const str = (value: string): Value => ({ kind: { $case: 'stringValue', value } });
 
 async function setUp(env: Record<string, string>): Promise<{ host: RunningHost; c: ReturnType<typeof clients> }> {
   const host = await startTestHost(ALL_FUNCTIONS, {

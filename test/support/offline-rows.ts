@@ -52,14 +52,3 @@ export async function offlineRows(
 async function scratch(): Promise<string> {
   return mkdtempSync(join(tmpdir(), 'fs-offline-rows-'));
 }
-
-/** Polls `probe` until it returns something truthy (or fails after `timeoutMs`). */
-export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 20_000, what = 'the condition'): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
