@@ -16,21 +16,22 @@ export interface IngestCommitted {
   major: number;
 }
 
-/**
- * offline-to-online after a committed ingest: the newest row per key of that ingest goes to the
- * online store, where the newest-wins write replaces only what is missing or older. Redelivery
- * writes the same entries again and changes nothing; an ingest reverted meanwhile is skipped, and
- * so is an ingest online-to-offline made of rows written online.
- */
-export function createOfflineToOnline(d: {
+interface OfflineToOnlineDeps {
   store: MetadataStore;
   ingests: IngestStore;
   engine: OfflineEngine;
   online: OnlineStore;
   offline: ObjectStore;
   scratch(): Promise<Scratch>;
-  maxRowBytes: number;
-}) {
+}
+
+/**
+ * offline-to-online after a committed ingest: the newest row per key of that ingest goes to the
+ * online store, where the newest-wins write replaces only what is missing or older. Redelivery
+ * writes the same entries again and changes nothing; an ingest reverted meanwhile is skipped, and
+ * so is an ingest online-to-offline made of rows written online.
+ */
+export function createOfflineToOnline(d: OfflineToOnlineDeps & { maxRowBytes: number }) {
   return async function afterIngest(event: IngestCommitted, signal?: AbortSignal): Promise<Copied> {
     const ingest = await d.ingests.get(event.ingestId, signal);
     const fs = await d.store.getFeatureSet(event.project, event.featureSet, { major: event.major }, signal);
@@ -55,14 +56,7 @@ export function createOfflineToOnline(d: {
  * is not the reverted row (written online since, or from a newer ingest) stays (OnlineStore.restore).
  * Redelivery restores the same and changes nothing.
  */
-export function createRevertOnline(d: {
-  store: MetadataStore;
-  ingests: IngestStore;
-  engine: OfflineEngine;
-  online: OnlineStore;
-  offline: ObjectStore;
-  scratch(): Promise<Scratch>;
-}) {
+export function createRevertOnline(d: OfflineToOnlineDeps) {
   return async function afterRevert(event: IngestCommitted, signal?: AbortSignal): Promise<{ keys: number }> {
     const ingest = await d.ingests.get(event.ingestId, signal);
     const fs = await d.store.getFeatureSet(event.project, event.featureSet, { major: event.major }, signal);
