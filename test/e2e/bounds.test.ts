@@ -13,7 +13,8 @@ import { DataType, Format, type Value } from '../../shared/gen/featurestore/v1/c
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
-import { clients, feature, finishedJob, projectWithFeatureSet, rejectsWith, unary } from '../support/grpc.js';
+import { clients, finishedJob, projectWithFeatureSet, rejectsWith, unary } from '../support/grpc.js';
+import { feature } from '../support/helpers.js';
 import { startTestHost } from '../support/hosts.js';
 
 describe('bounds and messages (embedded default)', () => {

@@ -12,7 +12,7 @@ import { DataType, Format } from '../../shared/gen/featurestore/v1/common.js';
 import { ExtraColumns } from '../../shared/gen/featurestore/v1/ingest.js';
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
-import { clients, finishedJob, rejectsWith, unary } from '../support/grpc.js';
+import { clients, finishedJob, rejectsWith, unary, registerFeatureSet } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 import { feature } from '../support/helpers.js';
@@ -31,23 +31,15 @@ describe('offline ingest (embedded default)', () => {
     host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_FILE_ROOTS: data, FEATURESTORE_OFFLINE_DIR: offline });
     c = clients(host.port);
     await unary(c.projects, c.projects.createProject, { name: 'fraud', description: '', tags: {} });
-    await unary(c.featureSets, c.featureSets.registerFeatureSet, {
-      project: 'fraud',
-      name: 'tx',
-      schema: {
-        features: [
-          feature('customer_id', DataType.DATA_TYPE_STRING),
-          feature('event_time', DataType.DATA_TYPE_TIMESTAMP),
-          feature('amount', DataType.DATA_TYPE_FLOAT64),
-          feature('country', DataType.DATA_TYPE_STRING),
-        ],
-        primaryKey: ['customer_id'],
-        eventTimeColumn: 'event_time',
-      },
-      description: '',
-      tags: {},
-      ttl: undefined,
-      owner: '',
+    await registerFeatureSet(c, 'fraud', 'tx', {
+      features: [
+        feature('customer_id', DataType.DATA_TYPE_STRING),
+        feature('event_time', DataType.DATA_TYPE_TIMESTAMP),
+        feature('amount', DataType.DATA_TYPE_FLOAT64),
+        feature('country', DataType.DATA_TYPE_STRING),
+      ],
+      primaryKey: ['customer_id'],
+      eventTimeColumn: 'event_time',
     });
   });
   after(async () => {

@@ -11,7 +11,7 @@ import type { ObjectStore } from '../../shared/core/ports/object-store.js';
 import { DataType, Format } from '../../shared/gen/featurestore/v1/common.js';
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
-import { clients, finishedJob, rejectsWith, unary } from '../support/grpc.js';
+import { clients, finishedJob, rejectsWith, unary, registerFeatureSet } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { AZURITE_KEY, freshBucket, freshFileSystem } from '../support/storage.js';
 import { feature } from '../support/helpers.js';
@@ -89,22 +89,14 @@ for (const backend of backends) {
       host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_METADATA_URL: 'pglite:memory', ...opened.env });
       c = clients(host.port);
       await unary(c.projects, c.projects.createProject, { name: 'fraud', description: '', tags: {} });
-      await unary(c.featureSets, c.featureSets.registerFeatureSet, {
-        project: 'fraud',
-        name: 'tx',
-        schema: {
-          features: [
-            feature('customer_id', DataType.DATA_TYPE_STRING),
-            feature('event_time', DataType.DATA_TYPE_TIMESTAMP),
-            feature('amount', DataType.DATA_TYPE_FLOAT64),
-          ],
-          primaryKey: ['customer_id'],
-          eventTimeColumn: 'event_time',
-        },
-        description: '',
-        tags: {},
-        ttl: undefined,
-        owner: '',
+      await registerFeatureSet(c, 'fraud', 'tx', {
+        features: [
+          feature('customer_id', DataType.DATA_TYPE_STRING),
+          feature('event_time', DataType.DATA_TYPE_TIMESTAMP),
+          feature('amount', DataType.DATA_TYPE_FLOAT64),
+        ],
+        primaryKey: ['customer_id'],
+        eventTimeColumn: 'event_time',
       });
     });
     after(async () => {

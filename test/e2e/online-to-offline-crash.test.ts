@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import { EventTypes } from '../../shared/core/events.js';
 import { DataType } from '../../shared/gen/featurestore/v1/common.js';
 import { JobState, JobType, type Job } from '../../shared/gen/featurestore/v1/job.js';
-import { clients, unary } from '../support/grpc.js';
+import { clients, unary, registerFeatureSet } from '../support/grpc.js';
 import { offlineRows } from '../support/offline-rows.js';
 import { spawnFunction, type Spawned } from '../support/process.js';
 import { eventually, feature, i32, str, ts } from '../support/helpers.js';
@@ -72,18 +72,10 @@ describe('online-to-offline under kill -9 (separate process, PGlite on disk)', (
     let s = await start(EventTypes.jobRequested);
     const c = s.c!;
     await unary(c.projects, c.projects.createProject, { name: 'crash', description: '', tags: {} });
-    await unary(c.featureSets, c.featureSets.registerFeatureSet, {
-      project: 'crash',
-      name: 'clicks',
-      schema: {
-        features: [feature('id', DataType.DATA_TYPE_STRING), feature('at', DataType.DATA_TYPE_TIMESTAMP), feature('batch', DataType.DATA_TYPE_INT32)],
-        primaryKey: ['id'],
-        eventTimeColumn: 'at',
-      },
-      description: '',
-      tags: {},
-      ttl: undefined,
-      owner: '',
+    await registerFeatureSet(c, 'crash', 'clicks', {
+      features: [feature('id', DataType.DATA_TYPE_STRING), feature('at', DataType.DATA_TYPE_TIMESTAMP), feature('batch', DataType.DATA_TYPE_INT32)],
+      primaryKey: ['id'],
+      eventTimeColumn: 'at',
     });
     await putBatch(c, 500);
     await killedItself(s);

@@ -5,7 +5,9 @@ import { IngestServiceClient } from '../../shared/gen/featurestore/v1/ingest.js'
 import { ProjectServiceClient } from '../../shared/gen/featurestore/v1/project.js';
 import { RetrieveServiceClient } from '../../shared/gen/featurestore/v1/retrieve.js';
 import { JobServiceClient, type Job } from '../../shared/gen/featurestore/v1/job.js';
-import { DataType } from '../../shared/gen/featurestore/v1/common.js';
+import { DataType, type Schema } from '../../shared/gen/featurestore/v1/common.js';
+import type { Duration } from '../../shared/gen/google/protobuf/duration.js';
+import { feature } from './helpers.js';
 import { unary } from '../../cli/client.js';
 export { unary };
 
@@ -48,9 +50,9 @@ export function finishedJob(c: ReturnType<typeof clients>, id: string): Promise<
   });
 }
 
-/** A feature of a schema, as the API takes it. */
-export function feature(name: string, type: DataType, isList = false) {
-  return { name, type, isList, description: '', sensitive: false, tags: {}, statistics: undefined };
+/** Registers feature set `name` in an existing project with a schema and nothing else set. */
+export async function registerFeatureSet(c: ReturnType<typeof clients>, project: string, name: string, schema: Schema, extra: { ttl?: Duration } = {}) {
+  return unary(c.featureSets, c.featureSets.registerFeatureSet, { project, name, schema, description: '', tags: {}, ttl: extra.ttl, owner: '' });
 }
 
 /**
@@ -65,13 +67,5 @@ export async function projectWithFeatureSet(
   keys: { primaryKey: string[]; eventTimeColumn: string } = { primaryKey: ['id'], eventTimeColumn: 'ts' },
 ): Promise<void> {
   await unary(c.projects, c.projects.createProject, { name: project, description: '', tags: {} });
-  await unary(c.featureSets, c.featureSets.registerFeatureSet, {
-    project,
-    name,
-    schema: { features, ...keys },
-    description: '',
-    tags: {},
-    ttl: undefined,
-    owner: '',
-  });
+  await registerFeatureSet(c, project, name, { features, ...keys });
 }
