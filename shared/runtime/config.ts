@@ -117,7 +117,7 @@ export const SETTING_DOCS: Record<Setting, { meaning: string; default?: string }
 /** docs/configuration.md: every setting with its default and meaning, from the schema and SETTING_DOCS. */
 export function configurationMarkdown(): string {
   const rows = (Object.keys(SETTING_DOCS) as Setting[]).map((name) => {
-    const def = (schema.shape[name] as unknown as { _zod: { def: { defaultValue?: unknown } } })._zod.def.defaultValue;
+    const def = (schema.shape[name]._zod.def as { defaultValue?: unknown }).defaultValue;
     const shown =
       SETTING_DOCS[name].default ?? (def === undefined || def === '' ? 'unset' : `\`${typeof def === 'number' ? def.toString() : (def as string)}\``);
     return `| \`${name}\` | ${shown} | ${SETTING_DOCS[name].meaning} |`;
