@@ -231,4 +231,36 @@ export const MIGRATIONS: readonly Migration[] = [
         FOR EACH ROW EXECUTE FUNCTION featurestore_job_changed();
     `,
   },
+  {
+    version: 9,
+    name: 'roles and access requests',
+    sql: `
+      -- A role of a principal on a project ('' feature set: the project and all its feature sets)
+      -- or on one feature set. One row per (resource, principal, role).
+      CREATE TABLE permissions (
+        project       text COLLATE "C" NOT NULL,
+        feature_set   text COLLATE "C" NOT NULL DEFAULT '',
+        principal_id  text COLLATE "C" NOT NULL,
+        role          text NOT NULL CHECK (role IN ('OWNER', 'EDITOR', 'SENSITIVE_CONSUMER', 'CONSUMER', 'VIEWER')),
+        granted_by    text NOT NULL,
+        create_time   timestamptz NOT NULL DEFAULT clock_timestamp(),
+        PRIMARY KEY (project, feature_set, principal_id, role)
+      );
+      CREATE INDEX permissions_principal ON permissions (principal_id, project);
+      CREATE TABLE access_requests (
+        id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        project          text COLLATE "C" NOT NULL,
+        feature_set      text COLLATE "C" NOT NULL DEFAULT '',
+        principal_id     text COLLATE "C" NOT NULL,
+        role             text NOT NULL CHECK (role IN ('OWNER', 'EDITOR', 'SENSITIVE_CONSUMER', 'CONSUMER', 'VIEWER')),
+        reason           text NOT NULL DEFAULT '',
+        state            text NOT NULL DEFAULT 'PENDING' CHECK (state IN ('PENDING', 'APPROVED', 'REJECTED', 'WITHDRAWN')),
+        decided_by       text NOT NULL DEFAULT '',
+        decision_reason  text NOT NULL DEFAULT '',
+        create_time      timestamptz NOT NULL DEFAULT clock_timestamp(),
+        decide_time      timestamptz
+      );
+      CREATE INDEX access_requests_resource ON access_requests (project, feature_set, state);
+    `,
+  },
 ];

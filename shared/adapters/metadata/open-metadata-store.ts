@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import type { AccessStore } from '../../core/ports/access-store.js';
 import type { IngestStore } from '../../core/ports/ingest-store.js';
 import type { JobStore } from '../../core/ports/job-store.js';
 import type { MetadataStore } from '../../core/ports/metadata-store.js';
@@ -6,6 +7,7 @@ import type { Outbox } from '../../core/ports/outbox.js';
 import type { SqlClient } from '../sql/sql-client.js';
 import { migrate } from './migrate.js';
 import type { MetadataLocation } from './metadata-url.js';
+import { SqlAccessStore } from './sql-access-store.js';
 import { SqlIngestStore } from './sql-ingest-store.js';
 import { SqlJobStore } from './sql-job-store.js';
 import { SqlMetadataStore } from './sql-metadata-store.js';
@@ -34,7 +36,7 @@ export function openSqlClient(location: MetadataLocation): Promise<SqlClient> {
 /** Opens the catalog (projects, feature sets, jobs) and brings its schema up to date. */
 export async function openMetadataStore(
   location: MetadataLocation,
-): Promise<{ store: MetadataStore; jobs: JobStore; ingests: IngestStore; outbox: Outbox; sql: SqlClient }> {
+): Promise<{ store: MetadataStore; jobs: JobStore; ingests: IngestStore; access: AccessStore; outbox: Outbox; sql: SqlClient }> {
   const sql = await openSqlClient(location);
   try {
     await migrate(sql);
@@ -43,5 +45,5 @@ export async function openMetadataStore(
     throw err;
   }
   const jobs = new SqlJobStore(sql);
-  return { store: new SqlMetadataStore(sql), jobs, ingests: new SqlIngestStore(sql, jobs), outbox: new SqlOutbox(sql), sql };
+  return { store: new SqlMetadataStore(sql), jobs, ingests: new SqlIngestStore(sql, jobs), access: new SqlAccessStore(sql), outbox: new SqlOutbox(sql), sql };
 }

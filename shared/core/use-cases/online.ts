@@ -180,7 +180,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       input: { project: string; featureSet: string; version: string; keys: TypedValue[][]; features: string[] },
       signal?: AbortSignal,
     ): Promise<{ featureNames: string[]; rows: OnlineRow[] }> {
-      const fs = await featureSet(principal, input, 'featureSet.read', signal);
+      const fs = await featureSet(principal, input, 'featureSet.readData', signal);
       if (input.keys.length === 0) throw new InvalidArgument('is required: at least one entity key', { field: 'keys' });
       if (input.keys.length > d.limits.maxKeys)
         throw new ResourceExhausted(`has ${input.keys.length} keys; ask for at most ${d.limits.maxKeys} per call`, { field: 'keys' });

@@ -36,7 +36,7 @@ export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore
       if (input.startTime && input.endTime && input.startTime >= input.endTime) {
         throw new InvalidArgument('must be after start_time', { field: 'end_time' });
       }
-      const fs = await resolve(principal, input, 'featureSet.read', signal);
+      const fs = await resolve(principal, input, 'featureSet.readData', signal);
       const { project, name } = fs;
       input.features.forEach((f, i) => {
         if (!fs.schema.features.some((x) => x.name === f)) throw new NotFound(`"${f}" is not a feature of ${project}/${name}`, { field: `features[${i}]` });

@@ -49,7 +49,7 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
           );
         }
         if (!entry) {
-          const fs = await resolve(principal, ref, 'featureSet.read', signal, field);
+          const fs = await resolve(principal, ref, 'featureSet.readData', signal, field);
           entry = {
             part: { project: ref.project, featureSet: ref.featureSet, major: fs.major, minor: fs.minor, features: [] },
             fs,
