@@ -1,14 +1,15 @@
 import type { SchemaInferrer } from '../../shared/core/ports/schema-inferrer.js';
+import { createAccessUseCases } from '../../shared/core/use-cases/access.js';
 import { createFeatureSetUseCases } from '../../shared/core/use-cases/feature-sets.js';
 import { createInferSchemaUseCase } from '../../shared/core/use-cases/infer-schema.js';
 import { createJobUseCases } from '../../shared/core/use-cases/jobs.js';
 import { createProjectUseCases } from '../../shared/core/use-cases/projects.js';
-import { unimplemented } from '../../shared/runtime/grpc/service-binding.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 import { AccessServiceService } from '../../shared/gen/featurestore/v1/access.js';
 import { FeatureSetServiceService } from '../../shared/gen/featurestore/v1/feature_set.js';
 import { JobServiceService } from '../../shared/gen/featurestore/v1/job.js';
 import { ProjectServiceService } from '../../shared/gen/featurestore/v1/project.js';
+import { accessHandlers } from './access-service.js';
 import { featureSetHandlers } from './feature-set-service.js';
 import { jobHandlers } from './job-service.js';
 import { projectHandlers } from './project-service.js';
@@ -34,7 +35,11 @@ export const register: FunctionDefinition = {
           JobServiceService,
           jobHandlers(createJobUseCases({ jobs: await deps.jobStore(), authorizer, changes: await deps.jobChanges() })),
         ),
-        bind('featurestore.v1.AccessService', AccessServiceService, unimplemented(AccessServiceService, 'permissions and tokens arrive with authentication')),
+        bind(
+          'featurestore.v1.AccessService',
+          AccessServiceService,
+          accessHandlers(createAccessUseCases({ store, access: await deps.accessStore(), authorizer })),
+        ),
       ],
     };
   },

@@ -11,6 +11,8 @@ export const EventTypes = {
   ingestReverted: `${PREFIX}.ingest.reverted.v1`,
   onlineRowsWritten: `${PREFIX}.online.rows.v1`,
   syncTick: `${PREFIX}.sync.tick.v1`,
+  /** A role granted or revoked, an access request made or decided: the audit trail of authorization. */
+  accessChanged: `${PREFIX}.access.changed.v1`,
 } as const;
 
 /** What a Knative PingSource (the cron of service mode) sends; online-to-offline takes it as a sync tick. */

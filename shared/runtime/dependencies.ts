@@ -14,6 +14,7 @@ import { BoundedOnlineStore } from '../adapters/online/bounded-online-store.js';
 import { parseOnlineUrl } from '../adapters/online/online-url.js';
 import { openOnlineStore } from '../adapters/online/open-online-store.js';
 import { SqlOnlineLog } from '../adapters/online/sql-online-log.js';
+import type { AccessStore } from '../core/ports/access-store.js';
 import type { Authenticator } from '../core/ports/authenticator.js';
 import type { Authorizer } from '../core/ports/authorizer.js';
 import type { EventLedger } from '../core/ports/event-ledger.js';
@@ -79,6 +80,11 @@ export class Dependencies {
   /** The outbox of the catalog database, for the relay. */
   async outbox(): Promise<Outbox> {
     return (await this.openCatalog()).outbox;
+  }
+
+  /** Roles and access requests, in the catalog database. */
+  async accessStore(): Promise<AccessStore> {
+    return (await this.openCatalog()).access;
   }
 
   /** The ingest catalog, in the catalog database. */

@@ -10,7 +10,7 @@ import type { EventHandler, FunctionDefinition, FunctionParts } from './function
 import { readEventData, type HandledEventType } from '../core/event-data.js';
 import { createLogger, type Logger } from './logger.js';
 
-/** Published as the all-in-one host hands an outbox event to its handler ({ type, id }); free without subscribers. */
+/** Published as the all-in-one host hands each outbox event on ({ type, id, subject, data }); free without subscribers. */
 export const EVENT_DELIVERY_CHANNEL = 'featurestore:event-delivery';
 const delivering = channel(EVENT_DELIVERY_CHANNEL);
 
@@ -109,7 +109,7 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
       await deps.outbox(),
       async (event) => {
         // Observable as each event is handed over (crash tests subscribe and kill the process here).
-        if (delivering.hasSubscribers) delivering.publish({ type: event.type, id: event.id });
+        if (delivering.hasSubscribers) delivering.publish({ type: event.type, id: event.id, subject: event.subject, data: event.data });
         const handler = events[event.type];
         if (handler) await handler(event, { logger: logger.child({ eventId: event.id, eventType: event.type }), signal: new AbortController().signal });
       },

@@ -1,5 +1,6 @@
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
+import { AccessServiceClient } from '../../shared/gen/featurestore/v1/access.js';
 import { FeatureSetServiceClient } from '../../shared/gen/featurestore/v1/feature_set.js';
 import { IngestServiceClient } from '../../shared/gen/featurestore/v1/ingest.js';
 import { ProjectServiceClient } from '../../shared/gen/featurestore/v1/project.js';
@@ -20,6 +21,7 @@ export function clients(port: number) {
     ingest: new IngestServiceClient(address, creds),
     retrieve: new RetrieveServiceClient(address, creds),
     jobs: new JobServiceClient(address, creds),
+    access: new AccessServiceClient(address, creds),
   };
   return { ...all, close: () => Object.values(all).forEach((c) => c.close()) };
 }

@@ -23,6 +23,7 @@ const BY_TYPE: Record<EventType, Topic> = {
   [EventTypes.ingestCommitted]: Topics.ingestCommitted,
   [EventTypes.ingestReverted]: Topics.ingestCommitted,
   [EventTypes.onlineRowsWritten]: Topics.onlineRows,
+  [EventTypes.accessChanged]: Topics.catalog,
   [EventTypes.syncTick]: Topics.catalog, // never produced to Kafka: the cron calls online-to-offline directly
 };
 

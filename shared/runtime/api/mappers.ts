@@ -14,6 +14,10 @@ import type { EntityValue, ExtraColumnsPolicy, SourceSpec } from '../../core/job
 import type { FeatureSetRef } from '../../core/use-cases/resolve-feature-set.js';
 import { dateProblem, timestampProblem, type TypedValue } from '../../core/values.js';
 import * as ingestpb from '../../gen/featurestore/v1/ingest.js';
+import * as accesspb from '../../gen/featurestore/v1/access.js';
+import type { AccessRequest, AccessRequestState, Role } from '../../core/access.js';
+import type { Permission } from '../../core/ports/access-store.js';
+import type { Principal } from '../../core/principal.js';
 import { optionalTimestamp, timestampFromDate, timestampToIso } from './proto-time.js';
 
 export function dataTypeFromProto(t: pb.DataType): DataType {
@@ -316,4 +320,54 @@ export function typedValueToProto(v: TypedValue): pb.Value {
 /** A request's feature set reference (absent reads as empty fields, which the use case refuses by name). */
 export function featureSetRefFromProto(ref: pb.FeatureSetRef | undefined): FeatureSetRef {
   return { project: ref?.project ?? '', featureSet: ref?.name ?? '', version: ref?.version ?? '' };
+}
+
+const ROLE_BY_PROTO: Record<number, Role | undefined> = {
+  [accesspb.Role.ROLE_OWNER]: 'OWNER',
+  [accesspb.Role.ROLE_EDITOR]: 'EDITOR',
+  [accesspb.Role.ROLE_SENSITIVE_CONSUMER]: 'SENSITIVE_CONSUMER',
+  [accesspb.Role.ROLE_CONSUMER]: 'CONSUMER',
+  [accesspb.Role.ROLE_VIEWER]: 'VIEWER',
+};
+
+/** A role from the API; undefined when unspecified or unknown (the use case names the field). */
+export const roleFromProto = (role: accesspb.Role): Role | undefined => ROLE_BY_PROTO[role];
+export const roleToProto = (role: Role): accesspb.Role => accesspb.Role[`ROLE_${role}`];
+
+export function resourceFromProto(r: accesspb.ResourceRef | undefined): { project: string; featureSet: string } {
+  return { project: r?.project ?? '', featureSet: r?.featureSet ?? '' };
+}
+
+export function principalToProto(p: Principal): accesspb.Principal {
+  return { id: p.id, name: p.name, email: p.email, admin: p.admin };
+}
+
+export function permissionToProto(p: Permission): accesspb.Permission {
+  return {
+    resource: { project: p.project, featureSet: p.featureSet },
+    principalId: p.principalId,
+    role: roleToProto(p.role),
+    grantedBy: p.grantedBy,
+    createTime: timestampFromDate(p.createTime),
+  };
+}
+
+export function accessRequestStateFromProto(s: accesspb.AccessRequestState): AccessRequestState | undefined {
+  return s === accesspb.AccessRequestState.ACCESS_REQUEST_STATE_UNSPECIFIED
+    ? undefined
+    : ((accesspb.AccessRequestState[s]?.replace('ACCESS_REQUEST_STATE_', '') ?? 'UNKNOWN') as AccessRequestState);
+}
+
+export function accessRequestToProto(r: AccessRequest): accesspb.AccessRequest {
+  return {
+    id: r.id,
+    resource: { project: r.project, featureSet: r.featureSet },
+    role: roleToProto(r.role),
+    principalId: r.principalId,
+    reason: r.reason,
+    state: accesspb.AccessRequestState[`ACCESS_REQUEST_STATE_${r.state}`],
+    decidedBy: r.decidedBy,
+    createTime: timestampFromDate(r.createTime),
+    decideTime: r.decideTime ? timestampFromDate(r.decideTime) : undefined,
+  };
 }
