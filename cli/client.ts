@@ -1,4 +1,5 @@
 import { credentials, Metadata, type CallOptions, type Client, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { AccessServiceClient } from '../shared/gen/featurestore/v1/access.js';
 import { FeatureSetServiceClient } from '../shared/gen/featurestore/v1/feature_set.js';
 import { IngestServiceClient } from '../shared/gen/featurestore/v1/ingest.js';
 import { JobServiceClient } from '../shared/gen/featurestore/v1/job.js';
@@ -32,14 +33,16 @@ export function connect(endpoint: string) {
   const jobs = new JobServiceClient(endpoint, creds);
   const ingest = new IngestServiceClient(endpoint, creds);
   const retrieve = new RetrieveServiceClient(endpoint, creds);
+  const access = new AccessServiceClient(endpoint, creds);
   return {
     projects,
     featureSets,
     jobs,
     ingest,
     retrieve,
+    access,
     close() {
-      for (const c of [projects, featureSets, jobs, ingest, retrieve]) c.close();
+      for (const c of [projects, featureSets, jobs, ingest, retrieve, access]) c.close();
     },
   };
 }

@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 import { DEFAULT_ENDPOINT } from './client.js';
+import { accessCommands } from './commands/access.js';
 import { featureSetCommands } from './commands/feature-sets.js';
 import { ingestCommands } from './commands/ingest.js';
 import { jobCommands } from './commands/jobs.js';
@@ -28,6 +29,7 @@ Start the store with \`make up\`; then, for example:
   $ featurestore training-set examples/labels.csv -f fraud/transactions/amount --csv`,
   );
 
-for (const add of [projectCommands, featureSetCommands, ingestCommands, retrieveCommands, onlineCommands, jobCommands, schemaCommands]) add(program);
+for (const add of [projectCommands, featureSetCommands, ingestCommands, retrieveCommands, onlineCommands, jobCommands, schemaCommands, accessCommands])
+  add(program);
 
 await program.parseAsync(process.argv);

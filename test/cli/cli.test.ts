@@ -45,7 +45,7 @@ describe('featurestore CLI', () => {
   it('prints its release, and every command has a description and an example in --help', async () => {
     const version = await cli('--version');
     assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
-    const groups = ['projects', 'fs', 'online', 'jobs', 'schema'];
+    const groups = ['projects', 'fs', 'online', 'jobs', 'schema', 'access'];
     const commands = [
       ...(
         await Promise.all(groups.map(async (g) => [g, /Commands:\n([\s\S]*?)(?:\n\n|\n?$)/.exec((await cli(g, '--help')).stdout)?.[1] ?? ''] as const))
@@ -62,6 +62,7 @@ describe('featurestore CLI', () => {
       ['revert'],
       ['retrieve'],
       ['training-set'],
+      ['whoami'],
     ];
     assert.ok(commands.length >= 20, `found ${commands.length} commands`);
     for (const command of commands) {
@@ -242,6 +243,23 @@ describe('featurestore CLI', () => {
     const ttl = await cli('fs', 'register', 'fraud', 'x', '--schema', badType, '--ttl', '5 weeks');
     assert.equal(ttl.code, 1);
     assert.match(ttl.stderr, /not a duration/);
+  });
+
+  it('says who you are, grants and lists roles, and takes access requests', async () => {
+    assert.equal((await cli('whoami')).stdout.trim(), 'local (local user), admin');
+    const granted = await cli('access', 'grant', 'fraud/transactions', 'alice@example.com', 'sensitive_consumer');
+    assert.equal(granted.code, 0, granted.stderr);
+    assert.match(granted.stdout, /alice@example.com is sensitive_consumer on fraud\/transactions/);
+    assert.match((await cli('access', 'list', 'fraud')).stdout, /fraud\/transactions\s+│?\s*alice@example.com\s+│?\s*sensitive_consumer/);
+    assert.match((await cli('access', 'grant', 'fraud', 'bob', 'boss')).stderr, /use one of owner, editor, consumer, sensitive_consumer, viewer/);
+    const asked = await cli('--json', 'access', 'request', 'fraud', 'viewer', '-r', 'dashboards');
+    const id = (JSON.parse(asked.stdout) as { id: string }).id;
+    assert.match((await cli('access', 'requests', 'fraud', '--state', 'pending')).stdout, new RegExp(`${id}.*viewer.*pending.*dashboards`));
+    assert.match((await cli('access', 'approve', id)).stdout, new RegExp(`request ${id} approved`));
+    const again = await cli('access', 'reject', id, '-r', 'too late');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /no longer pending \(FAILED_PRECONDITION\)/);
+    assert.match((await cli('access', 'revoke', 'fraud/transactions', 'alice@example.com', 'sensitive_consumer')).stdout, /no longer sensitive_consumer/);
   });
 
   it('lists, shows and watches jobs until they end, exiting 1 unless they succeed', async () => {
