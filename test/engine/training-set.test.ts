@@ -10,7 +10,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbEngine } from '../../shared/adapters/engine/duckdb/duckdb-engine.js';
 import { InvalidArgument } from '../../shared/core/errors.js';
 import type { Schema } from '../../shared/core/model.js';
-import type { TrainingSetSide } from '../../shared/core/plans.js';
+import type { TrainingSetPlan, TrainingSetSide } from '../../shared/core/plans.js';
 import { modelFeature } from '../support/helpers.js';
 
 const f = modelFeature;
@@ -152,6 +152,20 @@ const toSide = (s: Side, features: string[], featureSet: string): TrainingSetSid
   featureSet,
 });
 
+/** A point-in-time join of the entity file at `path` (timestamp column `ts`) with `sides`. */
+const joinPlan = (
+  path: string,
+  sides: TrainingSetSide[],
+  o: { format?: 'PARQUET' | 'CSV'; entities?: 'CSV' | 'JSONL'; outputDir?: string } = {},
+): TrainingSetPlan => ({
+  kind: 'training-set',
+  entities: { files: [path], format: o.entities ?? 'CSV', csv: {} },
+  timestampColumn: 'ts',
+  sides,
+  format: o.format ?? 'PARQUET',
+  outputDir: o.outputDir ?? dir(),
+});
+
 describe('DuckDB engine: point-in-time training sets', () => {
   const engine = new DuckDbEngine();
   after(() => engine.close());
@@ -196,14 +210,7 @@ describe('DuckDB engine: point-in-time training sets', () => {
       );
       const outputDir = dir();
       const out = await engine.trainingSet(
-        {
-          kind: 'training-set',
-          entities: { files: [path], format: jsonl ? 'JSONL' : 'CSV', csv: {} },
-          timestampColumn: 'ts',
-          sides: [toSide(a, ['x', 'y'], 'a'), toSide(b, ['label'], 'b')],
-          format: 'PARQUET',
-          outputDir,
-        },
+        joinPlan(path, [toSide(a, ['x', 'y'], 'a'), toSide(b, ['label'], 'b')], { entities: jsonl ? 'JSONL' : 'CSV', outputDir }),
         () => {},
       );
       assert.equal(out.rows, entities.length, `seed ${seed}`);
@@ -255,17 +262,7 @@ describe('DuckDB engine: point-in-time training sets', () => {
     // Offsets count: 01:30+02:00 is 23:30 the day before, earlier than the feature row.
     writeFileSync(path, 'ts,id,note\n2026-11-01T00:00:00Z,k,first\n2026-11-01T01:30:00+02:00,k,second\n2026-11-02T00:00:00Z,zz,third\n');
     const outputDir = dir();
-    const out = await engine.trainingSet(
-      {
-        kind: 'training-set',
-        entities: { files: [path], format: 'CSV', csv: {} },
-        timestampColumn: 'ts',
-        sides: [toSide(side, ['y'], 'a')],
-        format: 'CSV',
-        outputDir,
-      },
-      () => {},
-    );
+    const out = await engine.trainingSet(joinPlan(path, [toSide(side, ['y'], 'a')], { format: 'CSV', outputDir }), () => {});
     assert.equal(out.rows, 3);
     const { readFileSync } = await import('node:fs');
     assert.equal(
@@ -296,17 +293,7 @@ describe('DuckDB engine: point-in-time training sets', () => {
     const path = join(dir(), 'e.csv');
     // Year 200000 overflows microseconds * 2 in a BIGINT: the join reruns on HUGEINT.
     writeFileSync(path, 'id,ts\nk,2026-11-01T00:00:00Z\nk,200000-01-01T00:00:00Z\nk,2026-10-31T00:00:00Z\n');
-    const out = await engine.trainingSet(
-      {
-        kind: 'training-set',
-        entities: { files: [path], format: 'CSV', csv: {} },
-        timestampColumn: 'ts',
-        sides: [side],
-        format: 'PARQUET',
-        outputDir: dir(),
-      },
-      () => {},
-    );
+    const out = await engine.trainingSet(joinPlan(path, [side]), () => {});
     assert.deepEqual(
       (await readParquet(out.files[0])).map((r) => r['y'] ?? null),
       ['2', '2', null],
@@ -318,17 +305,7 @@ describe('DuckDB engine: point-in-time training sets', () => {
     const run = async (text: string) => {
       const path = join(dir(), 'e.csv');
       writeFileSync(path, text);
-      return engine.trainingSet(
-        {
-          kind: 'training-set',
-          entities: { files: [path], format: 'CSV', csv: {} },
-          timestampColumn: 'ts',
-          sides: [side],
-          format: 'PARQUET',
-          outputDir: dir(),
-        },
-        () => {},
-      );
+      return engine.trainingSet(joinPlan(path, [side]), () => {});
     };
     await assert.rejects(run('ts,name\n2026-11-01T00:00:00Z,k\n'), (e: unknown) => e instanceof InvalidArgument && e.details[0]?.column === 'id');
     await assert.rejects(
