@@ -6,15 +6,29 @@ import {
   principalToProto,
   resourceFromProto,
   roleFromProto,
+  tokenToProto,
+  ttlFromProto,
 } from '../../shared/runtime/api/mappers.js';
-import { unimplemented, type Handlers } from '../../shared/runtime/grpc/service-binding.js';
-import { AccessServiceService } from '../../shared/gen/featurestore/v1/access.js';
+import type { Handlers } from '../../shared/runtime/grpc/service-binding.js';
+import type { AccessServiceService } from '../../shared/gen/featurestore/v1/access.js';
+import type { TokenUseCases } from '../../shared/core/use-cases/tokens.js';
 
-export function accessHandlers(access: AccessUseCases): Handlers<typeof AccessServiceService> {
-  // Personal access tokens come with authentication (issue #14).
-  const tokens = unimplemented(AccessServiceService, 'personal access tokens arrive with authentication (issue #14)');
+export function accessHandlers(access: AccessUseCases, tokens: TokenUseCases): Handlers<typeof AccessServiceService> {
   return {
-    ...tokens,
+    // The secret is in this one reply only; the catalog keeps its hash.
+    createToken: async (req, { principal, signal }) => {
+      const ttl = ttlFromProto(req.ttl);
+      const created = await tokens.create(principal, { name: req.name, ttlSeconds: ttl ?? undefined }, signal);
+      return { token: tokenToProto(created.token), secret: created.secret };
+    },
+    listTokens: async (req, { principal, signal }) => {
+      const page = await tokens.list(principal, req, signal);
+      return { tokens: page.items.map(tokenToProto), nextPageToken: page.nextPageToken };
+    },
+    revokeToken: async (req, { principal, signal }) => {
+      await tokens.revoke(principal, req.id, signal);
+      return {};
+    },
     whoAmI: async (_req, { principal }) => principalToProto(access.whoAmI(principal)),
     grantPermission: async (req, { principal, signal }) =>
       permissionToProto(

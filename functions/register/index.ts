@@ -1,5 +1,6 @@
 import type { SchemaInferrer } from '../../shared/core/ports/schema-inferrer.js';
 import { createAccessUseCases } from '../../shared/core/use-cases/access.js';
+import { createTokenUseCases } from '../../shared/core/use-cases/tokens.js';
 import { createFeatureSetUseCases } from '../../shared/core/use-cases/feature-sets.js';
 import { createInferSchemaUseCase } from '../../shared/core/use-cases/infer-schema.js';
 import { createJobUseCases } from '../../shared/core/use-cases/jobs.js';
@@ -38,7 +39,10 @@ export const register: FunctionDefinition = {
         bind(
           'featurestore.v1.AccessService',
           AccessServiceService,
-          accessHandlers(createAccessUseCases({ store, access: await deps.accessStore(), authorizer })),
+          accessHandlers(
+            createAccessUseCases({ store, access: await deps.accessStore(), authorizer }),
+            createTokenUseCases({ tokens: await deps.tokenStore() }),
+          ),
         ),
       ],
     };

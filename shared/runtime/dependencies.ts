@@ -29,6 +29,8 @@ import type { OnlineStore } from '../core/ports/online-store.js';
 import type { Outbox } from '../core/ports/outbox.js';
 import type { SchemaInferrer } from '../core/ports/schema-inferrer.js';
 import type { SourceFiles } from '../core/ports/source-files.js';
+import type { TokenStore } from '../core/ports/token-store.js';
+import { withTokens } from '../core/use-cases/tokens.js';
 import type { JobRunnerDeps, Scratch } from '../core/use-cases/job-run.js';
 import { createRegistryCache, type RegistryCache } from '../core/use-cases/online.js';
 import type { Config } from './config.js';
@@ -85,6 +87,11 @@ export class Dependencies {
   /** Roles and access requests, in the catalog database. */
   async accessStore(): Promise<AccessStore> {
     return (await this.openCatalog()).access;
+  }
+
+  /** Personal access tokens (their hashes), in the catalog database. */
+  async tokenStore(): Promise<TokenStore> {
+    return (await this.openCatalog()).tokens;
   }
 
   /** The ingest catalog, in the catalog database. */
@@ -206,8 +213,10 @@ export class Dependencies {
 
   private authPair(): Auth {
     if (!this.auth) {
-      this.auth = AUTHS[this.config.auth]();
-      if (this.auth.warning) this.logger.warn(this.auth.warning);
+      const auth = AUTHS[this.config.auth]();
+      if (auth.warning) this.logger.warn(auth.warning);
+      // Personal access tokens are checked before the configured authenticator, whatever its type.
+      this.auth = { ...auth, authenticator: withTokens(auth.authenticator, () => this.tokenStore()) };
     }
     return this.auth;
   }

@@ -2,7 +2,7 @@
 // listed and revoked, access requests approved, rejected and withdrawn, each change an event in the
 // outbox, and bad input answered with the field at fault. (The embedded default's one caller is the
 // local admin; checks against other principals come with authentication, issue #14.)
-import { status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { after, before, describe, it } from 'node:test';
@@ -114,6 +114,39 @@ describe('AccessService (embedded default)', () => {
     const expected = ['granted', 'granted', 'revoked', 'requested', 'approved', 'requested', 'rejected', 'requested', 'withdrawn', 'requested'];
     await eventually(async () => changes.length >= expected.length, 10_000, 'the audit events');
     assert.deepEqual(changes, expected, 'every change is in the audit trail, in order (a repeated grant is not)');
+  });
+
+  it('issues personal access tokens: the secret once, stored as a hash, accepted as a bearer token until revoked or expired', async () => {
+    const created = await unary(c.access, c.access.createToken, { name: 'ci', ttl: undefined });
+    assert.match(created.secret, /^fspat_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
+    const days = (Number(created.token!.expireTime!.seconds) * 1000 - Date.now()) / 86_400_000;
+    assert.ok(days > 89.9 && days <= 90, `the default lifetime is 90 days, got ${days}`);
+    const as = (secret: string) =>
+      new Promise<unknown>((resolve, reject) => {
+        const md = new Metadata();
+        md.set('authorization', `Bearer ${secret}`);
+        c.access.whoAmI({}, md, (err, res) => (err ? reject(err) : resolve(res)));
+      });
+    assert.deepEqual(await as(created.secret), { id: 'local', name: 'local user', email: '', admin: true }, 'the token acts as its creator');
+    const listed = await unary(c.access, c.access.listTokens, { pageSize: 0, pageToken: '' });
+    assert.ok(!JSON.stringify(listed).includes(created.secret.slice(6)), 'no list shows a secret');
+    await eventually(
+      async () => (await unary(c.access, c.access.listTokens, { pageSize: 0, pageToken: '' })).tokens.find((t) => t.id === created.token!.id)?.lastUseTime,
+      5000,
+      'the use recorded',
+    );
+    const changed = created.secret.slice(0, -1) + (created.secret.endsWith('A') ? 'B' : 'A');
+    await rejectsWith(as(changed), status.UNAUTHENTICATED);
+    await rejectsWith(as(`fspat_000000000000_${'x'.repeat(43)}`), status.UNAUTHENTICATED, undefined, /unknown, revoked or expired/);
+    await rejectsWith(as(`fspat_${'y'.repeat(9000)}`), status.UNAUTHENTICATED, undefined, /too long/);
+    const brief = await unary(c.access, c.access.createToken, { name: 'brief', ttl: { seconds: '1', nanos: 0 } });
+    await new Promise((r) => setTimeout(r, 1200));
+    await rejectsWith(as(brief.secret), status.UNAUTHENTICATED);
+    await unary(c.access, c.access.revokeToken, { id: created.token!.id });
+    await rejectsWith(as(created.secret), status.UNAUTHENTICATED);
+    await rejectsWith(unary(c.access, c.access.revokeToken, { id: created.token!.id }), status.NOT_FOUND, 'id');
+    await rejectsWith(unary(c.access, c.access.createToken, { name: ' ', ttl: undefined }), status.INVALID_ARGUMENT, 'name');
+    await rejectsWith(unary(c.access, c.access.createToken, { name: 'x', ttl: { seconds: String(400 * 86400), nanos: 0 } }), status.INVALID_ARGUMENT, 'ttl');
   });
 
   it('answers bad input with the field at fault', async () => {

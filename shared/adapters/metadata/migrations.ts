@@ -263,4 +263,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX access_requests_resource ON access_requests (project, feature_set, state);
     `,
   },
+  {
+    version: 10,
+    name: 'personal access tokens',
+    sql: `
+      -- A token's secret is never stored: its sha256 is, with the public lookup part of the secret.
+      CREATE TABLE tokens (
+        id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        lookup          text COLLATE "C" NOT NULL UNIQUE,
+        hash            text NOT NULL,
+        name            text NOT NULL,
+        principal_id    text COLLATE "C" NOT NULL,
+        principal       jsonb NOT NULL,
+        create_time     timestamptz NOT NULL DEFAULT clock_timestamp(),
+        expire_time     timestamptz NOT NULL,
+        last_use_time   timestamptz,
+        revoke_time     timestamptz
+      );
+      CREATE INDEX tokens_principal ON tokens (principal_id, create_time);
+    `,
+  },
 ];

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AccessStore } from '../../core/ports/access-store.js';
 import type { IngestStore } from '../../core/ports/ingest-store.js';
+import type { TokenStore } from '../../core/ports/token-store.js';
 import type { JobStore } from '../../core/ports/job-store.js';
 import type { MetadataStore } from '../../core/ports/metadata-store.js';
 import type { Outbox } from '../../core/ports/outbox.js';
@@ -12,6 +13,7 @@ import { SqlIngestStore } from './sql-ingest-store.js';
 import { SqlJobStore } from './sql-job-store.js';
 import { SqlMetadataStore } from './sql-metadata-store.js';
 import { SqlOutbox } from './sql-outbox.js';
+import { SqlTokenStore } from './sql-token-store.js';
 
 type Openers = { [T in MetadataLocation['type']]: (location: Extract<MetadataLocation, { type: T }>) => Promise<SqlClient> };
 
@@ -36,7 +38,7 @@ export function openSqlClient(location: MetadataLocation): Promise<SqlClient> {
 /** Opens the catalog (projects, feature sets, jobs) and brings its schema up to date. */
 export async function openMetadataStore(
   location: MetadataLocation,
-): Promise<{ store: MetadataStore; jobs: JobStore; ingests: IngestStore; access: AccessStore; outbox: Outbox; sql: SqlClient }> {
+): Promise<{ store: MetadataStore; jobs: JobStore; ingests: IngestStore; access: AccessStore; tokens: TokenStore; outbox: Outbox; sql: SqlClient }> {
   const sql = await openSqlClient(location);
   try {
     await migrate(sql);
@@ -45,5 +47,13 @@ export async function openMetadataStore(
     throw err;
   }
   const jobs = new SqlJobStore(sql);
-  return { store: new SqlMetadataStore(sql), jobs, ingests: new SqlIngestStore(sql, jobs), access: new SqlAccessStore(sql), outbox: new SqlOutbox(sql), sql };
+  return {
+    store: new SqlMetadataStore(sql),
+    jobs,
+    ingests: new SqlIngestStore(sql, jobs),
+    access: new SqlAccessStore(sql),
+    tokens: new SqlTokenStore(sql),
+    outbox: new SqlOutbox(sql),
+    sql,
+  };
 }

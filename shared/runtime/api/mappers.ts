@@ -18,6 +18,7 @@ import * as accesspb from '../../gen/featurestore/v1/access.js';
 import type { AccessRequest, AccessRequestState, Role } from '../../core/access.js';
 import type { Permission } from '../../core/ports/access-store.js';
 import type { Principal } from '../../core/principal.js';
+import type { StoredToken } from '../../core/tokens.js';
 import { optionalTimestamp, timestampFromDate, timestampToIso } from './proto-time.js';
 
 export function dataTypeFromProto(t: pb.DataType): DataType {
@@ -369,5 +370,15 @@ export function accessRequestToProto(r: AccessRequest): accesspb.AccessRequest {
     decidedBy: r.decidedBy,
     createTime: timestampFromDate(r.createTime),
     decideTime: r.decideTime ? timestampFromDate(r.decideTime) : undefined,
+  };
+}
+
+export function tokenToProto(t: StoredToken): accesspb.Token {
+  return {
+    id: t.id,
+    name: t.name,
+    createTime: timestampFromDate(t.createTime),
+    expireTime: timestampFromDate(t.expireTime),
+    lastUseTime: t.lastUseTime ? timestampFromDate(t.lastUseTime) : undefined,
   };
 }

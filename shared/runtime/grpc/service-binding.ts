@@ -1,6 +1,6 @@
 import type { MethodDefinition, ServerUnaryCall, ServerWritableStream, ServiceDefinition, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
-import { Cancelled, DeadlineExceeded, FeatureStoreError, InvalidArgument, Unimplemented } from '../../core/errors.js';
+import { Cancelled, DeadlineExceeded, FeatureStoreError, InvalidArgument } from '../../core/errors.js';
 import type { Authenticator } from '../../core/ports/authenticator.js';
 import type { Principal } from '../../core/principal.js';
 import { errorReply } from '../error-status.js';
@@ -88,17 +88,6 @@ class Undecodable {
 
 function rpcMessageName(path: string): string {
   return `${path.split('/').pop()}Request`;
-}
-
-/** Handlers that answer UNIMPLEMENTED, for services whose issue has not landed yet. */
-export function unimplemented<S extends ServiceDefinition>(definition: S, why: string): Handlers<S> {
-  const out: Record<string, unknown> = {};
-  for (const [method, def] of Object.entries(definition) as [string, MethodDefinition<unknown, unknown>][]) {
-    out[method] = async () => {
-      throw new Unimplemented(`${def.path.split('/').pop()} is not implemented yet: ${why}`);
-    };
-  }
-  return out as Handlers<S>;
 }
 
 interface GrpcFailure extends Error {
