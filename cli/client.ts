@@ -19,10 +19,18 @@ type UnaryMethod<Req, Res> = (
 /** Calls with a deadline so a hung server cannot hang the CLI. */
 const CALL_TIMEOUT_MS = 60_000;
 
+/** Call metadata: the bearer token from FEATURESTORE_TOKEN (a personal access token or an OIDC token), when set. */
+export function callMetadata(): Metadata {
+  const md = new Metadata();
+  const token = process.env['FEATURESTORE_TOKEN'];
+  if (token) md.set('authorization', `Bearer ${token}`);
+  return md;
+}
+
 /** Promise form of a generated unary method. */
 export function unary<Req, Res>(client: Client, method: UnaryMethod<Req, Res>, request: Req): Promise<Res> {
   return new Promise((resolve, reject) => {
-    method.call(client, request, new Metadata(), { deadline: Date.now() + CALL_TIMEOUT_MS }, (err, res) => (err ? reject(err) : resolve(res)));
+    method.call(client, request, callMetadata(), { deadline: Date.now() + CALL_TIMEOUT_MS }, (err, res) => (err ? reject(err) : resolve(res)));
   });
 }
 

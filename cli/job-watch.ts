@@ -1,6 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import { Job, JobState, JobType, type WatchJobResponse } from '../shared/gen/featurestore/v1/job.js';
-import type { Clients } from './client.js';
+import { callMetadata, type Clients } from './client.js';
 import { table, time } from './format.js';
 
 export const stateName = (s: JobState) => (JobState[s] ?? String(s)).replace('JOB_STATE_', '');
@@ -44,7 +44,7 @@ export function jobOutcome(j: Job): string {
  */
 export function watchJob(c: Clients, id: string, mode: { json: boolean; tty: boolean }): Promise<Job> {
   return new Promise((resolve, reject) => {
-    const stream = c.jobs.watchJob({ id });
+    const stream = c.jobs.watchJob({ id }, callMetadata());
     let last: Job | undefined;
     const bar =
       mode.tty && !mode.json ? new SingleBar({ format: '{state} [{bar}] {percentage}% {message}', hideCursor: true, clearOnComplete: false }) : undefined;

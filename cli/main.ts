@@ -11,6 +11,7 @@ import { onlineCommands } from './commands/online.js';
 import { projectCommands } from './commands/projects.js';
 import { retrieveCommands } from './commands/retrieve.js';
 import { schemaCommands } from './commands/schema.js';
+import { tokenCommands } from './commands/tokens.js';
 
 const program = new Command('featurestore')
   .description('Command line for the feature store: projects, feature sets, ingest, retrieve, training sets, online rows and jobs.')
@@ -29,7 +30,17 @@ Start the store with \`make up\`; then, for example:
   $ featurestore training-set examples/labels.csv -f fraud/transactions/amount --csv`,
   );
 
-for (const add of [projectCommands, featureSetCommands, ingestCommands, retrieveCommands, onlineCommands, jobCommands, schemaCommands, accessCommands])
+for (const add of [
+  projectCommands,
+  featureSetCommands,
+  ingestCommands,
+  retrieveCommands,
+  onlineCommands,
+  jobCommands,
+  schemaCommands,
+  accessCommands,
+  tokenCommands,
+])
   add(program);
 
 await program.parseAsync(process.argv);

@@ -20,17 +20,18 @@ const SAMPLE = join(REPO, 'examples', 'transactions.csv');
 describe('featurestore CLI', () => {
   let host: RunningHost;
   let cli: (...args: string[]) => Promise<{ stdout: string; stderr: string; code: number }>;
-  /** Runs the CLI in another working directory. */
-  let cliIn: (cwd: string, ...args: string[]) => Promise<{ stdout: string; stderr: string; code: number }>;
+  /** Runs the CLI in another working directory (and with more environment). */
+  let cliIn: (cwd: string | { cwd: string; env: Record<string, string> }, ...args: string[]) => Promise<{ stdout: string; stderr: string; code: number }>;
   const dir = mkdtempSync(join(tmpdir(), 'fs-cli-'));
 
   before(async () => {
     // A tiny online batch limit: `online put` must split what it sends.
     host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_MAX_ROWS: '2' });
     cli = (...args) => cliIn(REPO, ...args);
-    cliIn = async (cwd, ...args) => {
+    cliIn = async (where, ...args) => {
+      const { cwd, env } = typeof where === 'string' ? { cwd: where, env: {} } : where;
       try {
-        const { stdout, stderr } = await run(BIN, args, { cwd, env: { ...process.env, FEATURESTORE_ENDPOINT: `127.0.0.1:${host.port}` } });
+        const { stdout, stderr } = await run(BIN, args, { cwd, env: { ...process.env, FEATURESTORE_ENDPOINT: `127.0.0.1:${host.port}`, ...env } });
         return { stdout, stderr, code: 0 };
       } catch (err) {
         const e = err as { stdout: string; stderr: string; code: number };
@@ -45,7 +46,7 @@ describe('featurestore CLI', () => {
   it('prints its release, and every command has a description and an example in --help', async () => {
     const version = await cli('--version');
     assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
-    const groups = ['projects', 'fs', 'online', 'jobs', 'schema', 'access'];
+    const groups = ['projects', 'fs', 'online', 'jobs', 'schema', 'access', 'tokens'];
     const commands = [
       ...(
         await Promise.all(groups.map(async (g) => [g, /Commands:\n([\s\S]*?)(?:\n\n|\n?$)/.exec((await cli(g, '--help')).stdout)?.[1] ?? ''] as const))
@@ -260,6 +261,15 @@ describe('featurestore CLI', () => {
     assert.equal(again.code, 1);
     assert.match(again.stderr, /no longer pending \(FAILED_PRECONDITION\)/);
     assert.match((await cli('access', 'revoke', 'fraud/transactions', 'alice@example.com', 'sensitive_consumer')).stdout, /no longer sensitive_consumer/);
+    // A personal access token, sent by the CLI from FEATURESTORE_TOKEN.
+    const made = JSON.parse((await cli('--json', 'tokens', 'create', 'ci', '--ttl', '1d')).stdout) as { token: { id: string }; secret: string };
+    const withToken = (secret: string) => cliIn({ cwd: REPO, env: { FEATURESTORE_TOKEN: secret } }, 'whoami');
+    assert.equal((await withToken(made.secret)).stdout.trim(), 'local (local user), admin');
+    assert.match((await cli('tokens', 'list')).stdout, new RegExp(`${made.token.id}\\s.*ci`));
+    assert.match((await cli('tokens', 'revoke', made.token.id)).stdout, /revoked/);
+    const refused = await withToken(made.secret);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /unknown, revoked or expired.*\(UNAUTHENTICATED\)/);
   });
 
   it('lists, shows and watches jobs until they end, exiting 1 unless they succeed', async () => {
