@@ -3,7 +3,7 @@ import { InvalidArgument, NotFound, PermissionDenied } from '../errors.js';
 import { EventTypes, featureSetSubject, projectSubject, type DomainEvent } from '../events.js';
 import { requireIdentifier } from '../identifiers.js';
 import type { Page } from '../model.js';
-import { decodePageToken, encodePageToken } from '../page-token.js';
+import { decodePageToken, isTimePosition, pageOf } from '../page-token.js';
 import type { AccessStore, Permission } from '../ports/access-store.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
@@ -26,8 +26,9 @@ const isPermissionPosition = (v: unknown): v is PermissionPosition =>
   typeof (v as PermissionPosition).featureSet === 'string' &&
   typeof (v as PermissionPosition).principalId === 'string' &&
   ROLES.includes((v as PermissionPosition).role);
-const isRequestPosition = (v: unknown): v is { t: string; id: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { t?: unknown }).t === 'string' && typeof (v as { id?: unknown }).id === 'string';
+
+/** A resource as the authorizer and the store take it: no feature set for the project itself. */
+const scope = (r: ResourceInput) => ({ project: r.project, featureSet: r.featureSet || undefined });
 
 /** The audit event of an authorization change, about the resource it changes. */
 function accessEvent(r: ResourceInput, data: { change: string; principalId: string; role: Role; by: string; requestId?: string }): DomainEvent {
@@ -70,7 +71,7 @@ export function createAccessUseCases(d: { store: MetadataStore; access: AccessSt
     const requestId = requireUuid(id, 'id', 'access request');
     const request = await d.access.getRequest(requestId, signal);
     if (!request) throw new NotFound(`access request ${requestId} does not exist`, { field: 'id' });
-    await d.authorizer.authorize(principal, 'project.grant', { project: request.project, featureSet: request.featureSet || undefined }, signal);
+    await d.authorizer.authorize(principal, 'project.grant', scope(request), signal);
     return d.access.decideRequest(requestId, { state, by: principal.id, reason }, (r) => [
       accessEvent(r, { change: state.toLowerCase(), principalId: r.principalId, role: r.role, by: principal.id, requestId: r.id }),
     ]);
@@ -85,7 +86,7 @@ export function createAccessUseCases(d: { store: MetadataStore; access: AccessSt
       const who = principalId(input.principalId);
       const granted = role(input.role);
       const r = await resource(input, signal);
-      await d.authorizer.authorize(principal, 'project.grant', { project: r.project, featureSet: r.featureSet || undefined }, signal);
+      await d.authorizer.authorize(principal, 'project.grant', scope(r), signal);
       return d.access.grant({ ...r, principalId: who, role: granted, grantedBy: principal.id }, (_p, created) =>
         created ? [accessEvent(r, { change: 'granted', principalId: who, role: granted, by: principal.id })] : [],
       );
@@ -95,7 +96,7 @@ export function createAccessUseCases(d: { store: MetadataStore; access: AccessSt
       const who = principalId(input.principalId);
       const revoked = role(input.role);
       const r = await resource(input, signal);
-      await d.authorizer.authorize(principal, 'project.grant', { project: r.project, featureSet: r.featureSet || undefined }, signal);
+      await d.authorizer.authorize(principal, 'project.grant', scope(r), signal);
       const had = await d.access.revoke({ ...r, principalId: who, role: revoked }, () => [
         accessEvent(r, { change: 'revoked', principalId: who, role: revoked, by: principal.id }),
       ]);
@@ -113,14 +114,9 @@ export function createAccessUseCases(d: { store: MetadataStore; access: AccessSt
       const limit = validatePageSize(input.pageSize);
       const after = decodePageToken(input.pageToken, isPermissionPosition);
       const r = await resource(input, signal);
-      await d.authorizer.authorize(principal, 'project.read', { project: r.project, featureSet: r.featureSet || undefined }, signal);
-      const rows = await d.access.listPermissions({ project: r.project, featureSet: r.featureSet || undefined }, after, limit + 1, signal);
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return {
-        items,
-        nextPageToken: rows.length > limit && last ? encodePageToken({ featureSet: last.featureSet, principalId: last.principalId, role: last.role }) : '',
-      };
+      await d.authorizer.authorize(principal, 'project.read', scope(r), signal);
+      const rows = await d.access.listPermissions(scope(r), after, limit + 1, signal);
+      return pageOf(rows, limit, (last) => ({ featureSet: last.featureSet, principalId: last.principalId, role: last.role }));
     },
 
     /** Anyone signed in may ask for a role on an existing project or feature set. */
@@ -166,18 +162,16 @@ export function createAccessUseCases(d: { store: MetadataStore; access: AccessSt
         throw new InvalidArgument(`use one of ${ACCESS_REQUEST_STATES.join(', ')}`, { field: 'state' });
       }
       const limit = validatePageSize(input.pageSize);
-      const position = decodePageToken(input.pageToken, isRequestPosition);
+      const position = decodePageToken(input.pageToken, isTimePosition);
       const r = await resource(input, signal);
-      await d.authorizer.authorize(principal, 'project.grant', { project: r.project, featureSet: r.featureSet || undefined }, signal);
+      await d.authorizer.authorize(principal, 'project.grant', scope(r), signal);
       const rows = await d.access.listRequests(
-        { project: r.project, featureSet: r.featureSet || undefined, state: input.state },
+        { ...scope(r), state: input.state },
         position && { createTime: new Date(position.t), id: position.id },
         limit + 1,
         signal,
       );
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return { items, nextPageToken: rows.length > limit && last ? encodePageToken({ t: last.createTime.toISOString(), id: last.id }) : '' };
+      return pageOf(rows, limit, (last) => ({ t: last.createTime.toISOString(), id: last.id }));
     },
   };
 }

@@ -2,7 +2,7 @@ import { Aborted, FailedPrecondition, InvalidArgument, NotFound } from '../error
 import { EventTypes, featureSetSubject, type DomainEvent } from '../events.js';
 import { requireIdentifier } from '../identifiers.js';
 import { versionString, type CompatibilityReport, type FeatureSet, type FeatureSetVersionNumber, type Page, type Schema, type Tags } from '../model.js';
-import { decodePageToken, encodePageToken, isNamePosition, isVersionPosition } from '../page-token.js';
+import { decodePageToken, isNamePosition, isVersionPosition, pageOf } from '../page-token.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import type { IngestStore } from '../ports/ingest-store.js';
 import type { MetadataStore, NewFeatureSetVersion } from '../ports/metadata-store.js';
@@ -165,8 +165,7 @@ export function createFeatureSetUseCases({ store, authorizer, ingests }: Feature
       await authorizer.authorize(principal, 'featureSet.read', { project }, signal);
       await requireProject(project, signal);
       const rows = await store.listFeatureSets({ project, namePrefix: input.namePrefix ?? '', tags, afterName: position?.after, limit: limit + 1 }, signal);
-      const items = rows.slice(0, limit);
-      return { items, nextPageToken: rows.length > limit ? encodePageToken({ after: items[items.length - 1].name }) : '' };
+      return pageOf(rows, limit, (last) => ({ after: last.name }));
     },
 
     async updateMetadata(principal: Principal, input: UpdateFeatureSetInput, signal?: AbortSignal): Promise<FeatureSet> {
@@ -250,9 +249,7 @@ export function createFeatureSetUseCases({ store, authorizer, ingests }: Feature
       await authorizer.authorize(principal, 'featureSet.read', { project, featureSet: name }, signal);
       await latest(project, name, signal);
       const rows = await store.listFeatureSetVersions(project, name, position, limit + 1, signal);
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return { items, nextPageToken: rows.length > limit && last ? encodePageToken({ major: last.major, minor: last.minor }) : '' };
+      return pageOf(rows, limit, (last) => ({ major: last.major, minor: last.minor }));
     },
 
     async delete(principal: Principal, input: { project: string; name: string; etag: string }, signal?: AbortSignal): Promise<void> {

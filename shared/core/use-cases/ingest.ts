@@ -8,7 +8,7 @@ import { jobEvent, type Job } from '../jobs.js';
 import { count, namesList } from '../messages.js';
 import type { FeatureSet, Page } from '../model.js';
 import { sourceRecord } from '../online-values.js';
-import { decodePageToken, encodePageToken } from '../page-token.js';
+import { decodePageToken, isTimePosition, pageOf } from '../page-token.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import type { IngestStore } from '../ports/ingest-store.js';
 import type { JobStore } from '../ports/job-store.js';
@@ -37,9 +37,6 @@ export interface StartIngestInput {
   extraColumns: ExtraColumnsPolicy;
   requestId: string;
 }
-
-const isIngestPosition = (v: unknown): v is { t: string; id: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { t?: unknown }).t === 'string' && typeof (v as { id?: unknown }).id === 'string';
 
 /** Starting ingests and reading their history (the ingest and register functions). */
 export function createIngestUseCases({ store, jobs, ingests, authorizer, sources }: IngestDeps) {
@@ -101,12 +98,10 @@ export function createIngestUseCases({ store, jobs, ingests, authorizer, sources
       signal?: AbortSignal,
     ): Promise<Page<Ingest>> {
       const limit = validatePageSize(input.pageSize);
-      const position = decodePageToken(input.pageToken, isIngestPosition);
+      const position = decodePageToken(input.pageToken, isTimePosition);
       const { project, name } = await resolve(principal, { ...input, version: '' }, 'featureSet.read', signal);
       const rows = await ingests.list(project, name, position && { commitTime: new Date(position.t), id: position.id }, limit + 1, signal);
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return { items, nextPageToken: rows.length > limit && last ? encodePageToken({ t: last.commitTime.toISOString(), id: last.id }) : '' };
+      return pageOf(rows, limit, (last) => ({ t: last.commitTime.toISOString(), id: last.id }));
     },
   };
 }

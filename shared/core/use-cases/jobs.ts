@@ -2,7 +2,7 @@ import { FailedPrecondition, InvalidArgument, NotFound } from '../errors.js';
 import { EventTypes } from '../events.js';
 import { JOB_STATES, JOB_TYPES, TERMINAL_STATES, jobEvent, type Job, type JobState, type JobType } from '../jobs.js';
 import type { Page } from '../model.js';
-import { decodePageToken, encodePageToken } from '../page-token.js';
+import { decodePageToken, isTimePosition, pageOf } from '../page-token.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import type { JobChanges } from '../ports/job-changes.js';
 import type { JobStore } from '../ports/job-store.js';
@@ -17,8 +17,7 @@ export function requireJobId(id: string, field = 'id'): string {
   return requireUuid(id, field, 'job');
 }
 
-const isJobPosition = (v: unknown): v is { t: string; id: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { t?: unknown }).t === 'string' && isUuid((v as { id?: unknown }).id);
+const isJobPosition = (v: unknown): v is { t: string; id: string } => isTimePosition(v) && isUuid(v.id);
 
 export function jobStatusEvent(job: Job) {
   return [jobEvent(EventTypes.jobStatus, job, { state: job.state })];
@@ -75,9 +74,7 @@ export function createJobUseCases({ jobs, authorizer, changes }: { jobs: JobStor
         { project, type: input.type, state: input.state, before: position && { createTime: new Date(position.t), id: position.id }, limit: limit + 1 },
         signal,
       );
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return { items, nextPageToken: rows.length > limit && last ? encodePageToken({ t: last.createTime.toISOString(), id: last.id }) : '' };
+      return pageOf(rows, limit, (last) => ({ t: last.createTime.toISOString(), id: last.id }));
     },
 
     cancel,

@@ -2,7 +2,7 @@ import { Aborted, InvalidArgument, NotFound } from '../errors.js';
 import { EventTypes, projectSubject, type DomainEvent } from '../events.js';
 import { requireIdentifier } from '../identifiers.js';
 import type { Page, Project, Tags } from '../model.js';
-import { decodePageToken, encodePageToken, isNamePosition } from '../page-token.js';
+import { decodePageToken, isNamePosition, pageOf } from '../page-token.js';
 import { shortened } from '../messages.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
@@ -67,9 +67,7 @@ export function createProjectUseCases({ store, authorizer }: ProjectDeps) {
       const position = decodePageToken(input.pageToken, isNamePosition);
       await authorizer.authorize(principal, 'project.read', {}, signal);
       const rows = await store.listProjects({ namePrefix: input.namePrefix ?? '', afterName: position?.after, limit: limit + 1 }, signal);
-      const items = rows.slice(0, limit);
-      const nextPageToken = rows.length > limit ? encodePageToken({ after: items[items.length - 1].name }) : '';
-      return { items, nextPageToken };
+      return pageOf(rows, limit, (last) => ({ after: last.name }));
     },
 
     async update(principal: Principal, input: UpdateProjectInput, signal?: AbortSignal): Promise<Project> {

@@ -1,6 +1,6 @@
 import { InvalidArgument, NotFound, Unauthenticated } from '../errors.js';
 import type { Page } from '../model.js';
-import { decodePageToken, encodePageToken } from '../page-token.js';
+import { decodePageToken, isTimePosition, pageOf } from '../page-token.js';
 import type { Authenticator } from '../ports/authenticator.js';
 import type { TokenStore } from '../ports/token-store.js';
 import type { Principal } from '../principal.js';
@@ -13,9 +13,6 @@ export const MAX_TOKEN_SECONDS = 366 * 86_400;
 
 /** Longer authorization headers are refused before any lookup. */
 const MAX_AUTHORIZATION_LENGTH = 8192;
-
-const isPosition = (v: unknown): v is { t: string; id: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { t?: unknown }).t === 'string' && typeof (v as { id?: unknown }).id === 'string';
 
 /** Personal access tokens of the caller: created (the secret shown once), listed, revoked. */
 export function createTokenUseCases(d: { tokens: TokenStore }) {
@@ -35,11 +32,9 @@ export function createTokenUseCases(d: { tokens: TokenStore }) {
 
     async list(principal: Principal, input: { pageSize: number; pageToken: string }, signal?: AbortSignal): Promise<Page<StoredToken>> {
       const limit = validatePageSize(input.pageSize);
-      const position = decodePageToken(input.pageToken, isPosition);
+      const position = decodePageToken(input.pageToken, isTimePosition);
       const rows = await d.tokens.list(principal.id, position && { createTime: new Date(position.t), id: position.id }, limit + 1, signal);
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return { items, nextPageToken: rows.length > limit && last ? encodePageToken({ t: last.createTime.toISOString(), id: last.id }) : '' };
+      return pageOf(rows, limit, (last) => ({ t: last.createTime.toISOString(), id: last.id }));
     },
 
     async revoke(principal: Principal, id: string, signal?: AbortSignal): Promise<void> {
