@@ -6,6 +6,7 @@ import { parseMetadataUrl } from '../adapters/metadata/metadata-url.js';
 import { parseObjectUrl, type ObjectStoreSettings } from '../adapters/object-store/object-url.js';
 import { parseOnlineUrl } from '../adapters/online/online-url.js';
 import { AUTH_TYPES, type AuthType } from '../adapters/auth/open-auth.js';
+import { OIDC_ALGORITHMS, type OidcAlgorithm, type OidcSettings } from '../adapters/auth/oidc-authenticator.js';
 import { ENGINE_TYPES, type EngineType } from '../adapters/engine/open-engine.js';
 
 // The only module that reads process.env. Parsed once at start; a bad setting stops the process
@@ -24,7 +25,26 @@ const schema = z.object({
     z.string().check(z.refine((v) => parseMetadataUrl(v) !== undefined, 'use postgres://user:password@host:port/db, pglite:<folder> or pglite:memory')),
     'pglite:.featurestore/metadata',
   ),
-  FEATURESTORE_AUTH: z._default(z.enum(AUTH_TYPES, { error: `use one of ${AUTH_TYPES.join(', ')}` }), 'local'),
+  FEATURESTORE_AUTH: z.optional(z.enum(AUTH_TYPES, { error: `use one of ${AUTH_TYPES.join(', ')}` })),
+  FEATURESTORE_OIDC_ISSUER: z.optional(z.url({ error: 'must be the issuer URL, e.g. https://login.example.com/realms/main' })),
+  FEATURESTORE_OIDC_AUDIENCE: z._default(z.string(), 'featurestore'),
+  FEATURESTORE_OIDC_CLOCK_SKEW_SECONDS: z._default(int('a number of seconds (0-300)', 0, 300), 30),
+  FEATURESTORE_OIDC_ALGORITHMS: z._default(
+    z.string().check(
+      z.refine(
+        (v) => v.split(',').every((a) => (OIDC_ALGORITHMS as readonly string[]).includes(a.trim())),
+        `use a comma-separated subset of ${OIDC_ALGORITHMS.join(', ')}`,
+      ),
+    ),
+    OIDC_ALGORITHMS.join(','),
+  ),
+  FEATURESTORE_OIDC_SUBJECT_CLAIM: z._default(z.string(), 'sub'),
+  FEATURESTORE_OIDC_EMAIL_CLAIM: z._default(z.string(), 'email'),
+  FEATURESTORE_OIDC_NAME_CLAIM: z._default(z.string(), 'name'),
+  FEATURESTORE_OIDC_GROUPS_CLAIM: z._default(z.string(), 'groups'),
+  FEATURESTORE_OIDC_ADMIN_GROUP: z.optional(z.string()),
+  FEATURESTORE_OIDC_ADMIN_CLAIM: z.optional(z.string()),
+  FEATURESTORE_PERMISSION_MAX_AGE_MS: z._default(int('a number of milliseconds', 0), 30_000),
   FEATURESTORE_ENGINE: z._default(z.enum(ENGINE_TYPES, { error: `use one of ${ENGINE_TYPES.join(', ')}` }), 'duckdb'),
   FEATURESTORE_FILE_ROOTS: z._default(z.string(), ''),
   FEATURESTORE_OFFLINE_DIR: z._default(z.string(), '.featurestore/offline'),
@@ -76,7 +96,22 @@ export const SETTING_DOCS: Record<Setting, { meaning: string; default?: string }
     meaning:
       "the catalog: `postgres://...`, `pglite:<folder>` or `pglite:memory`; a PGlite folder belongs to one process at a time (`<folder>.lock` names it; a second process refuses to start, a dead holder's lock is taken over)",
   },
-  FEATURESTORE_AUTH: { meaning: 'who callers are and what they may do: `local` (authentication off, logged loudly; the only type until issue #14)' },
+  FEATURESTORE_AUTH: {
+    meaning:
+      'who callers are and what they may do: `local` (one local user, authentication off; refused on a non-loopback bind and in service mode), `oidc` (OpenID Connect bearer tokens and personal access tokens, roles from the catalog; see [security.md](security.md)) or `insecure` (authentication off anywhere, every caller an admin; logged loudly at every start)',
+    default: '`oidc` when FEATURESTORE_OIDC_ISSUER is set, else `local`',
+  },
+  FEATURESTORE_OIDC_ISSUER: { meaning: "the OpenID provider's issuer URL; its discovery document names the keys tokens are checked with" },
+  FEATURESTORE_OIDC_AUDIENCE: { meaning: 'the `aud` every bearer token must carry' },
+  FEATURESTORE_OIDC_CLOCK_SKEW_SECONDS: { meaning: 'how far `exp` and `nbf` may be off (0-300)' },
+  FEATURESTORE_OIDC_ALGORITHMS: { meaning: 'signature algorithms accepted (a subset of RS256, ES256, EdDSA; never `none` or HMAC)' },
+  FEATURESTORE_OIDC_SUBJECT_CLAIM: { meaning: 'claim naming the caller (the principal id roles are granted to)' },
+  FEATURESTORE_OIDC_EMAIL_CLAIM: { meaning: "claim holding the caller's email" },
+  FEATURESTORE_OIDC_NAME_CLAIM: { meaning: "claim holding the caller's display name" },
+  FEATURESTORE_OIDC_GROUPS_CLAIM: { meaning: "claim holding the caller's groups (a list)" },
+  FEATURESTORE_OIDC_ADMIN_GROUP: { meaning: 'members of this group (in the groups claim) are admins' },
+  FEATURESTORE_OIDC_ADMIN_CLAIM: { meaning: 'callers whose token sets this claim to `true` are admins' },
+  FEATURESTORE_PERMISSION_MAX_AGE_MS: { meaning: 'the most a cached role decision lives; grants and revocations arrive by NOTIFY at once' },
   FEATURESTORE_ENGINE: { meaning: 'what runs offline jobs: `duckdb` (in process; Spark engines come with issue #15)' },
   FEATURESTORE_FILE_ROOTS: { meaning: 'comma-separated folders `file://` URIs may point into', default: 'the working directory' },
   FEATURESTORE_OFFLINE_DIR: { meaning: 'where offline data (Parquet per ingest) is written, unless FEATURESTORE_OFFLINE_URL is set' },
@@ -145,6 +180,9 @@ export interface Config {
   metadataUrl: string;
   /** Who callers are and what they may do (open-auth.ts). */
   auth: AuthType;
+  /** OpenID Connect, when FEATURESTORE_OIDC_ISSUER is set. */
+  oidc?: OidcSettings;
+  permissionMaxAgeMs: number;
   /** What runs offline jobs (open-engine.ts). */
   engine: EngineType;
   /** Folders file:// URIs may point into. */
@@ -183,11 +221,31 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`bad configuration: ${problems}`);
   }
   const c = result.data;
+  if (c.FEATURESTORE_AUTH === 'oidc' && !c.FEATURESTORE_OIDC_ISSUER) {
+    throw new ConfigError('bad configuration: FEATURESTORE_AUTH: oidc needs FEATURESTORE_OIDC_ISSUER (the OpenID provider to trust)');
+  }
   return {
     port: c.PORT,
     bind: c.FEATURESTORE_BIND,
     metadataUrl: c.FEATURESTORE_METADATA_URL,
-    auth: c.FEATURESTORE_AUTH,
+    auth: c.FEATURESTORE_AUTH ?? (c.FEATURESTORE_OIDC_ISSUER ? 'oidc' : 'local'),
+    oidc: c.FEATURESTORE_OIDC_ISSUER
+      ? {
+          issuer: c.FEATURESTORE_OIDC_ISSUER,
+          audience: c.FEATURESTORE_OIDC_AUDIENCE,
+          clockSkewSeconds: c.FEATURESTORE_OIDC_CLOCK_SKEW_SECONDS,
+          algorithms: c.FEATURESTORE_OIDC_ALGORITHMS.split(',').map((a) => a.trim() as OidcAlgorithm),
+          claims: {
+            subject: c.FEATURESTORE_OIDC_SUBJECT_CLAIM,
+            email: c.FEATURESTORE_OIDC_EMAIL_CLAIM,
+            name: c.FEATURESTORE_OIDC_NAME_CLAIM,
+            groups: c.FEATURESTORE_OIDC_GROUPS_CLAIM,
+          },
+          adminGroup: c.FEATURESTORE_OIDC_ADMIN_GROUP,
+          adminClaim: c.FEATURESTORE_OIDC_ADMIN_CLAIM,
+        }
+      : undefined,
+    permissionMaxAgeMs: c.FEATURESTORE_PERMISSION_MAX_AGE_MS,
     engine: c.FEATURESTORE_ENGINE,
     fileRoots: c.FEATURESTORE_FILE_ROOTS ? c.FEATURESTORE_FILE_ROOTS.split(',').filter(Boolean) : [process.cwd()],
     maxSampleBytes: c.FEATURESTORE_MAX_SAMPLE_BYTES,

@@ -17,6 +17,7 @@ import { SqlOnlineLog } from '../adapters/online/sql-online-log.js';
 import type { AccessStore } from '../core/ports/access-store.js';
 import type { Authenticator } from '../core/ports/authenticator.js';
 import type { Authorizer } from '../core/ports/authorizer.js';
+import type { CatalogChange } from '../core/ports/change-feed.js';
 import type { EventLedger } from '../core/ports/event-ledger.js';
 import type { IngestStore } from '../core/ports/ingest-store.js';
 import type { JobChanges } from '../core/ports/job-changes.js';
@@ -38,6 +39,7 @@ import type { Logger } from './logger.js';
 import { createScratch, sweepLocal } from './scratch.js';
 
 type Catalog = Awaited<ReturnType<typeof openMetadataStore>>;
+type CatalogCache = { invalidate(change: CatalogChange): void; clear(): void };
 
 /**
  * The adapters a host's functions share, each chosen from config by its type and created on first
@@ -50,6 +52,7 @@ export class Dependencies {
   private online?: Promise<OnlineStore>;
   private registry?: Promise<RegistryCache>;
   private feed?: Promise<{ close(): Promise<void> }>;
+  private caches: CatalogCache[] = [];
   private log?: OnlineLog;
   private ledger?: EventLedger;
   private duck?: OfflineEngine;
@@ -134,20 +137,30 @@ export class Dependencies {
   /** Feature set definitions for the online hot path, cached in memory (FEATURESTORE_REGISTRY_MAX_AGE_MS). */
   async registryCache(): Promise<RegistryCache> {
     this.registry ??= (async () => {
-      const catalog = await this.openCatalog();
-      const cache = createRegistryCache(catalog.store, { maxAgeMs: this.config.registryMaxAgeMs });
-      // Event-driven invalidation: every catalog change commits with a NOTIFY naming it.
-      this.feed = new SqlChangeFeed(catalog.sql).subscribe(
-        (change) => cache.invalidate(change.project, change.featureSet),
-        () => {
-          cache.clear();
-          this.logger.warn('lost the catalog change feed; cached definitions dropped, reconnecting');
-        },
-      );
-      await this.feed;
+      const cache = createRegistryCache(await this.metadataStore(), { maxAgeMs: this.config.registryMaxAgeMs });
+      await this.followCatalog({ invalidate: (change) => cache.invalidate(change.project, change.featureSet), clear: () => cache.clear() });
       return cache;
     })();
     return this.registry;
+  }
+
+  /**
+   * Keeps a cache of catalog data coherent: every catalog change commits with a NOTIFY naming it
+   * (one listening connection per process, shared by every cache); a lost connection clears them all.
+   */
+  private async followCatalog(cache: CatalogCache): Promise<void> {
+    this.caches.push(cache);
+    this.feed ??= (async () => {
+      const catalog = await this.openCatalog();
+      return new SqlChangeFeed(catalog.sql).subscribe(
+        (change) => this.caches.forEach((c) => c.invalidate(change)),
+        () => {
+          this.caches.forEach((c) => c.clear());
+          this.logger.warn('lost the catalog change feed; cached definitions and permissions dropped, reconnecting');
+        },
+      );
+    })();
+    await this.feed;
   }
 
   /** The offline engine (FEATURESTORE_ENGINE; DuckDB in process by default). */
@@ -213,8 +226,15 @@ export class Dependencies {
 
   private authPair(): Auth {
     if (!this.auth) {
-      const auth = AUTHS[this.config.auth]();
+      const auth = AUTHS[this.config.auth]({
+        oidc: this.config.oidc,
+        permissionMaxAgeMs: this.config.permissionMaxAgeMs,
+        access: () => this.accessStore(),
+        store: () => this.metadataStore(),
+      });
       if (auth.warning) this.logger.warn(auth.warning);
+      // Started now; until the feed listens, cached decisions live at most permissionMaxAgeMs.
+      if (auth.cache) this.followCatalog(auth.cache).catch((err: unknown) => this.logger.error({ err }, 'could not follow the catalog for permissions'));
       // Personal access tokens are checked before the configured authenticator, whatever its type.
       this.auth = { ...auth, authenticator: withTokens(auth.authenticator, () => this.tokenStore()) };
     }
@@ -239,6 +259,7 @@ export class Dependencies {
     // The online store and the change feed first: in the embedded default they share the catalog's database.
     const feed = this.feed;
     this.feed = this.registry = undefined;
+    this.caches = [];
     await this.changes?.close().catch(() => {});
     this.changes = undefined;
     await feed?.then(

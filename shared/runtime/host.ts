@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
 import { assertPortFree } from './port-check.js';
 import { EventTypes } from '../core/events.js';
-import { loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { Dependencies } from './dependencies.js';
 import type { OutboxRelay } from './events/outbox-relay.js';
 import type { DeliveredHandler } from './events/idempotent.js';
@@ -39,6 +39,7 @@ export interface HostOptions {
  */
 export async function startHost(functions: FunctionDefinition[] | (() => Promise<FunctionDefinition[]>), options: HostOptions = {}): Promise<RunningHost> {
   const config = loadConfig(options.env, options.defaults);
+  checkAuthExposure(config);
   const single = Array.isArray(functions) && functions.length === 1 ? functions[0].name : undefined;
   const name = single ?? 'all-in-one';
   const logger = options.logger ?? createLogger(config.logLevel, single ? { function: name } : { host: name });
@@ -194,3 +195,18 @@ export async function runMain(functions: FunctionDefinition[] | (() => Promise<F
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
 }
+
+/**
+ * Authentication off (`local`) serves loopback only. A function's default bind is 0.0.0.0, so a
+ * deployed function (service mode, Knative) without an issuer refuses to start unless the operator
+ * says FEATURESTORE_AUTH=insecure (logged loudly).
+ */
+export function checkAuthExposure(config: Pick<Config, 'auth' | 'bind'>): void {
+  if (config.auth === 'local' && !isLoopback(config.bind)) {
+    throw new ConfigError(
+      `authentication is off (FEATURESTORE_AUTH=local, no FEATURESTORE_OIDC_ISSUER) and the bind address ${config.bind} is not loopback: set FEATURESTORE_OIDC_ISSUER (docs/security.md), or FEATURESTORE_AUTH=insecure to serve without authentication anyway`,
+    );
+  }
+}
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);

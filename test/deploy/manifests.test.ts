@@ -13,6 +13,7 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { parse, parseAllDocuments } from 'yaml';
 import { PARTITIONS, Topics, topicOf } from '../../shared/adapters/events/topics.js';
 import { loadConfig, SETTINGS } from '../../shared/runtime/config.js';
+import { checkAuthExposure } from '../../shared/runtime/host.js';
 import { ALWAYS_ON_FUNCTIONS, CRON_SCHEDULES, EVENT_SUBSCRIPTIONS, GRPC_FUNCTIONS, PINGED_FUNCTIONS, SERVICE_MODE_FUNCTIONS } from '../../functions/wiring.js';
 import { healthCheck } from '../support/hosts.js';
 import { REPO, safeJson, spawnListening } from '../support/process.js';
@@ -185,6 +186,10 @@ test('a Knative Service per function: scale to zero, concurrency target, h2c for
       assert.deepEqual(c.readinessProbe.httpGet, { path: '/readyz', port: 8080 }, fn);
       assert.deepEqual(c.livenessProbe.httpGet, { path: '/healthz', port: 8080 }, fn);
     }
+    assert.ok(
+      c.envFrom.some((from: any) => from.secretRef?.name === 'featurestore-oidc'),
+      `${fn}: the OpenID provider's settings come from the Secret featurestore-oidc`,
+    );
     for (const from of c.envFrom) {
       if (from.configMapRef)
         assert.ok(
@@ -198,10 +203,31 @@ test('a Knative Service per function: scale to zero, concurrency target, h2c for
 test('the settings ConfigMap names only settings the functions read, with values they accept', () => {
   const config = configMaps.find((m) => m.metadata.name === 'featurestore-config');
   for (const key of Object.keys(config.data)) assert.ok(SETTINGS.includes(key), `knative/config.yaml: unknown setting ${key}`);
-  // The Secret supplies the catalog URL; everything else must parse as it stands.
-  const parsed = loadConfig({ ...config.data, FEATURESTORE_METADATA_URL: 'postgres://featurestore:secret@postgres:5432/featurestore' });
+  // The Secrets supply the catalog URL and the issuer; everything else must parse as it stands.
+  const parsed = loadConfig({
+    ...config.data,
+    FEATURESTORE_METADATA_URL: 'postgres://featurestore:secret@postgres:5432/featurestore',
+    FEATURESTORE_OIDC_ISSUER: 'https://login.example.com/realms/main',
+  });
   assert.equal(parsed.syncIntervalMs, 0, 'the PingSource drives the sync, not an in-process timer');
   assert.ok(parsed.kafkaBrokers.length > 0, 'the relay needs the brokers');
+  assert.ok(!('FEATURESTORE_OIDC_ISSUER' in config.data), 'the issuer comes from the Secret featurestore-oidc');
+});
+
+test('a deployed function refuses to start without an OpenID provider, unless told FEATURESTORE_AUTH=insecure', () => {
+  const config = configMaps.find((m) => m.metadata.name === 'featurestore-config');
+  const secrets = { FEATURESTORE_METADATA_URL: 'postgres://featurestore:secret@postgres:5432/featurestore' };
+  // The Secret featurestore-oidc missing: the ConfigMap's FEATURESTORE_AUTH=oidc has no issuer.
+  assert.throws(() => loadConfig({ ...config.data, ...secrets }), /oidc needs FEATURESTORE_OIDC_ISSUER/);
+  const parsed = loadConfig({ ...config.data, ...secrets, FEATURESTORE_OIDC_ISSUER: 'https://login.example.com/realms/main' });
+  assert.equal(parsed.auth, 'oidc');
+  assert.equal(parsed.bind, '0.0.0.0', 'a deployed function listens on every address');
+  checkAuthExposure(parsed);
+  // Without the ConfigMap's FEATURESTORE_AUTH and without an issuer, authentication would be off on 0.0.0.0.
+  const { FEATURESTORE_AUTH: _auth, ...withoutAuth } = config.data as Record<string, string>;
+  assert.throws(() => checkAuthExposure(loadConfig({ ...withoutAuth, ...secrets })), /bind address 0\.0\.0\.0 is not loopback: set FEATURESTORE_OIDC_ISSUER/);
+  checkAuthExposure(loadConfig({ ...withoutAuth, ...secrets, FEATURESTORE_AUTH: 'insecure' }));
+  checkAuthExposure(loadConfig({ ...withoutAuth, ...secrets, FEATURESTORE_BIND: '127.0.0.1' }));
 });
 
 test('eventing/ follows the wiring table: a Trigger per subscription on the Broker of its topic, dead letters, the PingSource', () => {
