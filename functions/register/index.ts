@@ -26,7 +26,7 @@ export const register: FunctionDefinition = {
     const featureSets = createFeatureSetUseCases({ store, authorizer, ingests: await deps.ingestStore() });
     // DuckDB loads on the first inference, not at start: cold start stays small.
     const inferrer = { infer: async (...args: Parameters<SchemaInferrer['infer']>) => (await deps.schemaInferrer()).infer(...args) };
-    const inferSchema = createInferSchemaUseCase({ inferrer, authorizer });
+    const inferSchema = createInferSchemaUseCase({ inferrer });
     return {
       services: [
         bind('featurestore.v1.ProjectService', ProjectServiceService, projectHandlers(projects)),

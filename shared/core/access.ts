@@ -61,7 +61,8 @@ export function allows(principal: Principal, action: Action, resource: ResourceI
     (g) =>
       g.principalId === principal.id &&
       g.project === resource.project &&
-      (g.featureSet === '' || g.featureSet === resource.featureSet) &&
+      // A role on one feature set lets its holder see the project it is in (not its other sets).
+      (g.featureSet === '' || g.featureSet === resource.featureSet || (action === 'project.read' && resource.featureSet === undefined)) &&
       ROLE_ACTIONS[g.role].includes(action),
   );
 }

@@ -27,15 +27,17 @@ const schema = z.object({
   ),
   FEATURESTORE_AUTH: z.optional(z.enum(AUTH_TYPES, { error: `use one of ${AUTH_TYPES.join(', ')}` })),
   FEATURESTORE_OIDC_ISSUER: z.optional(z.url({ error: 'must be the issuer URL, e.g. https://login.example.com/realms/main' })),
-  FEATURESTORE_OIDC_AUDIENCE: z._default(z.string(), 'featurestore'),
+  FEATURESTORE_OIDC_AUDIENCE: z._default(z.string(), 'urn:featurestore'),
   FEATURESTORE_OIDC_CLOCK_SKEW_SECONDS: z._default(int('a number of seconds (0-300)', 0, 300), 30),
   FEATURESTORE_OIDC_ALGORITHMS: z._default(
-    z.string().check(
-      z.refine(
-        (v) => v.split(',').every((a) => (OIDC_ALGORITHMS as readonly string[]).includes(a.trim())),
-        `use a comma-separated subset of ${OIDC_ALGORITHMS.join(', ')}`,
+    z
+      .string()
+      .check(
+        z.refine(
+          (v) => v.split(',').every((a) => (OIDC_ALGORITHMS as readonly string[]).includes(a.trim())),
+          `use a comma-separated subset of ${OIDC_ALGORITHMS.join(', ')}`,
+        ),
       ),
-    ),
     OIDC_ALGORITHMS.join(','),
   ),
   FEATURESTORE_OIDC_SUBJECT_CLAIM: z._default(z.string(), 'sub'),
@@ -44,6 +46,7 @@ const schema = z.object({
   FEATURESTORE_OIDC_GROUPS_CLAIM: z._default(z.string(), 'groups'),
   FEATURESTORE_OIDC_ADMIN_GROUP: z.optional(z.string()),
   FEATURESTORE_OIDC_ADMIN_CLAIM: z.optional(z.string()),
+  FEATURESTORE_OIDC_JWKS_COOLDOWN_SECONDS: z._default(int('a number of seconds', 0, 3600), 30),
   FEATURESTORE_PERMISSION_MAX_AGE_MS: z._default(int('a number of milliseconds', 0), 30_000),
   FEATURESTORE_ENGINE: z._default(z.enum(ENGINE_TYPES, { error: `use one of ${ENGINE_TYPES.join(', ')}` }), 'duckdb'),
   FEATURESTORE_FILE_ROOTS: z._default(z.string(), ''),
@@ -98,7 +101,7 @@ export const SETTING_DOCS: Record<Setting, { meaning: string; default?: string }
   },
   FEATURESTORE_AUTH: {
     meaning:
-      'who callers are and what they may do: `local` (one local user, authentication off; refused on a non-loopback bind and in service mode), `oidc` (OpenID Connect bearer tokens and personal access tokens, roles from the catalog; see [security.md](security.md)) or `insecure` (authentication off anywhere, every caller an admin; logged loudly at every start)',
+      'who callers are and what they may do: `local` (one local user, authentication off; refused on a non-loopback bind, so a deployed function needs an issuer), `oidc` (OpenID Connect bearer tokens and personal access tokens, roles from the catalog; see [security.md](security.md)) or `insecure` (authentication off anywhere, every caller an admin; logged loudly at every start)',
     default: '`oidc` when FEATURESTORE_OIDC_ISSUER is set, else `local`',
   },
   FEATURESTORE_OIDC_ISSUER: { meaning: "the OpenID provider's issuer URL; its discovery document names the keys tokens are checked with" },
@@ -111,6 +114,9 @@ export const SETTING_DOCS: Record<Setting, { meaning: string; default?: string }
   FEATURESTORE_OIDC_GROUPS_CLAIM: { meaning: "claim holding the caller's groups (a list)" },
   FEATURESTORE_OIDC_ADMIN_GROUP: { meaning: 'members of this group (in the groups claim) are admins' },
   FEATURESTORE_OIDC_ADMIN_CLAIM: { meaning: 'callers whose token sets this claim to `true` are admins' },
+  FEATURESTORE_OIDC_JWKS_COOLDOWN_SECONDS: {
+    meaning: "the least time between two fetches of the issuer's key set: a token with an unknown `kid` (key rotation) fetches it again at most this often",
+  },
   FEATURESTORE_PERMISSION_MAX_AGE_MS: { meaning: 'the most a cached role decision lives; grants and revocations arrive by NOTIFY at once' },
   FEATURESTORE_ENGINE: { meaning: 'what runs offline jobs: `duckdb` (in process; Spark engines come with issue #15)' },
   FEATURESTORE_FILE_ROOTS: { meaning: 'comma-separated folders `file://` URIs may point into', default: 'the working directory' },
@@ -243,6 +249,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           },
           adminGroup: c.FEATURESTORE_OIDC_ADMIN_GROUP,
           adminClaim: c.FEATURESTORE_OIDC_ADMIN_CLAIM,
+          jwksCooldownMs: c.FEATURESTORE_OIDC_JWKS_COOLDOWN_SECONDS * 1000,
         }
       : undefined,
     permissionMaxAgeMs: c.FEATURESTORE_PERMISSION_MAX_AGE_MS,

@@ -1,4 +1,4 @@
-import { credentials, type ServiceError } from '@grpc/grpc-js';
+import { credentials, InterceptingCall, type Interceptor, type ServiceError } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { AccessServiceClient } from '../../shared/gen/featurestore/v1/access.js';
 import { FeatureSetServiceClient } from '../../shared/gen/featurestore/v1/feature_set.js';
@@ -12,16 +12,29 @@ import { feature } from './helpers.js';
 import { unary } from '../../cli/client.js';
 export { unary };
 
-export function clients(port: number) {
+/** Sends `authorization: Bearer <token>` with every call (unary and streams). */
+export function bearer(token: string): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start: (metadata, listener, next) => {
+        metadata.set('authorization', `Bearer ${token}`);
+        next(metadata, listener);
+      },
+    });
+}
+
+/** A client of every service; with `token`, every call carries it as a bearer token. */
+export function clients(port: number, token?: string) {
   const address = `127.0.0.1:${port}`;
   const creds = credentials.createInsecure();
+  const options = token ? { interceptors: [bearer(token)] } : {};
   const all = {
-    projects: new ProjectServiceClient(address, creds),
-    featureSets: new FeatureSetServiceClient(address, creds),
-    ingest: new IngestServiceClient(address, creds),
-    retrieve: new RetrieveServiceClient(address, creds),
-    jobs: new JobServiceClient(address, creds),
-    access: new AccessServiceClient(address, creds),
+    projects: new ProjectServiceClient(address, creds, options),
+    featureSets: new FeatureSetServiceClient(address, creds, options),
+    ingest: new IngestServiceClient(address, creds, options),
+    retrieve: new RetrieveServiceClient(address, creds, options),
+    jobs: new JobServiceClient(address, creds, options),
+    access: new AccessServiceClient(address, creds, options),
   };
   return { ...all, close: () => Object.values(all).forEach((c) => c.close()) };
 }

@@ -97,8 +97,9 @@ export class SqlJobStore implements JobStore {
       `SELECT ${COLUMNS} FROM jobs
        WHERE ($1::text IS NULL OR project = $1) AND ($2::text IS NULL OR type = $2) AND ($3::text IS NULL OR state = $3)
          AND ($4::timestamptz IS NULL OR (date_trunc('milliseconds', create_time), id) < ($4::timestamptz, $5::uuid))
+         AND ($7::text IS NULL OR created_by = $7)
        ORDER BY date_trunc('milliseconds', create_time) DESC, id DESC LIMIT $6`,
-      [q.project ?? null, q.type ?? null, q.state ?? null, q.before?.createTime ?? null, q.before?.id ?? null, q.limit],
+      [q.project ?? null, q.type ?? null, q.state ?? null, q.before?.createTime ?? null, q.before?.id ?? null, q.limit, q.createdBy ?? null],
     );
     return rows.map(toJob);
   }

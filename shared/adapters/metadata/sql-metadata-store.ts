@@ -109,8 +109,9 @@ export class SqlMetadataStore implements MetadataStore {
     const { rows } = await this.sql.query<ProjectRow>(
       `SELECT ${PROJECT_COLUMNS} FROM projects p
        WHERE starts_with(p.name, $1) AND ($2::text IS NULL OR p.name > $2)
+         AND ($4::text IS NULL OR p.owner = $4 OR EXISTS (SELECT 1 FROM permissions g WHERE g.project = p.name AND g.principal_id = $4))
        ORDER BY p.name LIMIT $3`,
-      [q.namePrefix, q.afterName ?? null, q.limit],
+      [q.namePrefix, q.afterName ?? null, q.limit, q.visibleTo ?? null],
     );
     return rows.map(toProject);
   }

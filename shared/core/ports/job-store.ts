@@ -23,6 +23,8 @@ export interface ListJobsQuery {
   /** Exclusive position for keyset pages, newest first. */
   before?: { createTime: Date; id: string };
   limit: number;
+  /** Only jobs this principal started. */
+  createdBy?: string;
 }
 
 /**

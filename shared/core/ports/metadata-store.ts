@@ -19,6 +19,8 @@ export interface ListProjectsQuery {
   /** Exclusive: names strictly after this one. */
   afterName?: string;
   limit: number;
+  /** Only projects this principal owns or holds a role in (every project when undefined). */
+  visibleTo?: string;
 }
 
 export interface ListFeatureSetsQuery {

@@ -1,7 +1,6 @@
 import { InvalidArgument } from '../errors.js';
 import { isIdentifier } from '../identifiers.js';
 import type { Feature, SampleFormat, Schema } from '../model.js';
-import type { Authorizer } from '../ports/authorizer.js';
 import type { SampleInput, SchemaInferrer } from '../ports/schema-inferrer.js';
 import type { Principal } from '../principal.js';
 import { validateSchema } from '../schema.js';
@@ -29,10 +28,14 @@ export function formatFromName(name: string): SampleFormat | undefined {
   return undefined;
 }
 
-export function createInferSchemaUseCase({ inferrer, authorizer }: { inferrer: SchemaInferrer; authorizer: Authorizer }) {
-  return async function inferSchema(principal: Principal, input: InferSchemaInput, signal?: AbortSignal): Promise<InferSchemaResult> {
+/**
+ * Schema inference belongs to no project: any signed-in caller may infer (the host authenticated
+ * them). What it can read is bounded like ingest's sources: file:// under the file roots, object
+ * stores with the store's credentials.
+ */
+export function createInferSchemaUseCase({ inferrer }: { inferrer: SchemaInferrer }) {
+  return async function inferSchema(_principal: Principal, input: InferSchemaInput, signal?: AbortSignal): Promise<InferSchemaResult> {
     if (!input.sample) throw new InvalidArgument('give a source URI or an inline sample', { field: 'sample' });
-    await authorizer.authorize(principal, 'project.read', {}, signal);
     const sample = await inferrer.infer(input.sample, signal);
     const warnings: string[] = [];
     const features: Feature[] = [];

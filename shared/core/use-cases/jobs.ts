@@ -69,9 +69,18 @@ export function createJobUseCases({ jobs, authorizer, changes }: { jobs: JobStor
       if (input.state !== undefined && !JOB_STATES.includes(input.state)) throw new InvalidArgument(`unknown job state ${input.state}`, { field: 'state' });
       const limit = validatePageSize(input.pageSize);
       const position = decodePageToken(input.pageToken, isJobPosition);
-      await authorizer.authorize(principal, 'job.read', { project }, signal);
+      // Jobs of a project for those who may read it; across projects, one's own (admins: all).
+      if (project) await authorizer.authorize(principal, 'job.read', { project }, signal);
+      const createdBy = project || principal.admin ? undefined : principal.id;
       const rows = await jobs.listJobs(
-        { project, type: input.type, state: input.state, before: position && { createTime: new Date(position.t), id: position.id }, limit: limit + 1 },
+        {
+          project,
+          type: input.type,
+          state: input.state,
+          before: position && { createTime: new Date(position.t), id: position.id },
+          limit: limit + 1,
+          createdBy,
+        },
         signal,
       );
       return pageOf(rows, limit, (last) => ({ t: last.createTime.toISOString(), id: last.id }));

@@ -65,8 +65,9 @@ export function createProjectUseCases({ store, authorizer }: ProjectDeps) {
     async list(principal: Principal, input: { namePrefix: string; pageSize: number; pageToken: string }, signal?: AbortSignal): Promise<Page<Project>> {
       const limit = validatePageSize(input.pageSize);
       const position = decodePageToken(input.pageToken, isNamePosition);
-      await authorizer.authorize(principal, 'project.read', {}, signal);
-      const rows = await store.listProjects({ namePrefix: input.namePrefix ?? '', afterName: position?.after, limit: limit + 1 }, signal);
+      // Everyone may list; each sees the projects they own or hold a role in (admins: all).
+      const visibleTo = principal.admin ? undefined : principal.id;
+      const rows = await store.listProjects({ namePrefix: input.namePrefix ?? '', afterName: position?.after, limit: limit + 1, visibleTo }, signal);
       return pageOf(rows, limit, (last) => ({ after: last.name }));
     },
 
