@@ -251,12 +251,12 @@ describe(
         if (role === 'OWNER') continue;
         await unary(owner.access, owner.access.grantPermission, { resource: { project: P, featureSet: '' }, principalId: who, role: Role[`ROLE_${role}`] });
       }
-      ownersJob = (await unary(owner.ingest, owner.ingest.startIngest, {
+      ownersJob = await unary(owner.ingest, owner.ingest.startIngest, {
         featureSet: ref(),
         source: { uri: source, format: 0, options: {} },
         extraColumns: 0,
         requestId: '',
-      })) as Job;
+      });
       assert.equal((await finishedJob(owner, ownersJob.id)).state, JobState.JOB_STATE_SUCCEEDED);
     });
     after(async () => {
