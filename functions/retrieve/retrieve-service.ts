@@ -79,6 +79,7 @@ export function retrieveHandlers(
       );
       return {
         featureNames: out.featureNames,
+        withheldFeatures: out.withheld,
         rows: out.rows.map((r) => ({
           values: r.values.map(typedValueToProto),
           eventTime: r.eventTimeMicros === undefined ? undefined : timestampFromMicros(r.eventTimeMicros),

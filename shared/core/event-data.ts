@@ -37,7 +37,7 @@ export const EVENT_DATA = {
       .optional(),
     empty: z.boolean().optional(),
     revert: z.object({ ingestId: uuid('an ingest id'), statistics }).optional(),
-    retrieve: z.object({ uris: z.array(z.string()), downloadUrls: z.array(z.string()), rows: z.number() }).optional(),
+    retrieve: z.object({ uris: z.array(z.string()), downloadUrls: z.array(z.string()), rows: z.number(), withheld: z.array(z.string()).optional() }).optional(),
     materialize: z.object({ rows: z.number(), written: z.number(), tooLarge: z.number() }).optional(),
   }),
   [EventTypes.ingestCommitted]: ingestEvent,

@@ -52,6 +52,8 @@ export const retrieveJobSpecSchema = z.object({
   asOfIngestId: z.string().regex(UUID).optional(),
   asOfTime: isoTime.optional(),
   format: outputFormat,
+  /** Sensitive features left out because the starter may not read them (the result names them). */
+  withheld: z.array(name).optional(),
 });
 export type RetrieveJobSpec = z.infer<typeof retrieveJobSpecSchema>;
 
@@ -79,6 +81,8 @@ export const trainingSetJobSpecSchema = z.object({
   timestampColumn: name,
   parts: z.array(trainingSetPartSchema).min(1),
   format: outputFormat,
+  /** Sensitive features left out because the starter may not read them, as project/feature_set/feature. */
+  withheld: z.array(z.string()).optional(),
 });
 export type TrainingSetJobSpec = z.infer<typeof trainingSetJobSpecSchema>;
 

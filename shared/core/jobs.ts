@@ -43,7 +43,7 @@ export interface JobError {
 
 export type JobResult =
   | { kind: 'ingest'; ingestId: string; rows: number; duplicateRows: number; droppedColumns?: string[]; missingColumns?: string[] }
-  | { kind: 'retrieve'; uris: string[]; downloadUrls: string[]; rows: number }
+  | { kind: 'retrieve'; uris: string[]; downloadUrls: string[]; rows: number; withheld?: string[] }
   | { kind: 'revert'; ingestId: string; version: string; rowsRemoved: number }
   | { kind: 'materialize'; rows: number; written: number; tooLarge?: number };
 
@@ -99,7 +99,7 @@ export interface JobStatusData {
   /** For a succeeded revert: statistics over the rows that stay visible. */
   revert?: { ingestId: string; statistics: Ingest['statistics'] };
   /** For a succeeded retrieve: the files written. */
-  retrieve?: { uris: string[]; downloadUrls: string[]; rows: number };
+  retrieve?: { uris: string[]; downloadUrls: string[]; rows: number; withheld?: string[] };
   /** For a succeeded materialize: keys found, written online, and too large for the online row limit. */
   materialize?: { rows: number; written: number; tooLarge: number };
 }

@@ -59,7 +59,12 @@ function allowed(rule: Rule, who: Identity): boolean {
 const P = 'matrix';
 const FS = 'events';
 const OTHER = 'other';
-const FEATURES = [feature('id', DataType.DATA_TYPE_STRING), feature('ts', DataType.DATA_TYPE_TIMESTAMP), feature('v', DataType.DATA_TYPE_INT64)];
+const FEATURES = [
+  feature('id', DataType.DATA_TYPE_STRING),
+  feature('ts', DataType.DATA_TYPE_TIMESTAMP),
+  feature('v', DataType.DATA_TYPE_INT64),
+  { ...feature('secret', DataType.DATA_TYPE_FLOAT64), sensitive: true },
+];
 const ref = (name = FS) => ({ project: P, name, version: '' });
 const STALE = '"999"';
 const i64 = (value: string): Value => ({ kind: { $case: 'int64Value', value } });
@@ -240,7 +245,7 @@ describe(
     before(async () => {
       data = realpathSync(mkdtempSync(join(tmpdir(), 'fs-matrix-')));
       source = pathToFileURL(join(data, 'events.csv')).href;
-      writeFileSync(join(data, 'events.csv'), `id,ts,v\na,${new Date(Date.now() - 3_600_000).toISOString()},1\n`);
+      writeFileSync(join(data, 'events.csv'), `id,ts,v,secret\na,${new Date(Date.now() - 3_600_000).toISOString()},1,0.25\n`);
       host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_FILE_ROOTS: data, ...oidcEnv(issuer) });
       for (const who of IDENTITIES) as.set(who, clients(host.port, await serviceToken(issuer, who)));
       admin = as.get('svc-admin')!;
@@ -299,6 +304,68 @@ describe(
         const done = await finishedJob(admin, id);
         assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, `${rpc} as ${who}: ${done.error?.message}`);
       }
+    });
+
+    it('sensitive features: withheld below sensitive consumer in online reads, retrieves, training sets and statistics, and named', async () => {
+      const online = async (who: Identity, features: string[] = []) => {
+        const c = as.get(who)!;
+        return unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref(), keys: [{ values: [str('o1')] }], features });
+      };
+      const consumer = await online('svc-consumer');
+      assert.deepEqual([consumer.featureNames, consumer.withheldFeatures], [['v'], ['secret']]);
+      assert.equal(consumer.rows[0].values.length, 1);
+      const sensitive = await online('svc-sensitive-consumer');
+      assert.deepEqual([sensitive.featureNames, sensitive.withheldFeatures], [['v', 'secret'], []]);
+      await assert.rejects(online('svc-consumer', ['secret']), (e: ServiceError) => {
+        assert.equal(e.code, status.PERMISSION_DENIED);
+        assert.match(e.details, /^features: every feature asked for of matrix\/events is sensitive/);
+        return true;
+      });
+
+      /** Runs a retrieve and a training set as `who`: their files' header lines and what they withheld. */
+      const offline = async (who: Identity) => {
+        const c = as.get(who)!;
+        const out: Array<{ header: string; withheld: string[] }> = [];
+        for (const started of [
+          unary(c.retrieve, c.retrieve.startRetrieve, {
+            featureSet: ref(),
+            features: [],
+            output: { format: Format.FORMAT_CSV, uri: '' },
+            startTime: undefined,
+            endTime: undefined,
+            asOf: undefined,
+          }),
+          unary(c.retrieve, c.retrieve.startTrainingSet, {
+            entities: { $case: 'entityRows', value: { columns: ['id', 'ts'], rows: [{ values: [str('a'), ts(new Date())] }] } },
+            timestampColumn: 'ts',
+            features: [`${P}/${FS}/*`],
+            output: { format: Format.FORMAT_CSV, uri: '' },
+          }),
+        ]) {
+          const done = await finishedJob(c, (await started).id);
+          assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
+          const r = done.result?.$case === 'retrieveResult' ? done.result.value : undefined;
+          assert.ok(r);
+          out.push({ header: readFileSync(new URL(r.downloadUrls[0]), 'utf8').split('\n')[0], withheld: r.withheldFeatures });
+        }
+        return out;
+      };
+      assert.deepEqual(await offline('svc-consumer'), [
+        { header: 'id,ts,v', withheld: ['secret'] },
+        { header: 'id,ts,v', withheld: ['matrix/events/secret'] },
+      ]);
+      assert.deepEqual(await offline('svc-sensitive-consumer'), [
+        { header: 'id,ts,v,secret', withheld: [] },
+        { header: 'id,ts,v,secret', withheld: [] },
+      ]);
+
+      const stats = async (who: Identity) => {
+        const c = as.get(who)!;
+        const fs = await unary(c.featureSets, c.featureSets.getFeatureSet, { project: P, name: FS, version: '' });
+        return { withheld: fs.withheldStatistics, withStats: fs.schema!.features.filter((f) => f.statistics).map((f) => f.name) };
+      };
+      assert.deepEqual(await stats('svc-viewer'), { withheld: ['secret'], withStats: ['id', 'ts', 'v'] });
+      assert.deepEqual(await stats('svc-sensitive-consumer'), { withheld: [], withStats: ['id', 'ts', 'v', 'secret'] });
     });
 
     it('a denial says which role would allow it and how to ask', async () => {

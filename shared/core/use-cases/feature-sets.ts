@@ -4,6 +4,7 @@ import { requireIdentifier } from '../identifiers.js';
 import { versionString, type CompatibilityReport, type FeatureSet, type FeatureSetVersionNumber, type Page, type Schema, type Tags } from '../model.js';
 import { decodePageToken, isNamePosition, isVersionPosition, pageOf } from '../page-token.js';
 import type { Authorizer } from '../ports/authorizer.js';
+import { withheldFeatures } from '../sensitive.js';
 import type { IngestStore } from '../ports/ingest-store.js';
 import type { MetadataStore, NewFeatureSetVersion } from '../ports/metadata-store.js';
 import type { Principal } from '../principal.js';
@@ -93,12 +94,18 @@ export function toNewVersion(fs: FeatureSet): NewFeatureSetVersion {
   return rest;
 }
 
+/** A feature set as a caller sees it: the statistics of sensitive features it may not see are left out and named. */
+export type FeatureSetView = FeatureSet & { withheldStatistics?: string[] };
+
 export function createFeatureSetUseCases({ store, authorizer, ingests }: FeatureSetDeps) {
   /** Statistics are computed at ingest and revert over every visible row of the major version. */
-  async function withStatistics(fs: FeatureSet, signal?: AbortSignal): Promise<FeatureSet> {
+  /** The statistics of the version's data, but not of the sensitive features the principal may not see (named instead). */
+  async function withStatistics(principal: Principal, fs: FeatureSet, signal?: AbortSignal): Promise<FeatureSetView> {
     const statistics = ingests && (await ingests.statistics(fs.project, fs.name, fs.major, signal));
     if (!statistics) return fs;
-    return { ...fs, schema: { ...fs.schema, features: fs.schema.features.map((f) => ({ ...f, statistics: statistics[f.name] })) } };
+    const hidden = await withheldFeatures(authorizer, principal, fs, signal);
+    const features = fs.schema.features.map((f) => (hidden.includes(f.name) ? f : { ...f, statistics: statistics[f.name] }));
+    return { ...fs, schema: { ...fs.schema, features }, withheldStatistics: hidden.filter((n) => statistics[n] !== undefined) };
   }
 
   async function requireProject(project: string, signal?: AbortSignal): Promise<void> {
@@ -141,14 +148,14 @@ export function createFeatureSetUseCases({ store, authorizer, ingests }: Feature
       return store.createFeatureSet(version, [changed(version, 'registered')], signal);
     },
 
-    async get(principal: Principal, input: { project: string; name: string; version: string }, signal?: AbortSignal): Promise<FeatureSet> {
+    async get(principal: Principal, input: { project: string; name: string; version: string }, signal?: AbortSignal): Promise<FeatureSetView> {
       const project = requireIdentifier(input.project, 'project');
       const name = requireIdentifier(input.name, 'name');
       const version = parseVersion(input.version);
       await authorizer.authorize(principal, 'featureSet.read', { project, featureSet: name }, signal);
-      if (!version) return withStatistics(await latest(project, name, signal), signal);
+      if (!version) return withStatistics(principal, await latest(project, name, signal), signal);
       const fs = await store.getFeatureSet(project, name, version, signal);
-      if (fs) return withStatistics(fs, signal);
+      if (fs) return withStatistics(principal, fs, signal);
       await latest(project, name, signal);
       throw new NotFound(`feature set "${project}/${name}" has no version ${input.version}`, { field: 'version' });
     },

@@ -3,6 +3,7 @@ import type { FeatureSet } from '../model.js';
 import { encodeEntityKey, eventTimeMicros, expiryMicros, storedFeatures } from '../online-values.js';
 import { checkValue, isError, toTypedValue, type StoredValue, type TypedValue } from '../values.js';
 import type { Authorizer } from '../ports/authorizer.js';
+import { allWithheld, withheldFeatures } from '../sensitive.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { OnlineLog } from '../ports/online-log.js';
 import type { OnlineEntry, OnlineStore } from '../ports/online-store.js';
@@ -179,7 +180,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       principal: Principal,
       input: { project: string; featureSet: string; version: string; keys: TypedValue[][]; features: string[] },
       signal?: AbortSignal,
-    ): Promise<{ featureNames: string[]; rows: OnlineRow[] }> {
+    ): Promise<{ featureNames: string[]; rows: OnlineRow[]; withheld: string[] }> {
       const fs = await featureSet(principal, input, 'featureSet.readData', signal);
       if (input.keys.length === 0) throw new InvalidArgument('is required: at least one entity key', { field: 'keys' });
       if (input.keys.length > d.limits.maxKeys)
@@ -194,7 +195,11 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
           });
         }
       });
-      const wanted = input.features.length > 0 ? input.features : stored.map((f) => f.name);
+      const asked = input.features.length > 0 ? input.features : stored.map((f) => f.name);
+      const hidden = await withheldFeatures(d.authorizer, principal, fs, signal);
+      const withheld = hidden.length === 0 ? hidden : asked.filter((n) => hidden.includes(n));
+      const wanted = withheld.length === 0 ? asked : asked.filter((n) => !hidden.includes(n));
+      if (wanted.length === 0 && asked.length > 0) throw allWithheld(fs, 'features');
       const keys = input.keys.map((values, i) => {
         if (values.length !== keyFeatures.length)
           throw new InvalidArgument(`has ${values.length} values; the key is ${schema.primaryKey.join(', ')}`, { field: `keys[${i}]` });
@@ -217,7 +222,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
         const all = JSON.parse(e.value) as StoredValue[];
         return { values: wanted.map((n) => toTypedValue(stored[position.get(n)!], all[position.get(n)!] ?? null)), eventTimeMicros, status: 'PRESENT' };
       });
-      return { featureNames: wanted, rows };
+      return { featureNames: wanted, rows, withheld };
     },
   };
 }

@@ -7,6 +7,7 @@ import type { JobStore } from '../ports/job-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { OfflineEngine } from '../ports/offline-engine.js';
 import type { Principal } from '../principal.js';
+import { allWithheld, withheldFeatures } from '../sensitive.js';
 import { readsThePast, retrievePlan, visibleAsOf } from '../plans.js';
 import type { RetrieveJobSpec } from '../job-specs.js';
 import { requireUuid } from '../validation.js';
@@ -41,6 +42,11 @@ export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore
       input.features.forEach((f, i) => {
         if (!fs.schema.features.some((x) => x.name === f)) throw new NotFound(`"${f}" is not a feature of ${project}/${name}`, { field: `features[${i}]` });
       });
+      const hidden = await withheldFeatures(d.authorizer, principal, fs, signal);
+      const asked = input.features.length > 0 ? input.features : fs.schema.features.map((f) => f.name);
+      const withheld = asked.filter((f) => hidden.includes(f));
+      const features = withheld.length === 0 ? input.features : asked.filter((f) => !hidden.includes(f));
+      if (features.length === 0 && withheld.length > 0) throw allWithheld(fs, 'features');
       if (input.asOfIngestId) {
         const id = requireUuid(input.asOfIngestId, 'as_of_ingest_id', 'ingest');
         const ingest = await d.ingests.get(id, signal);
@@ -53,7 +59,8 @@ export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore
         featureSet: name,
         major: fs.major,
         minor: fs.minor,
-        features: input.features,
+        features,
+        ...(withheld.length > 0 ? { withheld } : {}),
         startTime: input.startTime?.toISOString(),
         endTime: input.endTime?.toISOString(),
         asOfIngestId: input.asOfIngestId?.toLowerCase(),
@@ -95,7 +102,7 @@ export function createRetrieveRunner(d: JobRunnerDeps & { store: MetadataStore; 
       }
       const downloadUrls = await Promise.all(uploaded.map((key) => d.offline.downloadUrl(key, DOWNLOAD_LINK_SECONDS)));
       return {
-        data: { retrieve: { uris: uploaded.map((key) => d.offline.uri(key)), downloadUrls, rows: out.rows } },
+        data: { retrieve: { uris: uploaded.map((key) => d.offline.uri(key)), downloadUrls, rows: out.rows, withheld: spec.withheld } },
         message: `${out.rows} rows from ${visible.length} ingest(s)`,
       };
     });

@@ -8,6 +8,7 @@ import type { JobStore } from '../ports/job-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { SourceFiles } from '../ports/source-files.js';
 import type { Principal } from '../principal.js';
+import { allWithheld, withheldFeatures } from '../sensitive.js';
 import { MAX_INLINE_ENTITY_ROWS, parseFeatureRef } from '../training-sets.js';
 import { trainingSetPlan } from '../plans.js';
 import type { EntityTable, EntityValue, TrainingSetJobSpec, TrainingSetPart } from '../job-specs.js';
@@ -36,7 +37,8 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
       if (input.features.length > MAX_FEATURE_REFS) throw new InvalidArgument(`has more than ${MAX_FEATURE_REFS} references`, { field: 'features' });
 
       // Group the references by feature set, in the order they first appear.
-      const parts = new Map<string, { part: TrainingSetPart; fs: FeatureSet; version: string; index: number }>();
+      const parts = new Map<string, { part: TrainingSetPart; fs: FeatureSet; version: string; index: number; hidden: string[] }>();
+      const withheld: string[] = [];
       for (const [i, raw] of input.features.entries()) {
         const field = `features[${i}]`;
         const ref = parseFeatureRef(raw, field);
@@ -55,6 +57,7 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
             fs,
             version: ref.version,
             index: i,
+            hidden: await withheldFeatures(d.authorizer, principal, fs, signal),
           };
           parts.set(id, entry);
         }
@@ -64,8 +67,13 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
           if (!entry.fs.schema.features.some((f) => f.name === ref.feature)) throw new NotFound(`"${ref.feature}" is not a feature of ${id}`, { field });
           if (keys.has(ref.feature)) throw new InvalidArgument(`"${ref.feature}" is the key or event time of ${id}; entity rows carry those`, { field });
         }
-        for (const w of wanted) if (!entry.part.features.includes(w)) entry.part.features.push(w);
+        for (const w of wanted) {
+          if (entry.hidden.includes(w)) {
+            if (!withheld.includes(`${id}/${w}`)) withheld.push(`${id}/${w}`);
+          } else if (!entry.part.features.includes(w)) entry.part.features.push(w);
+        }
       }
+      for (const { part, fs, index } of parts.values()) if (part.features.length === 0) throw allWithheld(fs, `features[${index}]`);
 
       const entities = input.entities;
       if ('source' in entities) {
@@ -79,7 +87,13 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
         );
       }
       const first = [...parts.values()][0].part;
-      const spec: TrainingSetJobSpec = { entities, timestampColumn, parts: [...parts.values()].map((p) => p.part), format: input.format };
+      const spec: TrainingSetJobSpec = {
+        entities,
+        timestampColumn,
+        parts: [...parts.values()].map((p) => p.part),
+        format: input.format,
+        ...(withheld.length > 0 ? { withheld } : {}),
+      };
       const { job } = await d.jobs.createJob(
         {
           type: 'TRAINING_SET',
@@ -158,7 +172,7 @@ export function createTrainingSetRunner(d: IngestRunnerDeps) {
         }
         const downloadUrls = await Promise.all(uploaded.map((key) => d.offline.downloadUrl(key, DOWNLOAD_LINK_SECONDS)));
         return {
-          data: { retrieve: { uris: uploaded.map((key) => d.offline.uri(key)), downloadUrls, rows: out.rows } },
+          data: { retrieve: { uris: uploaded.map((key) => d.offline.uri(key)), downloadUrls, rows: out.rows, withheld: job.spec.withheld } },
           message: `${out.rows} rows joined point in time with ${spec.parts.length} feature set(s)`,
         };
       } finally {

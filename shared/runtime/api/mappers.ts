@@ -94,7 +94,7 @@ export function projectToProto(p: Project): ppb.Project {
   };
 }
 
-export function featureSetToProto(fs: FeatureSet): fspb.FeatureSet {
+export function featureSetToProto(fs: FeatureSet & { withheldStatistics?: string[] }): fspb.FeatureSet {
   return {
     project: fs.project,
     name: fs.name,
@@ -111,6 +111,7 @@ export function featureSetToProto(fs: FeatureSet): fspb.FeatureSet {
     updateTime: timestampFromDate(fs.updateTime),
     createdBy: fs.createdBy,
     changeSummary: fs.changeSummary,
+    withheldStatistics: fs.withheldStatistics ?? [],
   };
 }
 
@@ -172,7 +173,7 @@ function jobResultToProto(r: Job['result']): jobpb.Job['result'] {
         },
       };
     case 'retrieve':
-      return { $case: 'retrieveResult', value: { uris: r.uris, downloadUrls: r.downloadUrls, rows: String(r.rows) } };
+      return { $case: 'retrieveResult', value: { uris: r.uris, downloadUrls: r.downloadUrls, rows: String(r.rows), withheldFeatures: r.withheld ?? [] } };
     case 'revert':
       return { $case: 'revertResult', value: { ingestId: r.ingestId, version: r.version, rowsRemoved: String(r.rowsRemoved) } };
     case 'materialize':
