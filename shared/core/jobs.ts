@@ -2,6 +2,8 @@ import type { ErrorDetail, StatusName } from './errors.js';
 import { EventTypes, type DomainEvent } from './events.js';
 import type { Ingest } from './ingests.js';
 import type { JobSpecs, SpecJobType } from './job-specs.js';
+import type { Action, ResourceId } from './ports/authorizer.js';
+import type { Principal } from './principal.js';
 
 // Jobs: every long piece of work (ingest, revert, retrieve, training set, materialize, sync) is a
 // job with a state machine, progress, an error with row/column detail, and a result.
@@ -58,6 +60,8 @@ interface JobFields {
   project: string;
   featureSet: string;
   createdBy: string;
+  /** Whether the starter was an admin then (the job runs with the starter's permissions, checked again when it starts). */
+  createdByAdmin: boolean;
   /** Client-chosen idempotency key, unique per creator; '' when none. */
   requestId: string;
   cancelRequested: boolean;
@@ -77,7 +81,9 @@ export type JobOf<T extends SpecJobType> = JobFields & { type: T; spec: JobSpecs
 export type Job = { [T in SpecJobType]: JobOf<T> }[SpecJobType];
 
 /** A job to create: its type, spec and identity. */
-export type NewJob = { [T in SpecJobType]: Pick<JobOf<T>, 'type' | 'spec' | 'project' | 'featureSet' | 'createdBy' | 'requestId'> }[SpecJobType];
+export type NewJob = {
+  [T in SpecJobType]: Pick<JobOf<T>, 'type' | 'spec' | 'project' | 'featureSet' | 'createdBy' | 'requestId'> & Partial<Pick<JobOf<T>, 'createdByAdmin'>>;
+}[SpecJobType];
 
 /** The job.status event a worker emits; status-handler turns it into job state and catalog rows. */
 export interface JobStatusData {
@@ -108,3 +114,28 @@ export interface JobStatusData {
 export function jobEvent(type: typeof EventTypes.jobRequested | typeof EventTypes.jobStatus, job: Job, data: object): DomainEvent {
   return { type, subject: `jobs/${job.id}`, data: { jobId: job.id, type: job.type, ...data } };
 }
+
+/**
+ * What a job needs of the principal who started it, on which feature sets: checked when it is
+ * started and again when a worker starts it (a role revoked meanwhile stops it).
+ */
+export function jobAccess(job: Job): Array<{ action: Action; resource: ResourceId }> {
+  switch (job.type) {
+    case 'INGEST':
+    case 'REVERT':
+    case 'MATERIALIZE':
+      return [{ action: 'featureSet.update', resource: { project: job.spec.project, featureSet: job.spec.featureSet } }];
+    case 'RETRIEVE':
+      return [{ action: 'featureSet.readData', resource: { project: job.spec.project, featureSet: job.spec.featureSet } }];
+    case 'TRAINING_SET':
+      return job.spec.parts.map((p) => ({ action: 'featureSet.readData', resource: { project: p.project, featureSet: p.featureSet } }));
+  }
+}
+
+/** The principal a job runs as: its starter, as far as the job remembers them. */
+export const jobStarter = (job: Pick<Job, 'createdBy' | 'createdByAdmin'>): Principal => ({
+  id: job.createdBy,
+  name: '',
+  email: '',
+  admin: job.createdByAdmin,
+});

@@ -183,6 +183,7 @@ export class Dependencies {
   async jobFrame(): Promise<JobRunnerDeps> {
     return {
       jobs: await this.jobStore(),
+      authorizer: this.authorizer(),
       offline: this.offlineStore(),
       scratch: () => this.scratch(),
       heartbeatMs: this.config.jobLeaseMs / 4,

@@ -29,6 +29,9 @@ import { feature, str, ts } from '../support/helpers.js';
 import type { Value } from '../../shared/gen/featurestore/v1/common.js';
 import { startTestHost } from '../support/hosts.js';
 import { REPO } from '../support/process.js';
+import { ingestJobSpec } from '../support/jobs.js';
+import { EventTypes } from '../../shared/core/events.js';
+import { jobEvent } from '../../shared/core/jobs.js';
 import { oidcEnv, serviceToken, TEST_ISSUER } from '../support/oidc.js';
 
 type Clients = ReturnType<typeof clients>;
@@ -366,6 +369,25 @@ describe(
       };
       assert.deepEqual(await stats('svc-viewer'), { withheld: ['secret'], withStats: ['id', 'ts', 'v'] });
       assert.deepEqual(await stats('svc-sensitive-consumer'), { withheld: [], withStats: ['id', 'ts', 'v', 'secret'] });
+    });
+
+    it('a job runs as its starter, checked again when it starts: a starter without the role (revoked meanwhile) fails it with PERMISSION_DENIED', async () => {
+      // Jobs written to the store as the use case would have after its check; the worker checks again.
+      const jobs = await host.deps.jobStore();
+      const started = async (createdBy: Identity) =>
+        (
+          await jobs.createJob(
+            { type: 'INGEST', project: P, featureSet: FS, spec: ingestJobSpec(P, FS, { source: { uri: source, options: {} } }), createdBy, requestId: '' },
+            (j) => [jobEvent(EventTypes.jobRequested, j, {})],
+          )
+        ).job;
+      const kept = await finishedJob(admin, (await started('svc-editor')).id);
+      assert.equal(kept.state, JobState.JOB_STATE_SUCCEEDED, kept.error?.message);
+      // svc-consumer never held (or no longer holds) the editor role.
+      const lost = await finishedJob(admin, (await started('svc-consumer')).id);
+      assert.equal(lost.state, JobState.JOB_STATE_FAILED);
+      assert.equal(lost.error?.code, 'PERMISSION_DENIED');
+      assert.match(lost.error?.message ?? '', /svc-consumer, who started this job, may no longer run it: svc-consumer needs the editor role/);
     });
 
     it('a denial says which role would allow it and how to ask', async () => {

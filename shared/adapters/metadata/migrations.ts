@@ -283,4 +283,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tokens_principal ON tokens (principal_id, create_time);
     `,
   },
+  {
+    version: 11,
+    name: 'jobs remember whether their starter was an admin',
+    sql: `
+      -- A job runs with the permissions of the principal who started it, checked again when it
+      -- starts: grants are in the catalog, but being an admin comes with the token, so it is kept here.
+      ALTER TABLE jobs ADD COLUMN created_by_admin boolean NOT NULL DEFAULT false;
+    `,
+  },
 ];

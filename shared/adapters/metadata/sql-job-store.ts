@@ -18,6 +18,7 @@ interface JobRow {
   error: JobError | null;
   result: JobResult | null;
   created_by: string;
+  created_by_admin: boolean;
   request_id: string;
   cancel_requested: boolean;
   revision: number;
@@ -42,6 +43,7 @@ function toJob(r: JobRow): Job {
     featureSet: r.feature_set,
     spec: readJobSpec(r.type, r.spec, r.id),
     createdBy: r.created_by,
+    createdByAdmin: r.created_by_admin,
     requestId: r.request_id,
     cancelRequested: r.cancel_requested,
     revision: r.revision,
@@ -52,7 +54,7 @@ function toJob(r: JobRow): Job {
   } as Job;
 }
 
-const COLUMNS = `id::text, type, state, project, feature_set, spec, progress, message, error, result, created_by,
+const COLUMNS = `id::text, type, state, project, feature_set, spec, progress, message, error, result, created_by, created_by_admin,
   request_id, cancel_requested, revision, attempt, create_time, start_time, end_time`;
 
 /** A running job whose worker said nothing for the lease (ms, parameter $n) and reported no outcome: its worker is gone. */
@@ -68,11 +70,11 @@ export class SqlJobStore implements JobStore {
     throwIfAborted(signal);
     return this.sql.transaction(async (tx) => {
       const { rows } = await tx.query<JobRow>(
-        `INSERT INTO jobs (type, state, project, feature_set, spec, created_by, request_id)
-         VALUES ($1, 'PENDING', $2, $3, $4::jsonb, $5, $6)
+        `INSERT INTO jobs (type, state, project, feature_set, spec, created_by, request_id, created_by_admin)
+         VALUES ($1, 'PENDING', $2, $3, $4::jsonb, $5, $6, $7)
          ON CONFLICT (created_by, request_id) WHERE request_id <> '' DO NOTHING
          RETURNING ${COLUMNS}`,
-        [j.type, j.project, j.featureSet, JSON.stringify(storedJobSpec(j.spec)), j.createdBy, j.requestId],
+        [j.type, j.project, j.featureSet, JSON.stringify(storedJobSpec(j.spec)), j.createdBy, j.requestId, j.createdByAdmin ?? false],
       );
       if (rows[0]) {
         const job = toJob(rows[0]);

@@ -54,7 +54,7 @@ export function createIngestUseCases({ store, jobs, ingests, authorizer, sources
       await sources.check(input.source, signal);
       const spec: IngestJobSpec = { project, featureSet: name, major: fs.major, minor: fs.minor, source: input.source, extraColumns: input.extraColumns };
       const { job } = await jobs.createJob(
-        { type: 'INGEST', project, featureSet: name, spec, createdBy: principal.id, requestId: input.requestId },
+        { type: 'INGEST', project, featureSet: name, spec, createdBy: principal.id, createdByAdmin: principal.admin, requestId: input.requestId },
         (j) => [jobEvent(EventTypes.jobRequested, j, {})],
         signal,
       );
@@ -85,7 +85,7 @@ export function createIngestUseCases({ store, jobs, ingests, authorizer, sources
       }
       const spec: RevertJobSpec = { project, featureSet: name, major: fs.major, ingestId };
       const { job } = await jobs.createJob(
-        { type: 'REVERT', project, featureSet: name, spec, createdBy: principal.id, requestId: '' },
+        { type: 'REVERT', project, featureSet: name, spec, createdBy: principal.id, createdByAdmin: principal.admin, requestId: '' },
         (j) => [jobEvent(EventTypes.jobRequested, j, {})],
         signal,
       );

@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream';
-import { Cancelled, FeatureStoreError, Internal, InvalidArgument, Unavailable } from '../errors.js';
+import { Cancelled, FeatureStoreError, Internal, InvalidArgument, PermissionDenied, Unavailable } from '../errors.js';
 import { EventTypes } from '../events.js';
 import type { SpecJobType } from '../job-specs.js';
 import { withStoredFiles, type Plan } from '../plans.js';
-import { jobEvent, TERMINAL_STATES, type JobError, type JobOf, type JobStatusData } from '../jobs.js';
+import { jobAccess, jobEvent, jobStarter, TERMINAL_STATES, type Job, type JobError, type JobOf, type JobStatusData } from '../jobs.js';
+import type { Authorizer } from '../ports/authorizer.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 
@@ -24,6 +25,8 @@ export interface Scratch {
 /** What every engine job's frame needs. */
 export interface JobRunnerDeps {
   jobs: JobStore;
+  /** Checks the starter's permissions again when the job starts. */
+  authorizer: Authorizer;
   offline: ObjectStore;
   /** A fresh local folder for the engine's output and local copies, removed by `dispose`. */
   scratch(): Promise<Scratch>;
@@ -110,6 +113,7 @@ export async function runClaimedJob<T extends SpecJobType>(
   };
   try {
     if (!isOfType(job, type)) throw new Internal(`job ${job.id} is a ${job.type} job, not ${type}`);
+    await checkStarter(d.authorizer, job);
     const local = <P extends Plan>(plan: P) => withStoredFiles(plan, (key) => scratch.localCopy(d.offline, key));
     const outcome = await work({ job, scratch, signal: controller.signal, uploaded, progress, local });
     if ((await d.jobs.getJob(job.id))?.cancelRequested) throw new Cancelled('cancelled on request');
@@ -144,4 +148,17 @@ export async function runClaimedJob<T extends SpecJobType>(
 
 function isOfType<T extends SpecJobType>(job: { type: SpecJobType }, type: T): job is JobOf<T> {
   return job.type === type;
+}
+
+/** A job runs with the permissions of the principal who started it, as they are now: a role revoked since stops it. */
+async function checkStarter(authorizer: Authorizer, job: Job): Promise<void> {
+  const starter = jobStarter(job);
+  for (const { action, resource } of jobAccess(job)) {
+    try {
+      await authorizer.authorize(starter, action, resource);
+    } catch (err) {
+      if (!(err instanceof PermissionDenied)) throw err;
+      throw new PermissionDenied(`${job.createdBy}, who started this job, may no longer run it: ${err.message}`);
+    }
+  }
 }

@@ -88,7 +88,7 @@ export function createMaterializeUseCases(d: { store: MetadataStore; jobs: JobSt
         endTime: input.endTime?.toISOString(),
       };
       const { job } = await d.jobs.createJob(
-        { type: 'MATERIALIZE', project, featureSet: name, spec, createdBy: principal.id, requestId: '' },
+        { type: 'MATERIALIZE', project, featureSet: name, spec, createdBy: principal.id, createdByAdmin: principal.admin, requestId: '' },
         (j) => [jobEvent(EventTypes.jobRequested, j, {})],
         signal,
       );

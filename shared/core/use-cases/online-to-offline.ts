@@ -117,6 +117,8 @@ export function createOnlineToOffline(d: {
             featureSet: table.featureSet,
             spec,
             createdBy: SYNC_PRINCIPAL,
+            // The store's own work: no principal's grants to check.
+            createdByAdmin: true,
             requestId: `${onlineNamespace(table)}/after-${drained}/attempt-${attempt}`,
           },
           (j) => [jobEvent(EventTypes.jobRequested, j, {})],

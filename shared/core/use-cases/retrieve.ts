@@ -68,7 +68,7 @@ export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore
         format: input.format,
       };
       const { job } = await d.jobs.createJob(
-        { type: 'RETRIEVE', project, featureSet: name, spec, createdBy: principal.id, requestId: '' },
+        { type: 'RETRIEVE', project, featureSet: name, spec, createdBy: principal.id, createdByAdmin: principal.admin, requestId: '' },
         (j) => [jobEvent(EventTypes.jobRequested, j, {})],
         signal,
       );

@@ -101,6 +101,7 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
           featureSet: parts.size === 1 ? first.featureSet : '',
           spec,
           createdBy: principal.id,
+          createdByAdmin: principal.admin,
           requestId: '',
         },
         (j) => [jobEvent(EventTypes.jobRequested, j, {})],
