@@ -19,10 +19,20 @@ type UnaryMethod<Req, Res> = (
 /** Calls with a deadline so a hung server cannot hang the CLI. */
 const CALL_TIMEOUT_MS = 60_000;
 
-/** Call metadata: the bearer token from FEATURESTORE_TOKEN (a personal access token or an OIDC token), when set. */
+let signedIn: string | undefined;
+
+/** The token of `featurestore login`, once read (and refreshed) for this run. */
+export function useSignedInToken(token: string | undefined): void {
+  signedIn = token;
+}
+
+/**
+ * Call metadata: a bearer token, when there is one: FEATURESTORE_TOKEN (a personal access token or
+ * an OIDC token), else the token `featurestore login` cached.
+ */
 export function callMetadata(): Metadata {
   const md = new Metadata();
-  const token = process.env['FEATURESTORE_TOKEN'];
+  const token = process.env['FEATURESTORE_TOKEN'] || signedIn;
   if (token) md.set('authorization', `Bearer ${token}`);
   return md;
 }

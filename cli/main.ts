@@ -7,6 +7,7 @@ import { accessCommands } from './commands/access.js';
 import { featureSetCommands } from './commands/feature-sets.js';
 import { ingestCommands } from './commands/ingest.js';
 import { jobCommands } from './commands/jobs.js';
+import { loginCommands } from './commands/login.js';
 import { onlineCommands } from './commands/online.js';
 import { projectCommands } from './commands/projects.js';
 import { retrieveCommands } from './commands/retrieve.js';
@@ -40,6 +41,7 @@ for (const add of [
   schemaCommands,
   accessCommands,
   tokenCommands,
+  loginCommands,
 ])
   add(program);
 

@@ -10,7 +10,8 @@ import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { Command, InvalidArgumentError } from 'commander';
 import { Format } from '../shared/gen/featurestore/v1/common.js';
 import { JobState, type Job } from '../shared/gen/featurestore/v1/job.js';
-import { connect, type Clients } from './client.js';
+import { connect, useSignedInToken, type Clients } from './client.js';
+import { cachedAccessToken } from './credentials.js';
 import { collectTag, parseDuration } from './format.js';
 import { jobOutcome, watchJob } from './job-watch.js';
 
@@ -34,6 +35,7 @@ export function action<A extends unknown[]>(fn: (clients: Clients, opts: GlobalO
     const opts = (args[args.length - 1] as Command).optsWithGlobals<GlobalOptions>();
     const clients = connect(opts.endpoint);
     try {
+      if (!process.env['FEATURESTORE_TOKEN']) useSignedInToken(await cachedAccessToken());
       await fn(clients, opts, ...args);
     } catch (err) {
       process.exitCode = 1;
