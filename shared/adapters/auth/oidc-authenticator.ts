@@ -29,6 +29,8 @@ export interface OidcSettings {
 const DISCOVERY_MAX_AGE_MS = 60 * 60_000;
 /** After a failed discovery fetch, calls fail fast (UNAVAILABLE) for this long. */
 const DISCOVERY_RETRY_MS = 5_000;
+/** Verified tokens remembered (until they expire), so a client's repeated calls skip the signature check. */
+const VERIFIED_TOKENS = 10_000;
 
 interface Discovery {
   keys: JWTVerifyGetKey;
@@ -44,6 +46,8 @@ interface Discovery {
 export class OidcAuthenticator implements Authenticator {
   private discovery?: Promise<Discovery>;
   private failedAt = 0;
+  /** Token -> who it names, until its `exp` (insertion order: the oldest goes first when full). */
+  private readonly verified = new Map<string, { principal: Principal; expiresAt: number }>();
 
   constructor(
     private readonly settings: OidcSettings,
@@ -55,6 +59,8 @@ export class OidcAuthenticator implements Authenticator {
     if (!header) throw new Unauthenticated(`send "authorization: Bearer <token>": a token from ${this.settings.issuer} or a personal access token`);
     if (!/^bearer /i.test(header)) throw new Unauthenticated('the authorization header must be "Bearer <token>"');
     const token = header.slice(7).trim();
+    const known = this.verified.get(token);
+    if (known && known.expiresAt > Date.now()) return known.principal;
     const { keys } = await this.keys();
     let payload: JWTPayload;
     try {
@@ -71,7 +77,11 @@ export class OidcAuthenticator implements Authenticator {
       }
       throw new Unauthenticated(`the bearer token was refused (${reason(err)}); sign in again (featurestore login)`);
     }
-    return this.principal(payload);
+    const principal = this.principal(payload);
+    // Remembered until it expires (exp is required), never past: the cache only saves the signature check.
+    if (this.verified.size >= VERIFIED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { principal, expiresAt: payload.exp! * 1000 });
+    return principal;
   }
 
   private principal(payload: JWTPayload): Principal {

@@ -1,0 +1,264 @@
+// What authentication and authorization cost on the online read path: the same RetrieveOnline
+// (1 entity, 50 FLOAT32 features, Redis) against two all-in-one servers in one run, one with
+// authentication off (`local`) and one trusting an OpenID provider (`oidc`: a real JWT from the dev
+// provider on every call, verified, and the caller's consumer role checked from the permission
+// cache). h2load (C) drives both with the same pre-encoded request, closed loops of 32 streams on 32
+// connections, runs interleaved; server CPU per call from /proc. Every answer's gRPC status is
+// checked with a real client before and after (h2load counts HTTP 200s only).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { credentials, InterceptingCall, type Interceptor } from '@grpc/grpc-js';
+import { startOidcProvider } from '../dev/oidc/provider.js';
+import { unary } from '../cli/client.js';
+import { AccessServiceClient, Role } from '../shared/gen/featurestore/v1/access.js';
+import { DataType } from '../shared/gen/featurestore/v1/common.js';
+import { FeatureSetServiceClient } from '../shared/gen/featurestore/v1/feature_set.js';
+import { IngestServiceClient } from '../shared/gen/featurestore/v1/ingest.js';
+import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
+import { RetrieveOnlineRequest, RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
+import { timestampFromDate } from '../shared/runtime/api/proto-time.js';
+import { machine, median, REPO, writeSection } from './report.js';
+
+const REDIS_URL = process.env['FEATURESTORE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:46490';
+const CONNECTIONS = 32;
+const SECONDS = Number(process.env['BENCH_ONLINE_SECONDS'] ?? 5);
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
+const ENTITIES = 1000;
+const FEATURES = 50;
+const AUDIENCE = 'urn:featurestore';
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+const provider = await startOidcProvider({
+  audience: AUDIENCE,
+  services: [
+    { id: 'bench-admin', secret: 'bench-admin-secret', groups: ['bench-admins'] },
+    { id: 'bench-reader', secret: 'bench-reader-secret' },
+  ],
+});
+async function tokenOf(id: string): Promise<string> {
+  const res = await fetch(`${provider.issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${id}:${id}-secret`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'featurestore', resource: AUDIENCE }),
+  });
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+interface Server {
+  name: string;
+  child: ChildProcess;
+  port: number;
+  /** The token every call carries ('' without authentication). */
+  token: string;
+  project: string;
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'fs-bench-auth-'));
+const { NODE_EXTRA_CA_CERTS: _ca, ...env } = process.env;
+const servers: Server[] = [];
+process.on('exit', () => servers.forEach((s) => s.child.exitCode === null && s.child.kill('SIGKILL')));
+
+const bearer =
+  (token: string): Interceptor =>
+  (options, next) =>
+    new InterceptingCall(next(options), {
+      start: (md, listener, go) => {
+        if (token) md.set('authorization', `Bearer ${token}`);
+        go(md, listener);
+      },
+    });
+
+async function start(name: string, auth: Record<string, string>, setupToken: string, readerToken: string): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['dist/functions/all-in-one.mjs'], {
+    cwd: REPO,
+    env: {
+      ...env,
+      PORT: String(port),
+      FEATURESTORE_BIND: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      FEATURESTORE_METADATA_URL: 'pglite:memory',
+      FEATURESTORE_ONLINE_URL: REDIS_URL,
+      FEATURESTORE_FILE_ROOTS: scratch,
+      ...auth,
+    },
+    stdio: 'inherit',
+  });
+  const address = `127.0.0.1:${port}`;
+  const options = { interceptors: [bearer(setupToken)] };
+  const projects = new ProjectServiceClient(address, credentials.createInsecure(), options);
+  const featureSets = new FeatureSetServiceClient(address, credentials.createInsecure(), options);
+  const ingest = new IngestServiceClient(address, credentials.createInsecure(), options);
+  const access = new AccessServiceClient(address, credentials.createInsecure(), options);
+  for (let i = 0; ; i++) {
+    try {
+      await unary(projects, projects.listProjects, { pageSize: 1, pageToken: '', namePrefix: '' });
+      break;
+    } catch (err) {
+      if (i > 300) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const project = `auth_${name}_${Date.now()}`;
+  const f = (n: string, type: DataType) => ({ name: n, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
+  const names = Array.from({ length: FEATURES }, (_, i) => `f${i}`);
+  await unary(projects, projects.createProject, { name: project, description: '', tags: {} });
+  await unary(featureSets, featureSets.registerFeatureSet, {
+    project,
+    name: 'wide',
+    schema: {
+      features: [f('user_id', DataType.DATA_TYPE_INT64), f('ts', DataType.DATA_TYPE_TIMESTAMP), ...names.map((n) => f(n, DataType.DATA_TYPE_FLOAT32))],
+      primaryKey: ['user_id'],
+      eventTimeColumn: 'ts',
+    },
+    description: '',
+    tags: {},
+    ttl: undefined,
+    owner: '',
+  });
+  const now = timestampFromDate(new Date());
+  for (let b = 0; b < ENTITIES / 500; b++) {
+    const rows = Array.from({ length: 500 }, (_, j) => ({
+      values: [
+        { kind: { $case: 'int64Value' as const, value: String(b * 500 + j) } },
+        { kind: { $case: 'timestampValue' as const, value: now } },
+        ...names.map((_, k) => ({ kind: { $case: 'float32Value' as const, value: j + k / 10 } })),
+      ],
+    }));
+    await unary(ingest, ingest.ingestOnline, { featureSet: { project, name: 'wide', version: '' }, columns: ['user_id', 'ts', ...names], rows });
+  }
+  if (readerToken) {
+    await unary(access, access.grantPermission, { resource: { project, featureSet: '' }, principalId: 'bench-reader', role: Role.ROLE_CONSUMER });
+  }
+  for (const c of [projects, featureSets, ingest, access]) c.close();
+  return { name, child, port, token: readerToken, project };
+}
+
+const request = (s: Server): RetrieveOnlineRequest => ({
+  featureSet: { project: s.project, name: 'wide', version: '' },
+  keys: [{ values: [{ kind: { $case: 'int64Value', value: '7' } }] }],
+  features: [],
+});
+
+/** One real call, its status and answer checked (h2load sees HTTP 200 even for a gRPC error). */
+async function check(s: Server): Promise<void> {
+  const client = new RetrieveServiceClient(`127.0.0.1:${s.port}`, credentials.createInsecure(), { interceptors: [bearer(s.token)] });
+  const res = await unary(client, client.retrieveOnline, request(s));
+  client.close();
+  if (res.rows[0]?.values.length !== FEATURES) throw new Error(`${s.name}: the answer has ${res.rows[0]?.values.length} values, not ${FEATURES}`);
+}
+
+const cpuTicks = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+};
+
+function h2load(s: Server) {
+  const body = RetrieveOnlineRequest.encode(request(s)).finish();
+  const frame = Buffer.alloc(5 + body.length);
+  frame.writeUInt32BE(body.length, 1);
+  Buffer.from(body).copy(frame, 5);
+  const data = join(scratch, `${s.name}.bin`);
+  writeFileSync(data, frame);
+  const log = join(scratch, `${s.name}.log`);
+  const before = cpuTicks(s.child.pid!);
+  const out = spawnSync(
+    'h2load',
+    [
+      '-c',
+      String(CONNECTIONS),
+      '-m',
+      '1',
+      '-t',
+      '1',
+      '-D',
+      String(SECONDS),
+      '--warm-up-time',
+      '1',
+      '-d',
+      data,
+      '--log-file',
+      log,
+      '-H',
+      'content-type: application/grpc',
+      '-H',
+      'te: trailers',
+      ...(s.token ? ['-H', `authorization: Bearer ${s.token}`] : []),
+      `http://127.0.0.1:${s.port}/featurestore.v1.RetrieveService/RetrieveOnline`,
+    ],
+    { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
+  );
+  const ticks = cpuTicks(s.child.pid!) - before;
+  if (out.status !== 0) throw new Error(`h2load failed: ${out.stderr || out.stdout}`);
+  const done = /(\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out.stdout);
+  if (!done || Number(done[2]) + Number(done[3]) > 0) throw new Error(`h2load saw failures: ${done?.[0]}`);
+  const latencies = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'))
+    .filter((f) => f[1] === '200')
+    .map((f) => Number(f[2]) / 1000)
+    .sort((a, b) => a - b);
+  const rate = latencies.length / SECONDS;
+  return {
+    rate,
+    p50: latencies[Math.floor(latencies.length * 0.5)],
+    p99: latencies[Math.floor(latencies.length * 0.99)],
+    cpuMsPerCall: ((ticks * 10) / latencies.length) * 1, // 100 ticks/s: 10 ms a tick
+  };
+}
+
+const open = await start('off', {}, '', '');
+const admin = await tokenOf('bench-admin');
+const reader = await tokenOf('bench-reader');
+const oidc = await start(
+  'oidc',
+  { FEATURESTORE_AUTH: 'oidc', FEATURESTORE_OIDC_ISSUER: provider.issuer, FEATURESTORE_OIDC_AUDIENCE: AUDIENCE, FEATURESTORE_OIDC_ADMIN_GROUP: 'bench-admins' },
+  admin,
+  reader,
+);
+servers.push(open, oidc);
+const results: Record<string, Array<ReturnType<typeof h2load>>> = { off: [], oidc: [] };
+for (const s of servers) await check(s);
+for (let r = 0; r < RUNS; r++) for (const s of servers) results[s.name].push(h2load(s));
+for (const s of servers) await check(s);
+
+const m = (name: string, k: 'rate' | 'p50' | 'p99' | 'cpuMsPerCall') => median(results[name].map((x) => x[k]));
+const ratio = m('oidc', 'rate') / m('off', 'rate');
+const row = (label: string, name: string) =>
+  `| ${label} | ${Math.round(m(name, 'rate')).toLocaleString('en')} | ${m(name, 'p50').toFixed(2)} | ${m(name, 'p99').toFixed(2)} | ${m(name, 'cpuMsPerCall').toFixed(3)} |`;
+writeSection(
+  'online-auth',
+  `
+## Authentication on the online read path
+
+${new Date().toISOString().slice(0, 10)}, ${machine()}. \`bench/online-auth.ts\`: RetrieveOnline of 1 entity x ${FEATURES} FLOAT32 features
+(Redis) against two all-in-one servers in one run: authentication off, and OpenID Connect (a real RS256 JWT from
+the dev provider on every call; the caller holds the consumer role, checked from the permission cache). h2load,
+${CONNECTIONS} connections x 1 stream, ${SECONDS} s after 1 s of warm-up, ${RUNS} runs interleaved, medians; every answer's status
+checked with a real client before and after.
+
+| server | calls/s | p50 ms | p99 ms | server CPU ms/call |
+|---|---|---|---|---|
+${row('authentication off', 'off')}
+${row('OpenID Connect + roles', 'oidc')}
+
+With authentication: **${ratio.toFixed(3)}x** the calls/s without (goal: at least 0.95x). A verified token is
+remembered until it expires (the signature is checked once per token, not per call) and a principal's roles
+in a project come from memory, dropped by the catalog's NOTIFY when they change.
+`,
+);
+console.log(`auth on/off: ${ratio.toFixed(3)}x calls/s (${Math.round(m('oidc', 'rate'))} vs ${Math.round(m('off', 'rate'))})`);
+for (const s of servers) s.child.kill('SIGTERM');
+await provider.close();
+process.exit(0);
