@@ -17,9 +17,14 @@ const service = (name, action) =>
 
 // `node scripts/bench.mjs ingest` runs only the benchmarks whose file names contain an argument.
 const only = process.argv.slice(2);
-const benchmarks = ['bench/cold-start.ts', 'bench/ingest.ts', 'bench/wide-ingest.ts', 'bench/training-set.ts', 'bench/online.ts', 'bench/online-auth.ts'].filter(
-  (b) => only.length === 0 || only.some((x) => b.includes(x)),
-);
+const benchmarks = [
+  'bench/cold-start.ts',
+  'bench/ingest.ts',
+  'bench/wide-ingest.ts',
+  'bench/training-set.ts',
+  'bench/online.ts',
+  'bench/online-auth.ts',
+].filter((b) => only.length === 0 || only.some((x) => b.includes(x)));
 let failed = false;
 // h2load (C, Debian nghttp2-client) drives gRPC where the client must not be the bottleneck.
 if (spawnSync('h2load', ['--version']).status !== 0) {

@@ -12,28 +12,37 @@ describe('secrets stay out of the logs', () => {
   let running: Spawned | undefined;
   after(() => void running?.child.kill('SIGKILL'));
 
-  it('logs calls made with OpenID Connect tokens (at trace) without any token', { skip: !TEST_ISSUER && 'needs the dev OpenID provider (make test starts it)' }, async () => {
-    const oidc = await spawnFunction('functions/all-in-one/main.ts', { FEATURESTORE_METADATA_URL: 'pglite:memory', LOG_LEVEL: 'trace', ...oidcEnv(TEST_ISSUER!) }, 60_000);
-    const token = await serviceToken(TEST_ISSUER!, 'svc-viewer');
-    const c = clients(oidc.port, token);
-    try {
-      assert.equal((await unary(c.access, c.access.whoAmI, {})).id, 'svc-viewer');
-      const pat = await unary(c.access, c.access.createToken, { name: 'logged', ttl: undefined });
-      const [header, payload, signature] = token.split('.');
-      const forged = `${header}.${payload}.${signature.slice(0, -4)}AAAA`;
-      const bad = clients(oidc.port, forged);
-      await rejectsWith(unary(bad.access, bad.access.whoAmI, {}), status.UNAUTHENTICATED);
-      bad.close();
-      oidc.child.kill('SIGTERM');
-      assert.equal(await oidc.exited, 0);
-      const log = oidc.lines.join('\n');
-      assert.ok(/WhoAmI|whoAmI/.test(log) && /refused/.test(log), 'the calls and the refusal were logged');
-      for (const secret of [token, signature, payload, forged, pat.secret]) assert.ok(!log.includes(secret), `a secret in the log: ${secret.slice(0, 10)}...`);
-    } finally {
-      c.close();
-      oidc.child.kill('SIGKILL');
-    }
-  });
+  it(
+    'logs calls made with OpenID Connect tokens (at trace) without any token',
+    { skip: !TEST_ISSUER && 'needs the dev OpenID provider (make test starts it)' },
+    async () => {
+      const oidc = await spawnFunction(
+        'functions/all-in-one/main.ts',
+        { FEATURESTORE_METADATA_URL: 'pglite:memory', LOG_LEVEL: 'trace', ...oidcEnv(TEST_ISSUER!) },
+        60_000,
+      );
+      const token = await serviceToken(TEST_ISSUER!, 'svc-viewer');
+      const c = clients(oidc.port, token);
+      try {
+        assert.equal((await unary(c.access, c.access.whoAmI, {})).id, 'svc-viewer');
+        const pat = await unary(c.access, c.access.createToken, { name: 'logged', ttl: undefined });
+        const [header, payload, signature] = token.split('.');
+        const forged = `${header}.${payload}.${signature.slice(0, -4)}AAAA`;
+        const bad = clients(oidc.port, forged);
+        await rejectsWith(unary(bad.access, bad.access.whoAmI, {}), status.UNAUTHENTICATED);
+        bad.close();
+        oidc.child.kill('SIGTERM');
+        assert.equal(await oidc.exited, 0);
+        const log = oidc.lines.join('\n');
+        assert.ok(/WhoAmI|whoAmI/.test(log) && /refused/.test(log), 'the calls and the refusal were logged');
+        for (const secret of [token, signature, payload, forged, pat.secret])
+          assert.ok(!log.includes(secret), `a secret in the log: ${secret.slice(0, 10)}...`);
+      } finally {
+        c.close();
+        oidc.child.kill('SIGKILL');
+      }
+    },
+  );
 
   it('logs calls made with tokens (at trace) without any token secret', async () => {
     running = await spawnFunction('functions/all-in-one/main.ts', { FEATURESTORE_METADATA_URL: 'pglite:memory', LOG_LEVEL: 'trace' }, 60_000);
