@@ -7,7 +7,6 @@
 // checked with a real client before and after (h2load counts HTTP 200s only).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, InterceptingCall, type Interceptor } from '@grpc/grpc-js';
@@ -20,7 +19,7 @@ import { IngestServiceClient } from '../shared/gen/featurestore/v1/ingest.js';
 import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
 import { RetrieveOnlineRequest, RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
 import { timestampFromDate } from '../shared/runtime/api/proto-time.js';
-import { machine, median, REPO, writeSection } from './report.js';
+import { freePort, machine, median, REPO, untilServing, writeSection } from './report.js';
 
 const REDIS_URL = process.env['FEATURESTORE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:46490';
 const CONNECTIONS = 32;
@@ -29,14 +28,6 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
 const ENTITIES = 1000;
 const FEATURES = 50;
 const AUDIENCE = 'urn:featurestore';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 const provider = await startOidcProvider({
   audience: AUDIENCE,
@@ -100,15 +91,7 @@ async function start(name: string, auth: Record<string, string>, setupToken: str
   const featureSets = new FeatureSetServiceClient(address, credentials.createInsecure(), options);
   const ingest = new IngestServiceClient(address, credentials.createInsecure(), options);
   const access = new AccessServiceClient(address, credentials.createInsecure(), options);
-  for (let i = 0; ; i++) {
-    try {
-      await unary(projects, projects.listProjects, { pageSize: 1, pageToken: '', namePrefix: '' });
-      break;
-    } catch (err) {
-      if (i > 300) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  await untilServing(() => unary(projects, projects.listProjects, { pageSize: 1, pageToken: '', namePrefix: '' }));
   const project = `auth_${name}_${Date.now()}`;
   const f = (n: string, type: DataType) => ({ name: n, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
   const names = Array.from({ length: FEATURES }, (_, i) => `f${i}`);

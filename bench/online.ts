@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { createServer } from 'node:net';
 import { credentials } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { unary } from '../cli/client.js';
@@ -18,7 +17,7 @@ import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
 import { RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
 import { JobServiceClient, JobState } from '../shared/gen/featurestore/v1/job.js';
 import type { Figures } from './load-loop.js';
-import { machine, median, REPO, writeSection } from './report.js';
+import { freePort, machine, median, REPO, untilServing, writeSection } from './report.js';
 import { dateFromTimestamp, timestampFromDate } from '../shared/runtime/api/proto-time.js';
 
 const REDIS_URL = process.env['FEATURESTORE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:46490';
@@ -31,15 +30,6 @@ const MATERIALIZE_ROWS = Number(process.env['BENCH_MATERIALIZE_ROWS'] ?? 1_000_0
 const MATERIALIZE_FEATURES = 10;
 const SINGLE_RATE = 300;
 const BATCH_RATE = 20;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const port = await freePort();
 const scratch = mkdtempSync(join(tmpdir(), 'fs-bench-online-'));
@@ -65,15 +55,7 @@ const projects = new ProjectServiceClient(address, creds);
 const featureSets = new FeatureSetServiceClient(address, creds);
 const ingest = new IngestServiceClient(address, creds);
 const retrieve = new RetrieveServiceClient(address, creds);
-for (let i = 0; ; i++) {
-  try {
-    await unary(projects, projects.listProjects, { pageSize: 1, pageToken: '', namePrefix: '' });
-    break;
-  } catch (err) {
-    if (i > 300) throw err;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+await untilServing(() => unary(projects, projects.listProjects, { pageSize: 1, pageToken: '', namePrefix: '' }));
 
 const project = `bench_${Date.now()}`;
 const f = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });

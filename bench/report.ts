@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const REPO = new URL('..', import.meta.url).pathname;
@@ -27,4 +28,27 @@ export function writeSection(name: string, body: string): void {
   const start = text.indexOf(begin);
   text = start >= 0 ? text.slice(0, start) + section + text.slice(text.indexOf(end) + end.length) : `${text.trimEnd()}\n\n${section}\n`;
   writeFileSync(file, text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** A port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Retries `probe` every 100 ms until it resolves (a server starting), for up to 30 s. */
+export async function untilServing(probe: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await probe();
+      return;
+    } catch (err) {
+      if (i > 300) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }

@@ -71,6 +71,22 @@ const FEATURES = [
 const ref = (name = FS) => ({ project: P, name, version: '' });
 const STALE = '"999"';
 const i64 = (value: string): Value => ({ kind: { $case: 'int64Value', value } });
+/** A retrieve of every feature of the feature set, as CSV. */
+const retrieveAll = () => ({
+  featureSet: ref(),
+  features: [],
+  output: { format: Format.FORMAT_CSV, uri: '' },
+  startTime: undefined,
+  endTime: undefined,
+  asOf: undefined,
+});
+/** A training set of every feature of the feature set for one inline entity row, as CSV. */
+const trainingSetOfAll = () => ({
+  entities: { $case: 'entityRows' as const, value: { columns: ['id', 'ts'], rows: [{ values: [str('a'), ts(new Date())] }] } },
+  timestampColumn: 'ts',
+  features: [`${P}/${FS}/*`],
+  output: { format: Format.FORMAT_CSV, uri: '' },
+});
 
 function firstMessage<T>(stream: ClientReadableStream<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -182,25 +198,11 @@ describe(
       },
       RetrieveOnline: { call: (c) => unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: ref(), keys: [{ values: [str('a')] }], features: [] }) },
       StartRetrieve: {
-        call: (c) =>
-          unary(c.retrieve, c.retrieve.startRetrieve, {
-            featureSet: ref(),
-            features: [],
-            output: { format: Format.FORMAT_CSV, uri: '' },
-            startTime: undefined,
-            endTime: undefined,
-            asOf: undefined,
-          }),
+        call: (c) => unary(c.retrieve, c.retrieve.startRetrieve, retrieveAll()),
         job: true,
       },
       StartTrainingSet: {
-        call: (c) =>
-          unary(c.retrieve, c.retrieve.startTrainingSet, {
-            entities: { $case: 'entityRows', value: { columns: ['id', 'ts'], rows: [{ values: [str('a'), ts(new Date())] }] } },
-            timestampColumn: 'ts',
-            features: [`${P}/${FS}/*`],
-            output: { format: Format.FORMAT_CSV, uri: '' },
-          }),
+        call: (c) => unary(c.retrieve, c.retrieve.startTrainingSet, trainingSetOfAll()),
         job: true,
       },
       StartMaterialize: {
@@ -330,20 +332,8 @@ describe(
         const c = as.get(who)!;
         const out: Array<{ header: string; withheld: string[] }> = [];
         for (const started of [
-          unary(c.retrieve, c.retrieve.startRetrieve, {
-            featureSet: ref(),
-            features: [],
-            output: { format: Format.FORMAT_CSV, uri: '' },
-            startTime: undefined,
-            endTime: undefined,
-            asOf: undefined,
-          }),
-          unary(c.retrieve, c.retrieve.startTrainingSet, {
-            entities: { $case: 'entityRows', value: { columns: ['id', 'ts'], rows: [{ values: [str('a'), ts(new Date())] }] } },
-            timestampColumn: 'ts',
-            features: [`${P}/${FS}/*`],
-            output: { format: Format.FORMAT_CSV, uri: '' },
-          }),
+          unary(c.retrieve, c.retrieve.startRetrieve, retrieveAll()),
+          unary(c.retrieve, c.retrieve.startTrainingSet, trainingSetOfAll()),
         ]) {
           const done = await finishedJob(c, (await started).id);
           assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.error?.message);
