@@ -24,7 +24,7 @@ import { freePort, machine, median, REPO, untilServing, writeSection } from './r
 const REDIS_URL = process.env['FEATURESTORE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:46490';
 const CONNECTIONS = 32;
 const SECONDS = Number(process.env['BENCH_ONLINE_SECONDS'] ?? 5);
-const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 6);
 const ENTITIES = 1000;
 const FEATURES = 50;
 const AUDIENCE = 'urn:featurestore';
@@ -146,6 +146,7 @@ const cpuTicks = (pid: number) => {
   return Number(fields[11]) + Number(fields[12]);
 };
 
+let runNumber = 0;
 function h2load(s: Server) {
   const body = RetrieveOnlineRequest.encode(request(s)).finish();
   const frame = Buffer.alloc(5 + body.length);
@@ -153,7 +154,8 @@ function h2load(s: Server) {
   Buffer.from(body).copy(frame, 5);
   const data = join(scratch, `${s.name}.bin`);
   writeFileSync(data, frame);
-  const log = join(scratch, `${s.name}.log`);
+  // A log of its own per run: h2load appends to an existing one.
+  const log = join(scratch, `${s.name}-${++runNumber}.log`);
   const before = cpuTicks(s.child.pid!);
   const out = spawnSync(
     'h2load',
@@ -213,7 +215,8 @@ const oidc = await start(
 servers.push(open, oidc);
 const results: Record<string, Array<ReturnType<typeof h2load>>> = { off: [], oidc: [] };
 for (const s of servers) await check(s);
-for (let r = 0; r < RUNS; r++) for (const s of servers) results[s.name].push(h2load(s));
+// Alternating which goes first, so neither gains from the order.
+for (let r = 0; r < RUNS; r++) for (const s of r % 2 ? [...servers].reverse() : servers) results[s.name].push(h2load(s));
 for (const s of servers) await check(s);
 
 const m = (name: string, k: 'rate' | 'p50' | 'p99' | 'cpuMsPerCall') => median(results[name].map((x) => x[k]));
@@ -228,7 +231,7 @@ writeSection(
 ${new Date().toISOString().slice(0, 10)}, ${machine()}. \`bench/online-auth.ts\`: RetrieveOnline of 1 entity x ${FEATURES} FLOAT32 features
 (Redis) against two all-in-one servers in one run: authentication off, and OpenID Connect (a real RS256 JWT from
 the dev provider on every call; the caller holds the consumer role, checked from the permission cache). h2load,
-${CONNECTIONS} connections x 1 stream, ${SECONDS} s after 1 s of warm-up, ${RUNS} runs interleaved, medians; every answer's status
+${CONNECTIONS} connections x 1 stream, ${SECONDS} s after 1 s of warm-up, ${RUNS} runs interleaved (alternating which goes first), medians; every answer's status
 checked with a real client before and after.
 
 | server | calls/s | p50 ms | p99 ms | server CPU ms/call |
@@ -241,6 +244,7 @@ remembered until it expires (the signature is checked once per token, not per ca
 in a project come from memory, dropped by the catalog's NOTIFY when they change.
 `,
 );
+console.log(JSON.stringify(results));
 console.log(`auth on/off: ${ratio.toFixed(3)}x calls/s (${Math.round(m('oidc', 'rate'))} vs ${Math.round(m('off', 'rate'))})`);
 for (const s of servers) s.child.kill('SIGTERM');
 await provider.close();
