@@ -242,6 +242,8 @@ ${row('OpenID Connect + roles', 'oidc')}
 With authentication: **${ratio.toFixed(3)}x** the calls/s without (goal: at least 0.95x). A verified token is
 remembered until it expires (the signature is checked once per token, not per call) and a principal's roles
 in a project come from memory, dropped by the catalog's NOTIFY when they change.
+Run-to-run spread on this machine is larger than the difference (the benchmark prints every run); the
+server, not h2load (C, one thread), is what saturates: its CPU per call times its calls/s is over one core.
 `,
 );
 console.log(JSON.stringify(results));
