@@ -1,4 +1,4 @@
-// `make test` / `npm test`: starts the servers the tests need (PostgreSQL, MinIO, Azurite, Redis, Kafka, an OpenID provider), runs every test file
+// `make test` / `npm test`: starts the servers the tests need (PostgreSQL, MinIO, Azurite, Redis, Kafka, an OpenID provider; Spark installed), runs every test file
 // with Node's test runner through tsx, stops the servers, and ends with "N passed, N failed".
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -18,7 +18,7 @@ const env = {
   FEATURESTORE_KAFKA_PORT: process.env.FEATURESTORE_KAFKA_PORT ?? '29192',
   FEATURESTORE_OIDC_PORT: process.env.FEATURESTORE_OIDC_PORT ?? '29400',
 };
-const SERVICES = ['postgres', 'minio', 'azurite', 'redis', 'kafka', 'oidc'];
+const SERVICES = ['postgres', 'minio', 'azurite', 'redis', 'kafka', 'oidc', 'spark'];
 
 function service(name, action) {
   return execFileSync(join(root, 'scripts', 'services', `${name}.sh`), [action], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
@@ -38,7 +38,7 @@ const files = testFiles(join(root, 'test'))
 const tap = join(servicesDir, 'results.tap');
 let status = 1;
 try {
-  const [pgUrl, s3Endpoint, azuriteEndpoint, redisUrls, kafkaBrokers, oidcIssuer] = SERVICES.map((name) => service(name, 'start'));
+  const [pgUrl, s3Endpoint, azuriteEndpoint, redisUrls, kafkaBrokers, oidcIssuer, sparkSubmit] = SERVICES.map((name) => service(name, 'start'));
   const [redisUrl, redisClusterUrl] = redisUrls.split(' ');
   const run = spawnSync(
     process.execPath,
@@ -64,6 +64,7 @@ try {
         FEATURESTORE_TEST_REDIS_CLUSTER_URL: redisClusterUrl,
         FEATURESTORE_TEST_KAFKA_BROKERS: kafkaBrokers,
         FEATURESTORE_TEST_OIDC_ISSUER: oidcIssuer,
+        FEATURESTORE_TEST_SPARK_SUBMIT: sparkSubmit,
         KAFKAJS_NO_PARTITIONER_WARNING: '1',
       },
     },

@@ -1,0 +1,81 @@
+// Runs one plan on Spark with spark-submit (master local[N] on one machine): the plan as JSON in a
+// work folder, the runner (job/runner.py) as the application, its result read back. The Spark
+// engines (issue #15) build on this; the equivalence tests use it directly.
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Cancelled, Internal } from '../../../core/errors.js';
+import type { Plan } from '../../../core/plans.js';
+
+/** The runner spark-submit starts: one Python file, no build step. */
+export const SPARK_RUNNER = join(dirname(fileURLToPath(import.meta.url)), 'job', 'runner.py');
+
+export interface SparkSubmitSettings {
+  /** The spark-submit executable (scripts/services/spark.sh installs one). */
+  sparkSubmit: string;
+  /** e.g. local[2]. */
+  master: string;
+  /** --conf entries (Hadoop settings with the spark.hadoop. prefix). Never logged: they may hold keys. */
+  conf?: Record<string, string>;
+  /** Extra jars (connectors). */
+  jars?: string[];
+}
+
+export interface SparkResult {
+  files?: string[];
+  rows?: number;
+  statistics?: Record<string, Record<string, unknown>>;
+  /** A JSON-lines file of online-form rows (newest-per-key, reverted-keys). */
+  output?: string;
+}
+
+/** Local paths in a plan as file:// URIs (what Spark reads); URIs stay as they are. */
+export const asSparkUri = (path: string) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) ? path : pathToFileURL(path).href);
+
+/** Runs `plan` and returns the runner's result; a failed job throws with the runner's error. */
+export async function submitPlan(s: SparkSubmitSettings, plan: Plan, workDir: string, signal?: AbortSignal): Promise<SparkResult> {
+  return (await runner(s, plan, workDir, signal)) as SparkResult;
+}
+
+/** Runs several plans in one Spark session (one JVM start), results in order; any failure throws. */
+export async function submitPlans(s: SparkSubmitSettings, plans: Plan[], workDir: string, signal?: AbortSignal): Promise<SparkResult[]> {
+  return (await runner(s, plans, workDir, signal)) as SparkResult[];
+}
+
+type Outcome = { ok: boolean; error?: string } & SparkResult;
+
+async function runner(s: SparkSubmitSettings, plan: Plan | Plan[], workDir: string, signal?: AbortSignal): Promise<SparkResult | SparkResult[]> {
+  const planFile = join(workDir, 'plan.json');
+  const resultFile = join(workDir, 'result.json');
+  await writeFile(planFile, JSON.stringify(plan));
+  const args = [
+    '--master',
+    s.master,
+    ...(s.jars?.length ? ['--jars', s.jars.join(',')] : []),
+    ...Object.entries(s.conf ?? {}).flatMap(([k, v]) => ['--conf', `${k}=${v}`]),
+    SPARK_RUNNER,
+    planFile,
+    resultFile,
+  ];
+  const python = join(dirname(s.sparkSubmit), 'python3');
+  const child = spawn(s.sparkSubmit, args, {
+    env: { ...process.env, PYSPARK_PYTHON: python, PYSPARK_DRIVER_PYTHON: python },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let tail = '';
+  child.stderr.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-8000)));
+  const onAbort = () => child.kill('SIGTERM');
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  signal?.removeEventListener('abort', onAbort);
+  if (signal?.aborted) throw new Cancelled('cancelled; the Spark driver was stopped');
+  const outcome = await readFile(resultFile, 'utf8').then(
+    (t) => JSON.parse(t) as Outcome | Outcome[],
+    () => undefined,
+  );
+  if (!outcome) throw new Internal(`spark-submit exited ${code} without a result: ${tail.split('\n').slice(-20).join('\n')}`);
+  const failed = [outcome].flat().find((o) => !o.ok);
+  if (failed) throw new Internal(`the Spark job failed: ${failed.error}`);
+  return outcome;
+}
