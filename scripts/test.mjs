@@ -1,4 +1,4 @@
-// `make test` / `npm test`: starts the servers the tests need (PostgreSQL, MinIO, Azurite, Redis, Kafka, an OpenID provider; Spark installed), runs every test file
+// `make test` / `npm test`: starts the servers the tests need (PostgreSQL, MinIO, Azurite, Redis, Kafka, an OpenID provider, a Kubernetes API server; Spark installed), runs every test file
 // with Node's test runner through tsx, stops the servers, and ends with "N passed, N failed".
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -17,8 +17,10 @@ const env = {
   FEATURESTORE_REDIS_PORT: process.env.FEATURESTORE_REDIS_PORT ?? '26390',
   FEATURESTORE_KAFKA_PORT: process.env.FEATURESTORE_KAFKA_PORT ?? '29192',
   FEATURESTORE_OIDC_PORT: process.env.FEATURESTORE_OIDC_PORT ?? '29400',
+  FEATURESTORE_KUBE_PORT: process.env.FEATURESTORE_KUBE_PORT ?? '26443',
+  FEATURESTORE_ETCD_PORT: process.env.FEATURESTORE_ETCD_PORT ?? '22379',
 };
-const SERVICES = ['postgres', 'minio', 'azurite', 'redis', 'kafka', 'oidc', 'spark'];
+const SERVICES = ['postgres', 'minio', 'azurite', 'redis', 'kafka', 'oidc', 'spark', 'kube'];
 
 function service(name, action) {
   return execFileSync(join(root, 'scripts', 'services', `${name}.sh`), [action], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
@@ -38,7 +40,7 @@ const files = testFiles(join(root, 'test'))
 const tap = join(servicesDir, 'results.tap');
 let status = 1;
 try {
-  const [pgUrl, s3Endpoint, azuriteEndpoint, redisUrls, kafkaBrokers, oidcIssuer, sparkSubmit] = SERVICES.map((name) => service(name, 'start'));
+  const [pgUrl, s3Endpoint, azuriteEndpoint, redisUrls, kafkaBrokers, oidcIssuer, sparkSubmit, kubeconfig] = SERVICES.map((name) => service(name, 'start'));
   const [redisUrl, redisClusterUrl] = redisUrls.split(' ');
   const run = spawnSync(
     process.execPath,
@@ -65,6 +67,7 @@ try {
         FEATURESTORE_TEST_KAFKA_BROKERS: kafkaBrokers,
         FEATURESTORE_TEST_OIDC_ISSUER: oidcIssuer,
         FEATURESTORE_TEST_SPARK_SUBMIT: sparkSubmit,
+        FEATURESTORE_TEST_KUBECONFIG: kubeconfig,
         KAFKAJS_NO_PARTITIONER_WARNING: '1',
       },
     },

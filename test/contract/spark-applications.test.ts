@@ -1,0 +1,109 @@
+// SparkApplications against a genuine kube-apiserver (scripts/services/kube.sh: etcd and
+// kube-apiserver built from the Go module proxy, the SparkApplication CRD installed): the server
+// validates what we create, a status written through the status subresource (as the operator
+// writes it) reaches a watch, every state maps to a job state, delete removes the application.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { KubeConfig } from '@kubernetes/client-node';
+import {
+  APPLICATION_STATES,
+  applicationName,
+  JOB_STATE_OF,
+  sparkApplication,
+  SparkApplications,
+  type SparkApplication,
+  type SparkK8sSettings,
+} from '../../shared/adapters/engine/spark/spark-applications.js';
+
+const KUBECONFIG = process.env['FEATURESTORE_TEST_KUBECONFIG'];
+
+const settings: SparkK8sSettings = {
+  namespace: 'default',
+  image: 'ghcr.io/featurestore/spark-runner:0.1.0',
+  sparkVersion: '4.1.1',
+  serviceAccount: 'featurestore-spark-driver',
+  driver: { cores: 1, memory: '1g' },
+  executor: { instances: 3, cores: 1, memory: '2g' },
+  sparkConf: { 'spark.sql.session.timeZone': 'UTC' },
+  hadoopSecret: 'featurestore-spark-hadoop',
+  mainApplicationFile: 'local:///opt/featurestore/runner.py',
+};
+
+describe('SparkApplications on a real kube-apiserver', { skip: !KUBECONFIG && 'needs the test API server (make test starts it)' }, () => {
+  let apps: SparkApplications;
+  let kc: KubeConfig;
+  before(() => {
+    kc = new KubeConfig();
+    kc.loadFromFile(KUBECONFIG!);
+    apps = new SparkApplications(kc, 'default');
+  });
+  const created: string[] = [];
+  after(async () => {
+    for (const name of created) await apps.delete(name).catch(() => {});
+  });
+
+  it('every application state maps to a job state (or to no change)', () => {
+    assert.deepEqual(Object.keys(JOB_STATE_OF).sort(), [...APPLICATION_STATES].sort());
+    assert.equal(JOB_STATE_OF['SUBMISSION_FAILED'], 'FAILED');
+    assert.equal(JOB_STATE_OF['RUNNING'], 'RUNNING');
+  });
+
+  it('creates an application the server accepts, with the secret by reference only', async () => {
+    const jobId = crypto.randomUUID();
+    const app = await apps.create(sparkApplication(jobId, ['s3a://bucket/jobs/plan.json'], settings));
+    created.push(app.metadata.name);
+    assert.equal(app.metadata.name, applicationName(jobId));
+    assert.ok(app.metadata.uid && app.metadata.resourceVersion, 'stored by the server');
+    const spec = app.spec as { executor: { instances: number; envFrom: unknown[] }; arguments: string[] };
+    assert.equal(spec.executor.instances, 3);
+    assert.deepEqual(spec.executor.envFrom, [{ secretRef: { name: 'featurestore-spark-hadoop' } }], 'credentials come from a Secret, never inline');
+    assert.ok(!JSON.stringify(app.spec).match(/secret.?key|password/i));
+  });
+
+  it('the server refuses an application without an executor, and a status sent on create is dropped', async () => {
+    const bad = sparkApplication(crypto.randomUUID(), [], settings);
+    delete (bad.spec as { executor?: unknown }).executor;
+    await assert.rejects(apps.create(bad), (err: { code?: number; body?: string }) => {
+      assert.equal(err.code, 422);
+      assert.match(String(err.body), /executor/);
+      return true;
+    });
+    const withStatus: SparkApplication = { ...sparkApplication(crypto.randomUUID(), [], settings), status: { applicationState: { state: 'COMPLETED' } } };
+    const app = await apps.create(withStatus);
+    created.push(app.metadata.name);
+    assert.equal(app.status?.applicationState?.state, undefined, "status is the operator's (status subresource)");
+  });
+
+  it('a watch sees the operator-style status transitions, then the deletion', async () => {
+    const jobId = crypto.randomUUID();
+    const name = applicationName(jobId);
+    const { resourceVersion } = await apps.list();
+    const seen: string[] = [];
+    let deleted!: () => void;
+    const gone = new Promise<void>((r) => (deleted = r));
+    const controller = await apps.watch(
+      resourceVersion,
+      (type, app) => {
+        if (app.metadata.name !== name) return;
+        if (type === 'DELETED') deleted();
+        else if (app.status?.applicationState) seen.push(app.status.applicationState.state);
+      },
+      () => {},
+    );
+    try {
+      await apps.create(sparkApplication(jobId, [], settings));
+      for (const state of ['SUBMITTED', 'RUNNING', 'FAILING', 'FAILED'] as const) await apps.setState(name, state, state === 'FAILED' ? 'driver exited 1' : '');
+      assert.equal((await apps.get(name))?.status?.applicationState?.errorMessage, 'driver exited 1');
+      assert.equal(await apps.delete(name), true);
+      assert.equal(await apps.delete(name), false, 'deleting twice is fine');
+      await gone;
+      assert.deepEqual(seen, ['SUBMITTED', 'RUNNING', 'FAILING', 'FAILED']);
+      assert.deepEqual(
+        seen.map((s) => JOB_STATE_OF[s as keyof typeof JOB_STATE_OF]),
+        ['RUNNING', 'RUNNING', 'RUNNING', 'FAILED'],
+      );
+    } finally {
+      controller.abort();
+    }
+  });
+});
