@@ -1,7 +1,7 @@
 // The Spark runner against the DuckDB engine on the same stored files: point-in-time training sets
 // (ties across ingests, TTL edges, reverted ingests, null features, keys with no history, two-column
-// keys: the histories of the DuckDB property test), retrieves with time ranges, and the newest row
-// per key in online form. Spark runs every plan of the test in one session (spark-submit, local[2]).
+// keys: the histories of the DuckDB property test), retrieves with time ranges, the newest row per
+// key and the rows of a reverted ingest with what replaces them (online form), and statistics. Spark runs every plan of the test in one session (spark-submit, local[2]).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,11 +9,14 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DuckDbEngine } from '../../shared/adapters/engine/duckdb/duckdb-engine.js';
 import { asSparkUri, submitPlans, type SparkResult } from '../../shared/adapters/engine/spark/spark-submit.js';
-import type { NewestPerKeyPlan, Plan, RetrievePlan, TrainingSetPlan } from '../../shared/core/plans.js';
+import type { FeatureStatistics } from '../../shared/core/model.js';
+import type { NewestPerKeyPlan, Plan, RetrievePlan, RevertedKeysPlan, StatisticsPlan, TrainingSetPlan } from '../../shared/core/plans.js';
 import { A, B, buildSide, dir, iso, joinPlan, MINUTE, random, readParquet, T0, toSide, type Row, type Side } from '../support/pit-histories.js';
 
 const SPARK_SUBMIT = process.env['FEATURESTORE_TEST_SPARK_SUBMIT'];
-const SEEDS = 8;
+const SEEDS = 6;
+/** Statistics and reverted keys (many small Spark jobs each) on the first seeds only. */
+const ONLINE_AND_STATISTICS_SEEDS = 3;
 
 /** A plan with its local files as file:// URIs and its output in its own folder (what Spark is given). */
 function forSpark<P extends Plan>(plan: P): P {
@@ -29,26 +32,49 @@ function forSpark<P extends Plan>(plan: P): P {
     case 'retrieve':
       return { ...plan, files: uris(plan.files), outputDir: asSparkUri(dir()) };
     case 'newest-per-key':
+    case 'statistics':
       return { ...plan, files: uris(plan.files) };
+    case 'reverted-keys':
+      return { ...plan, reverted: uris(plan.reverted), remaining: uris(plan.remaining) };
     default:
       return plan;
   }
 }
 
 /** Rows compared as text, whatever type each engine gave a value (DuckDB's JSON rows; integers as numbers or text). */
-const canonical = (rows: Record<string, unknown>[]) =>
-  rows.map((r) => JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : normalize(v)]))));
-function normalize(v: unknown): string {
+const canonical = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(normalize(r)));
+function normalize(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalize(x)]));
   // Timestamps: DuckDB's JSON text "2026-11-01 00:10:00+00" and the same instant written by Spark.
   if (typeof v === 'string' && /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d/.test(v)) return new Date(v.replace(' ', 'T').replace(/\+00$/, 'Z')).toISOString();
   return String(v);
 }
+const jsonLines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** Statistics as rows to compare: mean and standard deviation to 12 significant digits (sums may be added in another order). */
+const statisticsRows = (stats: Record<string, Omit<FeatureStatistics, 'computeTime'>>) =>
+  Object.entries(stats).map(([feature, s]) => ({
+    feature,
+    count: s.count,
+    nullCount: s.nullCount,
+    min: s.min,
+    max: s.max,
+    mean: Number(s.mean).toPrecision(12),
+    stddev: Number(s.stddev).toPrecision(12),
+    approxDistinct: s.approxDistinct,
+  }));
+
 const visibleFiles = (s: Side) => s.stored.filter((i) => !i.reverted).flatMap((i) => i.files);
 
-/** Whether some key's newest event time is held by more than one visible row. */
-function tiedNewest(s: Side): boolean {
+/** Whether some key's newest event time is held by more than one of the rows. */
+function tiedNewest(s: Side, rows = s.stored.filter((i) => !i.reverted).flatMap((i) => i.rows)): boolean {
   const newest = new Map<string, { t: string; n: number }>();
-  for (const row of s.stored.filter((i) => !i.reverted).flatMap((i) => i.rows)) {
+  for (const row of rows) {
     const key = JSON.stringify(s.schema.primaryKey.map((k) => row[k]));
     const t = String(row[s.schema.eventTimeColumn]);
     const seen = newest.get(key);
@@ -142,11 +168,49 @@ describe('Spark runner = DuckDB engine on the same files', { skip: !SPARK_SUBMIT
             return rows;
           },
           spark: forSpark(newest),
-          read: async (r) =>
-            readFileSync(r.output!, 'utf8')
-              .split('\n')
-              .filter(Boolean)
-              .map((l) => JSON.parse(l) as Record<string, unknown>),
+          read: async (r) => jsonLines(r.output!),
+        });
+      }
+      for (const [name, side] of seed <= ONLINE_AND_STATISTICS_SEEDS
+        ? ([
+            ['A', a],
+            ['B', b],
+          ] as const)
+        : []) {
+        const statistics: StatisticsPlan = { kind: 'statistics', schema: side.schema, files: visibleFiles(side) };
+        cases.push({
+          seed,
+          what: `statistics of ${name}`,
+          duck: async () => statisticsRows(await engine.statistics(statistics)),
+          spark: forSpark(statistics),
+          read: async (r) => statisticsRows(r.statistics!),
+        });
+        // Revert the first visible ingest: its keys' rows, and what replaces them in the rest.
+        const visible = side.stored.filter((i) => !i.reverted);
+        if (
+          visible.length < 2 ||
+          tiedNewest(
+            side,
+            visible.slice(1).flatMap((i) => i.rows),
+          )
+        )
+          continue;
+        const reverted: RevertedKeysPlan = {
+          kind: 'reverted-keys',
+          schema: side.schema,
+          reverted: visible[0].files,
+          remaining: visible.slice(1).flatMap((i) => i.files),
+        };
+        cases.push({
+          seed,
+          what: `reverted keys of ${name}`,
+          duck: async () => {
+            const rows: Record<string, unknown>[] = [];
+            await engine.revertedKeys(reverted, async (batch) => void rows.push(...batch.map((b) => ({ reverted: b.reverted, restored: b.restored ?? null }))));
+            return rows;
+          },
+          spark: forSpark(reverted),
+          read: async (r) => jsonLines(r.output!),
         });
       }
     }

@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Cancelled, Internal } from '../../../core/errors.js';
+import type { FeatureStatistics } from '../../../core/model.js';
 import type { Plan } from '../../../core/plans.js';
 
 /** The runner spark-submit starts: one Python file, no build step. */
@@ -25,7 +26,8 @@ export interface SparkSubmitSettings {
 export interface SparkResult {
   files?: string[];
   rows?: number;
-  statistics?: Record<string, Record<string, unknown>>;
+  /** Per feature, as the DuckDB engine computes them (computeTime is the caller's). */
+  statistics?: Record<string, Omit<FeatureStatistics, 'computeTime'>>;
   /** A JSON-lines file of online-form rows (newest-per-key, reverted-keys). */
   output?: string;
 }

@@ -299,6 +299,20 @@ def run_training_set(spark, plan):
     return {"files": [file], "rows": rows}
 
 
+def stat_text(feature, x):
+    """min and max as text, written as DuckDB writes them (statistics read the same whichever engine made them)."""
+    t = feature["type"]
+    if t == "TIMESTAMP":
+        micros = F.pmod(F.unix_micros(x), F.lit(1000000))
+        frac = F.when(micros == 0, F.lit("")).otherwise(F.concat(F.lit("."), F.regexp_replace(F.lpad(micros.cast("string"), 6, "0"), "0+$", "")))
+        return F.when(x.isNull(), F.lit(None)).otherwise(F.concat(F.date_format(x, "yyyy-MM-dd HH:mm:ss"), frac, F.lit("+00")))
+    return x.cast("string")
+
+
+# As the DuckDB engine: distinct counts below this are exact, above it estimated.
+EXACT_DISTINCT_BELOW = 16384
+
+
 def run_statistics(spark, plan):
     schema = plan["schema"]
     if not plan["files"]:
@@ -316,13 +330,15 @@ def run_statistics(spark, plan):
             aggs += [
                 F.count(c).alias(f"c{i}"),
                 (F.count(F.lit(1)) - F.count(c)).alias(f"n{i}"),
-                (F.min(c).cast("string") if scalar else F.lit(None).cast("string")).alias(f"lo{i}"),
-                (F.max(c).cast("string") if scalar else F.lit(None).cast("string")).alias(f"hi{i}"),
+                (stat_text(f, F.min(c)) if scalar else F.lit(None).cast("string")).alias(f"lo{i}"),
+                (stat_text(f, F.max(c)) if scalar else F.lit(None).cast("string")).alias(f"hi{i}"),
                 (F.avg(c) if scalar and f["type"] in numeric else F.lit(None).cast("double")).alias(f"m{i}"),
                 (F.stddev_samp(c) if scalar and f["type"] in numeric else F.lit(None).cast("double")).alias(f"s{i}"),
                 (F.approx_count_distinct(c, 0.01) if not f.get("isList") else F.lit(None).cast("long")).alias(f"d{i}"),
             ]
         row = frame.agg(*aggs).collect()[0].asDict()
+        few = [(i, f) for i, f in enumerate(batch) if not f.get("isList") and (row[f"d{i}"] or 0) < EXACT_DISTINCT_BELOW]
+        exact = frame.agg(*[F.count_distinct(F.col(f["name"])).alias(f"x{i}") for i, f in few]).collect()[0].asDict() if few else {}
         for i, f in enumerate(batch):
             out[f["name"]] = {
                 "count": row[f"c{i}"],
@@ -331,7 +347,7 @@ def run_statistics(spark, plan):
                 "max": row[f"hi{i}"] or "",
                 "mean": row[f"m{i}"] or 0.0,
                 "stddev": row[f"s{i}"] or 0.0,
-                "approxDistinct": row[f"d{i}"] or 0,
+                "approxDistinct": exact.get(f"x{i}", row[f"d{i}"] or 0),
             }
     return {"statistics": out}
 
