@@ -63,13 +63,17 @@ async function runner(s: SparkSubmitSettings, plan: Plan | Plan[], workDir: stri
   const python = join(dirname(s.sparkSubmit), 'python3');
   const child = spawn(s.sparkSubmit, args, {
     env: { ...process.env, PYSPARK_PYTHON: python, PYSPARK_DRIVER_PYTHON: python },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';
-  child.stderr.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-8000)));
+  // The Python driver's own output reaches spark-submit's stdout (PythonRunner redirects it), Spark's logs its stderr.
+  const keep = (d: Buffer) => (tail = (tail + d.toString()).slice(-8000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const onAbort = () => child.kill('SIGTERM');
   signal?.addEventListener('abort', onAbort, { once: true });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close', not 'exit': the driver's last lines may still be in the pipe at exit.
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   signal?.removeEventListener('abort', onAbort);
   if (signal?.aborted) throw new Cancelled('cancelled; the Spark driver was stopped');
   const outcome = await readFile(resultFile, 'utf8').then(

@@ -395,7 +395,17 @@ def main(argv):
     with open(result_path, "w") as f:
         json.dump(outcomes if isinstance(plans, list) else outcomes[0], f, default=str)
     spark.stop()
-    return 0 if all(o["ok"] for o in outcomes) else 1
+    failed = [o for o in outcomes if not o["ok"]]
+    if failed:
+        # What the operator reports as the application's error: the last marked line of the
+        # driver's output here, the container's termination message in a pod.
+        print(f"featurestore-runner: error: {failed[0]['error']}", file=sys.stderr)
+        try:
+            with open("/dev/termination-log", "w") as log:
+                log.write(failed[0]["error"])
+        except OSError:
+            pass
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

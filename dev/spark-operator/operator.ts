@@ -1,0 +1,115 @@
+// The Spark operator's part, played locally (no kubelet runs pods here): watches SparkApplications
+// on a real API server, runs each with spark-submit on this machine, and writes
+// status.applicationState as the operator does: SUBMITTED, RUNNING, SUCCEEDING, COMPLETED, or
+// FAILING, FAILED with the driver's error, or SUBMISSION_FAILED when the driver cannot start. A
+// deleted application's driver is killed. Never deployed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { SparkApplications, type ApplicationState, type SparkApplication } from '../../shared/adapters/engine/spark/spark-applications.js';
+
+export interface OperatorOptions {
+  kc: KubeConfig;
+  namespace: string;
+  sparkSubmit: string;
+  master: string;
+  /** Where `local://` application files are on this machine (the image's paths mapped), e.g. /opt/featurestore -> the repo's runner folder. */
+  localPaths: Record<string, string>;
+}
+
+interface Running {
+  child: ChildProcess;
+  deleted: boolean;
+}
+
+/** The last lines of a driver's error output that say what went wrong. */
+function driverError(stderr: string): string {
+  const marked = stderr.split('\n').filter((l) => l.startsWith('featurestore-runner: error: '));
+  if (marked.length > 0) return marked.at(-1)!.slice('featurestore-runner: error: '.length);
+  return stderr.trim().split('\n').slice(-5).join('\n').slice(-2000) || 'the driver failed';
+}
+
+export async function startSparkOperator(o: OperatorOptions): Promise<{ stop(): Promise<void>; drivers(): number }> {
+  const apps = new SparkApplications(o.kc, o.namespace);
+  const running = new Map<string, Running>();
+  let stopped = false;
+  let controller: AbortController | undefined;
+
+  const set = (name: string, state: ApplicationState, message = '') => apps.setState(name, state, message).catch(() => undefined); // gone meanwhile
+
+  function localFile(uri: string): string | undefined {
+    if (!uri.startsWith('local://')) return undefined;
+    const path = uri.slice('local://'.length);
+    for (const [prefix, local] of Object.entries(o.localPaths)) if (path.startsWith(prefix)) return join(local, path.slice(prefix.length));
+    return path;
+  }
+
+  async function run(app: SparkApplication): Promise<void> {
+    const name = app.metadata.name;
+    const spec = app.spec as { mainApplicationFile: string; arguments?: string[]; sparkConf?: Record<string, string> };
+    await set(name, 'SUBMITTED');
+    const main = localFile(spec.mainApplicationFile);
+    if (!main || !existsSync(main)) {
+      await set(name, 'SUBMISSION_FAILED', `failed to submit: the application file ${spec.mainApplicationFile} does not exist in the image`);
+      return;
+    }
+    const python = join(dirname(o.sparkSubmit), 'python3');
+    const args = ['--master', o.master, ...Object.entries(spec.sparkConf ?? {}).flatMap(([k, v]) => ['--conf', `${k}=${v}`]), main, ...(spec.arguments ?? [])];
+    const child = spawn(o.sparkSubmit, args, {
+      env: { ...process.env, PYSPARK_PYTHON: python, PYSPARK_DRIVER_PYTHON: python },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const entry: Running = { child, deleted: false };
+    running.set(name, entry);
+    // The Python driver's own output reaches spark-submit's stdout (PythonRunner redirects it), Spark's logs its stderr.
+    let stderr = '';
+    const keep = (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000));
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    await set(name, 'RUNNING');
+    // 'close', not 'exit': the driver's last lines (its error) may still be in the pipe at exit.
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    running.delete(name);
+    if (entry.deleted) return;
+    if (code === 0) {
+      await set(name, 'SUCCEEDING');
+      await set(name, 'COMPLETED');
+    } else {
+      const message = driverError(stderr);
+      await set(name, 'FAILING', message);
+      await set(name, 'FAILED', message);
+    }
+  }
+
+  function onChange(type: string, app: SparkApplication) {
+    const name = app.metadata.name;
+    if (type === 'DELETED') {
+      const r = running.get(name);
+      if (r) {
+        r.deleted = true;
+        r.child.kill('SIGKILL');
+      }
+      return;
+    }
+    // New to the operator: no state yet, and not already taken.
+    if (type === 'ADDED' && !app.status?.applicationState?.state && !running.has(name)) void run(app);
+  }
+
+  async function follow(): Promise<void> {
+    const { items, resourceVersion } = await apps.list();
+    for (const app of items) onChange('ADDED', app);
+    controller = await apps.watch(resourceVersion, onChange, () => {
+      if (!stopped) void follow().catch(() => setTimeout(() => void follow(), 500));
+    });
+  }
+  await follow();
+  return {
+    drivers: () => running.size,
+    async stop() {
+      stopped = true;
+      controller?.abort();
+      for (const r of running.values()) r.child.kill('SIGKILL');
+    },
+  };
+}

@@ -1,0 +1,127 @@
+// The local stand-in of the Spark operator (dev/spark-operator) on a genuine kube-apiserver with a
+// real spark-submit: an application runs to COMPLETED through the operator's states, a failing
+// driver ends FAILED with the runner's error, a missing application file is SUBMISSION_FAILED, and
+// deleting an application mid-run kills its driver.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { KubeConfig } from '@kubernetes/client-node';
+import { startSparkOperator } from '../../dev/spark-operator/operator.js';
+import { SPARK_RUNNER } from '../../shared/adapters/engine/spark/spark-submit.js';
+import { sparkApplication, SparkApplications, type SparkK8sSettings } from '../../shared/adapters/engine/spark/spark-applications.js';
+import { A } from '../support/pit-histories.js';
+
+const KUBECONFIG = process.env['FEATURESTORE_TEST_KUBECONFIG'];
+const SPARK_SUBMIT = process.env['FEATURESTORE_TEST_SPARK_SUBMIT'];
+
+const settings: SparkK8sSettings = {
+  namespace: 'default',
+  image: 'ghcr.io/featurestore/spark-runner:0.1.0',
+  sparkVersion: '4.1.1',
+  serviceAccount: 'featurestore-spark-driver',
+  driver: { cores: 1, memory: '1g' },
+  executor: { instances: 1, cores: 1, memory: '1g' },
+  sparkConf: { 'spark.ui.enabled': 'false' },
+  mainApplicationFile: 'local:///opt/featurestore/runner.py',
+};
+
+describe('the Spark operator stand-in', { skip: !(KUBECONFIG && SPARK_SUBMIT) && 'needs the test API server and Spark (make test starts them)' }, () => {
+  let apps: SparkApplications;
+  let operator: Awaited<ReturnType<typeof startSparkOperator>>;
+  const work = mkdtempSync(join(tmpdir(), 'fs-operator-'));
+  before(async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(KUBECONFIG!);
+    apps = new SparkApplications(kc, 'default');
+    operator = await startSparkOperator({
+      kc,
+      namespace: 'default',
+      sparkSubmit: SPARK_SUBMIT!,
+      master: 'local[1]',
+      localPaths: { '/opt/featurestore/': `${dirname(SPARK_RUNNER)}/` },
+    });
+  });
+  after(() => operator.stop());
+
+  /** Submits an application for `plan` and records every state the operator writes, until `last` (or the deletion). */
+  async function submit(plan: object, o: { main?: string; until: string[]; onState?: (state: string, name: string) => Promise<void> }) {
+    const jobId = crypto.randomUUID();
+    const dir = mkdtempSync(join(work, 'job-'));
+    writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan));
+    const app = sparkApplication(jobId, [join(dir, 'plan.json'), join(dir, 'result.json')], {
+      ...settings,
+      mainApplicationFile: o.main ?? settings.mainApplicationFile,
+    });
+    const { resourceVersion } = await apps.list();
+    const states: Array<{ state: string; message: string }> = [];
+    let finish!: () => void;
+    const done = new Promise<void>((r) => (finish = r));
+    const controller = await apps.watch(
+      resourceVersion,
+      (type, a) => {
+        if (a.metadata.name !== app.metadata.name) return;
+        if (type === 'DELETED') return finish();
+        const s = a.status?.applicationState;
+        if (!s || states.at(-1)?.state === s.state) return;
+        states.push({ state: s.state, message: s.errorMessage ?? '' });
+        void o.onState?.(s.state, a.metadata.name);
+        if (o.until.includes(s.state)) finish();
+      },
+      () => {},
+    );
+    await apps.create(app);
+    await done;
+    controller.abort();
+    return { states, dir, name: app.metadata.name };
+  }
+
+  it('runs an application to COMPLETED through the operator states', { timeout: 120_000 }, async () => {
+    const out = mkdtempSync(join(work, 'out-'));
+    const plan = { kind: 'retrieve', schema: A, files: [], columns: ['id', 'et', 'x', 'y'], orderBy: ['id', 'et'], format: 'CSV', outputDir: `file://${out}` };
+    const { states, dir, name } = await submit(plan, { until: ['COMPLETED', 'FAILED'] });
+    assert.deepEqual(
+      states.map((s) => s.state),
+      ['SUBMITTED', 'RUNNING', 'SUCCEEDING', 'COMPLETED'],
+    );
+    assert.equal((JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as { rows: number }).rows, 0);
+    await apps.delete(name);
+  });
+
+  it('a failing driver ends FAILED with its error; a missing application file is SUBMISSION_FAILED', { timeout: 120_000 }, async () => {
+    const failed = await submit({ kind: 'bogus' }, { until: ['COMPLETED', 'FAILED'] });
+    assert.deepEqual(
+      failed.states.map((s) => s.state),
+      ['SUBMITTED', 'RUNNING', 'FAILING', 'FAILED'],
+    );
+    assert.equal(failed.states.at(-1)!.message, 'plan kind bogus is not run by this runner yet');
+    await apps.delete(failed.name);
+
+    const unsubmitted = await submit({ kind: 'retrieve' }, { main: 'local:///opt/featurestore/missing.py', until: ['SUBMISSION_FAILED'] });
+    assert.deepEqual(
+      unsubmitted.states.map((s) => s.state),
+      ['SUBMITTED', 'SUBMISSION_FAILED'],
+    );
+    assert.match(unsubmitted.states.at(-1)!.message, /missing\.py does not exist/);
+    await apps.delete(unsubmitted.name);
+  });
+
+  it('deleting an application mid-run kills its driver; nothing more is written', { timeout: 120_000 }, async () => {
+    const out = mkdtempSync(join(work, 'out-'));
+    const plan = { kind: 'retrieve', schema: A, files: [], columns: ['id', 'et'], orderBy: ['id', 'et'], format: 'CSV', outputDir: `file://${out}` };
+    const { states, dir } = await submit(plan, {
+      until: ['COMPLETED', 'FAILED'],
+      onState: async (state, name) => {
+        if (state === 'RUNNING') await apps.delete(name);
+      },
+    });
+    assert.deepEqual(
+      states.map((s) => s.state),
+      ['SUBMITTED', 'RUNNING'],
+    );
+    for (let i = 0; i < 50 && operator.drivers() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(operator.drivers(), 0, 'the driver was killed');
+    assert.ok(!existsSync(join(dir, 'result.json')), 'the killed driver wrote no result');
+  });
+});
