@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
+import { KUBECONFIG, TEST_SPARK_K8S } from '../support/spark.js';
 import {
   APPLICATION_STATES,
   applicationName,
@@ -12,22 +13,9 @@ import {
   sparkApplication,
   SparkApplications,
   type SparkApplication,
-  type SparkK8sSettings,
 } from '../../shared/adapters/engine/spark/spark-applications.js';
 
-const KUBECONFIG = process.env['FEATURESTORE_TEST_KUBECONFIG'];
-
-const settings: SparkK8sSettings = {
-  namespace: 'default',
-  image: 'ghcr.io/featurestore/spark-runner:0.1.0',
-  sparkVersion: '4.1.1',
-  serviceAccount: 'featurestore-spark-driver',
-  driver: { cores: 1, memory: '1g' },
-  executor: { instances: 3, cores: 1, memory: '2g' },
-  sparkConf: { 'spark.sql.session.timeZone': 'UTC' },
-  hadoopSecret: 'featurestore-spark-hadoop',
-  mainApplicationFile: 'local:///opt/featurestore/runner.py',
-};
+const settings = TEST_SPARK_K8S;
 
 describe('SparkApplications on a real kube-apiserver', { skip: !KUBECONFIG && 'needs the test API server (make test starts it)' }, () => {
   let apps: SparkApplications;

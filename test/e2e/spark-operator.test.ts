@@ -8,24 +8,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
+import { KUBECONFIG, SPARK_SUBMIT, TEST_SPARK_K8S } from '../support/spark.js';
 import { startSparkOperator } from '../../dev/spark-operator/operator.js';
 import { SPARK_RUNNER } from '../../shared/adapters/engine/spark/spark-submit.js';
-import { sparkApplication, SparkApplications, type SparkK8sSettings } from '../../shared/adapters/engine/spark/spark-applications.js';
+import { sparkApplication, SparkApplications } from '../../shared/adapters/engine/spark/spark-applications.js';
 import { A } from '../support/pit-histories.js';
 
-const KUBECONFIG = process.env['FEATURESTORE_TEST_KUBECONFIG'];
-const SPARK_SUBMIT = process.env['FEATURESTORE_TEST_SPARK_SUBMIT'];
-
-const settings: SparkK8sSettings = {
-  namespace: 'default',
-  image: 'ghcr.io/featurestore/spark-runner:0.1.0',
-  sparkVersion: '4.1.1',
-  serviceAccount: 'featurestore-spark-driver',
-  driver: { cores: 1, memory: '1g' },
-  executor: { instances: 1, cores: 1, memory: '1g' },
-  sparkConf: { 'spark.ui.enabled': 'false' },
-  mainApplicationFile: 'local:///opt/featurestore/runner.py',
-};
+const settings = TEST_SPARK_K8S;
 
 describe('the Spark operator stand-in', { skip: !(KUBECONFIG && SPARK_SUBMIT) && 'needs the test API server and Spark (make test starts them)' }, () => {
   let apps: SparkApplications;

@@ -11,9 +11,9 @@ import { DuckDbEngine } from '../../shared/adapters/engine/duckdb/duckdb-engine.
 import { asSparkUri, submitPlans, type SparkResult } from '../../shared/adapters/engine/spark/spark-submit.js';
 import type { FeatureStatistics } from '../../shared/core/model.js';
 import type { NewestPerKeyPlan, Plan, RetrievePlan, RevertedKeysPlan, StatisticsPlan, TrainingSetPlan } from '../../shared/core/plans.js';
-import { A, B, buildSide, dir, iso, joinPlan, MINUTE, random, readParquet, T0, toSide, type Row, type Side } from '../support/pit-histories.js';
+import { SPARK_SUBMIT } from '../support/spark.js';
+import { A, dir, joinPlan, randomHistory, readParquet, T0, MINUTE, toSide, type Side } from '../support/pit-histories.js';
 
-const SPARK_SUBMIT = process.env['FEATURESTORE_TEST_SPARK_SUBMIT'];
 const SEEDS = 6;
 /** Statistics and reverted keys (many small Spark jobs each) on the first seeds only. */
 const ONLINE_AND_STATISTICS_SEEDS = 3;
@@ -97,32 +97,7 @@ describe('Spark runner = DuckDB engine on the same files', { skip: !SPARK_SUBMIT
       read: (r: SparkResult) => Promise<Record<string, unknown>[]>;
     }> = [];
     for (let seed = 1; seed <= SEEDS; seed++) {
-      const rnd = random(seed);
-      const ids = ['k1', 'k2', 'k3', 'k4'];
-      const a = await buildSide(
-        engine,
-        rnd,
-        A,
-        ids.map((id) => ({ id })),
-        rnd.pick([null, 1800, 3600]),
-      );
-      const b = await buildSide(
-        engine,
-        rnd,
-        B,
-        ids.flatMap((id) => [
-          { id, region: 1 },
-          { id, region: 2 },
-        ]),
-        rnd.pick([null, 1200]),
-      );
-      const entities: Row[] = Array.from({ length: 10 + rnd.int(30) }, () => ({
-        id: rnd.pick([...ids, 'nobody']),
-        region: rnd.pick([1, 2]),
-        ts: iso(T0 - 10 * MINUTE + rnd.int(30) * 5 * MINUTE),
-        label: rnd.int(2),
-      }));
-      const columns = ['id', 'region', 'ts', 'label'];
+      const { a, b, entities, columns } = await randomHistory(engine, seed);
       const path = join(dir(), 'e.csv');
       writeFileSync(path, [columns.join(','), ...entities.map((e) => columns.map((c) => e[c]).join(','))].join('\n') + '\n');
       const training: TrainingSetPlan = joinPlan(path, [toSide(a, ['x', 'y'], 'a'), toSide(b, ['label'], 'b')]);

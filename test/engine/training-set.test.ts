@@ -8,23 +8,7 @@ import { after, describe, it } from 'node:test';
 import { DuckDbEngine } from '../../shared/adapters/engine/duckdb/duckdb-engine.js';
 import { InvalidArgument } from '../../shared/core/errors.js';
 import type { TrainingSetSide } from '../../shared/core/plans.js';
-import {
-  A,
-  B,
-  buildSide,
-  dir,
-  iso,
-  joinPlan,
-  MINUTE,
-  random,
-  readParquet,
-  reference,
-  T0,
-  toSide,
-  writeCsv,
-  type Row,
-  type Side,
-} from '../support/pit-histories.js';
+import { A, dir, iso, joinPlan, randomHistory, readParquet, reference, T0, toSide, writeCsv, type Side } from '../support/pit-histories.js';
 
 describe('DuckDB engine: point-in-time training sets', () => {
   const engine = new DuckDbEngine();
@@ -33,33 +17,7 @@ describe('DuckDB engine: point-in-time training sets', () => {
   it('matches the reference implementation on random histories', async () => {
     const TRIALS = 30;
     for (let seed = 1; seed <= TRIALS; seed++) {
-      const rnd = random(seed);
-      const ids = ['k1', 'k2', 'k3', 'k4'];
-      const a = await buildSide(
-        engine,
-        rnd,
-        A,
-        ids.map((id) => ({ id })),
-        rnd.pick([null, 1800, 3600]),
-      );
-      const b = await buildSide(
-        engine,
-        rnd,
-        B,
-        ids.flatMap((id) => [
-          { id, region: 1 },
-          { id, region: 2 },
-        ]),
-        rnd.pick([null, 1200]),
-      );
-      // Entities: known keys and a key with no history; timestamps on and between the event-time grid.
-      const entities: Row[] = Array.from({ length: 10 + rnd.int(30) }, () => ({
-        id: rnd.pick([...ids, 'nobody']),
-        region: rnd.pick([1, 2]),
-        ts: iso(T0 - 10 * MINUTE + rnd.int(30) * 5 * MINUTE),
-        label: rnd.int(2),
-      }));
-      const columns = ['id', 'region', 'ts', 'label'];
+      const { rnd, a, b, entities, columns } = await randomHistory(engine, seed);
       const jsonl = rnd.next() < 0.5;
       const path = join(dir(), jsonl ? 'e.jsonl' : 'e.csv');
       writeFileSync(

@@ -164,3 +164,37 @@ export const joinPlan = (
   format: o.format ?? 'PARQUET',
   outputDir: o.outputDir ?? dir(),
 });
+
+/**
+ * One random history: side A (one key, a TTL or none) and side B (a two-column key) ingested
+ * through `engine`, and entity rows for known keys and a key with no history, with timestamps on
+ * and between the event-time grid.
+ */
+export async function randomHistory(engine: DuckDbEngine, seed: number) {
+  const rnd = random(seed);
+  const ids = ['k1', 'k2', 'k3', 'k4'];
+  const a = await buildSide(
+    engine,
+    rnd,
+    A,
+    ids.map((id) => ({ id })),
+    rnd.pick([null, 1800, 3600]),
+  );
+  const b = await buildSide(
+    engine,
+    rnd,
+    B,
+    ids.flatMap((id) => [
+      { id, region: 1 },
+      { id, region: 2 },
+    ]),
+    rnd.pick([null, 1200]),
+  );
+  const entities: Row[] = Array.from({ length: 10 + rnd.int(30) }, () => ({
+    id: rnd.pick([...ids, 'nobody']),
+    region: rnd.pick([1, 2]),
+    ts: iso(T0 - 10 * MINUTE + rnd.int(30) * 5 * MINUTE),
+    label: rnd.int(2),
+  }));
+  return { rnd, a, b, entities, columns: ['id', 'region', 'ts', 'label'] };
+}
