@@ -10,7 +10,7 @@ const env = {
   ...process.env,
   FEATURESTORE_SERVICES_DIR: servicesDir,
   FEATURESTORE_PG_PORT: process.env.FEATURESTORE_PG_PORT ?? '25434',
-  FEATURESTORE_REDIS_PORT: process.env.FEATURESTORE_REDIS_PORT ?? '26490',
+  FEATURESTORE_REDIS_PORT: process.env.FEATURESTORE_REDIS_PORT ?? '20490',
 };
 const service = (name, action) =>
   execFileSync(join(root, 'scripts', 'services', `${name}.sh`), [action], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();

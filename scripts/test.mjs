@@ -7,14 +7,14 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const servicesDir = mkdtempSync(join(tmpdir(), 'featurestore-test-services-'));
-// Ports apart from the ones `make bench` and a developer's own servers use, and below Linux's ephemeral range (32768-60999): a server started mid-run must not find its port taken by some client's outgoing connection.
+// Ports apart from the ones `make bench` and a developer's own servers use, and below Linux's ephemeral range (32768-60999): a server started mid-run must not find its port taken by some client's outgoing connection. Redis Cluster nodes also listen on port + 10000 (the cluster bus), so Redis ports stay below 22758.
 const env = {
   ...process.env,
   FEATURESTORE_SERVICES_DIR: servicesDir,
   FEATURESTORE_PG_PORT: process.env.FEATURESTORE_PG_PORT ?? '25433',
   FEATURESTORE_MINIO_PORT: process.env.FEATURESTORE_MINIO_PORT ?? '29100',
   FEATURESTORE_AZURITE_PORT: process.env.FEATURESTORE_AZURITE_PORT ?? '29110',
-  FEATURESTORE_REDIS_PORT: process.env.FEATURESTORE_REDIS_PORT ?? '26390',
+  FEATURESTORE_REDIS_PORT: process.env.FEATURESTORE_REDIS_PORT ?? '21390',
   FEATURESTORE_KAFKA_PORT: process.env.FEATURESTORE_KAFKA_PORT ?? '29192',
   FEATURESTORE_OIDC_PORT: process.env.FEATURESTORE_OIDC_PORT ?? '29400',
   FEATURESTORE_KUBE_PORT: process.env.FEATURESTORE_KUBE_PORT ?? '26443',

@@ -120,7 +120,7 @@ describe('faults', () => {
   });
 
   it('Redis restarted: reads answer UNAVAILABLE meanwhile, never wrong data; StartMaterialize rebuilds every key', async () => {
-    const redis = privateService('redis', { FEATURESTORE_REDIS_PORT: '27390' });
+    const redis = privateService('redis', { FEATURESTORE_REDIS_PORT: '22390' });
     started.push(redis);
     const { host, c } = await setUp({ FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_URL: redis.address.split(' ')[0] });
     try {
@@ -152,7 +152,7 @@ describe('faults', () => {
   });
 
   it('a Redis Cluster master killed (3 masters + 3 replicas): a replica takes over, every key written before is served, writes during the failover are acknowledged or refused', async () => {
-    const redis = privateService('redis', { FEATURESTORE_REDIS_PORT: '27400', FEATURESTORE_REDIS_CLUSTER_REPLICAS: '1' });
+    const redis = privateService('redis', { FEATURESTORE_REDIS_PORT: '22400', FEATURESTORE_REDIS_CLUSTER_REPLICAS: '1' });
     started.push(redis);
     const cluster = redis.address.split(' ')[1];
     const { host, c } = await setUp({ FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_ONLINE_URL: cluster });
