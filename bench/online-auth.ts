@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, InterceptingCall, type Interceptor } from '@grpc/grpc-js';
+import { clientCredentialsToken } from '../dev/oidc/client-credentials.js';
 import { startOidcProvider } from '../dev/oidc/provider.js';
 import { unary } from '../cli/client.js';
 import { AccessServiceClient, Role } from '../shared/gen/featurestore/v1/access.js';
@@ -19,6 +20,7 @@ import { IngestServiceClient } from '../shared/gen/featurestore/v1/ingest.js';
 import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
 import { RetrieveOnlineRequest, RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
 import { timestampFromDate } from '../shared/runtime/api/proto-time.js';
+import { registerWideFeatureSet } from './wide-set.js';
 import { freePort, machine, median, REPO, untilServing, writeSection } from './report.js';
 
 const REDIS_URL = process.env['FEATURESTORE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:46490';
@@ -36,14 +38,7 @@ const provider = await startOidcProvider({
     { id: 'bench-reader', secret: 'bench-reader-secret' },
   ],
 });
-async function tokenOf(id: string): Promise<string> {
-  const res = await fetch(`${provider.issuer}/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${id}:${id}-secret`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'featurestore', resource: AUDIENCE }),
-  });
-  return ((await res.json()) as { access_token: string }).access_token;
-}
+const tokenOf = (id: string) => clientCredentialsToken(provider.issuer, id, `${id}-secret`, AUDIENCE);
 
 interface Server {
   name: string;
@@ -93,22 +88,7 @@ async function start(name: string, auth: Record<string, string>, setupToken: str
   const access = new AccessServiceClient(address, credentials.createInsecure(), options);
   await untilServing(() => unary(projects, projects.listProjects, { pageSize: 1, pageToken: '', namePrefix: '' }));
   const project = `auth_${name}_${Date.now()}`;
-  const f = (n: string, type: DataType) => ({ name: n, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
-  const names = Array.from({ length: FEATURES }, (_, i) => `f${i}`);
-  await unary(projects, projects.createProject, { name: project, description: '', tags: {} });
-  await unary(featureSets, featureSets.registerFeatureSet, {
-    project,
-    name: 'wide',
-    schema: {
-      features: [f('user_id', DataType.DATA_TYPE_INT64), f('ts', DataType.DATA_TYPE_TIMESTAMP), ...names.map((n) => f(n, DataType.DATA_TYPE_FLOAT32))],
-      primaryKey: ['user_id'],
-      eventTimeColumn: 'ts',
-    },
-    description: '',
-    tags: {},
-    ttl: undefined,
-    owner: '',
-  });
+  const names = await registerWideFeatureSet({ projects, featureSets }, project, FEATURES, DataType.DATA_TYPE_FLOAT32);
   const now = timestampFromDate(new Date());
   for (let b = 0; b < ENTITIES / 500; b++) {
     const rows = Array.from({ length: 500 }, (_, j) => ({

@@ -17,6 +17,7 @@ import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
 import { RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
 import { JobServiceClient, JobState } from '../shared/gen/featurestore/v1/job.js';
 import type { Figures } from './load-loop.js';
+import { feature as f, registerWideFeatureSet } from './wide-set.js';
 import { freePort, machine, median, REPO, untilServing, writeSection } from './report.js';
 import { dateFromTimestamp, timestampFromDate } from '../shared/runtime/api/proto-time.js';
 
@@ -58,22 +59,7 @@ const retrieve = new RetrieveServiceClient(address, creds);
 await untilServing(() => unary(projects, projects.listProjects, { pageSize: 1, pageToken: '', namePrefix: '' }));
 
 const project = `bench_${Date.now()}`;
-const f = (name: string, type: DataType) => ({ name, type, isList: false, description: '', sensitive: false, tags: {}, statistics: undefined });
-const featureNames = Array.from({ length: FEATURES }, (_, i) => `f${i}`);
-await unary(projects, projects.createProject, { name: project, description: '', tags: {} });
-await unary(featureSets, featureSets.registerFeatureSet, {
-  project,
-  name: 'wide',
-  schema: {
-    features: [f('user_id', DataType.DATA_TYPE_INT64), f('ts', DataType.DATA_TYPE_TIMESTAMP), ...featureNames.map((n) => f(n, DataType.DATA_TYPE_FLOAT64))],
-    primaryKey: ['user_id'],
-    eventTimeColumn: 'ts',
-  },
-  description: '',
-  tags: {},
-  ttl: undefined,
-  owner: '',
-});
+const featureNames = await registerWideFeatureSet({ projects, featureSets }, project, FEATURES, DataType.DATA_TYPE_FLOAT64);
 const ref = { project, name: 'wide', version: '' };
 const key = (i: number): Value => ({ kind: { $case: 'int64Value', value: String(i) } });
 const now = new Date();

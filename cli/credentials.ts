@@ -53,14 +53,15 @@ export interface TokenAnswer {
   error_description?: string;
 }
 
-export async function postForm(url: string, form: Record<string, string>): Promise<TokenAnswer> {
+/** POSTs a form to the provider and reads its JSON answer (a token endpoint's by default). */
+export async function postForm<T = TokenAnswer>(url: string, form: Record<string, string>): Promise<T> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: new URLSearchParams(form),
     signal: AbortSignal.timeout(30_000),
   });
-  return (await res.json()) as TokenAnswer;
+  return (await res.json()) as T;
 }
 
 /**

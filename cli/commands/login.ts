@@ -33,21 +33,17 @@ async function login(o: LoginOptions): Promise<void> {
   if (!discovery.device_authorization_endpoint || !discovery.token_endpoint) {
     throw new Error(`${issuer} does not offer the device flow (no device_authorization_endpoint): sign in elsewhere and set FEATURESTORE_TOKEN`);
   }
-  const res = await fetch(discovery.device_authorization_endpoint, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    body: new URLSearchParams({ client_id: o.clientId, scope: o.scope, ...(o.audience ? { resource: o.audience } : {}) }),
-  });
-  const device = (await res.json()) as {
+  const device = await postForm<{
     device_code?: string;
     user_code?: string;
     verification_uri?: string;
     verification_uri_complete?: string;
     interval?: number;
     expires_in?: number;
+    error?: string;
     error_description?: string;
-  };
-  if (!device.device_code) throw new Error(`${issuer} refused to start a sign-in: ${device.error_description ?? res.status}`);
+  }>(discovery.device_authorization_endpoint, { client_id: o.clientId, scope: o.scope, ...(o.audience ? { resource: o.audience } : {}) });
+  if (!device.device_code) throw new Error(`${issuer} refused to start a sign-in: ${device.error_description ?? device.error ?? 'no device code'}`);
   process.stderr.write(
     `To sign in, open ${device.verification_uri_complete ?? device.verification_uri} in a browser and confirm the code ${device.user_code}\n`,
   );

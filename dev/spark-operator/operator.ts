@@ -3,11 +3,12 @@
 // status.applicationState as the operator does: SUBMITTED, RUNNING, SUCCEEDING, COMPLETED, or
 // FAILING, FAILED with the driver's error, or SUBMISSION_FAILED when the driver cannot start. A
 // deleted application's driver is killed. Never deployed.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { SparkApplications, type ApplicationState, type SparkApplication } from '../../shared/adapters/engine/spark/spark-applications.js';
+import { startSparkSubmit } from '../../shared/adapters/engine/spark/spark-submit.js';
 
 export interface OperatorOptions {
   kc: KubeConfig;
@@ -54,29 +55,18 @@ export async function startSparkOperator(o: OperatorOptions): Promise<{ stop(): 
       await set(name, 'SUBMISSION_FAILED', `failed to submit: the application file ${spec.mainApplicationFile} does not exist in the image`);
       return;
     }
-    const python = join(dirname(o.sparkSubmit), 'python3');
-    const args = ['--master', o.master, ...Object.entries(spec.sparkConf ?? {}).flatMap(([k, v]) => ['--conf', `${k}=${v}`]), main, ...(spec.arguments ?? [])];
-    const child = spawn(o.sparkSubmit, args, {
-      env: { ...process.env, PYSPARK_PYTHON: python, PYSPARK_DRIVER_PYTHON: python },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, closed, output } = startSparkSubmit(o.sparkSubmit, o.master, spec.sparkConf ?? {}, [main, ...(spec.arguments ?? [])], 20_000);
     const entry: Running = { child, deleted: false };
     running.set(name, entry);
-    // The Python driver's own output reaches spark-submit's stdout (PythonRunner redirects it), Spark's logs its stderr.
-    let stderr = '';
-    const keep = (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000));
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
     await set(name, 'RUNNING');
-    // 'close', not 'exit': the driver's last lines (its error) may still be in the pipe at exit.
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    const code = await closed;
     running.delete(name);
     if (entry.deleted) return;
     if (code === 0) {
       await set(name, 'SUCCEEDING');
       await set(name, 'COMPLETED');
     } else {
-      const message = driverError(stderr);
+      const message = driverError(output());
       await set(name, 'FAILING', message);
       await set(name, 'FAILED', message);
     }

@@ -7,10 +7,21 @@ import type { FeatureSet } from './model.js';
 import type { Authorizer } from './ports/authorizer.js';
 import type { Principal } from './principal.js';
 
+/** A definition's sensitive features, found once per definition (the online path reads cached ones on every call). */
+const sensitiveOf = new WeakMap<FeatureSet, string[]>();
+function sensitiveFeatures(fs: FeatureSet): string[] {
+  let sensitive = sensitiveOf.get(fs);
+  if (!sensitive) {
+    const identifying = new Set([...fs.schema.primaryKey, fs.schema.eventTimeColumn]);
+    sensitive = fs.schema.features.filter((f) => f.sensitive && !identifying.has(f.name)).map((f) => f.name);
+    sensitiveOf.set(fs, sensitive);
+  }
+  return sensitive;
+}
+
 /** The sensitive features of `fs` that `principal` may not see (none when it may see them all). */
 export async function withheldFeatures(authorizer: Authorizer, principal: Principal, fs: FeatureSet, signal?: AbortSignal): Promise<string[]> {
-  const identifying = new Set([...fs.schema.primaryKey, fs.schema.eventTimeColumn]);
-  const sensitive = fs.schema.features.filter((f) => f.sensitive && !identifying.has(f.name)).map((f) => f.name);
+  const sensitive = sensitiveFeatures(fs);
   if (sensitive.length === 0) return [];
   try {
     await authorizer.authorize(principal, 'featureSet.readSensitive', { project: fs.project, featureSet: fs.name }, signal);

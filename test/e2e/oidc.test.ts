@@ -3,7 +3,7 @@
 // that trusts it; and every token attack refused with UNAUTHENTICATED. Hand-made JWTs appear only in
 // the attack cases, signed with the in-process provider's own keys so that each is refused for the
 // one thing wrong with it (a control case signs a well-formed token the same way and is accepted).
-import { status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 import { after, before, describe, it } from 'node:test';
@@ -163,7 +163,6 @@ describe('token attacks: each refused with UNAUTHENTICATED', () => {
     await refused(`${'a'.repeat(9000)}`, /too long/);
     const c = clients(host.port);
     try {
-      const { Metadata } = await import('@grpc/grpc-js');
       const md = new Metadata();
       md.set('authorization', 'Basic c3ZjOnN2Yy1zZWNyZXQ=');
       await rejectsWith(

@@ -10,9 +10,8 @@ import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { offlineRows } from '../support/offline-rows.js';
-import { eventually, f64, feature, str, ts } from '../support/helpers.js';
+import { eventually, f64, feature, i64, str, ts } from '../support/helpers.js';
 
-const i64 = (value: string): Value => ({ kind: { $case: 'int64Value', value } });
 const date = (value: number): Value => ({ kind: { $case: 'dateValue', value } });
 const bytes = (value: number[]): Value => ({ kind: { $case: 'bytesValue', value: Buffer.from(value) } });
 const list = (...values: Value[]): Value => ({ kind: { $case: 'listValue', value: { values } } });

@@ -16,9 +16,8 @@ import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import { clients, finishedJob, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
-import { f64, feature, i32, str, ts } from '../support/helpers.js';
+import { f64, feature, i32, i64, str, ts } from '../support/helpers.js';
 
-const i64 = (value: string): Value => ({ kind: { $case: 'int64Value', value } });
 const list = (...values: Value[]): Value => ({ kind: { $case: 'listValue', value: { values } } });
 const NULL: Value = { kind: undefined };
 

@@ -25,8 +25,7 @@ import { RetrieveServiceService } from '../../shared/gen/featurestore/v1/retriev
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, finishedJob, registerFeatureSet, unary } from '../support/grpc.js';
-import { feature, str, ts } from '../support/helpers.js';
-import type { Value } from '../../shared/gen/featurestore/v1/common.js';
+import { feature, i64, str, ts } from '../support/helpers.js';
 import { startTestHost } from '../support/hosts.js';
 import { REPO } from '../support/process.js';
 import { ingestJobSpec } from '../support/jobs.js';
@@ -70,7 +69,6 @@ const FEATURES = [
 ];
 const ref = (name = FS) => ({ project: P, name, version: '' });
 const STALE = '"999"';
-const i64 = (value: string): Value => ({ kind: { $case: 'int64Value', value } });
 /** A retrieve of every feature of the feature set, as CSV. */
 const retrieveAll = () => ({
   featureSet: ref(),

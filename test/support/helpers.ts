@@ -27,6 +27,7 @@ export const modelFeature = (name: string, type: ModelFeature['type'], isList = 
 
 export const str = (value: string): Value => ({ kind: { $case: 'stringValue', value } });
 export const i32 = (value: number): Value => ({ kind: { $case: 'int32Value', value } });
+export const i64 = (value: string): Value => ({ kind: { $case: 'int64Value', value } });
 export const f64 = (value: number): Value => ({ kind: { $case: 'float64Value', value } });
 /** A timestamp value from a Date or ISO 8601 text. */
 export const ts = (value: Date | string): Value => ({ kind: { $case: 'timestampValue', value: timestampFromDate(new Date(value)) } });

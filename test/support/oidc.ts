@@ -1,5 +1,6 @@
 // Tokens from the dev OpenID provider the test run starts (scripts/services/oidc.sh, dev/oidc/main.ts):
 // real client credentials grants, one confidential client per test identity.
+import { clientCredentialsToken } from '../../dev/oidc/client-credentials.js';
 import { DEV_ADMIN_GROUP } from '../../dev/oidc/main-settings.js';
 
 export const AUDIENCE = 'urn:featurestore';
@@ -13,16 +14,5 @@ export function oidcEnv(issuer: string): Record<string, string> {
 }
 
 /** An access token for a service client of the provider (client credentials grant; secret "<id>-secret"). */
-export async function serviceToken(issuer: string, clientId: string, secret = `${clientId}-secret`): Promise<string> {
-  const res = await fetch(`${issuer}/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
-    },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'featurestore', resource: AUDIENCE }),
-  });
-  const body = (await res.json()) as { access_token?: string; error_description?: string };
-  if (!body.access_token) throw new Error(`the provider gave ${clientId} no token: ${res.status} ${body.error_description}`);
-  return body.access_token;
-}
+export const serviceToken = (issuer: string, clientId: string, secret = `${clientId}-secret`): Promise<string> =>
+  clientCredentialsToken(issuer, clientId, secret, AUDIENCE);

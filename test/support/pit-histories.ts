@@ -12,10 +12,10 @@ import type { Schema } from '../../shared/core/model.js';
 import type { TrainingSetPlan, TrainingSetSide } from '../../shared/core/plans.js';
 import { modelFeature } from './helpers.js';
 
-export const f = modelFeature;
+const f = modelFeature;
 // Side A: one key; side B: a two-column key and a feature named like an entity column ("label").
 export const A: Schema = { features: [f('id', 'STRING'), f('et', 'TIMESTAMP'), f('x', 'FLOAT64'), f('y', 'INT64')], primaryKey: ['id'], eventTimeColumn: 'et' };
-export const B: Schema = {
+const B: Schema = {
   features: [f('id', 'STRING'), f('region', 'INT32'), f('at', 'TIMESTAMP'), f('label', 'STRING')],
   primaryKey: ['id', 'region'],
   eventTimeColumn: 'at',
@@ -27,7 +27,7 @@ export const T0 = Date.parse('2026-11-01T00:00:00Z');
 export const iso = (ms: number) => new Date(ms).toISOString();
 
 /** mulberry32: a small seeded generator, so a failure names a seed that reproduces it. */
-export function random(seed: number) {
+function random(seed: number) {
   let a = seed >>> 0;
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -40,21 +40,21 @@ export function random(seed: number) {
   return { next, int, pick: <T>(xs: T[]) => xs[int(xs.length)] };
 }
 
-export const root = mkdtempSync(join(tmpdir(), 'fs-pit-'));
+const root = mkdtempSync(join(tmpdir(), 'fs-pit-'));
 let n = 0;
 export const dir = () => {
   const d = join(root, `d${n++}`);
   mkdirSync(d);
   return d;
 };
-export const csvCell = (v: string | number | null) => (v === null ? '' : String(v));
+const csvCell = (v: string | number | null) => (v === null ? '' : String(v));
 export function writeCsv(columns: string[], rows: Row[]): string {
   const path = join(dir(), 'rows.csv');
   writeFileSync(path, [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c] ?? null)).join(','))].join('\n') + '\n');
   return path;
 }
 
-export const sameRow = (schema: Schema, a: Row, b: Row) => schema.features.every((x) => a[x.name] === b[x.name]);
+const sameRow = (schema: Schema, a: Row, b: Row) => schema.features.every((x) => a[x.name] === b[x.name]);
 
 /** One feature set's history: ingests in order, some reverted; what each one stored after dedupe. */
 export interface Side {
@@ -63,7 +63,7 @@ export interface Side {
   stored: { rows: Row[]; files: string[]; reverted: boolean }[];
 }
 
-export async function buildSide(engine: DuckDbEngine, rnd: ReturnType<typeof random>, schema: Schema, keys: Row[], ttlSeconds: number | null): Promise<Side> {
+async function buildSide(engine: DuckDbEngine, rnd: ReturnType<typeof random>, schema: Schema, keys: Row[], ttlSeconds: number | null): Promise<Side> {
   const side: Side = { schema, ttlSeconds, stored: [] };
   const ingests = 1 + rnd.int(4);
   for (let i = 0; i < ingests; i++) {

@@ -51,37 +51,40 @@ async function runner(s: SparkSubmitSettings, plan: Plan | Plan[], workDir: stri
   const planFile = join(workDir, 'plan.json');
   const resultFile = join(workDir, 'result.json');
   await writeFile(planFile, JSON.stringify(plan));
-  const args = [
-    '--master',
-    s.master,
-    ...(s.jars?.length ? ['--jars', s.jars.join(',')] : []),
-    ...Object.entries(s.conf ?? {}).flatMap(([k, v]) => ['--conf', `${k}=${v}`]),
-    SPARK_RUNNER,
-    planFile,
-    resultFile,
-  ];
-  const python = join(dirname(s.sparkSubmit), 'python3');
-  const child = spawn(s.sparkSubmit, args, {
-    env: { ...process.env, PYSPARK_PYTHON: python, PYSPARK_DRIVER_PYTHON: python },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let tail = '';
-  // The Python driver's own output reaches spark-submit's stdout (PythonRunner redirects it), Spark's logs its stderr.
-  const keep = (d: Buffer) => (tail = (tail + d.toString()).slice(-8000));
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  const args = [...(s.jars?.length ? ['--jars', s.jars.join(',')] : []), SPARK_RUNNER, planFile, resultFile];
+  const { child, closed, output } = startSparkSubmit(s.sparkSubmit, s.master, s.conf ?? {}, args, 8000);
   const onAbort = () => child.kill('SIGTERM');
   signal?.addEventListener('abort', onAbort, { once: true });
-  // 'close', not 'exit': the driver's last lines may still be in the pipe at exit.
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const code = await closed;
   signal?.removeEventListener('abort', onAbort);
   if (signal?.aborted) throw new Cancelled('cancelled; the Spark driver was stopped');
   const outcome = await readFile(resultFile, 'utf8').then(
     (t) => JSON.parse(t) as Outcome | Outcome[],
     () => undefined,
   );
-  if (!outcome) throw new Internal(`spark-submit exited ${code} without a result: ${tail.split('\n').slice(-20).join('\n')}`);
+  if (!outcome) throw new Internal(`spark-submit exited ${code} without a result: ${output().split('\n').slice(-20).join('\n')}`);
   const failed = [outcome].flat().find((o) => !o.ok);
   if (failed) throw new Internal(`the Spark job failed: ${failed.error}`);
   return outcome;
+}
+
+/**
+ * Starts spark-submit (master, --conf entries, then `args`: the application and its arguments) with
+ * the Python beside it for the driver. `output` is the last `keep` characters it printed: the Python
+ * driver's own lines reach spark-submit's stdout (PythonRunner redirects them), Spark's logs its
+ * stderr. `closed` resolves with the exit code once both are drained ('close', not 'exit': the
+ * driver's last lines may still be in the pipe at exit).
+ */
+export function startSparkSubmit(sparkSubmit: string, master: string, conf: Record<string, string>, args: string[], keep: number) {
+  const python = join(dirname(sparkSubmit), 'python3');
+  const child = spawn(sparkSubmit, ['--master', master, ...Object.entries(conf).flatMap(([k, v]) => ['--conf', `${k}=${v}`]), ...args], {
+    env: { ...process.env, PYSPARK_PYTHON: python, PYSPARK_DRIVER_PYTHON: python },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let tail = '';
+  const take = (d: Buffer) => (tail = (tail + d.toString()).slice(-keep));
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
+  const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+  return { child, closed, output: () => tail };
 }
