@@ -3,15 +3,14 @@
 // keys: the histories of the DuckDB property test), retrieves with time ranges, the newest row per
 // key and the rows of a reverted ingest with what replaces them (online form), and statistics. Spark runs every plan of the test in one session (spark-submit, local[2]).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DuckDbEngine } from '../../shared/adapters/engine/duckdb/duckdb-engine.js';
 import { asSparkUri, submitPlans, type SparkResult } from '../../shared/adapters/engine/spark/spark-submit.js';
-import type { FeatureStatistics } from '../../shared/core/model.js';
 import type { NewestPerKeyPlan, Plan, RetrievePlan, RevertedKeysPlan, StatisticsPlan, TrainingSetPlan } from '../../shared/core/plans.js';
-import { SPARK_SUBMIT } from '../support/spark.js';
+import { canonical, jsonLines, SPARK_SUBMIT, statisticsRows } from '../support/spark.js';
 import { A, dir, joinPlan, randomHistory, readParquet, T0, MINUTE, toSide, type Side } from '../support/pit-histories.js';
 
 const SEEDS = 6;
@@ -40,34 +39,6 @@ function forSpark<P extends Plan>(plan: P): P {
       return plan;
   }
 }
-
-/** Rows compared as text, whatever type each engine gave a value (DuckDB's JSON rows; integers as numbers or text). */
-const canonical = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(normalize(r)));
-function normalize(v: unknown): unknown {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalize(x)]));
-  // Timestamps: DuckDB's JSON text "2026-11-01 00:10:00+00" and the same instant written by Spark.
-  if (typeof v === 'string' && /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d/.test(v)) return new Date(v.replace(' ', 'T').replace(/\+00$/, 'Z')).toISOString();
-  return String(v);
-}
-const jsonLines = (file: string) =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-
-/** Statistics as rows to compare: mean and standard deviation to 12 significant digits (sums may be added in another order). */
-const statisticsRows = (stats: Record<string, Omit<FeatureStatistics, 'computeTime'>>) =>
-  Object.entries(stats).map(([feature, s]) => ({
-    feature,
-    count: s.count,
-    nullCount: s.nullCount,
-    min: s.min,
-    max: s.max,
-    mean: Number(s.mean).toPrecision(12),
-    stddev: Number(s.stddev).toPrecision(12),
-    approxDistinct: s.approxDistinct,
-  }));
 
 const visibleFiles = (s: Side) => s.stored.filter((i) => !i.reverted).flatMap((i) => i.files);
 

@@ -1,5 +1,7 @@
 // What the Spark tests share: the servers the test run started, and SparkApplication settings.
 import type { SparkK8sSettings } from '../../shared/adapters/engine/spark/spark-applications.js';
+import { readFileSync } from 'node:fs';
+import type { FeatureStatistics } from '../../shared/core/model.js';
 
 export const KUBECONFIG = process.env['FEATURESTORE_TEST_KUBECONFIG'];
 export const SPARK_SUBMIT = process.env['FEATURESTORE_TEST_SPARK_SUBMIT'];
@@ -16,3 +18,32 @@ export const TEST_SPARK_K8S: SparkK8sSettings = {
   hadoopSecret: 'featurestore-spark-hadoop',
   mainApplicationFile: 'local:///opt/featurestore/runner.py',
 };
+
+/** Rows compared as text, whatever type each engine gave a value (DuckDB's JSON rows; integers as numbers or text). */
+export const canonical = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(normalize(r)));
+function normalize(v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalize(x)]));
+  // Timestamps: DuckDB's JSON text "2026-11-01 00:10:00+00" and the same instant written by Spark.
+  if (typeof v === 'string' && /^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d/.test(v)) return new Date(v.replace(' ', 'T').replace(/\+00$/, 'Z')).toISOString();
+  return String(v);
+}
+export const jsonLines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** Statistics as rows to compare: mean and standard deviation to 12 significant digits (sums may be added in another order). */
+export const statisticsRows = (stats: Record<string, Omit<FeatureStatistics, 'computeTime'>>) =>
+  Object.entries(stats).map(([feature, s]) => ({
+    feature,
+    count: s.count,
+    nullCount: s.nullCount,
+    min: s.min,
+    max: s.max,
+    mean: Number(s.mean).toPrecision(12),
+    stddev: Number(s.stddev).toPrecision(12),
+    approxDistinct: s.approxDistinct,
+  }));
+

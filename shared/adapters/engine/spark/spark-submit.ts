@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Cancelled, Internal } from '../../../core/errors.js';
+import { Cancelled, Internal, InvalidArgument, ResourceExhausted, type ErrorDetail, type FeatureStoreError } from '../../../core/errors.js';
 import type { FeatureStatistics } from '../../../core/model.js';
 import type { Plan } from '../../../core/plans.js';
 
@@ -30,6 +30,11 @@ export interface SparkResult {
   statistics?: Record<string, Omit<FeatureStatistics, 'computeTime'>>;
   /** A JSON-lines file of online-form rows (newest-per-key, reverted-keys). */
   output?: string;
+  /** An ingest's counts and column notes (IngestOutput without its statistics' computeTime). */
+  inputRows?: number;
+  duplicateRows?: number;
+  droppedColumns?: string[];
+  missingColumns?: string[];
 }
 
 /** Local paths in a plan as file:// URIs (what Spark reads); URIs stay as they are. */
@@ -37,20 +42,42 @@ export const asSparkUri = (path: string) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(pat
 
 /** Runs `plan` and returns the runner's result; a failed job throws with the runner's error. */
 export async function submitPlan(s: SparkSubmitSettings, plan: Plan, workDir: string, signal?: AbortSignal): Promise<SparkResult> {
-  return (await runner(s, plan, workDir, signal)) as SparkResult;
+  return (await submitPlans(s, [plan], workDir, signal))[0];
 }
 
 /** Runs several plans in one Spark session (one JVM start), results in order; any failure throws. */
 export async function submitPlans(s: SparkSubmitSettings, plans: Plan[], workDir: string, signal?: AbortSignal): Promise<SparkResult[]> {
-  return (await runner(s, plans, workDir, signal)) as SparkResult[];
+  const outcomes = await runner(s, plans, workDir, signal);
+  const failed = outcomes.find((o) => !o.ok);
+  if (failed) throw outcomeError(failed);
+  return outcomes;
 }
 
-type Outcome = { ok: boolean; error?: string } & SparkResult;
+/** Runs several plans in one Spark session; each plan's result or its error, in order (tests compare refusals too). */
+export async function submitPlansSettled(s: SparkSubmitSettings, plans: Plan[], workDir: string, signal?: AbortSignal): Promise<(SparkResult | FeatureStoreError)[]> {
+  return (await runner(s, plans, workDir, signal)).map((o) => (o.ok ? o : outcomeError(o)));
+}
 
-async function runner(s: SparkSubmitSettings, plan: Plan | Plan[], workDir: string, signal?: AbortSignal): Promise<SparkResult | SparkResult[]> {
+/** One plan's outcome as the runner writes it: a result, or a refusal (bad input) or failure. */
+type Outcome = { ok: boolean; error?: string; code?: string; field?: string; details?: ErrorDetail[] } & SparkResult;
+
+/** A refusal of the runner as the store's error (bad input keeps its field and row details); anything else is INTERNAL. */
+function outcomeError(o: Outcome): FeatureStoreError {
+  const options = { field: o.field || undefined, details: o.details ?? [] };
+  switch (o.code) {
+    case 'INVALID_ARGUMENT':
+      return new InvalidArgument(o.error ?? 'the input does not fit', options);
+    case 'RESOURCE_EXHAUSTED':
+      return new ResourceExhausted(o.error ?? 'out of memory', options);
+    default:
+      return new Internal(`the Spark job failed: ${o.error}`);
+  }
+}
+
+async function runner(s: SparkSubmitSettings, plans: Plan[], workDir: string, signal?: AbortSignal): Promise<Outcome[]> {
   const planFile = join(workDir, 'plan.json');
   const resultFile = join(workDir, 'result.json');
-  await writeFile(planFile, JSON.stringify(plan));
+  await writeFile(planFile, JSON.stringify(plans));
   const args = [...(s.jars?.length ? ['--jars', s.jars.join(',')] : []), SPARK_RUNNER, planFile, resultFile];
   const { child, closed, output } = startSparkSubmit(s.sparkSubmit, s.master, s.conf ?? {}, args, 8000);
   const onAbort = () => child.kill('SIGTERM');
@@ -58,14 +85,12 @@ async function runner(s: SparkSubmitSettings, plan: Plan | Plan[], workDir: stri
   const code = await closed;
   signal?.removeEventListener('abort', onAbort);
   if (signal?.aborted) throw new Cancelled('cancelled; the Spark driver was stopped');
-  const outcome = await readFile(resultFile, 'utf8').then(
-    (t) => JSON.parse(t) as Outcome | Outcome[],
+  const outcomes = await readFile(resultFile, 'utf8').then(
+    (t) => JSON.parse(t) as Outcome[],
     () => undefined,
   );
-  if (!outcome) throw new Internal(`spark-submit exited ${code} without a result: ${output().split('\n').slice(-20).join('\n')}`);
-  const failed = [outcome].flat().find((o) => !o.ok);
-  if (failed) throw new Internal(`the Spark job failed: ${failed.error}`);
-  return outcome;
+  if (!outcomes) throw new Internal(`spark-submit exited ${code} without a result: ${output().split('\n').slice(-20).join('\n')}`);
+  return outcomes;
 }
 
 /**

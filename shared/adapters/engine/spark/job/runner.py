@@ -14,6 +14,7 @@ Python UDF touches a row, so it costs what Scala would.
 """
 
 import json
+import re
 import sys
 from datetime import datetime
 
@@ -317,7 +318,10 @@ def run_statistics(spark, plan):
     schema = plan["schema"]
     if not plan["files"]:
         return {"statistics": {}}
-    frame = spark.read.parquet(*plan["files"])
+    frame = spark.read.option("mergeSchema", True).parquet(*plan["files"])
+    # Fewer rows than the exact-count bound: every distinct count is exact in the one pass (Spark's
+    # HyperLogLog at 1% costs about a second per column however few the rows).
+    few_rows = frame.count() < EXACT_DISTINCT_BELOW
     numeric = {"INT32", "INT64", "FLOAT32", "FLOAT64"}
     out = {}
     features = schema["features"]
@@ -334,10 +338,10 @@ def run_statistics(spark, plan):
                 (stat_text(f, F.max(c)) if scalar else F.lit(None).cast("string")).alias(f"hi{i}"),
                 (F.avg(c) if scalar and f["type"] in numeric else F.lit(None).cast("double")).alias(f"m{i}"),
                 (F.stddev_samp(c) if scalar and f["type"] in numeric else F.lit(None).cast("double")).alias(f"s{i}"),
-                (F.approx_count_distinct(c, 0.01) if not f.get("isList") else F.lit(None).cast("long")).alias(f"d{i}"),
+                (F.lit(None).cast("long") if f.get("isList") else F.count_distinct(c) if few_rows else F.approx_count_distinct(c, 0.01)).alias(f"d{i}"),
             ]
         row = frame.agg(*aggs).collect()[0].asDict()
-        few = [(i, f) for i, f in enumerate(batch) if not f.get("isList") and (row[f"d{i}"] or 0) < EXACT_DISTINCT_BELOW]
+        few = [] if few_rows else [(i, f) for i, f in enumerate(batch) if not f.get("isList") and (row[f"d{i}"] or 0) < EXACT_DISTINCT_BELOW]
         exact = frame.agg(*[F.count_distinct(F.col(f["name"])).alias(f"x{i}") for i, f in few]).collect()[0].asDict() if few else {}
         for i, f in enumerate(batch):
             out[f["name"]] = {
@@ -352,6 +356,417 @@ def run_statistics(spark, plan):
     return {"statistics": out}
 
 
+# --- Ingest: the one conversion rule (shared/core/values.ts), as the DuckDB engine applies it
+# (shared/adapters/engine/duckdb/conversion.ts): every source value converts to its feature's type
+# exactly or the row is refused. Each conversion is a pair of Column expressions: the typed value,
+# and a condition true where a non-null source value does not convert exactly.
+
+
+class PlanError(Exception):
+    """A refusal the caller shows as it is: a gRPC status name, the request field, row/column details."""
+
+    def __init__(self, code, message, field="", details=None):
+        super().__init__(message)
+        self.code, self.message, self.field, self.details = code, message, field, details or []
+
+
+# Type names in messages: the same words whichever engine refused the value.
+MESSAGE_TYPES = {
+    "STRING": "VARCHAR",
+    "BOOL": "BOOLEAN",
+    "INT32": "INTEGER",
+    "INT64": "BIGINT",
+    "FLOAT32": "FLOAT",
+    "FLOAT64": "DOUBLE",
+    "TIMESTAMP": "TIMESTAMPTZ",
+    "DATE": "DATE",
+    "BYTES": "BLOB",
+}
+
+MAX_DETAILS = 100
+TWO_53 = 9007199254740992
+INTEGER_TEXT = r"^\s*[+-]?[0-9]+(\.0*)?\s*$"
+NUMBER_TEXT = r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$"
+# The text forms of times both engines read alike: a date, optionally a time of day with seconds and
+# a fraction, optionally a zone (Z, +hh, +hhmm, +hh:mm).
+TIME_TEXT = r"^\s*[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ][0-9]{1,2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)?\s*$"
+SUB_MICRO = r"\.[0-9]{6}[0-9]*[1-9]"
+BOOL_TEXT = r"^(?i)(t|true|y|yes|1|f|false|n|no|0)$"
+BASE64_TEXT = r"^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+LIST_TEXT = r"^\s*\[.*\]\s*$"
+
+INTEGRAL = (T.ByteType, T.ShortType, T.IntegerType, T.LongType)
+
+
+def finite(x):
+    return x.isNotNull() & ~F.isnan(x) & (F.abs(x) != F.lit(float("inf")))
+
+
+def no(t):
+    return F.lit(None).cast(SPARK_TYPES[t]), F.lit(False)
+
+
+def from_text(t, x):
+    """Text (a CSV cell, a JSON string): parsed as the type; integers must be written as integers."""
+    if t == "STRING":
+        return x, F.instr(x, "\u0000") == 0
+    if t == "BOOL":
+        v = x.try_cast("boolean")
+        return v, x.rlike(BOOL_TEXT) & v.isNotNull()
+    if t in ("INT32", "INT64"):
+        v = F.regexp_extract(x, r"^\s*([+-]?[0-9]+)", 1).try_cast(SPARK_TYPES[t])
+        return v, x.rlike(INTEGER_TEXT) & v.isNotNull()
+    if t in ("FLOAT32", "FLOAT64"):
+        v = x.try_cast(SPARK_TYPES[t])
+        return v, F.coalesce(x.rlike(NUMBER_TEXT) & finite(v), F.lit(False))
+    if t == "TIMESTAMP":
+        v = x.try_cast("timestamp")
+        return v, F.coalesce(x.rlike(TIME_TEXT) & ~x.rlike(SUB_MICRO) & v.isNotNull(), F.lit(False))
+    if t == "DATE":
+        v = x.try_cast("date")
+        stamp = x.try_cast("timestamp")
+        same = F.coalesce(stamp == v.cast("timestamp"), F.lit(True))
+        return v, F.coalesce(x.rlike(TIME_TEXT) & ~x.rlike(SUB_MICRO) & v.isNotNull() & same, F.lit(False))
+    if t == "BYTES":
+        # Bytes as text are base64 (as in the proto3 JSON mapping), in CSV cells and JSON strings alike.
+        ok = x.rlike(BASE64_TEXT)
+        return F.when(ok, F.unbase64(x)), ok
+    raise ValueError(t)
+
+
+def from_integer(t, n):
+    """An exact integer (an integral or decimal(p, 0) Column)."""
+    if t in ("INT32", "INT64"):
+        v = n.try_cast(SPARK_TYPES[t])
+        return v, v.isNotNull()
+    if t in ("FLOAT32", "FLOAT64"):
+        v = n.try_cast(SPARK_TYPES[t])
+        return v, F.coalesce(v.try_cast("decimal(38,0)") == n.try_cast("decimal(38,0)"), F.lit(False))
+    return no(t)
+
+
+def from_float(t, d):
+    """A floating-point number (a double Column): whole and below 2^53 for integers, finite in range for floats."""
+    if t in ("INT32", "INT64"):
+        v = d.try_cast(SPARK_TYPES[t])
+        return v, F.coalesce(finite(d) & (d == F.floor(d)) & (F.abs(d) < F.lit(float(TWO_53))) & v.isNotNull(), F.lit(False))
+    if t in ("FLOAT32", "FLOAT64"):
+        v = d.cast(SPARK_TYPES[t])
+        return v, F.coalesce(finite(d) & finite(v), F.lit(False))
+    return no(t)
+
+
+def from_json(t, j):
+    """A JSON value (a variant Column): its JSON kind decides which rule applies. Numbers written with
+    a fraction or an exponent are floating point (a variant keeps them as decimals: read as doubles)."""
+    kind = F.schema_of_variant(j)
+    text = from_text(t, F.try_variant_get(j, "$", "string"))
+    integer = from_integer(t, F.try_variant_get(j, "$", "bigint"))
+    floating = from_float(t, F.try_variant_get(j, "$", "double"))
+    boolean = (F.try_variant_get(j, "$", "boolean"), F.lit(True)) if t == "BOOL" else no(t)
+    null = (F.lit(None).cast(SPARK_TYPES[t]), F.lit(True))
+
+    def pick(i):
+        return (
+            F.when(kind == "STRING", text[i])
+            .when(kind == "BIGINT", integer[i])
+            .when(kind.startswith("DECIMAL") | (kind == "DOUBLE") | (kind == "FLOAT"), floating[i])
+            .when(kind == "BOOLEAN", boolean[i])
+            .when(kind == "VOID", null[i])
+            .otherwise(no(t)[i])
+        )
+
+    return pick(0), pick(1)
+
+
+def from_native(t, x, source):
+    """A value of a Spark type (a Parquet column)."""
+    if isinstance(source, T.StringType):
+        return from_text(t, x)
+    if isinstance(source, T.VariantType):
+        return from_json(t, x)
+    if isinstance(source, INTEGRAL):
+        return no(t) if t in ("STRING", "BOOL") else from_integer(t, x)
+    if isinstance(source, (T.FloatType, T.DoubleType)):
+        return from_float(t, x.cast("double"))
+    if isinstance(source, T.DecimalType):
+        if t in ("INT32", "INT64"):
+            v = x.try_cast(SPARK_TYPES[t])
+            return v, F.coalesce((x == F.floor(x)) & v.isNotNull(), F.lit(False))
+        return from_float(t, x.cast("double")) if t in ("FLOAT32", "FLOAT64") else no(t)
+    if isinstance(source, T.BooleanType):
+        return (x, F.lit(True)) if t == "BOOL" else no(t)
+    if isinstance(source, T.BinaryType):
+        return (x, F.lit(True)) if t == "BYTES" else no(t)
+    if isinstance(source, T.DateType):
+        if t == "DATE":
+            return x, F.lit(True)
+        return (x.cast("timestamp"), F.lit(True)) if t == "TIMESTAMP" else no(t)
+    if isinstance(source, (T.TimestampType, T.TimestampNTZType)):
+        # Naive timestamps are UTC (the session's time zone).
+        stamp = x.cast("timestamp")
+        if t == "TIMESTAMP":
+            return stamp, F.lit(True)
+        if t == "DATE":
+            return stamp.cast("date"), stamp.cast("date").cast("timestamp") == stamp
+    return no(t)
+
+
+def text_list(x):
+    """A list written as text ([1, 2.0, null]): items trimmed, null or NULL for a missing item, quotes removed."""
+    inner = F.regexp_replace(x, r"^\s*\[|\]\s*$", "")
+    items = F.when(F.trim(inner) == "", F.array().cast("array<string>")).otherwise(F.split(inner, ","))
+    items = F.transform(items, lambda e: F.regexp_replace(F.trim(e), r"^'(.*)'$|^\"(.*)\"$", "$1$2"))
+    return F.transform(items, lambda e: F.when(F.lower(e) == "null", F.lit(None)).otherwise(e))
+
+
+def convert(feature, x, source):
+    """Column x of Spark type `source` converted to the feature's type: (value, bad)."""
+    t = feature["type"]
+    target = spark_type(feature)
+    source_is_list = isinstance(source, T.ArrayType)
+    if not feature.get("isList"):
+        if source_is_list:
+            return F.lit(None).cast(target), x.isNotNull()
+        v, ok = from_native(t, x, source)
+        return F.when(ok, v).cast(target), x.isNotNull() & ~F.coalesce(ok, F.lit(False))
+    if source_is_list:
+        items, item, is_list = x, source.elementType, F.lit(True)
+    elif isinstance(source, T.VariantType):
+        items, item = F.try_variant_get(x, "$", "array<variant>"), T.VariantType()
+        is_list = F.schema_of_variant(x).startswith("ARRAY")
+    elif isinstance(source, T.StringType):
+        items, item, is_list = text_list(x), T.StringType(), x.rlike(LIST_TEXT)
+    else:
+        return F.lit(None).cast(target), x.isNotNull()
+    all_ok = F.coalesce(F.forall(items, lambda e: e.isNull() | F.coalesce(from_native(t, e, item)[1], F.lit(False))), F.lit(True))
+    ok = F.coalesce(is_list & all_ok, F.lit(False))
+    value = F.when(ok, F.transform(items, lambda e: from_native(t, e, item)[0])).cast(target)
+    return value, x.isNotNull() & ~ok
+
+
+def shown(x):
+    """A source value in a message: its first 60 characters, NUL shown as \\0 (catalog text cannot hold it)."""
+    return F.replace(F.substring(x, 1, 60), F.lit("\u0000"), F.lit("\\0"))
+
+
+def source_text(x, source):
+    return F.to_json(x) if isinstance(source, T.VariantType) else x.cast("string")
+
+
+def engine_message(err):
+    """An engine error for a client: its first line, without Java class prefixes or local paths."""
+    text = str(err).strip().split("\n")[0]
+    text = re.sub(r"^\[[A-Z_.]+\]\s*", "", text)
+    text = re.sub(r"(^|[\s\"'(])(file:)?/[^\s\"',)]+", lambda m: f"{m.group(1)}<file>", text)
+    return text[:300]
+
+
+def qualified(spark, uri):
+    jvm = spark._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(spark._jsc.hadoopConfiguration()).makeQualified(path).toUri().toString()
+
+
+def read_source(spark, plan):
+    """The source as read: a frame of its columns, their Spark types, and the frame with each row's
+    place (file, block, id within the partition) for naming rows."""
+    src = plan["source"]
+    files, fmt = src["files"], src["format"]
+    try:
+        if fmt == "PARQUET":
+            raw = spark.read.option("mergeSchema", True).parquet(*files)
+            place = raw.select("*", *place_columns())
+            frame = raw
+        elif fmt == "CSV":
+            csv = src.get("csv") or {}
+            header = csv.get("header", True)
+            raw = (
+                spark.read.option("header", header)
+                .option("sep", csv.get("delimiter", ","))
+                .option("mode", "FAILFAST")
+                .option("inferSchema", False)
+                .csv(files)
+            )
+            if not header:
+                raw = raw.toDF(*[f"column{i}" for i in range(len(raw.columns))])
+            place = raw.select("*", *place_columns())
+            frame = raw
+        else:
+            lines = spark.read.text(files).where(F.trim("value") != "")
+            with_place = lines.select("value", *place_columns())
+            if plan.get("distinct"):
+                with_place = lines.distinct().select("value", F.lit("").alias("__fs_file"), F.lit(0).cast("long").alias("__fs_block"), F.monotonically_increasing_id().alias("__fs_id"))
+            parsed = with_place.select("*", F.try_parse_json("value").alias("__fs_v"))
+            unreadable = parsed.where(F.col("__fs_v").isNull() | ~F.schema_of_variant("__fs_v").startswith("OBJECT")).limit(1).collect()
+            if unreadable:
+                raise PlanError("INVALID_ARGUMENT", "cannot read the source as JSONL: a line is not a JSON object", "source")
+            names = sorted(r[0] for r in parsed.select(F.explode(F.map_keys(F.try_variant_get("__fs_v", "$", "map<string,variant>")))).distinct().collect())
+            cols = [F.try_variant_get("__fs_v", f"$['{n}']", "variant").alias(n) for n in names if "'" not in n]
+            place = parsed.select(*cols, "__fs_file", "__fs_block", "__fs_id")
+            frame = place.drop("__fs_file", "__fs_block", "__fs_id")
+            return frame, {n: T.VariantType() for n in frame.columns}, place
+        if plan.get("distinct"):
+            frame = frame.distinct()
+            place = frame.select("*", F.lit("").alias("__fs_file"), F.lit(0).cast("long").alias("__fs_block"), F.monotonically_increasing_id().alias("__fs_id"))
+        return frame, {f.name: f.dataType for f in frame.schema.fields}, place
+    except PlanError:
+        raise
+    except Exception as err:
+        raise PlanError("INVALID_ARGUMENT", f"cannot read the source as {fmt}: {engine_message(err)}", "source") from err
+
+
+def place_columns():
+    return [F.input_file_name().alias("__fs_file"), F.input_file_block_start().alias("__fs_block"), F.monotonically_increasing_id().alias("__fs_id")]
+
+
+def row_hash(frame_cols):
+    """A 64-bit hash of a whole row, nulls in place (xxhash64 alone skips nulls: (null, 5) and (5, null) would hash alike)."""
+    return F.xxhash64(*[part for c in frame_cols for part in (c, c.isNull())])
+
+
+def bad_row_details(spark, plan, place, checks, files, bad_rows):
+    """Exact row and column detail for the first bad rows: row numbers count data rows over the
+    source's files in the plan's order, as the DuckDB engine numbers them."""
+    order = {qualified(spark, f): i for i, f in enumerate(files)}
+    blocks = place.groupBy("__fs_file", "__fs_block").agg(F.min("__fs_id").alias("lo"), F.count(F.lit(1)).alias("n")).collect()
+    blocks.sort(key=lambda b: (order.get(b["__fs_file"], len(order)), b["__fs_file"], b["__fs_block"]))
+    offsets, total = [], 0
+    for b in blocks:
+        offsets.append(F.struct(F.lit(b["__fs_file"]).alias("f"), F.lit(b["__fs_block"]).alias("b"), F.lit(total - b["lo"] + 1).alias("o")))
+        total += b["n"]
+    offset = F.array(*offsets) if offsets else F.array()
+    row = F.col("__fs_id") + F.filter(offset, lambda o: (o["f"] == F.col("__fs_file")) & (o["b"] == F.col("__fs_block")))[0]["o"]
+    any_bad = F.lit(False)
+    for c in checks:
+        any_bad = any_bad | F.coalesce(c["when"], F.lit(False))
+    first = place.where(any_bad).select("*", row.alias("__fs_row")).orderBy("__fs_row").limit(MAX_DETAILS)
+    found = first.select(
+        "__fs_row",
+        F.explode(F.filter(F.array(*[F.when(F.coalesce(c["when"], F.lit(False)), F.struct(F.lit(c["column"]).alias("column"), c["message"].alias("message"))) for c in checks]), lambda e: e.isNotNull())).alias("d"),
+    ).collect()
+    details = sorted(({"field": "source", "row": r["__fs_row"], "column": r["d"]["column"], "message": r["d"]["message"]} for r in found), key=lambda d: (d["row"], d["column"]))
+    return details[:MAX_DETAILS]
+
+
+def run_ingest(spark, plan):
+    if not plan["source"]["files"]:
+        raise PlanError("INVALID_ARGUMENT", "matches no files", "source.uri")
+    schema = plan["schema"]
+    features = schema["features"]
+    frame, types, place = read_source(spark, plan)
+    present = set(frame.columns)
+    et_name = schema["eventTimeColumn"]
+    required = [*schema["primaryKey"], et_name]
+    missing = [f["name"] for f in features if f["name"] not in present]
+    missing_required = [n for n in missing if n in required]
+    if missing_required:
+        raise PlanError(
+            "INVALID_ARGUMENT",
+            f"the source lacks required column(s) {', '.join(missing_required)}",
+            "source",
+            [{"field": "source", "row": 0, "column": c, "message": "required (primary key or event time) but missing"} for c in missing_required],
+        )
+    by_name = {f["name"]: f for f in features}
+    extra = [c for c in frame.columns if c not in by_name]
+    if extra and plan["extraColumns"] == "FAIL":
+        shown_names = ", ".join(extra) if len(extra) <= 20 else f"{', '.join(extra[:20])}, ... (first 20 of {len(extra):,})"
+        raise PlanError(
+            "INVALID_ARGUMENT",
+            f"the source has {len(extra)} column(s) the schema does not: {shown_names}",
+            "source",
+            [{"field": "source", "row": 0, "column": c, "message": "not in the schema (extra_columns = FAIL)"} for c in extra[:MAX_DETAILS]],
+        )
+    conversions = {f["name"]: convert(f, F.col(f["name"]), types[f["name"]]) for f in features if f["name"] in present}
+    et_value = conversions[et_name][0]
+    latest = plan.get("latestEventTime")
+    too_late = F.coalesce(et_value.cast("timestamp") > F.lit(parse_time(latest)), F.lit(False)) if latest else F.lit(False)
+    checks = []
+    for name, (value, bad) in conversions.items():
+        label = MESSAGE_TYPES[by_name[name]["type"]] + ("[]" if by_name[name].get("isList") else "")
+        checks.append({"column": name, "when": bad, "message": F.concat(F.lit(f"cannot be read as {label}: "), shown(source_text(F.col(name), types[name])))})
+    checks.append(
+        {
+            "column": et_name,
+            "when": too_late,
+            "message": F.concat(F.lit(f"is more than {plan.get('latestEventTimeText') or 'the allowed time'} in the future: "), source_text(F.col(et_name), types[et_name])),
+        }
+    )
+    for name in required:
+        value, bad = conversions[name]
+        what = "the event time" if name == et_name else "part of the primary key"
+        checks.append({"column": name, "when": F.col(name).isNull() | (value.isNull() & ~bad), "message": F.lit(f"is null but is {what}")})
+    any_bad = F.lit(False)
+    for c in checks:
+        any_bad = any_bad | F.coalesce(c["when"], F.lit(False))
+
+    # One pass: rows, bad rows and the event-time range (which stored rows can equal new ones).
+    try:
+        summary = frame.agg(
+            F.count(F.lit(1)).alias("n"),
+            F.sum(any_bad.cast("long")).alias("bad"),
+            F.min(et_value.cast("timestamp")).alias("lo"),
+            F.max(et_value.cast("timestamp")).alias("hi"),
+        ).collect()[0]
+    except Exception as err:
+        raise PlanError("INVALID_ARGUMENT", f"the {plan['source']['format']} source could not be read; nothing was ingested: {engine_message(err)}", "source") from err
+    input_rows, bad_rows = summary["n"], summary["bad"] or 0
+    if bad_rows > 0:
+        details = bad_row_details(spark, plan, place, checks, plan["source"]["files"], bad_rows)
+        raise PlanError("INVALID_ARGUMENT", f"{bad_rows} row(s) do not fit the schema; nothing was ingested", "source", details)
+
+    converted = frame.select(*[(conversions[f["name"]][0] if f["name"] in conversions else F.lit(None).cast(spark_type(f))).alias(f["name"]) for f in features])
+    keys = [*schema["primaryKey"], et_name]
+    if plan["existing"] and summary["lo"] is not None:
+        # Only stored rows inside the new rows' event-time range can equal one of them; the join
+        # holds key, event time and a 64-bit hash of the whole row per stored row, not every column.
+        stored_rows = spark.read.option("mergeSchema", True).parquet(*plan["existing"])
+        stored_rows = stored_rows.select(*[F.col(f["name"]) if f["name"] in stored_rows.columns else F.lit(None).cast(spark_type(f)).alias(f["name"]) for f in features])
+        stored_rows = stored_rows.where(F.col(et_name).between(F.lit(summary["lo"]), F.lit(summary["hi"])))
+        stored_keys = stored_rows.select(*keys, row_hash([F.col(f["name"]) for f in features]).alias("__fs_h"))
+        converted = converted.withColumn("__fs_h", row_hash([F.col(f["name"]) for f in features]))
+        converted = converted.join(stored_keys, [*keys, "__fs_h"], "left_anti").drop("__fs_h")
+    files = write_files(spark, converted, plan["outputDir"])
+    written = spark.read.parquet(*files).count() if files else 0
+    if written == 0:
+        remove(spark, files)
+        files = []
+    statistics = run_statistics(spark, {"schema": schema, "files": [*plan["existing"], *files]})["statistics"]
+    return {
+        "files": files,
+        "inputRows": input_rows,
+        "rows": written,
+        "duplicateRows": input_rows - written,
+        "droppedColumns": extra,
+        "missingColumns": missing,
+        "statistics": statistics,
+    }
+
+
+def write_files(spark, frame, output_dir):
+    """Parquet files (zstd) in output_dir as part-<i>.parquet: Spark's part files renamed."""
+    staging = f"{output_dir.rstrip('/')}/_spark"
+    frame.write.mode("overwrite").option("compression", "zstd").parquet(staging)
+    jvm = spark._jvm
+    path = jvm.org.apache.hadoop.fs.Path(staging)
+    fs = path.getFileSystem(spark._jsc.hadoopConfiguration())
+    parts = sorted((s.getPath() for s in fs.listStatus(path) if s.getPath().getName().startswith("part-")), key=lambda p: p.getName())
+    out = []
+    for i, part in enumerate(parts):
+        target = jvm.org.apache.hadoop.fs.Path(f"{output_dir.rstrip('/')}/part-{i}.parquet")
+        fs.rename(part, target)
+        out.append(target.toString())
+    fs.delete(path, True)
+    return out
+
+
+def remove(spark, files):
+    jvm = spark._jvm
+    for f in files:
+        path = jvm.org.apache.hadoop.fs.Path(f)
+        path.getFileSystem(spark._jsc.hadoopConfiguration()).delete(path, False)
+
+
 def session():
     return (
         SparkSession.builder.appName("featurestore")
@@ -360,6 +775,8 @@ def session():
         .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
         .config("spark.sql.legacy.parquet.nanosAsLong", "false")
         .config("spark.ui.enabled", "false")
+        # Column names exactly as written (the store's names are case-sensitive, as in DuckDB's files).
+        .config("spark.sql.caseSensitive", "true")
         .getOrCreate()
     )
 
@@ -376,6 +793,8 @@ def run(spark, plan, result_path):
         return run_reverted_keys(spark, plan, f"{result_path}.rows.jsonl")
     if kind == "statistics":
         return run_statistics(spark, plan)
+    if kind == "ingest":
+        return run_ingest(spark, plan)
     raise ValueError(f"plan kind {kind} is not run by this runner yet")
 
 
@@ -390,8 +809,10 @@ def main(argv):
     for i, plan in enumerate(plans if isinstance(plans, list) else [plans]):
         try:
             outcomes.append({"ok": True, **run(spark, plan, f"{result_path}.{i}")})
+        except PlanError as err:  # a refusal (bad input): shown to the client as it is
+            outcomes.append({"ok": False, "code": err.code, "error": err.message, "field": err.field, "details": err.details})
         except Exception as err:  # reported to the store as the job's error; the driver exits non-zero
-            outcomes.append({"ok": False, "error": str(err)[:2000]})
+            outcomes.append({"ok": False, "code": "INTERNAL", "error": str(err)[:2000]})
     with open(result_path, "w") as f:
         json.dump(outcomes if isinstance(plans, list) else outcomes[0], f, default=str)
     spark.stop()
