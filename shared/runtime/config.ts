@@ -49,6 +49,9 @@ const schema = z.object({
   FEATURESTORE_OIDC_JWKS_COOLDOWN_SECONDS: z._default(int('a number of seconds', 0, 3600), 30),
   FEATURESTORE_PERMISSION_MAX_AGE_MS: z._default(int('a number of milliseconds', 0), 30_000),
   FEATURESTORE_ENGINE: z._default(z.enum(ENGINE_TYPES, { error: `use one of ${ENGINE_TYPES.join(', ')}` }), 'duckdb'),
+  FEATURESTORE_SPARK_SUBMIT: z._default(z.string(), 'spark-submit'),
+  FEATURESTORE_SPARK_MASTER: z._default(z.string().check(z.regex(/^local(\[(\d+|\*)\])?$/, 'use local, local[N] or local[*]')), 'local[2]'),
+  FEATURESTORE_SPARK_JARS: z._default(z.string(), ''),
   FEATURESTORE_FILE_ROOTS: z._default(z.string(), ''),
   FEATURESTORE_OFFLINE_DIR: z._default(z.string(), '.featurestore/offline'),
   FEATURESTORE_OFFLINE_URL: z.optional(
@@ -118,7 +121,14 @@ export const SETTING_DOCS: Record<Setting, { meaning: string; default?: string }
     meaning: "the least time between two fetches of the issuer's key set: a token with an unknown `kid` (key rotation) fetches it again at most this often",
   },
   FEATURESTORE_PERMISSION_MAX_AGE_MS: { meaning: 'the most a cached role decision lives; grants and revocations arrive by NOTIFY at once' },
-  FEATURESTORE_ENGINE: { meaning: 'what runs offline jobs: `duckdb` (in process; Spark engines come with issue #15)' },
+  FEATURESTORE_ENGINE: {
+    meaning: 'what runs offline jobs: `duckdb` (in process) or `spark-local` (Apache Spark through spark-submit on this machine; see docs/spark.md)',
+  },
+  FEATURESTORE_SPARK_SUBMIT: {
+    meaning: 'the spark-submit executable of the Spark engines (`scripts/services/spark.sh start` installs one and prints its path)',
+  },
+  FEATURESTORE_SPARK_MASTER: { meaning: 'the master of `spark-local`: `local[N]` runs N task threads in one JVM' },
+  FEATURESTORE_SPARK_JARS: { meaning: 'comma-separated jars given to spark-submit (the s3a:// and wasb:// connectors)' },
   FEATURESTORE_FILE_ROOTS: { meaning: 'comma-separated folders `file://` URIs may point into', default: 'the working directory' },
   FEATURESTORE_OFFLINE_DIR: { meaning: 'where offline data (Parquet per ingest) is written, unless FEATURESTORE_OFFLINE_URL is set' },
   FEATURESTORE_OFFLINE_URL: { meaning: 'offline data on S3 (`s3://bucket/prefix`) or ADLS Gen2 (`abfss://filesystem@account.dfs.core.windows.net/prefix`)' },
@@ -191,6 +201,8 @@ export interface Config {
   permissionMaxAgeMs: number;
   /** What runs offline jobs (open-engine.ts). */
   engine: EngineType;
+  /** The Spark engines' settings. */
+  spark: { submit: string; master: string; jars: string[] };
   /** Folders file:// URIs may point into. */
   fileRoots: string[];
   /** Where offline data (Parquet per ingest) lives in the embedded default. */
@@ -254,6 +266,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       : undefined,
     permissionMaxAgeMs: c.FEATURESTORE_PERMISSION_MAX_AGE_MS,
     engine: c.FEATURESTORE_ENGINE,
+    spark: { submit: c.FEATURESTORE_SPARK_SUBMIT, master: c.FEATURESTORE_SPARK_MASTER, jars: c.FEATURESTORE_SPARK_JARS.split(',').filter(Boolean) },
     fileRoots: c.FEATURESTORE_FILE_ROOTS ? c.FEATURESTORE_FILE_ROOTS.split(',').filter(Boolean) : [process.cwd()],
     maxSampleBytes: c.FEATURESTORE_MAX_SAMPLE_BYTES,
     duckdb: {

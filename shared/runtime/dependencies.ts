@@ -165,7 +165,7 @@ export class Dependencies {
 
   /** The offline engine (FEATURESTORE_ENGINE; DuckDB in process by default). */
   engine(): OfflineEngine {
-    this.duck ??= ENGINES[this.config.engine]({ memoryLimit: this.config.duckdb.memoryLimit, spillDir: this.spillDir() });
+    this.duck ??= ENGINES[this.config.engine]({ memoryLimit: this.config.duckdb.memoryLimit, spillDir: this.spillDir(), spark: this.config.spark });
     return this.duck;
   }
 

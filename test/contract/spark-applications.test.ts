@@ -4,7 +4,10 @@
 // writes it) reaches a watch, every state maps to a job state, delete removes the application.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { KUBECONFIG, TEST_SPARK_K8S } from '../support/spark.js';
 import {
   APPLICATION_STATES,
@@ -93,5 +96,69 @@ describe('SparkApplications on a real kube-apiserver', { skip: !KUBECONFIG && 'n
     } finally {
       controller.abort();
     }
+  });
+
+  it("knative/spark-rbac.yaml lets the spark-submit function's ServiceAccount create, watch and delete SparkApplications in its namespace, and nothing else", async () => {
+    const admin = KubernetesObjectApi.makeApiClient(kc);
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'featurestore' } } }).catch((err: { code?: number }) => {
+      if (err.code !== 409) throw err;
+    });
+    const docs = parseAllDocuments(readFileSync(join(import.meta.dirname, '..', '..', 'knative', 'spark-rbac.yaml'), 'utf8')).map(
+      (d) => d.toJS() as KubernetesObject,
+    );
+    assert.deepEqual(
+      docs.map((d) => d.kind),
+      ['ServiceAccount', 'Role', 'RoleBinding', 'ServiceAccount', 'Role', 'RoleBinding'],
+    );
+    for (const doc of docs) {
+      await admin.create(doc).catch(async (err: { code?: number }) => {
+        if (err.code !== 409) throw err;
+        await admin.replace(doc);
+      });
+    }
+    // The ServiceAccount's own token (TokenRequest, as a pod would have it mounted).
+    const token = await core.createNamespacedServiceAccountToken({
+      name: 'featurestore-spark-submit',
+      namespace: 'featurestore',
+      body: { spec: { audiences: [], expirationSeconds: 600 } },
+    });
+    const cluster = kc.getCurrentCluster()!;
+    const asFunction = new KubeConfig();
+    asFunction.loadFromOptions({
+      clusters: [cluster],
+      users: [{ name: 'spark-submit', token: token.status!.token }],
+      contexts: [{ name: 'spark-submit', cluster: cluster.name, user: 'spark-submit' }],
+      currentContext: 'spark-submit',
+    });
+    const own = new SparkApplications(asFunction, 'featurestore');
+    const jobId = crypto.randomUUID();
+    const { resourceVersion } = await own.list();
+    const controller = await own.watch(
+      resourceVersion,
+      () => {},
+      () => {},
+    );
+    controller.abort();
+    const app = await own.create(sparkApplication(jobId, [], { ...settings, namespace: 'featurestore' }));
+    assert.equal((await own.get(app.metadata.name))?.metadata.name, applicationName(jobId));
+    assert.equal(await own.delete(app.metadata.name), true);
+    const forbidden = (err: { code?: number }) => err.code === 403;
+    await assert.rejects(
+      new SparkApplications(asFunction, 'default').create(sparkApplication(crypto.randomUUID(), [], settings)),
+      forbidden,
+      'other namespaces',
+    );
+    await assert.rejects(asFunction.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: 'featurestore' }), forbidden, 'secrets');
+    await assert.rejects(
+      asFunction.makeApiClient(CoreV1Api).createNamespacedPod({
+        namespace: 'featurestore',
+        body: { metadata: { name: 'x' }, spec: { containers: [{ name: 'x', image: 'x' }] } },
+      }),
+      forbidden,
+      'pods (the driver runs those)',
+    );
+    // The operator writes status; the function may not.
+    await assert.rejects(own.setState(app.metadata.name, 'COMPLETED', ''), (err: { code?: number }) => err.code === 403 || err.code === 404);
   });
 });

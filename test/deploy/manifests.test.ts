@@ -10,6 +10,9 @@ import { Service } from '@kubernetes-models/knative/serving.knative.dev/v1/Servi
 import { PingSource } from '@kubernetes-models/knative/sources.knative.dev/v1/PingSource';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { parse, parseAllDocuments } from 'yaml';
 import { PARTITIONS, Topics, topicOf } from '../../shared/adapters/events/topics.js';
 import { loadConfig, SETTINGS } from '../../shared/runtime/config.js';
@@ -35,6 +38,9 @@ const MODELS: Record<string, new (data: any) => Validatable> = {
   'sources.knative.dev/v1/PingSource': PingSource,
   'v1/ConfigMap': ConfigMap,
   'v1/Namespace': Namespace,
+  'v1/ServiceAccount': ServiceAccount,
+  'rbac.authorization.k8s.io/v1/Role': Role,
+  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding,
 };
 
 const DIRS = ['knative', 'eventing'];

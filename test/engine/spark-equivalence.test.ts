@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DuckDbEngine } from '../../shared/adapters/engine/duckdb/duckdb-engine.js';
-import { asSparkUri, submitPlans, type SparkResult } from '../../shared/adapters/engine/spark/spark-submit.js';
+import { sparkPlan } from '../../shared/adapters/engine/spark/spark-engine.js';
+import { submitPlans, type SparkResult } from '../../shared/adapters/engine/spark/spark-submit.js';
 import type { NewestPerKeyPlan, Plan, RetrievePlan, RevertedKeysPlan, StatisticsPlan, TrainingSetPlan } from '../../shared/core/plans.js';
 import { canonical, jsonLines, SPARK_SUBMIT, statisticsRows } from '../support/spark.js';
 import { A, dir, joinPlan, randomHistory, readParquet, T0, MINUTE, toSide, type Side } from '../support/pit-histories.js';
@@ -18,27 +19,7 @@ const SEEDS = 6;
 const ONLINE_AND_STATISTICS_SEEDS = 3;
 
 /** A plan with its local files as file:// URIs and its output in its own folder (what Spark is given). */
-function forSpark<P extends Plan>(plan: P): P {
-  const uris = (files: string[]) => files.map(asSparkUri);
-  switch (plan.kind) {
-    case 'training-set':
-      return {
-        ...plan,
-        entities: { ...plan.entities, files: uris(plan.entities.files) },
-        sides: plan.sides.map((s) => ({ ...s, ingests: s.ingests.map(uris) })),
-        outputDir: asSparkUri(dir()),
-      };
-    case 'retrieve':
-      return { ...plan, files: uris(plan.files), outputDir: asSparkUri(dir()) };
-    case 'newest-per-key':
-    case 'statistics':
-      return { ...plan, files: uris(plan.files) };
-    case 'reverted-keys':
-      return { ...plan, reverted: uris(plan.reverted), remaining: uris(plan.remaining) };
-    default:
-      return plan;
-  }
-}
+const forSpark = <P extends Plan>(plan: P): P => sparkPlan('outputDir' in plan ? { ...plan, outputDir: dir() } : plan);
 
 const visibleFiles = (s: Side) => s.stored.filter((i) => !i.reverted).flatMap((i) => i.files);
 

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbEngine } from '../../shared/adapters/engine/duckdb/duckdb-engine.js';
-import { asSparkUri, submitPlansSettled, type SparkResult } from '../../shared/adapters/engine/spark/spark-submit.js';
+import { sparkPlan } from '../../shared/adapters/engine/spark/spark-engine.js';
+import { submitPlansSettled, type SparkResult } from '../../shared/adapters/engine/spark/spark-submit.js';
 import { FeatureStoreError } from '../../shared/core/errors.js';
 import type { DataType, Feature, Schema } from '../../shared/core/model.js';
 import type { IngestPlan } from '../../shared/core/plans.js';
@@ -171,12 +172,7 @@ async function outcome(r: IngestOutput | SparkResult | FeatureStoreError, schema
 }
 
 /** The same plan for Spark: local paths as file:// URIs, its output in a folder of its own. */
-const forSpark = (p: IngestPlan): IngestPlan => ({
-  ...p,
-  source: { ...p.source, files: p.source.files.map(asSparkUri) },
-  existing: p.existing.map(asSparkUri),
-  outputDir: asSparkUri(dir()),
-});
+const forSpark = (p: IngestPlan): IngestPlan => sparkPlan({ ...p, outputDir: dir() });
 
 describe('ingest on Spark = ingest on DuckDB', { skip: !SPARK_SUBMIT && 'needs Spark (make test installs it: scripts/services/spark.sh)' }, () => {
   const engine = new DuckDbEngine();

@@ -47,3 +47,12 @@ export const statisticsRows = (stats: Record<string, Omit<FeatureStatistics, 'co
     approxDistinct: s.approxDistinct,
   }));
 
+/** The engines end-to-end journeys run on: DuckDB in process, and Spark through spark-submit when the test run installed it. */
+export const TEST_ENGINES: { name: string; env: Record<string, string>; skip: string | false }[] = [
+  { name: 'embedded default', env: {}, skip: false },
+  {
+    name: 'spark-local',
+    env: { FEATURESTORE_ENGINE: 'spark-local', FEATURESTORE_SPARK_SUBMIT: SPARK_SUBMIT ?? '', FEATURESTORE_SPARK_MASTER: 'local[2]' },
+    skip: !SPARK_SUBMIT && 'needs Spark (make test installs it: scripts/services/spark.sh)',
+  },
+];

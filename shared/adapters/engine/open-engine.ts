@@ -1,15 +1,26 @@
 import type { OfflineEngine } from '../../core/ports/offline-engine.js';
 import { DuckDbEngine } from './duckdb/duckdb-engine.js';
+import { SparkSubmitEngine } from './spark/spark-engine.js';
 
-/** The settings every engine gets: a memory bound and a local spill folder of this process. */
+/** The settings every engine gets: a memory bound and a local spill folder of this process, and Spark's settings. */
 export interface EngineSettings {
   memoryLimit: string;
   spillDir: string;
+  spark: {
+    /** The spark-submit executable. */
+    submit: string;
+    /** e.g. local[2]. */
+    master: string;
+    /** Extra jars (connectors for s3a:// and wasb://). */
+    jars: string[];
+  };
 }
 
-/** The engines by type (FEATURESTORE_ENGINE). Spark engines join this table with issue #15. */
+/** The engines by type (FEATURESTORE_ENGINE). */
 export const ENGINES = {
   duckdb: (settings: EngineSettings): OfflineEngine => new DuckDbEngine({ memoryLimit: settings.memoryLimit, spillDir: settings.spillDir }),
+  'spark-local': (settings: EngineSettings): OfflineEngine =>
+    new SparkSubmitEngine({ sparkSubmit: settings.spark.submit, master: settings.spark.master, jars: settings.spark.jars, workDir: settings.spillDir }),
 } as const satisfies Record<string, (settings: EngineSettings) => OfflineEngine>;
 
 export type EngineType = keyof typeof ENGINES;

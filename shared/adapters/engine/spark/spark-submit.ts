@@ -54,7 +54,12 @@ export async function submitPlans(s: SparkSubmitSettings, plans: Plan[], workDir
 }
 
 /** Runs several plans in one Spark session; each plan's result or its error, in order (tests compare refusals too). */
-export async function submitPlansSettled(s: SparkSubmitSettings, plans: Plan[], workDir: string, signal?: AbortSignal): Promise<(SparkResult | FeatureStoreError)[]> {
+export async function submitPlansSettled(
+  s: SparkSubmitSettings,
+  plans: Plan[],
+  workDir: string,
+  signal?: AbortSignal,
+): Promise<(SparkResult | FeatureStoreError)[]> {
   return (await runner(s, plans, workDir, signal)).map((o) => (o.ok ? o : outcomeError(o)));
 }
 

@@ -66,11 +66,11 @@ def write_one_file(spark, frame, output_dir, fmt):
     """Writes the frame as one file, output_dir/part-0.<ext>, as the DuckDB engine does."""
     ext = "csv" if fmt == "CSV" else "parquet"
     staging = f"{output_dir.rstrip('/')}/_spark"
-    writer = frame.coalesce(1).write.mode("overwrite")
     if fmt == "CSV":
-        writer.option("header", True).option("timestampFormat", "yyyy-MM-dd HH:mm:ss.SSSSSSXXX").csv(staging)
+        text = frame.select(*[csv_text(F.col(f.name), f.dataType).alias(f.name) for f in frame.schema.fields])
+        text.coalesce(1).write.mode("overwrite").option("header", True).csv(staging)
     else:
-        writer.parquet(staging)
+        frame.coalesce(1).write.mode("overwrite").parquet(staging)
     jvm = spark._jvm
     conf = spark._jsc.hadoopConfiguration()
     path = jvm.org.apache.hadoop.fs.Path(staging)
@@ -81,6 +81,25 @@ def write_one_file(spark, frame, output_dir, fmt):
         fs.rename(parts[0], target)
     fs.delete(path, True)
     return target.toString()
+
+
+def timestamp_text(x):
+    """A timestamp as DuckDB writes it: 2026-11-01 00:00:00+00, a fraction only when there is one."""
+    micros = F.pmod(F.unix_micros(x), F.lit(1000000))
+    frac = F.when(micros == 0, F.lit("")).otherwise(F.concat(F.lit("."), F.regexp_replace(F.lpad(micros.cast("string"), 6, "0"), "0+$", "")))
+    return F.when(x.isNull(), F.lit(None)).otherwise(F.concat(F.date_format(x, "yyyy-MM-dd HH:mm:ss"), frac, F.lit("+00")))
+
+
+def csv_text(x, t):
+    """A column as text for CSV output, written as the DuckDB engine writes it (lists as [1, 2]; bytes base64)."""
+    if isinstance(t, T.TimestampType):
+        return timestamp_text(x)
+    if isinstance(t, T.BinaryType):
+        return F.base64(x)
+    if isinstance(t, T.ArrayType):
+        items = F.transform(x, lambda e: F.coalesce(csv_text(e, t.elementType), F.lit("NULL")))
+        return F.when(x.isNull(), F.lit(None)).otherwise(F.concat(F.lit("["), F.array_join(items, ", "), F.lit("]")))
+    return x
 
 
 def run_retrieve(spark, plan):
@@ -210,20 +229,23 @@ def output_column_names(entity_columns, sides):
     return names
 
 
-def read_entities(spark, entities):
+def read_entities(spark, entities, exact):
+    """The entity table: the timestamp and key columns (`exact`) as text (CSV) or JSON values (JSON
+    lines), to be converted by the one rule; other columns typed as the reader finds them."""
     files, fmt = entities["files"], entities["format"]
     if fmt == "CSV":
         csv = entities.get("csv") or {}
-        return (
-            spark.read.option("header", csv.get("header", True))
-            .option("sep", csv.get("delimiter", ","))
-            # Other entity columns typed as read (keys and the timestamp are cast to the feature sets' types).
-            .option("inferSchema", True)
-            .csv(files)
-        )
+        reader = spark.read.option("header", csv.get("header", True)).option("sep", csv.get("delimiter", ",")).option("mode", "FAILFAST")
+        inferred = reader.option("inferSchema", True).csv(files).schema
+        pinned = T.StructType([T.StructField(f.name, T.StringType() if f.name in exact else f.dataType, True) for f in inferred.fields])
+        return reader.schema(pinned).csv(files)
     if fmt == "PARQUET":
-        return spark.read.parquet(*files)
-    return spark.read.json(files)
+        return spark.read.option("mergeSchema", True).parquet(*files)
+    frame = spark.read.json(files)
+    # Spark's JSON reader sorts the columns: keep them in the order the first line writes them.
+    first = spark.read.text(files).where(F.trim("value") != "").limit(1).collect()
+    order = list(json.loads(first[0]["value"]).keys()) if first else []
+    return frame.select(*[c for c in order if c in frame.columns], *[c for c in frame.columns if c not in order])
 
 
 def run_training_set(spark, plan):
@@ -234,16 +256,51 @@ def run_training_set(spark, plan):
     """
     ts = plan["timestampColumn"]
     sides = plan["sides"]
-    raw = read_entities(spark, plan["entities"])
+    if not plan["entities"]["files"]:
+        raise PlanError("INVALID_ARGUMENT", "matches no files", "entities")
+    key_names = [k for s in sides for k in s["schema"]["primaryKey"]]
+    try:
+        raw = read_entities(spark, plan["entities"], {ts, *key_names})
+    except Exception as err:
+        raise PlanError("INVALID_ARGUMENT", f"cannot read the entity table as {plan['entities']['format']}: {engine_message(err)}", "entities") from err
     columns = raw.columns
-    key_types = {}
+    absent = [c for c in dict.fromkeys([ts, *key_names]) if c not in columns]
+    if absent:
+        raise PlanError(
+            "INVALID_ARGUMENT",
+            f"the entity table lacks column(s) {', '.join(absent)} (the timestamp column and every primary-key column of the feature sets)",
+            "entities",
+            [{"field": "entities", "row": 0, "column": c, "message": "missing"} for c in absent],
+        )
+    reserved = [c for c in columns if c.startswith("__fs_")]
+    if reserved:
+        raise PlanError("INVALID_ARGUMENT", f"entity column names may not start with __fs_: {', '.join(reserved[:20])}", "entities")
+    types = {f.name: f.dataType for f in raw.schema.fields}
+    # The timestamp and each side's key columns converted by the one rule; bad values are named by row.
+    stamp, stamp_bad = convert({"type": "TIMESTAMP"}, F.col(ts), types[ts])
+    checks = [{"column": ts, "when": F.col(ts).isNull() | stamp_bad, "message": F.concat(F.lit("is not a timestamp (to the microsecond): "), F.coalesce(shown(source_text(F.col(ts), types[ts])), F.lit("null")))}]
+    side_keys = []
     for s in sides:
+        keys = []
         for k in s["schema"]["primaryKey"]:
-            key_types.setdefault(k, spark_type(next(f for f in s["schema"]["features"] if f["name"] == k)))
-    entity = raw.withColumn("__fs_row", F.monotonically_increasing_id())
-    entity = entity.withColumn(ts, F.col(ts).cast("timestamp"))
-    for k, t in key_types.items():
-        entity = entity.withColumn(k, F.col(k).cast(t))
+            f = next(x for x in s["schema"]["features"] if x["name"] == k)
+            value, bad = convert(f, F.col(k), types[k])
+            label = MESSAGE_TYPES[f["type"]] + ("[]" if f.get("isList") else "")
+            checks.append({"column": k, "when": bad, "message": F.concat(F.lit(f"cannot be read as {label}: "), shown(source_text(F.col(k), types[k])))})
+            keys.append(value)
+        side_keys.append(keys)
+    any_bad = F.lit(False)
+    for c in checks:
+        any_bad = any_bad | F.coalesce(c["when"], F.lit(False))
+    bad_rows = raw.where(any_bad).count()
+    if bad_rows:
+        place = raw.select("*", *place_columns())
+        details = bad_row_details(spark, place, checks, plan["entities"]["files"], "entities")
+        raise PlanError("INVALID_ARGUMENT", f"{bad_rows} entity row(s) have a bad timestamp or key; nothing was written", "entities", details)
+    entity = raw.select(
+        *[stamp.alias(ts) if c == ts else F.col(c) for c in columns],
+        *[k.alias(f"__fs_k{i}_{j}") for i, keys in enumerate(side_keys) for j, k in enumerate(keys)],
+    ).withColumn("__fs_row", F.monotonically_increasing_id())
     names = output_column_names(columns, sides)
     result = entity
     for i, s in enumerate(sides):
@@ -256,7 +313,7 @@ def run_training_set(spark, plan):
         fields = [F.col(f"__fs_f{j}") for j in range(len(feats))]
         entity_side = entity.select(
             F.col("__fs_row"),
-            *[F.col(k).alias(f"__fs_k{j}") for j, k in enumerate(keys)],
+            *[F.col(f"__fs_k{i}_{j}").alias(f"__fs_k{j}") for j in range(len(keys))],
             F.col(ts).alias("__fs_t"),
             F.lit(1).alias("__fs_side"),
             F.lit(None).cast("long").alias("__fs_rank"),
@@ -302,12 +359,7 @@ def run_training_set(spark, plan):
 
 def stat_text(feature, x):
     """min and max as text, written as DuckDB writes them (statistics read the same whichever engine made them)."""
-    t = feature["type"]
-    if t == "TIMESTAMP":
-        micros = F.pmod(F.unix_micros(x), F.lit(1000000))
-        frac = F.when(micros == 0, F.lit("")).otherwise(F.concat(F.lit("."), F.regexp_replace(F.lpad(micros.cast("string"), 6, "0"), "0+$", "")))
-        return F.when(x.isNull(), F.lit(None)).otherwise(F.concat(F.date_format(x, "yyyy-MM-dd HH:mm:ss"), frac, F.lit("+00")))
-    return x.cast("string")
+    return timestamp_text(x) if feature["type"] == "TIMESTAMP" else x.cast("string")
 
 
 # As the DuckDB engine: distinct counts below this are exact, above it estimated.
@@ -625,7 +677,7 @@ def row_hash(frame_cols):
     return F.xxhash64(*[part for c in frame_cols for part in (c, c.isNull())])
 
 
-def bad_row_details(spark, plan, place, checks, files, bad_rows):
+def bad_row_details(spark, place, checks, files, field):
     """Exact row and column detail for the first bad rows: row numbers count data rows over the
     source's files in the plan's order, as the DuckDB engine numbers them."""
     order = {qualified(spark, f): i for i, f in enumerate(files)}
@@ -645,7 +697,7 @@ def bad_row_details(spark, plan, place, checks, files, bad_rows):
         "__fs_row",
         F.explode(F.filter(F.array(*[F.when(F.coalesce(c["when"], F.lit(False)), F.struct(F.lit(c["column"]).alias("column"), c["message"].alias("message"))) for c in checks]), lambda e: e.isNotNull())).alias("d"),
     ).collect()
-    details = sorted(({"field": "source", "row": r["__fs_row"], "column": r["d"]["column"], "message": r["d"]["message"]} for r in found), key=lambda d: (d["row"], d["column"]))
+    details = sorted(({"field": field, "row": r["__fs_row"], "column": r["d"]["column"], "message": r["d"]["message"]} for r in found), key=lambda d: (d["row"], d["column"]))
     return details[:MAX_DETAILS]
 
 
@@ -712,7 +764,7 @@ def run_ingest(spark, plan):
         raise PlanError("INVALID_ARGUMENT", f"the {plan['source']['format']} source could not be read; nothing was ingested: {engine_message(err)}", "source") from err
     input_rows, bad_rows = summary["n"], summary["bad"] or 0
     if bad_rows > 0:
-        details = bad_row_details(spark, plan, place, checks, plan["source"]["files"], bad_rows)
+        details = bad_row_details(spark, place, checks, plan["source"]["files"], "source")
         raise PlanError("INVALID_ARGUMENT", f"{bad_rows} row(s) do not fit the schema; nothing was ingested", "source", details)
 
     converted = frame.select(*[(conversions[f["name"]][0] if f["name"] in conversions else F.lit(None).cast(spark_type(f))).alias(f["name"]) for f in features])

@@ -1,0 +1,129 @@
+// The `spark-local` engine: each plan runs on Apache Spark through spark-submit (master local[N] on
+// this machine) and its result is read back here. Stored files arrive as local paths (the job frame's
+// copies) and go to Spark as file:// URIs; outputs come back as local paths; online-form rows come
+// back as a JSON-lines file read in batches.
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { FeatureStatistics } from '../../../core/model.js';
+import type { IngestPlan, NewestPerKeyPlan, Plan, RetrievePlan, RevertedKeysPlan, StatisticsPlan, TrainingSetPlan } from '../../../core/plans.js';
+import type { IngestOutput, OfflineEngine, RetrieveOutput } from '../../../core/ports/offline-engine.js';
+import { asSparkUri, submitPlan, type SparkResult, type SparkSubmitSettings } from './spark-submit.js';
+
+/** Rows handed to onBatch at a time when reading online-form rows back. */
+const BATCH_ROWS = 1000;
+
+/** A plan with every local path (sources, stored files, the output folder) as a file:// URI. */
+export function sparkPlan<P extends Plan>(plan: P): P {
+  const uris = (files: string[]) => files.map(asSparkUri);
+  const p: Plan = plan;
+  switch (p.kind) {
+    case 'ingest':
+      return { ...p, source: { ...p.source, files: uris(p.source.files) }, existing: uris(p.existing), outputDir: asSparkUri(p.outputDir) } as P;
+    case 'training-set':
+      return {
+        ...p,
+        entities: { ...p.entities, files: uris(p.entities.files) },
+        sides: p.sides.map((s) => ({ ...s, ingests: s.ingests.map(uris) })),
+        outputDir: asSparkUri(p.outputDir),
+      } as P;
+    case 'retrieve':
+      return { ...p, files: uris(p.files), outputDir: asSparkUri(p.outputDir) } as P;
+    case 'newest-per-key':
+    case 'statistics':
+      return { ...p, files: uris(p.files) } as P;
+    case 'reverted-keys':
+      return { ...p, reverted: uris(p.reverted), remaining: uris(p.remaining) } as P;
+  }
+}
+
+const localPath = (uri: string) => (uri.startsWith('file:') ? fileURLToPath(uri) : uri);
+const withTime = (stats: SparkResult['statistics'], at: Date): Record<string, FeatureStatistics> =>
+  Object.fromEntries(Object.entries(stats ?? {}).map(([name, s]) => [name, { ...s, computeTime: at }]));
+
+export interface SparkEngineSettings extends SparkSubmitSettings {
+  /** Where each run's plan and result files go (a folder per run, removed after). */
+  workDir: string;
+}
+
+export class SparkSubmitEngine implements OfflineEngine {
+  constructor(private readonly s: SparkEngineSettings) {}
+
+  async ingest(plan: IngestPlan, onProgress: (fraction: number, message: string) => void, signal?: AbortSignal): Promise<IngestOutput> {
+    onProgress(0.05, 'running on Spark');
+    const r = await this.run(plan, signal, async (r) => r);
+    return {
+      files: (r.files ?? []).map(localPath),
+      inputRows: r.inputRows ?? 0,
+      rows: r.rows ?? 0,
+      duplicateRows: r.duplicateRows ?? 0,
+      droppedColumns: r.droppedColumns ?? [],
+      missingColumns: r.missingColumns ?? [],
+      statistics: withTime(r.statistics, plan.ingestTime),
+    };
+  }
+  async statistics(plan: StatisticsPlan, signal?: AbortSignal): Promise<Record<string, FeatureStatistics>> {
+    return withTime((await this.run(plan, signal, async (r) => r)).statistics, new Date());
+  }
+  retrieve(plan: RetrievePlan, signal?: AbortSignal): Promise<RetrieveOutput> {
+    return this.retrieveLike(plan, signal);
+  }
+  trainingSet(plan: TrainingSetPlan, onProgress: (fraction: number, message: string) => void, signal?: AbortSignal): Promise<RetrieveOutput> {
+    onProgress(0.05, 'running on Spark');
+    return this.retrieveLike(plan, signal);
+  }
+  newestPerKey(plan: NewestPerKeyPlan, onBatch: (rows: Record<string, unknown>[]) => Promise<void>, signal?: AbortSignal): Promise<number> {
+    return this.run(plan, signal, async (r) => {
+      await readBatches(localPath(r.output!), onBatch);
+      return r.rows ?? 0;
+    });
+  }
+  revertedKeys(
+    plan: RevertedKeysPlan,
+    onBatch: (rows: { reverted: Record<string, unknown>; restored?: Record<string, unknown> }[]) => Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<number> {
+    return this.run(plan, signal, async (r) => {
+      await readBatches(localPath(r.output!), (rows) =>
+        onBatch(
+          rows.map((row) => ({
+            reverted: row['reverted'] as Record<string, unknown>,
+            ...(row['restored'] ? { restored: row['restored'] as Record<string, unknown> } : {}),
+          })),
+        ),
+      );
+      return r.rows ?? 0;
+    });
+  }
+  async close(): Promise<void> {}
+
+  private retrieveLike(plan: RetrievePlan | TrainingSetPlan, signal?: AbortSignal): Promise<RetrieveOutput> {
+    return this.run(plan, signal, async (r) => ({ files: (r.files ?? []).map(localPath), rows: r.rows ?? 0 }));
+  }
+
+  /** Runs the plan in a work folder of its own; `use` reads the result before the folder goes. */
+  private async run<T>(plan: Plan, signal: AbortSignal | undefined, use: (r: SparkResult) => Promise<T>): Promise<T> {
+    const work = await mkdtemp(join(this.s.workDir, 'spark-'));
+    try {
+      return await use(await submitPlan(this.s, sparkPlan(plan), work, signal));
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+}
+
+/** A JSON-lines file handed on in batches, each awaited before the next is read. */
+async function readBatches(file: string, onBatch: (rows: Record<string, unknown>[]) => Promise<void>): Promise<void> {
+  let batch: Record<string, unknown>[] = [];
+  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+    if (!line) continue;
+    batch.push(JSON.parse(line) as Record<string, unknown>);
+    if (batch.length >= BATCH_ROWS) {
+      await onBatch(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await onBatch(batch);
+}
