@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbEngine } from '../shared/adapters/engine/duckdb/duckdb-engine.js';
-import type { Feature, Schema } from '../shared/core/model.js';
+import type { Schema } from '../shared/core/model.js';
+import { generatePitData } from './pit-data.js';
 import { machine, median, writeSection } from './report.js';
 
 const ENTITIES = Number(process.env['BENCH_PIT_ENTITIES'] ?? 1_000_000);
@@ -14,40 +15,11 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
 const KEYS = Math.max(1, Math.floor(FEATURE_ROWS / 10));
 const dir = mkdtempSync(join(tmpdir(), 'fs-bench-pit-'));
 
-const f = (name: string, type: Feature['type']): Feature => ({ name, type, isList: false, description: '', sensitive: false, tags: {} });
-const activity: Schema = {
-  features: [f('user_id', 'INT64'), f('event_time', 'TIMESTAMP'), f('clicks_7d', 'INT32'), f('spend_7d', 'FLOAT64')],
-  primaryKey: ['user_id'],
-  eventTimeColumn: 'event_time',
-};
-const profile: Schema = {
-  features: [f('user_id', 'INT64'), f('updated_at', 'TIMESTAMP'), f('segment', 'STRING'), f('score', 'FLOAT64')],
-  primaryKey: ['user_id'],
-  eventTimeColumn: 'updated_at',
-};
-
 const duck = await DuckDBInstance.create(':memory:', { threads: '2' });
 const raw = await duck.connect();
 await raw.run(`SET TimeZone = 'UTC'`);
 let t = performance.now();
-// Feature rows as the store writes them (with the ingest columns), in two ingests each; entities
-// with keys partly without history and timestamps over the same 100 days.
-const ingestCols = (id: string) => `'${id}' AS _ingest_id, TIMESTAMPTZ '2026-11-28' AS _ingest_time`;
-const files: Record<string, string[]> = { activity: [], profile: [] };
-for (const part of [0, 1]) {
-  const half = `range(${part * (FEATURE_ROWS / 2)}, ${(part + 1) * (FEATURE_ROWS / 2)}) r(i)`;
-  files['activity'].push(join(dir, `activity-${part}.parquet`));
-  await raw.run(`COPY (SELECT (hash(i) % ${KEYS})::BIGINT AS user_id, TIMESTAMPTZ '2026-01-01' + to_seconds((hash(i * 7) % 8640000)::BIGINT) AS event_time,
-      (i % 50)::INTEGER AS clicks_7d, round((hash(i * 3) % 100000) / 100.0, 2)::DOUBLE AS spend_7d, ${ingestCols(`a${part}`)} FROM ${half})
-    TO '${files['activity'].at(-1)}' (FORMAT parquet, COMPRESSION zstd)`);
-  files['profile'].push(join(dir, `profile-${part}.parquet`));
-  await raw.run(`COPY (SELECT (hash(i + 11) % ${KEYS})::BIGINT AS user_id, TIMESTAMPTZ '2026-01-01' + to_seconds((hash(i * 13) % 8640000)::BIGINT) AS updated_at,
-      ['gold','silver','bronze'][1 + i % 3] AS segment, (hash(i * 5) % 1000) / 1000.0 AS score, ${ingestCols(`p${part}`)} FROM ${half})
-    TO '${files['profile'].at(-1)}' (FORMAT parquet, COMPRESSION zstd)`);
-}
-const entities = join(dir, 'entities.parquet');
-await raw.run(`COPY (SELECT (hash(i * 17) % ${Math.floor(KEYS * 1.1)})::BIGINT AS user_id, TIMESTAMPTZ '2026-01-01' + to_seconds((hash(i * 19) % 8640000)::BIGINT) AS ts,
-    (i % 2)::INTEGER AS label FROM range(${ENTITIES}) r(i)) TO '${entities}' (FORMAT parquet, COMPRESSION zstd)`);
+const { activity, profile, files, entities } = await generatePitData(raw, dir, ENTITIES, FEATURE_ROWS, KEYS);
 console.log(`generated ${ENTITIES} entities and 2 x ${FEATURE_ROWS} feature rows in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
 const list = (xs: string[]) => `[${xs.map((x) => `'${x}'`).join(', ')}]`;

@@ -3,6 +3,7 @@
 import { status } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,7 +16,7 @@ import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, finishedJob, rejectsWith, unary, registerFeatureSet } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
-import { feature } from '../support/helpers.js';
+import { eventually, feature } from '../support/helpers.js';
 import { TEST_ENGINES } from '../support/spark.js';
 
 const CSV = 'customer_id,event_time,amount,country\nc1,2026-11-01T10:00:00Z,42.5,DE\nc2,2026-11-01T11:30:00Z,1200,US\nc1,2026-11-02T09:15:00Z,13.99,DE\n';
@@ -129,6 +130,29 @@ for (const engine of TEST_ENGINES)
       assert.equal(strict.state, JobState.JOB_STATE_FAILED);
       assert.equal(strict.error?.details[0]?.column, 'extra');
     });
+
+    it(
+      'cancels a running Spark ingest: the driver stops and nothing becomes visible',
+      { skip: engine.name !== 'spark-local' && 'DuckDB ingests finish before a cancel arrives; test/e2e/jobs.test.ts cancels them' },
+      async () => {
+        const before = await history();
+        const job = await start(file('to-cancel.csv', `${CSV}c7,2026-11-07T00:00:00Z,7,NL\n`));
+        await eventually(
+          async () => {
+            const j = await unary(c.jobs, c.jobs.getJob, { id: job.id });
+            return j.message.startsWith('running on Spark');
+          },
+          30_000,
+          'the job running on Spark',
+        );
+        assert.equal((await unary(c.jobs, c.jobs.cancelJob, { id: job.id })).state, JobState.JOB_STATE_RUNNING);
+        const done = await finished(job.id);
+        assert.equal(done.state, JobState.JOB_STATE_CANCELLED, done.message);
+        assert.deepEqual(await history(), before);
+        const drivers = spawnSync('pgrep', ['-f', 'engine/spark/job/runner.py'], { encoding: 'utf8' }).stdout.trim();
+        assert.equal(drivers, '', 'no Spark driver left running');
+      },
+    );
 
     it('fails a job with row and column detail and leaves nothing visible', async () => {
       const before = await history();

@@ -3,7 +3,7 @@
 // copies) and go to Spark as file:// URIs; outputs come back as local paths; online-form rows come
 // back as a JSON-lines file read in batches.
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,8 @@ import type { IngestPlan, NewestPerKeyPlan, Plan, RetrievePlan, RevertedKeysPlan
 import type { IngestOutput, OfflineEngine, RetrieveOutput } from '../../../core/ports/offline-engine.js';
 import { asSparkUri, submitPlan, type SparkResult, type SparkSubmitSettings } from './spark-submit.js';
 
+/** How often progress ticks while Spark runs. */
+const TICK_MS = 2000;
 /** Rows handed to onBatch at a time when reading online-form rows back. */
 const BATCH_ROWS = 1000;
 
@@ -52,8 +54,7 @@ export class SparkSubmitEngine implements OfflineEngine {
   constructor(private readonly s: SparkEngineSettings) {}
 
   async ingest(plan: IngestPlan, onProgress: (fraction: number, message: string) => void, signal?: AbortSignal): Promise<IngestOutput> {
-    onProgress(0.05, 'running on Spark');
-    const r = await this.run(plan, signal, async (r) => r);
+    const r = await this.run(plan, signal, async (r) => r, onProgress);
     return {
       files: (r.files ?? []).map(localPath),
       inputRows: r.inputRows ?? 0,
@@ -71,8 +72,7 @@ export class SparkSubmitEngine implements OfflineEngine {
     return this.retrieveLike(plan, signal);
   }
   trainingSet(plan: TrainingSetPlan, onProgress: (fraction: number, message: string) => void, signal?: AbortSignal): Promise<RetrieveOutput> {
-    onProgress(0.05, 'running on Spark');
-    return this.retrieveLike(plan, signal);
+    return this.retrieveLike(plan, signal, onProgress);
   }
   newestPerKey(plan: NewestPerKeyPlan, onBatch: (rows: Record<string, unknown>[]) => Promise<void>, signal?: AbortSignal): Promise<number> {
     return this.run(plan, signal, async (r) => {
@@ -99,16 +99,34 @@ export class SparkSubmitEngine implements OfflineEngine {
   }
   async close(): Promise<void> {}
 
-  private retrieveLike(plan: RetrievePlan | TrainingSetPlan, signal?: AbortSignal): Promise<RetrieveOutput> {
-    return this.run(plan, signal, async (r) => ({ files: (r.files ?? []).map(localPath), rows: r.rows ?? 0 }));
+  private retrieveLike(
+    plan: RetrievePlan | TrainingSetPlan,
+    signal?: AbortSignal,
+    onProgress?: (fraction: number, message: string) => void,
+  ): Promise<RetrieveOutput> {
+    return this.run(plan, signal, async (r) => ({ files: (r.files ?? []).map(localPath), rows: r.rows ?? 0 }), onProgress);
   }
 
-  /** Runs the plan in a work folder of its own; `use` reads the result before the folder goes. */
-  private async run<T>(plan: Plan, signal: AbortSignal | undefined, use: (r: SparkResult) => Promise<T>): Promise<T> {
+  /**
+   * Runs the plan in a work folder of its own; `use` reads the result before the folder goes. While
+   * Spark runs, progress ticks every few seconds: the job frame checks for a cancel request on each
+   * (a cancel stops the driver).
+   */
+  private async run<T>(
+    plan: Plan,
+    signal: AbortSignal | undefined,
+    use: (r: SparkResult) => Promise<T>,
+    onProgress?: (fraction: number, message: string) => void,
+  ): Promise<T> {
+    await mkdir(this.s.workDir, { recursive: true });
     const work = await mkdtemp(join(this.s.workDir, 'spark-'));
+    const started = Date.now();
+    onProgress?.(0.05, 'running on Spark');
+    const tick = onProgress && setInterval(() => onProgress(0.1, `running on Spark (${Math.round((Date.now() - started) / 1000)} s)`), TICK_MS);
     try {
       return await use(await submitPlan(this.s, sparkPlan(plan), work, signal));
     } finally {
+      clearInterval(tick);
       await rm(work, { recursive: true, force: true });
     }
   }
