@@ -26,7 +26,7 @@ const sparkSubmit = execFileSync(join(REPO, 'scripts', 'services', 'spark.sh'), 
 const duck = await DuckDBInstance.create(':memory:', { threads: '2' });
 const raw = await duck.connect();
 await raw.run(`SET TimeZone = 'UTC'`);
-let t = performance.now();
+const t = performance.now();
 const { files, entities } = await generatePitData(raw, dir, ENTITIES, FEATURE_ROWS, KEYS);
 const source = join(dir, 'ingest-source.parquet');
 await raw.run(`COPY (SELECT (hash(i + 5) % ${KEYS})::BIGINT AS user_id, TIMESTAMPTZ '2026-01-01' + to_seconds((hash(i * 23) % 8640000)::BIGINT) AS event_time,
@@ -138,7 +138,8 @@ for (const [shape, work] of Object.entries(shapes)) {
   results[shape] = { duckdb: [], spark: [] };
   for (let run = 0; run < RUNS; run++) {
     // Alternating which engine goes first.
-    for (const name of (run % 2 === 0 ? ['duckdb', 'spark'] : ['spark', 'duckdb']) as ('duckdb' | 'spark')[]) {
+    const order: ('duckdb' | 'spark')[] = run % 2 === 0 ? ['duckdb', 'spark'] : ['spark', 'duckdb'];
+    for (const name of order) {
       const m = await measure(() => work(engines[name]));
       results[shape][name].push(m);
       console.log(`${shape}, run ${run + 1}, ${name}: ${m.s.toFixed(1)} s, peak ${Math.round(m.peakMiB)} MiB`);
