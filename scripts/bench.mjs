@@ -22,6 +22,7 @@ const benchmarks = [
   'bench/ingest.ts',
   'bench/wide-ingest.ts',
   'bench/training-set.ts',
+  'bench/spark.ts',
   'bench/online.ts',
   'bench/online-auth.ts',
 ].filter((b) => only.length === 0 || only.some((x) => b.includes(x)));
