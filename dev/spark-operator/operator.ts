@@ -3,7 +3,6 @@
 // status.applicationState as the operator does: SUBMITTED, RUNNING, SUCCEEDING, COMPLETED, or
 // FAILING, FAILED with the driver's error, or SUBMISSION_FAILED when the driver cannot start. A
 // deleted application's driver is killed. Never deployed.
-import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -20,7 +19,7 @@ export interface OperatorOptions {
 }
 
 interface Running {
-  child: ChildProcess;
+  stop: () => Promise<void>;
   deleted: boolean;
 }
 
@@ -55,8 +54,8 @@ export async function startSparkOperator(o: OperatorOptions): Promise<{ stop(): 
       await set(name, 'SUBMISSION_FAILED', `failed to submit: the application file ${spec.mainApplicationFile} does not exist in the image`);
       return;
     }
-    const { child, closed, output } = startSparkSubmit(o.sparkSubmit, o.master, spec.sparkConf ?? {}, [main, ...(spec.arguments ?? [])], 20_000);
-    const entry: Running = { child, deleted: false };
+    const { closed, output, stop } = startSparkSubmit(o.sparkSubmit, o.master, spec.sparkConf ?? {}, [main, ...(spec.arguments ?? [])], 20_000);
+    const entry: Running = { stop, deleted: false };
     running.set(name, entry);
     await set(name, 'RUNNING');
     const code = await closed;
@@ -78,7 +77,7 @@ export async function startSparkOperator(o: OperatorOptions): Promise<{ stop(): 
       const r = running.get(name);
       if (r) {
         r.deleted = true;
-        r.child.kill('SIGKILL');
+        void r.stop();
       }
       return;
     }
@@ -99,7 +98,7 @@ export async function startSparkOperator(o: OperatorOptions): Promise<{ stop(): 
     async stop() {
       stopped = true;
       controller?.abort();
-      for (const r of running.values()) r.child.kill('SIGKILL');
+      await Promise.all([...running.values()].map((r) => r.stop()));
     },
   };
 }

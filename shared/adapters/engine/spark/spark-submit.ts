@@ -84,12 +84,18 @@ async function runner(s: SparkSubmitSettings, plans: Plan[], workDir: string, si
   const resultFile = join(workDir, 'result.json');
   await writeFile(planFile, JSON.stringify(plans));
   const args = [...(s.jars?.length ? ['--jars', s.jars.join(',')] : []), SPARK_RUNNER, planFile, resultFile];
-  const { child, closed, output } = startSparkSubmit(s.sparkSubmit, s.master, s.conf ?? {}, args, 8000);
-  const onAbort = () => child.kill('SIGTERM');
+  const { closed, output, stop } = startSparkSubmit(s.sparkSubmit, s.master, s.conf ?? {}, args, 8000);
+  let stopping: Promise<void> | undefined;
+  const onAbort = () => {
+    stopping = stop();
+  };
   signal?.addEventListener('abort', onAbort, { once: true });
   const code = await closed;
   signal?.removeEventListener('abort', onAbort);
-  if (signal?.aborted) throw new Cancelled('cancelled; the Spark driver was stopped');
+  if (signal?.aborted) {
+    await stopping;
+    throw new Cancelled('cancelled; the Spark driver was stopped');
+  }
   const outcomes = await readFile(resultFile, 'utf8').then(
     (t) => JSON.parse(t) as Outcome[],
     () => undefined,
@@ -103,18 +109,39 @@ async function runner(s: SparkSubmitSettings, plans: Plan[], workDir: string, si
  * the Python beside it for the driver. `output` is the last `keep` characters it printed: the Python
  * driver's own lines reach spark-submit's stdout (PythonRunner redirects them), Spark's logs its
  * stderr. `closed` resolves with the exit code once both are drained ('close', not 'exit': the
- * driver's last lines may still be in the pipe at exit).
+ * driver's last lines may still be in the pipe at exit). It runs in its own process group, so
+ * `stop` ends the JVM and the Python driver it started together, and resolves once none is left.
  */
 export function startSparkSubmit(sparkSubmit: string, master: string, conf: Record<string, string>, args: string[], keep: number) {
   const python = join(dirname(sparkSubmit), 'python3');
   const child = spawn(sparkSubmit, ['--master', master, ...Object.entries(conf).flatMap(([k, v]) => ['--conf', `${k}=${v}`]), ...args], {
     env: { ...process.env, PYSPARK_PYTHON: python, PYSPARK_DRIVER_PYTHON: python },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   let tail = '';
   const take = (d: Buffer) => (tail = (tail + d.toString()).slice(-keep));
   child.stdout.on('data', take);
   child.stderr.on('data', take);
   const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
-  return { child, closed, output: () => tail };
+  return { child, closed, output: () => tail, stop: () => stopGroup(child.pid) };
+}
+
+/** SIGTERM to the process group, SIGKILL after `graceMs`; resolves when no process of it is left. */
+async function stopGroup(pid: number | undefined, graceMs = 5000): Promise<void> {
+  if (pid === undefined) return;
+  const signal = (name: NodeJS.Signals | 0) => {
+    try {
+      process.kill(-pid, name);
+      return true;
+    } catch {
+      return false; // ESRCH: the group is empty
+    }
+  };
+  if (!signal('SIGTERM')) return;
+  const deadline = Date.now() + graceMs;
+  while (signal(0)) {
+    if (Date.now() > deadline) signal('SIGKILL');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
