@@ -1,50 +1,64 @@
-import { Unimplemented } from '../../shared/core/errors.js';
 import { EventTypes } from '../../shared/core/events.js';
-import { createIngestRunner } from '../../shared/core/use-cases/ingest.js';
-import { createRetrieveRunner } from '../../shared/core/use-cases/retrieve.js';
-import { createRevertRunner } from '../../shared/core/use-cases/revert.js';
-import { createTrainingSetRunner } from '../../shared/core/use-cases/training-set.js';
-import { createMaterializeRunner } from '../../shared/core/use-cases/materialize.js';
+import type { SpecJobType } from '../../shared/core/job-specs.js';
+import { ingestJob } from '../../shared/core/use-cases/ingest.js';
+import { finishHandedOffJob, runStagedJob, type StagedJob, type StagedRunnerDeps } from '../../shared/core/use-cases/job-run.js';
+import { materializeJob } from '../../shared/core/use-cases/materialize.js';
+import { retrieveJob } from '../../shared/core/use-cases/retrieve.js';
+import { revertJob } from '../../shared/core/use-cases/revert.js';
+import { trainingSetJob } from '../../shared/core/use-cases/training-set.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
 
-/** spark-submit: runs a requested job on the configured engine (DuckDB in process; Spark later). */
+/**
+ * spark-submit: runs each requested job on the configured engine. DuckDB and spark-local run it
+ * in this delivery; spark-k8s hands it to a SparkApplication and returns, and this function's
+ * watch of the applications ends the job when its application ends (see docs/spark.md).
+ */
 export const sparkSubmit: FunctionDefinition = {
   name: 'spark-submit',
-  trigger: { kind: 'event', events: [EventTypes.jobRequested] },
-  async init({ deps }) {
+  trigger: { kind: 'event', events: [EventTypes.jobRequested, EventTypes.jobCancelRequested] },
+  async init({ deps, logger }) {
     const jobs = await deps.jobStore();
-    const common = {
-      ...(await deps.jobFrame()),
-      store: await deps.metadataStore(),
-      ingests: await deps.ingestStore(),
-      engine: deps.engine(),
+    const catalog = { store: await deps.metadataStore(), ingests: await deps.ingestStore(), offline: deps.offlineStore() };
+    const d: StagedRunnerDeps = { ...(await deps.jobFrame()), engine: deps.engine(), sources: deps.sourceFiles(), launcher: deps.launcher() };
+    const staged: Partial<Record<SpecJobType, StagedJob<SpecJobType>>> = {
+      INGEST: ingestJob({ ...catalog, onlineLog: await deps.onlineLog(), maxFutureMs: deps.config.onlineLimits.maxFutureMs }),
+      RETRIEVE: retrieveJob(catalog),
+      REVERT: revertJob(catalog),
+      TRAINING_SET: trainingSetJob(catalog),
+      MATERIALIZE: materializeJob({ ...catalog, online: await deps.onlineStore(), maxRowBytes: deps.config.onlineLimits.maxRowBytes }),
     };
-    const runners: Partial<Record<string, (jobId: string, signal: AbortSignal) => Promise<void>>> = {
-      INGEST: createIngestRunner({
-        ...common,
-        sources: deps.sourceFiles(),
-        onlineLog: await deps.onlineLog(),
-        maxFutureMs: deps.config.onlineLimits.maxFutureMs,
-      }),
-      RETRIEVE: createRetrieveRunner(common),
-      REVERT: createRevertRunner(common),
-      TRAINING_SET: createTrainingSetRunner({ ...common, sources: deps.sourceFiles() }),
-      MATERIALIZE: createMaterializeRunner({
-        ...common,
-        sources: deps.sourceFiles(),
-        online: await deps.onlineStore(),
-        maxRowBytes: deps.config.onlineLimits.maxRowBytes,
-      }),
-    };
+    const stopping = new AbortController();
+    const watch =
+      d.launcher &&
+      (await d.launcher.follow(async (change) => {
+        try {
+          if ('end' in change) return await finishHandedOffJob(d, staged, change.jobId, change.handle, change.end, stopping.signal);
+          const job = await jobs.getJob(change.jobId);
+          if (job?.handedOff === change.handle && job.message !== change.running)
+            await jobs.updateJob(job.id, { message: change.running }, ['RUNNING'], () => []);
+        } catch (err) {
+          logger.error({ err, jobId: change.jobId, application: change.handle }, 'could not apply a SparkApplication change to its job');
+          throw err;
+        }
+      }));
     return {
       events: {
         [EventTypes.jobRequested]: async (event, { signal }) => {
           const job = await jobs.getJob(event.data!.jobId.toLowerCase());
           if (!job) return; // deleted meanwhile: nothing to do
-          const run = runners[job.type];
-          if (!run) throw new Unimplemented(`${job.type} jobs are not run yet`);
-          await run(job.id, signal);
+          const run = staged[job.type];
+          if (!run) throw new Error(`${job.type} jobs have no runner`);
+          await runStagedJob(d, run, job.id, signal);
         },
+        [EventTypes.jobCancelRequested]: async (event, { signal }) => {
+          const job = await jobs.getJob(event.data!.jobId.toLowerCase());
+          // Deleting the application stops its driver and executors; the watch then ends the job CANCELLED.
+          if (job?.handedOff && d.launcher) await d.launcher.stop(job.handedOff, signal);
+        },
+      },
+      async shutdown() {
+        watch?.stop();
+        stopping.abort();
       },
     };
   },

@@ -19,6 +19,7 @@ const statistics = z.record(z.string(), z.looseObject({}));
 
 export const EVENT_DATA = {
   [EventTypes.jobRequested]: z.looseObject({ jobId: uuid('a job id') }),
+  [EventTypes.jobCancelRequested]: z.looseObject({ jobId: uuid('a job id'), application: z.string({ error: 'is required' }) }),
   [EventTypes.jobStatus]: z.looseObject({
     jobId: uuid('a job id'),
     /** Absent on progress-only events (a job that started running): nothing to record. */

@@ -7,6 +7,8 @@ export const EventTypes = {
   featureSetChanged: `${PREFIX}.featureset.changed.v1`,
   jobRequested: `${PREFIX}.job.requested.v1`,
   jobStatus: `${PREFIX}.job.status.v1`,
+  /** A cancel asked for a job running on a cluster: spark-submit stops its application. */
+  jobCancelRequested: `${PREFIX}.job.cancel.requested.v1`,
   ingestCommitted: `${PREFIX}.ingest.committed.v1`,
   ingestReverted: `${PREFIX}.ingest.reverted.v1`,
   onlineRowsWritten: `${PREFIX}.online.rows.v1`,

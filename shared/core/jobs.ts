@@ -72,6 +72,8 @@ interface JobFields {
   revision: number;
   /** How many workers have taken the job (a worker that died is replaced by the next attempt). */
   attempt: number;
+  /** The application running the job on a cluster (spark-k8s), while it runs there: the job has no lease meanwhile. */
+  handedOff?: string;
 }
 
 /** A job of one type, with that type's spec (job-specs.ts), checked when it was read. */
@@ -110,8 +112,12 @@ export interface JobStatusData {
   materialize?: { rows: number; written: number; tooLarge: number };
 }
 
-/** A job.requested or job.status event about a job. */
-export function jobEvent(type: typeof EventTypes.jobRequested | typeof EventTypes.jobStatus, job: Job, data: object): DomainEvent {
+/** A job.requested, job.status or job.cancel.requested event about a job. */
+export function jobEvent(
+  type: typeof EventTypes.jobRequested | typeof EventTypes.jobStatus | typeof EventTypes.jobCancelRequested,
+  job: Job,
+  data: object,
+): DomainEvent {
   return { type, subject: `jobs/${job.id}`, data: { jobId: job.id, type: job.type, ...data } };
 }
 

@@ -1,3 +1,4 @@
+import type { SparkK8sSettings } from '../adapters/engine/spark/spark-applications.js';
 import { readFileSync } from 'node:fs';
 import { totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -52,6 +53,22 @@ const schema = z.object({
   FEATURESTORE_SPARK_SUBMIT: z._default(z.string(), 'spark-submit'),
   FEATURESTORE_SPARK_MASTER: z._default(z.string().check(z.regex(/^local(\[(\d+|\*)\])?$/, 'use local, local[N] or local[*]')), 'local[2]'),
   FEATURESTORE_SPARK_JARS: z._default(z.string(), ''),
+  FEATURESTORE_KUBECONFIG: z.optional(z.string()),
+  FEATURESTORE_SPARK_K8S_NAMESPACE: z._default(z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'use a Kubernetes namespace name')), 'default'),
+  FEATURESTORE_SPARK_K8S_IMAGE: z._default(z.string(), 'featurestore-spark-runner:latest'),
+  FEATURESTORE_SPARK_K8S_SPARK_VERSION: z._default(z.string(), '4.1.1'),
+  FEATURESTORE_SPARK_K8S_SERVICE_ACCOUNT: z._default(z.string(), 'featurestore-spark-driver'),
+  FEATURESTORE_SPARK_K8S_DRIVER_CORES: z._default(int('a number of cores', 1, 64), 1),
+  FEATURESTORE_SPARK_K8S_DRIVER_MEMORY: z._default(z.string().check(z.regex(/^\d+[kmgt]?$/i, 'use Spark sizes such as 2g')), '2g'),
+  FEATURESTORE_SPARK_K8S_EXECUTORS: z._default(int('a number of executors', 1, 1000), 3),
+  FEATURESTORE_SPARK_K8S_EXECUTOR_CORES: z._default(int('a number of cores', 1, 64), 1),
+  FEATURESTORE_SPARK_K8S_EXECUTOR_MEMORY: z._default(z.string().check(z.regex(/^\d+[kmgt]?$/i, 'use Spark sizes such as 4g')), '4g'),
+  FEATURESTORE_SPARK_K8S_CONF: z._default(
+    z.string().check(z.refine((v) => v.split(',').every((kv) => !kv || /^spark\.[^=]+=/.test(kv)), 'use spark.key=value pairs separated by commas')),
+    '',
+  ),
+  FEATURESTORE_SPARK_K8S_HADOOP_SECRET: z.optional(z.string()),
+  FEATURESTORE_SPARK_K8S_MAIN: z._default(z.string(), 'local:///opt/featurestore/runner.py'),
   FEATURESTORE_FILE_ROOTS: z._default(z.string(), ''),
   FEATURESTORE_OFFLINE_DIR: z._default(z.string(), '.featurestore/offline'),
   FEATURESTORE_OFFLINE_URL: z.optional(
@@ -122,13 +139,31 @@ export const SETTING_DOCS: Record<Setting, { meaning: string; default?: string }
   },
   FEATURESTORE_PERMISSION_MAX_AGE_MS: { meaning: 'the most a cached role decision lives; grants and revocations arrive by NOTIFY at once' },
   FEATURESTORE_ENGINE: {
-    meaning: 'what runs offline jobs: `duckdb` (in process) or `spark-local` (Apache Spark through spark-submit on this machine; see docs/spark.md)',
+    meaning:
+      'what runs offline jobs: `duckdb` (in process), `spark-local` (Apache Spark through spark-submit on this machine) or `spark-k8s` (a SparkApplication per job for the Spark operator; the job leaves the request); see docs/spark.md',
   },
   FEATURESTORE_SPARK_SUBMIT: {
     meaning: 'the spark-submit executable of the Spark engines (`scripts/services/spark.sh start` installs one and prints its path)',
   },
   FEATURESTORE_SPARK_MASTER: { meaning: 'the master of `spark-local`: `local[N]` runs N task threads in one JVM' },
   FEATURESTORE_SPARK_JARS: { meaning: 'comma-separated jars given to spark-submit (the s3a:// and wasb:// connectors)' },
+  FEATURESTORE_KUBECONFIG: { meaning: 'the kubeconfig file `spark-k8s` talks to Kubernetes with', default: "the pod's ServiceAccount (in cluster)" },
+  FEATURESTORE_SPARK_K8S_NAMESPACE: { meaning: 'where `spark-k8s` creates its SparkApplications (the Role of knative/spark-rbac.yaml must be there)' },
+  FEATURESTORE_SPARK_K8S_IMAGE: { meaning: 'the Spark job image (docs/spark.md: built from this repo, the runner at /opt/featurestore/runner.py)' },
+  FEATURESTORE_SPARK_K8S_SPARK_VERSION: { meaning: "the Spark version of the job image (the SparkApplication's sparkVersion)" },
+  FEATURESTORE_SPARK_K8S_SERVICE_ACCOUNT: { meaning: "the driver's ServiceAccount (it creates the executor pods)" },
+  FEATURESTORE_SPARK_K8S_DRIVER_CORES: { meaning: "the driver's cores" },
+  FEATURESTORE_SPARK_K8S_DRIVER_MEMORY: { meaning: "the driver's memory (Spark size)" },
+  FEATURESTORE_SPARK_K8S_EXECUTORS: { meaning: 'executors per job (one Spark cluster per job)' },
+  FEATURESTORE_SPARK_K8S_EXECUTOR_CORES: { meaning: "each executor's cores" },
+  FEATURESTORE_SPARK_K8S_EXECUTOR_MEMORY: { meaning: "each executor's memory (Spark size)" },
+  FEATURESTORE_SPARK_K8S_CONF: {
+    meaning: 'extra Spark settings, `spark.key=value` separated by commas; never credentials (those come from the Hadoop Secret)',
+  },
+  FEATURESTORE_SPARK_K8S_HADOOP_SECRET: {
+    meaning: "a Secret whose keys become the driver's and executors' environment (object-store credentials such as AWS_ACCESS_KEY_ID)",
+  },
+  FEATURESTORE_SPARK_K8S_MAIN: { meaning: 'the runner inside the job image' },
   FEATURESTORE_FILE_ROOTS: { meaning: 'comma-separated folders `file://` URIs may point into', default: 'the working directory' },
   FEATURESTORE_OFFLINE_DIR: { meaning: 'where offline data (Parquet per ingest) is written, unless FEATURESTORE_OFFLINE_URL is set' },
   FEATURESTORE_OFFLINE_URL: { meaning: 'offline data on S3 (`s3://bucket/prefix`) or ADLS Gen2 (`abfss://filesystem@account.dfs.core.windows.net/prefix`)' },
@@ -203,6 +238,8 @@ export interface Config {
   engine: EngineType;
   /** The Spark engines' settings. */
   spark: { submit: string; master: string; jars: string[] };
+  /** `spark-k8s`: where and how applications run, and the kubeconfig (undefined: in cluster). */
+  sparkK8s: SparkK8sSettings & { kubeconfig?: string };
   /** Folders file:// URIs may point into. */
   fileRoots: string[];
   /** Where offline data (Parquet per ingest) lives in the embedded default. */
@@ -267,6 +304,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     permissionMaxAgeMs: c.FEATURESTORE_PERMISSION_MAX_AGE_MS,
     engine: c.FEATURESTORE_ENGINE,
     spark: { submit: c.FEATURESTORE_SPARK_SUBMIT, master: c.FEATURESTORE_SPARK_MASTER, jars: c.FEATURESTORE_SPARK_JARS.split(',').filter(Boolean) },
+    sparkK8s: {
+      kubeconfig: c.FEATURESTORE_KUBECONFIG,
+      namespace: c.FEATURESTORE_SPARK_K8S_NAMESPACE,
+      image: c.FEATURESTORE_SPARK_K8S_IMAGE,
+      sparkVersion: c.FEATURESTORE_SPARK_K8S_SPARK_VERSION,
+      serviceAccount: c.FEATURESTORE_SPARK_K8S_SERVICE_ACCOUNT,
+      driver: { cores: c.FEATURESTORE_SPARK_K8S_DRIVER_CORES, memory: c.FEATURESTORE_SPARK_K8S_DRIVER_MEMORY },
+      executor: {
+        instances: c.FEATURESTORE_SPARK_K8S_EXECUTORS,
+        cores: c.FEATURESTORE_SPARK_K8S_EXECUTOR_CORES,
+        memory: c.FEATURESTORE_SPARK_K8S_EXECUTOR_MEMORY,
+      },
+      sparkConf: Object.fromEntries(
+        c.FEATURESTORE_SPARK_K8S_CONF.split(',')
+          .filter(Boolean)
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      ),
+      hadoopSecret: c.FEATURESTORE_SPARK_K8S_HADOOP_SECRET,
+      mainApplicationFile: c.FEATURESTORE_SPARK_K8S_MAIN,
+    },
     fileRoots: c.FEATURESTORE_FILE_ROOTS ? c.FEATURESTORE_FILE_ROOTS.split(',').filter(Boolean) : [process.cwd()],
     maxSampleBytes: c.FEATURESTORE_MAX_SAMPLE_BYTES,
     duckdb: {

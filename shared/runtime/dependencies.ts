@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import { AUTHS, type Auth } from '../adapters/auth/open-auth.js';
+import { KubeConfig } from '@kubernetes/client-node';
 import { ENGINES } from '../adapters/engine/open-engine.js';
+import { SparkApplications } from '../adapters/engine/spark/spark-applications.js';
+import { SparkK8sLauncher } from '../adapters/engine/spark/spark-k8s-launcher.js';
+import type { JobLauncher } from '../core/ports/job-launcher.js';
 import { LocalRoots } from '../adapters/files/local-roots.js';
 import { LocalSourceFiles } from '../adapters/files/local-source-files.js';
 import { ObjectSourceFiles } from '../adapters/files/object-source-files.js';
@@ -56,6 +60,7 @@ export class Dependencies {
   private log?: OnlineLog;
   private ledger?: EventLedger;
   private duck?: OfflineEngine;
+  private apps?: SparkApplications;
   private roots?: LocalRoots;
   private inferrer?: Promise<SchemaInferrer & { close(): Promise<void> }>;
   private auth?: Auth;
@@ -167,6 +172,24 @@ export class Dependencies {
   engine(): OfflineEngine {
     this.duck ??= ENGINES[this.config.engine]({ memoryLimit: this.config.duckdb.memoryLimit, spillDir: this.spillDir(), spark: this.config.spark });
     return this.duck;
+  }
+
+  /** `spark-k8s`: the SparkApplications of the configured namespace (undefined with the other engines). */
+  sparkApplications(): SparkApplications | undefined {
+    if (this.config.engine !== 'spark-k8s') return undefined;
+    if (!this.apps) {
+      const kc = new KubeConfig();
+      if (this.config.sparkK8s.kubeconfig) kc.loadFromFile(this.config.sparkK8s.kubeconfig);
+      else kc.loadFromCluster();
+      this.apps = new SparkApplications(kc, this.config.sparkK8s.namespace);
+    }
+    return this.apps;
+  }
+
+  /** `spark-k8s`: hands jobs to the cluster (undefined with the in-process engines). */
+  launcher(): JobLauncher | undefined {
+    const apps = this.sparkApplications();
+    return apps && new SparkK8sLauncher(apps, this.config.sparkK8s, this.offlineStore());
   }
 
   /** A fresh local folder for a job's work, removed by its dispose. */

@@ -242,6 +242,44 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
       assert.deepEqual(await s.jobs.claim('00000000-0000-4000-8000-000000000000', 0), { current: undefined });
     });
 
+    it('holds no lease on a job handed off to a cluster application; one caller takes it back, in the next attempt', async () => {
+      const p = project();
+      const job = (await s.jobs.createJob(newJob(p), () => [])).job;
+      const claimed = (await s.jobs.claim(job.id, 60_000)).job!;
+      const handed = await s.jobs.updateJob(
+        job.id,
+        { handedOff: 'featurestore-app-1', message: 'on Spark', ifAttempt: claimed.attempt },
+        ['RUNNING'],
+        () => [],
+      );
+      assert.equal(handed.handedOff, 'featurestore-app-1');
+      // Silent for long: neither taken over, nor abandoned, nor failed by the sweep.
+      await s.sql.query(`UPDATE jobs SET heartbeat_time = now() - interval '10 minutes' WHERE id = $1`, [job.id]);
+      assert.equal((await s.jobs.claim(job.id, 1)).job, undefined);
+      assert.deepEqual(
+        (await s.jobs.abandoned(1)).filter((j) => j.project === p),
+        [],
+      );
+      assert.deepEqual(
+        (await s.jobs.endAbandoned(1, 1, { code: 'ABORTED', message: 'x', details: [] })).filter((j) => j.project === p),
+        [],
+      );
+      assert.equal(await s.jobs.takeBack(job.id, 'featurestore-other'), undefined, 'only for its own application');
+      const [a, b] = await Promise.all([s.jobs.takeBack(job.id, 'featurestore-app-1'), s.jobs.takeBack(job.id, 'featurestore-app-1')]);
+      const back = a ?? b;
+      assert.ok(!(a && b), 'exactly one caller takes it back');
+      assert.deepEqual([back?.state, back?.attempt, back?.handedOff], ['RUNNING', claimed.attempt + 1, undefined]);
+      // From here on it is an ordinary running job: its lease counts again.
+      await s.sql.query(`UPDATE jobs SET heartbeat_time = now() - interval '10 minutes' WHERE id = $1`, [job.id]);
+      assert.deepEqual(
+        (await s.jobs.abandoned(60_000)).filter((j) => j.project === p).map((j) => j.id),
+        [job.id],
+      );
+      // Ending a job clears the hand-off.
+      const ended = await s.jobs.updateJob(job.id, { state: 'FAILED', handedOff: 'featurestore-app-2' }, ['RUNNING'], () => []);
+      assert.equal(ended.handedOff, undefined);
+    });
+
     it('answers undefined for a job that does not exist', async () => {
       assert.equal(await s.jobs.getJob('00000000-0000-4000-8000-000000000000'), undefined);
     });

@@ -21,6 +21,8 @@ export const ENGINES = {
   duckdb: (settings: EngineSettings): OfflineEngine => new DuckDbEngine({ memoryLimit: settings.memoryLimit, spillDir: settings.spillDir }),
   'spark-local': (settings: EngineSettings): OfflineEngine =>
     new SparkSubmitEngine({ sparkSubmit: settings.spark.submit, master: settings.spark.master, jars: settings.spark.jars, workDir: settings.spillDir }),
+  // Jobs leave the process (runtime/dependencies.ts launcher()); what stays in process is small (reading rows back) and runs on DuckDB.
+  'spark-k8s': (settings: EngineSettings): OfflineEngine => new DuckDbEngine({ memoryLimit: settings.memoryLimit, spillDir: settings.spillDir }),
 } as const satisfies Record<string, (settings: EngineSettings) => OfflineEngine>;
 
 export type EngineType = keyof typeof ENGINES;

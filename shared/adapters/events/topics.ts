@@ -20,6 +20,7 @@ const BY_TYPE: Record<EventType, Topic> = {
   [EventTypes.featureSetChanged]: Topics.catalog,
   [EventTypes.jobRequested]: Topics.jobRequests,
   [EventTypes.jobStatus]: Topics.jobStatus,
+  [EventTypes.jobCancelRequested]: Topics.jobRequests,
   [EventTypes.ingestCommitted]: Topics.ingestCommitted,
   [EventTypes.ingestReverted]: Topics.ingestCommitted,
   [EventTypes.onlineRowsWritten]: Topics.onlineRows,

@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InvalidArgument, NotFound, Unimplemented } from '../../core/errors.js';
@@ -45,6 +46,12 @@ export class LocalSourceFiles implements SourceFiles {
     if (!this.remote)
       throw new Unimplemented(`${scheme}:// sources need object storage settings (see the README's configuration table)`, { field: `${field}.uri` });
     return true;
+  }
+
+  async locate(source: SourceSpec, signal?: AbortSignal, field = 'source'): Promise<{ files: string[]; format: ResolvedSource['format'] }> {
+    if (this.isRemote(source, field)) return this.remote!.locate(source, signal, field);
+    const { files, format } = await this.resolve(source, signal, field);
+    return { files: files.map((f) => pathToFileURL(f).href), format };
   }
 
   async resolve(source: SourceSpec, signal?: AbortSignal, field = 'source'): Promise<ResolvedSource> {

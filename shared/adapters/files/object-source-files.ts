@@ -66,6 +66,15 @@ export class ObjectSourceFiles implements SourceFiles {
     await store.close();
   }
 
+  async locate(source: SourceSpec, signal?: AbortSignal, field = 'source'): Promise<{ files: string[]; format: ResolvedSource['format'] }> {
+    const { store, keys, format } = await this.find(source, field, signal);
+    try {
+      return { files: keys.map((k) => store.uri(k)), format };
+    } finally {
+      await store.close();
+    }
+  }
+
   async resolve(source: SourceSpec, signal?: AbortSignal, field = 'source'): Promise<ResolvedSource> {
     const { store, keys, format } = await this.find(source, field, signal);
     const dir = await mkdtemp(join(tmpdir(), 'featurestore-source-'));

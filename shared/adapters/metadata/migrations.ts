@@ -292,4 +292,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN created_by_admin boolean NOT NULL DEFAULT false;
     `,
   },
+  {
+    version: 12,
+    name: 'jobs handed off to a cluster application',
+    sql: `
+      -- The application (spark-k8s: a SparkApplication's name) running a job outside any request.
+      -- While set, the job has no lease: the application's watch ends it, not a takeover.
+      ALTER TABLE jobs ADD COLUMN handed_off text;
+    `,
+  },
 ];

@@ -26,6 +26,7 @@ interface JobRow {
   create_time: Date;
   start_time: Date | null;
   end_time: Date | null;
+  handed_off: string | null;
 }
 
 /** A row as a job, its spec checked against its type's schema (upgraded from an older release's shape). */
@@ -51,15 +52,20 @@ function toJob(r: JobRow): Job {
     createTime: r.create_time,
     startTime: r.start_time ?? undefined,
     endTime: r.end_time ?? undefined,
+    ...(r.handed_off ? { handedOff: r.handed_off } : {}),
   } as Job;
 }
 
 const COLUMNS = `id::text, type, state, project, feature_set, spec, progress, message, error, result, created_by, created_by_admin,
-  request_id, cancel_requested, revision, attempt, create_time, start_time, end_time`;
+  request_id, cancel_requested, revision, attempt, create_time, start_time, end_time, handed_off`;
 
-/** A running job whose worker said nothing for the lease (ms, parameter $n) and reported no outcome: its worker is gone. */
+/**
+ * A running job whose worker said nothing for the lease (ms, parameter $n) and reported no outcome:
+ * its worker is gone. A job handed off to a cluster application has no lease (its application's
+ * watch ends it).
+ */
 const silent = (n: number) =>
-  `reported_time IS NULL AND coalesce(heartbeat_time, start_time, create_time) < clock_timestamp() - make_interval(secs => $${n}::double precision / 1000)`;
+  `reported_time IS NULL AND handed_off IS NULL AND coalesce(heartbeat_time, start_time, create_time) < clock_timestamp() - make_interval(secs => $${n}::double precision / 1000)`;
 const CANCEL_ABANDONED = `state = 'CANCELLED', message = 'cancelled; its worker had stopped and nothing was written', end_time = clock_timestamp(), revision = revision + 1`;
 
 /** Jobs on PostgreSQL or PGlite, in the catalog database (so job changes and events commit together). */
@@ -136,6 +142,7 @@ export class SqlJobStore implements JobStore {
          -- Only the worker's own updates (made in its attempt) extend its lease: a user's cancel does not.
          heartbeat_time = CASE WHEN $10::integer IS NOT NULL THEN clock_timestamp() ELSE heartbeat_time END,
          reported_time = CASE WHEN $11 THEN clock_timestamp() ELSE reported_time END,
+         handed_off = CASE WHEN $9 THEN NULL ELSE coalesce($12, handed_off) END,
          revision = revision + 1
        WHERE id = $1 AND state = ANY($2::text[]) AND ($10::integer IS NULL OR attempt = $10)
        RETURNING ${COLUMNS}`,
@@ -151,6 +158,7 @@ export class SqlJobStore implements JobStore {
         terminal,
         c.ifAttempt ?? null,
         c.reported ?? false,
+        c.handedOff ?? null,
       ],
     );
     return rows[0] && toJob(rows[0]);
@@ -185,6 +193,16 @@ export class SqlJobStore implements JobStore {
       if (rows[0]) return { job: toJob(rows[0]) };
       return { current: await readJob(tx, id) };
     });
+  }
+
+  async takeBack(id: string, handle: string, signal?: AbortSignal): Promise<Job | undefined> {
+    throwIfAborted(signal);
+    const { rows } = await this.sql.query<JobRow>(
+      `UPDATE jobs SET handed_off = NULL, attempt = attempt + 1, heartbeat_time = clock_timestamp(), message = 'finishing', revision = revision + 1
+       WHERE id = $1::uuid AND state = 'RUNNING' AND handed_off = $2 RETURNING ${COLUMNS}`,
+      [id, handle],
+    );
+    return rows[0] && toJob(rows[0]);
   }
 
   async endAbandoned(leaseMs: number, failAfterMs: number, error: JobError, signal?: AbortSignal): Promise<Job[]> {

@@ -14,6 +14,8 @@ export interface JobChange {
   ifAttempt?: number;
   /** The worker reports the outcome (its job.status event): the job no longer has a worker to lose. */
   reported?: true;
+  /** The worker handed the job to a cluster application: no lease applies until `takeBack`. */
+  handedOff?: string;
 }
 
 export interface ListJobsQuery {
@@ -59,6 +61,12 @@ export interface JobStore {
    * whoever waits sees an end. Returns the jobs ended.
    */
   endAbandoned(leaseMs: number, failAfterMs: number, error: JobError, signal?: AbortSignal): Promise<Job[]>;
+  /**
+   * A worker takes back a handed-off job whose application ended: RUNNING, handed off to `handle`,
+   * becomes an ordinary running job in the next attempt (returned). Only one caller gets it;
+   * undefined for the others, and when the job is not handed off to `handle`.
+   */
+  takeBack(id: string, handle: string, signal?: AbortSignal): Promise<Job | undefined>;
   /** RUNNING jobs whose worker has been silent for longer than `leaseMs` without reporting an outcome, oldest first. */
   abandoned(leaseMs: number, signal?: AbortSignal): Promise<Job[]>;
 }

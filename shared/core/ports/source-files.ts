@@ -18,4 +18,6 @@ export interface SourceFiles {
   /** `field` names the request field errors point at (default "source"). */
   check(source: SourceSpec, signal?: AbortSignal, field?: string): Promise<void>;
   resolve(source: SourceSpec, signal?: AbortSignal, field?: string): Promise<ResolvedSource>;
+  /** The same files as `resolve`, as URIs in their own scheme (file://, s3://, abfss://), nothing copied: for an engine that reads them itself. */
+  locate(source: SourceSpec, signal?: AbortSignal, field?: string): Promise<{ files: string[]; format: ResolvedSource['format'] }>;
 }

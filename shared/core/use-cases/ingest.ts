@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { FailedPrecondition, Internal, InvalidArgument, NotFound } from '../errors.js';
 import { EventTypes } from '../events.js';
 import { ingestPrefix, type Ingest } from '../ingests.js';
-import { ingestPlan } from '../plans.js';
+import { ingestPlan, type IngestPlan } from '../plans.js';
 import type { ExtraColumnsPolicy, IngestJobSpec, LogRange, RevertJobSpec, SourceSpec } from '../job-specs.js';
 import { jobEvent, type Job } from '../jobs.js';
 import { count, namesList } from '../messages.js';
@@ -13,12 +13,11 @@ import type { Authorizer } from '../ports/authorizer.js';
 import type { IngestStore } from '../ports/ingest-store.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
-import type { OfflineEngine } from '../ports/offline-engine.js';
 import type { OnlineLog } from '../ports/online-log.js';
-import type { ResolvedSource, SourceFiles } from '../ports/source-files.js';
+import type { SourceFiles } from '../ports/source-files.js';
 import type { Principal } from '../principal.js';
 import { requireUuid, validatePageSize } from '../validation.js';
-import { runClaimedJob, type JobRunnerDeps, type Scratch } from './job-run.js';
+import type { Scratch, StagedJob } from './job-run.js';
 import { catalogResolver } from './resolve-feature-set.js';
 
 export interface IngestDeps {
@@ -108,77 +107,80 @@ export function createIngestUseCases({ store, jobs, ingests, authorizer, sources
 
 export type IngestUseCases = ReturnType<typeof createIngestUseCases>;
 
-export interface IngestRunnerDeps extends JobRunnerDeps {
-  store: MetadataStore;
-  ingests: IngestStore;
-  sources: SourceFiles;
-  engine: OfflineEngine;
-  /** Where online-written rows wait (for the ingests online-to-offline starts). */
-  onlineLog?: OnlineLog;
-  /** How far ahead of now event times may be (default 1 day). */
-  maxFutureMs?: number;
-}
-
 const DEFAULT_MAX_FUTURE_MS = 86_400_000;
 
-/** Runs an INGEST job: engine, then the files to their own ingest folder; visible once committed. */
-export function createIngestRunner(d: IngestRunnerDeps) {
-  return (jobId: string, signal: AbortSignal) =>
-    runClaimedJob(d, 'INGEST', jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress, local }) => {
-      const spec = job.spec;
+/** What an ingest's finish needs from its first step. */
+interface IngestContext {
+  ingestId: string;
+  prefix: string;
+  basis: string[];
+}
+
+/**
+ * An INGEST job: the engine writes the new rows into the ingest's own folder; they become visible
+ * once status-handler commits the ingest.
+ */
+export function ingestJob(d: {
+  store: MetadataStore;
+  ingests: IngestStore;
+  onlineLog?: OnlineLog;
+  maxFutureMs?: number;
+}): StagedJob<'INGEST', IngestContext, IngestPlan> {
+  return {
+    type: 'INGEST',
+    async prepare(ctx) {
+      const spec = ctx.job.spec;
       const ingestId = randomUUID();
       const fs = await d.store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major, minor: spec.minor });
       if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major}.${spec.minor} no longer exists`, { field: 'feature_set' });
-      const source = spec.logRange ? await logSource(d.onlineLog, fs, spec.logRange, scratch, jobSignal) : await d.sources.resolve(spec.source, jobSignal);
-      try {
-        const visible = await d.ingests.visible(spec.project, spec.featureSet, spec.major, jobSignal);
-        const plan = ingestPlan({
-          ingestId,
-          now: new Date(),
-          maxFutureMs: d.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
-          schema: fs.schema,
-          source: spec.source,
-          sourceFiles: source,
-          extraColumns: spec.extraColumns,
-          fromOnlineLog: spec.logRange !== undefined,
-          visible,
-          outputDir: scratch.dir,
-        });
-        const out = await d.engine.ingest(await local(plan), progress, jobSignal);
-        const prefix = ingestPrefix(spec.project, spec.featureSet, spec.major, ingestId);
-        for (const [i, file] of out.files.entries()) {
-          const key = `${prefix}part-${i}.parquet`;
-          await d.offline.put(key, scratch.open(file), jobSignal);
-          uploaded.push(key);
-        }
-        // Messages stay short however wide the source: the full lists go to the job's result.
-        const notes = [
-          out.droppedColumns.length ? `${count(out.droppedColumns.length)} extra column(s) dropped: ${namesList(out.droppedColumns)}` : '',
-          out.missingColumns.length ? `${count(out.missingColumns.length)} column(s) missing, stored as null: ${namesList(out.missingColumns)}` : '',
-        ].filter(Boolean);
-        if (out.inputRows === 0) return { data: { empty: true }, message: ['0 rows: nothing ingested (the source has no data rows)', ...notes].join('; ') };
-        return {
-          data: {
-            ingest: {
-              id: ingestId,
-              files: [...uploaded],
-              rows: out.rows,
-              duplicateRows: out.duplicateRows,
-              statistics: out.statistics,
-              basis: visible.map((v) => v.id),
-              columns: { dropped: out.droppedColumns, missing: out.missingColumns },
-            },
+      const source = spec.logRange
+        ? { files: [await ctx.input(await logSource(d.onlineLog, fs, spec.logRange, ctx.scratch, ctx.signal))], format: 'JSONL' as const }
+        : await ctx.source(spec.source);
+      const visible = await d.ingests.visible(spec.project, spec.featureSet, spec.major, ctx.signal);
+      const prefix = ingestPrefix(spec.project, spec.featureSet, spec.major, ingestId);
+      const plan = ingestPlan({
+        ingestId,
+        now: new Date(),
+        maxFutureMs: d.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS,
+        schema: fs.schema,
+        source: spec.source,
+        sourceFiles: source,
+        extraColumns: spec.extraColumns,
+        fromOnlineLog: spec.logRange !== undefined,
+        visible,
+        outputDir: ctx.outputDir(prefix),
+      });
+      return { plan, context: { ingestId, prefix, basis: visible.map((v) => v.id) } };
+    },
+    async finish(ctx, engine, plan, { ingestId, prefix, basis }) {
+      const out = await engine.ingest(plan, ctx.progress, ctx.signal);
+      for (const [i, file] of out.files.entries()) await ctx.keep(file, `${prefix}part-${i}.parquet`);
+      // Messages stay short however wide the source: the full lists go to the job's result.
+      const notes = [
+        out.droppedColumns.length ? `${count(out.droppedColumns.length)} extra column(s) dropped: ${namesList(out.droppedColumns)}` : '',
+        out.missingColumns.length ? `${count(out.missingColumns.length)} column(s) missing, stored as null: ${namesList(out.missingColumns)}` : '',
+      ].filter(Boolean);
+      if (out.inputRows === 0) return { data: { empty: true }, message: ['0 rows: nothing ingested (the source has no data rows)', ...notes].join('; ') };
+      return {
+        data: {
+          ingest: {
+            id: ingestId,
+            files: [...ctx.uploaded],
+            rows: out.rows,
+            duplicateRows: out.duplicateRows,
+            statistics: out.statistics,
+            basis,
+            columns: { dropped: out.droppedColumns, missing: out.missingColumns },
           },
-          message: [`${count(out.rows)} rows written, ${count(out.duplicateRows)} duplicates skipped`, ...notes].join('; '),
-        };
-      } finally {
-        await source.cleanup();
-      }
-    });
+        },
+        message: [`${count(out.rows)} rows written, ${count(out.duplicateRows)} duplicates skipped`, ...notes].join('; '),
+      };
+    },
+  };
 }
 
 /** The rows of an online log range as a JSON-lines file in scratch space. */
-async function logSource(log: OnlineLog | undefined, fs: FeatureSet, range: LogRange, scratch: Scratch, signal: AbortSignal): Promise<ResolvedSource> {
+async function logSource(log: OnlineLog | undefined, fs: FeatureSet, range: LogRange, scratch: Scratch, signal: AbortSignal): Promise<string> {
   if (!log) throw new Internal('this worker was started without the online rows log');
   const table = { project: fs.project, featureSet: fs.name, major: fs.major };
   let rows = 0;
@@ -195,5 +197,5 @@ async function logSource(log: OnlineLog | undefined, fs: FeatureSet, range: LogR
   );
   if (rows === 0)
     throw new FailedPrecondition(`the online rows after position ${range.after} are no longer in the log (drained by another run)`, { field: 'id' });
-  return { files: [file], format: 'JSONL', cleanup: async () => {} };
+  return file;
 }

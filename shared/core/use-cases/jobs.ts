@@ -34,7 +34,7 @@ export function createJobUseCases({ jobs, authorizer, changes }: { jobs: JobStor
 
   /**
    * A pending job is cancelled at once; a running one is asked to stop (its engine checks between
-   * steps and ends it CANCELLED, committing nothing). Cancelling a cancelled job returns it.
+   * steps and ends it CANCELLED, committing nothing; a job on a cluster has its application deleted). Cancelling a cancelled job returns it.
    */
   async function cancel(principal: Principal, id: string, signal?: AbortSignal): Promise<Job> {
     const job = await get(principal, id, signal);
@@ -48,7 +48,14 @@ export function createJobUseCases({ jobs, authorizer, changes }: { jobs: JobStor
       if (job.state === 'PENDING') {
         return await jobs.updateJob(job.id, { state: 'CANCELLED', message: `cancelled by ${principal.id}` }, ['PENDING'], jobStatusEvent, signal);
       }
-      return await jobs.updateJob(job.id, { cancelRequested: true, message: `cancel requested by ${principal.id}` }, ['RUNNING'], () => [], signal);
+      // A job on a cluster has no worker here to notice: the event has its application stopped (spark-submit).
+      return await jobs.updateJob(
+        job.id,
+        { cancelRequested: true, message: `cancel requested by ${principal.id}` },
+        ['RUNNING'],
+        (j) => (j.handedOff ? [jobEvent(EventTypes.jobCancelRequested, j, { application: j.handedOff })] : []),
+        signal,
+      );
     } catch (err) {
       // It moved meanwhile (started or finished): decide again on its new state.
       if (err instanceof FailedPrecondition) return cancel(principal, id, signal);

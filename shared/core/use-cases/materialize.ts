@@ -6,13 +6,13 @@ import { jobEvent, type Job } from '../jobs.js';
 import type { FeatureSet } from '../model.js';
 import { entriesFromStored } from '../online-values.js';
 import type { Authorizer } from '../ports/authorizer.js';
+import type { IngestStore } from '../ports/ingest-store.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { OfflineEngine } from '../ports/offline-engine.js';
 import type { OnlineStore } from '../ports/online-store.js';
 import type { Principal } from '../principal.js';
-import type { IngestRunnerDeps } from './ingest.js';
-import { runClaimedJob } from './job-run.js';
+import type { StagedJob } from './job-run.js';
 import { catalogResolver } from './resolve-feature-set.js';
 
 // Materialization: the newest offline row per key goes online (StartMaterialize jobs, and
@@ -98,25 +98,47 @@ export function createMaterializeUseCases(d: { store: MetadataStore; jobs: JobSt
 }
 
 /**
- * Runs a MATERIALIZE job (spark-submit): the newest visible offline row per key with event time in
- * the range goes online with the newest-wins write. Progress counts rows against the visible total.
+ * A MATERIALIZE job: the newest visible offline row per key with event time in the range goes
+ * online with the newest-wins write. Progress counts rows against the visible total.
  */
-export function createMaterializeRunner(d: IngestRunnerDeps & { online: OnlineStore; maxRowBytes: number }) {
-  return (jobId: string, signal: AbortSignal) =>
-    runClaimedJob(d, 'MATERIALIZE', jobId, signal, async ({ job, signal: jobSignal, progress, local }) => {
-      const spec = job.spec;
-      const fs = await d.store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major });
-      if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major} no longer exists`, { field: 'feature_set' });
-      const visible = await d.ingests.visible(spec.project, spec.featureSet, spec.major, jobSignal);
+export function materializeJob(d: {
+  store: MetadataStore;
+  ingests: IngestStore;
+  online: OnlineStore;
+  maxRowBytes: number;
+}): StagedJob<'MATERIALIZE', { total: number }, NewestPerKeyPlan> {
+  return {
+    type: 'MATERIALIZE',
+    async prepare(ctx) {
+      const spec = ctx.job.spec;
+      const fs = await featureSetOf(d.store, spec);
+      const visible = await d.ingests.visible(spec.project, spec.featureSet, spec.major, ctx.signal);
       const total = Math.max(
         1,
         visible.reduce((n, i) => n + i.rows, 0),
       );
-      const plan = await local(materializePlan(spec, fs.schema, visible));
-      const { rows, written, tooLarge } = await copyNewestOnline(d, fs, plan, (n) => progress(Math.min(0.99, n / total), `${n} keys online`), jobSignal);
+      return { plan: materializePlan(spec, fs.schema, visible), context: { total } };
+    },
+    async finish(ctx, engine, plan, { total }) {
+      const fs = await featureSetOf(d.store, ctx.job.spec);
+      const copy = { engine, online: d.online, maxRowBytes: d.maxRowBytes };
+      const { rows, written, tooLarge } = await copyNewestOnline(
+        copy,
+        fs,
+        plan,
+        (n) => ctx.progress(Math.min(0.99, n / total), `${n} keys online`),
+        ctx.signal,
+      );
       const over = tooLarge ? `, ${tooLarge} over the online row limit left offline` : '';
       return { data: { materialize: { rows, written, tooLarge } }, message: `${rows} keys found, ${written} written online${over}` };
-    });
+    },
+  };
+}
+
+async function featureSetOf(store: MetadataStore, spec: MaterializeJobSpec): Promise<FeatureSet> {
+  const fs = await store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major });
+  if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major} no longer exists`, { field: 'feature_set' });
+  return fs;
 }
 
 export type MaterializeUseCases = ReturnType<typeof createMaterializeUseCases>;

@@ -5,14 +5,14 @@ import type { Authorizer } from '../ports/authorizer.js';
 import type { IngestStore } from '../ports/ingest-store.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
-import type { OfflineEngine } from '../ports/offline-engine.js';
+import type { ObjectStore } from '../ports/object-store.js';
 import type { Principal } from '../principal.js';
 import { allWithheld, withheldFeatures } from '../sensitive.js';
-import { readsThePast, retrievePlan, visibleAsOf } from '../plans.js';
+import { readsThePast, retrievePlan, visibleAsOf, type RetrievePlan } from '../plans.js';
 import type { RetrieveJobSpec } from '../job-specs.js';
 import { requireUuid } from '../validation.js';
 import { catalogResolver } from './resolve-feature-set.js';
-import { runClaimedJob, type JobRunnerDeps } from './job-run.js';
+import type { StagedJob } from './job-run.js';
 
 /** How long download links of retrieved files stay valid. */
 export const DOWNLOAD_LINK_SECONDS = 7 * 24 * 3600;
@@ -82,28 +82,29 @@ export function createRetrieveUseCases(d: { store: MetadataStore; jobs: JobStore
  * committed; as of a time: then; reverts count from their own moment), filtered by event time,
  * written to the offline store with download links.
  */
-export function createRetrieveRunner(d: JobRunnerDeps & { store: MetadataStore; ingests: IngestStore; engine: OfflineEngine }) {
-  return (jobId: string, signal: AbortSignal) =>
-    runClaimedJob(d, 'RETRIEVE', jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress, local }) => {
-      const spec = job.spec;
+export function retrieveJob(d: { store: MetadataStore; ingests: IngestStore; offline: ObjectStore }): StagedJob<'RETRIEVE', { ingests: number }, RetrievePlan> {
+  return {
+    type: 'RETRIEVE',
+    async prepare(ctx) {
+      const spec = ctx.job.spec;
       const fs = await d.store.getFeatureSet(spec.project, spec.featureSet, { major: spec.major, minor: spec.minor });
       if (!fs) throw new NotFound(`feature set ${spec.project}/${spec.featureSet} v${spec.major}.${spec.minor} no longer exists`, { field: 'feature_set' });
       const visible = readsThePast(spec)
-        ? visibleAsOf(spec, await d.ingests.history(spec.project, spec.featureSet, spec.major, jobSignal))
-        : await d.ingests.visible(spec.project, spec.featureSet, spec.major, jobSignal);
-      progress(0.2, `reading ${visible.length} ingest(s)`);
-      const out = await d.engine.retrieve(await local(retrievePlan(spec, fs.schema, visible, scratch.dir)), jobSignal);
-      progress(0.8, 'uploading');
-      const ext = spec.format === 'CSV' ? 'csv' : 'parquet';
-      for (const [i, file] of out.files.entries()) {
-        const key = `retrieve/${job.id}/part-${i}.${ext}`;
-        await d.offline.put(key, scratch.open(file), jobSignal);
-        uploaded.push(key);
-      }
-      const downloadUrls = await Promise.all(uploaded.map((key) => d.offline.downloadUrl(key, DOWNLOAD_LINK_SECONDS)));
+        ? visibleAsOf(spec, await d.ingests.history(spec.project, spec.featureSet, spec.major, ctx.signal))
+        : await d.ingests.visible(spec.project, spec.featureSet, spec.major, ctx.signal);
+      ctx.progress(0.2, `reading ${visible.length} ingest(s)`);
+      return { plan: retrievePlan(spec, fs.schema, visible, ctx.outputDir(`retrieve/${ctx.job.id}/`)), context: { ingests: visible.length } };
+    },
+    async finish(ctx, engine, plan, { ingests }) {
+      const out = await engine.retrieve(plan, ctx.signal);
+      ctx.progress(0.8, 'uploading');
+      const ext = ctx.job.spec.format === 'CSV' ? 'csv' : 'parquet';
+      for (const [i, file] of out.files.entries()) await ctx.keep(file, `retrieve/${ctx.job.id}/part-${i}.${ext}`);
+      const downloadUrls = await Promise.all(ctx.uploaded.map((key) => d.offline.downloadUrl(key, DOWNLOAD_LINK_SECONDS)));
       return {
-        data: { retrieve: { uris: uploaded.map((key) => d.offline.uri(key)), downloadUrls, rows: out.rows, withheld: spec.withheld } },
-        message: `${out.rows} rows from ${visible.length} ingest(s)`,
+        data: { retrieve: { uris: ctx.uploaded.map((key) => d.offline.uri(key)), downloadUrls, rows: out.rows, withheld: ctx.job.spec.withheld } },
+        message: `${out.rows} rows from ${ingests} ingest(s)`,
       };
-    });
+    },
+  };
 }

@@ -4,16 +4,17 @@ import { isIdentifier, requireIdentifier } from '../identifiers.js';
 import { jobEvent, type Job } from '../jobs.js';
 import type { FeatureSet } from '../model.js';
 import type { Authorizer } from '../ports/authorizer.js';
+import type { IngestStore } from '../ports/ingest-store.js';
 import type { JobStore } from '../ports/job-store.js';
+import type { ObjectStore } from '../ports/object-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { SourceFiles } from '../ports/source-files.js';
 import type { Principal } from '../principal.js';
 import { allWithheld, withheldFeatures } from '../sensitive.js';
 import { MAX_INLINE_ENTITY_ROWS, parseFeatureRef } from '../training-sets.js';
-import { trainingSetPlan } from '../plans.js';
+import { trainingSetPlan, type TrainingSetPlan } from '../plans.js';
 import type { EntityTable, EntityValue, TrainingSetJobSpec, TrainingSetPart } from '../job-specs.js';
-import type { IngestRunnerDeps } from './ingest.js';
-import { runClaimedJob, type Scratch } from './job-run.js';
+import type { Scratch, StagedJob } from './job-run.js';
 import { catalogResolver } from './resolve-feature-set.js';
 import { DOWNLOAD_LINK_SECONDS } from './retrieve.js';
 
@@ -140,46 +141,41 @@ function checkInlineRows(t: { columns: string[]; rows: EntityValue[][] }, timest
   });
 }
 
-/**
- * Runs a TRAINING_SET job: the entity table (a file, or the inline rows as JSON lines), every
- * part's visible ingests in commit order (so later ingests win ties), the engine's point-in-time
- * join, and the file uploaded with a download link.
- */
-export function createTrainingSetRunner(d: IngestRunnerDeps) {
-  return (jobId: string, signal: AbortSignal) =>
-    runClaimedJob(d, 'TRAINING_SET', jobId, signal, async ({ job, scratch, signal: jobSignal, uploaded, progress, local }) => {
-      const spec = job.spec;
+export function trainingSetJob(d: {
+  store: MetadataStore;
+  ingests: IngestStore;
+  offline: ObjectStore;
+}): StagedJob<'TRAINING_SET', Record<string, never>, TrainingSetPlan> {
+  return {
+    type: 'TRAINING_SET',
+    async prepare(ctx) {
+      const spec = ctx.job.spec;
       const parts = [];
       for (const part of spec.parts) {
         const featureSet = await d.store.getFeatureSet(part.project, part.featureSet, { major: part.major, minor: part.minor });
         if (!featureSet)
           throw new NotFound(`feature set ${part.project}/${part.featureSet} v${part.major}.${part.minor} no longer exists`, { field: 'features' });
-        parts.push({ featureSet, visible: await d.ingests.visible(part.project, part.featureSet, part.major, jobSignal) });
+        parts.push({ featureSet, visible: await d.ingests.visible(part.project, part.featureSet, part.major, ctx.signal) });
       }
       const entities =
-        'source' in spec.entities ? await d.sources.resolve(spec.entities.source, jobSignal, 'entity_source') : await inlineEntities(spec.entities, scratch);
-      try {
-        const out = await d.engine.trainingSet(
-          await local(trainingSetPlan(spec, parts, entities, scratch.dir)),
-          (fraction, message) => progress(fraction * 0.9, message),
-          jobSignal,
-        );
-        progress(0.9, 'uploading');
-        const ext = spec.format === 'CSV' ? 'csv' : 'parquet';
-        for (const [i, file] of out.files.entries()) {
-          const key = `training-sets/${job.id}/part-${i}.${ext}`;
-          await d.offline.put(key, scratch.open(file), jobSignal);
-          uploaded.push(key);
-        }
-        const downloadUrls = await Promise.all(uploaded.map((key) => d.offline.downloadUrl(key, DOWNLOAD_LINK_SECONDS)));
-        return {
-          data: { retrieve: { uris: uploaded.map((key) => d.offline.uri(key)), downloadUrls, rows: out.rows, withheld: job.spec.withheld } },
-          message: `${out.rows} rows joined point in time with ${spec.parts.length} feature set(s)`,
-        };
-      } finally {
-        await entities.cleanup();
-      }
-    });
+        'source' in spec.entities
+          ? await ctx.source(spec.entities.source, 'entity_source')
+          : { files: [await ctx.input(await inlineEntities(spec.entities, ctx.scratch))], format: 'JSONL' as const };
+      return { plan: trainingSetPlan(spec, parts, entities, ctx.outputDir(`training-sets/${ctx.job.id}/`)), context: {} };
+    },
+    async finish(ctx, engine, plan) {
+      const spec = ctx.job.spec;
+      const out = await engine.trainingSet(plan, (fraction, message) => ctx.progress(fraction * 0.9, message), ctx.signal);
+      ctx.progress(0.9, 'uploading');
+      const ext = spec.format === 'CSV' ? 'csv' : 'parquet';
+      for (const [i, file] of out.files.entries()) await ctx.keep(file, `training-sets/${ctx.job.id}/part-${i}.${ext}`);
+      const downloadUrls = await Promise.all(ctx.uploaded.map((key) => d.offline.downloadUrl(key, DOWNLOAD_LINK_SECONDS)));
+      return {
+        data: { retrieve: { uris: ctx.uploaded.map((key) => d.offline.uri(key)), downloadUrls, rows: out.rows, withheld: spec.withheld } },
+        message: `${out.rows} rows joined point in time with ${spec.parts.length} feature set(s)`,
+      };
+    },
+  };
 }
 
 async function inlineEntities(t: { columns: string[]; rows: EntityValue[][] }, scratch: Scratch) {
@@ -187,5 +183,5 @@ async function inlineEntities(t: { columns: string[]; rows: EntityValue[][] }, s
     'entities.jsonl',
     t.rows.map((r) => JSON.stringify(Object.fromEntries(t.columns.map((c, i) => [c, r[i] ?? null])))),
   );
-  return { files: [file], format: 'JSONL' as const, cleanup: async () => {} };
+  return file;
 }

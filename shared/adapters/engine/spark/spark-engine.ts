@@ -5,12 +5,14 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { FeatureStatistics } from '../../../core/model.js';
 import type { IngestPlan, NewestPerKeyPlan, Plan, RetrievePlan, RevertedKeysPlan, StatisticsPlan, TrainingSetPlan } from '../../../core/plans.js';
 import type { IngestOutput, OfflineEngine, RetrieveOutput } from '../../../core/ports/offline-engine.js';
-import { asSparkUri, submitPlan, type SparkResult, type SparkSubmitSettings } from './spark-submit.js';
+import type { ObjectStore } from '../../../core/ports/object-store.js';
+import { asSparkUri, outcomeError, submitPlan, type RunnerOutcome, type SparkResult, type SparkSubmitSettings } from './spark-submit.js';
 
 /** How often progress ticks while Spark runs. */
 const TICK_MS = 2000;
@@ -50,19 +52,32 @@ export interface SparkEngineSettings extends SparkSubmitSettings {
   workDir: string;
 }
 
-export class SparkSubmitEngine implements OfflineEngine {
-  constructor(private readonly s: SparkEngineSettings) {}
+/**
+ * An engine that turns the runner's results into the engine outputs: each call has `run` produce
+ * the result of its plan and hand it to `use` (while any file it names still exists), and `open`
+ * reads the JSON-lines file a result names.
+ */
+abstract class SparkResultEngine implements OfflineEngine {
+  protected abstract run<T>(
+    plan: Plan,
+    signal: AbortSignal | undefined,
+    use: (r: SparkResult) => Promise<T>,
+    onProgress?: (fraction: number, message: string) => void,
+  ): Promise<T>;
+  protected abstract open(output: string): Promise<Readable>;
+  /** A file the runner wrote, as the caller names it. */
+  protected abstract file(uri: string): string;
 
   async ingest(plan: IngestPlan, onProgress: (fraction: number, message: string) => void, signal?: AbortSignal): Promise<IngestOutput> {
     const r = await this.run(plan, signal, async (r) => r, onProgress);
     return {
-      files: (r.files ?? []).map(localPath),
+      files: (r.files ?? []).map((f) => this.file(f)),
       inputRows: r.inputRows ?? 0,
       rows: r.rows ?? 0,
       duplicateRows: r.duplicateRows ?? 0,
       droppedColumns: r.droppedColumns ?? [],
       missingColumns: r.missingColumns ?? [],
-      statistics: withTime(r.statistics, plan.ingestTime),
+      statistics: withTime(r.statistics, new Date(plan.ingestTime)),
     };
   }
   async statistics(plan: StatisticsPlan, signal?: AbortSignal): Promise<Record<string, FeatureStatistics>> {
@@ -76,7 +91,7 @@ export class SparkSubmitEngine implements OfflineEngine {
   }
   newestPerKey(plan: NewestPerKeyPlan, onBatch: (rows: Record<string, unknown>[]) => Promise<void>, signal?: AbortSignal): Promise<number> {
     return this.run(plan, signal, async (r) => {
-      await readBatches(localPath(r.output!), onBatch);
+      await readBatches(await this.open(r.output!), onBatch);
       return r.rows ?? 0;
     });
   }
@@ -86,7 +101,7 @@ export class SparkSubmitEngine implements OfflineEngine {
     signal?: AbortSignal,
   ): Promise<number> {
     return this.run(plan, signal, async (r) => {
-      await readBatches(localPath(r.output!), (rows) =>
+      await readBatches(await this.open(r.output!), (rows) =>
         onBatch(
           rows.map((row) => ({
             reverted: row['reverted'] as Record<string, unknown>,
@@ -104,7 +119,22 @@ export class SparkSubmitEngine implements OfflineEngine {
     signal?: AbortSignal,
     onProgress?: (fraction: number, message: string) => void,
   ): Promise<RetrieveOutput> {
-    return this.run(plan, signal, async (r) => ({ files: (r.files ?? []).map(localPath), rows: r.rows ?? 0 }), onProgress);
+    return this.run(plan, signal, async (r) => ({ files: (r.files ?? []).map((f) => this.file(f)), rows: r.rows ?? 0 }), onProgress);
+  }
+}
+
+/** `spark-local`: each plan runs through spark-submit on this machine; outputs come back as local paths. */
+export class SparkSubmitEngine extends SparkResultEngine {
+  constructor(private readonly s: SparkEngineSettings) {
+    super();
+  }
+
+  protected file(uri: string): string {
+    return localPath(uri);
+  }
+
+  protected async open(output: string): Promise<Readable> {
+    return createReadStream(localPath(output));
   }
 
   /**
@@ -112,7 +142,7 @@ export class SparkSubmitEngine implements OfflineEngine {
    * Spark runs, progress ticks every few seconds: the job frame checks for a cancel request on each
    * (a cancel stops the driver).
    */
-  private async run<T>(
+  protected async run<T>(
     plan: Plan,
     signal: AbortSignal | undefined,
     use: (r: SparkResult) => Promise<T>,
@@ -132,10 +162,40 @@ export class SparkSubmitEngine implements OfflineEngine {
   }
 }
 
+/**
+ * What an application of `spark-k8s` wrote, as an engine: every call answers with the one result in
+ * the job's folder (the plan it is called with is the plan the application ran), and throws the
+ * runner's refusal when it reported one. Files come back as the URIs the cluster wrote them under;
+ * online-form rows are read from the offline store.
+ */
+export class StoredResultEngine extends SparkResultEngine {
+  constructor(
+    private readonly outcome: RunnerOutcome,
+    private readonly offline: ObjectStore,
+    private readonly folder: string,
+  ) {
+    super();
+  }
+
+  /** Hadoop names local files file:/path; the store names them file:///path. */
+  protected file(uri: string): string {
+    return uri.replace(/^file:\/(?!\/)/, 'file:///');
+  }
+
+  protected open(output: string): Promise<Readable> {
+    return this.offline.get(`${this.folder}/${output.slice(output.lastIndexOf('/') + 1)}`);
+  }
+
+  protected async run<T>(_plan: Plan, _signal: AbortSignal | undefined, use: (r: SparkResult) => Promise<T>): Promise<T> {
+    if (!this.outcome.ok) throw outcomeError(this.outcome);
+    return use(this.outcome);
+  }
+}
+
 /** A JSON-lines file handed on in batches, each awaited before the next is read. */
-async function readBatches(file: string, onBatch: (rows: Record<string, unknown>[]) => Promise<void>): Promise<void> {
+async function readBatches(input: Readable, onBatch: (rows: Record<string, unknown>[]) => Promise<void>): Promise<void> {
   let batch: Record<string, unknown>[] = [];
-  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     if (!line) continue;
     batch.push(JSON.parse(line) as Record<string, unknown>);
     if (batch.length >= BATCH_ROWS) {

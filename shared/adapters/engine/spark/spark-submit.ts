@@ -64,10 +64,10 @@ export async function submitPlansSettled(
 }
 
 /** One plan's outcome as the runner writes it: a result, or a refusal (bad input) or failure. */
-type Outcome = { ok: boolean; error?: string; code?: string; field?: string; details?: ErrorDetail[] } & SparkResult;
+export type RunnerOutcome = { ok: boolean; error?: string; code?: string; field?: string; details?: ErrorDetail[] } & SparkResult;
 
 /** A refusal of the runner as the store's error (bad input keeps its field and row details); anything else is INTERNAL. */
-function outcomeError(o: Outcome): FeatureStoreError {
+export function outcomeError(o: RunnerOutcome): FeatureStoreError {
   const options = { field: o.field || undefined, details: o.details ?? [] };
   switch (o.code) {
     case 'INVALID_ARGUMENT':
@@ -79,7 +79,7 @@ function outcomeError(o: Outcome): FeatureStoreError {
   }
 }
 
-async function runner(s: SparkSubmitSettings, plans: Plan[], workDir: string, signal?: AbortSignal): Promise<Outcome[]> {
+async function runner(s: SparkSubmitSettings, plans: Plan[], workDir: string, signal?: AbortSignal): Promise<RunnerOutcome[]> {
   const planFile = join(workDir, 'plan.json');
   const resultFile = join(workDir, 'result.json');
   await writeFile(planFile, JSON.stringify(plans));
@@ -97,7 +97,7 @@ async function runner(s: SparkSubmitSettings, plans: Plan[], workDir: string, si
     throw new Cancelled('cancelled; the Spark driver was stopped');
   }
   const outcomes = await readFile(resultFile, 'utf8').then(
-    (t) => JSON.parse(t) as Outcome[],
+    (t) => JSON.parse(t) as RunnerOutcome[],
     () => undefined,
   );
   if (!outcomes) throw new Internal(`spark-submit exited ${code} without a result: ${output().split('\n').slice(-20).join('\n')}`);

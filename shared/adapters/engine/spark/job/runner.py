@@ -83,6 +83,20 @@ def write_one_file(spark, frame, output_dir, fmt):
     return target.toString()
 
 
+def rows_in_file(spark, file, fmt):
+    """Rows in a file just written, read back from it: counting the frame before writing would run its
+    whole plan twice. Parquet from the footer; CSV parsed (quoted cells may hold newlines); JSON
+    lines one per line (Spark's writer escapes newlines)."""
+    path = spark._jvm.org.apache.hadoop.fs.Path(file)
+    if not path.getFileSystem(spark._jsc.hadoopConfiguration()).exists(path):
+        return 0
+    if fmt == "CSV":
+        return spark.read.option("header", True).option("multiLine", True).csv(file).count()
+    if fmt == "JSONL":
+        return spark.read.text(file).count()
+    return spark.read.parquet(file).count()
+
+
 def timestamp_text(x):
     """A timestamp as DuckDB writes it: 2026-11-01 00:00:00+00, a fraction only when there is one."""
     micros = F.pmod(F.unix_micros(x), F.lit(1000000))
@@ -106,9 +120,8 @@ def run_retrieve(spark, plan):
     schema = plan["schema"]
     frame = in_range(stored(spark, plan["files"], schema), schema["eventTimeColumn"], plan.get("startTime"), plan.get("endTime"))
     frame = frame.select(*[F.col(c) for c in plan["columns"]]).orderBy(*[F.col(c) for c in plan["orderBy"]])
-    rows = frame.count()
     file = write_one_file(spark, frame, plan["outputDir"], plan["format"])
-    return {"files": [file], "rows": rows}
+    return {"files": [file], "rows": rows_in_file(spark, file, plan["format"])}
 
 
 def stored_form(feature, column):
@@ -171,9 +184,8 @@ def run_newest_per_key(spark, plan, out):
     frame = in_range(stored(spark, plan["files"], schema), schema["eventTimeColumn"], plan.get("startTime"), plan.get("endTime"))
     ranked, cols = newest(frame, schema)
     result = ranked.select(*cols)
-    rows = result.count()
     write_json_lines(spark, result, out)
-    return {"rows": rows, "output": out}
+    return {"rows": rows_in_file(spark, out, "JSONL"), "output": out}
 
 
 def run_reverted_keys(spark, plan, out):
@@ -200,9 +212,8 @@ def run_reverted_keys(spark, plan, out):
             else F.lit(None)
         ).alias("restored"),
     )
-    rows = out_frame.count()
     write_json_lines(spark, out_frame, out)
-    return {"rows": rows, "output": out}
+    return {"rows": rows_in_file(spark, out, "JSONL"), "output": out}
 
 
 def output_column_names(entity_columns, sides):
@@ -352,9 +363,8 @@ def run_training_set(spark, plan):
         # Keys no side row has (or null keys) give nulls; an entity row is never dropped.
         result = result.join(picked, "__fs_row", "left")
     result = result.orderBy("__fs_row").select(*columns, *[n for side in names for n in side])
-    rows = result.count()
     file = write_one_file(spark, result, plan["outputDir"], plan["format"])
-    return {"files": [file], "rows": rows}
+    return {"files": [file], "rows": rows_in_file(spark, file, plan["format"])}
 
 
 def stat_text(feature, x):
@@ -373,7 +383,7 @@ def run_statistics(spark, plan):
     frame = spark.read.option("mergeSchema", True).parquet(*plan["files"])
     # Fewer rows than the exact-count bound: every distinct count is exact in the one pass (Spark's
     # HyperLogLog at 1% costs about a second per column however few the rows).
-    few_rows = frame.count() < EXACT_DISTINCT_BELOW
+    few_rows = frame.limit(EXACT_DISTINCT_BELOW).count() < EXACT_DISTINCT_BELOW
     numeric = {"INT32", "INT64", "FLOAT32", "FLOAT64"}
     out = {}
     features = schema["features"]
@@ -829,6 +839,8 @@ def session():
         .config("spark.ui.enabled", "false")
         # Column names exactly as written (the store's names are case-sensitive, as in DuckDB's files).
         .config("spark.sql.caseSensitive", "true")
+        # Local files without Hadoop's .crc companions (an offline store on local disk holds only the store's files).
+        .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
         .getOrCreate()
     )
 
@@ -850,13 +862,41 @@ def run(spark, plan, result_path):
     raise ValueError(f"plan kind {kind} is not run by this runner yet")
 
 
+def read_text(spark, path):
+    """A whole small file (the plan): a local path, or a URI read through Hadoop (s3a://, abfss://, file://)."""
+    if "://" not in path:
+        with open(path) as f:
+            return f.read()
+    jvm = spark._jvm
+    p = jvm.org.apache.hadoop.fs.Path(path)
+    stream = p.getFileSystem(spark._jsc.hadoopConfiguration()).open(p)
+    try:
+        return jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+    finally:
+        stream.close()
+
+
+def write_text(spark, path, text):
+    """The result file, written whole (Hadoop's create then close: readers see it complete or not at all on object stores)."""
+    if "://" not in path:
+        with open(path, "w") as f:
+            f.write(text)
+        return
+    jvm = spark._jvm
+    p = jvm.org.apache.hadoop.fs.Path(path)
+    out = p.getFileSystem(spark._jsc.hadoopConfiguration()).create(p, True)
+    try:
+        out.write(bytearray(text.encode("utf-8")))
+    finally:
+        out.close()
+
+
 def main(argv):
     """One plan, or a list of plans run in one session (tests: one JVM start for many plans)."""
     plan_path, result_path = argv[1], argv[2]
-    with open(plan_path) as f:
-        plans = json.load(f)
     spark = session()
     spark.sparkContext.setLogLevel("WARN")
+    plans = json.loads(read_text(spark, plan_path))
     outcomes = []
     for i, plan in enumerate(plans if isinstance(plans, list) else [plans]):
         try:
@@ -865,8 +905,7 @@ def main(argv):
             outcomes.append({"ok": False, "code": err.code, "error": err.message, "field": err.field, "details": err.details})
         except Exception as err:  # reported to the store as the job's error; the driver exits non-zero
             outcomes.append({"ok": False, "code": "INTERNAL", "error": str(err)[:2000]})
-    with open(result_path, "w") as f:
-        json.dump(outcomes if isinstance(plans, list) else outcomes[0], f, default=str)
+    write_text(spark, result_path, json.dumps(outcomes if isinstance(plans, list) else outcomes[0], default=str))
     spark.stop()
     failed = [o for o in outcomes if not o["ok"]]
     if failed:
