@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
-import { DataType, Format } from '../../shared/gen/featurestore/v1/common.js';
+import { Format } from '../../shared/gen/featurestore/v1/common.js';
 import { ExtraColumns } from '../../shared/gen/featurestore/v1/ingest.js';
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
-import { clients, finishedJob, rejectsWith, unary, registerFeatureSet } from '../support/grpc.js';
+import { clients, finishedJob, fraudTx, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
-import { eventually, feature } from '../support/helpers.js';
+import { eventually } from '../support/helpers.js';
 import { TEST_ENGINES } from '../support/spark.js';
 
 const CSV = 'customer_id,event_time,amount,country\nc1,2026-11-01T10:00:00Z,42.5,DE\nc2,2026-11-01T11:30:00Z,1200,US\nc1,2026-11-02T09:15:00Z,13.99,DE\n';
@@ -38,17 +38,7 @@ for (const engine of TEST_ENGINES)
         ...engine.env,
       });
       c = clients(host.port);
-      await unary(c.projects, c.projects.createProject, { name: 'fraud', description: '', tags: {} });
-      await registerFeatureSet(c, 'fraud', 'tx', {
-        features: [
-          feature('customer_id', DataType.DATA_TYPE_STRING),
-          feature('event_time', DataType.DATA_TYPE_TIMESTAMP),
-          feature('amount', DataType.DATA_TYPE_FLOAT64),
-          feature('country', DataType.DATA_TYPE_STRING),
-        ],
-        primaryKey: ['customer_id'],
-        eventTimeColumn: 'event_time',
-      });
+      await fraudTx(c);
     });
     after(async () => {
       c.close();
@@ -135,6 +125,8 @@ for (const engine of TEST_ENGINES)
       'cancels a running Spark ingest: the driver stops and nothing becomes visible',
       { skip: engine.name !== 'spark-local' && 'DuckDB ingests finish before a cancel arrives; test/e2e/jobs.test.ts cancels them' },
       async () => {
+        // This process's drivers only (their plans are in its own spill folder): other test runs on the machine may run Spark too.
+        const drivers = () => spawnSync('pgrep', ['-f', `featurestore-duckdb-spill/${process.pid}/spark-`], { encoding: 'utf8' }).stdout.trim();
         const before = await history();
         const job = await start(file('to-cancel.csv', `${CSV}c7,2026-11-07T00:00:00Z,7,NL\n`));
         await eventually(
@@ -145,12 +137,12 @@ for (const engine of TEST_ENGINES)
           30_000,
           'the job running on Spark',
         );
+        assert.notEqual(drivers(), '', 'the driver runs (and the probe finds it)');
         assert.equal((await unary(c.jobs, c.jobs.cancelJob, { id: job.id })).state, JobState.JOB_STATE_RUNNING);
         const done = await finished(job.id);
         assert.equal(done.state, JobState.JOB_STATE_CANCELLED, done.message);
         assert.deepEqual(await history(), before);
-        const drivers = spawnSync('pgrep', ['-f', 'engine/spark/job/runner.py'], { encoding: 'utf8' }).stdout.trim();
-        assert.equal(drivers, '', 'no Spark driver left running');
+        assert.equal(drivers(), '', 'no Spark driver left running');
       },
     );
 

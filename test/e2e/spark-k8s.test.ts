@@ -18,12 +18,12 @@ import { ALL_FUNCTIONS } from '../../functions/index.js';
 import { startSparkOperator } from '../../dev/spark-operator/operator.js';
 import { applicationName, SparkApplications } from '../../shared/adapters/engine/spark/spark-applications.js';
 import { SPARK_RUNNER } from '../../shared/adapters/engine/spark/spark-submit.js';
-import { DataType, Format } from '../../shared/gen/featurestore/v1/common.js';
+import { Format } from '../../shared/gen/featurestore/v1/common.js';
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import { RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
-import { clients, finishedJob, registerFeatureSet, unary } from '../support/grpc.js';
-import { eventually, feature, str } from '../support/helpers.js';
+import { clients, finishedJob, fraudTx, unary } from '../support/grpc.js';
+import { eventually, str } from '../support/helpers.js';
 import { startTestHost } from '../support/hosts.js';
 import { KUBECONFIG, SPARK_SUBMIT } from '../support/spark.js';
 
@@ -55,17 +55,7 @@ describe(
       });
       hosts.push(host);
       const client = clients(host.port);
-      await unary(client.projects, client.projects.createProject, { name: 'fraud', description: '', tags: {} });
-      await registerFeatureSet(client, 'fraud', 'tx', {
-        features: [
-          feature('customer_id', DataType.DATA_TYPE_STRING),
-          feature('event_time', DataType.DATA_TYPE_TIMESTAMP),
-          feature('amount', DataType.DATA_TYPE_FLOAT64),
-          feature('country', DataType.DATA_TYPE_STRING),
-        ],
-        primaryKey: ['customer_id'],
-        eventTimeColumn: 'event_time',
-      });
+      await fraudTx(client);
       return client;
     }
 

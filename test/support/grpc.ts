@@ -84,3 +84,18 @@ export async function projectWithFeatureSet(
   await unary(c.projects, c.projects.createProject, { name: project, description: '', tags: {} });
   await registerFeatureSet(c, project, name, { features, ...keys });
 }
+
+/** Project `fraud` with feature set `tx` (the ingest journeys'): customer_id key, event_time, amount FLOAT64, country. */
+export const fraudTx = (c: ReturnType<typeof clients>) =>
+  projectWithFeatureSet(
+    c,
+    'fraud',
+    'tx',
+    [
+      feature('customer_id', DataType.DATA_TYPE_STRING),
+      feature('event_time', DataType.DATA_TYPE_TIMESTAMP),
+      feature('amount', DataType.DATA_TYPE_FLOAT64),
+      feature('country', DataType.DATA_TYPE_STRING),
+    ],
+    { primaryKey: ['customer_id'], eventTimeColumn: 'event_time' },
+  );
