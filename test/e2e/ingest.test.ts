@@ -142,7 +142,9 @@ for (const engine of TEST_ENGINES)
         const done = await finished(job.id);
         assert.equal(done.state, JobState.JOB_STATE_CANCELLED, done.message);
         assert.deepEqual(await history(), before);
-        assert.equal(drivers(), '', 'no Spark driver left running');
+        const left = drivers();
+        const shown = left && spawnSync('ps', ['-o', 'pid,pgid,ppid,stat,etime,args', '-p', left.split('\n').join(',')], { encoding: 'utf8' }).stdout;
+        assert.equal(left, '', `no Spark driver left running:\n${shown}`);
       },
     );
 
