@@ -127,6 +127,9 @@ for (const engine of TEST_ENGINES)
       async () => {
         // This process's drivers only (their plans are in its own spill folder): other test runs on the machine may run Spark too.
         const drivers = () => spawnSync('pgrep', ['-f', `featurestore-duckdb-spill/${process.pid}/spark-`], { encoding: 'utf8' }).stdout.trim();
+        // Each committed ingest before this one is copied online by offline-to-online, on Spark too:
+        // those drivers finish on their own, and must not be taken for this job's.
+        await eventually(async () => drivers() === '', 120_000, 'the Spark drivers of earlier work finished');
         const before = await history();
         const job = await start(file('to-cancel.csv', `${CSV}c7,2026-11-07T00:00:00Z,7,NL\n`));
         await eventually(
