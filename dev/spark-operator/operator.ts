@@ -2,7 +2,9 @@
 // on a real API server, runs each with spark-submit on this machine, and writes
 // status.applicationState as the operator does: SUBMITTED, RUNNING, SUCCEEDING, COMPLETED, or
 // FAILING, FAILED with the driver's error, or SUBMISSION_FAILED when the driver cannot start. A
-// deleted application's driver is killed. Never deployed.
+// deleted application's driver is killed. The driver's environment is its spec's `env` with
+// Secret references resolved, as the kubelet does (a missing Secret: the driver cannot start).
+// Never deployed.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -16,6 +18,12 @@ export interface OperatorOptions {
   master: string;
   /** Where `local://` application files are on this machine (the image's paths mapped), e.g. /opt/featurestore -> the repo's runner folder. */
   localPaths: Record<string, string>;
+}
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string } };
 }
 
 interface Running {
@@ -45,16 +53,42 @@ export async function startSparkOperator(o: OperatorOptions): Promise<{ stop(): 
     return path;
   }
 
+  /** The driver's variables: literal values, and Secret keys read as the kubelet would; a message when one cannot be had. */
+  async function driverEnv(vars: EnvVar[]): Promise<Record<string, string> | string> {
+    const env: Record<string, string> = {};
+    for (const v of vars) {
+      const ref = v.valueFrom?.secretKeyRef;
+      if (!ref) {
+        env[v.name] = v.value ?? '';
+        continue;
+      }
+      const value = (await apps.readSecret(ref.name))?.[ref.key];
+      if (value === undefined) return `failed to start the driver: secret "${ref.name}" (key ${ref.key}) not found`;
+      env[v.name] = value;
+    }
+    return env;
+  }
+
   async function run(app: SparkApplication): Promise<void> {
     const name = app.metadata.name;
-    const spec = app.spec as { mainApplicationFile: string; arguments?: string[]; sparkConf?: Record<string, string> };
+    const spec = app.spec as {
+      mainApplicationFile: string;
+      arguments?: string[];
+      sparkConf?: Record<string, string>;
+      driver?: { env?: EnvVar[] };
+    };
     await set(name, 'SUBMITTED');
     const main = localFile(spec.mainApplicationFile);
     if (!main || !existsSync(main)) {
       await set(name, 'SUBMISSION_FAILED', `failed to submit: the application file ${spec.mainApplicationFile} does not exist in the image`);
       return;
     }
-    const { closed, output, stop } = startSparkSubmit(o.sparkSubmit, o.master, spec.sparkConf ?? {}, [main, ...(spec.arguments ?? [])], 20_000);
+    const env = await driverEnv(spec.driver?.env ?? []);
+    if (typeof env === 'string') {
+      await set(name, 'SUBMISSION_FAILED', env);
+      return;
+    }
+    const { closed, output, stop } = startSparkSubmit(o.sparkSubmit, o.master, spec.sparkConf ?? {}, [main, ...(spec.arguments ?? [])], 20_000, env);
     const entry: Running = { stop, deleted: false };
     running.set(name, entry);
     await set(name, 'RUNNING');

@@ -3,16 +3,19 @@
 # version (~/.cache/featurestore/spark-<version>), Java 17 from the machine. 4.1.1 bundles Hadoop
 # 3.4.2 (4.2+ bundles 3.5, which dropped WASB, the only Azure scheme Azurite serves). Nothing runs
 # between jobs: `start` installs if needed and prints the spark-submit path; `stop` does nothing.
+# grpcio (+ grpcio-tools, which compiles proto/ at the runner's start) is the runner's channel to the
+# core (spark-k8s: progress and result over gRPC); the job image installs the same.
 set -euo pipefail
 
 VERSION=4.1.1
+GRPC_VERSION=1.85.1
 HOME_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/featurestore/spark-$VERSION"
 
 start() {
-  if [ ! -x "$HOME_DIR/venv/bin/spark-submit" ]; then
-    echo "installing pyspark $VERSION from PyPI (once per machine)..." >&2
-    python3 -m venv "$HOME_DIR/venv" >&2
-    "$HOME_DIR/venv/bin/pip" install -q "pyspark==$VERSION" >&2
+  if [ ! -x "$HOME_DIR/venv/bin/spark-submit" ] || ! "$HOME_DIR/venv/bin/python" -c 'import grpc_tools' 2>/dev/null; then
+    echo "installing pyspark $VERSION and grpcio-tools $GRPC_VERSION from PyPI (once per machine)..." >&2
+    [ -x "$HOME_DIR/venv/bin/python" ] || python3 -m venv "$HOME_DIR/venv" >&2
+    "$HOME_DIR/venv/bin/pip" install -q "pyspark==$VERSION" "grpcio-tools==$GRPC_VERSION" >&2
   fi
   echo "$HOME_DIR/venv/bin/spark-submit"
 }

@@ -74,6 +74,10 @@ interface JobFields {
   attempt: number;
   /** The application running the job on a cluster (spark-k8s), while it runs there: the job has no lease meanwhile. */
   handedOff?: string;
+  /** sha256 of the handed-off job's runner credential (the driver reports with it while the job waits for its application). */
+  runnerTokenHash?: string;
+  /** What the job's application reported as its result (the runner's JSON), until the job ends. */
+  runnerOutcome?: unknown;
 }
 
 /** A job of one type, with that type's spec (job-specs.ts), checked when it was read. */

@@ -44,3 +44,20 @@ export function matchesToken(secret: string, token: Pick<StoredToken, 'hash'>): 
   const b = Buffer.from(token.hash, 'hex');
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+/** How every job runner credential starts: `fsjob_<job id>_<random>`. */
+export const RUNNER_TOKEN_PREFIX = 'fsjob_';
+
+/**
+ * A handed-off job's credential: the job's Spark application reports progress and result with it
+ * (only the hash is stored, on the job; it stops working when the job ends or is taken back).
+ */
+export function newRunnerToken(jobId: string): { secret: string; hash: string } {
+  const secret = `${RUNNER_TOKEN_PREFIX}${jobId}_${randomBytes(32).toString('base64url')}`;
+  return { secret, hash: hashOf(secret) };
+}
+
+/** The job a runner credential names; undefined for anything that does not look like one. */
+export function runnerTokenJob(secret: string): string | undefined {
+  return /^fsjob_([0-9a-f-]{36})_[A-Za-z0-9_-]{43}$/.exec(secret)?.[1];
+}

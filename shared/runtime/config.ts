@@ -69,6 +69,16 @@ const schema = z.object({
   ),
   FEATURESTORE_SPARK_K8S_HADOOP_SECRET: z.optional(z.string()),
   FEATURESTORE_SPARK_K8S_MAIN: z._default(z.string(), 'local:///opt/featurestore/runner.py'),
+  FEATURESTORE_SPARK_K8S_REPORT_ENDPOINT: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^(grpcs:\/\/)?[A-Za-z0-9.-]+:\d+$/,
+          'use host:port (or grpcs://host:port for TLS) of the register function (its JobRunnerService), as the drivers reach it',
+        ),
+      ),
+  ),
   FEATURESTORE_FILE_ROOTS: z._default(z.string(), ''),
   FEATURESTORE_OFFLINE_DIR: z._default(z.string(), '.featurestore/offline'),
   FEATURESTORE_OFFLINE_URL: z.optional(
@@ -164,6 +174,11 @@ export const SETTING_DOCS: Record<Setting, { meaning: string; default?: string }
     meaning: "a Secret whose keys become the driver's and executors' environment (object-store credentials such as AWS_ACCESS_KEY_ID)",
   },
   FEATURESTORE_SPARK_K8S_MAIN: { meaning: 'the runner inside the job image' },
+  FEATURESTORE_SPARK_K8S_REPORT_ENDPOINT: {
+    meaning:
+      "host:port where a job's driver reports progress and result over gRPC (the register function's JobRunnerService; plaintext h2c inside the cluster, or grpcs://host:port for TLS), e.g. register.featurestore.svc.cluster.local:80",
+    default: "127.0.0.1 and this process's gRPC port (the all-in-one host only)",
+  },
   FEATURESTORE_FILE_ROOTS: { meaning: 'comma-separated folders `file://` URIs may point into', default: 'the working directory' },
   FEATURESTORE_OFFLINE_DIR: { meaning: 'where offline data (Parquet per ingest) is written, unless FEATURESTORE_OFFLINE_URL is set' },
   FEATURESTORE_OFFLINE_URL: { meaning: 'offline data on S3 (`s3://bucket/prefix`) or ADLS Gen2 (`abfss://filesystem@account.dfs.core.windows.net/prefix`)' },
@@ -323,6 +338,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ),
       hadoopSecret: c.FEATURESTORE_SPARK_K8S_HADOOP_SECRET,
       mainApplicationFile: c.FEATURESTORE_SPARK_K8S_MAIN,
+      reportEndpoint: c.FEATURESTORE_SPARK_K8S_REPORT_ENDPOINT,
     },
     fileRoots: c.FEATURESTORE_FILE_ROOTS ? c.FEATURESTORE_FILE_ROOTS.split(',').filter(Boolean) : [process.cwd()],
     maxSampleBytes: c.FEATURESTORE_MAX_SAMPLE_BYTES,

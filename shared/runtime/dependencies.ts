@@ -61,6 +61,7 @@ export class Dependencies {
   private ledger?: EventLedger;
   private duck?: OfflineEngine;
   private apps?: SparkApplications;
+  private grpcPort?: number;
   private roots?: LocalRoots;
   private inferrer?: Promise<SchemaInferrer & { close(): Promise<void> }>;
   private auth?: Auth;
@@ -189,7 +190,14 @@ export class Dependencies {
   /** `spark-k8s`: hands jobs to the cluster (undefined with the in-process engines). */
   launcher(): JobLauncher | undefined {
     const apps = this.sparkApplications();
-    return apps && new SparkK8sLauncher(apps, this.config.sparkK8s, this.offlineStore());
+    // Unless configured, drivers report to this process: the all-in-one host serves JobRunnerService itself.
+    const own = () => (this.grpcPort === undefined ? undefined : `127.0.0.1:${this.grpcPort}`);
+    return apps && new SparkK8sLauncher(apps, this.config.sparkK8s, this.offlineStore(), own);
+  }
+
+  /** The host's gRPC server listens on `port` (set once it does). */
+  servingGrpc(port: number): void {
+    this.grpcPort = port;
   }
 
   /** A fresh local folder for a job's work, removed by its dispose. */

@@ -1,3 +1,4 @@
+import type { Authenticator } from '../core/ports/authenticator.js';
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { CloudEventV1 } from 'cloudevents';
 import type { EventData, HandledEventType } from '../core/event-data.js';
@@ -35,9 +36,9 @@ export interface FunctionContext {
   config: Config;
   logger: Logger;
   deps: Dependencies;
-  /** Binds promise handlers to a generated service with the host's authentication and logging
-   *  (gRPC-triggered functions only). */
-  bind: <S extends ServiceDefinition>(name: string, definition: S, handlers: Handlers<S>) => ServiceBinding;
+  /** Binds promise handlers to a generated service with the host's authentication (or the one
+   *  given: a service whose callers are not users) and logging (gRPC-triggered functions only). */
+  bind: <S extends ServiceDefinition>(name: string, definition: S, handlers: Handlers<S>, options?: { authenticator?: Authenticator }) => ServiceBinding;
 }
 
 /** What a function serves: gRPC services, or CloudEvent handlers by event type (not both). */

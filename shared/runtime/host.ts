@@ -64,9 +64,9 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
           config,
           logger: fnLogger,
           deps,
-          bind: (service, definition, handlers) => {
+          bind: (service, definition, handlers, options) => {
             if (!bindService) throw new Error(`${def.name} binds a gRPC service but declares trigger "${def.trigger.kind}"`);
-            return bindService(service, definition, handlers, { authenticator: deps.authenticator(), logger: fnLogger });
+            return bindService(service, definition, handlers, { authenticator: options?.authenticator ?? deps.authenticator(), logger: fnLogger });
           },
         }),
       );
@@ -101,6 +101,7 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
     'startGrpcServer' in loaded
       ? await loaded.startGrpcServer(services, { host: config.bind, port: config.port, logger })
       : await loaded.startCloudEventReceiver(events, { host: config.bind, port: config.port, logger });
+  if ('startGrpcServer' in loaded) deps.servingGrpc(server.port);
   // The embedded default has no broker: the relay hands committed outbox events to the handlers here.
   let relay: OutboxRelay | undefined;
   let outboxWatch: Promise<{ close(): Promise<void> }> | undefined;

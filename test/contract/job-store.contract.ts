@@ -280,6 +280,23 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
       assert.equal(ended.handedOff, undefined);
     });
 
+    it("keeps a handed-off job's credential hash and its application's reported result, only while handed off; taking back reads the result, ending clears both", async () => {
+      const job = (await s.jobs.createJob(newJob(project()), () => [])).job;
+      const claimed = (await s.jobs.claim(job.id, 60_000)).job!;
+      const report = (outcome: unknown) => s.jobs.updateJob(job.id, { runnerOutcome: outcome, ifHandedOff: true }, ['RUNNING'], () => []);
+      await s.jobs.updateJob(job.id, { runnerTokenHash: 'ab'.repeat(32), ifAttempt: claimed.attempt }, ['RUNNING'], () => []);
+      await assert.rejects(report({ ok: true }), FailedPrecondition, 'not handed off yet');
+      await s.jobs.updateJob(job.id, { handedOff: 'featurestore-app-9', ifAttempt: claimed.attempt }, ['RUNNING'], () => []);
+      const reported = await report({ ok: true, rows: 3, files: ['a.parquet'] });
+      assert.deepEqual([reported.runnerTokenHash, reported.runnerOutcome], ['ab'.repeat(32), { ok: true, rows: 3, files: ['a.parquet'] }]);
+      const back = await s.jobs.takeBack(job.id, 'featurestore-app-9');
+      assert.deepEqual(back?.runnerOutcome, { ok: true, rows: 3, files: ['a.parquet'] }, 'taken back with what was reported');
+      await assert.rejects(report({ ok: false }), FailedPrecondition, 'a late report changes nothing');
+      assert.deepEqual((await s.jobs.getJob(job.id))?.runnerOutcome, { ok: true, rows: 3, files: ['a.parquet'] });
+      const ended = await s.jobs.updateJob(job.id, { state: 'SUCCEEDED' }, ['RUNNING'], () => []);
+      assert.deepEqual([ended.runnerTokenHash, ended.runnerOutcome], [undefined, undefined]);
+    });
+
     it('answers undefined for a job that does not exist', async () => {
       assert.equal(await s.jobs.getJob('00000000-0000-4000-8000-000000000000'), undefined);
     });

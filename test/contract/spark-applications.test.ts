@@ -15,6 +15,9 @@ import {
   JOB_STATE_OF,
   sparkApplication,
   SparkApplications,
+  tokenSecretName,
+  TOKEN_ENV,
+  TOKEN_KEY,
   type SparkApplication,
 } from '../../shared/adapters/engine/spark/spark-applications.js';
 
@@ -39,27 +42,47 @@ describe('SparkApplications on a real kube-apiserver', { skip: !KUBECONFIG && 'n
     assert.equal(JOB_STATE_OF['RUNNING'], 'RUNNING');
   });
 
-  it('creates an application the server accepts, with the secret by reference only', async () => {
+  it('creates an application the server accepts, with the secrets by reference only', async () => {
     const jobId = crypto.randomUUID();
-    const app = await apps.create(sparkApplication(jobId, ['s3a://bucket/jobs/plan.json'], settings));
+    const name = applicationName(jobId);
+    const app = await apps.create(sparkApplication(jobId, ['s3a://bucket/jobs/plan.json'], tokenSecretName(name), settings));
     created.push(app.metadata.name);
-    assert.equal(app.metadata.name, applicationName(jobId));
+    assert.equal(app.metadata.name, name);
     assert.ok(app.metadata.uid && app.metadata.resourceVersion, 'stored by the server');
-    const spec = app.spec as { executor: { instances: number; envFrom: unknown[] }; arguments: string[] };
+    const spec = app.spec as { executor: { instances: number; envFrom: unknown[] }; driver: { env: unknown[] }; arguments: string[] };
     assert.equal(spec.executor.instances, 3);
     assert.deepEqual(spec.executor.envFrom, [{ secretRef: { name: 'featurestore-spark-hadoop' } }], 'credentials come from a Secret, never inline');
-    assert.ok(!JSON.stringify(app.spec).match(/secret.?key|password/i));
+    assert.deepEqual(
+      spec.driver.env,
+      [{ name: TOKEN_ENV, valueFrom: { secretKeyRef: { name: `${name}-runner`, key: TOKEN_KEY } } }],
+      "the job's credential too: the server kept the reference",
+    );
+    // No value of a credential anywhere (the secretKeyRef above names one; it holds none).
+    assert.doesNotMatch(JSON.stringify(app.spec), /password|fsjob_|secret_access_key|accountkey/i);
+  });
+
+  it("a job's credential Secret: created, replaced by a repeated delivery, read back decoded, deleted once", async () => {
+    const name = `featurestore-${crypto.randomUUID()}-runner`;
+    await apps.putSecret(name, { 'featurestore.dev/job': 'x' }, { [TOKEN_KEY]: 'first' });
+    await apps.putSecret(name, { 'featurestore.dev/job': 'x' }, { [TOKEN_KEY]: 'second' });
+    assert.deepEqual(await apps.readSecret(name), { [TOKEN_KEY]: 'second' });
+    assert.equal(await apps.deleteSecret(name), true);
+    assert.equal(await apps.deleteSecret(name), false, 'gone already');
+    assert.equal(await apps.readSecret(name), undefined);
   });
 
   it('the server refuses an application without an executor, and a status sent on create is dropped', async () => {
-    const bad = sparkApplication(crypto.randomUUID(), [], settings);
+    const bad = sparkApplication(crypto.randomUUID(), [], 'runner', settings);
     delete (bad.spec as { executor?: unknown }).executor;
     await assert.rejects(apps.create(bad), (err: { code?: number; body?: string }) => {
       assert.equal(err.code, 422);
       assert.match(String(err.body), /executor/);
       return true;
     });
-    const withStatus: SparkApplication = { ...sparkApplication(crypto.randomUUID(), [], settings), status: { applicationState: { state: 'COMPLETED' } } };
+    const withStatus: SparkApplication = {
+      ...sparkApplication(crypto.randomUUID(), [], 'runner', settings),
+      status: { applicationState: { state: 'COMPLETED' } },
+    };
     const app = await apps.create(withStatus);
     created.push(app.metadata.name);
     assert.equal(app.status?.applicationState?.state, undefined, "status is the operator's (status subresource)");
@@ -82,7 +105,7 @@ describe('SparkApplications on a real kube-apiserver', { skip: !KUBECONFIG && 'n
       () => {},
     );
     try {
-      await apps.create(sparkApplication(jobId, [], settings));
+      await apps.create(sparkApplication(jobId, [], 'runner', settings));
       for (const state of ['SUBMITTED', 'RUNNING', 'FAILING', 'FAILED'] as const) await apps.setState(name, state, state === 'FAILED' ? 'driver exited 1' : '');
       assert.equal((await apps.get(name))?.status?.applicationState?.errorMessage, 'driver exited 1');
       assert.equal(await apps.delete(name), true);
@@ -98,7 +121,7 @@ describe('SparkApplications on a real kube-apiserver', { skip: !KUBECONFIG && 'n
     }
   });
 
-  it("knative/spark-rbac.yaml lets the spark-submit function's ServiceAccount create, watch and delete SparkApplications in its namespace, and nothing else", async () => {
+  it("knative/spark-rbac.yaml lets the spark-submit function's ServiceAccount create, watch and delete SparkApplications and write its jobs' Secrets in its namespace, and nothing else", async () => {
     const admin = KubernetesObjectApi.makeApiClient(kc);
     const core = kc.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: 'featurestore' } } }).catch((err: { code?: number }) => {
@@ -140,12 +163,18 @@ describe('SparkApplications on a real kube-apiserver', { skip: !KUBECONFIG && 'n
       () => {},
     );
     controller.abort();
-    const app = await own.create(sparkApplication(jobId, [], { ...settings, namespace: 'featurestore' }));
+    const app = await own.create(sparkApplication(jobId, [], 'runner', { ...settings, namespace: 'featurestore' }));
     assert.equal((await own.get(app.metadata.name))?.metadata.name, applicationName(jobId));
     assert.equal(await own.delete(app.metadata.name), true);
+    // Its jobs' credential Secrets: written and deleted by name, never read or listed.
+    const secret = tokenSecretName(app.metadata.name);
+    await own.putSecret(secret, {}, { [TOKEN_KEY]: 'a' });
+    await own.putSecret(secret, {}, { [TOKEN_KEY]: 'b' });
+    await assert.rejects(own.readSecret(secret), (err: { code?: number }) => err.code === 403, 'reading secrets');
+    assert.equal(await own.deleteSecret(secret), true);
     const forbidden = (err: { code?: number }) => err.code === 403;
     await assert.rejects(
-      new SparkApplications(asFunction, 'default').create(sparkApplication(crypto.randomUUID(), [], settings)),
+      new SparkApplications(asFunction, 'default').create(sparkApplication(crypto.randomUUID(), [], 'runner', settings)),
       forbidden,
       'other namespaces',
     );

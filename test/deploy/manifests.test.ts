@@ -282,6 +282,23 @@ test('eventing/ follows the wiring table: a Trigger per subscription on the Brok
   }
 });
 
+test('Dockerfile.spark, the job image: the Spark and grpcio the tests run with, the runner and its proto where the settings say', () => {
+  const dockerfile = readFileSync(join(REPO, 'Dockerfile.spark'), 'utf8');
+  const script = readFileSync(join(REPO, 'scripts', 'services', 'spark.sh'), 'utf8');
+  const spark = /^VERSION=(\S+)$/m.exec(script)?.[1];
+  const grpc = /^GRPC_VERSION=(\S+)$/m.exec(script)?.[1];
+  assert.match(dockerfile, new RegExp(`^FROM apache/spark:${spark}-`, 'm'), 'the Spark version the tests run');
+  assert.equal(loadConfig({}).sparkK8s.sparkVersion, spark, 'the sparkVersion applications declare');
+  assert.match(dockerfile, new RegExp(`grpcio-tools==${grpc}\\b`), 'the grpcio the tests run');
+  const copies = [...dockerfile.matchAll(/^COPY (\S+) (\S+)$/gm)].map(([, src, dst]) => [src, dst]);
+  for (const [src] of copies) assert.ok(existsSync(join(REPO, src)), `Dockerfile.spark copies ${src}, which does not exist`);
+  assert.deepEqual(
+    copies.find(([, dst]) => `local://${dst}` === loadConfig({}).sparkK8s.mainApplicationFile)?.[0],
+    'shared/adapters/engine/spark/job/runner.py',
+  );
+  assert.deepEqual(copies.find(([src]) => src === 'proto')?.[1], '/opt/featurestore/proto', 'beside the runner, where it looks');
+});
+
 test('the Dockerfile builds every bundle and its entrypoint runs the function FUNCTION names', async () => {
   const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
   const engines = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).engines.node as string;

@@ -2,7 +2,8 @@
 // local stand-in (dev/spark-operator) with a real spark-submit. A job leaves the request: the
 // function creates the SparkApplication and returns (the job holds no lease, so a 1-second lease
 // does not end it), the operator's states come back through the watch, and the job ends by its
-// application: ingest (committed, visible), retrieve, training set and materialize give the same
+// application, whose runner reports progress and its result over gRPC with the job's credential
+// (a Secret of its own, deleted after): ingest (committed, visible), retrieve, training set and materialize give the same
 // answers as in process; bad rows come back with row and column; a cancel deletes the application;
 // a driver that dies, a submission the operator cannot start and one Kubernetes refuses all end
 // FAILED with their reason; nothing half-written stays.
@@ -10,14 +11,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
 import { startSparkOperator } from '../../dev/spark-operator/operator.js';
-import { applicationName, SparkApplications } from '../../shared/adapters/engine/spark/spark-applications.js';
-import { SPARK_RUNNER } from '../../shared/adapters/engine/spark/spark-submit.js';
+import { applicationName, SparkApplications, tokenSecretName, TOKEN_KEY } from '../../shared/adapters/engine/spark/spark-applications.js';
 import { Format } from '../../shared/gen/featurestore/v1/common.js';
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import { RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
@@ -25,7 +25,7 @@ import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, finishedJob, fraudTx, unary } from '../support/grpc.js';
 import { eventually, str } from '../support/helpers.js';
 import { startTestHost } from '../support/hosts.js';
-import { KUBECONFIG, SPARK_SUBMIT } from '../support/spark.js';
+import { jobImage, KUBECONFIG, SPARK_SUBMIT } from '../support/spark.js';
 
 const NAMESPACE = 'fs-spark-k8s';
 const CSV = 'customer_id,event_time,amount,country\nc1,2026-11-01T10:00:00Z,42.5,DE\nc2,2026-11-01T11:30:00Z,1200,US\nc1,2026-11-02T09:15:00Z,13.99,DE\n';
@@ -74,7 +74,7 @@ describe(
         namespace: NAMESPACE,
         sparkSubmit: SPARK_SUBMIT!,
         master: 'local[1]',
-        localPaths: { '/opt/featurestore/': `${dirname(SPARK_RUNNER)}/` },
+        localPaths: { '/opt/featurestore/': `${jobImage()}/` },
       });
       c = await store({ FEATURESTORE_OFFLINE_DIR: offline });
     });
@@ -97,9 +97,16 @@ describe(
       });
     const history = async () =>
       (await unary(c.ingest, c.ingest.listIngests, { featureSet: { project: 'fraud', name: 'tx', version: '' }, pageSize: 0, pageToken: '' })).ingests;
-    /** Waits until the job's application runs (the operator wrote RUNNING). */
+    /** Waits until the job's application runs (the operator wrote RUNNING, or its runner reported). */
     const running = (id: string) =>
-      eventually(async () => (await unary(c.jobs, c.jobs.getJob, { id })).message.endsWith('(RUNNING)'), 60_000, 'the application running');
+      eventually(
+        async () => {
+          const { message } = await unary(c.jobs, c.jobs.getJob, { id });
+          return message.endsWith('(RUNNING)') || message.startsWith('running on Spark: ');
+        },
+        60_000,
+        'the application running',
+      );
     /** Files (not folders) under a path of the offline store. */
     const filesUnder = (path: string) =>
       existsSync(join(offline, path)) ? readdirSync(join(offline, path), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()) : [];
@@ -113,8 +120,29 @@ describe(
       const spec = app.spec as { image: string; executor: { instances: number }; driver: { serviceAccount: string }; arguments: string[] };
       assert.deepEqual([spec.executor.instances, spec.driver.serviceAccount], [3, 'featurestore-spark-driver']);
       assert.match(spec.arguments[0], new RegExp(`^file://.*/jobs/${job.id}/plan\\.json$`));
+      // The driver reports to this store's gRPC port with the job's credential, which is in a Secret of its own, not in the spec.
+      assert.equal(spec.arguments[1], `grpc://127.0.0.1:${hosts[0].port}/jobs/${job.id}`);
+      assert.doesNotMatch(JSON.stringify(app.spec), /fsjob_/);
+      const secret = tokenSecretName(applicationName(job.id));
+      assert.match((await apps.readSecret(secret))?.[TOKEN_KEY] ?? '', new RegExp(`^fsjob_${job.id}_`));
       assert.equal((await unary(c.jobs, c.jobs.getJob, { id: job.id })).state, JobState.JOB_STATE_RUNNING);
+      // What the job says while it runs: the runner's own reports come through.
+      const messages = new Set<string>();
+      let watching = true;
+      const watched = (async () => {
+        while (watching) {
+          messages.add((await unary(c.jobs, c.jobs.getJob, { id: job.id })).message);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
       const done = await finishedJob(c, job.id);
+      watching = false;
+      await watched;
+      assert.ok(
+        [...messages].some((m) => m.startsWith('running on Spark: ')),
+        `a progress report from the runner among ${JSON.stringify([...messages])}`,
+      );
+      await eventually(async () => (await apps.readSecret(secret)) === undefined, 10_000, "the job's Secret deleted");
       assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.message);
       const result = done.result?.$case === 'ingestResult' ? done.result.value : undefined;
       assert.deepEqual([result?.rows, result?.duplicateRows], ['3', '0']);

@@ -11,7 +11,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KUBECONFIG, SPARK_SUBMIT, TEST_SPARK_K8S } from '../support/spark.js';
 import { startSparkOperator } from '../../dev/spark-operator/operator.js';
 import { SPARK_RUNNER } from '../../shared/adapters/engine/spark/spark-submit.js';
-import { sparkApplication, SparkApplications } from '../../shared/adapters/engine/spark/spark-applications.js';
+import { applicationName, sparkApplication, SparkApplications, tokenSecretName, TOKEN_KEY } from '../../shared/adapters/engine/spark/spark-applications.js';
 import { A } from '../support/pit-histories.js';
 
 const settings = TEST_SPARK_K8S;
@@ -35,11 +35,16 @@ describe('the Spark operator stand-in', { skip: !(KUBECONFIG && SPARK_SUBMIT) &&
   after(() => operator.stop());
 
   /** Submits an application for `plan` and records every state the operator writes, until `last` (or the deletion). */
-  async function submit(plan: object, o: { main?: string; until: string[]; onState?: (state: string, name: string) => Promise<void> }) {
+  async function submit(
+    plan: object,
+    o: { main?: string; until: string[]; onState?: (state: string, name: string) => Promise<void>; withoutSecret?: boolean },
+  ) {
     const jobId = crypto.randomUUID();
     const dir = mkdtempSync(join(work, 'job-'));
     writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan));
-    const app = sparkApplication(jobId, [join(dir, 'plan.json'), join(dir, 'result.json')], {
+    const secret = tokenSecretName(applicationName(jobId));
+    if (!o.withoutSecret) await apps.putSecret(secret, {}, { [TOKEN_KEY]: 'fsjob_test' });
+    const app = sparkApplication(jobId, [join(dir, 'plan.json'), join(dir, 'result.json')], secret, {
       ...settings,
       mainApplicationFile: o.main ?? settings.mainApplicationFile,
     });
@@ -94,6 +99,15 @@ describe('the Spark operator stand-in', { skip: !(KUBECONFIG && SPARK_SUBMIT) &&
     );
     assert.match(unsubmitted.states.at(-1)!.message, /missing\.py does not exist/);
     await apps.delete(unsubmitted.name);
+
+    // The driver's credential comes from the job's Secret: without it the driver cannot start.
+    const noSecret = await submit({ kind: 'retrieve' }, { until: ['SUBMISSION_FAILED', 'COMPLETED', 'FAILED'], withoutSecret: true });
+    assert.deepEqual(
+      noSecret.states.map((s) => s.state),
+      ['SUBMITTED', 'SUBMISSION_FAILED'],
+    );
+    assert.match(noSecret.states.at(-1)!.message, /secret "featurestore-.*-runner" \(key token\) not found/);
+    await apps.delete(noSecret.name);
   });
 
   it('deleting an application mid-run kills its driver; nothing more is written', { timeout: 120_000 }, async () => {

@@ -28,6 +28,11 @@ describe('configuration', () => {
         /FEATURESTORE_OFFLINE_URL: use s3:\/\/bucket\/prefix/.test(e.message) &&
         /FEATURESTORE_S3_ENDPOINT: must be a URL/.test(e.message),
     );
+    assert.throws(
+      () => loadConfig({ FEATURESTORE_SPARK_K8S_REPORT_ENDPOINT: 'http://register/' }),
+      (e: unknown) => e instanceof ConfigError && /FEATURESTORE_SPARK_K8S_REPORT_ENDPOINT: use host:port/.test(e.message),
+    );
+    assert.equal(loadConfig({ FEATURESTORE_SPARK_K8S_REPORT_ENDPOINT: 'grpcs://register.fs.svc:443' }).sparkK8s.reportEndpoint, 'grpcs://register.fs.svc:443');
   });
 
   it('docs/configuration.md is what the config schema says (run `make docs` after changing a setting)', () => {

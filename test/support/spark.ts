@@ -1,6 +1,9 @@
 // What the Spark tests share: the servers the test run started, and SparkApplication settings.
 import type { SparkK8sSettings } from '../../shared/adapters/engine/spark/spark-applications.js';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO } from './process.js';
 import type { FeatureStatistics } from '../../shared/core/model.js';
 
 export const KUBECONFIG = process.env['FEATURESTORE_TEST_KUBECONFIG'];
@@ -18,6 +21,17 @@ export const TEST_SPARK_K8S: SparkK8sSettings = {
   hadoopSecret: 'featurestore-spark-hadoop',
   mainApplicationFile: 'local:///opt/featurestore/runner.py',
 };
+
+/**
+ * The job image's /opt/featurestore, assembled from Dockerfile.spark's COPY lines into a new folder
+ * (no Docker engine here): the operator stand-in runs the runner from there, as a pod would.
+ */
+export function jobImage(): string {
+  const image = mkdtempSync(join(tmpdir(), 'fs-job-image-'));
+  const dockerfile = readFileSync(join(REPO, 'Dockerfile.spark'), 'utf8');
+  for (const [, src, dst] of dockerfile.matchAll(/^COPY (\S+) \/opt\/featurestore\/(\S*)$/gm)) cpSync(join(REPO, src), join(image, dst), { recursive: true });
+  return image;
+}
 
 /** Rows compared as text, whatever type each engine gave a value (DuckDB's JSON rows; integers as numbers or text). */
 export const canonical = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(normalize(r)));

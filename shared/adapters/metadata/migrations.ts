@@ -301,4 +301,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN handed_off text;
     `,
   },
+  {
+    version: 13,
+    name: "the credential and result of a handed-off job's application",
+    sql: `
+      -- A handed-off job's application reports over gRPC with a credential of its own: only its
+      -- hash is kept. What it reports as its result waits here until the job finishes with it.
+      -- Both are cleared when the job ends.
+      ALTER TABLE jobs ADD COLUMN runner_token_hash text;
+      ALTER TABLE jobs ADD COLUMN runner_outcome text;
+    `,
+  },
 ];

@@ -27,6 +27,8 @@ interface JobRow {
   start_time: Date | null;
   end_time: Date | null;
   handed_off: string | null;
+  runner_token_hash: string | null;
+  runner_outcome: string | null;
 }
 
 /** A row as a job, its spec checked against its type's schema (upgraded from an older release's shape). */
@@ -53,11 +55,13 @@ function toJob(r: JobRow): Job {
     startTime: r.start_time ?? undefined,
     endTime: r.end_time ?? undefined,
     ...(r.handed_off ? { handedOff: r.handed_off } : {}),
+    ...(r.runner_token_hash ? { runnerTokenHash: r.runner_token_hash } : {}),
+    ...(r.runner_outcome ? { runnerOutcome: JSON.parse(r.runner_outcome) as unknown } : {}),
   } as Job;
 }
 
 const COLUMNS = `id::text, type, state, project, feature_set, spec, progress, message, error, result, created_by, created_by_admin,
-  request_id, cancel_requested, revision, attempt, create_time, start_time, end_time, handed_off`;
+  request_id, cancel_requested, revision, attempt, create_time, start_time, end_time, handed_off, runner_token_hash, runner_outcome`;
 
 /**
  * A running job whose worker said nothing for the lease (ms, parameter $n) and reported no outcome:
@@ -143,8 +147,10 @@ export class SqlJobStore implements JobStore {
          heartbeat_time = CASE WHEN $10::integer IS NOT NULL THEN clock_timestamp() ELSE heartbeat_time END,
          reported_time = CASE WHEN $11 THEN clock_timestamp() ELSE reported_time END,
          handed_off = CASE WHEN $9 THEN NULL ELSE coalesce($12, handed_off) END,
+         runner_token_hash = CASE WHEN $9 THEN NULL ELSE coalesce($13, runner_token_hash) END,
+         runner_outcome = CASE WHEN $9 THEN NULL ELSE coalesce($14, runner_outcome) END,
          revision = revision + 1
-       WHERE id = $1 AND state = ANY($2::text[]) AND ($10::integer IS NULL OR attempt = $10)
+       WHERE id = $1 AND state = ANY($2::text[]) AND ($10::integer IS NULL OR attempt = $10) AND (NOT $15 OR handed_off IS NOT NULL)
        RETURNING ${COLUMNS}`,
       [
         id,
@@ -159,6 +165,9 @@ export class SqlJobStore implements JobStore {
         c.ifAttempt ?? null,
         c.reported ?? false,
         c.handedOff ?? null,
+        c.runnerTokenHash ?? null,
+        c.runnerOutcome === undefined ? null : JSON.stringify(c.runnerOutcome),
+        c.ifHandedOff ?? false,
       ],
     );
     return rows[0] && toJob(rows[0]);

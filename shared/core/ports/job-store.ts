@@ -16,6 +16,12 @@ export interface JobChange {
   reported?: true;
   /** The worker handed the job to a cluster application: no lease applies until `takeBack`. */
   handedOff?: string;
+  /** sha256 of the credential the job's application reports with (set before it is launched; cleared when the job ends). */
+  runnerTokenHash?: string;
+  /** The result the job's application reported (cleared when the job ends). */
+  runnerOutcome?: unknown;
+  /** A guard, not a change: apply only while the job is handed off (its application's late reports change nothing once it is taken back). */
+  ifHandedOff?: true;
 }
 
 export interface ListJobsQuery {

@@ -13,6 +13,7 @@ import { jobAccess, jobEvent, jobStarter, TERMINAL_STATES, type Job, type JobErr
 import type { Authorizer } from '../ports/authorizer.js';
 import type { JobStore } from '../ports/job-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
+import { newRunnerToken } from '../tokens.js';
 
 // The frame every engine job runs in: claim, heartbeat and lease, scratch space, progress, and the
 // outcome reported as a job.status event (job-status.ts applies it).
@@ -288,7 +289,10 @@ export function runStagedJob<T extends SpecJobType>(d: StagedRunnerDeps, staged:
       const remote = await withStoredFiles(plan, async (key) => launcher.engineUri(d.offline.uri(key)));
       await putJson(d.offline, `${folder}/plan.json`, remote, ctx.signal);
       await putJson(d.offline, `${folder}/staged.json`, { context, outputs } satisfies StagedState, ctx.signal);
-      const handle = await launcher.launch(ctx.job as Job, folder, ctx.signal);
+      // The application's credential: only its hash is kept, set before the application can report.
+      const credential = newRunnerToken(ctx.job.id);
+      await d.jobs.updateJob(ctx.job.id, { runnerTokenHash: credential.hash, ifAttempt: ctx.job.attempt }, ['RUNNING'], () => [], ctx.signal);
+      const handle = await launcher.launch(ctx.job as Job, folder, credential.secret, ctx.signal);
       return new HandedOff(handle, `running on Spark as application ${handle}`);
     } catch (err) {
       if (launcher) await removeUnder(d.offline, [folder, ...outputs]);
@@ -302,7 +306,7 @@ export function runStagedJob<T extends SpecJobType>(d: StagedRunnerDeps, staged:
 /**
  * Ends a handed-off job once its application has ended: the one delivery that takes it back (the
  * job's `handedOff` still naming this application) finishes it in a new attempt. A completed
- * application's result is read back and the job's own `finish` runs on it (the commit rule: no
+ * application's reported result is read and the job's own `finish` runs on it (the commit rule: no
  * result, no success); a refusal the runner reported keeps its field and details; a failed driver
  * ends FAILED with its message; a deleted application ends CANCELLED. Unless the job succeeds,
  * everything under its outputs is removed; the job's folder always is.
@@ -332,11 +336,13 @@ export async function finishHandedOffJob(
         if (!staged) throw new Internal(`${job.type} jobs are not staged`);
         state = await getJson<StagedState>(d.offline, `${folder}/staged.json`, ctx.signal);
         if (end.state === 'DELETED') throw new Cancelled('cancelled; the Spark application was deleted');
-        const results = await launcher.results(folder, ctx.signal);
+        const results = launcher.results(folder, job.runnerOutcome);
         if (!results) {
           // A driver that died may well run on another try; a submission the cluster cannot start needs its settings fixed.
           if (end.state === 'FAILED' && !end.started) throw new FailedPrecondition(`${end.message}; nothing was written`);
-          throw new Unavailable(`${end.state === 'FAILED' ? end.message : `application ${handle} completed without writing its result`}; nothing was written`);
+          throw new Unavailable(
+            `${end.state === 'FAILED' ? end.message : `application ${handle} completed without reporting its result`}; nothing was written`,
+          );
         }
         const finish: FinishContext<SpecJobType> = {
           ...ctx,
@@ -352,6 +358,7 @@ export async function finishHandedOffJob(
         throw err;
       } finally {
         await removeUnder(d.offline, [folder]);
+        await launcher.release(handle).catch(() => {}); // its credential no longer works anyway (the job is not handed off)
       }
     },
     job,

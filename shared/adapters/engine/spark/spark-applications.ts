@@ -1,7 +1,7 @@
 // The Kubernetes side of the spark-k8s engine: a job as a SparkApplication
 // (sparkoperator.k8s.io/v1beta2) for the Spark operator, created, watched and deleted with
 // @kubernetes/client-node; every application state the operator writes maps to a job state.
-import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
 import type { JobState } from '../../../core/jobs.js';
 
 export const GROUP = 'sparkoperator.k8s.io';
@@ -62,7 +62,14 @@ export interface SparkK8sSettings {
   hadoopSecret?: string;
   /** The runner inside the image. */
   mainApplicationFile: string;
+  /** host:port of the JobRunnerService the driver reports to (undefined: this process's own gRPC port, all-in-one only). */
+  reportEndpoint?: string;
 }
+
+/** The driver's environment variable holding the job's credential (from the job's Secret, never inline). */
+export const TOKEN_ENV = 'FEATURESTORE_JOB_TOKEN';
+/** The key of the job's Secret that holds its credential. */
+export const TOKEN_KEY = 'token';
 
 export interface SparkApplication {
   apiVersion: string;
@@ -72,9 +79,14 @@ export interface SparkApplication {
   status?: { applicationState?: { state: string; errorMessage?: string }; driverInfo?: { podName?: string } };
 }
 
-/** The application of one job: one cluster per job, its arguments the plan's and result's locations. */
-export function sparkApplication(jobId: string, args: string[], s: SparkK8sSettings): SparkApplication {
+/**
+ * The application of one job: one cluster per job, its arguments the plan's location and where it
+ * reports; the driver's credential comes from the job's Secret (`tokenSecret`), object-store
+ * credentials from the Hadoop Secret.
+ */
+export function sparkApplication(jobId: string, args: string[], tokenSecret: string, s: SparkK8sSettings): SparkApplication {
   const envFrom = s.hadoopSecret ? [{ secretRef: { name: s.hadoopSecret } }] : [];
+  const env = [{ name: TOKEN_ENV, valueFrom: { secretKeyRef: { name: tokenSecret, key: TOKEN_KEY } } }];
   const labels = { 'app.kubernetes.io/part-of': 'featurestore', 'featurestore.dev/job': jobId };
   return {
     apiVersion: `${GROUP}/${VERSION}`,
@@ -89,7 +101,7 @@ export function sparkApplication(jobId: string, args: string[], s: SparkK8sSetti
       arguments: args,
       sparkConf: s.sparkConf,
       restartPolicy: { type: 'Never' },
-      driver: { cores: s.driver.cores, memory: s.driver.memory, serviceAccount: s.serviceAccount, labels, envFrom },
+      driver: { cores: s.driver.cores, memory: s.driver.memory, serviceAccount: s.serviceAccount, labels, env, envFrom },
       executor: { instances: s.executor.instances, cores: s.executor.cores, memory: s.executor.memory, labels, envFrom },
     },
   };
@@ -98,14 +110,52 @@ export function sparkApplication(jobId: string, args: string[], s: SparkK8sSetti
 /** A job's application name: a DNS label. */
 export const applicationName = (jobId: string) => `featurestore-${jobId.toLowerCase()}`;
 
+/** The Secret holding a job's credential: named after its application. */
+export const tokenSecretName = (application: string) => `${application}-runner`;
+
 export class SparkApplications {
   private readonly api: CustomObjectsApi;
+  private readonly core: CoreV1Api;
 
   constructor(
     private readonly kc: KubeConfig,
     private readonly namespace: string,
   ) {
     this.api = kc.makeApiClient(CustomObjectsApi);
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  /** Creates (or, for a repeated delivery, replaces) the Secret holding a job's credential. */
+  async putSecret(name: string, labels: Record<string, string>, data: Record<string, string>): Promise<void> {
+    const body = { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name, namespace: this.namespace, labels }, stringData: data };
+    try {
+      await this.core.createNamespacedSecret({ namespace: this.namespace, body });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409) throw err;
+      await this.core.replaceNamespacedSecret({ name, namespace: this.namespace, body });
+    }
+  }
+
+  /** A Secret's values (decoded); undefined when it does not exist. */
+  async readSecret(name: string): Promise<Record<string, string> | undefined> {
+    try {
+      const secret = await this.core.readNamespacedSecret({ name, namespace: this.namespace });
+      return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** Deletes a Secret; false when it was gone already. */
+  async deleteSecret(name: string): Promise<boolean> {
+    try {
+      await this.core.deleteNamespacedSecret({ name, namespace: this.namespace });
+      return true;
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return false;
+      throw err;
+    }
   }
 
   async create(app: SparkApplication): Promise<SparkApplication> {

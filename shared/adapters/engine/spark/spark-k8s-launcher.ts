@@ -1,8 +1,7 @@
 // `spark-k8s`: a job's plan runs as one SparkApplication for the Spark operator. The launcher
 // creates and deletes applications; `followApplications` turns the operator's status changes into
 // job outcomes (the watch of the function that launched them).
-import { buffer } from 'node:stream/consumers';
-import { FailedPrecondition, NotFound, PermissionDenied, Unavailable } from '../../../core/errors.js';
+import { FailedPrecondition, PermissionDenied, Unavailable } from '../../../core/errors.js';
 import type { Job } from '../../../core/jobs.js';
 import type { ApplicationChange, JobLauncher } from '../../../core/ports/job-launcher.js';
 import type { ObjectStore } from '../../../core/ports/object-store.js';
@@ -10,8 +9,11 @@ import type { OfflineEngine } from '../../../core/ports/offline-engine.js';
 import { StoredResultEngine } from './spark-engine.js';
 import type { RunnerOutcome } from './spark-submit.js';
 import {
+  applicationName,
   JOB_STATE_OF,
   sparkApplication,
+  tokenSecretName,
+  TOKEN_KEY,
   type ApplicationState,
   type SparkApplication,
   type SparkApplications,
@@ -26,6 +28,8 @@ export class SparkK8sLauncher implements JobLauncher {
     private readonly apps: SparkApplications,
     private readonly settings: SparkK8sSettings,
     private readonly offline: ObjectStore,
+    /** Where drivers report when no endpoint is configured: this process's own gRPC port, once it listens (all-in-one). */
+    private readonly ownEndpoint: () => string | undefined = () => undefined,
   ) {}
 
   /** Spark reads S3 through the s3a connector; abfss:// and file:// are its own names. */
@@ -33,29 +37,43 @@ export class SparkK8sLauncher implements JobLauncher {
     return uri.replace(/^s3:\/\//, 's3a://');
   }
 
-  async launch(job: Job, folder: string): Promise<string> {
-    const at = (name: string) => this.engineUri(this.offline.uri(`${folder}/${name}`));
-    const app = sparkApplication(job.id, [at('plan.json'), at('result.json')], this.settings);
+  async launch(job: Job, folder: string, credential: string): Promise<string> {
+    const endpoint = this.settings.reportEndpoint ?? this.ownEndpoint();
+    if (!endpoint)
+      throw new FailedPrecondition(
+        "set FEATURESTORE_SPARK_K8S_REPORT_ENDPOINT to the register function's host:port as the Spark drivers reach it (they report progress and results there)",
+      );
+    const name = applicationName(job.id);
+    const secret = tokenSecretName(name);
+    const core = endpoint.startsWith('grpcs://') ? endpoint : `grpc://${endpoint}`;
+    const app = sparkApplication(job.id, [this.engineUri(this.offline.uri(`${folder}/plan.json`)), `${core}/jobs/${job.id}`], secret, this.settings);
     try {
+      // The credential first: the driver's environment is read from it when its pod starts.
+      await this.apps.putSecret(secret, app.metadata.labels, { [TOKEN_KEY]: credential });
       await this.apps.create(app);
     } catch (err) {
       const code = (err as { code?: number }).code;
       // A repeated delivery finds its own application: the job is on the cluster already.
-      if (code === 409) return app.metadata.name;
+      if (code === 409) return name;
+      await this.apps.deleteSecret(secret).catch(() => false);
       const reason = kubernetesReason(err);
       if (code === 403)
         throw new PermissionDenied(
-          `Kubernetes refused to create SparkApplication ${app.metadata.name} in namespace ${this.settings.namespace}: ${reason}; grant the function's ServiceAccount the Role in knative/spark-rbac.yaml`,
+          `Kubernetes refused to create SparkApplication ${name} (or its Secret) in namespace ${this.settings.namespace}: ${reason}; grant the function's ServiceAccount the Role in knative/spark-rbac.yaml`,
         );
       if (code === 404)
         throw new FailedPrecondition(
-          `Kubernetes refused SparkApplication ${app.metadata.name} in namespace ${this.settings.namespace}: ${reason}; check FEATURESTORE_SPARK_K8S_NAMESPACE and that the Spark operator (its CRDs) is installed`,
+          `Kubernetes refused SparkApplication ${name} in namespace ${this.settings.namespace}: ${reason}; check FEATURESTORE_SPARK_K8S_NAMESPACE and that the Spark operator (its CRDs) is installed`,
         );
       if (code !== undefined && code >= 400 && code < 500)
-        throw new FailedPrecondition(`Kubernetes refused SparkApplication ${app.metadata.name}: ${reason}; check the FEATURESTORE_SPARK_K8S_* settings`);
-      throw new Unavailable(`the Kubernetes API server did not take SparkApplication ${app.metadata.name}: ${reason}`);
+        throw new FailedPrecondition(`Kubernetes refused SparkApplication ${name}: ${reason}; check the FEATURESTORE_SPARK_K8S_* settings`);
+      throw new Unavailable(`the Kubernetes API server did not take SparkApplication ${name}: ${reason}`);
     }
-    return app.metadata.name;
+    return name;
+  }
+
+  async release(handle: string): Promise<void> {
+    await this.apps.deleteSecret(tokenSecretName(handle));
   }
 
   follow(onChange: (change: ApplicationChange) => Promise<void>): Promise<{ stop(): void }> {
@@ -66,14 +84,8 @@ export class SparkK8sLauncher implements JobLauncher {
     return this.apps.delete(handle);
   }
 
-  async results(folder: string, signal?: AbortSignal): Promise<OfflineEngine | undefined> {
-    try {
-      const text = (await buffer(await this.offline.get(`${folder}/result.json`, undefined, signal))).toString('utf8');
-      return new StoredResultEngine(JSON.parse(text) as RunnerOutcome, this.offline, folder);
-    } catch (err) {
-      if (err instanceof NotFound) return undefined;
-      throw err;
-    }
+  results(folder: string, reported: unknown): OfflineEngine | undefined {
+    return reported === undefined ? undefined : new StoredResultEngine(reported as RunnerOutcome, this.offline, folder);
   }
 }
 

@@ -111,11 +111,19 @@ async function runner(s: SparkSubmitSettings, plans: Plan[], workDir: string, si
  * stderr. `closed` resolves with the exit code once both are drained ('close', not 'exit': the
  * driver's last lines may still be in the pipe at exit). It runs in its own process group, so
  * `stop` ends the JVM and the Python driver it started together, and resolves once none is left.
+ * `env` adds to this process's environment (a driver's variables from its spec).
  */
-export function startSparkSubmit(sparkSubmit: string, master: string, conf: Record<string, string>, args: string[], keep: number) {
+export function startSparkSubmit(
+  sparkSubmit: string,
+  master: string,
+  conf: Record<string, string>,
+  args: string[],
+  keep: number,
+  env: Record<string, string> = {},
+) {
   const python = join(dirname(sparkSubmit), 'python3');
   const child = spawn(sparkSubmit, ['--master', master, ...Object.entries(conf).flatMap(([k, v]) => ['--conf', `${k}=${v}`]), ...args], {
-    env: { ...process.env, PYSPARK_PYTHON: python, PYSPARK_DRIVER_PYTHON: python },
+    env: { ...process.env, ...env, PYSPARK_PYTHON: python, PYSPARK_DRIVER_PYTHON: python },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

@@ -1,8 +1,15 @@
 """The Spark job runner: executes one engine-neutral plan (shared/core/plans.ts) on Apache Spark.
 
-  spark-submit runner.py <plan.json> <result.json>
+  spark-submit runner.py <plan.json> <result.json>                      (spark-local)
+  spark-submit runner.py <plan.json> grpc://<host:port>/jobs/<job id>   (spark-k8s)
 
 (plan.json may hold a list of plans: they run in one session and result.json holds a list.)
+
+With a grpc:// target the runner reports to the core's JobRunnerService
+(proto/featurestore/v1/job_runner.proto) instead of writing result.json: progress every few
+seconds from Spark's status tracker, then the result, both with the job's own credential
+(FEATURESTORE_JOB_TOKEN, from the job's Secret) as `authorization: Bearer`. Side files (online-form
+rows) go beside the plan.
 
 The plan is the same plain data the DuckDB engine executes, as JSON (times as ISO 8601 text, stored
 files as URIs Spark reads: file://, s3a://, wasb(s)://, abfss://). The result is JSON: the files
@@ -14,8 +21,11 @@ Python UDF touches a row, so it costs what Scala would.
 """
 
 import json
+import os
 import re
 import sys
+import threading
+import time
 from datetime import datetime
 
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -891,11 +901,106 @@ def write_text(spark, path, text):
         out.close()
 
 
+def proto_dir():
+    """Where proto/ is: FEATURESTORE_PROTO_DIR, beside the runner (the job image), or the repo's."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.environ.get("FEATURESTORE_PROTO_DIR"), os.path.join(here, "proto"), os.path.join(here, *[".."] * 5, "proto")]
+    for candidate in candidates:
+        if candidate and os.path.exists(os.path.join(candidate, "featurestore", "v1", "job_runner.proto")):
+            return os.path.abspath(candidate)
+    raise RuntimeError("featurestore/v1/job_runner.proto not found: set FEATURESTORE_PROTO_DIR to the repo's proto folder")
+
+
+class CoreChannel:
+    """The runner's side of JobRunnerService: the job's credential on every call."""
+
+    # Answers worth waiting out: the core restarting or scaled to zero (UNAVAILABLE), and a report
+    # that arrives before the core has recorded the hand-off (UNAUTHENTICATED for a few milliseconds).
+    RETRIED = ("UNAVAILABLE", "DEADLINE_EXCEEDED", "UNAUTHENTICATED")
+
+    def __init__(self, target):
+        import grpc  # only spark-k8s needs it
+
+        m = re.fullmatch(r"(grpcs?)://([^/]+)/jobs/([^/]+)", target)
+        if not m:
+            raise ValueError(f"the report target {target} is not grpc://<host:port>/jobs/<job id>")
+        token = os.environ.get("FEATURESTORE_JOB_TOKEN")
+        if not token:
+            raise RuntimeError("FEATURESTORE_JOB_TOKEN is not set: the driver takes the job's credential from the job's Secret")
+        self.grpc = grpc
+        self.job_id = m.group(3)
+        sys.path.insert(0, proto_dir())
+        self.protos, services = grpc.protos_and_services("featurestore/v1/job_runner.proto")
+        channel = grpc.secure_channel(m.group(2), grpc.ssl_channel_credentials()) if m.group(1) == "grpcs" else grpc.insecure_channel(m.group(2))
+        self.stub = services.JobRunnerServiceStub(channel)
+        self.metadata = (("authorization", f"Bearer {token}"),)
+
+    def progress(self, fraction, message):
+        """Best effort: a lost progress report is not worth failing the job for."""
+        try:
+            request = self.protos.ReportProgressRequest(job_id=self.job_id, fraction=fraction, message=message[:500])
+            self.stub.ReportProgress(request, metadata=self.metadata, timeout=10)
+        except self.grpc.RpcError:
+            pass
+
+    def result(self, outcome_json, patience=120):
+        """Reports the result, retrying while the core cannot take it; raises once it refuses or `patience` seconds pass."""
+        request = self.protos.ReportResultRequest(job_id=self.job_id, outcome_json=outcome_json)
+        deadline, wait = time.monotonic() + patience, 0.5
+        while True:
+            try:
+                self.stub.ReportResult(request, metadata=self.metadata, timeout=30)
+                return
+            except self.grpc.RpcError as err:
+                code = err.code().name
+                if code not in self.RETRIED or time.monotonic() + wait > deadline:
+                    raise RuntimeError(f"the core did not take the result ({code}: {err.details()})") from None
+                time.sleep(wait)
+                wait = min(wait * 2, 10)
+
+
+def follow_progress(spark, channel, every=2.0):
+    """Reports what runs, every `every` seconds, until the returned function is called."""
+    stop = threading.Event()
+    tracker = spark.sparkContext.statusTracker()
+    seen = {}  # stage id -> (completed tasks, tasks)
+    fraction = [0.0]
+
+    def loop():
+        while not stop.wait(every):
+            try:
+                stages = [s for s in (tracker.getStageInfo(i) for i in tracker.getActiveStageIds()) if s is not None]
+            except Exception:  # the context is stopping
+                return
+            for s in stages:
+                seen[s.stageId] = (s.numCompletedTasks, s.numTasks)
+            done, total = sum(c for c, _ in seen.values()), sum(t for _, t in seen.values())
+            # New stages add tasks as the plan unfolds: the fraction never goes back.
+            fraction[0] = max(fraction[0], done / total if total else 0.0)
+            now = ", ".join(f"stage {s.stageId}: {s.numCompletedTasks}/{s.numTasks} tasks" for s in stages)
+            channel.progress(fraction[0], now or "between stages")
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+
+    def end():
+        stop.set()
+        thread.join(timeout=15)
+
+    return end
+
+
 def main(argv):
     """One plan, or a list of plans run in one session (tests: one JVM start for many plans)."""
-    plan_path, result_path = argv[1], argv[2]
+    plan_path, target = argv[1], argv[2]
+    channel = CoreChannel(target) if re.match(r"grpcs?://", target) else None
+    # Where side files go: named after the result file, or beside the plan when the result is reported.
+    result_path = f"{plan_path.rsplit('/', 1)[0]}/result.json" if channel else target
     spark = session()
     spark.sparkContext.setLogLevel("WARN")
+    end_progress = follow_progress(spark, channel) if channel else lambda: None
+    if channel:
+        channel.progress(0.0, "started")
     plans = json.loads(read_text(spark, plan_path))
     outcomes = []
     for i, plan in enumerate(plans if isinstance(plans, list) else [plans]):
@@ -905,19 +1010,31 @@ def main(argv):
             outcomes.append({"ok": False, "code": err.code, "error": err.message, "field": err.field, "details": err.details})
         except Exception as err:  # reported to the store as the job's error; the driver exits non-zero
             outcomes.append({"ok": False, "code": "INTERNAL", "error": str(err)[:2000]})
-    write_text(spark, result_path, json.dumps(outcomes if isinstance(plans, list) else outcomes[0], default=str))
+    end_progress()
+    text = json.dumps(outcomes if isinstance(plans, list) else outcomes[0], default=str)
+    if channel:
+        try:
+            channel.result(text)
+        except RuntimeError as err:
+            spark.stop()
+            return fail(str(err))
+    else:
+        write_text(spark, result_path, text)
     spark.stop()
     failed = [o for o in outcomes if not o["ok"]]
-    if failed:
-        # What the operator reports as the application's error: the last marked line of the
-        # driver's output here, the container's termination message in a pod.
-        print(f"featurestore-runner: error: {failed[0]['error']}", file=sys.stderr)
-        try:
-            with open("/dev/termination-log", "w") as log:
-                log.write(failed[0]["error"])
-        except OSError:
-            pass
-    return 1 if failed else 0
+    return fail(failed[0]["error"]) if failed else 0
+
+
+def fail(message):
+    """What the operator reports as the application's error: the last marked line of the driver's
+    output here, the container's termination message in a pod. Returns the exit code."""
+    print(f"featurestore-runner: error: {message}", file=sys.stderr)
+    try:
+        with open("/dev/termination-log", "w") as log:
+            log.write(message)
+    except OSError:
+        pass
+    return 1
 
 
 if __name__ == "__main__":
