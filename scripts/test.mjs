@@ -13,7 +13,8 @@ const env = {
   FEATURESTORE_SERVICES_DIR: servicesDir,
   FEATURESTORE_PG_PORT: process.env.FEATURESTORE_PG_PORT ?? '25433',
   FEATURESTORE_MINIO_PORT: process.env.FEATURESTORE_MINIO_PORT ?? '29100',
-  FEATURESTORE_AZURITE_PORT: process.env.FEATURESTORE_AZURITE_PORT ?? '29110',
+  // Azurite on its own default port: Hadoop's wasb:// emulator mode (test/engine/spark-azure.test.ts) dials 127.0.0.1:10000 and nothing else.
+  FEATURESTORE_AZURITE_PORT: process.env.FEATURESTORE_AZURITE_PORT ?? '10000',
   FEATURESTORE_REDIS_PORT: process.env.FEATURESTORE_REDIS_PORT ?? '21390',
   FEATURESTORE_KAFKA_PORT: process.env.FEATURESTORE_KAFKA_PORT ?? '29192',
   FEATURESTORE_OIDC_PORT: process.env.FEATURESTORE_OIDC_PORT ?? '29400',

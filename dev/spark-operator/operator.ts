@@ -2,14 +2,15 @@
 // on a real API server, runs each with spark-submit on this machine, and writes
 // status.applicationState as the operator does: SUBMITTED, RUNNING, SUCCEEDING, COMPLETED, or
 // FAILING, FAILED with the driver's error, or SUBMISSION_FAILED when the driver cannot start. A
-// deleted application's driver is killed. The driver's environment is its spec's `env` with
-// Secret references resolved, as the kubelet does (a missing Secret: the driver cannot start).
+// deleted application's driver is killed. The driver's environment is its spec's `envFrom` Secrets
+// and `env` with Secret references resolved, as the kubelet does (a missing Secret: the driver
+// cannot start).
 // Never deployed.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { SparkApplications, type ApplicationState, type SparkApplication } from '../../shared/adapters/engine/spark/spark-applications.js';
-import { startSparkSubmit } from '../../shared/adapters/engine/spark/spark-submit.js';
+import { jarArgs, startSparkSubmit } from '../../shared/adapters/engine/spark/spark-submit.js';
 
 export interface OperatorOptions {
   kc: KubeConfig;
@@ -18,12 +19,18 @@ export interface OperatorOptions {
   master: string;
   /** Where `local://` application files are on this machine (the image's paths mapped), e.g. /opt/featurestore -> the repo's runner folder. */
   localPaths: Record<string, string>;
+  /** Jars the image adds to Spark's own (the object-store connectors of Dockerfile.spark), on the driver's class path as in the image. */
+  jars?: string[];
 }
 
 interface EnvVar {
   name: string;
   value?: string;
   valueFrom?: { secretKeyRef?: { name: string; key: string } };
+}
+
+interface EnvFrom {
+  secretRef?: { name: string };
 }
 
 interface Running {
@@ -54,8 +61,14 @@ export async function startSparkOperator(o: OperatorOptions): Promise<{ stop(): 
   }
 
   /** The driver's variables: literal values, and Secret keys read as the kubelet would; a message when one cannot be had. */
-  async function driverEnv(vars: EnvVar[]): Promise<Record<string, string> | string> {
+  async function driverEnv(from: EnvFrom[], vars: EnvVar[]): Promise<Record<string, string> | string> {
     const env: Record<string, string> = {};
+    for (const f of from) {
+      if (!f.secretRef) continue;
+      const values = await apps.readSecret(f.secretRef.name);
+      if (!values) return `failed to start the driver: secret "${f.secretRef.name}" not found`;
+      Object.assign(env, values);
+    }
     for (const v of vars) {
       const ref = v.valueFrom?.secretKeyRef;
       if (!ref) {
@@ -75,7 +88,7 @@ export async function startSparkOperator(o: OperatorOptions): Promise<{ stop(): 
       mainApplicationFile: string;
       arguments?: string[];
       sparkConf?: Record<string, string>;
-      driver?: { env?: EnvVar[] };
+      driver?: { env?: EnvVar[]; envFrom?: EnvFrom[] };
     };
     await set(name, 'SUBMITTED');
     const main = localFile(spec.mainApplicationFile);
@@ -83,12 +96,19 @@ export async function startSparkOperator(o: OperatorOptions): Promise<{ stop(): 
       await set(name, 'SUBMISSION_FAILED', `failed to submit: the application file ${spec.mainApplicationFile} does not exist in the image`);
       return;
     }
-    const env = await driverEnv(spec.driver?.env ?? []);
+    const env = await driverEnv(spec.driver?.envFrom ?? [], spec.driver?.env ?? []);
     if (typeof env === 'string') {
       await set(name, 'SUBMISSION_FAILED', env);
       return;
     }
-    const { closed, output, stop } = startSparkSubmit(o.sparkSubmit, o.master, spec.sparkConf ?? {}, [main, ...(spec.arguments ?? [])], 20_000, env);
+    const { closed, output, stop } = startSparkSubmit(
+      o.sparkSubmit,
+      o.master,
+      spec.sparkConf ?? {},
+      [...jarArgs(o.jars), main, ...(spec.arguments ?? [])],
+      20_000,
+      env,
+    );
     const entry: Running = { stop, deleted: false };
     running.set(name, entry);
     await set(name, 'RUNNING');

@@ -156,7 +156,9 @@ export const SETTING_DOCS: Record<Setting, { meaning: string; default?: string }
     meaning: 'the spark-submit executable of the Spark engines (`scripts/services/spark.sh start` installs one and prints its path)',
   },
   FEATURESTORE_SPARK_MASTER: { meaning: 'the master of `spark-local`: `local[N]` runs N task threads in one JVM' },
-  FEATURESTORE_SPARK_JARS: { meaning: 'comma-separated jars given to spark-submit (the s3a:// and wasb:// connectors)' },
+  FEATURESTORE_SPARK_JARS: {
+    meaning: "comma-separated jars put on the `spark-local` driver's class path (e.g. the connectors of scripts/services/spark/pom.xml)",
+  },
   FEATURESTORE_KUBECONFIG: { meaning: 'the kubeconfig file `spark-k8s` talks to Kubernetes with', default: "the pod's ServiceAccount (in cluster)" },
   FEATURESTORE_SPARK_K8S_NAMESPACE: { meaning: 'where `spark-k8s` creates its SparkApplications (the Role of knative/spark-rbac.yaml must be there)' },
   FEATURESTORE_SPARK_K8S_IMAGE: { meaning: 'the Spark job image (docs/spark.md: built from this repo, the runner at /opt/featurestore/runner.py)' },

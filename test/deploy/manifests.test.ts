@@ -297,6 +297,13 @@ test('Dockerfile.spark, the job image: the Spark and grpcio the tests run with, 
     'shared/adapters/engine/spark/job/runner.py',
   );
   assert.deepEqual(copies.find(([src]) => src === 'proto')?.[1], '/opt/featurestore/proto', 'beside the runner, where it looks');
+  // The object-store connectors: the pom the tests fetch them with, into Spark's own jars.
+  assert.match(script, /-f "\$\(dirname "\$0"\)\/spark\/pom\.xml"/);
+  assert.deepEqual(copies.find(([src]) => src === 'scripts/services/spark/pom.xml')?.[1], '/build/pom.xml');
+  assert.match(dockerfile, /^COPY --from=connectors \/build\/jars\/ \/opt\/spark\/jars\/$/m);
+  const pom = readFileSync(join(REPO, 'scripts', 'services', 'spark', 'pom.xml'), 'utf8');
+  for (const connector of ['hadoop-aws', 'hadoop-azure'])
+    assert.match(pom, new RegExp(`<artifactId>${connector}</artifactId><version>3\\.4\\.2</version>`), `${connector} at the Hadoop of Spark ${spark}`);
 });
 
 test('the Dockerfile builds every bundle and its entrypoint runs the function FUNCTION names', async () => {

@@ -6,7 +6,8 @@
 // (a Secret of its own, deleted after): ingest (committed, visible), retrieve, training set and materialize give the same
 // answers as in process; bad rows come back with row and column; a cancel deletes the application;
 // a driver that dies, a submission the operator cannot start and one Kubernetes refuses all end
-// FAILED with their reason; nothing half-written stays.
+// FAILED with their reason; nothing half-written stays. With the offline store and the source on S3
+// (MinIO), the cluster reads and writes s3a:// itself, credentials from the Hadoop Secret.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
 import { startSparkOperator } from '../../dev/spark-operator/operator.js';
@@ -25,7 +27,8 @@ import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, finishedJob, fraudTx, unary } from '../support/grpc.js';
 import { eventually, str } from '../support/helpers.js';
 import { startTestHost } from '../support/hosts.js';
-import { jobImage, KUBECONFIG, SPARK_SUBMIT } from '../support/spark.js';
+import { imageJars, jobImage, KUBECONFIG, SPARK_SUBMIT } from '../support/spark.js';
+import { freshBucket } from '../support/storage.js';
 
 const NAMESPACE = 'fs-spark-k8s';
 const CSV = 'customer_id,event_time,amount,country\nc1,2026-11-01T10:00:00Z,42.5,DE\nc2,2026-11-01T11:30:00Z,1200,US\nc1,2026-11-02T09:15:00Z,13.99,DE\n';
@@ -75,6 +78,7 @@ describe(
         sparkSubmit: SPARK_SUBMIT!,
         master: 'local[1]',
         localPaths: { '/opt/featurestore/': `${jobImage()}/` },
+        jars: imageJars(),
       });
       c = await store({ FEATURESTORE_OFFLINE_DIR: offline });
     });
@@ -261,6 +265,80 @@ describe(
       assert.match(done.error?.message ?? '', /^the Spark driver failed: .+; nothing was written$/s);
       assert.deepEqual([await history(), folders()], before);
     });
+
+    it(
+      'an offline store and a source on S3: the cluster reads and writes s3a:// itself, with credentials from the Hadoop Secret',
+      { timeout: 300_000 },
+      async () => {
+        const loc = await freshBucket();
+        const s3 = new S3Client({
+          region: loc.region,
+          endpoint: loc.endpoint,
+          forcePathStyle: true,
+          credentials: { accessKeyId: loc.accessKeyId!, secretAccessKey: loc.secretAccessKey! },
+        });
+        const keys = async (prefix: string) =>
+          ((await s3.send(new ListObjectsV2Command({ Bucket: loc.bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).sort();
+        const text = async (uri: string) => {
+          const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri) ?? [];
+          assert.equal(bucket, loc.bucket, uri);
+          return (await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString()).trim();
+        };
+        await s3.send(new PutObjectCommand({ Bucket: loc.bucket, Key: 'sources/day1.csv', Body: CSV }));
+        // The keys reach the driver and executors only through this Secret (envFrom); the Spark conf holds no credential.
+        const secret = `fs-s3-${loc.bucket}`;
+        await kc.makeApiClient(CoreV1Api).createNamespacedSecret({
+          namespace: NAMESPACE,
+          body: { metadata: { name: secret }, stringData: { AWS_ACCESS_KEY_ID: loc.accessKeyId!, AWS_SECRET_ACCESS_KEY: loc.secretAccessKey! } },
+        });
+        const s3c = await store({
+          FEATURESTORE_OFFLINE_URL: `s3://${loc.bucket}/lake`,
+          FEATURESTORE_S3_ENDPOINT: loc.endpoint!,
+          FEATURESTORE_S3_ACCESS_KEY_ID: loc.accessKeyId!,
+          FEATURESTORE_S3_SECRET_ACCESS_KEY: loc.secretAccessKey!,
+          FEATURESTORE_SPARK_K8S_HADOOP_SECRET: secret,
+          FEATURESTORE_SPARK_K8S_CONF: [
+            `spark.hadoop.fs.s3a.endpoint=${loc.endpoint!}`,
+            'spark.hadoop.fs.s3a.path.style.access=true',
+            'spark.hadoop.fs.s3a.connection.ssl.enabled=false',
+            `spark.hadoop.fs.s3a.endpoint.region=${loc.region}`,
+          ].join(','),
+        });
+        const job = await ingest(s3c, `s3://${loc.bucket}/sources/day1.csv`);
+        const app = await eventually(() => apps.get(applicationName(job.id)), 20_000, 'the SparkApplication');
+        assert.match((app.spec as { arguments: string[] }).arguments[0], new RegExp(`^s3a://${loc.bucket}/lake/jobs/${job.id}/plan\\.json$`));
+        assert.doesNotMatch(JSON.stringify(app.spec), new RegExp(loc.secretAccessKey!));
+        const done = await finishedJob(s3c, job.id);
+        assert.equal(done.state, JobState.JOB_STATE_SUCCEEDED, done.message);
+        const result = done.result?.$case === 'ingestResult' ? done.result.value : undefined;
+        assert.deepEqual([result?.rows, result?.duplicateRows], ['3', '0']);
+        // Only the ingest's Parquet stays in the bucket: no staging, committer or job files.
+        assert.deepEqual(await keys('lake/'), [`lake/fraud/tx/v1/ingest=${result?.ingestId}/part-0.parquet`]);
+        const fs = await unary(s3c.featureSets, s3c.featureSets.getFeatureSet, { project: 'fraud', name: 'tx', version: '' });
+        const amount = fs.schema?.features.find((f) => f.name === 'amount')?.statistics;
+        assert.deepEqual([amount?.count, amount?.min, amount?.max], ['3', '13.99', '1200.0']);
+
+        const training = await unary(s3c.retrieve, s3c.retrieve.startTrainingSet, {
+          entities: {
+            $case: 'entityRows',
+            value: {
+              columns: ['customer_id', 'at'],
+              rows: [{ values: [str('c1'), str('2026-11-01T12:00:00Z')] }, { values: [str('c2'), str('2026-11-01T11:00:00Z')] }],
+            },
+          },
+          timestampColumn: 'at',
+          features: ['fraud/tx/amount'],
+          output: { format: Format.FORMAT_CSV, uri: '' },
+        });
+        const t = await finishedJob(s3c, training.id);
+        assert.equal(t.state, JobState.JOB_STATE_SUCCEEDED, t.message);
+        const ts = t.result?.$case === 'retrieveResult' ? t.result.value : undefined;
+        assert.match(ts?.uris[0] ?? '', new RegExp(`^s3://${loc.bucket}/lake/`));
+        assert.deepEqual((await text(ts?.uris[0] ?? '')).split('\n').slice(1), ['c1,2026-11-01 12:00:00+00,42.5', 'c2,2026-11-01 11:00:00+00,']);
+        s3c.close();
+        s3.destroy();
+      },
+    );
 
     it('a submission the operator cannot start, and one Kubernetes refuses, end FAILED with the reason', { timeout: 120_000 }, async () => {
       const missing = await store({ FEATURESTORE_SPARK_K8S_MAIN: 'local:///opt/featurestore/missing.py' });

@@ -1,13 +1,25 @@
 // What the Spark tests share: the servers the test run started, and SparkApplication settings.
 import type { SparkK8sSettings } from '../../shared/adapters/engine/spark/spark-applications.js';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { REPO } from './process.js';
 import type { FeatureStatistics } from '../../shared/core/model.js';
 
 export const KUBECONFIG = process.env['FEATURESTORE_TEST_KUBECONFIG'];
 export const SPARK_SUBMIT = process.env['FEATURESTORE_TEST_SPARK_SUBMIT'];
+
+/**
+ * The jars Dockerfile.spark adds to the image's Spark (the object-store connectors of
+ * scripts/services/spark/pom.xml), as scripts/services/spark.sh fetched them: its cache holds
+ * venv/bin/spark-submit and jars/.
+ */
+export function imageJars(): string[] {
+  const dir = join(dirname(SPARK_SUBMIT!), '..', '..', 'jars');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.jar'))
+    .map((f) => join(dir, f));
+}
 
 /** A job's application in the test namespace: small resources, credentials by Secret reference. */
 export const TEST_SPARK_K8S: SparkK8sSettings = {

@@ -19,7 +19,7 @@ export interface SparkSubmitSettings {
   master: string;
   /** --conf entries (Hadoop settings with the spark.hadoop. prefix). Never logged: they may hold keys. */
   conf?: Record<string, string>;
-  /** Extra jars (connectors). */
+  /** Extra jars (connectors), on the driver's class path: see jarArgs. */
   jars?: string[];
 }
 
@@ -83,7 +83,7 @@ async function runner(s: SparkSubmitSettings, plans: Plan[], workDir: string, si
   const planFile = join(workDir, 'plan.json');
   const resultFile = join(workDir, 'result.json');
   await writeFile(planFile, JSON.stringify(plans));
-  const args = [...(s.jars?.length ? ['--jars', s.jars.join(',')] : []), SPARK_RUNNER, planFile, resultFile];
+  const args = [...jarArgs(s.jars), SPARK_RUNNER, planFile, resultFile];
   const { closed, output, stop } = startSparkSubmit(s.sparkSubmit, s.master, s.conf ?? {}, args, 8000);
   let stopping: Promise<void> | undefined;
   const onAbort = () => {
@@ -102,6 +102,16 @@ async function runner(s: SparkSubmitSettings, plans: Plan[], workDir: string, si
   );
   if (!outcomes) throw new Internal(`spark-submit exited ${code} without a result: ${output().split('\n').slice(-20).join('\n')}`);
   return outcomes;
+}
+
+/**
+ * Jars for a local master, as a pod's image has them: on the driver's class path (with master
+ * local[N] the driver runs the tasks too). Not --jars: that copies each jar to every run's own
+ * folder (the AWS SDK bundle is 640 MB) and makes spark-submit open file:// before the session's
+ * settings exist, so Hadoop caches a checksumming local file system and .crc files appear.
+ */
+export function jarArgs(jars: string[] | undefined): string[] {
+  return jars?.length ? ['--driver-class-path', jars.join(':')] : [];
 }
 
 /**

@@ -849,10 +849,17 @@ def session():
         .config("spark.ui.enabled", "false")
         # Column names exactly as written (the store's names are case-sensitive, as in DuckDB's files).
         .config("spark.sql.caseSensitive", "true")
-        # Local files without Hadoop's .crc companions (an offline store on local disk holds only the store's files).
-        .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
         .getOrCreate()
     )
+
+
+def without_checksums(spark):
+    """
+    Local files without Hadoop's .crc companions (an offline store on local disk holds only the store's
+    files): the cached local file system stops writing them. Not fs.file.impl=RawLocalFileSystem:
+    s3a buffers its uploads through FileSystem.getLocal, which must be a LocalFileSystem.
+    """
+    spark._jvm.org.apache.hadoop.fs.FileSystem.getLocal(spark._jsc.hadoopConfiguration()).setWriteChecksum(False)
 
 
 def run(spark, plan, result_path):
@@ -997,6 +1004,7 @@ def main(argv):
     # Where side files go: named after the result file, or beside the plan when the result is reported.
     result_path = f"{plan_path.rsplit('/', 1)[0]}/result.json" if channel else target
     spark = session()
+    without_checksums(spark)
     spark.sparkContext.setLogLevel("WARN")
     end_progress = follow_progress(spark, channel) if channel else lambda: None
     if channel:
