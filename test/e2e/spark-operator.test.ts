@@ -31,13 +31,15 @@ describe('the Spark operator stand-in', { skip: !(KUBECONFIG && SPARK_SUBMIT) &&
       master: 'local[1]',
       localPaths: { '/opt/featurestore/': `${dirname(SPARK_RUNNER)}/` },
     });
+    // The applications' Hadoop Secret (object-store credentials in a deployment), which their drivers get through envFrom.
+    await apps.putSecret(settings.hadoopSecret!, {}, { FEATURESTORE_TEST_HADOOP: 'yes' });
   });
   after(() => operator.stop());
 
   /** Submits an application for `plan` and records every state the operator writes, until `last` (or the deletion). */
   async function submit(
     plan: object,
-    o: { main?: string; until: string[]; onState?: (state: string, name: string) => Promise<void>; withoutSecret?: boolean },
+    o: { main?: string; until: string[]; onState?: (state: string, name: string) => Promise<void>; withoutSecret?: boolean; hadoopSecret?: string },
   ) {
     const jobId = crypto.randomUUID();
     const dir = mkdtempSync(join(work, 'job-'));
@@ -47,6 +49,7 @@ describe('the Spark operator stand-in', { skip: !(KUBECONFIG && SPARK_SUBMIT) &&
     const app = sparkApplication(jobId, [join(dir, 'plan.json'), join(dir, 'result.json')], secret, {
       ...settings,
       mainApplicationFile: o.main ?? settings.mainApplicationFile,
+      hadoopSecret: o.hadoopSecret ?? settings.hadoopSecret,
     });
     const { resourceVersion } = await apps.list();
     const states: Array<{ state: string; message: string }> = [];
@@ -108,6 +111,14 @@ describe('the Spark operator stand-in', { skip: !(KUBECONFIG && SPARK_SUBMIT) &&
     );
     assert.match(noSecret.states.at(-1)!.message, /secret "featurestore-.*-runner" \(key token\) not found/);
     await apps.delete(noSecret.name);
+    // Nor without the Secret its environment comes from.
+    const noHadoop = await submit({ kind: 'retrieve' }, { until: ['SUBMISSION_FAILED', 'COMPLETED', 'FAILED'], hadoopSecret: 'fs-no-such-hadoop-secret' });
+    assert.deepEqual(
+      noHadoop.states.map((s) => s.state),
+      ['SUBMITTED', 'SUBMISSION_FAILED'],
+    );
+    assert.equal(noHadoop.states.at(-1)!.message, 'failed to start the driver: secret "fs-no-such-hadoop-secret" not found');
+    await apps.delete(noHadoop.name);
   });
 
   it('deleting an application mid-run kills its driver; nothing more is written', { timeout: 120_000 }, async () => {
