@@ -114,7 +114,11 @@ export function jobStoreContract(name: string, subject: () => Subject): void {
     it('lists newest first with filters and keyset pages', async () => {
       const p = project();
       const ids: string[] = [];
-      for (let i = 0; i < 5; i++) ids.push((await s.jobs.createJob(i % 2 ? newRetrieveJob(p) : newJob(p), () => [])).job.id);
+      for (let i = 0; i < 5; i++) {
+        ids.push((await s.jobs.createJob(i % 2 ? newRetrieveJob(p) : newJob(p), () => [])).job.id);
+        // Each in a millisecond of its own: within one, the order is by id (random), not by creation.
+        await new Promise((r) => setTimeout(r, 2));
+      }
       await s.jobs.updateJob(ids[0], { state: 'CANCELLED' }, ['PENDING'], () => []);
       const all = await s.jobs.listJobs({ project: p, limit: 10 });
       assert.deepEqual(
