@@ -2,7 +2,7 @@
 // local stand-ins (dev/local-knative) and the Knative manifests (checked by test/deploy) follow it.
 import { ALL_FUNCTIONS } from './index.js';
 import { outboxRelay } from './outbox-relay/index.js';
-import type { FunctionDefinition } from '../shared/runtime/function.js';
+import type { FunctionDefinition, WatchedResource } from '../shared/runtime/function.js';
 
 /** Every function service mode runs, each as its own process (a Knative Service each when deployed). */
 export const SERVICE_MODE: readonly FunctionDefinition[] = [...ALL_FUNCTIONS, outboxRelay];
@@ -15,6 +15,11 @@ export const GRPC_FUNCTIONS: readonly string[] = named('grpc');
 /** Event-triggered functions and the event types each takes (a Trigger / KafkaSource each). */
 export const EVENT_SUBSCRIPTIONS: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
   SERVICE_MODE.flatMap((d) => (d.trigger.kind === 'event' ? [[d.name, d.trigger.events]] : [])),
+);
+
+/** Kubernetes objects whose changes functions take from an ApiServerSource (eventing/apiserversource.yaml), by function. */
+export const WATCHED_RESOURCES: Readonly<Record<string, readonly WatchedResource[]>> = Object.fromEntries(
+  SERVICE_MODE.flatMap((d) => (d.trigger.kind === 'event' && d.trigger.watches ? [[d.name, d.trigger.watches]] : [])),
 );
 
 /** Cron-triggered functions and their schedules (a PingSource each). */

@@ -43,6 +43,12 @@ let status = 1;
 try {
   const [pgUrl, s3Endpoint, azuriteEndpoint, redisUrls, kafkaBrokers, oidcIssuer, sparkSubmit, kubeconfig] = SERVICES.map((name) => service(name, 'start'));
   const [redisUrl, redisClusterUrl] = redisUrls.split(' ');
+  // Knative's ApiServerSource adapter, built once per machine (Go); it runs inside the test that needs it.
+  const apiServerSource = execFileSync(join(root, 'scripts', 'tools', 'apiserver-source.sh'), {
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
   const run = spawnSync(
     process.execPath,
     [
@@ -69,6 +75,7 @@ try {
         FEATURESTORE_TEST_OIDC_ISSUER: oidcIssuer,
         FEATURESTORE_TEST_SPARK_SUBMIT: sparkSubmit,
         FEATURESTORE_TEST_KUBECONFIG: kubeconfig,
+        FEATURESTORE_TEST_APISERVER_SOURCE: apiServerSource,
         KAFKAJS_NO_PARTITIONER_WARNING: '1',
       },
     },

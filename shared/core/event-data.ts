@@ -3,7 +3,7 @@
 // broker does not retry it) and handlers get typed data.
 import { z } from 'zod';
 import { InvalidArgument } from './errors.js';
-import { EventTypes, PING_EVENT_TYPE } from './events.js';
+import { ApiServerEventTypes, EventTypes, PING_EVENT_TYPE } from './events.js';
 import { IDENTIFIER_PATTERN } from './identifiers.js';
 import { isUuid } from './validation.js';
 
@@ -15,6 +15,12 @@ const major = z.number({ error: 'is required: a major version' }).int().positive
 /** About one ingest of a feature set version. Other fields (files, job id, version) may come along. */
 const ingestEvent = z.looseObject({ ingestId: uuid('an ingest id'), project: identifier, featureSet: identifier, major });
 
+const kubernetesObject = z.looseObject({
+  apiVersion: z.string({ error: 'is required' }),
+  kind: z.string({ error: 'is required' }),
+  metadata: z.looseObject({ name: z.string({ error: 'is required' }), labels: z.record(z.string(), z.string()).optional() }),
+  status: z.looseObject({}).optional(),
+});
 const statistics = z.record(z.string(), z.looseObject({}));
 
 export const EVENT_DATA = {
@@ -57,6 +63,10 @@ export const EVENT_DATA = {
   // Ticks carry nothing a handler reads.
   [EventTypes.syncTick]: z.unknown(),
   [PING_EVENT_TYPE]: z.unknown(),
+  // A Kubernetes object as an ApiServerSource sends it; its handler reads the kind's own fields.
+  [ApiServerEventTypes.add]: kubernetesObject,
+  [ApiServerEventTypes.update]: kubernetesObject,
+  [ApiServerEventTypes.delete]: kubernetesObject,
 } as const;
 
 export type HandledEventType = keyof typeof EVENT_DATA;

@@ -20,6 +20,16 @@ export const EventTypes = {
 /** What a Knative PingSource (the cron of service mode) sends; online-to-offline takes it as a sync tick. */
 export const PING_EVENT_TYPE = 'dev.knative.sources.ping';
 
+/**
+ * What a Knative ApiServerSource in Resource mode sends about a watched Kubernetes object (its
+ * whole object as the data): spark-submit takes its SparkApplications' changes so (eventing/).
+ */
+export const ApiServerEventTypes = {
+  add: 'dev.knative.apiserver.resource.add',
+  update: 'dev.knative.apiserver.resource.update',
+  delete: 'dev.knative.apiserver.resource.delete',
+} as const;
+
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
 
 /**

@@ -69,6 +69,7 @@ const schema = z.object({
   ),
   FEATURESTORE_SPARK_K8S_HADOOP_SECRET: z.optional(z.string()),
   FEATURESTORE_SPARK_K8S_MAIN: z._default(z.string(), 'local:///opt/featurestore/runner.py'),
+  FEATURESTORE_SPARK_K8S_FOLLOW: z._default(z.enum(['watch', 'events'], { error: 'use watch or events' }), 'watch'),
   FEATURESTORE_SPARK_K8S_REPORT_ENDPOINT: z.optional(
     z
       .string()
@@ -176,6 +177,10 @@ export const SETTING_DOCS: Record<Setting, { meaning: string; default?: string }
     meaning: "a Secret whose keys become the driver's and executors' environment (object-store credentials such as AWS_ACCESS_KEY_ID)",
   },
   FEATURESTORE_SPARK_K8S_MAIN: { meaning: 'the runner inside the job image' },
+  FEATURESTORE_SPARK_K8S_FOLLOW: {
+    meaning:
+      "how spark-submit learns of its applications' changes: `watch` (it watches them while it runs: the all-in-one host) or `events` (an ApiServerSource sends them, eventing/apiserversource.yaml, so no replica stays up while applications run)",
+  },
   FEATURESTORE_SPARK_K8S_REPORT_ENDPOINT: {
     meaning:
       "host:port where a job's driver reports progress and result over gRPC (the register function's JobRunnerService; plaintext h2c inside the cluster, or grpcs://host:port for TLS), e.g. register.featurestore.svc.cluster.local:80",
@@ -256,7 +261,7 @@ export interface Config {
   /** The Spark engines' settings. */
   spark: { submit: string; master: string; jars: string[] };
   /** `spark-k8s`: where and how applications run, and the kubeconfig (undefined: in cluster). */
-  sparkK8s: SparkK8sSettings & { kubeconfig?: string };
+  sparkK8s: SparkK8sSettings & { kubeconfig?: string; follow: 'watch' | 'events' };
   /** Folders file:// URIs may point into. */
   fileRoots: string[];
   /** Where offline data (Parquet per ingest) lives in the embedded default. */
@@ -323,6 +328,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     spark: { submit: c.FEATURESTORE_SPARK_SUBMIT, master: c.FEATURESTORE_SPARK_MASTER, jars: c.FEATURESTORE_SPARK_JARS.split(',').filter(Boolean) },
     sparkK8s: {
       kubeconfig: c.FEATURESTORE_KUBECONFIG,
+      follow: c.FEATURESTORE_SPARK_K8S_FOLLOW,
       namespace: c.FEATURESTORE_SPARK_K8S_NAMESPACE,
       image: c.FEATURESTORE_SPARK_K8S_IMAGE,
       sparkVersion: c.FEATURESTORE_SPARK_K8S_SPARK_VERSION,

@@ -18,17 +18,27 @@ export type EventHandler = (event: CloudEventV1<unknown>, ctx: EventContext) => 
 /** Handlers by event type, each given its type's data already checked (event-data.ts). */
 export type EventHandlers = { [T in HandledEventType]?: (event: CloudEventV1<EventData<T>>, ctx: EventContext) => Promise<void> };
 
+/** Kubernetes objects of one kind (only those carrying `label`) whose changes reach a function through an ApiServerSource. */
+export interface WatchedResource {
+  apiVersion: string;
+  kind: string;
+  /** The plural resource name (the API path's). */
+  resource: string;
+  label: string;
+}
+
 /**
  * How a function is called, declared statically: the wiring of service mode, the Knative
  * manifests (checked by test/deploy) and the local stand-ins all derive from it.
  * - grpc: its services behind the ingress (h2c);
- * - event: CloudEvents of these types, one Trigger (Kafka topic subscription) each;
+ * - event: CloudEvents of these types, one Trigger (Kafka topic subscription) each; `watches`:
+ *   Kubernetes objects whose changes an ApiServerSource sends (ApiServerEventTypes, among `events`);
  * - cron: a PingSource on this schedule (the all-in-one host ticks it on a timer instead);
  * - always-on: not triggered; one instance runs (minScale 1).
  */
 export type Trigger =
   | { kind: 'grpc' }
-  | { kind: 'event'; events: readonly HandledEventType[] }
+  | { kind: 'event'; events: readonly HandledEventType[]; watches?: readonly WatchedResource[] }
   | { kind: 'cron'; schedule: string; events: readonly HandledEventType[] }
   | { kind: 'always-on' };
 

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { Broker } from '@kubernetes-models/knative/eventing.knative.dev/v1/Broker';
 import { Trigger } from '@kubernetes-models/knative/eventing.knative.dev/v1/Trigger';
 import { Service } from '@kubernetes-models/knative/serving.knative.dev/v1/Service';
+import { ApiServerSource } from '@kubernetes-models/knative/sources.knative.dev/v1/ApiServerSource';
 import { PingSource } from '@kubernetes-models/knative/sources.knative.dev/v1/PingSource';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
@@ -17,7 +18,16 @@ import { parse, parseAllDocuments } from 'yaml';
 import { PARTITIONS, Topics, topicOf } from '../../shared/adapters/events/topics.js';
 import { loadConfig, SETTINGS } from '../../shared/runtime/config.js';
 import { checkAuthExposure } from '../../shared/runtime/host.js';
-import { ALWAYS_ON_FUNCTIONS, CRON_SCHEDULES, EVENT_SUBSCRIPTIONS, GRPC_FUNCTIONS, PINGED_FUNCTIONS, SERVICE_MODE_FUNCTIONS } from '../../functions/wiring.js';
+import {
+  ALWAYS_ON_FUNCTIONS,
+  CRON_SCHEDULES,
+  EVENT_SUBSCRIPTIONS,
+  GRPC_FUNCTIONS,
+  PINGED_FUNCTIONS,
+  SERVICE_MODE_FUNCTIONS,
+  WATCHED_RESOURCES,
+} from '../../functions/wiring.js';
+import { ApiServerEventTypes } from '../../shared/core/events.js';
 import { healthCheck } from '../support/hosts.js';
 import { REPO, safeJson, spawnListening } from '../support/process.js';
 
@@ -36,6 +46,7 @@ const MODELS: Record<string, new (data: any) => Validatable> = {
   'eventing.knative.dev/v1/Broker': Broker,
   'eventing.knative.dev/v1/Trigger': Trigger,
   'sources.knative.dev/v1/PingSource': PingSource,
+  'sources.knative.dev/v1/ApiServerSource': ApiServerSource,
   'v1/ConfigMap': ConfigMap,
   'v1/Namespace': Namespace,
   'v1/ServiceAccount': ServiceAccount,
@@ -69,6 +80,7 @@ const services = ofKind('Service');
 const brokers = ofKind('Broker');
 const triggers = ofKind('Trigger');
 const pingSources = ofKind('PingSource');
+const apiServerSources = ofKind('ApiServerSource');
 const configMaps = ofKind('ConfigMap');
 
 function validate(obj: any): void {
@@ -279,6 +291,30 @@ test('eventing/ follows the wiring table: a Trigger per subscription on the Brok
     assert.equal(p.spec.sink.ref.kind, 'Service');
     assert.equal(p.spec.schedule.trim().split(/\s+/).length, 5, `${p.metadata.name}: a five-field cron schedule`);
     assert.equal(p.spec.schedule, CRON_SCHEDULES[p.spec.sink.ref.name], `${p.metadata.name}: the schedule its function declares`);
+  }
+});
+
+test('eventing/ has an ApiServerSource per watched resource: its changes, whole, to the Broker of their topic, read with a ServiceAccount that may only read them', () => {
+  const watched = Object.entries(WATCHED_RESOURCES).flatMap(([fn, resources]) => resources.map((r) => ({ fn, ...r })));
+  assert.ok(watched.length > 0, 'spark-submit takes its SparkApplications from an ApiServerSource');
+  assert.equal(apiServerSources.length, watched.length, 'one ApiServerSource per watched resource');
+  for (const w of watched) {
+    const source = apiServerSources.find((s) => s.spec.resources.some((r: any) => r.apiVersion === w.apiVersion && r.kind === w.kind));
+    assert.ok(source, `an ApiServerSource for ${w.kind}`);
+    assert.equal(source.spec.mode, 'Resource', `${source.metadata.name}: the whole object (the function reads its status)`);
+    const [resource] = source.spec.resources;
+    assert.deepEqual(resource.selector, { matchExpressions: [{ key: w.label, operator: 'Exists' }] }, `${source.metadata.name}: only the store's`);
+    const broker = brokers.find((b) => b.metadata.name === source.spec.sink.ref.name && source.spec.sink.ref.kind === 'Broker');
+    assert.ok(broker, `${source.metadata.name}: sinks to a Broker (retries and dead letters through its Triggers)`);
+    for (const type of Object.values(ApiServerEventTypes)) {
+      assert.ok(EVENT_SUBSCRIPTIONS[w.fn].includes(type), `${w.fn} takes ${type}`);
+      assert.equal(broker.metadata.annotations['kafka.eventing.knative.dev/external.topic'], topicOf(type), `${type} travels on its Broker's topic`);
+    }
+    // Its ServiceAccount reads that resource, and nothing else.
+    const binding = manifests.find((m) => m.obj.kind === 'RoleBinding' && m.obj.subjects.some((x: any) => x.name === source.spec.serviceAccountName))?.obj;
+    const role = manifests.find((m) => m.obj.kind === 'Role' && m.obj.metadata.name === binding?.roleRef.name)?.obj;
+    assert.ok(manifests.some((m) => m.obj.kind === 'ServiceAccount' && m.obj.metadata.name === source.spec.serviceAccountName));
+    assert.deepEqual(role?.rules, [{ apiGroups: [w.apiVersion.split('/')[0]], resources: [w.resource], verbs: ['get', 'list', 'watch'] }]);
   }
 });
 

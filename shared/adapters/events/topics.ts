@@ -1,4 +1,4 @@
-import { EventTypes, type EventType } from '../../core/events.js';
+import { ApiServerEventTypes, EventTypes, type EventType } from '../../core/events.js';
 
 /**
  * The Kafka topic catalogue (service mode): which topic carries each event type. eventing/ deploys
@@ -11,6 +11,8 @@ export const Topics = {
   ingestCommitted: 'featurestore.ingest.committed',
   onlineRows: 'featurestore.online.rows',
   deadLetter: 'featurestore.deadletter',
+  /** What the ApiServerSource sends about SparkApplications (eventing/apiserversource.yaml), for spark-submit. */
+  sparkApplications: 'featurestore.spark.applications',
 } as const;
 
 export type Topic = (typeof Topics)[keyof typeof Topics];
@@ -28,8 +30,15 @@ const BY_TYPE: Record<EventType, Topic> = {
   [EventTypes.syncTick]: Topics.catalog, // never produced to Kafka: the cron calls online-to-offline directly
 };
 
+/** Types of events produced outside the store (the ApiServerSource's), and the topic their Broker uses. */
+const EXTERNAL: Record<string, Topic> = {
+  [ApiServerEventTypes.add]: Topics.sparkApplications,
+  [ApiServerEventTypes.update]: Topics.sparkApplications,
+  [ApiServerEventTypes.delete]: Topics.sparkApplications,
+};
+
 export function topicOf(type: string): Topic {
-  const topic = (BY_TYPE as Record<string, Topic | undefined>)[type];
+  const topic = (BY_TYPE as Record<string, Topic | undefined>)[type] ?? EXTERNAL[type];
   if (!topic) throw new Error(`no topic for event type ${type}`);
   return topic;
 }
@@ -42,4 +51,5 @@ export const PARTITIONS: Record<Topic, number> = {
   [Topics.ingestCommitted]: 3,
   [Topics.onlineRows]: 3,
   [Topics.deadLetter]: 1,
+  [Topics.sparkApplications]: 3,
 };

@@ -41,4 +41,9 @@ export type ApplicationChange = { jobId: string; handle: string } & ({ running: 
 /** Follows the launcher's applications (a watch): every change, and on start the state of each one there is (catching up on ends nobody saw). */
 export interface ApplicationWatch {
   follow(onChange: (change: ApplicationChange) => Promise<void>): Promise<{ stop(): void }>;
+  /**
+   * The change an application object says, as a watch event of `type` or an event source (the
+   * ApiServerSource) delivers it; undefined for objects that are not the store's applications.
+   */
+  changeOf(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: unknown): ApplicationChange | undefined;
 }

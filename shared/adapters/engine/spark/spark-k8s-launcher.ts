@@ -80,6 +80,12 @@ export class SparkK8sLauncher implements JobLauncher {
     return followApplications(this.apps, onChange);
   }
 
+  changeOf(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: unknown): ApplicationChange | undefined {
+    const app = object as SparkApplication;
+    if (app.kind !== 'SparkApplication' || app.metadata?.namespace !== this.settings.namespace) return undefined;
+    return applicationChange(type, app);
+  }
+
   stop(handle: string): Promise<boolean> {
     return this.apps.delete(handle);
   }
