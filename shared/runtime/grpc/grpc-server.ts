@@ -1,7 +1,8 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { Logger } from '../logger.js';
-import { HealthStatus } from './health.js';
+import { HealthStatus, HEALTH_SERVICE } from './health.js';
+import { addReflection } from './reflection.js';
 import type { ServiceBinding } from './service-binding.js';
 
 /** Large enough for a 4 MiB inline sample plus framing. */
@@ -15,7 +16,8 @@ export interface RunningGrpcServer {
 
 /**
  * Serves the bindings over h2c (plaintext HTTP/2, as Knative's `h2c` port expects) with the gRPC
- * health service: "" and every service name report SERVING until shutdown begins.
+ * health service ("" and every service name report SERVING until shutdown begins) and server
+ * reflection.
  */
 export async function startGrpcServer(bindings: ServiceBinding[], options: { host: string; port: number; logger: Logger }): Promise<RunningGrpcServer> {
   const server = new Server({
@@ -27,6 +29,7 @@ export async function startGrpcServer(bindings: ServiceBinding[], options: { hos
   const health = new HealthStatus(bindings.map((b) => b.name));
   health.addTo(server);
   for (const b of bindings) server.addService(b.definition, b.implementation);
+  addReflection(server, [...bindings.map((b) => b.name), HEALTH_SERVICE]);
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(bindTarget(options.host, options.port), ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
