@@ -5,8 +5,8 @@
 // cache). h2load (C) drives both with the same pre-encoded request, closed loops of 32 streams on 32
 // connections, runs interleaved; server CPU per call from /proc. Every answer's gRPC status is
 // checked with a real client before and after (h2load counts HTTP 200s only).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, InterceptingCall, type Interceptor } from '@grpc/grpc-js';
@@ -18,7 +18,8 @@ import { DataType } from '../shared/gen/featurestore/v1/common.js';
 import { FeatureSetServiceClient } from '../shared/gen/featurestore/v1/feature_set.js';
 import { IngestServiceClient } from '../shared/gen/featurestore/v1/ingest.js';
 import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
-import { RetrieveOnlineRequest, RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
+import { RetrieveOnlineRequest, RetrieveOnlineResponse, RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
+import { grpcFrame, h2load, type H2Figures } from './h2load.js';
 import { timestampFromDate } from '../shared/runtime/api/proto-time.js';
 import { registerWideFeatureSet } from './wide-set.js';
 import { freePort, machine, median, REPO, untilServing, writeSection } from './report.js';
@@ -113,75 +114,27 @@ const request = (s: Server): RetrieveOnlineRequest => ({
   features: [],
 });
 
-/** One real call, its status and answer checked (h2load sees HTTP 200 even for a gRPC error). */
-async function check(s: Server): Promise<void> {
+/** One real call, its status and answer checked (h2load sees HTTP 200 even for a gRPC error); the answer's size on the wire. */
+async function check(s: Server): Promise<number> {
   const client = new RetrieveServiceClient(`127.0.0.1:${s.port}`, credentials.createInsecure(), { interceptors: [bearer(s.token)] });
   const res = await unary(client, client.retrieveOnline, request(s));
   client.close();
   if (res.rows[0]?.values.length !== FEATURES) throw new Error(`${s.name}: the answer has ${res.rows[0]?.values.length} values, not ${FEATURES}`);
+  return 5 + RetrieveOnlineResponse.encode(res).finish().length;
 }
 
-const cpuTicks = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-};
-
-let runNumber = 0;
-function h2load(s: Server) {
-  const body = RetrieveOnlineRequest.encode(request(s)).finish();
-  const frame = Buffer.alloc(5 + body.length);
-  frame.writeUInt32BE(body.length, 1);
-  Buffer.from(body).copy(frame, 5);
-  const data = join(scratch, `${s.name}.bin`);
-  writeFileSync(data, frame);
-  // A log of its own per run: h2load appends to an existing one.
-  const log = join(scratch, `${s.name}-${++runNumber}.log`);
-  const before = cpuTicks(s.child.pid!);
-  const out = spawnSync(
-    'h2load',
-    [
-      '-c',
-      String(CONNECTIONS),
-      '-m',
-      '1',
-      '-t',
-      '1',
-      '-D',
-      String(SECONDS),
-      '--warm-up-time',
-      '1',
-      '-d',
-      data,
-      '--log-file',
-      log,
-      '-H',
-      'content-type: application/grpc',
-      '-H',
-      'te: trailers',
-      ...(s.token ? ['-H', `authorization: Bearer ${s.token}`] : []),
-      `http://127.0.0.1:${s.port}/featurestore.v1.RetrieveService/RetrieveOnline`,
-    ],
-    { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
-  );
-  const ticks = cpuTicks(s.child.pid!) - before;
-  if (out.status !== 0) throw new Error(`h2load failed: ${out.stderr || out.stdout}`);
-  const done = /(\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out.stdout);
-  if (!done || Number(done[2]) + Number(done[3]) > 0) throw new Error(`h2load saw failures: ${done?.[0]}`);
-  const latencies = readFileSync(log, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => l.split('\t'))
-    .filter((f) => f[1] === '200')
-    .map((f) => Number(f[2]) / 1000)
-    .sort((a, b) => a - b);
-  const rate = latencies.length / SECONDS;
-  return {
-    rate,
-    p50: latencies[Math.floor(latencies.length * 0.5)],
-    p99: latencies[Math.floor(latencies.length * 0.99)],
-    cpuMsPerCall: ((ticks * 10) / latencies.length) * 1, // 100 ticks/s: 10 ms a tick
-  };
-}
+const answerBytes = new Map<string, number>();
+const run = (s: Server) =>
+  h2load({
+    url: `http://127.0.0.1:${s.port}/featurestore.v1.RetrieveService/RetrieveOnline`,
+    body: grpcFrame(RetrieveOnlineRequest.encode(request(s)).finish()),
+    answerBytes: answerBytes.get(s.name)!,
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    headers: s.token ? [`authorization: Bearer ${s.token}`] : [],
+    serverPids: [s.child.pid!],
+    scratch,
+  });
 
 const open = await start('off', {}, '', '');
 const admin = await tokenOf('bench-admin');
@@ -193,16 +146,16 @@ const oidc = await start(
   reader,
 );
 servers.push(open, oidc);
-const results: Record<string, Array<ReturnType<typeof h2load>>> = { off: [], oidc: [] };
-for (const s of servers) await check(s);
+const results: Record<string, H2Figures[]> = { off: [], oidc: [] };
+for (const s of servers) answerBytes.set(s.name, await check(s));
 // Alternating which goes first, so neither gains from the order.
-for (let r = 0; r < RUNS; r++) for (const s of r % 2 ? [...servers].reverse() : servers) results[s.name].push(h2load(s));
+for (let r = 0; r < RUNS; r++) for (const s of r % 2 ? [...servers].reverse() : servers) results[s.name].push(run(s));
 for (const s of servers) await check(s);
 
-const m = (name: string, k: 'rate' | 'p50' | 'p99' | 'cpuMsPerCall') => median(results[name].map((x) => x[k]));
+const m = (name: string, k: keyof H2Figures) => median(results[name].map((x) => x[k]));
 const ratio = m('oidc', 'rate') / m('off', 'rate');
 const row = (label: string, name: string) =>
-  `| ${label} | ${Math.round(m(name, 'rate')).toLocaleString('en')} | ${m(name, 'p50').toFixed(2)} | ${m(name, 'p99').toFixed(2)} | ${m(name, 'cpuMsPerCall').toFixed(3)} |`;
+  `| ${label} | ${Math.round(m(name, 'rate')).toLocaleString('en')} | ${m(name, 'p50').toFixed(2)} | ${m(name, 'p99').toFixed(2)} | ${m(name, 'serverCpuMs').toFixed(3)} |`;
 writeSection(
   'online-auth',
   `

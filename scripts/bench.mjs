@@ -24,6 +24,7 @@ const benchmarks = [
   'bench/training-set.ts',
   'bench/spark.ts',
   'bench/online.ts',
+  'bench/online-floor.ts',
   'bench/online-auth.ts',
 ].filter((b) => only.length === 0 || only.some((x) => b.includes(x)));
 let failed = false;

@@ -55,7 +55,11 @@ export async function startLocalKnative(o: LocalKnativeOptions): Promise<LocalKn
   const launch = async (fn: string): Promise<FunctionProcess> => {
     const [cmd, ...args] = o.command(fn);
     const port = ports.get(fn)!;
-    const child = spawn(cmd, args, { env: { ...process.env, ...o.env, PORT: String(port), FEATURESTORE_BIND: o.bind }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // One process per function unless told otherwise: on one machine the functions already share its CPUs.
+    const child = spawn(cmd, args, {
+      env: { ...process.env, FEATURESTORE_WORKERS: '1', ...o.env, PORT: String(port), FEATURESTORE_BIND: o.bind },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const proc: FunctionProcess = { name: fn, port, child, exited };
     functions.set(fn, proc);

@@ -110,6 +110,7 @@ const schema = z.object({
   FEATURESTORE_DUCKDB_MEMORY_LIMIT: z.optional(z.string().check(z.regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/, 'use a size such as 512MiB or 4GiB'))),
   FEATURESTORE_DUCKDB_SPILL_DIR: z.optional(z.string()),
   FEATURESTORE_MAX_SAMPLE_BYTES: z._default(int('a positive number of bytes', 1), 4 * 1024 * 1024),
+  FEATURESTORE_WORKERS: z._default(z.string().check(z.regex(/^(auto|[1-9]|[1-5]\d|6[0-4])$/, 'use auto or a number of workers from 1 to 64')), 'auto'),
   FEATURESTORE_DRAIN_SECONDS: z._default(z.coerce.number().check(z.positive({ error: 'must be a positive number of seconds' })), 20),
   LOG_LEVEL: z._default(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info'),
 });
@@ -218,6 +219,10 @@ export const SETTING_DOCS: Record<Setting, { meaning: string; default?: string }
   },
   FEATURESTORE_DUCKDB_SPILL_DIR: { meaning: 'where DuckDB spills (a folder per process)', default: '`$TMPDIR/featurestore-duckdb-spill`' },
   FEATURESTORE_MAX_SAMPLE_BYTES: { meaning: 'largest inline sample for schema inference' },
+  FEATURESTORE_WORKERS: {
+    meaning:
+      'processes serving gRPC per function (node:cluster, one port): `auto` is one per CPU the container may use (its cgroup CPU quota, at most the CPUs it sees). Only functions that are all gRPC (register, ingest, retrieve) on PostgreSQL fork; the all-in-one host and PGlite run one process',
+  },
   FEATURESTORE_DRAIN_SECONDS: { meaning: 'how long SIGTERM waits for calls in flight' },
   LOG_LEVEL: { meaning: 'pino level; logs are JSON lines on stdout, authorization headers redacted' },
 };
@@ -285,6 +290,8 @@ export interface Config {
   /** Kafka bootstrap brokers (service mode: the outbox relay produces to them); empty in the embedded default. */
   kafkaBrokers: string[];
   drainSeconds: number;
+  /** gRPC worker processes per function: a number, or one per CPU the cgroup allows. */
+  workers: number | 'auto';
   logLevel: string;
 }
 
@@ -377,6 +384,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     kafkaBrokers: c.FEATURESTORE_KAFKA_BROKERS.split(',').filter(Boolean),
     drainSeconds: c.FEATURESTORE_DRAIN_SECONDS,
+    workers: c.FEATURESTORE_WORKERS === 'auto' ? 'auto' : Number(c.FEATURESTORE_WORKERS),
     logLevel: c.LOG_LEVEL,
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
 import { assertPortFree } from './port-check.js';
+import { isWorker, runPrimary, workerCount } from './workers.js';
 import { EventTypes } from '../core/events.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { Dependencies } from './dependencies.js';
@@ -42,8 +43,10 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
   checkAuthExposure(config);
   const single = Array.isArray(functions) && functions.length === 1 ? functions[0].name : undefined;
   const name = single ?? 'all-in-one';
-  const logger = options.logger ?? createLogger(config.logLevel, single ? { function: name } : { host: name });
-  await assertPortFree(config.bind, config.port);
+  const logger =
+    options.logger ?? createLogger(config.logLevel, { ...(single ? { function: name } : { host: name }), ...(isWorker() ? { worker: process.pid } : {}) });
+  // A worker shares the port its primary checked (and its siblings listen on).
+  if (!isWorker()) await assertPortFree(config.bind, config.port);
   const deps = new Dependencies(config, logger);
   // PGlite compiles its WASM off the main thread: let that run while the functions load.
   if (options.opens?.includes('metadata')) deps.metadataStore().catch(() => {}); // awaited by its users
@@ -179,8 +182,34 @@ function checkDeclared(def: FunctionDefinition, handled: string[]): void {
   }
 }
 
-/** Runs a host as the process's main program: SIGTERM/SIGINT drain and exit; start errors exit 1. */
+/**
+ * Runs a host as the process's main program: SIGTERM/SIGINT drain and exit; start errors exit 1.
+ * A host of gRPC functions on PostgreSQL runs as FEATURESTORE_WORKERS processes on one port
+ * (workers.ts): this process forks them and each runs this same program.
+ */
 export async function runMain(functions: FunctionDefinition[] | (() => Promise<FunctionDefinition[]>), options: HostOptions = {}): Promise<void> {
+  if (Array.isArray(functions) && !isWorker()) {
+    let config: Config;
+    try {
+      config = loadConfig(options.env, options.defaults);
+    } catch (err) {
+      process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: `cannot start: ${err instanceof Error ? err.message : String(err)}` })}\n`);
+      process.exit(1);
+    }
+    const count = workerCount(
+      config,
+      functions.every((d) => d.trigger.kind === 'grpc'),
+    );
+    if (count > 1) {
+      try {
+        await assertPortFree(config.bind, config.port);
+      } catch (err) {
+        process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: `cannot start: ${err instanceof Error ? err.message : String(err)}` })}\n`);
+        process.exit(1);
+      }
+      return runPrimary(count, createLogger(config.logLevel, { function: functions.map((f) => f.name).join(','), role: 'primary' }));
+    }
+  }
   let host: RunningHost;
   try {
     host = await startHost(functions, options);

@@ -230,6 +230,11 @@ test('the settings ConfigMap names only settings the functions read, with values
   assert.equal(parsed.syncIntervalMs, 0, 'the PingSource drives the sync, not an in-process timer');
   assert.ok(parsed.kafkaBrokers.length > 0, 'the relay needs the brokers');
   assert.ok(!('FEATURESTORE_OIDC_ISSUER' in config.data), 'the issuer comes from the Secret featurestore-oidc');
+  // One gRPC process per CPU a pod requests (no CPU limit: "auto" would see the node's every CPU).
+  for (const fn of GRPC_FUNCTIONS) {
+    const cpu = services.find((s) => s.metadata.name === fn).spec.template.spec.containers[0].resources.requests.cpu;
+    assert.equal(parsed.workers, Number(cpu), `${fn}: FEATURESTORE_WORKERS follows its CPU request`);
+  }
 });
 
 test('a deployed function refuses to start without an OpenID provider, unless told FEATURESTORE_AUTH=insecure', () => {
