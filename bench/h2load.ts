@@ -42,9 +42,10 @@ const machineTicks = () => {
 let logNumber = 0;
 
 /**
- * One h2load run of `seconds` (after 1 s of warm-up) against `url` with `body` (a gRPC frame) on
- * every request. h2load counts HTTP 200s, and a gRPC error is a 200 too: so the run fails unless
- * every answer carried exactly `answerBytes` of data (an error answers with trailers only).
+ * One h2load run of about `seconds` against `url` with `body` (a gRPC frame) on every request.
+ * h2load counts HTTP 200s, and a gRPC error is a 200 too (its answer has trailers, no body). So the
+ * run is a fixed number of requests (sized by a 1-second warm-up run at the same concurrency), and it
+ * fails unless the answers carried exactly that many times `answerBytes` of data.
  */
 export function h2load(o: {
   url: string;
@@ -60,45 +61,49 @@ export function h2load(o: {
 }): H2Figures {
   const data = join(o.scratch, `body-${++logNumber}.bin`);
   writeFileSync(data, o.body);
+  const run = (limit: string[], log?: string) => {
+    const out = spawnSync(
+      'h2load',
+      [
+        '-c',
+        String(o.connections),
+        '-m',
+        String(o.streams ?? 1),
+        '-t',
+        '1',
+        ...limit,
+        '-d',
+        data,
+        ...(log ? ['--log-file', log] : []),
+        '-H',
+        'content-type: application/grpc',
+        '-H',
+        'te: trailers',
+        ...(o.headers ?? []).flatMap((h) => ['-H', h]),
+        o.url,
+      ],
+      { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
+    );
+    if (out.status !== 0) throw new Error(`h2load failed: ${out.stderr || out.stdout}`);
+    const done = /(\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out.stdout);
+    if (!done || Number(done[2]) + Number(done[3]) > 0) throw new Error(`h2load saw failures: ${done?.[0]}\n${out.stdout}`);
+    return { stdout: out.stdout, succeeded: Number(done[1]) };
+  };
+  const warm = run(['-D', '1']);
+  const requests = Math.max(200, Math.round(warm.succeeded * o.seconds));
   // A log of its own per run: h2load appends to an existing one.
   const log = join(o.scratch, `h2load-${logNumber}.log`);
   const [serverBefore, machineBefore] = [processTicks(o.serverPids), machineTicks()];
-  const out = spawnSync(
-    'h2load',
-    [
-      '-c',
-      String(o.connections),
-      '-m',
-      String(o.streams ?? 1),
-      '-t',
-      '1',
-      '-D',
-      String(o.seconds),
-      '--warm-up-time',
-      '1',
-      '-d',
-      data,
-      '--log-file',
-      log,
-      '-H',
-      'content-type: application/grpc',
-      '-H',
-      'te: trailers',
-      ...(o.headers ?? []).flatMap((h) => ['-H', h]),
-      o.url,
-    ],
-    { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
-  );
+  const measured = run(['-n', String(requests)], log);
   const serverTicks = processTicks(o.serverPids) - serverBefore;
   const machine = machineTicks() - machineBefore;
-  if (out.status !== 0) throw new Error(`h2load failed: ${out.stderr || out.stdout}`);
-  const done = /(\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out.stdout);
-  if (!done || Number(done[2]) + Number(done[3]) > 0) throw new Error(`h2load saw failures: ${done?.[0]}\n${out.stdout}`);
-  // "traffic: ... total, ... headers (...), N (N) data": the answers' bytes, measured after warm-up.
-  const dataBytes = Number(/traffic: .*?, (\d+) \(\d+\) data/.exec(out.stdout)?.[1] ?? /(\d+) \(\d+\) data/.exec(out.stdout)?.[1]);
-  const answered = Number(done[1]);
-  if (dataBytes !== answered * o.answerBytes)
-    throw new Error(`${answered} answers carried ${dataBytes} bytes, not ${o.answerBytes} each: some were gRPC errors or other answers\n${out.stdout}`);
+  // "traffic: 23.81MB (24970800) total, 207.45KB (212431) headers (...), 24.02MB (25190578) data"
+  const dataBytes = Number(/traffic: .*\((\d+)\) data/.exec(measured.stdout)?.[1]);
+  if (measured.succeeded !== requests || dataBytes !== requests * o.answerBytes)
+    throw new Error(
+      `${measured.succeeded} answers carried ${dataBytes} bytes, not ${o.answerBytes} each: some were gRPC errors or other answers\n${measured.stdout}`,
+    );
+  const seconds = Number(/finished in ([\d.]+)(ms|s),/.exec(measured.stdout)?.[1]) / (/finished in [\d.]+ms,/.test(measured.stdout) ? 1000 : 1);
   const latencies = readFileSync(log, 'utf8')
     .trim()
     .split('\n')
@@ -106,14 +111,12 @@ export function h2load(o: {
     .filter((f) => f[1] === '200')
     .map((f) => Number(f[2]) / 1000)
     .sort((a, b) => a - b);
-  // The log also holds the warm-up's requests; the CPU was measured over both, so per call divides by all.
-  const calls = latencies.length;
   return {
-    rate: answered / o.seconds,
-    p50: latencies[Math.floor(calls * 0.5)],
-    p99: latencies[Math.floor(calls * 0.99)],
-    serverCpuMs: (serverTicks * TICK_MS) / calls,
-    otherCpuMs: ((machine - serverTicks) * TICK_MS) / calls,
-    serverCores: (serverTicks * TICK_MS) / 1000 / (o.seconds + 1),
+    rate: requests / seconds,
+    p50: latencies[Math.floor(latencies.length * 0.5)],
+    p99: latencies[Math.floor(latencies.length * 0.99)],
+    serverCpuMs: (serverTicks * TICK_MS) / requests,
+    otherCpuMs: ((machine - serverTicks) * TICK_MS) / requests,
+    serverCores: (serverTicks * TICK_MS) / 1000 / seconds,
   };
 }

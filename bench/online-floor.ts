@@ -1,16 +1,18 @@
 // Online serving against its floor (issue #16's method): RetrieveOnline of 1 and of 100 entities x
-// 50 FLOAT32 features (Redis) on the all-in-one bundle, beside a bare grpc-js server answering the
+// 50 FLOAT32 features (Redis) on the retrieve function's bundle (catalog on PostgreSQL), with one
+// worker and with two (node:cluster), beside a bare grpc-js server answering the
 // same path with an empty message (the 1-entity floor) and with the very bytes of our 100-entity
 // answer (the 100-entity floor), and raw Redis (redis-benchmark GET / MGET of the stored entries),
 // in one run. h2load drives every server with pre-encoded requests (a different random key set per
 // run), closed loops of 32 connections x 1 stream, and 1 connection serially; every answer's size is
 // checked (h2load counts HTTP 200s, and a gRPC error is one too); server CPU per call from /proc.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { unary } from '../cli/client.js';
 import { DataType } from '../shared/gen/featurestore/v1/common.js';
 import { FeatureSetServiceClient } from '../shared/gen/featurestore/v1/feature_set.js';
@@ -19,6 +21,7 @@ import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
 import { RetrieveOnlineRequest, RetrieveOnlineResponse, RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
 import { timestampFromDate } from '../shared/runtime/api/proto-time.js';
 import { grpcFrame, h2load, type H2Figures } from './h2load.js';
+import { feastRequest, startFeast, wrk, FEAST_VERSION, type WrkFigures } from './feast.js';
 import { registerWideFeatureSet } from './wide-set.js';
 import { freePort, machine, median, REPO, untilServing, writeSection } from './report.js';
 
@@ -42,15 +45,18 @@ async function startProcess(args: string[], extra: Record<string, string>): Prom
   return { child, port };
 }
 
-// Our server: the all-in-one bundle, Redis online store, authentication off (bench/online-auth.ts measures it on).
-const ours = await startProcess(['dist/functions/all-in-one.mjs'], {
-  FEATURESTORE_BIND: '127.0.0.1',
-  LOG_LEVEL: 'warn',
-  FEATURESTORE_METADATA_URL: 'pglite:memory',
-  FEATURESTORE_ONLINE_URL: REDIS_URL,
-  FEATURESTORE_FILE_ROOTS: scratch,
-});
-const address = `127.0.0.1:${ours.port}`;
+// The catalog: a new database on the benchmarks' PostgreSQL, which the retrieve function's processes share.
+const admin = process.env['FEATURESTORE_TEST_POSTGRES_URL'];
+if (!admin) throw new Error('FEATURESTORE_TEST_POSTGRES_URL is not set: run it with `make bench` (it starts PostgreSQL)');
+const database = `bench_floor_${Date.now()}`;
+const pgAdmin = new pg.Client({ connectionString: admin });
+await pgAdmin.connect();
+await pgAdmin.query(`CREATE DATABASE ${database}`);
+const catalogUrl = Object.assign(new URL(admin), { pathname: `/${database}` }).toString();
+const common = { FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'warn', FEATURESTORE_METADATA_URL: catalogUrl, FEATURESTORE_ONLINE_URL: REDIS_URL };
+// Setting up through the all-in-one bundle (authentication off; bench/online-auth.ts measures it on).
+const setup = await startProcess(['dist/functions/all-in-one.mjs'], { ...common, FEATURESTORE_FILE_ROOTS: scratch });
+const address = `127.0.0.1:${setup.port}`;
 const projects = new ProjectServiceClient(address, credentials.createInsecure());
 const featureSets = new FeatureSetServiceClient(address, credentials.createInsecure());
 const ingest = new IngestServiceClient(address, credentials.createInsecure());
@@ -89,13 +95,19 @@ async function workload(keys: number[]) {
 const sample = await workload(randomKeys(BATCH));
 const replyFile = join(scratch, 'reply.bin');
 writeFileSync(replyFile, sample.answer);
+// What is measured: the retrieve function as deployed (its bundle), with one worker and with two.
+const oneWorker = await startProcess(['dist/functions/retrieve.mjs'], { ...common, FEATURESTORE_WORKERS: '1' });
+const twoWorkers = await startProcess(['dist/functions/retrieve.mjs'], { ...common, FEATURESTORE_WORKERS: '2' });
 const bareEmpty = await startProcess(['bench/bare-retrieve-server.mjs'], {});
 const bareBytes = await startProcess(['bench/bare-retrieve-server.mjs'], { REPLY_FILE: replyFile });
-await new Promise((r) => setTimeout(r, 1000));
+await new Promise((r) => setTimeout(r, 3000));
 
+/** A process and its children (a primary's workers). */
+const family = (pid: number) => [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
 type Server = { name: string; port: number; pid: number };
 const servers = {
-  ours: { name: 'ours', port: ours.port, pid: ours.child.pid! },
+  ours: { name: 'retrieve, 1 worker', port: oneWorker.port, pid: oneWorker.child.pid! },
+  two: { name: 'retrieve, 2 workers', port: twoWorkers.port, pid: twoWorkers.child.pid! },
   empty: { name: 'bare, empty reply', port: bareEmpty.port, pid: bareEmpty.child.pid! },
   bytes: { name: 'bare, our 100-entity bytes', port: bareBytes.port, pid: bareBytes.child.pid! },
 } satisfies Record<string, Server>;
@@ -107,12 +119,15 @@ const run = (s: Server, body: Buffer, answerBytes: number, connections: number) 
     answerBytes,
     connections,
     seconds: SECONDS,
-    serverPids: [s.pid],
+    serverPids: family(s.pid),
     scratch,
   });
 
 const results: Record<string, H2Figures[]> = {};
-const record = (label: string, f: H2Figures) => (results[label] ??= []).push(f);
+const record = (label: string, f: H2Figures) => {
+  (results[label] ??= []).push(f);
+  console.log(label, JSON.stringify(f));
+};
 for (let r = 0; r < RUNS; r++) {
   const one = await workload(randomKeys(1));
   const hundred = await workload(randomKeys(BATCH));
@@ -120,8 +135,10 @@ for (let r = 0; r < RUNS; r++) {
   const pairs: Array<[string, () => H2Figures]> = [
     ['1 entity: ours', () => run(servers.ours, one.body, one.answerBytes, CONNECTIONS)],
     ['1 entity: bare, empty reply', () => run(servers.empty, one.body, 5, CONNECTIONS)],
+    ['1 entity: ours, 2 workers', () => run(servers.two, one.body, one.answerBytes, CONNECTIONS)],
     ['100 entities: ours', () => run(servers.ours, hundred.body, hundred.answerBytes, CONNECTIONS)],
     ['100 entities: bare, same bytes', () => run(servers.bytes, hundred.body, sample.answerBytes, CONNECTIONS)],
+    ['100 entities: ours, 2 workers', () => run(servers.two, hundred.body, hundred.answerBytes, CONNECTIONS)],
     ['serial, 1 entity: ours', () => run(servers.ours, one.body, one.answerBytes, 1)],
     ['serial, 1 entity: bare, empty reply', () => run(servers.empty, one.body, 5, 1)],
     ['serial, 100 entities: ours', () => run(servers.ours, hundred.body, hundred.answerBytes, 1)],
@@ -148,12 +165,45 @@ function redisBenchmark(command: string[]): number {
       encoding: 'utf8',
     });
     if (out.status !== 0) throw new Error(`redis-benchmark failed: ${out.stderr}`);
-    return Number(/"([\d.]+)"/.exec(out.stdout.trim().split('\n').at(-1)!)?.[1]);
+    // CSV: "test","rps", then 6 latencies; the test's name holds the key, quotes and all: count from the end.
+    const fields = /"([\d.]+)"(?:,"[\d.]+"){6}$/.exec(out.stdout.trim().split('\n').at(-1)!);
+    if (!fields) throw new Error(`redis-benchmark printed ${out.stdout}`);
+    return Number(fields[1]);
   });
   return median(rates);
 }
 const redisGet = redisBenchmark(['GET', stored[0]]);
 const redisMget = redisBenchmark(['MGET', ...stored.slice(0, BATCH)]);
+
+// Feast: the same entities and values on the same Redis, its Python feature server with a worker per CPU, wrk at the same concurrency.
+for (const c of children) c.kill('SIGSTOP'); // our servers idle meanwhile, off the CPUs
+const feast = await startFeast({
+  redisUrl: REDIS_URL,
+  entities: ENTITIES,
+  features: FEATURES,
+  valueSql: (k) => `id / 7 + ${k}`,
+  dir: join(scratch, 'feast'),
+  workers: 2,
+});
+const feastUrl = `http://127.0.0.1:${feast.port}/get-online-features`;
+// One answer checked: the same value as ours for an entity.
+const probe = (await (
+  await fetch(feastUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: feastRequest([7], FEATURES) })
+).json()) as { metadata: { feature_names: string[] }; results: { values: number[] }[] };
+const f0 = probe.results[probe.metadata.feature_names.indexOf('f0')]?.values[0];
+if (f0 === undefined || Math.abs(f0 - 7 / 7) > 1e-5) throw new Error(`feast answered ${JSON.stringify(probe).slice(0, 500)}: not user 7's f0`);
+const feastResults: Record<string, WrkFigures[]> = {};
+for (let r = 0; r < RUNS; r++) {
+  for (const [label, n] of [
+    ['1 entity', 1],
+    ['100 entities', BATCH],
+  ] as const)
+    (feastResults[label] ??= []).push(
+      wrk({ url: feastUrl, body: feastRequest(randomKeys(n), FEATURES), connections: CONNECTIONS, seconds: SECONDS, dir: scratch }),
+    );
+}
+feast.stop();
+for (const c of children) c.kill('SIGCONT');
 
 const m = (label: string, k: keyof H2Figures) => median(results[label].map((x) => x[k]));
 const row = (label: string) =>
@@ -161,22 +211,30 @@ const row = (label: string) =>
 const ratio = (a: string, b: string) => m(a, 'rate') / m(b, 'rate');
 const oneRatio = ratio('1 entity: ours', '1 entity: bare, empty reply');
 const hundredRatio = ratio('100 entities: ours', '100 entities: bare, same bytes');
+const workersRatio = ratio('1 entity: ours, 2 workers', '1 entity: ours');
+const f = (label: string, k: keyof WrkFigures) => median(feastResults[label].map((x) => x[k]));
+const feastRow = (label: string) =>
+  `| ${label}: Feast ${FEAST_VERSION} (Python, 2 workers, wrk) | ${Math.round(f(label, 'rate')).toLocaleString('en')} | ${f(label, 'p50').toFixed(2)} | ${f(label, 'p99').toFixed(2)} | | | |`;
+const versus = (label: string) =>
+  `**${(m(`${label}: ours, 2 workers`, 'rate') / f(label, 'rate')).toFixed(1)}x** its calls/s at **1/${(f(label, 'p99') / m(`${label}: ours, 2 workers`, 'p99')).toFixed(1)}** of its p99`;
+const workersRatio100 = ratio('100 entities: ours, 2 workers', '100 entities: ours');
 writeSection(
   'online-floor',
   `
 ## Online serving against its floor (h2load)
 
 ${new Date().toISOString().slice(0, 10)}, ${machine()}. \`bench/online-floor.ts\`: RetrieveOnline of 1 and of ${BATCH} entities x ${FEATURES}
-FLOAT32 features (Redis, ${ENTITIES.toLocaleString('en')} entities) on the all-in-one bundle (one process), beside a bare grpc-js server
-on the same path answering an empty message, and one answering the very bytes of our ${BATCH}-entity answer
+FLOAT32 features (Redis, ${ENTITIES.toLocaleString('en')} entities) on the retrieve function's bundle ("ours", below), beside a bare grpc-js
+server on the same path answering an empty message, and one answering the very bytes of our ${BATCH}-entity answer
 (${sample.answerBytes.toLocaleString('en')} bytes). h2load (C, one thread): ${CONNECTIONS} connections x 1 stream, or 1 connection serially,
-${SECONDS} s after 1 s of warm-up, a new random key set each run, ${RUNS} runs interleaved, medians. Every answer's size is checked
+about ${SECONDS} s (a fixed number of calls, sized by a 1-second warm-up run), a new random key set each run, ${RUNS} runs interleaved, medians. Every answer's size is checked
 (h2load counts HTTP 200s; a gRPC error is one too, without the body). CPU from /proc: the server's per call and in
 cores over the run; "others" is the rest of the machine per call (h2load, Redis, the kernel).
 
 | workload: server | calls/s | p50 ms | p99 ms | server CPU ms/call | server cores | others CPU ms/call |
 |---|---|---|---|---|---|---|
 ${Object.keys(results).map(row).join('\n')}
+${Object.keys(feastResults).map(feastRow).join('\n')}
 
 Raw Redis (redis-benchmark, ${CONNECTIONS} clients, the stored entries): GET of one ${Math.round(redisGet).toLocaleString('en')}/s, MGET of ${BATCH} ${Math.round(redisMget).toLocaleString('en')}/s.
 
@@ -186,6 +244,14 @@ Raw Redis (redis-benchmark, ${CONNECTIONS} clients, the stored entries): GET of 
 | 1 entity: serial p99 <= 1 ms | **${m('serial, 1 entity: ours', 'p99').toFixed(2)} ms** |
 | 100 entities: server CPU <= 0.5 ms per call | **${m('100 entities: ours', 'serverCpuMs').toFixed(2)} ms** |
 | 100 entities: >= 0.5x the bare server sending the same bytes | **${hundredRatio.toFixed(2)}x** |
+| Feast: >= 10x its calls/s at <= 1/10 of its p99 (ours with 2 workers, as Feast) | 1 entity: ${versus('1 entity')}; 100 entities: ${versus('100 entities')} |
+| 2 workers >= 1.5x one worker's calls/s | **${workersRatio.toFixed(2)}x** (1 entity), **${workersRatio100.toFixed(2)}x** (100 entities) |
+
+"ours" is the retrieve function's bundle (\`dist/functions/retrieve.mjs\`, catalog on PostgreSQL, online store on Redis) with
+\`FEATURESTORE_WORKERS=1\`; "2 workers" the same with two processes on the port (node:cluster). On this 2-CPU machine h2load,
+Redis and the kernel share the CPUs with the server: their CPU per call is the "others" column. Feast ${FEAST_VERSION} (PyPI) has the
+same ${ENTITIES.toLocaleString('en')} entities and values on the same Redis (\`feast materialize\`: ${feast.materializeSeconds.toFixed(1)} s), served by \`feast serve\`
+(gunicorn, 2 workers, \`--max-requests 0\`), driven by wrk (C, one thread) at ${CONNECTIONS} connections; our servers are paused meanwhile.
 `,
 );
 console.log(JSON.stringify(results));
@@ -194,4 +260,7 @@ console.log(
 );
 for (const c of [projects, featureSets, ingest, retrieve]) c.close();
 for (const c of children) c.kill('SIGTERM');
+await new Promise((r) => setTimeout(r, 2000));
+await pgAdmin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+await pgAdmin.end();
 process.exit(0);
