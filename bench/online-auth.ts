@@ -21,7 +21,7 @@ import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
 import { RetrieveOnlineRequest, RetrieveOnlineResponse, RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
 import { grpcFrame, h2load, type H2Figures } from './h2load.js';
 import { timestampFromDate } from '../shared/runtime/api/proto-time.js';
-import { registerWideFeatureSet } from './wide-set.js';
+import { ingestWideFloat32, registerWideFeatureSet } from './wide-set.js';
 import { freePort, machine, median, REPO, untilServing, writeSection } from './report.js';
 
 const REDIS_URL = process.env['FEATURESTORE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:46490';
@@ -91,16 +91,7 @@ async function start(name: string, auth: Record<string, string>, setupToken: str
   const project = `auth_${name}_${Date.now()}`;
   const names = await registerWideFeatureSet({ projects, featureSets }, project, FEATURES, DataType.DATA_TYPE_FLOAT32);
   const now = timestampFromDate(new Date());
-  for (let b = 0; b < ENTITIES / 500; b++) {
-    const rows = Array.from({ length: 500 }, (_, j) => ({
-      values: [
-        { kind: { $case: 'int64Value' as const, value: String(b * 500 + j) } },
-        { kind: { $case: 'timestampValue' as const, value: now } },
-        ...names.map((_, k) => ({ kind: { $case: 'float32Value' as const, value: j + k / 10 } })),
-      ],
-    }));
-    await unary(ingest, ingest.ingestOnline, { featureSet: { project, name: 'wide', version: '' }, columns: ['user_id', 'ts', ...names], rows });
-  }
+  await ingestWideFloat32(ingest, project, names, ENTITIES, now, (i, k) => (i % 500) + k / 10);
   if (readerToken) {
     await unary(access, access.grantPermission, { resource: { project, featureSet: '' }, principalId: 'bench-reader', role: Role.ROLE_CONSUMER });
   }

@@ -22,7 +22,7 @@ import { RetrieveOnlineRequest, RetrieveOnlineResponse, RetrieveServiceClient } 
 import { timestampFromDate } from '../shared/runtime/api/proto-time.js';
 import { grpcFrame, h2load, type H2Figures } from './h2load.js';
 import { feastRequest, startFeast, wrk, FEAST_VERSION, type WrkFigures } from './feast.js';
-import { registerWideFeatureSet } from './wide-set.js';
+import { ingestWideFloat32, registerWideFeatureSet } from './wide-set.js';
 import { freePort, machine, median, REPO, untilServing, writeSection } from './report.js';
 
 const REDIS_URL = process.env['FEATURESTORE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:46490';
@@ -65,16 +65,7 @@ await untilServing(() => unary(projects, projects.listProjects, { pageSize: 1, p
 const project = `floor_${Date.now()}`;
 const names = await registerWideFeatureSet({ projects, featureSets }, project, FEATURES, DataType.DATA_TYPE_FLOAT32);
 const now = timestampFromDate(new Date());
-for (let b = 0; b < ENTITIES / 500; b++) {
-  const rows = Array.from({ length: 500 }, (_, j) => ({
-    values: [
-      { kind: { $case: 'int64Value' as const, value: String(b * 500 + j) } },
-      { kind: { $case: 'timestampValue' as const, value: now } },
-      ...names.map((_, k) => ({ kind: { $case: 'float32Value' as const, value: (b * 500 + j) / 7 + k } })),
-    ],
-  }));
-  await unary(ingest, ingest.ingestOnline, { featureSet: { project, name: 'wide', version: '' }, columns: ['user_id', 'ts', ...names], rows });
-}
+await ingestWideFloat32(ingest, project, names, ENTITIES, now, (i, k) => i / 7 + k);
 
 const randomKeys = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * ENTITIES));
 const request = (keys: number[]): RetrieveOnlineRequest => ({

@@ -3,6 +3,8 @@
 import { unary } from '../cli/client.js';
 import { DataType } from '../shared/gen/featurestore/v1/common.js';
 import type { FeatureSetServiceClient } from '../shared/gen/featurestore/v1/feature_set.js';
+import type { IngestServiceClient } from '../shared/gen/featurestore/v1/ingest.js';
+import type { Timestamp } from '../shared/gen/google/protobuf/timestamp.js';
 import type { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
 
 /** A scalar feature as RegisterFeatureSet takes it. */
@@ -32,4 +34,29 @@ export async function registerWideFeatureSet(
     owner: '',
   });
   return names;
+}
+
+/**
+ * Writes `entities` users (user_id 0..n-1, event time `at`) of `project`'s "wide" feature set online,
+ * 500 rows a call, FLOAT32 feature k of user i being `value(i, k)`.
+ */
+export async function ingestWideFloat32(
+  ingest: IngestServiceClient,
+  project: string,
+  names: string[],
+  entities: number,
+  at: Timestamp,
+  value: (i: number, k: number) => number,
+): Promise<void> {
+  for (let b = 0; b < entities / 500; b++) {
+    const rows = Array.from({ length: Math.min(500, entities - b * 500) }, (_, j) => ({
+      values: [
+        { kind: { $case: 'int64Value' as const, value: String(b * 500 + j) } },
+        { kind: { $case: 'timestampValue' as const, value: at } },
+        ...names.map((_, k) => ({ kind: { $case: 'float32Value' as const, value: value(b * 500 + j, k) } })),
+      ],
+    }));
+    const res = await unary(ingest, ingest.ingestOnline, { featureSet: { project, name: 'wide', version: '' }, columns: ['user_id', 'ts', ...names], rows });
+    if (res.accepted !== rows.length) throw new Error(`ingest accepted ${res.accepted} of ${rows.length}: ${JSON.stringify(res.errors[0])}`);
+  }
 }

@@ -1,15 +1,4 @@
 #!/usr/bin/env bash
-# Builds scripts/tools/knative-validate (Knative Serving's own webhook validation, Go) once per
-# source change: about a minute on a new machine (modules from the Go proxy), then cached under
-# ~/.cache/featurestore. Prints the binary's path.
-set -euo pipefail
-src="$(cd "$(dirname "$0")/knative-validate" && pwd)"
-hash="$(cat "$src/go.mod" "$src/go.sum" "$src/main.go" | sha256sum | cut -c1-16)"
-bin="${XDG_CACHE_HOME:-$HOME/.cache}/featurestore/knative-validate-$hash"
-if [ ! -x "$bin" ]; then
-  echo "building knative-validate (knative.dev/serving, once per machine)..." >&2
-  mkdir -p "$(dirname "$bin")"
-  (cd "$src" && GOFLAGS=-mod=mod go build -o "$bin.tmp" . >&2)
-  mv "$bin.tmp" "$bin"
-fi
-echo "$bin"
+# Knative Serving's own webhook validation (scripts/tools/knative-validate, Go, knative.dev/serving):
+# about a minute to build on a new machine, then cached. Prints the binary's path.
+exec "$(dirname "$0")/go-build.sh" knative-validate

@@ -11,10 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
 import { sparkSubmit } from '../../functions/spark-submit/index.js';
-import { startSparkOperator } from '../../dev/spark-operator/operator.js';
 import { applicationName, SparkApplications } from '../../shared/adapters/engine/spark/spark-applications.js';
 import { ApiServerEventTypes } from '../../shared/core/events.js';
 import { Format } from '../../shared/gen/featurestore/v1/common.js';
@@ -25,7 +23,7 @@ import { clients, finishedJob, fraudTx, unary } from '../support/grpc.js';
 import { eventually } from '../support/helpers.js';
 import { startTestHost } from '../support/hosts.js';
 import { freshDatabase } from '../support/postgres.js';
-import { jobImage, KUBECONFIG, SPARK_SUBMIT } from '../support/spark.js';
+import { KUBECONFIG, SPARK_SUBMIT, sparkNamespace } from '../support/spark.js';
 
 const NAMESPACE = 'fs-spark-events';
 const CSV = 'customer_id,event_time,amount,country\nc1,2026-11-01T10:00:00Z,42.5,DE\nc2,2026-11-01T11:30:00Z,1200,US\n';
@@ -39,7 +37,7 @@ describe(
   },
   () => {
     let apps: SparkApplications;
-    let operator: Awaited<ReturnType<typeof startSparkOperator>>;
+    let operator: Awaited<ReturnType<typeof sparkNamespace>>['operator'];
     let source: RunningSource;
     let db: Awaited<ReturnType<typeof freshDatabase>>;
     let store: RunningHost;
@@ -52,22 +50,9 @@ describe(
     const received = new Map<string, number>();
 
     before(async () => {
-      const kc = new KubeConfig();
-      kc.loadFromFile(KUBECONFIG!);
-      await kc
-        .makeApiClient(CoreV1Api)
-        .createNamespace({ body: { metadata: { name: NAMESPACE } } })
-        .catch((err: { code?: number }) => {
-          if (err.code !== 409) throw err;
-        });
-      apps = new SparkApplications(kc, NAMESPACE);
-      operator = await startSparkOperator({
-        kc,
-        namespace: NAMESPACE,
-        sparkSubmit: SPARK_SUBMIT!,
-        master: 'local[1]',
-        localPaths: { '/opt/featurestore/': `${jobImage()}/` },
-      });
+      const k8s = await sparkNamespace(NAMESPACE);
+      ({ apps, operator } = k8s);
+      const kc = k8s.kc;
       db = await freshDatabase();
       const env = {
         FEATURESTORE_METADATA_URL: db.url,

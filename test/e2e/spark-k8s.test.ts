@@ -18,7 +18,6 @@ import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ALL_FUNCTIONS } from '../../functions/index.js';
-import { startSparkOperator } from '../../dev/spark-operator/operator.js';
 import { applicationName, SparkApplications, tokenSecretName, TOKEN_KEY } from '../../shared/adapters/engine/spark/spark-applications.js';
 import { Format } from '../../shared/gen/featurestore/v1/common.js';
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
@@ -27,7 +26,7 @@ import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, finishedJob, fraudTx, unary } from '../support/grpc.js';
 import { eventually, str } from '../support/helpers.js';
 import { startTestHost } from '../support/hosts.js';
-import { imageJars, jobImage, KUBECONFIG, SPARK_SUBMIT } from '../support/spark.js';
+import { imageJars, KUBECONFIG, SPARK_SUBMIT, sparkNamespace } from '../support/spark.js';
 import { freshBucket } from '../support/storage.js';
 
 const NAMESPACE = 'fs-spark-k8s';
@@ -39,7 +38,7 @@ describe(
   () => {
     let kc: KubeConfig;
     let apps: SparkApplications;
-    let operator: Awaited<ReturnType<typeof startSparkOperator>>;
+    let operator: Awaited<ReturnType<typeof sparkNamespace>>['operator'];
     const hosts: RunningHost[] = [];
     let c: ReturnType<typeof clients>;
     const data = realpathSync(mkdtempSync(join(tmpdir(), 'fs-k8s-data-')));
@@ -63,23 +62,7 @@ describe(
     }
 
     before(async () => {
-      kc = new KubeConfig();
-      kc.loadFromFile(KUBECONFIG!);
-      await kc
-        .makeApiClient(CoreV1Api)
-        .createNamespace({ body: { metadata: { name: NAMESPACE } } })
-        .catch((err: { code?: number }) => {
-          if (err.code !== 409) throw err;
-        });
-      apps = new SparkApplications(kc, NAMESPACE);
-      operator = await startSparkOperator({
-        kc,
-        namespace: NAMESPACE,
-        sparkSubmit: SPARK_SUBMIT!,
-        master: 'local[1]',
-        localPaths: { '/opt/featurestore/': `${jobImage()}/` },
-        jars: imageJars(),
-      });
+      ({ kc, apps, operator } = await sparkNamespace(NAMESPACE, { jars: imageJars() }));
       c = await store({ FEATURESTORE_OFFLINE_DIR: offline });
     });
     after(async () => {

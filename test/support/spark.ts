@@ -1,5 +1,7 @@
 // What the Spark tests share: the servers the test run started, and SparkApplication settings.
-import type { SparkK8sSettings } from '../../shared/adapters/engine/spark/spark-applications.js';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { startSparkOperator } from '../../dev/spark-operator/operator.js';
+import { SparkApplications, type SparkK8sSettings } from '../../shared/adapters/engine/spark/spark-applications.js';
 import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -82,3 +84,27 @@ export const TEST_ENGINES: { name: string; env: Record<string, string>; skip: st
     skip: !SPARK_SUBMIT && 'needs Spark (make test installs it: scripts/services/spark.sh)',
   },
 ];
+
+/**
+ * The test API server's `namespace` (made if missing), its SparkApplications, and the operator
+ * stand-in running them with the job image's runner and the test run's spark-submit.
+ */
+export async function sparkNamespace(namespace: string, options: { jars?: string[] } = {}) {
+  const kc = new KubeConfig();
+  kc.loadFromFile(KUBECONFIG!);
+  await kc
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name: namespace } } })
+    .catch((err: { code?: number }) => {
+      if (err.code !== 409) throw err;
+    });
+  const operator = await startSparkOperator({
+    kc,
+    namespace,
+    sparkSubmit: SPARK_SUBMIT!,
+    master: 'local[1]',
+    localPaths: { '/opt/featurestore/': `${jobImage()}/` },
+    jars: options.jars,
+  });
+  return { kc, apps: new SparkApplications(kc, namespace), operator };
+}
