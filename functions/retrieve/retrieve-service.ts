@@ -1,22 +1,14 @@
 import { InvalidArgument, Unimplemented } from '../../shared/core/errors.js';
 import type { createRetrieveUseCases } from '../../shared/core/use-cases/retrieve.js';
 import type { createTrainingSetUseCases } from '../../shared/core/use-cases/training-set.js';
-import {
-  entityValueFromProto,
-  jobToProto,
-  sourceFromProto,
-  typedValueFromProto,
-  typedValueToProto,
-  featureSetRefFromProto,
-} from '../../shared/runtime/api/mappers.js';
+import { entityValueFromProto, jobToProto, sourceFromProto, typedValueFromProto, featureSetRefFromProto } from '../../shared/runtime/api/mappers.js';
 import type { Handlers } from '../../shared/runtime/grpc/service-binding.js';
-import { dateFromTimestamp, optionalDate, timestampFromMicros } from '../../shared/runtime/api/proto-time.js';
+import { dateFromTimestamp, optionalDate } from '../../shared/runtime/api/proto-time.js';
 import { Format, type OutputSpec } from '../../shared/gen/featurestore/v1/common.js';
-import { RetrieveServiceService, RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
+import { RetrieveServiceService, type RetrieveOnlineResponse } from '../../shared/gen/featurestore/v1/retrieve.js';
+import { encodeOnlineAnswer } from '../../shared/runtime/api/online-wire.js';
 import type { OnlineUseCases } from '../../shared/core/use-cases/online.js';
 import type { MaterializeUseCases } from '../../shared/core/use-cases/materialize.js';
-
-const ROW_STATUS = { PRESENT: RowStatus.ROW_STATUS_PRESENT, MISSING: RowStatus.ROW_STATUS_MISSING, EXPIRED: RowStatus.ROW_STATUS_EXPIRED } as const;
 
 /** PARQUET unless CSV is asked for; custom output folders are not offered yet. */
 function outputFormat(output: OutputSpec | undefined): 'PARQUET' | 'CSV' {
@@ -68,7 +60,7 @@ export function retrieveHandlers(
       return jobToProto(await trainingSets.start(principal, { entities, timestampColumn: req.timestampColumn, features: req.features, format }, signal));
     },
     retrieveOnline: async (req, { principal, signal }) => {
-      const out = await online.read(
+      const out = await online.readStored(
         principal,
         {
           ...featureSetRefFromProto(req.featureSet),
@@ -77,15 +69,8 @@ export function retrieveHandlers(
         },
         signal,
       );
-      return {
-        featureNames: out.featureNames,
-        withheldFeatures: out.withheld,
-        rows: out.rows.map((r) => ({
-          values: r.values.map(typedValueToProto),
-          eventTime: r.eventTimeMicros === undefined ? undefined : timestampFromMicros(r.eventTimeMicros),
-          status: ROW_STATUS[r.status],
-        })),
-      };
+      // The answer's bytes, written from the stored values (the binding sends a Buffer as it is).
+      return encodeOnlineAnswer(out) as unknown as RetrieveOnlineResponse;
     },
     startMaterialize: async (req, { principal, signal }) =>
       jobToProto(

@@ -1,5 +1,5 @@
 import { InvalidArgument, NotFound, ResourceExhausted } from '../errors.js';
-import type { FeatureSet } from '../model.js';
+import type { Feature, FeatureSet } from '../model.js';
 import { encodeEntityKey, eventTimeMicros, expiryMicros, storedFeatures } from '../online-values.js';
 import { checkValue, isError, toTypedValue, type StoredValue, type TypedValue } from '../values.js';
 import type { Authorizer } from '../ports/authorizer.js';
@@ -36,6 +36,21 @@ export interface OnlineRow {
   /** µs since the epoch. */
   eventTimeMicros?: number;
   status: RowStatus;
+}
+
+/** An online row with its values as stored (the features' stored forms), for encoders that write the answer directly. */
+export interface StoredOnlineRow {
+  values: StoredValue[];
+  eventTimeMicros?: number;
+  status: RowStatus;
+}
+
+/** What an online read answers, values as stored: `features` (types) aligned with `featureNames`. */
+export interface StoredOnlineAnswer {
+  featureNames: string[];
+  features: Feature[];
+  rows: StoredOnlineRow[];
+  withheld: string[];
 }
 
 /**
@@ -95,7 +110,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
   // The online path reads definitions from the in-memory registry, not the catalog.
   const featureSet = createFeatureSetResolver({ authorizer: d.authorizer, lookup: (project, name, version) => d.registry.get(project, name, version) });
 
-  return {
+  const useCases = {
     /**
      * Validates every row against the schema; valid rows are written (newest event time per entity
      * wins), invalid ones come back as per-row errors. Every row carries all features: a feature
@@ -181,6 +196,20 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       input: { project: string; featureSet: string; version: string; keys: TypedValue[][]; features: string[] },
       signal?: AbortSignal,
     ): Promise<{ featureNames: string[]; rows: OnlineRow[]; withheld: string[] }> {
+      const out = await useCases.readStored(principal, input, signal);
+      return {
+        featureNames: out.featureNames,
+        withheld: out.withheld,
+        rows: out.rows.map((r) => ({ ...r, values: r.values.map((v, i) => toTypedValue(out.features[i], v)) })),
+      };
+    },
+
+    /** The same read with the values as stored: the retrieve function encodes them straight into its answer. */
+    async readStored(
+      principal: Principal,
+      input: { project: string; featureSet: string; version: string; keys: TypedValue[][]; features: string[] },
+      signal?: AbortSignal,
+    ): Promise<StoredOnlineAnswer> {
       const fs = await featureSet(principal, input, 'featureSet.readData', signal);
       if (input.keys.length === 0) throw new InvalidArgument('is required: at least one entity key', { field: 'keys' });
       if (input.keys.length > d.limits.maxKeys)
@@ -215,16 +244,18 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       const entries = await d.online.get({ project: fs.project, featureSet: fs.name, major: fs.major }, keys, signal);
       const now = Date.now() * 1000;
       const ttl = fs.ttlSeconds == null ? undefined : fs.ttlSeconds * 1e6;
-      const rows = entries.map((e): OnlineRow => {
+      const positions = wanted.map((n) => position.get(n)!);
+      const rows = entries.map((e): StoredOnlineRow => {
         if (!e) return { values: [], status: 'MISSING' };
         const eventTimeMicros = e.eventTimeMicros;
         if (ttl !== undefined && now - eventTimeMicros > ttl) return { values: [], eventTimeMicros, status: 'EXPIRED' };
         const all = JSON.parse(e.value) as StoredValue[];
-        return { values: wanted.map((n) => toTypedValue(stored[position.get(n)!], all[position.get(n)!] ?? null)), eventTimeMicros, status: 'PRESENT' };
+        return { values: positions.map((p) => all[p] ?? null), eventTimeMicros, status: 'PRESENT' };
       });
-      return { featureNames: wanted, rows, withheld };
+      return { featureNames: wanted, features: positions.map((p) => stored[p]), rows, withheld };
     },
   };
+  return useCases;
 }
 
 export type OnlineUseCases = ReturnType<typeof createOnlineUseCases>;

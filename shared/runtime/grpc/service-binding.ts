@@ -51,6 +51,8 @@ export function bindService<S extends ServiceDefinition>(name: string, definitio
     // INVALID_ARGUMENT there.
     decoding[method] = {
       ...def,
+      // A handler may answer with the message's bytes already written (RetrieveOnline does): sent as they are.
+      responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : def.responseSerialize(value)),
       requestDeserialize: (bytes: Buffer) => {
         try {
           return def.requestDeserialize(bytes);
