@@ -126,7 +126,8 @@ describe(
         [job.id],
       );
       // Only the source's events could have ended it: the store does not watch (FEATURESTORE_SPARK_K8S_FOLLOW=events).
-      assert.ok((received.get(ApiServerEventTypes.add) ?? 0) + (received.get(ApiServerEventTypes.update) ?? 0) >= 3, JSON.stringify([...received]));
+      // How many arrive depends on when the source listed (an application made before its list comes as one add).
+      assert.ok((received.get(ApiServerEventTypes.add) ?? 0) + (received.get(ApiServerEventTypes.update) ?? 0) >= 1, JSON.stringify([...received]));
       assert.ok((await apps.get(applicationName(job.id)))?.status?.applicationState?.state === 'COMPLETED');
     });
 
