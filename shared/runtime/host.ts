@@ -193,20 +193,14 @@ export async function runMain(functions: FunctionDefinition[] | (() => Promise<F
     try {
       config = loadConfig(options.env, options.defaults);
     } catch (err) {
-      process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: `cannot start: ${err instanceof Error ? err.message : String(err)}` })}\n`);
-      process.exit(1);
+      cannotStart(err);
     }
     const count = workerCount(
       config,
       functions.every((d) => d.trigger.kind === 'grpc'),
     );
     if (count > 1) {
-      try {
-        await assertPortFree(config.bind, config.port);
-      } catch (err) {
-        process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: `cannot start: ${err instanceof Error ? err.message : String(err)}` })}\n`);
-        process.exit(1);
-      }
+      await assertPortFree(config.bind, config.port).catch(cannotStart);
       return runPrimary(count, createLogger(config.logLevel, { function: functions.map((f) => f.name).join(','), role: 'primary' }));
     }
   }
@@ -214,9 +208,7 @@ export async function runMain(functions: FunctionDefinition[] | (() => Promise<F
   try {
     host = await startHost(functions, options);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: `cannot start: ${message}` })}\n`);
-    process.exit(1);
+    cannotStart(err);
   }
   const onSignal = (signal: string) => {
     process.stderr.write(`${JSON.stringify({ level: 'info', msg: `${signal}: draining`, time: new Date().toISOString() })}\n`);
@@ -224,6 +216,12 @@ export async function runMain(functions: FunctionDefinition[] | (() => Promise<F
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+}
+
+/** A start that failed: one fatal JSON line with the reason, exit 1. */
+function cannotStart(err: unknown): never {
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: `cannot start: ${err instanceof Error ? err.message : String(err)}` })}\n`);
+  process.exit(1);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { InvalidArgument, NotFound, ResourceExhausted } from '../errors.js';
 import type { Feature, FeatureSet } from '../model.js';
 import { encodeEntityKey, eventTimeMicros, expiryMicros, storedFeatures } from '../online-values.js';
-import { checkValue, isError, toTypedValue, type StoredValue, type TypedValue } from '../values.js';
+import { checkValue, isError, type StoredValue, type TypedValue } from '../values.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import { allWithheld, withheldFeatures } from '../sensitive.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
@@ -29,14 +29,6 @@ export interface RowError {
 }
 
 export type RowStatus = 'PRESENT' | 'MISSING' | 'EXPIRED';
-
-export interface OnlineRow {
-  /** Aligned with the response's feature names; empty unless PRESENT. */
-  values: TypedValue[];
-  /** µs since the epoch. */
-  eventTimeMicros?: number;
-  status: RowStatus;
-}
 
 /** An online row with its values as stored (the features' stored forms), for encoders that write the answer directly. */
 export interface StoredOnlineRow {
@@ -110,7 +102,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
   // The online path reads definitions from the in-memory registry, not the catalog.
   const featureSet = createFeatureSetResolver({ authorizer: d.authorizer, lookup: (project, name, version) => d.registry.get(project, name, version) });
 
-  const useCases = {
+  return {
     /**
      * Validates every row against the schema; valid rows are written (newest event time per entity
      * wins), invalid ones come back as per-row errors. Every row carries all features: a feature
@@ -191,20 +183,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
     },
 
     /** One row per key, in order: PRESENT with values, MISSING, or EXPIRED (older than the TTL). */
-    async read(
-      principal: Principal,
-      input: { project: string; featureSet: string; version: string; keys: TypedValue[][]; features: string[] },
-      signal?: AbortSignal,
-    ): Promise<{ featureNames: string[]; rows: OnlineRow[]; withheld: string[] }> {
-      const out = await useCases.readStored(principal, input, signal);
-      return {
-        featureNames: out.featureNames,
-        withheld: out.withheld,
-        rows: out.rows.map((r) => ({ ...r, values: r.values.map((v, i) => toTypedValue(out.features[i], v)) })),
-      };
-    },
-
-    /** The same read with the values as stored: the retrieve function encodes them straight into its answer. */
+    /** Reads entities by key, values as stored (the retrieve function encodes them straight into its answer). */
     async readStored(
       principal: Principal,
       input: { project: string; featureSet: string; version: string; keys: TypedValue[][]; features: string[] },
@@ -255,7 +234,6 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       return { featureNames: wanted, features: positions.map((p) => stored[p]), rows, withheld };
     },
   };
-  return useCases;
 }
 
 export type OnlineUseCases = ReturnType<typeof createOnlineUseCases>;
