@@ -36,6 +36,7 @@ async function ours(run: number, ingests: 'one' | 'two'): Promise<number> {
     schema,
     ttlSeconds,
     ingests: ingests === 'one' ? [fs] : fs.map((x) => [x]),
+    entityKey: schema.primaryKey,
     ...part,
   });
   const result = await engine.trainingSet(

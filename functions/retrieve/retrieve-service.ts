@@ -57,18 +57,18 @@ export function retrieveHandlers(
                 rows: e.value.rows.map((r, i) => r.values.map((v, j) => entityValueFromProto(v, `entity_rows.rows[${i}].values[${j}]`))),
               }
             : undefined;
-      return jobToProto(await trainingSets.start(principal, { entities, timestampColumn: req.timestampColumn, features: req.features, format }, signal));
+      return jobToProto(
+        await trainingSets.start(principal, { entities, timestampColumn: req.timestampColumn, features: req.features, view: req.featureView, format }, signal),
+      );
     },
     retrieveOnline: async (req, { principal, signal }) => {
-      const out = await online.readStored(
-        principal,
-        {
-          ...featureSetRefFromProto(req.featureSet),
-          keys: req.keys.map((k) => k.values.map(typedValueFromProto)),
-          features: req.features,
-        },
-        signal,
-      );
+      const keys = req.keys.map((k) => k.values.map(typedValueFromProto));
+      if (req.featureView && req.featureSet) throw new InvalidArgument('name either feature_set or feature_view, not both', { field: 'feature_view' });
+      if (req.featureView && req.features.length > 0)
+        throw new InvalidArgument('must be empty with a feature_view: the view lists its features (register a view with fewer)', { field: 'features' });
+      const out = req.featureView
+        ? await online.readView(principal, { view: req.featureView, keys }, signal)
+        : await online.readStored(principal, { ...featureSetRefFromProto(req.featureSet), keys, features: req.features }, signal);
       // The answer's bytes, written from the stored values (the binding sends a Buffer as it is).
       return encodeOnlineAnswer(out) as unknown as RetrieveOnlineResponse;
     },

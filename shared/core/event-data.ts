@@ -59,6 +59,7 @@ export const EVENT_DATA = {
     ttlSeconds: z.number().positive().nullable().optional(),
   }),
   [EventTypes.projectChanged]: z.looseObject({}),
+  [EventTypes.featureViewChanged]: z.looseObject({}),
   [EventTypes.onlineRowsWritten]: z.looseObject({}),
   // Ticks carry nothing a handler reads.
   [EventTypes.syncTick]: z.unknown(),

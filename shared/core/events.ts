@@ -5,6 +5,7 @@ const PREFIX = 'dev.featurestore';
 export const EventTypes = {
   projectChanged: `${PREFIX}.project.changed.v1`,
   featureSetChanged: `${PREFIX}.featureset.changed.v1`,
+  featureViewChanged: `${PREFIX}.featureview.changed.v1`,
   jobRequested: `${PREFIX}.job.requested.v1`,
   jobStatus: `${PREFIX}.job.status.v1`,
   /** A cancel asked for a job running on a cluster: spark-submit stops its application. */
@@ -49,4 +50,8 @@ export function projectSubject(project: string): string {
 
 export function featureSetSubject(project: string, name: string): string {
   return `projects/${project}/featureSets/${name}`;
+}
+
+export function featureViewSubject(project: string, name: string): string {
+  return `projects/${project}/featureViews/${name}`;
 }

@@ -73,6 +73,8 @@ export const trainingSetPartSchema = z.object({
   minor: versionNumber,
   /** Features to take (never the key or event time); the output names follow outputColumnNames. */
   features: z.array(name),
+  /** The entity columns filling the primary key, in key order (a feature view's key mapping); the key's own names when absent. */
+  keyColumns: z.array(name).optional(),
 });
 export type TrainingSetPart = z.infer<typeof trainingSetPartSchema>;
 

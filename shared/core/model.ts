@@ -67,6 +67,37 @@ export interface FeatureSet extends FeatureSetVersionNumber {
   changeSummary: string;
 }
 
+/** The features a feature view takes from one feature set version (pinned to a major). */
+export interface FeatureViewSource {
+  project: string;
+  featureSet: string;
+  major: number;
+  /** Never the key or event time. */
+  features: string[];
+  /** The view's entity columns filling the set's primary key, in key order (the key mapping). */
+  keyColumns: string[];
+}
+
+/** One version of a feature view: features of several feature sets sharing an entity key. */
+export interface FeatureView {
+  project: string;
+  name: string;
+  version: number;
+  sources: FeatureViewSource[];
+  /** Every source's key columns, in order of first appearance. */
+  entityColumns: string[];
+  /** The output name of each feature, sources in order (training-sets.ts outputColumnNames). */
+  featureNames: string[];
+  description: string;
+  owner: string;
+  tags: Tags;
+  createdBy: string;
+  /** When the feature view was first registered. */
+  createTime: Date;
+  /** When this version was made. */
+  updateTime: Date;
+}
+
 export function versionString(v: FeatureSetVersionNumber): string {
   return `${v.major}.${v.minor}`;
 }

@@ -86,6 +86,8 @@ export interface TrainingSetSide {
   ingests: string[][];
   /** Features to take (never the key or event time). */
   features: string[];
+  /** The entity columns matched with the primary key, in key order (the key's own names unless a feature view maps them). */
+  entityKey: string[];
   /** Names the side in output column names when a feature's name clashes (training-sets.ts outputColumnNames). */
   project: string;
   featureSet: string;
@@ -223,6 +225,7 @@ export function trainingSetPlan(
         ttlSeconds: featureSet.ttlSeconds,
         ingests: visible.map((v) => v.files).filter((files) => files.length > 0),
         features: part.features,
+        entityKey: part.keyColumns ?? featureSet.schema.primaryKey,
         project: part.project,
         featureSet: part.featureSet,
       };

@@ -144,7 +144,11 @@ export class Dependencies {
   async registryCache(): Promise<RegistryCache> {
     this.registry ??= (async () => {
       const cache = createRegistryCache(await this.metadataStore(), { maxAgeMs: this.config.registryMaxAgeMs });
-      await this.followCatalog({ invalidate: (change) => cache.invalidate(change.project, change.featureSet), clear: () => cache.clear() });
+      await this.followCatalog({
+        invalidate: (change) =>
+          change.featureView ? cache.invalidateView(change.project, change.featureView) : cache.invalidate(change.project, change.featureSet),
+        clear: () => cache.clear(),
+      });
       return cache;
     })();
     return this.registry;

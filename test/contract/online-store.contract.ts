@@ -26,6 +26,26 @@ export function onlineStoreContract(name: string, open: () => Promise<{ store: O
       assert.deepEqual(await store.get(t, []), []);
     });
 
+    it('reads several tables at once (a feature view), each in its key order, a key of one table absent from another', async () => {
+      const [a, b, c] = [table(), table(2), table()];
+      await store.put(a, [entry('["1"]', 10, 'a1'), entry('["2"]', 11, 'a2')]);
+      await store.put(b, [entry('["2"]', 20, 'b2'), entry('["3"]', 21, 'b3')]);
+      const reads = [
+        { table: a, keys: ['["3"]', '["2"]', '["1"]'] },
+        { table: b, keys: ['["1"]', '["2"]', '["3"]'] },
+        { table: c, keys: ['["1"]'] },
+        { table: a, keys: [] },
+      ];
+      assert.deepEqual(await store.getMany(reads), [
+        [undefined, entry('["2"]', 11, 'a2'), entry('["1"]', 10, 'a1')],
+        [undefined, entry('["2"]', 20, 'b2'), entry('["3"]', 21, 'b3')],
+        [undefined],
+        [],
+      ]);
+      assert.deepEqual(await store.getMany([{ table: b, keys: ['["3"]'] }]), [[entry('["3"]', 21, 'b3')]]);
+      assert.deepEqual(await store.getMany([]), []);
+    });
+
     it('keeps the newest event time: older writes are refused, equal ones replace', async () => {
       const t = table();
       const now = 1_795_000_000_000_000; // 2026, in microseconds

@@ -41,7 +41,7 @@ for (const catalog of catalogs) {
     /** How long until a read shows `want` (fails after 2 s; without invalidation it would take the hour). */
     async function seenWithin(want: RowStatus): Promise<number> {
       const started = performance.now();
-      await eventually(async () => (await read()).rows[0].status === want, 5000, `status ${RowStatus[want]}`);
+      await eventually(async () => (await read()).rows[0].status === want, 15_000, `status ${RowStatus[want]}`);
       return performance.now() - started;
     }
 

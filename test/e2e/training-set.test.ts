@@ -135,6 +135,37 @@ for (const engine of TEST_ENGINES)
       assert.equal(out.text, [EXPECTED.split('\n')[0], EXPECTED.split('\n')[2], EXPECTED.split('\n')[4]].join('\n'));
     });
 
+    it('joins through a feature view: its features, its key mapping onto the entity table’s own key column, the same rows', async () => {
+      const sources = [
+        { featureSet: 'fraud/tx_stats', features: ['spend_7d'], keyColumns: ['cid'] },
+        { featureSet: 'fraud/profile', features: [], keyColumns: ['cid'] },
+      ];
+      await unary(c.featureViews, c.featureViews.registerFeatureView, { project: 'fraud', name: 'model', sources, description: '', tags: {}, owner: '' });
+      const entities = ENTITIES.replace('customer_id,', 'cid,');
+      const out = await run(
+        request({
+          features: [],
+          featureView: { project: 'fraud', name: 'model', version: '1' },
+          entities: { $case: 'entitySource', value: { uri: file('view-entities.csv', entities), format: Format.FORMAT_UNSPECIFIED, options: {} } },
+        }),
+      );
+      assert.equal(out.text, EXPECTED.replace('customer_id,', 'cid,'));
+      const start = (extra: Partial<StartTrainingSetRequest>) => unary(c.retrieve, c.retrieve.startTrainingSet, request(extra));
+      await rejectsWith(start({ featureView: { project: 'fraud', name: 'model', version: '' } }), status.INVALID_ARGUMENT, 'features');
+      await rejectsWith(start({ features: [], featureView: { project: 'fraud', name: 'nope', version: '' } }), status.NOT_FOUND, 'feature_view');
+      // The entity table lacks the view's key column: inline rows are checked before a job exists.
+      await rejectsWith(
+        start({
+          features: [],
+          featureView: { project: 'fraud', name: 'model', version: '' },
+          entities: { $case: 'entityRows', value: { columns: ['customer_id', 'ts'], rows: [{ values: [str('c1'), ts('2026-11-03T00:00:00Z')] }] } },
+        }),
+        status.INVALID_ARGUMENT,
+        'entity_rows.columns',
+        /cid/,
+      );
+    });
+
     it('refuses bad requests before any job exists, naming the field', async () => {
       const jobs = async () => (await unary(c.jobs, c.jobs.listJobs, { project: '', type: 0, state: 0, pageSize: 0, pageToken: '' })).jobs.length;
       const before = await jobs();

@@ -107,7 +107,15 @@ describe('DuckDB engine: point-in-time training sets', () => {
           () => {},
         )
       ).files;
-    const side: TrainingSetSide = { schema: A, ttlSeconds: null, ingests: [await ingest(1), await ingest(2)], features: ['y'], project: 'p', featureSet: 'a' };
+    const side: TrainingSetSide = {
+      schema: A,
+      ttlSeconds: null,
+      ingests: [await ingest(1), await ingest(2)],
+      features: ['y'],
+      entityKey: A.primaryKey,
+      project: 'p',
+      featureSet: 'a',
+    };
     const path = join(dir(), 'e.csv');
     // Year 200000 overflows microseconds * 2 in a BIGINT: the join reruns on HUGEINT.
     writeFileSync(path, 'id,ts\nk,2026-11-01T00:00:00Z\nk,200000-01-01T00:00:00Z\nk,2026-10-31T00:00:00Z\n');
@@ -119,7 +127,7 @@ describe('DuckDB engine: point-in-time training sets', () => {
   });
 
   it('refuses entity tables without the timestamp or a key column, or with bad timestamps, naming the rows', async () => {
-    const side: TrainingSetSide = { schema: A, ttlSeconds: null, ingests: [], features: ['x'], project: 'p', featureSet: 'a' };
+    const side: TrainingSetSide = { schema: A, ttlSeconds: null, ingests: [], features: ['x'], entityKey: A.primaryKey, project: 'p', featureSet: 'a' };
     const run = async (text: string) => {
       const path = join(dir(), 'e.csv');
       writeFileSync(path, text);

@@ -64,8 +64,33 @@ const answer: fc.Arbitrary<StoredOnlineAnswer> = fc.array(feature, { maxLength: 
     ),
   }),
 );
+/** A feature view's answer: some rows PARTIAL, every row with its sets' statuses, the sets named. */
+const viewAnswer: fc.Arbitrary<StoredOnlineAnswer> = answer.chain((a) =>
+  fc.integer({ min: 1, max: 4 }).chain((sets) =>
+    fc
+      .record({
+        featureSets: fc.constant(Array.from({ length: sets }, (_x, i) => `p/set${i}:1`)),
+        rows: fc.tuple(
+          ...a.rows.map((r) =>
+            fc
+              .record({
+                partial: fc.boolean(),
+                setStatuses: fc.array(fc.constantFrom('PRESENT' as const, 'MISSING' as const, 'EXPIRED' as const), { minLength: sets, maxLength: sets }),
+              })
+              .map(({ partial, setStatuses }) => ({ ...r, status: partial ? ('PARTIAL' as const) : r.status, setStatuses })),
+          ),
+        ),
+      })
+      .map((v) => ({ ...a, ...v })),
+  ),
+);
 
-const STATUS = { PRESENT: RowStatus.ROW_STATUS_PRESENT, MISSING: RowStatus.ROW_STATUS_MISSING, EXPIRED: RowStatus.ROW_STATUS_EXPIRED } as const;
+const STATUS = {
+  PRESENT: RowStatus.ROW_STATUS_PRESENT,
+  MISSING: RowStatus.ROW_STATUS_MISSING,
+  EXPIRED: RowStatus.ROW_STATUS_EXPIRED,
+  PARTIAL: RowStatus.ROW_STATUS_PARTIAL,
+} as const;
 /** The answer as the typed path builds it for the generated encoder. */
 const typed = (a: StoredOnlineAnswer): RetrieveOnlineResponse => ({
   featureNames: a.featureNames,
@@ -74,7 +99,9 @@ const typed = (a: StoredOnlineAnswer): RetrieveOnlineResponse => ({
     values: r.values.map((v, i) => typedValueToProto(toTypedValue(a.features[i], v))),
     eventTime: r.eventTimeMicros === undefined ? undefined : timestampFromMicros(r.eventTimeMicros),
     status: STATUS[r.status],
+    setStatuses: (r.setStatuses ?? []).map((s) => STATUS[s]),
   })),
+  featureSets: a.featureSets ?? [],
 });
 
 test('the direct encoder writes the generated encoder’s bytes for every type, list, null and row status', () => {
@@ -86,6 +113,22 @@ test('the direct encoder writes the generated encoder’s bytes for every type, 
       assert.deepEqual(RetrieveOnlineResponse.decode(direct), RetrieveOnlineResponse.decode(generated));
     }),
     { numRuns: 2000 },
+  );
+});
+
+test('a feature view’s answer (per-set statuses, PARTIAL rows, the sets named) is the generated encoder’s bytes too', () => {
+  fc.assert(
+    fc.property(viewAnswer, (a) => {
+      const direct = encodeOnlineAnswer(a);
+      assert.ok(direct.equals(Buffer.from(RetrieveOnlineResponse.encode(typed(a)).finish())));
+      const decoded = RetrieveOnlineResponse.decode(direct);
+      assert.deepEqual(decoded.featureSets, a.featureSets);
+      assert.deepEqual(
+        decoded.rows.map((r) => r.setStatuses),
+        a.rows.map((r) => r.setStatuses!.map((s) => STATUS[s])),
+      );
+    }),
+    { numRuns: 500 },
   );
 });
 

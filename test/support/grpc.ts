@@ -2,6 +2,7 @@ import { credentials, InterceptingCall, type Interceptor, type ServiceError } fr
 import assert from 'node:assert/strict';
 import { AccessServiceClient } from '../../shared/gen/featurestore/v1/access.js';
 import { FeatureSetServiceClient } from '../../shared/gen/featurestore/v1/feature_set.js';
+import { FeatureViewServiceClient } from '../../shared/gen/featurestore/v1/feature_view.js';
 import { IngestServiceClient } from '../../shared/gen/featurestore/v1/ingest.js';
 import { ProjectServiceClient } from '../../shared/gen/featurestore/v1/project.js';
 import { RetrieveServiceClient } from '../../shared/gen/featurestore/v1/retrieve.js';
@@ -31,6 +32,7 @@ export function clients(port: number, token?: string) {
   const all = {
     projects: new ProjectServiceClient(address, creds, options),
     featureSets: new FeatureSetServiceClient(address, creds, options),
+    featureViews: new FeatureViewServiceClient(address, creds, options),
     ingest: new IngestServiceClient(address, creds, options),
     retrieve: new RetrieveServiceClient(address, creds, options),
     jobs: new JobServiceClient(address, creds, options),

@@ -147,6 +147,7 @@ export const toSide = (s: Side, features: string[], featureSet: string): Trainin
   ttlSeconds: s.ttlSeconds,
   ingests: s.stored.filter((i) => !i.reverted).map((i) => i.files),
   features,
+  entityKey: s.schema.primaryKey,
   project: 'p',
   featureSet,
 });

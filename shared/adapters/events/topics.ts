@@ -20,6 +20,7 @@ export type Topic = (typeof Topics)[keyof typeof Topics];
 const BY_TYPE: Record<EventType, Topic> = {
   [EventTypes.projectChanged]: Topics.catalog,
   [EventTypes.featureSetChanged]: Topics.catalog,
+  [EventTypes.featureViewChanged]: Topics.catalog,
   [EventTypes.jobRequested]: Topics.jobRequests,
   [EventTypes.jobStatus]: Topics.jobStatus,
   [EventTypes.jobCancelRequested]: Topics.jobRequests,

@@ -312,4 +312,34 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN runner_outcome text;
     `,
   },
+  {
+    version: 14,
+    name: 'feature views',
+    sql: `
+      -- A feature view: features of several feature sets sharing an entity key, versioned like a
+      -- feature set (every change a new version, the latest named here). The definition (sources
+      -- pinned to majors, entity columns, output names) is one jsonb value.
+      CREATE TABLE feature_views (
+        project        text COLLATE "C" NOT NULL REFERENCES projects (name) ON DELETE CASCADE,
+        name           text COLLATE "C" NOT NULL,
+        latest_version integer NOT NULL,
+        create_time    timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (project, name)
+      );
+
+      CREATE TABLE feature_view_versions (
+        project     text COLLATE "C" NOT NULL,
+        name        text COLLATE "C" NOT NULL,
+        version     integer NOT NULL CHECK (version >= 1),
+        definition  jsonb NOT NULL,
+        description text NOT NULL DEFAULT '',
+        owner       text NOT NULL,
+        tags        jsonb NOT NULL DEFAULT '{}',
+        created_by  text NOT NULL,
+        create_time timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (project, name, version),
+        FOREIGN KEY (project, name) REFERENCES feature_views (project, name) ON DELETE CASCADE
+      );
+    `,
+  },
 ];

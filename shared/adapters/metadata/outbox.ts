@@ -19,7 +19,12 @@ export async function writeEvents(tx: SqlExecutor, events: DomainEvent[]): Promi
       JSON.stringify(e.data),
     ]);
     // Caches of definitions hear of the change as soon as it commits (see SqlChangeFeed).
-    if (e.type === EventTypes.featureSetChanged || e.type === EventTypes.projectChanged || e.type === EventTypes.accessChanged) {
+    if (
+      e.type === EventTypes.featureSetChanged ||
+      e.type === EventTypes.featureViewChanged ||
+      e.type === EventTypes.projectChanged ||
+      e.type === EventTypes.accessChanged
+    ) {
       await tx.query('SELECT pg_notify($1, $2)', [CATALOG_CHANNEL, e.subject]);
     }
   }

@@ -4,10 +4,12 @@ import type { SqlClient } from '../sql/sql-client.js';
 /** The NOTIFY channel catalog changes are announced on, in the transaction that makes them. */
 export const CATALOG_CHANNEL = 'featurestore_catalog';
 
-/** Parses an event subject: "projects/p" or "projects/p/featureSets/fs". */
+/** Parses an event subject: "projects/p", "projects/p/featureSets/fs" or "projects/p/featureViews/v". */
 export function changeOf(subject: string): CatalogChange | undefined {
-  const m = /^projects\/([^/]+)(?:\/featureSets\/([^/]+))?$/.exec(subject);
-  return m ? { project: m[1], ...(m[2] ? { featureSet: m[2] } : {}) } : undefined;
+  const m = /^projects\/([^/]+)(?:\/(featureSets|featureViews)\/([^/]+))?$/.exec(subject);
+  if (!m) return undefined;
+  if (!m[3]) return { project: m[1] };
+  return m[2] === 'featureSets' ? { project: m[1], featureSet: m[3] } : { project: m[1], featureView: m[3] };
 }
 
 /** Catalog changes through PostgreSQL LISTEN/NOTIFY (PGlite too): delivered on commit, in milliseconds. */

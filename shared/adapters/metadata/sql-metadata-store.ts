@@ -1,11 +1,12 @@
 import { Aborted, AlreadyExists, FailedPrecondition, NotFound, throwIfAborted } from '../../core/errors.js';
 import type { DomainEvent } from '../../core/events.js';
-import type { FeatureSet, FeatureSetVersionNumber, Project, Schema, Tags } from '../../core/model.js';
+import type { FeatureSet, FeatureSetVersionNumber, FeatureView, FeatureViewSource, Project, Schema, Tags } from '../../core/model.js';
 import type {
   ListFeatureSetsQuery,
   ListProjectsQuery,
   MetadataStore,
   NewFeatureSetVersion,
+  NewFeatureViewVersion,
   NewProject,
   ProjectChanges,
 } from '../../core/ports/metadata-store.js';
@@ -37,6 +38,38 @@ interface VersionRow {
   change_summary: string;
   version_time: Date;
   fs_create_time: Date;
+}
+
+interface ViewRow {
+  project: string;
+  name: string;
+  version: number;
+  definition: { sources: FeatureViewSource[]; entityColumns: string[]; featureNames: string[] };
+  description: string;
+  owner: string;
+  tags: Tags;
+  created_by: string;
+  version_time: Date;
+  fv_create_time: Date;
+}
+
+const VIEW_COLUMNS = `w.project, w.name, w.version, w.definition, w.description, w.owner, w.tags, w.created_by,
+  w.create_time AS version_time, fv.create_time AS fv_create_time`;
+const VIEWS_JOIN = `feature_views fv JOIN feature_view_versions w ON w.project = fv.project AND w.name = fv.name`;
+
+function toFeatureView(r: ViewRow): FeatureView {
+  return {
+    project: r.project,
+    name: r.name,
+    version: r.version,
+    ...r.definition,
+    description: r.description,
+    owner: r.owner,
+    tags: r.tags,
+    createdBy: r.created_by,
+    createTime: r.fv_create_time,
+    updateTime: r.version_time,
+  };
 }
 
 const PROJECT_COLUMNS = `p.name, p.description, p.owner, p.tags, p.revision, p.create_time, p.update_time,
@@ -137,7 +170,8 @@ export class SqlMetadataStore implements MetadataStore {
     throwIfAborted(signal);
     await this.sql.transaction(async (tx) => {
       const { rows } = await tx.query<{ revision: number; n: number }>(
-        `SELECT revision, (SELECT count(*)::int FROM feature_sets f WHERE f.project = p.name) AS n FROM projects p WHERE name = $1 FOR UPDATE`,
+        `SELECT revision, (SELECT count(*)::int FROM feature_sets f WHERE f.project = p.name)
+           + (SELECT count(*)::int FROM feature_views v WHERE v.project = p.name) AS n FROM projects p WHERE name = $1 FOR UPDATE`,
         [name],
       );
       const row = rows[0];
@@ -146,7 +180,7 @@ export class SqlMetadataStore implements MetadataStore {
         throw new Aborted('the project changed since you read it; get it again and retry', { field: 'etag' });
       }
       if (row.n > 0 && !o.cascade) {
-        throw new FailedPrecondition(`project "${name}" still has ${row.n} feature set(s); delete them first or set force`, { field: 'force' });
+        throw new FailedPrecondition(`project "${name}" still has ${row.n} feature set(s) or view(s); delete them first or set force`, { field: 'force' });
       }
       await tx.query('DELETE FROM projects WHERE name = $1', [name]);
       await writeEvents(tx, events);
@@ -241,9 +275,111 @@ export class SqlMetadataStore implements MetadataStore {
     });
   }
 
+  async createFeatureView(v: NewFeatureViewVersion, events: DomainEvent[], signal?: AbortSignal): Promise<FeatureView> {
+    throwIfAborted(signal);
+    return this.sql.transaction(async (tx) => {
+      const project = await tx.query('SELECT 1 FROM projects WHERE name = $1 FOR SHARE', [v.project]);
+      if (project.rows.length === 0) throw new NotFound(`project "${v.project}" does not exist; create it first`, { field: 'project' });
+      const ins = await tx.query(`INSERT INTO feature_views (project, name, latest_version) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
+        v.project,
+        v.name,
+        v.version,
+      ]);
+      if (ins.rowCount === 0) throw new AlreadyExists(`feature view "${v.project}/${v.name}" already exists`, { field: 'name' });
+      await insertViewVersion(tx, v);
+      await writeEvents(tx, events);
+      return (await readFeatureView(tx, v.project, v.name, v.version))!;
+    });
+  }
+
+  async getFeatureView(project: string, name: string, version?: number, signal?: AbortSignal): Promise<FeatureView | undefined> {
+    throwIfAborted(signal);
+    return readFeatureView(this.sql, project, name, version);
+  }
+
+  async listFeatureViews(q: ListFeatureSetsQuery, signal?: AbortSignal): Promise<FeatureView[]> {
+    throwIfAborted(signal);
+    const exact = Object.fromEntries(Object.entries(q.tags).filter(([, value]) => value !== ''));
+    const anyValue = Object.entries(q.tags)
+      .filter(([, value]) => value === '')
+      .map(([key]) => key);
+    const { rows } = await this.sql.query<ViewRow>(
+      `SELECT ${VIEW_COLUMNS} FROM ${VIEWS_JOIN}
+       WHERE w.version = fv.latest_version AND fv.project = $1 AND starts_with(fv.name, $2) AND ($3::text IS NULL OR fv.name > $3)
+         AND w.tags @> $4::jsonb AND w.tags ?& $5::text[]
+       ORDER BY fv.name LIMIT $6`,
+      [q.project, q.namePrefix, q.afterName ?? null, JSON.stringify(exact), anyValue, q.limit],
+    );
+    return rows.map(toFeatureView);
+  }
+
+  async addFeatureViewVersion(v: NewFeatureViewVersion, expected: number, events: DomainEvent[], signal?: AbortSignal): Promise<FeatureView> {
+    throwIfAborted(signal);
+    return this.sql.transaction(async (tx) => {
+      const upd = await tx.query(`UPDATE feature_views SET latest_version = $3 WHERE project = $1 AND name = $2 AND latest_version = $4`, [
+        v.project,
+        v.name,
+        v.version,
+        expected,
+      ]);
+      if (upd.rowCount === 0) {
+        if (!(await readFeatureView(tx, v.project, v.name))) throw new NotFound(`feature view "${v.project}/${v.name}" does not exist`, { field: 'name' });
+        throw new Aborted('the feature view changed concurrently; get it again and retry', { field: 'etag' });
+      }
+      await insertViewVersion(tx, v);
+      await writeEvents(tx, events);
+      return (await readFeatureView(tx, v.project, v.name, v.version))!;
+    });
+  }
+
+  async listFeatureViewVersions(project: string, name: string, before: number | undefined, limit: number, signal?: AbortSignal): Promise<FeatureView[]> {
+    throwIfAborted(signal);
+    const { rows } = await this.sql.query<ViewRow>(
+      `SELECT ${VIEW_COLUMNS} FROM ${VIEWS_JOIN}
+       WHERE fv.project = $1 AND fv.name = $2 AND ($3::int IS NULL OR w.version < $3::int)
+       ORDER BY w.version DESC LIMIT $4`,
+      [project, name, before ?? null, limit],
+    );
+    return rows.map(toFeatureView);
+  }
+
+  async deleteFeatureView(project: string, name: string, expected: number | undefined, events: DomainEvent[], signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    await this.sql.transaction(async (tx) => {
+      const del = await tx.query(`DELETE FROM feature_views WHERE project = $1 AND name = $2 AND ($3::int IS NULL OR latest_version = $3)`, [
+        project,
+        name,
+        expected ?? null,
+      ]);
+      if (del.rowCount === 0) {
+        if (!(await readFeatureView(tx, project, name))) throw new NotFound(`feature view "${project}/${name}" does not exist`, { field: 'name' });
+        throw new Aborted('the feature view changed since you read it; get it again and retry', { field: 'etag' });
+      }
+      await writeEvents(tx, events);
+    });
+  }
+
   close(): Promise<void> {
     return this.sql.close();
   }
+}
+
+async function readFeatureView(db: SqlExecutor, project: string, name: string, version?: number): Promise<FeatureView | undefined> {
+  const { rows } = await db.query<ViewRow>(
+    `SELECT ${VIEW_COLUMNS} FROM ${VIEWS_JOIN}
+     WHERE fv.project = $1 AND fv.name = $2 AND w.version = ${version === undefined ? 'fv.latest_version' : '$3'}`,
+    version === undefined ? [project, name] : [project, name, version],
+  );
+  return rows[0] && toFeatureView(rows[0]);
+}
+
+async function insertViewVersion(tx: SqlExecutor, v: NewFeatureViewVersion): Promise<void> {
+  const definition = { sources: v.sources, entityColumns: v.entityColumns, featureNames: v.featureNames };
+  await tx.query(
+    `INSERT INTO feature_view_versions (project, name, version, definition, description, owner, tags, created_by)
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7::jsonb, $8)`,
+    [v.project, v.name, v.version, JSON.stringify(definition), v.description, v.owner, JSON.stringify(v.tags), v.createdBy],
+  );
 }
 
 async function readProject(db: SqlExecutor, name: string): Promise<Project | undefined> {

@@ -1,5 +1,5 @@
 import PQueue from 'p-queue';
-import { batchWinners, type OnlineEntry, type OnlineStore, type OnlineTable, type RestoreItem } from '../../core/ports/online-store.js';
+import { batchWinners, type OnlineEntry, type OnlineRead, type OnlineStore, type OnlineTable, type RestoreItem } from '../../core/ports/online-store.js';
 
 /**
  * Bounds the load a process puts on the online store: writes and big reads go in chunks, and at
@@ -43,6 +43,12 @@ export class BoundedOnlineStore implements OnlineStore {
   get(table: OnlineTable, keys: string[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[]> {
     if (keys.length <= this.options.chunk) return this.inner.get(table, keys, signal);
     return this.chunked(keys, (part) => this.inner.get(table, part, signal));
+  }
+
+  /** Reads of one chunk in all go straight out as one round trip; bigger ones are chunked per table. */
+  getMany(reads: OnlineRead[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[][]> {
+    if (reads.reduce((n, r) => n + r.keys.length, 0) <= this.options.chunk) return this.inner.getMany(reads, signal);
+    return Promise.all(reads.map((r) => this.get(r.table, r.keys, signal)));
   }
 
   async restore(table: OnlineTable, items: RestoreItem[], signal?: AbortSignal): Promise<void> {

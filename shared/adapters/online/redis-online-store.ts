@@ -1,6 +1,14 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { Unavailable, throwIfAborted } from '../../core/errors.js';
-import { batchWinners, onlineNamespace, type OnlineEntry, type OnlineStore, type OnlineTable, type RestoreItem } from '../../core/ports/online-store.js';
+import {
+  batchWinners,
+  onlineNamespace,
+  type OnlineEntry,
+  type OnlineRead,
+  type OnlineStore,
+  type OnlineTable,
+  type RestoreItem,
+} from '../../core/ports/online-store.js';
 
 export type RedisLocation = { mode: 'standalone'; url: string } | { mode: 'cluster'; nodes: { host: string; port: number }[] };
 
@@ -124,13 +132,23 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async get(table: OnlineTable, keys: string[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[]> {
+    return (await this.getMany([{ table, keys }], signal))[0];
+  }
+
+  async getMany(reads: OnlineRead[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[][]> {
     throwIfAborted(signal);
-    if (keys.length === 0) return [];
+    const full = reads.flatMap((r) => r.keys.map((k) => this.redisKey(r.table, k)));
+    if (full.length === 0) return reads.map(() => []);
     try {
-      const full = keys.map((k) => this.redisKey(table, k));
-      // Standalone: one MGET. Cluster: GETs, auto-pipelined per node (MGET cannot span slots).
+      // Standalone: one MGET for every table. Cluster: GETs, auto-pipelined per node (MGET cannot span slots).
       const raw = this.location.mode === 'standalone' ? await (this.client as Redis).mget(full) : await Promise.all(full.map((k) => this.client.get(k)));
-      return raw.map((v, i) => (v == null ? undefined : parseEntry(keys[i], v)));
+      let at = 0;
+      return reads.map((r) =>
+        r.keys.map((k) => {
+          const v = raw[at++];
+          return v == null ? undefined : parseEntry(k, v);
+        }),
+      );
     } catch (err) {
       throw translate(err);
     }

@@ -1,5 +1,13 @@
 import { throwIfAborted } from '../../core/errors.js';
-import { batchWinners, onlineNamespace, type OnlineEntry, type OnlineStore, type OnlineTable, type RestoreItem } from '../../core/ports/online-store.js';
+import {
+  batchWinners,
+  onlineNamespace,
+  type OnlineEntry,
+  type OnlineRead,
+  type OnlineStore,
+  type OnlineTable,
+  type RestoreItem,
+} from '../../core/ports/online-store.js';
 import type { SqlClient } from '../sql/sql-client.js';
 
 /** One table for every feature set; created on first use, so a separate online database needs no migrations. */
@@ -100,6 +108,24 @@ export class SqlOnlineStore implements OnlineStore {
     );
     const byKey = new Map(rows.map((r) => [r.key, { key: r.key, eventTimeMicros: Number(r.t), value: r.value }]));
     return keys.map((k) => byKey.get(k));
+  }
+
+  /** One statement for every table: the (namespace, key) pairs joined with the entries. */
+  async getMany(reads: OnlineRead[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[][]> {
+    if (reads.length === 1) return [await this.get(reads[0].table, reads[0].keys, signal)];
+    throwIfAborted(signal);
+    const namespaces = reads.flatMap((r) => r.keys.map(() => onlineNamespace(r.table)));
+    if (namespaces.length === 0) return reads.map(() => []);
+    await this.ensureTable();
+    const { rows } = await this.sql.query<{ i: string; key: string; t: string; value: string }>(
+      `SELECT r.i::text AS i, e.key, e.event_time_us::text AS t, e.value
+       FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r (ns, key, i)
+       JOIN online_entries e ON e.ns = r.ns AND e.key = r.key`,
+      [namespaces, reads.flatMap((r) => r.keys)],
+    );
+    const found = new Map(rows.map((r) => [Number(r.i) - 1, { key: r.key, eventTimeMicros: Number(r.t), value: r.value }]));
+    let at = 0;
+    return reads.map((r) => r.keys.map(() => found.get(at++)));
   }
 
   async drop(table: OnlineTable, signal?: AbortSignal): Promise<void> {

@@ -1,7 +1,8 @@
-/** A committed change to the catalog: a project, or one feature set of it. */
+/** A committed change to the catalog: a project, or one feature set or feature view of it. */
 export interface CatalogChange {
   project: string;
   featureSet?: string;
+  featureView?: string;
 }
 
 /**

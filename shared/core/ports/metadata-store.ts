@@ -1,5 +1,5 @@
 import type { DomainEvent } from '../events.js';
-import type { FeatureSet, FeatureSetVersionNumber, Project, Tags } from '../model.js';
+import type { FeatureSet, FeatureSetVersionNumber, FeatureView, Project, Tags } from '../model.js';
 
 export interface NewProject {
   name: string;
@@ -31,6 +31,9 @@ export interface ListFeatureSetsQuery {
   afterName?: string;
   limit: number;
 }
+
+/** A version of a feature view to be written; times are set by the store. */
+export type NewFeatureViewVersion = Omit<FeatureView, 'createTime' | 'updateTime'>;
 
 /** A version of a feature set to be written; times are set by the store. */
 export type NewFeatureSetVersion = Omit<FeatureSet, 'createTime' | 'updateTime'>;
@@ -77,6 +80,19 @@ export interface MetadataStore {
   ): Promise<FeatureSet[]>;
   /** Deletes every version. NotFound when absent; Aborted when the latest is not `expected`. */
   deleteFeatureSet(project: string, name: string, expected: FeatureSetVersionNumber | undefined, events: DomainEvent[], signal?: AbortSignal): Promise<void>;
+
+  /** Writes version 1. NotFound (field `project`) without the project; AlreadyExists (field `name`). */
+  createFeatureView(view: NewFeatureViewVersion, events: DomainEvent[], signal?: AbortSignal): Promise<FeatureView>;
+  /** The latest version, or one exact version. */
+  getFeatureView(project: string, name: string, version?: number, signal?: AbortSignal): Promise<FeatureView | undefined>;
+  /** Latest versions. */
+  listFeatureViews(query: ListFeatureSetsQuery, signal?: AbortSignal): Promise<FeatureView[]>;
+  /** Makes `view` the latest if the latest is still version `expected`; otherwise Aborted (field `etag`), NotFound when gone. */
+  addFeatureViewVersion(view: NewFeatureViewVersion, expected: number, events: DomainEvent[], signal?: AbortSignal): Promise<FeatureView>;
+  /** Newest first; `before` is exclusive. */
+  listFeatureViewVersions(project: string, name: string, before: number | undefined, limit: number, signal?: AbortSignal): Promise<FeatureView[]>;
+  /** Deletes every version. NotFound when absent; Aborted when the latest is not version `expected`. */
+  deleteFeatureView(project: string, name: string, expected: number | undefined, events: DomainEvent[], signal?: AbortSignal): Promise<void>;
 
   /** Releases connections; idempotent. */
   close(): Promise<void>;

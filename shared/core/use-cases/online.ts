@@ -1,5 +1,5 @@
-import { InvalidArgument, NotFound, ResourceExhausted } from '../errors.js';
-import type { Feature, FeatureSet } from '../model.js';
+import { InvalidArgument, NotFound, PermissionDenied, ResourceExhausted } from '../errors.js';
+import type { Feature, FeatureSet, FeatureView } from '../model.js';
 import { encodeEntityKey, eventTimeMicros, expiryMicros, storedFeatures } from '../online-values.js';
 import { checkValue, isError, type StoredValue, type TypedValue } from '../values.js';
 import type { Authorizer } from '../ports/authorizer.js';
@@ -10,6 +10,7 @@ import type { OnlineEntry, OnlineStore } from '../ports/online-store.js';
 import type { Principal } from '../principal.js';
 import { futureText } from '../messages.js';
 import { createFeatureSetResolver } from './resolve-feature-set.js';
+import { resolveViewForData, type FeatureViewRef } from './feature-views.js';
 
 export interface OnlineLimits {
   /** Rows per IngestOnline call. */
@@ -28,13 +29,16 @@ export interface RowError {
   message: string;
 }
 
-export type RowStatus = 'PRESENT' | 'MISSING' | 'EXPIRED';
+/** PARTIAL: a feature view's row whose feature sets disagree (setStatuses says which). */
+export type RowStatus = 'PRESENT' | 'MISSING' | 'EXPIRED' | 'PARTIAL';
 
 /** An online row with its values as stored (the features' stored forms), for encoders that write the answer directly. */
 export interface StoredOnlineRow {
   values: StoredValue[];
   eventTimeMicros?: number;
   status: RowStatus;
+  /** A feature view's row: each feature set's status, aligned with StoredOnlineAnswer.featureSets. */
+  setStatuses?: Exclude<RowStatus, 'PARTIAL'>[];
 }
 
 /** What an online read answers, values as stored: `features` (types) aligned with `featureNames`. */
@@ -43,6 +47,8 @@ export interface StoredOnlineAnswer {
   features: Feature[];
   rows: StoredOnlineRow[];
   withheld: string[];
+  /** A feature view's answer: its feature sets as "project/feature_set:major". */
+  featureSets?: string[];
 }
 
 /**
@@ -54,7 +60,22 @@ export interface StoredOnlineAnswer {
 export function createRegistryCache(store: MetadataStore, options: { maxAgeMs: number; now?: () => number }) {
   const now = options.now ?? Date.now;
   const entries = new Map<string, { at: number; value: Promise<FeatureSet | undefined> }>();
+  const views = new Map<string, { at: number; value: Promise<FeatureView | undefined> }>();
   return {
+    /** A feature view version (the latest without `version`), like `get`. */
+    getView(project: string, name: string, version?: number): Promise<FeatureView | undefined> {
+      const id = `${project}/${name}@${version ?? ''}`;
+      const hit = views.get(id);
+      if (hit && now() - hit.at < options.maxAgeMs) return hit.value;
+      const value = store.getFeatureView(project, name, version);
+      views.set(id, { at: now(), value });
+      value.catch(() => views.delete(id));
+      return value;
+    },
+    /** Drops a feature view's versions. */
+    invalidateView(project: string, name: string): void {
+      for (const id of views.keys()) if (id.startsWith(`${project}/${name}@`)) views.delete(id);
+    },
     /** A feature set version (the latest without `version`), from memory when read within maxAgeMs. */
     get(project: string, name: string, version?: { major: number; minor?: number }): Promise<FeatureSet | undefined> {
       const id = `${project}/${name}@${version?.major ?? ''}.${version?.minor ?? ''}`;
@@ -69,9 +90,11 @@ export function createRegistryCache(store: MetadataStore, options: { maxAgeMs: n
     invalidate(project: string, name?: string): void {
       const prefix = name === undefined ? `${project}/` : `${project}/${name}@`;
       for (const id of entries.keys()) if (id.startsWith(prefix)) entries.delete(id);
+      if (name === undefined) for (const id of views.keys()) if (id.startsWith(prefix)) views.delete(id);
     },
     clear(): void {
       entries.clear();
+      views.clear();
     },
   };
 }
@@ -211,14 +234,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       const keys = input.keys.map((values, i) => {
         if (values.length !== keyFeatures.length)
           throw new InvalidArgument(`has ${values.length} values; the key is ${schema.primaryKey.join(', ')}`, { field: `keys[${i}]` });
-        return encodeEntityKey(
-          values.map((v, j) => {
-            const s = checkValue(keyFeatures[j], v);
-            if (isError(s)) throw new InvalidArgument(`${keyFeatures[j].name} ${s.error}`, { field: `keys[${i}].values[${j}]` });
-            if (s === null) throw new InvalidArgument(`${keyFeatures[j].name} is null`, { field: `keys[${i}].values[${j}]` });
-            return s;
-          }),
-        );
+        return encodeEntityKey(values.map((v, j) => keyValue(keyFeatures[j], v, `keys[${i}].values[${j}]`)));
       });
       const entries = await d.online.get({ project: fs.project, featureSet: fs.name, major: fs.major }, keys, signal);
       const now = Date.now() * 1000;
@@ -233,7 +249,96 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       });
       return { featureNames: wanted, features: positions.map((p) => stored[p]), rows, withheld };
     },
+
+    /**
+     * Reads entities through a feature view: every feature set in one round trip to the store, one
+     * row per key (the view's entity columns) with each set's status; values of sets without a
+     * present row are null, and the row's event time is the oldest of the present sets'.
+     */
+    async readView(principal: Principal, input: { view: FeatureViewRef; keys: TypedValue[][] }, signal?: AbortSignal): Promise<StoredOnlineAnswer> {
+      const { view, sets } = await resolveViewForData(
+        { lookupView: (p, n, v) => d.registry.getView(p, n, v), resolve: featureSet, authorizer: d.authorizer },
+        principal,
+        input.view,
+        'feature_view',
+        signal,
+      );
+      if (input.keys.length === 0) throw new InvalidArgument('is required: at least one entity key', { field: 'keys' });
+      if (input.keys.length > d.limits.maxKeys)
+        throw new ResourceExhausted(`has ${input.keys.length} keys; ask for at most ${d.limits.maxKeys} per call`, { field: 'keys' });
+      const columns = view.entityColumns;
+      const offsets = view.sources.map((_s, i) => view.sources.slice(0, i).reduce((n, x) => n + x.features.length, 0));
+      const parts = await Promise.all(
+        view.sources.map(async (source, s) => {
+          const fs = sets[s];
+          const { stored, position, keyFeatures } = layoutOf(fs);
+          const hidden = await withheldFeatures(d.authorizer, principal, fs, signal);
+          const names = view.featureNames.slice(offsets[s], offsets[s] + source.features.length);
+          const shown = source.features.map((f, j) => ({ f, name: names[j] })).filter((x) => !hidden.includes(x.f));
+          return {
+            fs,
+            keyFeatures,
+            keyAt: source.keyColumns.map((c) => columns.indexOf(c)),
+            names: shown.map((x) => x.name),
+            withheld: names.filter((_n, j) => hidden.includes(source.features[j])),
+            positions: shown.map((x) => position.get(x.f)!),
+            stored,
+          };
+        }),
+      );
+      const withheld = parts.flatMap((p) => p.withheld);
+      if (parts.every((p) => p.positions.length === 0)) {
+        throw new PermissionDenied(`every feature of feature view ${view.project}/${view.name} is sensitive; reading them needs the sensitive consumer role`, {
+          field: 'feature_view',
+        });
+      }
+      input.keys.forEach((values, i) => {
+        if (values.length !== columns.length)
+          throw new InvalidArgument(`has ${values.length} values; the view's key is ${columns.join(', ')}`, { field: `keys[${i}]` });
+      });
+      const reads = parts.map((p) => ({
+        table: { project: p.fs.project, featureSet: p.fs.name, major: p.fs.major },
+        keys: input.keys.map((values, i) => encodeEntityKey(p.keyAt.map((c, j) => keyValue(p.keyFeatures[j], values[c], `keys[${i}].values[${c}]`)))),
+      }));
+      const found = await d.online.getMany(reads, signal);
+      const now = Date.now() * 1000;
+      const rows = input.keys.map((_k, i): StoredOnlineRow => {
+        const values: StoredValue[] = [];
+        const setStatuses: Exclude<RowStatus, 'PARTIAL'>[] = [];
+        let eventTimeMicros: number | undefined;
+        parts.forEach((p, s) => {
+          const e = found[s][i];
+          const ttl = p.fs.ttlSeconds;
+          const status = !e ? 'MISSING' : ttl != null && now - e.eventTimeMicros > ttl * 1e6 ? 'EXPIRED' : 'PRESENT';
+          setStatuses.push(status);
+          if (status !== 'PRESENT') {
+            for (let j = 0; j < p.positions.length; j++) values.push(null);
+            return;
+          }
+          if (eventTimeMicros === undefined || e!.eventTimeMicros < eventTimeMicros) eventTimeMicros = e!.eventTimeMicros;
+          const all = JSON.parse(e!.value) as StoredValue[];
+          for (const at of p.positions) values.push(all[at] ?? null);
+        });
+        const status = setStatuses.every((x) => x === setStatuses[0]) ? setStatuses[0] : 'PARTIAL';
+        return { values: status === 'PRESENT' || status === 'PARTIAL' ? values : [], eventTimeMicros, status, setStatuses };
+      });
+      return {
+        featureNames: parts.flatMap((p) => p.names),
+        features: parts.flatMap((p) => p.positions.map((at) => p.stored[at])),
+        rows,
+        withheld,
+        featureSets: view.sources.map((s) => `${s.project}/${s.featureSet}:${s.major}`),
+      };
+    },
   };
+}
+
+/** A key value checked against its key feature: InvalidArgument at `field` when it does not fit or is null. */
+function keyValue(f: Feature, v: TypedValue | undefined, field: string): StoredValue {
+  const s = checkValue(f, v ?? { kind: 'null' });
+  if (isError(s)) throw new InvalidArgument(`${f.name} ${s.error}`, { field });
+  if (s === null) throw new InvalidArgument(`${f.name} is null`, { field });
+  return s;
 }
 
 export type OnlineUseCases = ReturnType<typeof createOnlineUseCases>;

@@ -16,12 +16,15 @@ import { trainingSetPlan, type TrainingSetPlan } from '../plans.js';
 import type { EntityTable, EntityValue, TrainingSetJobSpec, TrainingSetPart } from '../job-specs.js';
 import type { Scratch, StagedJob } from './job-run.js';
 import { catalogResolver } from './resolve-feature-set.js';
+import { resolveViewForData, type FeatureViewRef } from './feature-views.js';
 import { DOWNLOAD_LINK_SECONDS } from './retrieve.js';
 
 export interface StartTrainingSetInput {
   entities: EntityTable | undefined;
   timestampColumn: string;
   features: string[];
+  /** Instead of features: every feature of a feature view, joined on its key mapping. */
+  view?: FeatureViewRef;
   format: 'PARQUET' | 'CSV';
 }
 
@@ -34,13 +37,24 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
     async start(principal: Principal, input: StartTrainingSetInput, signal?: AbortSignal): Promise<Job> {
       if (!input.entities) throw new InvalidArgument('is required: an entity_source file or entity_rows', { field: 'entity_source' });
       const timestampColumn = requireIdentifier(input.timestampColumn, 'timestamp_column');
-      if (input.features.length === 0) throw new InvalidArgument('is required: at least one project/feature_set/feature', { field: 'features' });
-      if (input.features.length > MAX_FEATURE_REFS) throw new InvalidArgument(`has more than ${MAX_FEATURE_REFS} references`, { field: 'features' });
+      // A view stands for its features, each set pinned to its major, and its key mapping.
+      const keyColumns = new Map<string, string[]>();
+      let features = input.features;
+      if (input.view) {
+        if (features.length > 0) throw new InvalidArgument('must be empty with a feature_view: the view lists its features', { field: 'features' });
+        const lookupView = (project: string, name: string, version: number | undefined, signal?: AbortSignal) =>
+          d.store.getFeatureView(project, name, version, signal);
+        const { view } = await resolveViewForData({ lookupView, resolve, authorizer: d.authorizer }, principal, input.view, 'feature_view', signal);
+        features = view.sources.flatMap((s) => s.features.map((f) => `${s.project}/${s.featureSet}:${s.major}/${f}`));
+        for (const s of view.sources) keyColumns.set(`${s.project}/${s.featureSet}`, s.keyColumns);
+      }
+      if (features.length === 0) throw new InvalidArgument('is required: at least one project/feature_set/feature, or a feature_view', { field: 'features' });
+      if (features.length > MAX_FEATURE_REFS) throw new InvalidArgument(`has more than ${MAX_FEATURE_REFS} references`, { field: 'features' });
 
       // Group the references by feature set, in the order they first appear.
       const parts = new Map<string, { part: TrainingSetPart; fs: FeatureSet; version: string; index: number; hidden: string[] }>();
       const withheld: string[] = [];
-      for (const [i, raw] of input.features.entries()) {
+      for (const [i, raw] of features.entries()) {
         const field = `features[${i}]`;
         const ref = parseFeatureRef(raw, field);
         const id = `${ref.project}/${ref.featureSet}`;
@@ -53,8 +67,16 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
         }
         if (!entry) {
           const fs = await resolve(principal, ref, 'featureSet.readData', signal, field);
+          const mapped = keyColumns.get(id);
           entry = {
-            part: { project: ref.project, featureSet: ref.featureSet, major: fs.major, minor: fs.minor, features: [] },
+            part: {
+              project: ref.project,
+              featureSet: ref.featureSet,
+              major: fs.major,
+              minor: fs.minor,
+              features: [],
+              ...(mapped && mapped.join() !== fs.schema.primaryKey.join() ? { keyColumns: mapped } : {}),
+            },
             fs,
             version: ref.version,
             index: i,
@@ -84,7 +106,7 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
         checkInlineRows(
           entities,
           timestampColumn,
-          [...parts.values()].flatMap((p) => p.fs.schema.primaryKey),
+          [...parts.values()].flatMap((p) => p.part.keyColumns ?? p.fs.schema.primaryKey),
         );
       }
       const first = [...parts.values()][0].part;

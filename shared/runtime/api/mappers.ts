@@ -1,6 +1,17 @@
 // Proto <-> domain conversions, in one place for every function.
 import { InvalidArgument } from '../../core/errors.js';
-import { versionString, type CompatibilityReport, type DataType, type FeatureSet, type Project, type SampleFormat, type Schema } from '../../core/model.js';
+import {
+  versionString,
+  type CompatibilityReport,
+  type DataType,
+  type FeatureSet,
+  type FeatureView,
+  type Project,
+  type SampleFormat,
+  type Schema,
+} from '../../core/model.js';
+import { featureViewEtag } from '../../core/use-cases/feature-views.js';
+import type * as fvpb from '../../gen/featurestore/v1/feature_view.js';
 import { featureSetEtag } from '../../core/use-cases/feature-sets.js';
 import { projectEtag } from '../../core/use-cases/projects.js';
 import * as pb from '../../gen/featurestore/v1/common.js';
@@ -112,6 +123,24 @@ export function featureSetToProto(fs: FeatureSet & { withheldStatistics?: string
     createdBy: fs.createdBy,
     changeSummary: fs.changeSummary,
     withheldStatistics: fs.withheldStatistics ?? [],
+  };
+}
+
+export function featureViewToProto(v: FeatureView): fvpb.FeatureView {
+  return {
+    project: v.project,
+    name: v.name,
+    version: v.version,
+    entityColumns: v.entityColumns,
+    sources: v.sources.map((s) => ({ featureSet: `${s.project}/${s.featureSet}:${s.major}`, features: s.features, keyColumns: s.keyColumns })),
+    featureNames: v.featureNames,
+    description: v.description,
+    owner: v.owner,
+    tags: v.tags,
+    etag: featureViewEtag(v),
+    createTime: timestampFromDate(v.createTime),
+    updateTime: timestampFromDate(v.updateTime),
+    createdBy: v.createdBy,
   };
 }
 

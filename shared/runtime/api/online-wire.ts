@@ -11,6 +11,7 @@ const STATUS: Record<RowStatus, number> = {
   PRESENT: ProtoRowStatus.ROW_STATUS_PRESENT,
   MISSING: ProtoRowStatus.ROW_STATUS_MISSING,
   EXPIRED: ProtoRowStatus.ROW_STATUS_EXPIRED,
+  PARTIAL: ProtoRowStatus.ROW_STATUS_PARTIAL,
 };
 
 const tag = (field: number, wireType: WireType) => (field << 3) | wireType;
@@ -21,6 +22,8 @@ const WITHHELD = tag(3, WireType.LengthDelimited);
 const ROW_VALUES = tag(1, WireType.LengthDelimited);
 const ROW_EVENT_TIME = tag(2, WireType.LengthDelimited);
 const ROW_STATUS = tag(3, WireType.Varint);
+const ROW_SET_STATUSES = tag(4, WireType.LengthDelimited);
+const FEATURE_SETS = tag(4, WireType.LengthDelimited);
 const LIST_VALUES = tag(1, WireType.LengthDelimited);
 
 /** The answer's bytes (a serialized featurestore.v1.RetrieveOnlineResponse). */
@@ -41,9 +44,16 @@ export function encodeOnlineAnswer(answer: StoredOnlineAnswer): Buffer {
     }
     const status = STATUS[row.status];
     if (status !== 0) w.uint32(ROW_STATUS).int32(status);
+    if (row.setStatuses && row.setStatuses.length > 0) {
+      // Packed, as proto3 writes repeated enums.
+      w.uint32(ROW_SET_STATUSES).fork();
+      for (const s of row.setStatuses) w.int32(STATUS[s]);
+      w.join();
+    }
     w.join();
   }
   for (const name of answer.withheld) w.uint32(WITHHELD).string(name);
+  for (const name of answer.featureSets ?? []) w.uint32(FEATURE_SETS).string(name);
   const bytes = w.finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -28,7 +28,7 @@ export async function runTrainingSet(
   // The timestamp and key columns are read as text (CSV) or JSON (JSON lines) and converted by
   // the one rule, so UTC offsets count, keys keep their digits, and bad values are reported
   // rather than rounded or nulled. Other columns are kept as the reader types them.
-  const keyNames = new Set(plan.sides.flatMap((s) => s.schema.primaryKey));
+  const keyNames = new Set(plan.sides.flatMap((s) => s.entityKey));
   const exact = new Set([ts, ...keyNames]);
   const csvArgs = `header = ${plan.entities.csv.header ?? true}, delim = ${quoteLiteral(plan.entities.csv.delimiter ?? ',')}`;
   const detected =
@@ -72,7 +72,9 @@ export async function runTrainingSet(
   const keyCasts = plan.sides.flatMap((side, i) =>
     side.schema.primaryKey.map((k, j) => {
       const f = side.schema.features.find((x) => x.name === k)!;
-      return { side: i, alias: `__fs_k${i}_${j}`, column: k, type: duckType(f), ...convert(f, quoteIdent(k), sourceTypes.get(k)!) };
+      // `column` is the entity table's (a view may map it), `keyColumn` the feature set's.
+      const column = side.entityKey[j];
+      return { side: i, alias: `__fs_k${i}_${j}`, column, keyColumn: k, type: duckType(f), ...convert(f, quoteIdent(column), sourceTypes.get(column)!) };
     }),
   );
   const stamp = convert({ type: 'TIMESTAMP', isList: false }, quoteIdent(ts), sourceTypes.get(ts)!);
@@ -118,7 +120,7 @@ export async function runTrainingSet(
       const et = quoteIdent(side.schema.eventTimeColumn);
       const keys = keyCasts.filter((k) => k.side === i);
       const cols = [
-        ...keys.map((k) => `${quoteIdent(k.column)} AS ${k.alias}`),
+        ...keys.map((k) => `${quoteIdent(k.keyColumn)} AS ${k.alias}`),
         `${et}::TIMESTAMPTZ AS __fs_et${i}`,
         ...side.features.map((f, j) => `${quoteIdent(f)} AS __fs_f${i}_${j}`),
       ];

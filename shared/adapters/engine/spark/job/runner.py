@@ -279,7 +279,9 @@ def run_training_set(spark, plan):
     sides = plan["sides"]
     if not plan["entities"]["files"]:
         raise PlanError("INVALID_ARGUMENT", "matches no files", "entities")
-    key_names = [k for s in sides for k in s["schema"]["primaryKey"]]
+    # The entity columns filling each side's primary key (a feature view's key mapping), in key order.
+    entity_keys = [s.get("entityKey") or s["schema"]["primaryKey"] for s in sides]
+    key_names = [k for keys in entity_keys for k in keys]
     try:
         raw = read_entities(spark, plan["entities"], {ts, *key_names})
     except Exception as err:
@@ -301,13 +303,13 @@ def run_training_set(spark, plan):
     stamp, stamp_bad = convert({"type": "TIMESTAMP"}, F.col(ts), types[ts])
     checks = [{"column": ts, "when": F.col(ts).isNull() | stamp_bad, "message": F.concat(F.lit("is not a timestamp (to the microsecond): "), F.coalesce(shown(source_text(F.col(ts), types[ts])), F.lit("null")))}]
     side_keys = []
-    for s in sides:
+    for s, entity_key in zip(sides, entity_keys):
         keys = []
-        for k in s["schema"]["primaryKey"]:
+        for k, e in zip(s["schema"]["primaryKey"], entity_key):
             f = next(x for x in s["schema"]["features"] if x["name"] == k)
-            value, bad = convert(f, F.col(k), types[k])
+            value, bad = convert(f, F.col(e), types[e])
             label = MESSAGE_TYPES[f["type"]] + ("[]" if f.get("isList") else "")
-            checks.append({"column": k, "when": bad, "message": F.concat(F.lit(f"cannot be read as {label}: "), shown(source_text(F.col(k), types[k])))})
+            checks.append({"column": e, "when": bad, "message": F.concat(F.lit(f"cannot be read as {label}: "), shown(source_text(F.col(e), types[e])))})
             keys.append(value)
         side_keys.append(keys)
     any_bad = F.lit(False)
