@@ -38,7 +38,7 @@ for (const catalog of catalogs) {
         features: [],
         etag: '',
       });
-    /** How long until a read shows `want` (fails after 2 s; without invalidation it would take the hour). */
+    /** How long until a read shows `want` (fails after 15 s, on a loaded machine; without invalidation it would take the hour). */
     async function seenWithin(want: RowStatus): Promise<number> {
       const started = performance.now();
       await eventually(async () => (await read()).rows[0].status === want, 15_000, `status ${RowStatus[want]}`);
@@ -83,7 +83,7 @@ for (const catalog of catalogs) {
       assert.equal((await read()).rows[0].status, RowStatus.ROW_STATUS_EXPIRED); // cached now, TTL 1 h
       await setTtl(24);
       const ms = await seenWithin(RowStatus.ROW_STATUS_PRESENT);
-      assert.ok(ms < 5000);
+      assert.ok(ms < 15_000);
       await setTtl(1);
       await seenWithin(RowStatus.ROW_STATUS_EXPIRED);
 
