@@ -137,7 +137,11 @@ export class RedisOnlineStore implements OnlineStore {
 
   async getMany(reads: OnlineRead[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[][]> {
     throwIfAborted(signal);
-    const full = reads.flatMap((r) => r.keys.map((k) => this.redisKey(r.table, k)));
+    const full: string[] = [];
+    for (const r of reads) {
+      const prefix = this.redisKey(r.table, '');
+      for (const k of r.keys) full.push(prefix + k);
+    }
     if (full.length === 0) return reads.map(() => []);
     try {
       // Standalone: one MGET for every table. Cluster: GETs, auto-pipelined per node (MGET cannot span slots).

@@ -234,7 +234,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       const keys = input.keys.map((values, i) => {
         if (values.length !== keyFeatures.length)
           throw new InvalidArgument(`has ${values.length} values; the key is ${schema.primaryKey.join(', ')}`, { field: `keys[${i}]` });
-        return encodeEntityKey(values.map((v, j) => keyValue(keyFeatures[j], v, `keys[${i}].values[${j}]`)));
+        return encodeEntityKey(values.map((v, j) => keyValue(keyFeatures[j], v, i, j)));
       });
       const entries = await d.online.get({ project: fs.project, featureSet: fs.name, major: fs.major }, keys, signal);
       const now = Date.now() * 1000;
@@ -296,32 +296,43 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
         if (values.length !== columns.length)
           throw new InvalidArgument(`has ${values.length} values; the view's key is ${columns.join(', ')}`, { field: `keys[${i}]` });
       });
-      const reads = parts.map((p) => ({
-        table: { project: p.fs.project, featureSet: p.fs.name, major: p.fs.major },
-        keys: input.keys.map((values, i) => encodeEntityKey(p.keyAt.map((c, j) => keyValue(p.keyFeatures[j], values[c], `keys[${i}].values[${c}]`)))),
-      }));
+      // Sets keyed alike (the same entity columns, the same key types: the usual view) share the encoded keys.
+      const encoded = new Map<string, string[]>();
+      const reads = parts.map((p) => {
+        const signature = JSON.stringify([p.keyAt, p.keyFeatures.map((f) => [f.type, f.isList])]);
+        let keys = encoded.get(signature);
+        if (!keys) {
+          keys = input.keys.map((values, i) => encodeEntityKey(p.keyAt.map((c, j) => keyValue(p.keyFeatures[j], values[c], i, c))));
+          encoded.set(signature, keys);
+        }
+        return { table: { project: p.fs.project, featureSet: p.fs.name, major: p.fs.major }, keys };
+      });
       const found = await d.online.getMany(reads, signal);
       const now = Date.now() * 1000;
-      const rows = input.keys.map((_k, i): StoredOnlineRow => {
+      const rows: StoredOnlineRow[] = [];
+      for (let i = 0; i < input.keys.length; i++) {
         const values: StoredValue[] = [];
         const setStatuses: Exclude<RowStatus, 'PARTIAL'>[] = [];
         let eventTimeMicros: number | undefined;
-        parts.forEach((p, s) => {
+        let present = 0;
+        for (let s = 0; s < parts.length; s++) {
+          const p = parts[s];
           const e = found[s][i];
           const ttl = p.fs.ttlSeconds;
           const status = !e ? 'MISSING' : ttl != null && now - e.eventTimeMicros > ttl * 1e6 ? 'EXPIRED' : 'PRESENT';
           setStatuses.push(status);
           if (status !== 'PRESENT') {
             for (let j = 0; j < p.positions.length; j++) values.push(null);
-            return;
+            continue;
           }
+          present++;
           if (eventTimeMicros === undefined || e!.eventTimeMicros < eventTimeMicros) eventTimeMicros = e!.eventTimeMicros;
           const all = JSON.parse(e!.value) as StoredValue[];
           for (const at of p.positions) values.push(all[at] ?? null);
-        });
-        const status = setStatuses.every((x) => x === setStatuses[0]) ? setStatuses[0] : 'PARTIAL';
-        return { values: status === 'PRESENT' || status === 'PARTIAL' ? values : [], eventTimeMicros, status, setStatuses };
-      });
+        }
+        const status = present === parts.length ? 'PRESENT' : setStatuses.every((x) => x === setStatuses[0]) ? setStatuses[0] : 'PARTIAL';
+        rows.push({ values: present > 0 ? values : [], eventTimeMicros, status, setStatuses });
+      }
       return {
         featureNames: parts.flatMap((p) => p.names),
         features: parts.flatMap((p) => p.positions.map((at) => p.stored[at])),
@@ -333,11 +344,11 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
   };
 }
 
-/** A key value checked against its key feature: InvalidArgument at `field` when it does not fit or is null. */
-function keyValue(f: Feature, v: TypedValue | undefined, field: string): StoredValue {
+/** Value `j` of key `i` checked against its key feature: InvalidArgument at keys[i].values[j] when it does not fit or is null. */
+function keyValue(f: Feature, v: TypedValue | undefined, i: number, j: number): StoredValue {
   const s = checkValue(f, v ?? { kind: 'null' });
-  if (isError(s)) throw new InvalidArgument(`${f.name} ${s.error}`, { field });
-  if (s === null) throw new InvalidArgument(`${f.name} is null`, { field });
+  if (isError(s)) throw new InvalidArgument(`${f.name} ${s.error}`, { field: `keys[${i}].values[${j}]` });
+  if (s === null) throw new InvalidArgument(`${f.name} is null`, { field: `keys[${i}].values[${j}]` });
   return s;
 }
 

@@ -1,0 +1,168 @@
+// A feature view against one feature set (issue #16): RetrieveOnline of 1 and of 100 entities for 50
+// FLOAT32 features, once as one feature set of 50 and once as a feature view over 5 feature sets of
+// 10 (the same entities, Redis, catalog on PostgreSQL), on the retrieve function's bundle with one
+// worker. h2load drives both with pre-encoded requests (a new random key set per run, runs
+// interleaved), every answer's size checked; server CPU per call from /proc.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { credentials } from '@grpc/grpc-js';
+import pg from 'pg';
+import { unary } from '../cli/client.js';
+import { DataType } from '../shared/gen/featurestore/v1/common.js';
+import { FeatureSetServiceClient } from '../shared/gen/featurestore/v1/feature_set.js';
+import { FeatureViewServiceClient } from '../shared/gen/featurestore/v1/feature_view.js';
+import { IngestServiceClient } from '../shared/gen/featurestore/v1/ingest.js';
+import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
+import { RetrieveOnlineRequest, RetrieveOnlineResponse, RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
+import { timestampFromDate } from '../shared/runtime/api/proto-time.js';
+import { grpcFrame, h2load, type H2Figures } from './h2load.js';
+import { ingestWideFloat32, registerWideFeatureSet } from './wide-set.js';
+import { freePort, machine, median, REPO, untilServing, writeSection } from './report.js';
+
+const REDIS_URL = process.env['FEATURESTORE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:46490';
+const CONNECTIONS = 32;
+const SECONDS = Number(process.env['BENCH_ONLINE_SECONDS'] ?? 5);
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
+const ENTITIES = 10_000;
+const SETS = 5;
+const PER_SET = 10;
+const BATCH = 100;
+
+const scratch = mkdtempSync(join(tmpdir(), 'fs-bench-view-'));
+const { NODE_EXTRA_CA_CERTS: _ca, ...env } = process.env;
+const children: ChildProcess[] = [];
+process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
+async function startProcess(args: string[], extra: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, args, { cwd: REPO, env: { ...env, PORT: String(port), ...extra }, stdio: ['ignore', 'inherit', 'inherit'] });
+  children.push(child);
+  return { child, port };
+}
+
+const admin = process.env['FEATURESTORE_TEST_POSTGRES_URL'];
+if (!admin) throw new Error('FEATURESTORE_TEST_POSTGRES_URL is not set: run it with `make bench` (it starts PostgreSQL)');
+const database = `bench_view_${Date.now()}`;
+const pgAdmin = new pg.Client({ connectionString: admin });
+await pgAdmin.connect();
+await pgAdmin.query(`CREATE DATABASE ${database}`);
+const catalogUrl = Object.assign(new URL(admin), { pathname: `/${database}` }).toString();
+const common = { FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'warn', FEATURESTORE_METADATA_URL: catalogUrl, FEATURESTORE_ONLINE_URL: REDIS_URL };
+const setup = await startProcess(['dist/functions/all-in-one.mjs'], { ...common, FEATURESTORE_FILE_ROOTS: scratch });
+const address = `127.0.0.1:${setup.port}`;
+const insecure = credentials.createInsecure();
+const projects = new ProjectServiceClient(address, insecure);
+const featureSets = new FeatureSetServiceClient(address, insecure);
+const featureViews = new FeatureViewServiceClient(address, insecure);
+const ingest = new IngestServiceClient(address, insecure);
+const retrieve = new RetrieveServiceClient(address, insecure);
+await untilServing(() => unary(projects, projects.listProjects, { pageSize: 1, pageToken: '', namePrefix: '' }));
+
+// The same 50 values per entity: one set of 50, and 5 sets of 10 under one view.
+const project = `view_${Date.now()}`;
+const now = timestampFromDate(new Date());
+const wide = await registerWideFeatureSet({ projects, featureSets }, project, SETS * PER_SET, DataType.DATA_TYPE_FLOAT32);
+await ingestWideFloat32(ingest, project, wide, ENTITIES, now, (i, k) => i / 7 + k);
+for (let s = 0; s < SETS; s++) {
+  const names = await registerWideFeatureSet({ projects, featureSets }, project, PER_SET, DataType.DATA_TYPE_FLOAT32, {
+    name: `part${s}`,
+    prefix: `p${s}_f`,
+    existing: true,
+  });
+  await ingestWideFloat32(ingest, project, names, ENTITIES, now, (i, k) => i / 7 + s * PER_SET + k, `part${s}`);
+}
+await unary(featureViews, featureViews.registerFeatureView, {
+  project,
+  name: 'model',
+  sources: Array.from({ length: SETS }, (_, s) => ({ featureSet: `${project}/part${s}`, features: [], keyColumns: [] })),
+  description: '',
+  tags: {},
+  owner: '',
+});
+
+const server = await startProcess(['dist/functions/retrieve.mjs'], { ...common, FEATURESTORE_WORKERS: '1' });
+await new Promise((r) => setTimeout(r, 3000));
+
+const randomKeys = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * ENTITIES));
+const request = (keys: number[], view: boolean): RetrieveOnlineRequest => ({
+  ...(view ? { featureView: { project, name: 'model', version: '' } } : { featureSet: { project, name: 'wide', version: '' } }),
+  keys: keys.map((k) => ({ values: [{ kind: { $case: 'int64Value', value: String(k) } }] })),
+  features: [],
+});
+/** A request body and its answer's size; the answer checked with a real client: every row present, the same values either way. */
+async function workload(keys: number[]) {
+  const bodies = await Promise.all(
+    [false, true].map(async (view) => {
+      const req = request(keys, view);
+      const res = await unary(retrieve, retrieve.retrieveOnline, req);
+      if (res.rows.length !== keys.length || res.rows.some((r) => r.values.length !== SETS * PER_SET)) throw new Error('an entity came back incomplete');
+      return { res, body: grpcFrame(RetrieveOnlineRequest.encode(req).finish()), answerBytes: 5 + RetrieveOnlineResponse.encode(res).finish().length };
+    }),
+  );
+  const [set, view] = bodies;
+  if (JSON.stringify(set.res.rows.map((r) => r.values)) !== JSON.stringify(view.res.rows.map((r) => r.values)))
+    throw new Error('the view and the set disagree');
+  return { set, view };
+}
+
+const run = (body: Buffer, answerBytes: number) =>
+  h2load({
+    url: `http://127.0.0.1:${server.port}/featurestore.v1.RetrieveService/RetrieveOnline`,
+    body,
+    answerBytes,
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    serverPids: [server.child.pid!],
+    scratch,
+  });
+const results: Record<string, H2Figures[]> = {};
+for (let r = 0; r < RUNS; r++) {
+  for (const n of [1, BATCH]) {
+    const w = await workload(randomKeys(n));
+    const what = n === 1 ? '1 entity' : `${BATCH} entities`;
+    const pairs: Array<[string, () => H2Figures]> = [
+      [`${what}: 1 set x ${SETS * PER_SET}`, () => run(w.set.body, w.set.answerBytes)],
+      [`${what}: view of ${SETS} sets x ${PER_SET}`, () => run(w.view.body, w.view.answerBytes)],
+    ];
+    for (const [label, go] of r % 2 ? [...pairs].reverse() : pairs) {
+      const f = go();
+      (results[label] ??= []).push(f);
+      console.log(label, JSON.stringify(f));
+    }
+  }
+}
+await workload(randomKeys(BATCH));
+
+const m = (label: string, k: keyof H2Figures) => median(results[label].map((x) => x[k]));
+const row = (label: string) =>
+  `| ${label} | ${Math.round(m(label, 'rate')).toLocaleString('en')} | ${m(label, 'p50').toFixed(2)} | ${m(label, 'p99').toFixed(2)} | ${m(label, 'serverCpuMs').toFixed(3)} |`;
+const cost = (what: string) => m(`${what}: view of ${SETS} sets x ${PER_SET}`, 'serverCpuMs') / m(`${what}: 1 set x ${SETS * PER_SET}`, 'serverCpuMs');
+const slower = (what: string) => m(`${what}: 1 set x ${SETS * PER_SET}`, 'rate') / m(`${what}: view of ${SETS} sets x ${PER_SET}`, 'rate');
+writeSection(
+  'feature-view',
+  `
+## A feature view against one feature set (h2load)
+
+${new Date().toISOString().slice(0, 10)}, ${machine()}. \`bench/feature-view.ts\`: RetrieveOnline of 1 and of ${BATCH} entities for ${SETS * PER_SET} FLOAT32
+features, as one feature set of ${SETS * PER_SET} and as a feature view over ${SETS} feature sets of ${PER_SET} (the same ${ENTITIES.toLocaleString('en')}
+entities and values, Redis; the view's sets read in one MGET), on the retrieve function's bundle with one worker, catalog on
+PostgreSQL. h2load, ${CONNECTIONS} connections x 1 stream, about ${SECONDS} s per run (a fixed number of calls), a new random key set
+per run, ${RUNS} runs interleaved, medians; every answer's size checked, and the two answers' values compared.
+
+| workload | calls/s | p50 ms | p99 ms | server CPU ms/call |
+|---|---|---|---|---|
+${Object.keys(results).map(row).join('\n')}
+
+| goal (issue #16) | measured |
+|---|---|
+| a view of ${SETS} sets x ${PER_SET} costs <= 1.3x one set x ${SETS * PER_SET} | 1 entity: **${cost('1 entity').toFixed(2)}x** server CPU per call (**${slower('1 entity').toFixed(2)}x** the time per call); ${BATCH} entities: **${cost(`${BATCH} entities`).toFixed(2)}x** (**${slower(`${BATCH} entities`).toFixed(2)}x**) |
+`,
+);
+console.log(`view/set cost: 1 entity ${cost('1 entity').toFixed(2)}x, ${BATCH} entities ${cost(`${BATCH} entities`).toFixed(2)}x`);
+for (const c of [projects, featureSets, featureViews, ingest, retrieve]) c.close();
+for (const c of children) c.kill('SIGTERM');
+await new Promise((r) => setTimeout(r, 2000));
+await pgAdmin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+await pgAdmin.end();
+process.exit(0);
