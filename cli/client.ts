@@ -1,6 +1,7 @@
 import { credentials, Metadata, type CallOptions, type Client, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { AccessServiceClient } from '../shared/gen/featurestore/v1/access.js';
 import { FeatureSetServiceClient } from '../shared/gen/featurestore/v1/feature_set.js';
+import { FeatureViewServiceClient } from '../shared/gen/featurestore/v1/feature_view.js';
 import { IngestServiceClient } from '../shared/gen/featurestore/v1/ingest.js';
 import { JobServiceClient } from '../shared/gen/featurestore/v1/job.js';
 import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
@@ -48,6 +49,7 @@ export function connect(endpoint: string) {
   const creds = credentials.createInsecure();
   const projects = new ProjectServiceClient(endpoint, creds);
   const featureSets = new FeatureSetServiceClient(endpoint, creds);
+  const featureViews = new FeatureViewServiceClient(endpoint, creds);
   const jobs = new JobServiceClient(endpoint, creds);
   const ingest = new IngestServiceClient(endpoint, creds);
   const retrieve = new RetrieveServiceClient(endpoint, creds);
@@ -55,12 +57,13 @@ export function connect(endpoint: string) {
   return {
     projects,
     featureSets,
+    featureViews,
     jobs,
     ingest,
     retrieve,
     access,
     close() {
-      for (const c of [projects, featureSets, jobs, ingest, retrieve, access]) c.close();
+      for (const c of [projects, featureSets, featureViews, jobs, ingest, retrieve, access]) c.close();
     },
   };
 }

@@ -5,6 +5,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { DEFAULT_ENDPOINT } from './client.js';
 import { accessCommands } from './commands/access.js';
 import { featureSetCommands } from './commands/feature-sets.js';
+import { featureViewCommands } from './commands/feature-views.js';
 import { ingestCommands } from './commands/ingest.js';
 import { jobCommands } from './commands/jobs.js';
 import { loginCommands } from './commands/login.js';
@@ -34,6 +35,7 @@ Start the store with \`make up\`; then, for example:
 for (const add of [
   projectCommands,
   featureSetCommands,
+  featureViewCommands,
   ingestCommands,
   retrieveCommands,
   onlineCommands,

@@ -2,6 +2,7 @@ import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import { parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
 import { RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
+import type { Feature } from '../../shared/gen/featurestore/v1/common.js';
 import { timestampToIso } from '../../shared/runtime/api/proto-time.js';
 import { unary } from '../client.js';
 import { table } from '../format.js';
@@ -84,24 +85,48 @@ export function onlineCommands(program: Command): void {
 
   online
     .command('get <project> <featureSet> <keys...>')
-    .description('read entities by key: each key is its primary-key values, comma-separated (u1 or u1,42)')
+    .description('read entities by key: each key is its primary-key values, comma-separated (u1 or u1,42); with --view, a feature view and its entity columns')
     .option('--features <names>', 'features to return, comma-separated; all when omitted', listOption, [])
-    .addHelpText('after', examples('featurestore online get fraud transactions c001 c002 --features amount,country'))
+    .option('--view', 'the name is a feature view (name:3 for version 3): every feature of its feature sets in one call')
+    .addHelpText(
+      'after',
+      examples('featurestore online get fraud transactions c001 c002 --features amount,country', 'featurestore online get fraud model c001 --view'),
+    )
     .action(
-      action(async (c, opts, project: string, arg: string, keys: string[], o: { features: string[] }) => {
+      action(async (c, opts, project: string, arg: string, keys: string[], o: { features: string[]; view?: boolean }) => {
         const { name, version } = versioned(arg);
-        const fs = await unary(c.featureSets, c.featureSets.getFeatureSet, { project, name, version });
-        const pk = (fs.schema?.primaryKey ?? []).map((k) => fs.schema!.features.find((f) => f.name === k)!);
+        // The key's features: a feature set's primary key, or a view's entity columns (typed by the sets they fill).
+        let pk;
+        if (o.view) {
+          const view = await unary(c.featureViews, c.featureViews.getFeatureView, { project, name, version });
+          const types = new Map<string, Feature>();
+          for (const s of view.sources) {
+            const [sp, sn] = s.featureSet.split('/');
+            const fs = await unary(c.featureSets, c.featureSets.getFeatureSet, { project: sp, ...versioned(sn) });
+            s.keyColumns.forEach((col, j) => types.set(col, { ...fs.schema!.features.find((f) => f.name === fs.schema!.primaryKey[j])!, name: col }));
+          }
+          pk = view.entityColumns.map((col) => types.get(col)!);
+        } else {
+          const fs = await unary(c.featureSets, c.featureSets.getFeatureSet, { project, name, version });
+          pk = (fs.schema?.primaryKey ?? []).map((k) => fs.schema!.features.find((f) => f.name === k)!);
+        }
         const parsed = keys.map((k) => {
           const parts = k.split(',');
           if (parts.length !== pk.length) throw new Error(`key "${k}" has ${parts.length} part(s); the key is ${pk.map((f) => f.name).join(', ')}`);
           return { values: parts.map((p, i) => textToValue(pk[i], p)) };
         });
-        const res = await unary(c.retrieve, c.retrieve.retrieveOnline, { featureSet: { project, name, version }, keys: parsed, features: o.features });
+        const res = await unary(
+          c.retrieve,
+          c.retrieve.retrieveOnline,
+          o.view
+            ? { featureView: { project, name, version }, keys: parsed, features: o.features }
+            : { featureSet: { project, name, version }, keys: parsed, features: o.features },
+        );
         const status = (s: RowStatus) => (RowStatus[s] ?? '').replace('ROW_STATUS_', '');
         const out: Record<string, unknown>[] = res.rows.map((r, i) => ({
           key: keys[i],
           status: status(r.status),
+          ...(r.setStatuses.length > 0 ? { sets: Object.fromEntries(res.featureSets.map((s, j) => [s, status(r.setStatuses[j])])) } : {}),
           eventTime: r.eventTime ? timestampToIso(r.eventTime) : null,
           ...Object.fromEntries(res.featureNames.map((f, j) => [f, r.values[j] === undefined ? null : valueToJson(r.values[j])])),
         }));

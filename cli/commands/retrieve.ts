@@ -64,7 +64,8 @@ export function retrieveCommands(program: Command): void {
   program
     .command('training-set <entities>')
     .description('join an entity table (a path or URI: keys, a timestamp, any labels) with features point in time, saved where you ask')
-    .requiredOption('-f, --features <refs>', 'project/feature_set[:version]/feature or project/feature_set/*, comma-separated', listOption)
+    .option('-f, --features <refs>', 'project/feature_set[:version]/feature or project/feature_set/*, comma-separated', listOption, [])
+    .option('--view <project/name[:version]>', 'instead of --features: every feature of a feature view, joined on its key mapping')
     .option('--timestamp-column <name>', "the entity table's timestamp column", 'ts')
     .option('--format <format>', 'csv, parquet or jsonl; from the file names when omitted')
     .option('--csv', 'write CSV instead of Parquet', false)
@@ -73,7 +74,12 @@ export function retrieveCommands(program: Command): void {
     .addHelpText('after', examples('featurestore training-set examples/labels.csv -f fraud/transactions/amount,fraud/transactions/country --csv -o train.csv'))
     .action(
       action(
-        async (c, opts, entities: string, o: { features: string[]; timestampColumn: string; format?: string; csv: boolean; out?: string; wait: boolean }) => {
+        async (
+          c,
+          opts,
+          entities: string,
+          o: { features: string[]; view?: string; timestampColumn: string; format?: string; csv: boolean; out?: string; wait: boolean },
+        ) => {
           const job = await unary(c.retrieve, c.retrieve.startTrainingSet, {
             entities: {
               $case: 'entitySource',
@@ -81,6 +87,7 @@ export function retrieveCommands(program: Command): void {
             },
             timestampColumn: o.timestampColumn,
             features: o.features,
+            featureView: o.view ? viewRef(o.view) : undefined,
             output: { format: o.csv ? Format.FORMAT_CSV : Format.FORMAT_PARQUET, uri: '' },
           });
           if (!o.wait) return print(opts, Job.toJSON(job), () => startedMessage(job));
@@ -95,4 +102,11 @@ async function save(job: Job, out: string | undefined, name: string, json: boole
   if (job.state !== JobState.JOB_STATE_SUCCEEDED) return;
   const saved = await saveOutput(job, out, name);
   if (!json) for (const path of saved) process.stdout.write(`saved ${path}\n`);
+}
+
+/** "project/name[:version]" as a FeatureViewRef. */
+function viewRef(text: string) {
+  const [project = '', rest = '', ...more] = text.split('/');
+  if (!project || !rest || more.length > 0) throw new Error(`--view "${text}" is not project/name or project/name:version`);
+  return { project, ...versioned(rest) };
 }

@@ -46,7 +46,7 @@ describe('featurestore CLI', () => {
   it('prints its release, and every command has a description and an example in --help', async () => {
     const version = await cli('--version');
     assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version);
-    const groups = ['projects', 'fs', 'online', 'jobs', 'schema', 'access', 'tokens'];
+    const groups = ['projects', 'fs', 'fv', 'online', 'jobs', 'schema', 'access', 'tokens'];
     const commands = [
       ...(
         await Promise.all(groups.map(async (g) => [g, /Commands:\n([\s\S]*?)(?:\n\n|\n?$)/.exec((await cli(g, '--help')).stdout)?.[1] ?? ''] as const))
@@ -194,6 +194,27 @@ describe('featurestore CLI', () => {
     const refused = await cli('online', 'put', 'fraud', 'transactions', '{"customer_id":"c015","event_time":"2026-11-20T00:00:00Z","amount":"lots"}');
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /row 1: amount: "lots" is not a number/);
+  });
+
+  it('registers a feature view, shows it, and reads entities through it with each set’s status', async () => {
+    const reg = await cli('fv', 'register', 'fraud', 'model', 'fraud/transactions/amount,country@customer_id');
+    assert.equal(reg.code, 0, reg.stderr);
+    assert.match(reg.stdout, /fraud\/model {2}version 1/);
+    assert.match(reg.stdout, /amount\W+fraud\/transactions:1\/amount\W+customer_id/);
+    assert.match((await cli('fv', 'list', 'fraud')).stdout, /model\W+1\W+2\W+customer_id/);
+    const got = await cli('--json', 'online', 'get', 'fraud', 'model', 'c001', 'c999', '--view');
+    assert.equal(got.code, 0, got.stderr);
+    const rows = JSON.parse(got.stdout) as Record<string, unknown>[];
+    assert.deepEqual(
+      rows.map((r) => [r['key'], r['status'], r['sets'], r['amount'], r['country']]),
+      [
+        ['c001', 'PRESENT', { 'fraud/transactions:1': 'PRESENT' }, 5.5, 'DE'],
+        ['c999', 'MISSING', { 'fraud/transactions:1': 'MISSING' }, null, null],
+      ],
+    );
+    const bad = await cli('fv', 'register', 'fraud', 'bad', 'fraud/transactions/nope');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /sources\[0\]\.features\[0\]/);
   });
 
   it('writes an inferred schema file that registers and versions through --schema', async () => {
