@@ -18,6 +18,7 @@ import type { Action } from '../../shared/core/ports/authorizer.js';
 import { AccessServiceService, Role } from '../../shared/gen/featurestore/v1/access.js';
 import { DataType, Format } from '../../shared/gen/featurestore/v1/common.js';
 import { FeatureSetServiceService } from '../../shared/gen/featurestore/v1/feature_set.js';
+import { FeatureViewServiceService } from '../../shared/gen/featurestore/v1/feature_view.js';
 import { IngestServiceService } from '../../shared/gen/featurestore/v1/ingest.js';
 import { JobServiceService, JobState, type Job } from '../../shared/gen/featurestore/v1/job.js';
 import { ProjectServiceService } from '../../shared/gen/featurestore/v1/project.js';
@@ -69,6 +70,7 @@ const FEATURES = [
 ];
 const ref = (name = FS) => ({ project: P, name, version: '' });
 const STALE = '"999"';
+const VIEW = 'view';
 /** A retrieve of every feature of the feature set, as CSV. */
 const retrieveAll = () => ({
   featureSet: ref(),
@@ -171,6 +173,33 @@ describe(
           }),
       },
       DeleteFeatureSet: { call: (c) => unary(c.featureSets, c.featureSets.deleteFeatureSet, { project: P, name: FS, etag: STALE }), passes: status.ABORTED },
+      RegisterFeatureView: {
+        call: (c) =>
+          unary(c.featureViews, c.featureViews.registerFeatureView, {
+            project: P,
+            name: `view${++n}`,
+            sources: [{ featureSet: `${P}/${FS}`, features: [], keyColumns: [] }],
+            description: '',
+            tags: {},
+            owner: '',
+          }),
+      },
+      GetFeatureView: { call: (c) => unary(c.featureViews, c.featureViews.getFeatureView, { project: P, name: VIEW, version: '' }) },
+      ListFeatureViews: {
+        call: (c) => unary(c.featureViews, c.featureViews.listFeatureViews, { project: P, pageSize: 0, pageToken: '', namePrefix: '', tags: {} }),
+      },
+      ListFeatureViewVersions: {
+        call: (c) => unary(c.featureViews, c.featureViews.listFeatureViewVersions, { project: P, name: VIEW, pageSize: 0, pageToken: '' }),
+      },
+      UpdateFeatureView: {
+        call: (c) =>
+          unary(c.featureViews, c.featureViews.updateFeatureView, { project: P, name: VIEW, sources: [], tags: { x: 'y' }, replaceTags: false, etag: '999' }),
+        passes: status.ABORTED,
+      },
+      DeleteFeatureView: {
+        call: (c) => unary(c.featureViews, c.featureViews.deleteFeatureView, { project: P, name: VIEW, etag: '999' }),
+        passes: status.ABORTED,
+      },
       InferSchema: {
         call: (c) =>
           unary(c.featureSets, c.featureSets.inferSchema, {
@@ -255,6 +284,14 @@ describe(
       const owner = as.get('svc-owner')!;
       await unary(owner.projects, owner.projects.createProject, { name: P, description: '', tags: {} });
       for (const name of [FS, OTHER]) await registerFeatureSet(owner, P, name, { features: FEATURES, primaryKey: ['id'], eventTimeColumn: 'ts' });
+      await unary(owner.featureViews, owner.featureViews.registerFeatureView, {
+        project: P,
+        name: VIEW,
+        sources: [{ featureSet: `${P}/${FS}`, features: [], keyColumns: [] }],
+        description: '',
+        tags: {},
+        owner: '',
+      });
       for (const [who, role] of Object.entries(ROLE_OF)) {
         if (role === 'OWNER') continue;
         await unary(owner.access, owner.access.grantPermission, { resource: { project: P, featureSet: '' }, principalId: who, role: Role[`ROLE_${role}`] });
@@ -274,7 +311,15 @@ describe(
 
     it('the docs name every RPC of every service, and the test knows how to call each', () => {
       const rpcs = documentedRpcs();
-      const services = [ProjectServiceService, FeatureSetServiceService, IngestServiceService, RetrieveServiceService, JobServiceService, AccessServiceService];
+      const services = [
+        ProjectServiceService,
+        FeatureSetServiceService,
+        FeatureViewServiceService,
+        IngestServiceService,
+        RetrieveServiceService,
+        JobServiceService,
+        AccessServiceService,
+      ];
       const all = services.flatMap((s) => Object.values(s).map((m) => m.path.split('/')[2]));
       assert.deepEqual([...rpcs.keys()].sort(), [...all].sort(), 'docs/security.md lists exactly the RPCs of the API');
       assert.deepEqual(Object.keys(CASES).sort(), [...all].sort(), 'a case per RPC');
