@@ -15,6 +15,8 @@ export interface Feast {
   pids: () => number[];
   /** `feast materialize` of every entity, wall seconds. */
   materializeSeconds: number;
+  /** `feast materialize` of an empty time range: the command's fixed cost (Python, the registry), wall seconds. */
+  emptyMaterializeSeconds: number;
   stop(): void;
 }
 
@@ -66,6 +68,9 @@ export async function startFeast(o: {
     if (run.status !== 0) throw new Error(`feast ${args.join(' ')} failed:\n${run.stderr}\n${run.stdout}`);
   };
   feast(['apply']);
+  const t0 = performance.now();
+  feast(['materialize', '2000-01-01T00:00:00', '2000-01-01T00:00:01']);
+  const emptyMaterializeSeconds = (performance.now() - t0) / 1000;
   const t = performance.now();
   feast(['materialize', '2000-01-01T00:00:00', new Date(Date.now() + 60_000).toISOString().slice(0, 19)]);
   const materializeSeconds = (performance.now() - t) / 1000;
@@ -95,6 +100,7 @@ export async function startFeast(o: {
         .filter(Boolean)
         .map(Number),
     materializeSeconds,
+    emptyMaterializeSeconds,
     stop: () => process.kill(-child.pid!, 'SIGTERM'),
   };
 }

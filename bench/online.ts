@@ -5,21 +5,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { credentials } from '@grpc/grpc-js';
-import { Redis } from 'ioredis';
 import { unary } from '../cli/client.js';
 import { DataType, type Value } from '../shared/gen/featurestore/v1/common.js';
 import { FeatureSetServiceClient } from '../shared/gen/featurestore/v1/feature_set.js';
 import { IngestServiceClient } from '../shared/gen/featurestore/v1/ingest.js';
 import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
 import { RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
-import { JobServiceClient, JobState } from '../shared/gen/featurestore/v1/job.js';
 import type { Figures } from './load-loop.js';
-import { feature as f, registerWideFeatureSet } from './wide-set.js';
+import { registerWideFeatureSet } from './wide-set.js';
 import { freePort, machine, median, REPO, untilServing, writeSection } from './report.js';
-import { dateFromTimestamp, timestampFromDate } from '../shared/runtime/api/proto-time.js';
+import { timestampFromDate } from '../shared/runtime/api/proto-time.js';
 
 const REDIS_URL = process.env['FEATURESTORE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:46490';
 const CONCURRENCY = 32;
@@ -27,8 +23,6 @@ const SECONDS = Number(process.env['BENCH_ONLINE_SECONDS'] ?? 5);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
 const ENTITIES = 10_000;
 const FEATURES = 50;
-const MATERIALIZE_ROWS = Number(process.env['BENCH_MATERIALIZE_ROWS'] ?? 1_000_000);
-const MATERIALIZE_FEATURES = 10;
 const SINGLE_RATE = 300;
 const BATCH_RATE = 20;
 
@@ -210,105 +204,7 @@ for (let run = 0; run < RUNS; run++) {
 }
 bare.kill('SIGTERM');
 
-// Materialization: MATERIALIZE_ROWS entities (one row each) ingested offline, the online copy the
-// ingest triggers waited out, Redis emptied, then a StartMaterialize job over the whole range; rate =
-// rows / the job's run time. Raw baseline in the same run: DuckDB's newest-row-per-key query over
-// the same Parquet file streamed into pipelined ioredis SETs of the same bytes.
-const redis = new Redis(REDIS_URL);
-const csv = join(scratch, 'materialize.csv');
-if (MATERIALIZE_ROWS === 0) {
-  // Reads only (profiling the server): let it write its profile.
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
-  process.exit(0);
-}
-const matFeatures = Array.from({ length: MATERIALIZE_FEATURES }, (_, i) => `m${i}`);
-{
-  const lines = [`id,ts,${matFeatures.join(',')}`];
-  for (let i = 0; i < MATERIALIZE_ROWS; i++) lines.push(`${i},2026-11-01T00:00:00Z,${matFeatures.map((_, k) => (i * 0.5 + k).toFixed(2)).join(',')}`);
-  writeFileSync(csv, `${lines.join('\n')}\n`);
-}
-await unary(featureSets, featureSets.registerFeatureSet, {
-  project,
-  name: 'mat',
-  schema: {
-    features: [f('id', DataType.DATA_TYPE_INT64), f('ts', DataType.DATA_TYPE_TIMESTAMP), ...matFeatures.map((n) => f(n, DataType.DATA_TYPE_FLOAT64))],
-    primaryKey: ['id'],
-    eventTimeColumn: 'ts',
-  },
-  description: '',
-  tags: {},
-  ttl: undefined,
-  owner: '',
-});
-const matRef = { project, name: 'mat', version: '' };
-const jobs = new JobServiceClient(address, creds);
-async function finished(id: string) {
-  for (;;) {
-    const j = await unary(jobs, jobs.getJob, { id });
-    if (j.state === JobState.JOB_STATE_SUCCEEDED) return j;
-    if (j.state === JobState.JOB_STATE_FAILED || j.state === JobState.JOB_STATE_CANCELLED) throw new Error(`job ${id}: ${j.error?.message}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-const ingestJob = await unary(ingest, ingest.startIngest, {
-  featureSet: matRef,
-  source: { uri: pathToFileURL(csv).href, format: 0, options: {} },
-  extraColumns: 0,
-  requestId: '',
-});
-await finished(ingestJob.id);
-const matPrefix = `fs:${project}/mat/v1:*`;
-const countKeys = async () => {
-  let n = 0;
-  for (let cursor = '0'; ;) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', matPrefix, 'COUNT', 10_000);
-    n += keys.length;
-    cursor = next;
-    if (cursor === '0') return n;
-  }
-};
-while ((await countKeys()) < MATERIALIZE_ROWS) await new Promise((r) => setTimeout(r, 500)); // the post-ingest copy
-const dropMat = async () => {
-  for (let cursor = '0'; ;) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', matPrefix, 'COUNT', 10_000);
-    if (keys.length) await redis.unlink(...keys);
-    cursor = next;
-    if (cursor === '0') return;
-  }
-};
-const matRates: { ours: number[]; raw: number[] } = { ours: [], raw: [] };
-const duck = await (await DuckDBInstance.create(':memory:')).connect();
-await duck.run(`SET TimeZone = 'UTC'`);
-const storedFile = join(scratch, 'stored.parquet');
-await duck.run(`COPY (SELECT * FROM read_csv('${csv}', header = true)) TO '${storedFile}' (FORMAT parquet, COMPRESSION zstd)`);
-for (let run = 0; run < RUNS; run++) {
-  await dropMat();
-  const m = await unary(retrieve, retrieve.startMaterialize, { featureSet: matRef, startTime: undefined, endTime: undefined });
-  const done = await finished(m.id);
-  const r = done.result?.$case === 'materializeResult' ? done.result.value : undefined;
-  if (Number(r?.written) !== MATERIALIZE_ROWS) throw new Error(`materialize wrote ${r?.written} of ${MATERIALIZE_ROWS}`);
-  matRates.ours.push(
-    MATERIALIZE_ROWS / ((dateFromTimestamp(done.endTime!, 'end_time').getTime() - dateFromTimestamp(done.startTime!, 'start_time').getTime()) / 1000),
-  );
-
-  await dropMat();
-  const t0 = performance.now();
-  const reader = await duck.stream(
-    `SELECT id::VARCHAR AS id, epoch_us(ts) AS us, to_json([${matFeatures.map((n) => `"${n}"`).join(', ')}])::VARCHAR AS v
-     FROM read_parquet('${storedFile}') QUALIFY row_number() OVER (PARTITION BY id ORDER BY ts DESC) = 1`,
-  );
-  for await (const batch of reader.yieldRowObjectJson()) {
-    const pipe = redis.pipeline();
-    for (const row of batch) pipe.set(`fs:${project}/mat/v1:${JSON.stringify([String(row['id'])])}`, `${row['us']}|${row['v']}`);
-    await pipe.exec();
-  }
-  matRates.raw.push(MATERIALIZE_ROWS / ((performance.now() - t0) / 1000));
-  console.log(`materialize run ${run + 1}: ours ${Math.round(matRates.ours.at(-1)!)} rows/s, raw ${Math.round(matRates.raw.at(-1)!)} rows/s`);
-}
-duck.closeSync();
-redis.disconnect();
-for (const c of [projects, featureSets, ingest, retrieve, jobs]) c.close();
+for (const c of [projects, featureSets, ingest, retrieve]) c.close();
 server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));
 rmSync(scratch, { recursive: true, force: true });
@@ -341,12 +237,9 @@ const paced = [
     return `| ${name} | ${median(r.p50).toFixed(2)} | ${median(r.p99).toFixed(2)} | ${Math.round(median(r.rate)).toLocaleString('en')} |`;
   }),
 ].join('\n');
-const matOurs = median(matRates.ours);
-const matRaw = median(matRates.raw);
 console.log(table);
 console.log(paced);
 console.log(`online ingest: ${Math.round(ingestRate).toLocaleString('en')} rows/s`);
-console.log(`materialize: ${Math.round(matOurs).toLocaleString('en')} rows/s vs raw ${Math.round(matRaw).toLocaleString('en')} rows/s`);
 writeSection(
   'online',
   `## Online reads, ingest and materialization (issue #4)
@@ -359,8 +252,7 @@ generators are processes of their own: a Node grpc-js client with the generated 
 cross-checks the single-entity case and measures a bare grpc-js server (\`bench/baseline-grpc-server.mjs\`,
 a hand-encoded Health reply) as the ceiling of gRPC itself on this machine. Closed loops of ${CONCURRENCY} callers, ${SECONDS} s each, ${RUNS} runs interleaved, medians. Load generator, server
 and Redis share the 2 cores, so every figure here includes that contention.
-Goals: p99 <= 2 ms single and <= 10 ms for 100 entities; >= 0.5x the raw read rate; materialization
->= 200k rows/s.
+Goals: p99 <= 2 ms single and <= 10 ms for 100 entities; >= 0.5x the raw read rate.
 
 Reads of a feature set of ${FEATURES} FLOAT64 features, ${ENTITIES.toLocaleString('en')} entities:
 
@@ -381,16 +273,8 @@ even the empty server is well under 0.1x. What our path adds over the empty serv
 registry lookup, the key encoding, the Redis round trip and the encoding of 50 typed values per
 row; at a sustainable rate (the paced table) a single-entity read answers in about 2-3 ms at the
 median. The 100-entity call spends most of its time encoding 5,000 typed protobuf values.
-Materialization is bounded the same way: the raw baseline -- DuckDB's newest-row query and
-pipelined SETs, nothing else -- does ${Math.round(matRaw).toLocaleString('en')} rows/s here, far from 200k; ours adds the newest-wins Lua
-write per key (a plain SET cannot keep a newer online row) and the stored-form conversion.
-
 Online ingest through gRPC (batches of 500 rows of ${FEATURES} features, 4 in flight, one Node client): ${Math.round(ingestRate).toLocaleString('en')} rows/s.
 
-Materialization (StartMaterialize over ${MATERIALIZE_ROWS.toLocaleString('en')} stored rows of ${MATERIALIZE_FEATURES} FLOAT64 features, one row per
-entity, into an emptied Redis; rate = rows / the job's run time): ${Math.round(matOurs).toLocaleString('en')} rows/s
-(runs: ${matRates.ours.map((r) => Math.round(r).toLocaleString('en')).join(', ')}). Raw baseline in the same run (DuckDB's
-newest-row-per-key query over the same data streamed into pipelined ioredis SETs of the same bytes,
-no newest-wins check): ${Math.round(matRaw).toLocaleString('en')} rows/s, so ours is ${(matOurs / matRaw).toFixed(2)}x.
+Materialization: see "Materialization against its raw baseline and Feast" (\`bench/materialize.ts\`).
 `,
 );

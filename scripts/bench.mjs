@@ -26,6 +26,7 @@ const benchmarks = [
   'bench/online.ts',
   'bench/online-floor.ts',
   'bench/feature-view.ts',
+  'bench/materialize.ts',
   'bench/online-auth.ts',
 ].filter((b) => only.length === 0 || only.some((x) => b.includes(x)));
 let failed = false;

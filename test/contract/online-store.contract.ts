@@ -171,6 +171,20 @@ export function onlineStoreContract(name: string, open: () => Promise<{ store: O
         got.map((e) => e?.eventTimeMicros),
         keys.map((_, i) => 1999 - i),
       );
+      // Again with every third entry older than what is stored: each answer lands on its own entry.
+      const again = await store.put(
+        t,
+        keys.map((k, i) => entry(k, i % 3 === 0 ? i - 1 : i + 1, `again ${i}`)),
+      );
+      assert.deepEqual(
+        again,
+        keys.map((_, i) => i % 3 !== 0),
+      );
+      const after = await store.get(t, keys);
+      assert.deepEqual(
+        after.map((e) => e?.value),
+        keys.map((_, i) => (i % 3 === 0 ? `v@${i}` : `again ${i}`)),
+      );
     });
 
     if (unreachable) {

@@ -27,6 +27,32 @@ if ARGV[3] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
 return 1`;
 
 /**
+ * PUT_NEWEST for a batch of keys in one script call (standalone Redis, where any keys may go
+ * together): ARGV holds each key's event time, value and expiry in turn; answers 1/0 per key. Each
+ * key is decided exactly as PUT_NEWEST does, and the script is atomic as a whole.
+ */
+const PUT_NEWEST_MANY = `
+local out = {}
+for i = 1, #KEYS do
+  local at = ARGV[3 * i - 2]
+  local cur = redis.call('GET', KEYS[i])
+  local ok = 1
+  if cur then
+    local sep = string.find(cur, '|', 1, true)
+    if sep and tonumber(string.sub(cur, 1, sep - 1)) > tonumber(at) then ok = 0 end
+  end
+  if ok == 1 then
+    redis.call('SET', KEYS[i], at .. '|' .. ARGV[3 * i - 1])
+    if ARGV[3 * i] ~= '' then redis.call('PEXPIREAT', KEYS[i], ARGV[3 * i]) end
+  end
+  out[i] = ok
+end
+return out`;
+
+/** Keys per PUT_NEWEST_MANY call: big enough to spare the per-call cost, small enough not to hold Redis up (well under a millisecond). */
+const PUT_BATCH = 200;
+
+/**
  * After a revert: if the stored value is exactly ARGV[1] (the reverted row), put ARGV[2] in its
  * place (or delete the key when ARGV[2] is empty); otherwise write ARGV[2] newest-wins (its event
  * time in ARGV[3]), so a row written since stays.
@@ -60,6 +86,7 @@ return 1`;
 
 type WithPutNewest = {
   putNewest(key: string, eventTimeMicros: string, value: string, expireAtMs: string): Promise<number>;
+  putNewestMany(keyCount: number, ...keysThenArgs: string[]): Promise<number[]>;
   restoreEntry(key: string, expected: string, replacement: string, replacementTime: string, expireAtMs: string): Promise<number>;
   reexpireEntry(key: string, afterEventMs: string): Promise<number>;
 };
@@ -83,6 +110,7 @@ export class RedisOnlineStore implements OnlineStore {
         ? new Redis(location.url, OPTIONS)
         : new Cluster(location.nodes, { redisOptions: OPTIONS, enableAutoPipelining: true, maxRedirections: 8 });
     client.defineCommand('putNewest', { numberOfKeys: 1, lua: PUT_NEWEST });
+    client.defineCommand('putNewestMany', { lua: PUT_NEWEST_MANY });
     client.defineCommand('restoreEntry', { numberOfKeys: 1, lua: RESTORE });
     client.defineCommand('reexpireEntry', { numberOfKeys: 1, lua: REEXPIRE });
     // Connection errors reach callers through the commands (as Unavailable); without a listener
@@ -99,6 +127,8 @@ export class RedisOnlineStore implements OnlineStore {
     throwIfAborted(signal);
     try {
       const winner = batchWinners(entries);
+      if (this.location.mode === 'standalone') return await this.putBatched(table, entries, winner);
+      // Cluster: one script call per key (the keys of a batch live in different slots).
       const results = await Promise.all(
         entries.map((e, i) =>
           winner.get(e.key) === i
@@ -110,6 +140,22 @@ export class RedisOnlineStore implements OnlineStore {
     } catch (err) {
       throw translate(err);
     }
+  }
+
+  /** Standalone: the entries that stand, PUT_BATCH keys per script call (auto-pipelined). */
+  private async putBatched(table: OnlineTable, entries: OnlineEntry[], winner: Map<string, number>): Promise<boolean[]> {
+    const results = entries.map(() => false);
+    const standing = [...winner.values()].sort((a, b) => a - b);
+    const prefix = this.redisKey(table, '');
+    const calls: Promise<void>[] = [];
+    for (let c = 0; c < standing.length; c += PUT_BATCH) {
+      const part = standing.slice(c, c + PUT_BATCH);
+      const args = part.map((i) => prefix + entries[i].key);
+      for (const i of part) args.push(String(entries[i].eventTimeMicros), entries[i].value, expireMs(entries[i].expireAtMicros));
+      calls.push(this.client.putNewestMany(part.length, ...args).then((written) => written.forEach((w, j) => (results[part[j]] = w === 1))));
+    }
+    await Promise.all(calls);
+    return results;
   }
 
   async restore(table: OnlineTable, items: RestoreItem[], signal?: AbortSignal): Promise<void> {
