@@ -3,12 +3,10 @@
 // 10 (the same entities, Redis, catalog on PostgreSQL), on the retrieve function's bundle with one
 // worker. h2load drives both with pre-encoded requests (a new random key set per run, runs
 // interleaved), every answer's size checked; server CPU per call from /proc.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
-import pg from 'pg';
 import { unary } from '../cli/client.js';
 import { DataType } from '../shared/gen/featurestore/v1/common.js';
 import { FeatureSetServiceClient } from '../shared/gen/featurestore/v1/feature_set.js';
@@ -19,7 +17,8 @@ import { RetrieveOnlineRequest, RetrieveOnlineResponse, RetrieveServiceClient } 
 import { timestampFromDate } from '../shared/runtime/api/proto-time.js';
 import { grpcFrame, h2load, type H2Figures } from './h2load.js';
 import { ingestWideFloat32, registerWideFeatureSet } from './wide-set.js';
-import { freePort, machine, median, REPO, untilServing, writeSection } from './report.js';
+import { machine, median, untilServing, writeSection } from './report.js';
+import { catalogDatabase, startedProcesses, startProcess } from './processes.js';
 
 const REDIS_URL = process.env['FEATURESTORE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:46490';
 const CONNECTIONS = 32;
@@ -31,24 +30,8 @@ const PER_SET = 10;
 const BATCH = 100;
 
 const scratch = mkdtempSync(join(tmpdir(), 'fs-bench-view-'));
-const { NODE_EXTRA_CA_CERTS: _ca, ...env } = process.env;
-const children: ChildProcess[] = [];
-process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
-async function startProcess(args: string[], extra: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, args, { cwd: REPO, env: { ...env, PORT: String(port), ...extra }, stdio: ['ignore', 'inherit', 'inherit'] });
-  children.push(child);
-  return { child, port };
-}
-
-const admin = process.env['FEATURESTORE_TEST_POSTGRES_URL'];
-if (!admin) throw new Error('FEATURESTORE_TEST_POSTGRES_URL is not set: run it with `make bench` (it starts PostgreSQL)');
-const database = `bench_view_${Date.now()}`;
-const pgAdmin = new pg.Client({ connectionString: admin });
-await pgAdmin.connect();
-await pgAdmin.query(`CREATE DATABASE ${database}`);
-const catalogUrl = Object.assign(new URL(admin), { pathname: `/${database}` }).toString();
-const common = { FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'warn', FEATURESTORE_METADATA_URL: catalogUrl, FEATURESTORE_ONLINE_URL: REDIS_URL };
+const catalog = await catalogDatabase('bench_view');
+const common = { FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'warn', FEATURESTORE_METADATA_URL: catalog.url, FEATURESTORE_ONLINE_URL: REDIS_URL };
 const setup = await startProcess(['dist/functions/all-in-one.mjs'], { ...common, FEATURESTORE_FILE_ROOTS: scratch });
 const address = `127.0.0.1:${setup.port}`;
 const insecure = credentials.createInsecure();
@@ -161,8 +144,7 @@ ${Object.keys(results).map(row).join('\n')}
 );
 console.log(`view/set cost: 1 entity ${cost('1 entity').toFixed(2)}x, ${BATCH} entities ${cost(`${BATCH} entities`).toFixed(2)}x`);
 for (const c of [projects, featureSets, featureViews, ingest, retrieve]) c.close();
-for (const c of children) c.kill('SIGTERM');
+for (const c of startedProcesses()) c.kill('SIGTERM');
 await new Promise((r) => setTimeout(r, 2000));
-await pgAdmin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-await pgAdmin.end();
+await catalog.drop();
 process.exit(0);

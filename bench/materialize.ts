@@ -3,7 +3,6 @@
 // then StartMaterialize over the whole range into an emptied Redis (ours); DuckDB's newest row per key
 // streamed into pipelined ioredis SETs of the same bytes (raw: no newest-wins check, no job); and
 // `feast materialize` of the same rows (Feast 0.66 from PyPI, Redis online store, FLOAT32).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +19,8 @@ import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
 import { RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
 import { dateFromTimestamp } from '../shared/runtime/api/proto-time.js';
 import { FEAST_VERSION, startFeast } from './feast.js';
-import { freePort, machine, median, REPO, untilServing, writeSection } from './report.js';
+import { machine, median, untilServing, writeSection } from './report.js';
+import { startProcess } from './processes.js';
 import { feature as f } from './wide-set.js';
 
 const REDIS_URL = process.env['FEATURESTORE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:46490';
@@ -28,23 +28,14 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
 const MATERIALIZE_ROWS = Number(process.env['BENCH_MATERIALIZE_ROWS'] ?? 1_000_000);
 const MATERIALIZE_FEATURES = 10;
 
-const port = await freePort();
 const scratch = mkdtempSync(join(tmpdir(), 'fs-bench-materialize-'));
-const { NODE_EXTRA_CA_CERTS: _ca, ...env } = process.env;
-const server = spawn(process.execPath, ['dist/functions/all-in-one.mjs'], {
-  cwd: REPO,
-  env: {
-    ...env,
-    PORT: String(port),
-    FEATURESTORE_BIND: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    FEATURESTORE_METADATA_URL: 'pglite:memory',
-    FEATURESTORE_ONLINE_URL: REDIS_URL,
-    FEATURESTORE_FILE_ROOTS: scratch,
-  },
-  stdio: 'inherit',
+const { child: server, port } = await startProcess(['dist/functions/all-in-one.mjs'], {
+  FEATURESTORE_BIND: '127.0.0.1',
+  LOG_LEVEL: 'warn',
+  FEATURESTORE_METADATA_URL: 'pglite:memory',
+  FEATURESTORE_ONLINE_URL: REDIS_URL,
+  FEATURESTORE_FILE_ROOTS: scratch,
 });
-process.on('exit', () => server.exitCode === null && !server.killed && server.kill('SIGKILL'));
 const address = `127.0.0.1:${port}`;
 const creds = credentials.createInsecure();
 const projects = new ProjectServiceClient(address, creds);

@@ -6,13 +6,12 @@
 // in one run. h2load drives every server with pre-encoded requests (a different random key set per
 // run), closed loops of 32 connections x 1 stream, and 1 connection serially; every answer's size is
 // checked (h2load counts HTTP 200s, and a gRPC error is one too); server CPU per call from /proc.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { unary } from '../cli/client.js';
 import { DataType } from '../shared/gen/featurestore/v1/common.js';
 import { FeatureSetServiceClient } from '../shared/gen/featurestore/v1/feature_set.js';
@@ -23,7 +22,8 @@ import { timestampFromDate } from '../shared/runtime/api/proto-time.js';
 import { grpcFrame, h2load, type H2Figures } from './h2load.js';
 import { feastRequest, startFeast, wrk, FEAST_VERSION, type WrkFigures } from './feast.js';
 import { ingestWideFloat32, registerWideFeatureSet } from './wide-set.js';
-import { freePort, machine, median, REPO, untilServing, writeSection } from './report.js';
+import { machine, median, untilServing, writeSection } from './report.js';
+import { catalogDatabase, startedProcesses, startProcess } from './processes.js';
 
 const REDIS_URL = process.env['FEATURESTORE_BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:46490';
 const CONNECTIONS = 32;
@@ -34,26 +34,9 @@ const FEATURES = 50;
 const BATCH = 100;
 
 const scratch = mkdtempSync(join(tmpdir(), 'fs-bench-floor-'));
-const { NODE_EXTRA_CA_CERTS: _ca, ...env } = process.env;
-const children: ChildProcess[] = [];
-process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
-
-async function startProcess(args: string[], extra: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, args, { cwd: REPO, env: { ...env, PORT: String(port), ...extra }, stdio: ['ignore', 'inherit', 'inherit'] });
-  children.push(child);
-  return { child, port };
-}
-
 // The catalog: a new database on the benchmarks' PostgreSQL, which the retrieve function's processes share.
-const admin = process.env['FEATURESTORE_TEST_POSTGRES_URL'];
-if (!admin) throw new Error('FEATURESTORE_TEST_POSTGRES_URL is not set: run it with `make bench` (it starts PostgreSQL)');
-const database = `bench_floor_${Date.now()}`;
-const pgAdmin = new pg.Client({ connectionString: admin });
-await pgAdmin.connect();
-await pgAdmin.query(`CREATE DATABASE ${database}`);
-const catalogUrl = Object.assign(new URL(admin), { pathname: `/${database}` }).toString();
-const common = { FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'warn', FEATURESTORE_METADATA_URL: catalogUrl, FEATURESTORE_ONLINE_URL: REDIS_URL };
+const catalog = await catalogDatabase('bench_floor');
+const common = { FEATURESTORE_BIND: '127.0.0.1', LOG_LEVEL: 'warn', FEATURESTORE_METADATA_URL: catalog.url, FEATURESTORE_ONLINE_URL: REDIS_URL };
 // Setting up through the all-in-one bundle (authentication off; bench/online-auth.ts measures it on).
 const setup = await startProcess(['dist/functions/all-in-one.mjs'], { ...common, FEATURESTORE_FILE_ROOTS: scratch });
 const address = `127.0.0.1:${setup.port}`;
@@ -167,7 +150,7 @@ const redisGet = redisBenchmark(['GET', stored[0]]);
 const redisMget = redisBenchmark(['MGET', ...stored.slice(0, BATCH)]);
 
 // Feast: the same entities and values on the same Redis, its Python feature server with a worker per CPU, wrk at the same concurrency.
-for (const c of children) c.kill('SIGSTOP'); // our servers idle meanwhile, off the CPUs
+for (const c of startedProcesses()) c.kill('SIGSTOP'); // our servers idle meanwhile, off the CPUs
 const feast = await startFeast({
   redisUrl: REDIS_URL,
   entities: ENTITIES,
@@ -194,7 +177,7 @@ for (let r = 0; r < RUNS; r++) {
     );
 }
 feast.stop();
-for (const c of children) c.kill('SIGCONT');
+for (const c of startedProcesses()) c.kill('SIGCONT');
 
 const m = (label: string, k: keyof H2Figures) => median(results[label].map((x) => x[k]));
 const row = (label: string) =>
@@ -250,8 +233,7 @@ console.log(
   `1 entity ${oneRatio.toFixed(2)}x bare; 100 entities ${hundredRatio.toFixed(2)}x bare-bytes, ${m('100 entities: ours', 'serverCpuMs').toFixed(2)} ms CPU/call`,
 );
 for (const c of [projects, featureSets, ingest, retrieve]) c.close();
-for (const c of children) c.kill('SIGTERM');
+for (const c of startedProcesses()) c.kill('SIGTERM');
 await new Promise((r) => setTimeout(r, 2000));
-await pgAdmin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-await pgAdmin.end();
+await catalog.drop();
 process.exit(0);

@@ -16,24 +16,13 @@ import type { RunningHost } from '../../shared/runtime/host.js';
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 import { clients, registerFeatureSet, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
+import { ONLINE_BACKENDS } from '../support/online-backends.js';
 import { eventually, f64, feature, i32, i64, str, ts } from '../support/helpers.js';
 
 const { ROW_STATUS_PRESENT: P, ROW_STATUS_MISSING: M, ROW_STATUS_EXPIRED: E, ROW_STATUS_PARTIAL } = RowStatus;
 const NULL: Value = { kind: undefined };
 
-const stores = [
-  { name: 'embedded (catalog PGlite)', env: () => ({}) },
-  {
-    name: 'Redis',
-    env: () => {
-      const url = process.env['FEATURESTORE_TEST_REDIS_URL'];
-      if (!url) throw new Error('FEATURESTORE_TEST_REDIS_URL is not set: run the tests with `make test` (it starts Redis)');
-      return { FEATURESTORE_ONLINE_URL: url };
-    },
-  },
-];
-
-for (const backend of stores) {
+for (const backend of ONLINE_BACKENDS) {
   describe(`feature views: ${backend.name}`, () => {
     let host: RunningHost;
     let c: ReturnType<typeof clients>;

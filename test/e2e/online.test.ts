@@ -15,25 +15,14 @@ import type { RunningHost } from '../../shared/runtime/host.js';
 import { JobState } from '../../shared/gen/featurestore/v1/job.js';
 import { clients, finishedJob, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
+import { ONLINE_BACKENDS } from '../support/online-backends.js';
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
 import { f64, feature, i32, i64, str, ts } from '../support/helpers.js';
 
 const list = (...values: Value[]): Value => ({ kind: { $case: 'listValue', value: { values } } });
 const NULL: Value = { kind: undefined };
 
-const stores = [
-  { name: 'embedded (catalog PGlite)', env: () => ({}) },
-  {
-    name: 'Redis',
-    env: () => {
-      const url = process.env['FEATURESTORE_TEST_REDIS_URL'];
-      if (!url) throw new Error('FEATURESTORE_TEST_REDIS_URL is not set: run the tests with `make test` (it starts Redis)');
-      return { FEATURESTORE_ONLINE_URL: url };
-    },
-  },
-];
-
-for (const backend of stores) {
+for (const backend of ONLINE_BACKENDS) {
   describe(`online ingest and reads: ${backend.name}`, () => {
     let host: RunningHost;
     let c: ReturnType<typeof clients>;
