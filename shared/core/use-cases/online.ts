@@ -331,7 +331,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
           for (const at of p.positions) values.push(all[at] ?? null);
         }
         const status = present === parts.length ? 'PRESENT' : setStatuses.every((x) => x === setStatuses[0]) ? setStatuses[0] : 'PARTIAL';
-        rows.push({ values: present > 0 ? values : [], eventTimeMicros, status, setStatuses });
+        rows.push({ values: status === 'PRESENT' || status === 'PARTIAL' ? values : [], eventTimeMicros, status, setStatuses });
       }
       return {
         featureNames: parts.flatMap((p) => p.names),
