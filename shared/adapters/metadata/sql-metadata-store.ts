@@ -213,16 +213,13 @@ export class SqlMetadataStore implements MetadataStore {
 
   async listFeatureSets(q: ListFeatureSetsQuery, signal?: AbortSignal): Promise<FeatureSet[]> {
     throwIfAborted(signal);
-    const exact = Object.fromEntries(Object.entries(q.tags).filter(([, value]) => value !== ''));
-    const anyValue = Object.entries(q.tags)
-      .filter(([, value]) => value === '')
-      .map(([key]) => key);
+    const { exact, anyValue } = tagFilter(q.tags);
     const { rows } = await this.sql.query<VersionRow>(
       `SELECT ${VERSION_COLUMNS} FROM ${VERSIONS_JOIN}
        WHERE ${LATEST} AND fs.project = $1 AND starts_with(fs.name, $2) AND ($3::text IS NULL OR fs.name > $3)
          AND v.tags @> $4::jsonb AND v.tags ?& $5::text[]
        ORDER BY fs.name LIMIT $6`,
-      [q.project, q.namePrefix, q.afterName ?? null, JSON.stringify(exact), anyValue, q.limit],
+      [q.project, q.namePrefix, q.afterName ?? null, exact, anyValue, q.limit],
     );
     return rows.map(toFeatureSet);
   }
@@ -299,16 +296,13 @@ export class SqlMetadataStore implements MetadataStore {
 
   async listFeatureViews(q: ListFeatureSetsQuery, signal?: AbortSignal): Promise<FeatureView[]> {
     throwIfAborted(signal);
-    const exact = Object.fromEntries(Object.entries(q.tags).filter(([, value]) => value !== ''));
-    const anyValue = Object.entries(q.tags)
-      .filter(([, value]) => value === '')
-      .map(([key]) => key);
+    const { exact, anyValue } = tagFilter(q.tags);
     const { rows } = await this.sql.query<ViewRow>(
       `SELECT ${VIEW_COLUMNS} FROM ${VIEWS_JOIN}
        WHERE w.version = fv.latest_version AND fv.project = $1 AND starts_with(fv.name, $2) AND ($3::text IS NULL OR fv.name > $3)
          AND w.tags @> $4::jsonb AND w.tags ?& $5::text[]
        ORDER BY fv.name LIMIT $6`,
-      [q.project, q.namePrefix, q.afterName ?? null, JSON.stringify(exact), anyValue, q.limit],
+      [q.project, q.namePrefix, q.afterName ?? null, exact, anyValue, q.limit],
     );
     return rows.map(toFeatureView);
   }
@@ -380,6 +374,15 @@ async function insertViewVersion(tx: SqlExecutor, v: NewFeatureViewVersion): Pro
      VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7::jsonb, $8)`,
     [v.project, v.name, v.version, JSON.stringify(definition), v.description, v.owner, JSON.stringify(v.tags), v.createdBy],
   );
+}
+
+/** A tag query as SQL parameters: tags that must match exactly (jsonb @>), and keys with any value (?&). */
+function tagFilter(tags: Tags): { exact: string; anyValue: string[] } {
+  const entries = Object.entries(tags);
+  return {
+    exact: JSON.stringify(Object.fromEntries(entries.filter(([, value]) => value !== ''))),
+    anyValue: entries.filter(([, value]) => value === '').map(([key]) => key),
+  };
 }
 
 async function readProject(db: SqlExecutor, name: string): Promise<Project | undefined> {

@@ -61,16 +61,19 @@ export function createRegistryCache(store: MetadataStore, options: { maxAgeMs: n
   const now = options.now ?? Date.now;
   const entries = new Map<string, { at: number; value: Promise<FeatureSet | undefined> }>();
   const views = new Map<string, { at: number; value: Promise<FeatureView | undefined> }>();
+  /** From `cache` when read within maxAgeMs; a failed read is not kept. */
+  function cached<T>(cache: Map<string, { at: number; value: Promise<T> }>, id: string, read: () => Promise<T>): Promise<T> {
+    const hit = cache.get(id);
+    if (hit && now() - hit.at < options.maxAgeMs) return hit.value;
+    const value = read();
+    cache.set(id, { at: now(), value });
+    value.catch(() => cache.delete(id));
+    return value;
+  }
   return {
     /** A feature view version (the latest without `version`), like `get`. */
     getView(project: string, name: string, version?: number): Promise<FeatureView | undefined> {
-      const id = `${project}/${name}@${version ?? ''}`;
-      const hit = views.get(id);
-      if (hit && now() - hit.at < options.maxAgeMs) return hit.value;
-      const value = store.getFeatureView(project, name, version);
-      views.set(id, { at: now(), value });
-      value.catch(() => views.delete(id));
-      return value;
+      return cached(views, `${project}/${name}@${version ?? ''}`, () => store.getFeatureView(project, name, version));
     },
     /** Drops a feature view's versions. */
     invalidateView(project: string, name: string): void {
@@ -78,13 +81,7 @@ export function createRegistryCache(store: MetadataStore, options: { maxAgeMs: n
     },
     /** A feature set version (the latest without `version`), from memory when read within maxAgeMs. */
     get(project: string, name: string, version?: { major: number; minor?: number }): Promise<FeatureSet | undefined> {
-      const id = `${project}/${name}@${version?.major ?? ''}.${version?.minor ?? ''}`;
-      const hit = entries.get(id);
-      if (hit && now() - hit.at < options.maxAgeMs) return hit.value;
-      const value = store.getFeatureSet(project, name, version);
-      entries.set(id, { at: now(), value });
-      value.catch(() => entries.delete(id));
-      return value;
+      return cached(entries, `${project}/${name}@${version?.major ?? ''}.${version?.minor ?? ''}`, () => store.getFeatureSet(project, name, version));
     },
     /** Drops a feature set's versions, or with no name every feature set of the project. */
     invalidate(project: string, name?: string): void {
@@ -267,13 +264,14 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       if (input.keys.length > d.limits.maxKeys)
         throw new ResourceExhausted(`has ${input.keys.length} keys; ask for at most ${d.limits.maxKeys} per call`, { field: 'keys' });
       const columns = view.entityColumns;
-      const offsets = view.sources.map((_s, i) => view.sources.slice(0, i).reduce((n, x) => n + x.features.length, 0));
+      let offset = 0;
       const parts = await Promise.all(
         view.sources.map(async (source, s) => {
           const fs = sets[s];
           const { stored, position, keyFeatures } = layoutOf(fs);
+          // Before the await: the output names are taken in source order.
+          const names = view.featureNames.slice(offset, (offset += source.features.length));
           const hidden = await withheldFeatures(d.authorizer, principal, fs, signal);
-          const names = view.featureNames.slice(offsets[s], offsets[s] + source.features.length);
           const shown = source.features.map((f, j) => ({ f, name: names[j] })).filter((x) => !hidden.includes(x.f));
           return {
             fs,

@@ -37,16 +37,21 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
     async start(principal: Principal, input: StartTrainingSetInput, signal?: AbortSignal): Promise<Job> {
       if (!input.entities) throw new InvalidArgument('is required: an entity_source file or entity_rows', { field: 'entity_source' });
       const timestampColumn = requireIdentifier(input.timestampColumn, 'timestamp_column');
-      // A view stands for its features, each set pinned to its major, and its key mapping.
+      // A view stands for its features, each set pinned to its major, and its key mapping; its sets
+      // are resolved (and authorized) once, here.
       const keyColumns = new Map<string, string[]>();
+      const resolved = new Map<string, FeatureSet>();
       let features = input.features;
       if (input.view) {
         if (features.length > 0) throw new InvalidArgument('must be empty with a feature_view: the view lists its features', { field: 'features' });
         const lookupView = (project: string, name: string, version: number | undefined, signal?: AbortSignal) =>
           d.store.getFeatureView(project, name, version, signal);
-        const { view } = await resolveViewForData({ lookupView, resolve, authorizer: d.authorizer }, principal, input.view, 'feature_view', signal);
+        const { view, sets } = await resolveViewForData({ lookupView, resolve, authorizer: d.authorizer }, principal, input.view, 'feature_view', signal);
         features = view.sources.flatMap((s) => s.features.map((f) => `${s.project}/${s.featureSet}:${s.major}/${f}`));
-        for (const s of view.sources) keyColumns.set(`${s.project}/${s.featureSet}`, s.keyColumns);
+        view.sources.forEach((s, i) => {
+          keyColumns.set(`${s.project}/${s.featureSet}`, s.keyColumns);
+          resolved.set(`${s.project}/${s.featureSet}`, sets[i]);
+        });
       }
       if (features.length === 0) throw new InvalidArgument('is required: at least one project/feature_set/feature, or a feature_view', { field: 'features' });
       if (features.length > MAX_FEATURE_REFS) throw new InvalidArgument(`has more than ${MAX_FEATURE_REFS} references`, { field: 'features' });
@@ -66,7 +71,7 @@ export function createTrainingSetUseCases(d: { store: MetadataStore; jobs: JobSt
           );
         }
         if (!entry) {
-          const fs = await resolve(principal, ref, 'featureSet.readData', signal, field);
+          const fs = resolved.get(id) ?? (await resolve(principal, ref, 'featureSet.readData', signal, field));
           const mapped = keyColumns.get(id);
           entry = {
             part: {
