@@ -1,6 +1,7 @@
 // Online rows: typed values checked against a feature set's schema, the entity key and the stored
-// form (one JSON array of every non-key feature per entity, beside the event time).
+// form of an entity's non-key features beside the event time (shared/core/online-format.ts).
 import type { DataType, Feature, Schema } from './model.js';
+import { encodeLegacyRow, encodeStoredRow } from './online-format.js';
 import { microsOf, storedMicros, type StoredValue } from './values.js';
 
 /** The features stored in an online entry's value, in schema order: all but key and event time. */
@@ -35,13 +36,15 @@ export function expiryMicros(ttlSeconds: number | null, eventTimeMicros: number)
 
 /**
  * Online entries from rows in stored form as an engine produced them (64-bit integers may come as
- * text: timestamps are turned back into numbers of µs), expiring by the feature set's TTL.
+ * text: timestamps are turned back into numbers of µs), expiring by the feature set's TTL. With
+ * `legacy`, each also carries its value in the legacy stored form (a revert matches either).
  */
 export function entriesFromStored(
   schema: Schema,
   rows: Record<string, unknown>[],
   ttlSeconds: number | null,
-): { key: string; eventTimeMicros: number; value: string; expireAtMicros?: number }[] {
+  legacy = false,
+): { key: string; eventTimeMicros: number; value: Buffer; legacyValue?: Buffer; expireAtMicros?: number }[] {
   const byName = new Map(schema.features.map((f) => [f.name, f]));
   const norm = (f: Feature, v: unknown): StoredValue => {
     if (v === null || v === undefined) return null;
@@ -52,10 +55,12 @@ export function entriesFromStored(
   const et = byName.get(schema.eventTimeColumn)!;
   return rows.map((r) => {
     const at = eventTimeMicros(et, norm(et, r[et.name]));
+    const values = stored.map((f) => norm(f, r[f.name]));
     return {
       key: encodeEntityKey(schema.primaryKey.map((k) => norm(byName.get(k)!, r[k]))),
       eventTimeMicros: at,
-      value: JSON.stringify(stored.map((f) => norm(f, r[f.name]))),
+      value: encodeStoredRow(stored, values),
+      ...(legacy ? { legacyValue: encodeLegacyRow(values) } : {}),
       expireAtMicros: expiryMicros(ttlSeconds, at),
     };
   });

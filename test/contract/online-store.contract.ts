@@ -4,18 +4,53 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Unavailable } from '../../shared/core/errors.js';
-import type { OnlineEntry, OnlineStore, OnlineTable } from '../../shared/core/ports/online-store.js';
+import type { OnlineEntry, OnlineRead, OnlineStore, OnlineTable, RestoreItem } from '../../shared/core/ports/online-store.js';
 
 const table = (major = 1): OnlineTable => ({ project: `p_${randomBytes(4).toString('hex')}`, featureSet: 'fs', major });
-const entry = (key: string, eventTimeMicros: number, value = `v@${eventTimeMicros}`): OnlineEntry => ({ key, eventTimeMicros, value });
+/** Entries with their values as text (latin1: one byte per character) for readable assertions. */
+type TextEntry = Omit<OnlineEntry, 'value'> & { value: string };
+const entry = (key: string, eventTimeMicros: number, value = `v@${eventTimeMicros}`): TextEntry => ({ key, eventTimeMicros, value });
+const bytes = (e: TextEntry): OnlineEntry => ({ ...e, value: Buffer.from(e.value, 'latin1') });
+const text = (e: OnlineEntry | undefined): TextEntry | undefined => {
+  if (!e) return undefined;
+  assert.ok(e.value instanceof Uint8Array, 'values are read back as bytes');
+  return { ...e, value: Buffer.from(e.value).toString('latin1') };
+};
+
+/** The store under test, written and read with text values (the store itself sees and answers bytes). */
+function textView(store: OnlineStore) {
+  return {
+    put: (t: OnlineTable, entries: TextEntry[]) => store.put(t, entries.map(bytes)),
+    get: async (t: OnlineTable, keys: string[]) => (await store.get(t, keys)).map(text),
+    getMany: async (reads: OnlineRead[]) => (await store.getMany(reads)).map((r) => r.map(text)),
+    restore: (t: OnlineTable, items: { key: string; expected: { eventTimeMicros: number; value: string; legacyValue?: string }; replacement?: TextEntry }[]) =>
+      store.restore(
+        t,
+        items.map((i): RestoreItem => ({
+          key: i.key,
+          expected: {
+            eventTimeMicros: i.expected.eventTimeMicros,
+            value: Buffer.from(i.expected.value, 'latin1'),
+            ...(i.expected.legacyValue === undefined ? {} : { legacyValue: Buffer.from(i.expected.legacyValue, 'latin1') }),
+          },
+          ...(i.replacement ? { replacement: bytes(i.replacement) } : {}),
+        })),
+      ),
+    reexpire: store.reexpire.bind(store),
+    sweepExpired: store.sweepExpired.bind(store),
+    drop: store.drop.bind(store),
+  };
+}
 
 /** `unreachable` opens the store against a server that is not there (none for in-process PGlite). */
 export function onlineStoreContract(name: string, open: () => Promise<{ store: OnlineStore; close(): Promise<void> }>, unreachable?: () => OnlineStore): void {
   describe(`OnlineStore contract: ${name}`, () => {
-    let store: OnlineStore;
+    let raw: OnlineStore;
+    let store: ReturnType<typeof textView>;
     let close: () => Promise<void>;
     before(async () => {
-      ({ store, close } = await open());
+      ({ store: raw, close } = await open());
+      store = textView(raw);
     });
     after(() => close());
 
@@ -44,6 +79,37 @@ export function onlineStoreContract(name: string, open: () => Promise<{ store: O
       ]);
       assert.deepEqual(await store.getMany([{ table: b, keys: ['["3"]'] }]), [[entry('["3"]', 21, 'b3')]]);
       assert.deepEqual(await store.getMany([]), []);
+    });
+
+    it('stores any bytes: every byte value, bars and digits, an empty value', async () => {
+      const t = table();
+      const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+      const tricky = Buffer.from('12|34|\u0000|', 'latin1');
+      await raw.put(t, [
+        { key: 'all', eventTimeMicros: -5, value: all },
+        { key: 'tricky', eventTimeMicros: 123456789012, value: tricky },
+        { key: 'empty', eventTimeMicros: 0, value: Buffer.alloc(0) },
+      ]);
+      const got = await raw.get(t, ['all', 'tricky', 'empty']);
+      assert.deepEqual(
+        got.map((e) => e && [e.eventTimeMicros, Buffer.from(e.value).toString('hex')]),
+        [
+          [-5, all.toString('hex')],
+          [123456789012, tricky.toString('hex')],
+          [0, ''],
+        ],
+      );
+    });
+
+    it('restores over an entry in the legacy stored form: the reverted row matches in either form', async () => {
+      const t = table();
+      await store.put(t, [entry('legacy', 20, '[1.5]'), entry('legacy-gone', 20, '[2.5]'), entry('current', 20, 'wire')]);
+      await store.restore(t, [
+        { key: 'legacy', expected: { eventTimeMicros: 20, value: 'wire form', legacyValue: '[1.5]' }, replacement: entry('legacy', 10, 'restored') },
+        { key: 'legacy-gone', expected: { eventTimeMicros: 20, value: 'wire form 2', legacyValue: '[2.5]' } },
+        { key: 'current', expected: { eventTimeMicros: 20, value: 'wire', legacyValue: '[3.5]' } },
+      ]);
+      assert.deepEqual(await store.get(t, ['legacy', 'legacy-gone', 'current']), [entry('legacy', 10, 'restored'), undefined, undefined]);
     });
 
     it('keeps the newest event time: older writes are refused, equal ones replace', async () => {

@@ -1,11 +1,13 @@
-// The online answer written straight from stored values is byte for byte what the generated
-// encoder writes from typed values, for every data type, lists, nulls, extremes, every row status
-// and event time; and a client decodes it to the same rows.
+// The online answer assembled from stored entries (shared/core/online-format.ts) is byte for byte
+// what the generated encoder writes from typed values, for every data type, lists, nulls, extremes,
+// every row status and event time, a full row or any subset of its features, entries in the legacy
+// JSON form too; and a client decodes it to the same rows.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { DataType, Feature } from '../../shared/core/model.js';
-import type { StoredOnlineAnswer } from '../../shared/core/use-cases/online.js';
+import { encodeLegacyRow, encodeStoredRow, pickFields, STORED_FORMAT, storedValues } from '../../shared/core/online-format.js';
+import type { RowStatus as Status, StoredOnlineAnswer } from '../../shared/core/use-cases/online.js';
 import { storedMicros, toTypedValue, type StoredValue } from '../../shared/core/values.js';
 import { RetrieveOnlineResponse, RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
 import { typedValueToProto } from '../../shared/runtime/api/mappers.js';
@@ -45,7 +47,23 @@ const value = (f: Feature): fc.Arbitrary<StoredValue> => {
 const feature = fc
   .record({ name: fc.constantFrom('a', 'b', 'é', 'long_name_x'), type: fc.constantFrom(...TYPES), isList: fc.boolean() })
   .map((f) => ({ ...f, description: '', sensitive: false, tags: {} }));
-const answer: fc.Arbitrary<StoredOnlineAnswer> = fc.array(feature, { maxLength: 6 }).chain((features) =>
+/** An answer with its values typed: what the generated encoder is given. */
+interface Sample {
+  featureNames: string[];
+  features: Feature[];
+  withheld: string[];
+  featureSets?: string[];
+  rows: { values: StoredValue[]; eventTimeMicros?: number; status: Status; setStatuses?: Exclude<Status, 'PARTIAL'>[] }[];
+}
+/** The same answer as the read path hands it to the encoder: each row's values as its stored entry's bytes. */
+const stored = (a: Sample): StoredOnlineAnswer => ({
+  featureNames: a.featureNames,
+  withheld: a.withheld,
+  ...(a.featureSets ? { featureSets: a.featureSets } : {}),
+  rows: a.rows.map((r) => ({ ...r, values: r.values.length === 0 ? [] : [storedValues(a.features, encodeStoredRow(a.features, r.values))] })),
+});
+
+const answer: fc.Arbitrary<Sample> = fc.array(feature, { maxLength: 6 }).chain((features) =>
   fc.record({
     featureNames: fc.constant(features.map((f) => f.name)),
     features: fc.constant(features),
@@ -65,7 +83,7 @@ const answer: fc.Arbitrary<StoredOnlineAnswer> = fc.array(feature, { maxLength: 
   }),
 );
 /** A feature view's answer: some rows PARTIAL, every row with its sets' statuses, the sets named. */
-const viewAnswer: fc.Arbitrary<StoredOnlineAnswer> = answer.chain((a) =>
+const viewAnswer: fc.Arbitrary<Sample> = answer.chain((a) =>
   fc.integer({ min: 1, max: 4 }).chain((sets) =>
     fc
       .record({
@@ -92,7 +110,7 @@ const STATUS = {
   PARTIAL: RowStatus.ROW_STATUS_PARTIAL,
 } as const;
 /** The answer as the typed path builds it for the generated encoder. */
-const typed = (a: StoredOnlineAnswer): RetrieveOnlineResponse => ({
+const typed = (a: Sample): RetrieveOnlineResponse => ({
   featureNames: a.featureNames,
   withheldFeatures: a.withheld,
   rows: a.rows.map((r) => ({
@@ -107,7 +125,7 @@ const typed = (a: StoredOnlineAnswer): RetrieveOnlineResponse => ({
 test('the direct encoder writes the generated encoder’s bytes for every type, list, null and row status', () => {
   fc.assert(
     fc.property(answer, (a) => {
-      const direct = encodeOnlineAnswer(a);
+      const direct = encodeOnlineAnswer(stored(a));
       const generated = Buffer.from(RetrieveOnlineResponse.encode(typed(a)).finish());
       assert.ok(direct.equals(generated), `${direct.toString('hex')}\n!=\n${generated.toString('hex')}`);
       assert.deepEqual(RetrieveOnlineResponse.decode(direct), RetrieveOnlineResponse.decode(generated));
@@ -119,7 +137,7 @@ test('the direct encoder writes the generated encoder’s bytes for every type, 
 test('a feature view’s answer (per-set statuses, PARTIAL rows, the sets named) is the generated encoder’s bytes too', () => {
   fc.assert(
     fc.property(viewAnswer, (a) => {
-      const direct = encodeOnlineAnswer(a);
+      const direct = encodeOnlineAnswer(stored(a));
       assert.ok(direct.equals(Buffer.from(RetrieveOnlineResponse.encode(typed(a)).finish())));
       const decoded = RetrieveOnlineResponse.decode(direct);
       assert.deepEqual(decoded.featureSets, a.featureSets);
@@ -132,10 +150,10 @@ test('a feature view’s answer (per-set statuses, PARTIAL rows, the sets named)
   );
 });
 
-test('edge values by hand: -0, float32 extremes, int64 bounds, timestamps before 1970 and at the range ends, empty strings and bytes', () => {
+test('edge values by hand: -0, float32 extremes, int64 bounds, timestamps before 1970 and at the range ends, empty strings and bytes, long values', () => {
   const f = (type: DataType, isList = false) => ({ name: type, type, isList }) as unknown as Feature;
   const features = [f('FLOAT32'), f('FLOAT64'), f('INT64'), f('TIMESTAMP'), f('TIMESTAMP'), f('STRING'), f('BYTES'), f('INT32', true)];
-  const a: StoredOnlineAnswer = {
+  const a: Sample = {
     featureNames: features.map((x) => x.name),
     features,
     withheld: [],
@@ -146,7 +164,61 @@ test('edge values by hand: -0, float32 extremes, int64 bounds, timestamps before
         eventTimeMicros: 0,
         status: 'PRESENT',
       },
+      // Lengths of two and three varint bytes: a value, a list and a row over 127 and 16,383 bytes.
+      { values: [0, 0, '0', 0, 0, 'é'.repeat(10_000), Buffer.alloc(200, 7).toString('base64'), Array.from({ length: 40 }, (_x, i) => -i)], status: 'PRESENT' },
     ],
   };
-  assert.ok(encodeOnlineAnswer(a).equals(Buffer.from(RetrieveOnlineResponse.encode(typed(a)).finish())));
+  assert.ok(encodeOnlineAnswer(stored(a)).equals(Buffer.from(RetrieveOnlineResponse.encode(typed(a)).finish())));
+});
+
+/** A row of `features` with values, and a subset of its positions in stored order. */
+const rowWithSubset = fc.array(feature, { minLength: 1, maxLength: 8 }).chain((features) =>
+  fc.record({
+    features: fc.constant(features),
+    values: fc.tuple(...features.map(value)),
+    positions: fc.subarray(
+      features.map((_f, i) => i),
+      { minLength: 1 },
+    ),
+  }),
+);
+
+test('a subset of a stored row (any features, runs of neighbours as one slice) is the stored form of that subset', () => {
+  fc.assert(
+    fc.property(rowWithSubset, ({ features, values, positions }) => {
+      const row = encodeStoredRow(features, values);
+      assert.equal(row[0], STORED_FORMAT);
+      const picked = Buffer.concat(pickFields(storedValues(features, row), positions, features.length));
+      const alone = storedValues(
+        positions.map((p) => features[p]),
+        encodeStoredRow(
+          positions.map((p) => features[p]),
+          positions.map((p) => values[p]),
+        ),
+      );
+      assert.ok(picked.equals(alone), `${picked.toString('hex')} != ${Buffer.from(alone).toString('hex')}`);
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('a row shorter than its schema answers null for the features it lacks', () => {
+  const f = (type: DataType) => ({ name: type, type, isList: false }) as unknown as Feature;
+  const features = [f('INT32'), f('STRING'), f('FLOAT64')];
+  const short = storedValues(features.slice(0, 1), encodeStoredRow(features.slice(0, 1), [7]));
+  const picked = Buffer.concat(pickFields(short, [0, 1, 2], 3));
+  assert.ok(picked.equals(storedValues(features, encodeStoredRow(features, [7, null, null]))));
+});
+
+test('an entry in the legacy JSON form reads as the same wire bytes; an unknown stored format is refused', () => {
+  fc.assert(
+    fc.property(rowWithSubset, ({ features, values }) => {
+      // JSON keeps every stored value but -0 (it writes 0): legacy entries already held 0.
+      const asJson = JSON.parse(JSON.stringify(values)) as StoredValue[];
+      const legacy = storedValues(features, encodeLegacyRow(values));
+      assert.ok(Buffer.from(legacy).equals(storedValues(features, encodeStoredRow(features, asJson))));
+    }),
+    { numRuns: 500 },
+  );
+  assert.throws(() => storedValues([], Buffer.from([9, 0])), /stored format 9/);
 });

@@ -14,7 +14,7 @@ export type RedisLocation = { mode: 'standalone'; url: string } | { mode: 'clust
 
 /**
  * Writes an entry unless the stored one has a newer event time (equal: the new one wins), in one
- * atomic step on the server. Values are "<event time µs>|<features>".
+ * atomic step on the server. Values are "<event time µs>|" then the features' stored bytes.
  */
 const PUT_NEWEST = `
 local cur = redis.call('GET', KEYS[1])
@@ -53,9 +53,10 @@ return out`;
 const PUT_BATCH = 200;
 
 /**
- * After a revert: if the stored value is exactly ARGV[1] (the reverted row), put ARGV[2] in its
- * place (or delete the key when ARGV[2] is empty); otherwise write ARGV[2] newest-wins (its event
- * time in ARGV[3]), so a row written since stays.
+ * After a revert: if the stored value is exactly ARGV[1] or ARGV[5] (the reverted row, in the stored
+ * format and in the legacy one; '' for none), put ARGV[2] in its place (or delete the key when
+ * ARGV[2] is empty); otherwise write ARGV[2] newest-wins (its event time in ARGV[3]), so a row
+ * written since stays.
  */
 const RESTORE = `
 local function put()
@@ -63,7 +64,7 @@ local function put()
   if ARGV[4] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[4]) end
 end
 local cur = redis.call('GET', KEYS[1])
-if cur == ARGV[1] then
+if cur and (cur == ARGV[1] or (ARGV[5] ~= '' and cur == ARGV[5])) then
   if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else put() end
   return 1
 end
@@ -85,9 +86,16 @@ redis.call('PEXPIREAT', KEYS[1], math.floor(tonumber(string.sub(cur, 1, sep - 1)
 return 1`;
 
 type WithPutNewest = {
-  putNewest(key: string, eventTimeMicros: string, value: string, expireAtMs: string): Promise<number>;
-  putNewestMany(keyCount: number, ...keysThenArgs: string[]): Promise<number[]>;
-  restoreEntry(key: string, expected: string, replacement: string, replacementTime: string, expireAtMs: string): Promise<number>;
+  putNewest(key: string, eventTimeMicros: string, value: Uint8Array, expireAtMs: string): Promise<number>;
+  putNewestMany(keyCount: number, ...keysThenArgs: (string | Uint8Array)[]): Promise<number[]>;
+  restoreEntry(
+    key: string,
+    expected: Buffer,
+    replacement: Buffer | string,
+    replacementTime: string,
+    expireAtMs: string,
+    expectedLegacy: Buffer | string,
+  ): Promise<number>;
   reexpireEntry(key: string, afterEventMs: string): Promise<number>;
 };
 
@@ -150,7 +158,7 @@ export class RedisOnlineStore implements OnlineStore {
     const calls: Promise<void>[] = [];
     for (let c = 0; c < standing.length; c += PUT_BATCH) {
       const part = standing.slice(c, c + PUT_BATCH);
-      const args = part.map((i) => prefix + entries[i].key);
+      const args: (string | Uint8Array)[] = part.map((i) => prefix + entries[i].key);
       for (const i of part) args.push(String(entries[i].eventTimeMicros), entries[i].value, expireMs(entries[i].expireAtMicros));
       calls.push(this.client.putNewestMany(part.length, ...args).then((written) => written.forEach((w, j) => (results[part[j]] = w === 1))));
     }
@@ -165,10 +173,11 @@ export class RedisOnlineStore implements OnlineStore {
         items.map((it) =>
           this.client.restoreEntry(
             this.redisKey(table, it.key),
-            `${it.expected.eventTimeMicros}|${it.expected.value}`,
-            it.replacement ? `${it.replacement.eventTimeMicros}|${it.replacement.value}` : '',
+            stored(it.expected.eventTimeMicros, it.expected.value),
+            it.replacement ? stored(it.replacement.eventTimeMicros, it.replacement.value) : '',
             String(it.replacement?.eventTimeMicros ?? 0),
             expireMs(it.replacement?.expireAtMicros),
+            it.expected.legacyValue ? stored(it.expected.eventTimeMicros, it.expected.legacyValue) : '',
           ),
         ),
       );
@@ -191,7 +200,8 @@ export class RedisOnlineStore implements OnlineStore {
     if (full.length === 0) return reads.map(() => []);
     try {
       // Standalone: one MGET for every table. Cluster: GETs, auto-pipelined per node (MGET cannot span slots).
-      const raw = this.location.mode === 'standalone' ? await (this.client as Redis).mget(full) : await Promise.all(full.map((k) => this.client.get(k)));
+      const raw =
+        this.location.mode === 'standalone' ? await (this.client as Redis).mgetBuffer(full) : await Promise.all(full.map((k) => this.client.getBuffer(k)));
       let at = 0;
       return reads.map((r) =>
         r.keys.map((k) => {
@@ -247,9 +257,25 @@ function expireMs(us: number | undefined): string {
   return us === undefined ? '' : String(Math.floor(us / 1000));
 }
 
-function parseEntry(key: string, stored: string): OnlineEntry {
-  const sep = stored.indexOf('|');
-  return { key, eventTimeMicros: Number(stored.slice(0, sep)), value: stored.slice(sep + 1) };
+const BAR = 0x7c; // '|'
+const MINUS = 0x2d; // '-'
+
+/** A stored value: "<event time µs>|" and the features' bytes. */
+function stored(eventTimeMicros: number, value: Uint8Array): Buffer {
+  const head = `${eventTimeMicros}|`;
+  const out = Buffer.allocUnsafe(head.length + value.length);
+  out.write(head, 0, 'latin1');
+  out.set(value, head.length);
+  return out;
+}
+
+/** An entry from its stored value: the digits before the first '|' are the event time (the bytes after are the features). */
+function parseEntry(key: string, raw: Buffer): OnlineEntry {
+  const negative = raw[0] === MINUS;
+  let i = negative ? 1 : 0;
+  let us = 0;
+  for (; i < raw.length && raw[i] !== BAR; i++) us = us * 10 + (raw[i] - 0x30);
+  return { key, eventTimeMicros: negative ? -us : us, value: raw.subarray(i + 1) };
 }
 
 function translate(err: unknown): Error {

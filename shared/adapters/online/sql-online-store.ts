@@ -10,18 +10,30 @@ import {
 } from '../../core/ports/online-store.js';
 import type { SqlClient } from '../sql/sql-client.js';
 
-/** One table for every feature set; created on first use, so a separate online database needs no migrations. */
+/**
+ * One table for every feature set; created on first use, so a separate online database needs no
+ * migrations. A table of release 0.x (features as JSON text) becomes bytea in place: its entries
+ * keep their JSON bytes, which reads still understand (shared/core/online-format.ts). The advisory
+ * lock makes processes starting together take turns.
+ */
 const DDL = `
-  CREATE TABLE IF NOT EXISTS online_entries (
-    ns            text COLLATE "C" NOT NULL,
-    key           text COLLATE "C" NOT NULL,
-    event_time_us bigint NOT NULL,
-    value         text NOT NULL,
-    PRIMARY KEY (ns, key)
-  );
-  -- When the entry may be dropped (µs; null: never), swept by sweepExpired.
-  ALTER TABLE online_entries ADD COLUMN IF NOT EXISTS expire_at_us bigint;
-  CREATE INDEX IF NOT EXISTS online_entries_expiry ON online_entries (expire_at_us) WHERE expire_at_us IS NOT NULL`;
+  DO $$ BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('featurestore.online_entries'));
+    CREATE TABLE IF NOT EXISTS online_entries (
+      ns            text COLLATE "C" NOT NULL,
+      key           text COLLATE "C" NOT NULL,
+      event_time_us bigint NOT NULL,
+      value         bytea NOT NULL,
+      PRIMARY KEY (ns, key)
+    );
+    IF EXISTS (SELECT 1 FROM information_schema.columns
+               WHERE table_schema = current_schema() AND table_name = 'online_entries' AND column_name = 'value' AND data_type = 'text') THEN
+      ALTER TABLE online_entries ALTER COLUMN value TYPE bytea USING convert_to(value, 'UTF8');
+    END IF;
+    -- When the entry may be dropped (µs; null: never), swept by sweepExpired.
+    ALTER TABLE online_entries ADD COLUMN IF NOT EXISTS expire_at_us bigint;
+    CREATE INDEX IF NOT EXISTS online_entries_expiry ON online_entries (expire_at_us) WHERE expire_at_us IS NOT NULL;
+  END $$`;
 
 const SWEEP_BATCH = 10_000;
 
@@ -56,7 +68,7 @@ export class SqlOnlineStore implements OnlineStore {
     const chosen = [...winner.values()];
     const { rows } = await this.sql.query<{ key: string }>(
       `INSERT INTO online_entries (ns, key, event_time_us, value, expire_at_us)
-       SELECT $1, k, t, v, x FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bigint[]) AS u(k, t, v, x)
+       SELECT $1, k, t, v, x FROM unnest($2::text[], $3::bigint[], $4::bytea[], $5::bigint[]) AS u(k, t, v, x)
        ON CONFLICT (ns, key) DO UPDATE SET event_time_us = EXCLUDED.event_time_us, value = EXCLUDED.value, expire_at_us = EXCLUDED.expire_at_us
          WHERE online_entries.event_time_us <= EXCLUDED.event_time_us
        RETURNING key`,
@@ -78,19 +90,26 @@ export class SqlOnlineStore implements OnlineStore {
     await this.ensureTable();
     const ns = onlineNamespace(table);
     // Entries still holding the reverted row: replaced or removed, each statement atomic per row.
-    const params = [ns, items.map((i) => i.key), items.map((i) => String(i.expected.eventTimeMicros)), items.map((i) => i.expected.value)];
-    const matching = `FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[]) AS u(k, et, ev, rt, rv)`;
+    const params = [
+      ns,
+      items.map((i) => i.key),
+      items.map((i) => String(i.expected.eventTimeMicros)),
+      items.map((i) => i.expected.value),
+      items.map((i) => i.expected.legacyValue ?? null),
+    ];
+    const matching = `FROM unnest($2::text[], $3::bigint[], $4::bytea[], $5::bytea[], $6::bigint[], $7::bytea[]) AS u(k, et, ev, lv, rt, rv)`;
+    const same = `o.ns = $1 AND o.key = u.k AND o.event_time_us = u.et AND (o.value = u.ev OR o.value = u.lv)`;
     const replaced = items.map((i) => (i.replacement ? String(i.replacement.eventTimeMicros) : null));
     const values = items.map((i) => i.replacement?.value ?? null);
     await this.sql.query(
       `UPDATE online_entries o SET event_time_us = u.rt, value = u.rv, expire_at_us = x.x
-       ${matching} JOIN unnest($2::text[], $7::bigint[]) AS x(k, x) ON x.k = u.k
-       WHERE o.ns = $1 AND o.key = u.k AND o.event_time_us = u.et AND o.value = u.ev AND u.rv IS NOT NULL`,
+       ${matching} JOIN unnest($2::text[], $8::bigint[]) AS x(k, x) ON x.k = u.k
+       WHERE ${same} AND u.rv IS NOT NULL`,
       [...params, replaced, values, items.map((i) => expiry(i.replacement?.expireAtMicros))],
     );
     await this.sql.query(
       `DELETE FROM online_entries o USING (SELECT * ${matching}) u
-       WHERE o.ns = $1 AND o.key = u.k AND o.event_time_us = u.et AND o.value = u.ev AND u.rv IS NULL`,
+       WHERE ${same} AND u.rv IS NULL`,
       [...params, replaced, values],
     );
     // Everywhere else the replacement goes in newest-wins (a row written since stays).
@@ -102,7 +121,7 @@ export class SqlOnlineStore implements OnlineStore {
     throwIfAborted(signal);
     if (keys.length === 0) return [];
     await this.ensureTable();
-    const { rows } = await this.sql.query<{ key: string; t: string; value: string }>(
+    const { rows } = await this.sql.query<{ key: string; t: string; value: Uint8Array }>(
       `SELECT key, event_time_us::text AS t, value FROM online_entries WHERE ns = $1 AND key = ANY($2::text[])`,
       [onlineNamespace(table), keys],
     );
@@ -117,7 +136,7 @@ export class SqlOnlineStore implements OnlineStore {
     const namespaces = reads.flatMap((r) => r.keys.map(() => onlineNamespace(r.table)));
     if (namespaces.length === 0) return reads.map(() => []);
     await this.ensureTable();
-    const { rows } = await this.sql.query<{ i: string; key: string; t: string; value: string }>(
+    const { rows } = await this.sql.query<{ i: string; key: string; t: string; value: Uint8Array }>(
       `SELECT r.i::text AS i, e.key, e.event_time_us::text AS t, e.value
        FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r (ns, key, i)
        JOIN online_entries e ON e.ns = r.ns AND e.key = r.key`,

@@ -9,11 +9,11 @@ export interface OnlineTable {
   major: number;
 }
 
-/** An entry: the encoded entity key, the event time in microseconds, and the encoded features. */
+/** An entry: the encoded entity key, the event time in microseconds, and the features in stored form (shared/core/online-format.ts). */
 export interface OnlineEntry {
   key: string;
   eventTimeMicros: number;
-  value: string;
+  value: Uint8Array;
   /** When the store may drop the entry (µs since the epoch; see shared/core/online.ts expiryMicros); never when absent. */
   expireAtMicros?: number;
 }
@@ -27,7 +27,8 @@ export interface OnlineRead {
 /** What a reverted ingest left online for one key, and what stands instead (none: the key goes). */
 export interface RestoreItem {
   key: string;
-  expected: { eventTimeMicros: number; value: string };
+  /** `legacyValue`: the same row in the legacy stored form, which entries written before format 1 hold; it matches too. */
+  expected: { eventTimeMicros: number; value: Uint8Array; legacyValue?: Uint8Array };
   replacement?: OnlineEntry;
 }
 
@@ -35,8 +36,8 @@ export interface RestoreItem {
  * Online rows, newest event time wins. `put` writes each entry unless the stored one is newer
  * (equal event times: the later write wins), atomically per entry even under concurrent writers,
  * and says for each whether it was written. `get` returns entries in the order of the keys asked
- * for (undefined when absent) in one round trip per node. Keys and values are opaque strings
- * (shared/core/online.ts encodes them). Unreachable servers throw Unavailable.
+ * for (undefined when absent) in one round trip per node. Keys (strings) and values (bytes) are
+ * opaque to the store (shared/core/online-values.ts and online-format.ts encode them). Unreachable servers throw Unavailable.
  */
 export interface OnlineStore {
   put(table: OnlineTable, entries: OnlineEntry[], signal?: AbortSignal): Promise<boolean[]>;

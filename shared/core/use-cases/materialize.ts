@@ -45,7 +45,7 @@ export async function copyNewestOnline(
     async (batch) => {
       if (failure) throw failure;
       // The same row limit as IngestOnline: rows over it stay offline only.
-      const entries = entriesFromStored(fs.schema, batch, fs.ttlSeconds).filter((e) => Buffer.byteLength(e.value) <= d.maxRowBytes || (tooLarge++, false));
+      const entries = entriesFromStored(fs.schema, batch, fs.ttlSeconds).filter((e) => e.value.length <= d.maxRowBytes || (tooLarge++, false));
       const write = d.online.put(table, entries, signal).then(
         (done) => {
           written += done.filter(Boolean).length;

@@ -73,12 +73,13 @@ export function createRevertOnline(d: OfflineToOnlineDeps) {
             fs.schema,
             batch.map((b) => b.reverted),
             fs.ttlSeconds,
+            true,
           );
           await d.online.restore(
             table,
             batch.map((b, i) => ({
               key: was[i].key,
-              expected: { eventTimeMicros: was[i].eventTimeMicros, value: was[i].value },
+              expected: { eventTimeMicros: was[i].eventTimeMicros, value: was[i].value, legacyValue: was[i].legacyValue },
               replacement: b.restored ? entriesFromStored(fs.schema, [b.restored], fs.ttlSeconds)[0] : undefined,
             })),
             signal,

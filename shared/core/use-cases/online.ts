@@ -1,6 +1,7 @@
 import { InvalidArgument, NotFound, PermissionDenied, ResourceExhausted } from '../errors.js';
 import type { Feature, FeatureSet, FeatureView } from '../model.js';
 import { encodeEntityKey, eventTimeMicros, expiryMicros, storedFeatures } from '../online-values.js';
+import { encodeStoredRow, nullFields, pickFields, storedValues } from '../online-format.js';
 import { checkValue, isError, type StoredValue, type TypedValue } from '../values.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import { allWithheld, withheldFeatures } from '../sensitive.js';
@@ -32,19 +33,22 @@ export interface RowError {
 /** PARTIAL: a feature view's row whose feature sets disagree (setStatuses says which). */
 export type RowStatus = 'PRESENT' | 'MISSING' | 'EXPIRED' | 'PARTIAL';
 
-/** An online row with its values as stored (the features' stored forms), for encoders that write the answer directly. */
+/** An online row with its values as stored, for the encoder that writes the answer from them. */
 export interface StoredOnlineRow {
-  values: StoredValue[];
+  /**
+   * The row's values in wire form (shared/core/online-format.ts): slices of the stored entries whose
+   * concatenation is one featurestore.v1.OnlineRow `values` field per feature, in featureNames order.
+   */
+  values: Uint8Array[];
   eventTimeMicros?: number;
   status: RowStatus;
   /** A feature view's row: each feature set's status, aligned with StoredOnlineAnswer.featureSets. */
   setStatuses?: Exclude<RowStatus, 'PARTIAL'>[];
 }
 
-/** What an online read answers, values as stored: `features` (types) aligned with `featureNames`. */
+/** What an online read answers, values as stored. */
 export interface StoredOnlineAnswer {
   featureNames: string[];
-  features: Feature[];
   rows: StoredOnlineRow[];
   withheld: string[];
   /** A feature view's answer: its feature sets as "project/feature_set:major". */
@@ -99,10 +103,7 @@ export function createRegistryCache(store: MetadataStore, options: { maxAgeMs: n
 export type RegistryCache = ReturnType<typeof createRegistryCache>;
 
 /** The read layout of a feature set version, derived once per cached definition (hot path). */
-const layouts = new WeakMap<
-  FeatureSet,
-  { stored: ReturnType<typeof storedFeatures>; position: Map<string, number>; keyFeatures: FeatureSet['schema']['features'] }
->();
+const layouts = new WeakMap<FeatureSet, { stored: Feature[]; position: Map<string, number>; keyFeatures: Feature[] }>();
 function layoutOf(fs: FeatureSet) {
   let layout = layouts.get(fs);
   if (!layout) {
@@ -171,9 +172,12 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
           if (values.get(k) === null) rowErrors.push({ row: r, column: k, message: 'is null but is part of the primary key or the event time' });
         }
         if (rowErrors.length > 0) return void errors.push(...rowErrors);
-        const value = JSON.stringify(stored.map((f) => values.get(f.name) ?? null));
-        if (Buffer.byteLength(value) > d.limits.maxRowBytes) {
-          return void errors.push({ row: r, column: '', message: `is ${Buffer.byteLength(value)} bytes stored; at most ${d.limits.maxRowBytes} are allowed` });
+        const value = encodeStoredRow(
+          stored,
+          stored.map((f) => values.get(f.name) ?? null),
+        );
+        if (value.length > d.limits.maxRowBytes) {
+          return void errors.push({ row: r, column: '', message: `is ${value.length} bytes stored; at most ${d.limits.maxRowBytes} are allowed` });
         }
         const et = byName.get(schema.eventTimeColumn)!;
         const at = eventTimeMicros(et, values.get(et.name)!);
@@ -237,14 +241,15 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       const now = Date.now() * 1000;
       const ttl = fs.ttlSeconds == null ? undefined : fs.ttlSeconds * 1e6;
       const positions = wanted.map((n) => position.get(n)!);
+      const whole = isEveryFeature(positions, stored.length);
       const rows = entries.map((e): StoredOnlineRow => {
         if (!e) return { values: [], status: 'MISSING' };
         const eventTimeMicros = e.eventTimeMicros;
         if (ttl !== undefined && now - eventTimeMicros > ttl) return { values: [], eventTimeMicros, status: 'EXPIRED' };
-        const all = JSON.parse(e.value) as StoredValue[];
-        return { values: positions.map((p) => all[p] ?? null), eventTimeMicros, status: 'PRESENT' };
+        const fields = storedValues(stored, e.value);
+        return { values: whole ? [fields] : pickFields(fields, positions, stored.length), eventTimeMicros, status: 'PRESENT' };
       });
-      return { featureNames: wanted, features: positions.map((p) => stored[p]), rows, withheld };
+      return { featureNames: wanted, rows, withheld };
     },
 
     /**
@@ -273,13 +278,16 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
           const names = view.featureNames.slice(offset, (offset += source.features.length));
           const hidden = await withheldFeatures(d.authorizer, principal, fs, signal);
           const shown = source.features.map((f, j) => ({ f, name: names[j] })).filter((x) => !hidden.includes(x.f));
+          const positions = shown.map((x) => position.get(x.f)!);
           return {
             fs,
             keyFeatures,
             keyAt: source.keyColumns.map((c) => columns.indexOf(c)),
             names: shown.map((x) => x.name),
             withheld: names.filter((_n, j) => hidden.includes(source.features[j])),
-            positions: shown.map((x) => position.get(x.f)!),
+            positions,
+            whole: isEveryFeature(positions, stored.length),
+            nulls: nullFields(positions.length),
             stored,
           };
         }),
@@ -309,7 +317,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       const now = Date.now() * 1000;
       const rows: StoredOnlineRow[] = [];
       for (let i = 0; i < input.keys.length; i++) {
-        const values: StoredValue[] = [];
+        const values: Uint8Array[] = [];
         const setStatuses: Exclude<RowStatus, 'PARTIAL'>[] = [];
         let eventTimeMicros: number | undefined;
         let present = 0;
@@ -320,26 +328,31 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
           const status = !e ? 'MISSING' : ttl != null && now - e.eventTimeMicros > ttl * 1e6 ? 'EXPIRED' : 'PRESENT';
           setStatuses.push(status);
           if (status !== 'PRESENT') {
-            for (let j = 0; j < p.positions.length; j++) values.push(null);
+            values.push(p.nulls);
             continue;
           }
           present++;
           if (eventTimeMicros === undefined || e!.eventTimeMicros < eventTimeMicros) eventTimeMicros = e!.eventTimeMicros;
-          const all = JSON.parse(e!.value) as StoredValue[];
-          for (const at of p.positions) values.push(all[at] ?? null);
+          const fields = storedValues(p.stored, e!.value);
+          if (p.whole) values.push(fields);
+          else for (const piece of pickFields(fields, p.positions, p.stored.length)) values.push(piece);
         }
         const status = present === parts.length ? 'PRESENT' : setStatuses.every((x) => x === setStatuses[0]) ? setStatuses[0] : 'PARTIAL';
         rows.push({ values: status === 'PRESENT' || status === 'PARTIAL' ? values : [], eventTimeMicros, status, setStatuses });
       }
       return {
         featureNames: parts.flatMap((p) => p.names),
-        features: parts.flatMap((p) => p.positions.map((at) => p.stored[at])),
         rows,
         withheld,
         featureSets: view.sources.map((s) => `${s.project}/${s.featureSet}:${s.major}`),
       };
     },
   };
+}
+
+/** Whether `positions` are every stored feature in stored order (a full row: one slice of the entry). */
+function isEveryFeature(positions: readonly number[], count: number): boolean {
+  return positions.length === count && positions.every((p, i) => p === i);
 }
 
 /** Value `j` of key `i` checked against its key feature: InvalidArgument at keys[i].values[j] when it does not fit or is null. */
