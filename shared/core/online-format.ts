@@ -54,6 +54,14 @@ export class WireWriter {
   /** A varint of 0 <= v < 2^53. */
   varint(v: number): this {
     this.ensure(8);
+    if (v < 0x80000000) {
+      while (v >= 0x80) {
+        this.buf[this.n++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      this.buf[this.n++] = v;
+      return this;
+    }
     while (v >= 0x80) {
       this.buf[this.n++] = (v % 0x80) | 0x80;
       v = Math.floor(v / 0x80);
@@ -148,18 +156,18 @@ export class WireWriter {
 
 /** google.protobuf.Timestamp's fields for `us` µs since the epoch (seconds floored, nanos 0..999,999,000); zero fields left out. */
 export function writeTimestamp(w: WireWriter, us: number | bigint): void {
-  let seconds: number | bigint;
-  let nanos: number;
   if (typeof us === 'number' && Number.isSafeInteger(us)) {
-    seconds = Math.floor(us / 1e6);
-    nanos = (us - seconds * 1e6) * 1000;
-  } else {
-    const big = BigInt(us);
-    seconds = big / 1_000_000n - (big % 1_000_000n < 0n ? 1n : 0n);
-    nanos = Number(big - seconds * 1_000_000n) * 1000;
+    const seconds = Math.floor(us / 1e6);
+    const nanos = (us - seconds * 1e6) * 1000;
+    if (seconds !== 0) w.byte(0x08).int64(seconds);
+    if (nanos !== 0) w.byte(0x10).varint(nanos);
+    return;
   }
-  if (seconds !== 0 && seconds !== 0n) w.byte(0x08).int64(seconds);
-  if (nanos !== 0) w.byte(0x10).int32(nanos);
+  const big = BigInt(us);
+  const seconds = big / 1_000_000n - (big % 1_000_000n < 0n ? 1n : 0n);
+  const nanos = Number(big - seconds * 1_000_000n) * 1000;
+  if (seconds !== 0n) w.byte(0x08).int64(seconds);
+  if (nanos !== 0) w.byte(0x10).varint(nanos);
 }
 
 /** A featurestore.v1.Value's fields for a stored value of `f` (null: none, the unset oneof). */

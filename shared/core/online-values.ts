@@ -12,6 +12,12 @@ export function storedFeatures(schema: Schema): Feature[] {
 
 /** The canonical text of an entity key (key values in primary-key order, stored forms). */
 export function encodeEntityKey(values: StoredValue[]): string {
+  // One scalar (the usual key): the same text without stringifying an array.
+  if (values.length === 1) {
+    const v = values[0];
+    if (typeof v === 'string') return `[${JSON.stringify(v)}]`;
+    if (typeof v === 'number' || typeof v === 'boolean') return `[${v}]`;
+  }
   return JSON.stringify(values);
 }
 

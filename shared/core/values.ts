@@ -62,6 +62,9 @@ export function dateProblem(days: number): string | undefined {
 
 type Converted = StoredValue | { error: string };
 
+/** Integer text that BigInt(x).toString() gives back unchanged, and well inside the int64 range. */
+const SAFE_CANONICAL = /^(?:0|-?[1-9]\d{0,14})$/;
+
 function integer(type: 'INT32' | 'INT64', n: bigint, shown: string): Converted {
   const [lo, hi] = INT_RANGE[type];
   if (n < lo || n > hi) return { error: `${shown} is out of the ${type.toLowerCase()} range` };
@@ -104,6 +107,8 @@ function scalar(type: DataType, v: TypedValue): Converted {
         case 'int32':
           return integer(type, BigInt(v.value), String(v.value));
         case 'int64':
+          // Canonical digits within 2^53 are already the stored form (the hot path: int64 entity keys).
+          if (type === 'INT64' && SAFE_CANONICAL.test(v.value)) return v.value;
           return /^-?\d{1,20}$/.test(v.value) ? integer(type, BigInt(v.value), v.value) : { error: `"${v.value.slice(0, 40)}" is not an integer` };
         case 'float32':
         case 'float64':
