@@ -129,6 +129,9 @@ test('the direct encoder writes the generated encoder’s bytes for every type, 
       const generated = Buffer.from(RetrieveOnlineResponse.encode(typed(a)).finish());
       assert.ok(direct.equals(generated), `${direct.toString('hex')}\n!=\n${generated.toString('hex')}`);
       assert.deepEqual(RetrieveOnlineResponse.decode(direct), RetrieveOnlineResponse.decode(generated));
+      // A frozen name list (a full read's) has its fields cached: the same bytes, the first time and again.
+      const names = Object.freeze([...a.featureNames]);
+      for (let i = 0; i < 2; i++) assert.ok(encodeOnlineAnswer({ ...stored(a), featureNames: names }).equals(generated));
     }),
     { numRuns: 2000 },
   );

@@ -48,7 +48,8 @@ export interface StoredOnlineRow {
 
 /** What an online read answers, values as stored. */
 export interface StoredOnlineAnswer {
-  featureNames: string[];
+  /** The same array for every full read of a feature set version (encoders may cache by identity). */
+  featureNames: readonly string[];
   rows: StoredOnlineRow[];
   withheld: string[];
   /** A feature view's answer: its feature sets as "project/feature_set:major". */
@@ -103,13 +104,15 @@ export function createRegistryCache(store: MetadataStore, options: { maxAgeMs: n
 export type RegistryCache = ReturnType<typeof createRegistryCache>;
 
 /** The read layout of a feature set version, derived once per cached definition (hot path). */
-const layouts = new WeakMap<FeatureSet, { stored: Feature[]; position: Map<string, number>; keyFeatures: Feature[] }>();
+const layouts = new WeakMap<FeatureSet, { stored: Feature[]; names: readonly string[]; position: Map<string, number>; keyFeatures: Feature[] }>();
 function layoutOf(fs: FeatureSet) {
   let layout = layouts.get(fs);
   if (!layout) {
     const stored = storedFeatures(fs.schema);
     layout = {
       stored,
+      // One array per definition: encoders may cache what they derive from it (by identity).
+      names: Object.freeze(stored.map((f) => f.name)),
       position: new Map(stored.map((f, i) => [f.name, i])),
       keyFeatures: fs.schema.primaryKey.map((k) => fs.schema.features.find((f) => f.name === k)!),
     };
@@ -218,7 +221,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       if (input.keys.length > d.limits.maxKeys)
         throw new ResourceExhausted(`has ${input.keys.length} keys; ask for at most ${d.limits.maxKeys} per call`, { field: 'keys' });
       const schema = fs.schema;
-      const { stored, position, keyFeatures } = layoutOf(fs);
+      const { stored, names, position, keyFeatures } = layoutOf(fs);
       input.features.forEach((f, i) => {
         if (!position.has(f)) {
           const isKey = schema.features.some((x) => x.name === f);
@@ -227,7 +230,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
           });
         }
       });
-      const asked = input.features.length > 0 ? input.features : stored.map((f) => f.name);
+      const asked = input.features.length > 0 ? input.features : names;
       const hidden = await withheldFeatures(d.authorizer, principal, fs, signal);
       const withheld = hidden.length === 0 ? hidden : asked.filter((n) => hidden.includes(n));
       const wanted = withheld.length === 0 ? asked : asked.filter((n) => !hidden.includes(n));

@@ -25,10 +25,27 @@ const ROW_STATUS = tag(3, 0);
 const ROW_SET_STATUSES = tag(4, LEN);
 
 const w = new WireWriter();
+/** The encoded feature_names fields of the name lists the read path hands out again and again (a full read's). */
+const namesCache = new WeakMap<readonly string[], Buffer>();
+
+function writeNames(names: readonly string[]): void {
+  if (Object.isFrozen(names)) {
+    let bytes = namesCache.get(names);
+    if (!bytes) {
+      const own = new WireWriter();
+      for (const name of names) own.byte(FEATURE_NAMES).string(name);
+      bytes = own.take();
+      namesCache.set(names, bytes);
+    }
+    w.raw(bytes);
+    return;
+  }
+  for (const name of names) w.byte(FEATURE_NAMES).string(name);
+}
 
 /** The answer's bytes (a serialized featurestore.v1.RetrieveOnlineResponse). */
 export function encodeOnlineAnswer(answer: StoredOnlineAnswer): Buffer {
-  for (const name of answer.featureNames) w.byte(FEATURE_NAMES).string(name);
+  writeNames(answer.featureNames);
   for (const row of answer.rows) {
     w.byte(ROWS);
     const r = w.begin();
