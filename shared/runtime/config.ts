@@ -221,7 +221,7 @@ export const SETTING_DOCS: Record<Setting, { meaning: string; default?: string }
   FEATURESTORE_MAX_SAMPLE_BYTES: { meaning: 'largest inline sample for schema inference' },
   FEATURESTORE_WORKERS: {
     meaning:
-      'processes serving gRPC per function (node:cluster, one port): `auto` is one per CPU the container may use (its cgroup CPU quota, at most the CPUs it sees). Only functions that are all gRPC (register, ingest, retrieve) on PostgreSQL fork; the all-in-one host and PGlite run one process',
+      'processes serving gRPC per function (node:cluster, one port): `auto` is one per CPU the container may use (its cgroup CPU quota, at most the CPUs it sees). Functions that are all gRPC (register, ingest, retrieve) and the all-in-one host fork on PostgreSQL (the all-in-one relays events and runs its timers in one lead worker); event functions and PGlite run one process',
   },
   FEATURESTORE_DRAIN_SECONDS: { meaning: 'how long SIGTERM waits for calls in flight' },
   LOG_LEVEL: { meaning: 'pino level; logs are JSON lines on stdout, authorization headers redacted' },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
 import { assertPortFree } from './port-check.js';
-import { isWorker, runPrimary, workerCount } from './workers.js';
+import { isLead, isWorker, runPrimary, workerCount } from './workers.js';
 import { EventTypes } from '../core/events.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { Dependencies } from './dependencies.js';
@@ -105,10 +105,12 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
       ? await loaded.startGrpcServer(services, { host: config.bind, port: config.port, logger })
       : await loaded.startCloudEventReceiver(events, { host: config.bind, port: config.port, logger });
   if ('startGrpcServer' in loaded) deps.servingGrpc(server.port);
-  // The embedded default has no broker: the relay hands committed outbox events to the handlers here.
+  // The embedded default has no broker: the relay hands committed outbox events to the handlers here
+  // (in the lead worker only, when the all-in-one runs several: every worker's commits wake it).
   let relay: OutboxRelay | undefined;
   let outboxWatch: Promise<{ close(): Promise<void> }> | undefined;
-  if (allInOne) {
+  const lead = isLead();
+  if (allInOne && lead) {
     const { OutboxRelay } = await import('./events/outbox-relay.js');
     relay = new OutboxRelay(
       await deps.outbox(),
@@ -130,7 +132,7 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
   // The embedded default has no cron either: a timer sends the sync tick (never two at once).
   let syncTimer: NodeJS.Timeout | undefined;
   const tick = events[EventTypes.syncTick];
-  if (allInOne && tick && config.syncIntervalMs > 0) {
+  if (allInOne && lead && tick && config.syncIntervalMs > 0) {
     let busy = false;
     syncTimer = setInterval(() => {
       if (busy) return;
@@ -148,7 +150,10 @@ export async function startHost(functions: FunctionDefinition[] | (() => Promise
     }, config.syncIntervalMs);
     syncTimer.unref();
   }
-  logger.info({ port: server.port, bind: config.bind, services: services.map((s) => s.name), events: Object.keys(events) }, `${name} listening`);
+  logger.info(
+    { port: server.port, bind: config.bind, services: services.map((s) => s.name), events: Object.keys(events), ...(allInOne ? { relay: lead } : {}) },
+    `${name} listening`,
+  );
   if (allInOne) logger.info(`ready on ${config.bind}:${server.port}; in another shell try: npx featurestore projects list`);
 
   let stopping: Promise<void> | undefined;
@@ -184,24 +189,24 @@ function checkDeclared(def: FunctionDefinition, handled: string[]): void {
 
 /**
  * Runs a host as the process's main program: SIGTERM/SIGINT drain and exit; start errors exit 1.
- * A host of gRPC functions on PostgreSQL runs as FEATURESTORE_WORKERS processes on one port
- * (workers.ts): this process forks them and each runs this same program.
+ * A host of gRPC functions, or the all-in-one, on PostgreSQL runs as FEATURESTORE_WORKERS processes
+ * on one port (workers.ts): this process forks them and each runs this same program.
  */
 export async function runMain(functions: FunctionDefinition[] | (() => Promise<FunctionDefinition[]>), options: HostOptions = {}): Promise<void> {
-  if (Array.isArray(functions) && !isWorker()) {
+  if (!isWorker()) {
     let config: Config;
     try {
       config = loadConfig(options.env, options.defaults);
     } catch (err) {
       cannotStart(err);
     }
-    const count = workerCount(
-      config,
-      functions.every((d) => d.trigger.kind === 'grpc'),
-    );
+    // The all-in-one loads its functions lazily (a loader, or a list of several).
+    const allInOne = !Array.isArray(functions) || functions.length > 1;
+    const count = workerCount(config, allInOne || functions.every((d) => d.trigger.kind === 'grpc'));
     if (count > 1) {
       await assertPortFree(config.bind, config.port).catch(cannotStart);
-      return runPrimary(count, createLogger(config.logLevel, { function: functions.map((f) => f.name).join(','), role: 'primary' }));
+      const name = Array.isArray(functions) && !allInOne ? functions[0].name : 'all-in-one';
+      return runPrimary(count, createLogger(config.logLevel, { ...(allInOne ? { host: name } : { function: name }), role: 'primary' }));
     }
   }
   let host: RunningHost;

@@ -33,15 +33,23 @@ function readText(path: string): string | undefined {
 
 /**
  * How many processes serve: FEATURESTORE_WORKERS (auto: the CPU budget), for a host whose functions
- * are all gRPC-triggered on a catalog other processes can open. Event functions take one delivery
- * at a time per process anyway and scale by pods; PGlite is a database of one process.
+ * are all gRPC-triggered, or the all-in-one host (its event functions, relay and timers run in one
+ * lead worker; every worker serves gRPC), on a catalog other processes can open. Event functions
+ * on their own take one delivery at a time per process anyway and scale by pods; PGlite is a
+ * database of one process.
  */
-export function workerCount(config: Pick<Config, 'workers' | 'metadataUrl'>, allGrpc: boolean, budget = cpuBudget): number {
-  if (!allGrpc || config.metadataUrl.startsWith('pglite:')) return 1;
+export function workerCount(config: Pick<Config, 'workers' | 'metadataUrl'>, allGrpcOrAllInOne: boolean, budget = cpuBudget): number {
+  if (!allGrpcOrAllInOne || config.metadataUrl.startsWith('pglite:')) return 1;
   return config.workers === 'auto' ? budget() : config.workers;
 }
 
 export const isWorker = () => cluster.isWorker;
+
+/** Set by the primary in the environment of its lead worker (the first, or the one replacing it). */
+const LEAD = 'FEATURESTORE_LEAD_WORKER';
+
+/** Whether this process runs what must run once per host (the all-in-one's relay and timers): a single process, or the lead worker. */
+export const isLead = () => !cluster.isWorker || process.env[LEAD] === '1';
 
 /**
  * The primary of `count` workers: forks them (each runs this same program and serves the port),
@@ -52,8 +60,8 @@ export function runPrimary(count: number, logger: Logger): void {
   let stopping = false;
   let failed = false;
   const started = new Set<number>();
-  const fork = () => {
-    const worker = cluster.fork();
+  const fork = (lead: boolean) => {
+    const worker = cluster.fork(lead ? { [LEAD]: '1' } : {});
     worker.once('listening', () => started.add(worker.id));
     worker.once('exit', (code, signal) => {
       if (stopping) return;
@@ -65,7 +73,7 @@ export function runPrimary(count: number, logger: Logger): void {
         return;
       }
       logger.warn({ worker: worker.process.pid, code, signal }, 'a worker exited; starting another');
-      fork();
+      fork(lead);
     });
   };
   const stop = (signal: NodeJS.Signals) => {
@@ -78,5 +86,5 @@ export function runPrimary(count: number, logger: Logger): void {
   });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stop(signal));
   logger.info({ workers: count }, `starting ${count} workers`);
-  for (let i = 0; i < count; i++) fork();
+  for (let i = 0; i < count; i++) fork(i === 0);
 }
