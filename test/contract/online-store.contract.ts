@@ -81,6 +81,39 @@ export function onlineStoreContract(name: string, open: () => Promise<{ store: O
       assert.deepEqual(await store.getMany([]), []);
     });
 
+    it('reads keys of any text, several tables sharing one key list (a view keyed alike)', async () => {
+      const [a, b] = [table(), table()];
+      const keys = ['["plain"]', '["é"]', '["日本 🙂"]', '["line\\r\\nbreak"]', '["raw\r\nbreak"]', '[7,"$3"]'];
+      await store.put(
+        a,
+        keys.map((k, i) => entry(k, 10 + i, `a${i}`)),
+      );
+      await store.put(
+        b,
+        keys.slice(0, 3).map((k, i) => entry(k, 20 + i, `b${i}`)),
+      );
+      const found = keys.map((k, i) => entry(k, 10 + i, `a${i}`));
+      assert.deepEqual(
+        await store.getMany([
+          { table: a, keys },
+          { table: b, keys },
+        ]),
+        [found, [...keys.slice(0, 3).map((k, i) => entry(k, 20 + i, `b${i}`)), undefined, undefined, undefined]],
+      );
+      // ASCII keys only (a prepared command on Redis), the same list for both tables.
+      const ascii = [keys[0], keys[3], keys[4], keys[5]];
+      assert.deepEqual(
+        await store.getMany([
+          { table: b, keys: ascii },
+          { table: a, keys: ascii },
+        ]),
+        [
+          [entry(keys[0], 20, 'b0'), undefined, undefined, undefined],
+          [found[0], found[3], found[4], found[5]],
+        ],
+      );
+    });
+
     it('stores any bytes: every byte value, bars and digits, an empty value', async () => {
       const t = table();
       const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));

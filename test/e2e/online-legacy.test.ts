@@ -11,7 +11,7 @@ import { DataType, type Value } from '../../shared/gen/featurestore/v1/common.js
 import { RowStatus } from '../../shared/gen/featurestore/v1/retrieve.js';
 import type { RunningHost } from '../../shared/runtime/host.js';
 import { timestampFromDate } from '../../shared/runtime/api/proto-time.js';
-import { clients, unary } from '../support/grpc.js';
+import { clients, registerFeatureSet, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { freshDatabase } from '../support/postgres.js';
 import { f64, feature, i64, str, ts } from '../support/helpers.js';
@@ -83,25 +83,17 @@ for (const backend of backends) {
       host = await startTestHost(ALL_FUNCTIONS, { FEATURESTORE_METADATA_URL: 'pglite:memory', FEATURESTORE_REGISTRY_MAX_AGE_MS: '0', ...prepared.env });
       c = clients(host.port);
       await unary(c.projects, c.projects.createProject, { name: project, description: '', tags: {} });
-      await unary(c.featureSets, c.featureSets.registerFeatureSet, {
-        project,
-        name: 'users',
-        schema: {
-          features: [
-            feature('user_id', DataType.DATA_TYPE_STRING),
-            feature('at', DataType.DATA_TYPE_TIMESTAMP),
-            feature('score', DataType.DATA_TYPE_FLOAT64),
-            feature('visits', DataType.DATA_TYPE_INT64),
-            feature('tags', DataType.DATA_TYPE_STRING, true),
-            feature('seen', DataType.DATA_TYPE_TIMESTAMP),
-          ],
-          primaryKey: ['user_id'],
-          eventTimeColumn: 'at',
-        },
-        description: '',
-        tags: {},
-        ttl: undefined,
-        owner: '',
+      await registerFeatureSet(c, project, 'users', {
+        features: [
+          feature('user_id', DataType.DATA_TYPE_STRING),
+          feature('at', DataType.DATA_TYPE_TIMESTAMP),
+          feature('score', DataType.DATA_TYPE_FLOAT64),
+          feature('visits', DataType.DATA_TYPE_INT64),
+          feature('tags', DataType.DATA_TYPE_STRING, true),
+          feature('seen', DataType.DATA_TYPE_TIMESTAMP),
+        ],
+        primaryKey: ['user_id'],
+        eventTimeColumn: 'at',
       });
       await unary(c.ingest, c.ingest.ingestOnline, {
         featureSet: ref,

@@ -43,7 +43,7 @@ export interface StoredOnlineRow {
   eventTimeMicros?: number;
   status: RowStatus;
   /** A feature view's row: each feature set's status, aligned with StoredOnlineAnswer.featureSets. */
-  setStatuses?: Exclude<RowStatus, 'PARTIAL'>[];
+  setStatuses?: readonly Exclude<RowStatus, 'PARTIAL'>[];
 }
 
 /** What an online read answers, values as stored. */
@@ -53,7 +53,7 @@ export interface StoredOnlineAnswer {
   rows: StoredOnlineRow[];
   withheld: string[];
   /** A feature view's answer: its feature sets as "project/feature_set:major". */
-  featureSets?: string[];
+  featureSets?: readonly string[];
 }
 
 /**
@@ -120,6 +120,28 @@ function layoutOf(fs: FeatureSet) {
   }
   return layout;
 }
+
+/**
+ * What a feature view's reads share (hot path): its output names and set names as one frozen array
+ * each (the answer encoder caches their bytes by identity), and the statuses of a row every set has.
+ */
+const viewLayouts = new WeakMap<FeatureView, { names: readonly string[]; featureSets: readonly string[]; allPresent: readonly 'PRESENT'[] }>();
+function viewLayoutOf(view: FeatureView) {
+  let layout = viewLayouts.get(view);
+  if (!layout) {
+    layout = {
+      names: Object.freeze([...view.featureNames]),
+      featureSets: Object.freeze(view.sources.map((s) => `${s.project}/${s.featureSet}:${s.major}`)),
+      allPresent: Object.freeze(view.sources.map(() => 'PRESENT' as const)),
+    };
+    viewLayouts.set(view, layout);
+  }
+  return layout;
+}
+
+/** `count` null value fields, made once per count. */
+const nullsByCount: Buffer[] = [];
+const nullsOf = (count: number) => (nullsByCount[count] ??= nullFields(count));
 
 /** Online ingest (the ingest function) and online reads (the retrieve function). */
 export function createOnlineUseCases(d: { registry: RegistryCache; online: OnlineStore; log: OnlineLog; authorizer: Authorizer; limits: OnlineLimits }) {
@@ -290,7 +312,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
             withheld: names.filter((_n, j) => hidden.includes(source.features[j])),
             positions,
             whole: isEveryFeature(positions, stored.length),
-            nulls: nullFields(positions.length),
+            nulls: nullsOf(positions.length),
             stored,
           };
         }),
@@ -318,10 +340,11 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       });
       const found = await d.online.getMany(reads, signal);
       const now = Date.now() * 1000;
+      const layout = viewLayoutOf(view);
       const rows: StoredOnlineRow[] = [];
       for (let i = 0; i < input.keys.length; i++) {
         const values: Uint8Array[] = [];
-        const setStatuses: Exclude<RowStatus, 'PARTIAL'>[] = [];
+        let setStatuses: Exclude<RowStatus, 'PARTIAL'>[] | undefined;
         let eventTimeMicros: number | undefined;
         let present = 0;
         for (let s = 0; s < parts.length; s++) {
@@ -329,25 +352,32 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
           const e = found[s][i];
           const ttl = p.fs.ttlSeconds;
           const status = !e ? 'MISSING' : ttl != null && now - e.eventTimeMicros > ttl * 1e6 ? 'EXPIRED' : 'PRESENT';
-          setStatuses.push(status);
           if (status !== 'PRESENT') {
+            // The statuses so far were all PRESENT.
+            setStatuses ??= parts.slice(0, s).map(() => 'PRESENT' as const);
+            setStatuses.push(status);
             values.push(p.nulls);
             continue;
           }
+          setStatuses?.push(status);
           present++;
           if (eventTimeMicros === undefined || e!.eventTimeMicros < eventTimeMicros) eventTimeMicros = e!.eventTimeMicros;
           const fields = storedValues(p.stored, e!.value);
           if (p.whole) values.push(fields);
           else for (const piece of pickFields(fields, p.positions, p.stored.length)) values.push(piece);
         }
-        const status = present === parts.length ? 'PRESENT' : setStatuses.every((x) => x === setStatuses[0]) ? setStatuses[0] : 'PARTIAL';
-        rows.push({ values: status === 'PRESENT' || status === 'PARTIAL' ? values : [], eventTimeMicros, status, setStatuses });
+        if (!setStatuses) {
+          rows.push({ values, eventTimeMicros, status: 'PRESENT', setStatuses: layout.allPresent });
+          continue;
+        }
+        const status = present === 0 && setStatuses.every((x) => x === setStatuses[0]) ? setStatuses[0] : 'PARTIAL';
+        rows.push({ values: status === 'PARTIAL' ? values : [], eventTimeMicros, status, setStatuses });
       }
       return {
-        featureNames: parts.flatMap((p) => p.names),
+        featureNames: withheld.length === 0 ? layout.names : parts.flatMap((p) => p.names),
         rows,
         withheld,
-        featureSets: view.sources.map((s) => `${s.project}/${s.featureSet}:${s.major}`),
+        featureSets: layout.featureSets,
       };
     },
   };

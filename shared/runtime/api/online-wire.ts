@@ -25,27 +25,27 @@ const ROW_STATUS = tag(3, 0);
 const ROW_SET_STATUSES = tag(4, LEN);
 
 const w = new WireWriter();
-/** The encoded feature_names fields of the name lists the read path hands out again and again (a full read's). */
+/** The encoded fields of the name lists the read path hands out again and again (frozen: a full read's, a view's). */
 const namesCache = new WeakMap<readonly string[], Buffer>();
 
-function writeNames(names: readonly string[]): void {
+function writeNames(field: number, names: readonly string[]): void {
   if (Object.isFrozen(names)) {
     let bytes = namesCache.get(names);
     if (!bytes) {
       const own = new WireWriter();
-      for (const name of names) own.byte(FEATURE_NAMES).string(name);
+      for (const name of names) own.byte(field).string(name);
       bytes = own.take();
       namesCache.set(names, bytes);
     }
     w.raw(bytes);
     return;
   }
-  for (const name of names) w.byte(FEATURE_NAMES).string(name);
+  for (const name of names) w.byte(field).string(name);
 }
 
 /** The answer's bytes (a serialized featurestore.v1.RetrieveOnlineResponse). */
 export function encodeOnlineAnswer(answer: StoredOnlineAnswer): Buffer {
-  writeNames(answer.featureNames);
+  writeNames(FEATURE_NAMES, answer.featureNames);
   for (const row of answer.rows) {
     w.byte(ROWS);
     const r = w.begin();
@@ -68,6 +68,6 @@ export function encodeOnlineAnswer(answer: StoredOnlineAnswer): Buffer {
     w.end(r);
   }
   for (const name of answer.withheld) w.byte(WITHHELD).string(name);
-  for (const name of answer.featureSets ?? []) w.byte(FEATURE_SETS).string(name);
+  if (answer.featureSets) writeNames(FEATURE_SETS, answer.featureSets);
   return w.take();
 }
