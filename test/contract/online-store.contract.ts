@@ -81,37 +81,43 @@ export function onlineStoreContract(name: string, open: () => Promise<{ store: O
       assert.deepEqual(await store.getMany([]), []);
     });
 
-    it('reads keys of any text, several tables sharing one key list (a view keyed alike)', async () => {
+    it('reads keys of any text, few or many, several tables sharing one key list (a view keyed alike)', async () => {
       const [a, b] = [table(), table()];
-      const keys = ['["plain"]', '["é"]', '["日本 🙂"]', '["line\\r\\nbreak"]', '["raw\r\nbreak"]', '[7,"$3"]'];
+      const odd = ['["plain"]', '["é"]', '["日本 🙂"]', '["line\\r\\nbreak"]', '["raw\r\nbreak"]', '[7,"$3"]'];
+      const many = Array.from({ length: 60 }, (_, i) => `["k${i}"]`);
+      const keys = [...odd, ...many];
+      // Table a holds every key, b the even ones.
       await store.put(
         a,
         keys.map((k, i) => entry(k, 10 + i, `a${i}`)),
       );
       await store.put(
         b,
-        keys.slice(0, 3).map((k, i) => entry(k, 20 + i, `b${i}`)),
+        keys.flatMap((k, i) => (i % 2 === 0 ? [entry(k, 20 + i, `b${i}`)] : [])),
       );
-      const found = keys.map((k, i) => entry(k, 10 + i, `a${i}`));
-      assert.deepEqual(
-        await store.getMany([
-          { table: a, keys },
-          { table: b, keys },
-        ]),
-        [found, [...keys.slice(0, 3).map((k, i) => entry(k, 20 + i, `b${i}`)), undefined, undefined, undefined]],
-      );
-      // ASCII keys only (a prepared command on Redis), the same list for both tables.
-      const ascii = [keys[0], keys[3], keys[4], keys[5]];
-      assert.deepEqual(
-        await store.getMany([
-          { table: b, keys: ascii },
-          { table: a, keys: ascii },
-        ]),
-        [
-          [entry(keys[0], 20, 'b0'), undefined, undefined, undefined],
-          [found[0], found[3], found[4], found[5]],
-        ],
-      );
+      const inA = (ks: string[]) => ks.map((k) => entry(k, 10 + keys.indexOf(k), `a${keys.indexOf(k)}`));
+      const inB = (ks: string[]) => ks.map((k) => (keys.indexOf(k) % 2 === 0 ? entry(k, 20 + keys.indexOf(k), `b${keys.indexOf(k)}`) : undefined));
+      // Few keys, many keys (Redis then sends a prepared command when all are ASCII), and many with non-ASCII ones.
+      const ascii = [odd[0], odd[3], odd[4], odd[5]];
+      for (const list of [odd, ascii, [...ascii, ...many], keys]) {
+        assert.deepEqual(
+          await store.getMany([
+            { table: a, keys: list },
+            { table: b, keys: list },
+          ]),
+          [inA(list), inB(list)],
+          `${list.length} keys`,
+        );
+        // Each table with its own list, in another order.
+        const reversed = [...list].reverse();
+        assert.deepEqual(
+          await store.getMany([
+            { table: b, keys: reversed },
+            { table: a, keys: list },
+          ]),
+          [inB(reversed), inA(list)],
+        );
+      }
     });
 
     it('stores any bytes: every byte value, bars and digits, an empty value', async () => {
