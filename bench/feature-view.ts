@@ -15,7 +15,11 @@ import { IngestServiceClient } from '../shared/gen/featurestore/v1/ingest.js';
 import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
 import { RetrieveOnlineRequest, RetrieveOnlineResponse, RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
 import { timestampFromDate } from '../shared/runtime/api/proto-time.js';
+import { Redis } from 'ioredis';
 import { grpcFrame, h2load, type H2Figures } from './h2load.js';
+import { redisBenchmark, redisPid } from './redis-benchmark.js';
+import { encodeEntityKey } from '../shared/core/online-values.js';
+import { onlineNamespace } from '../shared/core/ports/online-store.js';
 import { ingestWideFloat32, registerWideFeatureSet } from './wide-set.js';
 import { machine, median, untilServing, writeSection } from './report.js';
 import { catalogDatabase, startedProcesses, startProcess } from './processes.js';
@@ -117,6 +121,22 @@ for (let r = 0; r < RUNS; r++) {
 }
 await workload(randomKeys(BATCH));
 
+// The floor on Redis, whatever the server: one MGET of the same entities' entries, the set's 100 keys
+// against the view's 500 (redis-benchmark, C, fixed keys), Redis's own CPU per call from /proc.
+const pid = await redisPid(REDIS_URL);
+const sample = randomKeys(BATCH);
+const entries = (set: string) => sample.map((k) => `fs:${onlineNamespace({ project, featureSet: set, major: 1 })}:${encodeEntityKey([String(k)])}`);
+const floorKeys = { set: entries('wide'), view: Array.from({ length: SETS }, (_, s) => entries(`part${s}`)).flat() };
+const probe = new Redis(REDIS_URL);
+const present = (await probe.exists(...floorKeys.set, ...floorKeys.view)) === BATCH * (SETS + 1);
+probe.disconnect();
+if (!present) throw new Error('the raw floor reads keys the store does not hold: check the key layout (docs/design.md)');
+const floor = {
+  set: redisBenchmark({ url: REDIS_URL, command: ['MGET', ...floorKeys.set], connections: CONNECTIONS, runs: RUNS, requests: 20_000, pid }),
+  view: redisBenchmark({ url: REDIS_URL, command: ['MGET', ...floorKeys.view], connections: CONNECTIONS, runs: RUNS, requests: 20_000, pid }),
+};
+console.log('raw floor', JSON.stringify(floor));
+
 const m = (label: string, k: keyof H2Figures) => median(results[label].map((x) => x[k]));
 const row = (label: string) =>
   `| ${label} | ${Math.round(m(label, 'rate')).toLocaleString('en')} | ${m(label, 'p50').toFixed(2)} | ${m(label, 'p99').toFixed(2)} | ${m(label, 'serverCpuMs').toFixed(3)} |`;
@@ -140,6 +160,12 @@ ${Object.keys(results).map(row).join('\n')}
 | goal (issue #16) | measured |
 |---|---|
 | a view of ${SETS} sets x ${PER_SET} costs <= 1.3x one set x ${SETS * PER_SET} | 1 entity: **${cost('1 entity').toFixed(2)}x** server CPU per call (**${slower('1 entity').toFixed(2)}x** the time per call); ${BATCH} entities: **${cost(`${BATCH} entities`).toFixed(2)}x** (**${slower(`${BATCH} entities`).toFixed(2)}x**) |
+
+The floor of a view on Redis (redis-benchmark, ${CONNECTIONS} clients, one MGET of the same ${BATCH} entities' entries, fixed keys): the
+set's ${BATCH} keys ${Math.round(floor.set.rate).toLocaleString('en')} calls/s at ${floor.set.redisCpuMs!.toFixed(3)} ms of Redis CPU per call, the view's
+${BATCH * SETS} keys ${Math.round(floor.view.rate).toLocaleString('en')} calls/s at ${floor.view.redisCpuMs!.toFixed(3)} ms: **${(floor.set.rate / floor.view.rate).toFixed(2)}x** the time per call and
+**${(floor.view.redisCpuMs! / floor.set.redisCpuMs!).toFixed(2)}x** the Redis CPU before any server work. One entry per feature set and entity
+(docs/design.md, "Layout") makes a view of ${SETS} sets ${SETS} lookups per entity; the values are the same bytes either way.
 `,
 );
 console.log(`view/set cost: 1 entity ${cost('1 entity').toFixed(2)}x, ${BATCH} entities ${cost(`${BATCH} entities`).toFixed(2)}x`);

@@ -26,9 +26,10 @@ export interface H2Figures {
   serverCores: number;
 }
 
-const TICK_MS = 10; // /proc counts in 100ths of a second
+export const TICK_MS = 10; // /proc counts in 100ths of a second
 
-const processTicks = (pids: number[]) =>
+/** CPU ticks the processes used so far (user + system). */
+export const processTicks = (pids: number[]) =>
   pids.reduce((sum, pid) => {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return sum + Number(fields[11]) + Number(fields[12]);

@@ -6,7 +6,6 @@
 // in one run. h2load drives every server with pre-encoded requests (a different random key set per
 // run), closed loops of 32 connections x 1 stream, and 1 connection serially; every answer's size is
 // checked (h2load counts HTTP 200s, and a gRPC error is one too); server CPU per call from /proc.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { ProjectServiceClient } from '../shared/gen/featurestore/v1/project.js';
 import { RetrieveOnlineRequest, RetrieveOnlineResponse, RetrieveServiceClient } from '../shared/gen/featurestore/v1/retrieve.js';
 import { timestampFromDate } from '../shared/runtime/api/proto-time.js';
 import { grpcFrame, h2load, type H2Figures } from './h2load.js';
+import { redisBenchmark } from './redis-benchmark.js';
 import { feastRequest, startFeast, wrk, FEAST_VERSION, type WrkFigures } from './feast.js';
 import { ingestWideFloat32, registerWideFeatureSet } from './wide-set.js';
 import { machine, median, untilServing, writeSection } from './report.js';
@@ -132,22 +132,9 @@ do {
   stored.push(...keys);
 } while (cursor !== '0' && stored.length < BATCH);
 await redis.quit();
-const { hostname, port: redisPort } = new URL(REDIS_URL);
-function redisBenchmark(command: string[]): number {
-  const rates = Array.from({ length: RUNS }, () => {
-    const out = spawnSync('redis-benchmark', ['-h', hostname, '-p', redisPort, '-c', String(CONNECTIONS), '-n', '100000', '--csv', ...command], {
-      encoding: 'utf8',
-    });
-    if (out.status !== 0) throw new Error(`redis-benchmark failed: ${out.stderr}`);
-    // CSV: "test","rps", then 6 latencies; the test's name holds the key, quotes and all: count from the end.
-    const fields = /"([\d.]+)"(?:,"[\d.]+"){6}$/.exec(out.stdout.trim().split('\n').at(-1)!);
-    if (!fields) throw new Error(`redis-benchmark printed ${out.stdout}`);
-    return Number(fields[1]);
-  });
-  return median(rates);
-}
-const redisGet = redisBenchmark(['GET', stored[0]]);
-const redisMget = redisBenchmark(['MGET', ...stored.slice(0, BATCH)]);
+const raw = (command: string[]) => redisBenchmark({ url: REDIS_URL, command, connections: CONNECTIONS, runs: RUNS }).rate;
+const redisGet = raw(['GET', stored[0]]);
+const redisMget = raw(['MGET', ...stored.slice(0, BATCH)]);
 
 // Feast: the same entities and values on the same Redis, its Python feature server with a worker per CPU, wrk at the same concurrency.
 for (const c of startedProcesses()) c.kill('SIGSTOP'); // our servers idle meanwhile, off the CPUs
