@@ -7,7 +7,7 @@
 // run), closed loops of 32 connections x 1 stream, and 1 connection serially; every answer's size is
 // checked (h2load counts HTTP 200s, and a gRPC error is one too); server CPU per call from /proc.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
@@ -179,6 +179,11 @@ const feastRow = (label: string) =>
 const versus = (label: string) =>
   `**${(m(`${label}: ours, 2 workers`, 'rate') / f(label, 'rate')).toFixed(1)}x** its calls/s at **1/${(f(label, 'p99') / m(`${label}: ours, 2 workers`, 'p99')).toFixed(1)}** of its p99`;
 const workersRatio100 = ratio('100 entities: ours, 2 workers', '100 entities: ours');
+// What the whole machine could answer at one worker's CPU per call (server and everything else),
+// as a multiple of one worker's calls/s: the most a second worker could add here.
+const ceiling = (what: string) => (cpus().length * 1000) / (m(`${what}: ours`, 'serverCpuMs') + m(`${what}: ours`, 'otherCpuMs')) / m(`${what}: ours`, 'rate');
+const workersNote = (what: string) =>
+  `${what}: ceiling **${ceiling(what).toFixed(2)}x**, server CPU per call ${m(`${what}: ours`, 'serverCpuMs').toFixed(3)} ms with one worker and ${m(`${what}: ours, 2 workers`, 'serverCpuMs').toFixed(3)} ms with two`;
 writeSection(
   'online-floor',
   `
@@ -207,6 +212,10 @@ Raw Redis (redis-benchmark, ${CONNECTIONS} clients, the stored entries): GET of 
 | 100 entities: >= 0.5x the bare server sending the same bytes | **${hundredRatio.toFixed(2)}x** |
 | Feast: >= 10x its calls/s at <= 1/10 of its p99 (ours with 2 workers, as Feast) | 1 entity: ${versus('1 entity')}; 100 entities: ${versus('100 entities')} |
 | 2 workers >= 1.5x one worker's calls/s | **${workersRatio.toFixed(2)}x** (1 entity), **${workersRatio100.toFixed(2)}x** (100 entities) |
+
+The machine bounds what a second worker adds: with one worker, the server and the rest (h2load, Redis, the kernel) already
+take the CPU per call in the table; ${cpus().length} CPUs at that cost answer at most this multiple of one worker's calls/s
+(${workersNote('1 entity')}; ${workersNote('100 entities')}).
 
 "ours" is the retrieve function's bundle (\`dist/functions/retrieve.mjs\`, catalog on PostgreSQL, online store on Redis) with
 \`FEATURESTORE_WORKERS=1\`; "2 workers" the same with two processes on the port (node:cluster). On this 2-CPU machine h2load,
