@@ -43,7 +43,7 @@ const projects = new ProjectServiceClient(address, insecure);
 const featureSets = new FeatureSetServiceClient(address, insecure);
 const featureViews = new FeatureViewServiceClient(address, insecure);
 const ingest = new IngestServiceClient(address, insecure);
-const retrieve = new RetrieveServiceClient(address, insecure);
+let retrieve = new RetrieveServiceClient(address, insecure);
 await untilServing(() => unary(projects, projects.listProjects, { pageSize: 1, pageToken: '', namePrefix: '' }));
 
 // The same 50 values per entity: one set of 50, and 5 sets of 10 under one view.
@@ -70,6 +70,10 @@ await unary(featureViews, featureViews.registerFeatureView, {
 
 const server = await startProcess(['dist/functions/retrieve.mjs'], { ...common, FEATURESTORE_WORKERS: '1' });
 await new Promise((r) => setTimeout(r, 3000));
+// The answers are checked on the measured server; the setup host (its timers, its relay) stops.
+retrieve.close();
+retrieve = new RetrieveServiceClient(`127.0.0.1:${server.port}`, insecure);
+setup.child.kill('SIGTERM');
 
 const randomKeys = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * ENTITIES));
 const request = (keys: number[], view: boolean): RetrieveOnlineRequest => ({

@@ -43,7 +43,7 @@ const address = `127.0.0.1:${setup.port}`;
 const projects = new ProjectServiceClient(address, credentials.createInsecure());
 const featureSets = new FeatureSetServiceClient(address, credentials.createInsecure());
 const ingest = new IngestServiceClient(address, credentials.createInsecure());
-const retrieve = new RetrieveServiceClient(address, credentials.createInsecure());
+let retrieve = new RetrieveServiceClient(address, credentials.createInsecure());
 await untilServing(() => unary(projects, projects.listProjects, { pageSize: 1, pageToken: '', namePrefix: '' }));
 const project = `floor_${Date.now()}`;
 const names = await registerWideFeatureSet({ projects, featureSets }, project, FEATURES, DataType.DATA_TYPE_FLOAT32);
@@ -75,6 +75,11 @@ const twoWorkers = await startProcess(['dist/functions/retrieve.mjs'], { ...comm
 const bareEmpty = await startProcess(['bench/bare-retrieve-server.mjs'], {});
 const bareBytes = await startProcess(['bench/bare-retrieve-server.mjs'], { REPLY_FILE: replyFile });
 await new Promise((r) => setTimeout(r, 3000));
+// The answers are checked on the measured server from here on; the setup host (its timers, its
+// relay) stops, so nothing but the measured servers, h2load and Redis runs.
+retrieve.close();
+retrieve = new RetrieveServiceClient(`127.0.0.1:${oneWorker.port}`, credentials.createInsecure());
+setup.child.kill('SIGTERM');
 
 /** A process and its children (a primary's workers). */
 const family = (pid: number) => [pid, ...readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
