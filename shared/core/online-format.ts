@@ -170,6 +170,20 @@ export function writeTimestamp(w: WireWriter, us: number | bigint): void {
   if (nanos !== 0) w.byte(0x10).varint(nanos);
 }
 
+/** The bytes of a varint of 0 <= v < 2^53. */
+export function varintSize(v: number): number {
+  let size = 1;
+  for (; v >= 0x80; size++) v = Math.floor(v / 0x80);
+  return size;
+}
+
+/** The bytes writeTimestamp writes for `us`, a safe integer. */
+export function timestampSize(us: number): number {
+  const seconds = Math.floor(us / 1e6);
+  const nanos = (us - seconds * 1e6) * 1000;
+  return (seconds === 0 ? 0 : 1 + (seconds < 0 ? 10 : varintSize(seconds))) + (nanos === 0 ? 0 : 1 + varintSize(nanos));
+}
+
 /** A featurestore.v1.Value's fields for a stored value of `f` (null: none, the unset oneof). */
 function writeValue(w: WireWriter, f: Pick<Feature, 'type' | 'isList'>, v: StoredValue, inList = false): void {
   if (v === null) return;

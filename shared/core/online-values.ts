@@ -15,10 +15,19 @@ export function encodeEntityKey(values: StoredValue[]): string {
   // One scalar (the usual key): the same text without stringifying an array.
   if (values.length === 1) {
     const v = values[0];
-    if (typeof v === 'string') return `[${JSON.stringify(v)}]`;
+    if (typeof v === 'string') return plainText(v) ? `["${v}"]` : `[${JSON.stringify(v)}]`;
     if (typeof v === 'number' || typeof v === 'boolean') return `[${v}]`;
   }
   return JSON.stringify(values);
+}
+
+/** Whether JSON writes `s` as it is between quotes: no quote, backslash, control character or lone surrogate half. */
+function plainText(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
+  }
+  return true;
 }
 
 /** The event time of a row in µs: TIMESTAMP as is, DATE at midnight UTC. */

@@ -13,6 +13,8 @@ const scalar: fc.Arbitrary<StoredValue> = fc.oneof(
   fc.boolean(),
   fc.constant(null),
   fc.constantFrom(-0, 1e21, 5e-324, Number.MAX_SAFE_INTEGER),
+  // Text JSON escapes, or does not: quotes, backslashes, controls, surrogate pairs and halves, U+2028.
+  fc.constantFrom('"', '\\', '\u001f', 'a\u007fb', '\ud83d\ude00', '\ud83d', '\ude00x', '\u2028', '12345', ''),
 );
 
 test('an entity key is the JSON text of its values, one value or several', () => {

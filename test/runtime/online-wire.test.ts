@@ -167,6 +167,9 @@ test('edge values by hand: -0, float32 extremes, int64 bounds, timestamps before
         eventTimeMicros: 0,
         status: 'PRESENT',
       },
+      // Event times of years 9999 and 1: beyond 2^53 µs (written through BigInt).
+      { values: [1, 2, '3', 4, 5, 'x', 'AA==', [6]], eventTimeMicros: 253402300800000000, status: 'PRESENT' },
+      { values: [], eventTimeMicros: -62135596800000000, status: 'EXPIRED' },
       // Lengths of two and three varint bytes: a value, a list and a row over 127 and 16,383 bytes.
       { values: [0, 0, '0', 0, 0, 'é'.repeat(10_000), Buffer.alloc(200, 7).toString('base64'), Array.from({ length: 40 }, (_x, i) => -i)], status: 'PRESENT' },
     ],

@@ -2,7 +2,7 @@
 // the online entries (shared/core/online-format.ts stores them in wire form), so an answer is a copy
 // of bytes plus a few header fields per row, with no message objects. The bytes are the generated
 // encoder's own (test/runtime/online-wire.test.ts), so clients see no difference.
-import { WireWriter, writeTimestamp } from '../../core/online-format.js';
+import { timestampSize, varintSize, WireWriter, writeTimestamp } from '../../core/online-format.js';
 import type { StoredOnlineAnswer, RowStatus } from '../../core/use-cases/online.js';
 import { RowStatus as ProtoRowStatus } from '../../gen/featurestore/v1/retrieve.js';
 
@@ -43,29 +43,61 @@ function writeNames(field: number, names: readonly string[]): void {
   for (const name of names) w.byte(field).string(name);
 }
 
+/** A row whose length is known once written (an event time beyond 2^53 µs, written through BigInt). */
+function writeRowAfter(row: StoredOnlineAnswer['rows'][number], status: number, setStatuses: StoredOnlineAnswer['rows'][number]['setStatuses']): void {
+  w.byte(ROWS);
+  const r = w.begin();
+  for (const piece of row.values) w.raw(piece);
+  if (row.eventTimeMicros !== undefined) {
+    w.byte(ROW_EVENT_TIME);
+    const t = w.begin();
+    writeTimestamp(w, row.eventTimeMicros);
+    w.end(t);
+  }
+  if (status !== 0) w.byte(ROW_STATUS).int32(status);
+  if (setStatuses) {
+    w.byte(ROW_SET_STATUSES);
+    const s = w.begin();
+    for (const x of setStatuses) w.int32(STATUS[x]);
+    w.end(s);
+  }
+  w.end(r);
+}
+
 /** The answer's bytes (a serialized featurestore.v1.RetrieveOnlineResponse). */
 export function encodeOnlineAnswer(answer: StoredOnlineAnswer): Buffer {
   writeNames(FEATURE_NAMES, answer.featureNames);
   for (const row of answer.rows) {
-    w.byte(ROWS);
-    const r = w.begin();
-    for (const piece of row.values) w.raw(piece);
-    if (row.eventTimeMicros !== undefined) {
-      w.byte(ROW_EVENT_TIME);
-      const t = w.begin();
-      writeTimestamp(w, row.eventTimeMicros);
-      w.end(t);
-    }
+    const at = row.eventTimeMicros;
     const status = STATUS[row.status];
-    if (status !== 0) w.byte(ROW_STATUS).int32(status);
-    if (row.setStatuses && row.setStatuses.length > 0) {
-      // Packed, as proto3 writes repeated enums.
-      w.byte(ROW_SET_STATUSES);
-      const s = w.begin();
-      for (const x of row.setStatuses) w.int32(STATUS[x]);
-      w.end(s);
+    const setStatuses = row.setStatuses && row.setStatuses.length > 0 ? row.setStatuses : undefined;
+    if (at !== undefined && !Number.isSafeInteger(at)) {
+      writeRowAfter(row, status, setStatuses);
+      continue;
     }
-    w.end(r);
+    // The row's length first (its values, event time, statuses), so it is written in one pass.
+    let length = 0;
+    for (const piece of row.values) length += piece.length;
+    const timeSize = at === undefined ? 0 : timestampSize(at);
+    if (at !== undefined) length += 2 + timeSize; // tag, length (< 128), the Timestamp
+    if (status !== 0) length += 1 + varintSize(status);
+    let statusesSize = 0;
+    if (setStatuses) {
+      for (const x of setStatuses) statusesSize += varintSize(STATUS[x]);
+      length += 1 + varintSize(statusesSize) + statusesSize;
+    }
+    w.byte(ROWS).varint(length);
+    for (const piece of row.values) w.raw(piece);
+    if (at !== undefined) {
+      w.byte(ROW_EVENT_TIME).byte(timeSize);
+      writeTimestamp(w, at);
+    }
+    if (status !== 0) w.byte(ROW_STATUS).varint(status);
+    if (setStatuses) {
+      // Packed, as proto3 writes repeated enums.
+      w.byte(ROW_SET_STATUSES).varint(statusesSize);
+      for (const x of setStatuses) w.varint(STATUS[x]);
+    }
   }
   for (const name of answer.withheld) w.byte(WITHHELD).string(name);
   if (answer.featureSets) writeNames(FEATURE_SETS, answer.featureSets);
