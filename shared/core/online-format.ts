@@ -163,11 +163,28 @@ export function writeTimestamp(w: WireWriter, us: number | bigint): void {
     if (nanos !== 0) w.byte(0x10).varint(nanos);
     return;
   }
-  const big = BigInt(us);
-  const seconds = big / 1_000_000n - (big % 1_000_000n < 0n ? 1n : 0n);
-  const nanos = Number(big - seconds * 1_000_000n) * 1000;
+  const { seconds, nanos } = splitBig(us);
   if (seconds !== 0n) w.byte(0x08).int64(seconds);
   if (nanos !== 0) w.byte(0x10).varint(nanos);
+}
+
+/** The bytes writeTimestamp writes for `us`. */
+export function timestampSize(us: number | bigint): number {
+  if (typeof us === 'number' && Number.isSafeInteger(us)) {
+    const seconds = Math.floor(us / 1e6);
+    const nanos = (us - seconds * 1e6) * 1000;
+    return (seconds === 0 ? 0 : 1 + (seconds < 0 ? 10 : varintSize(seconds))) + (nanos === 0 ? 0 : 1 + varintSize(nanos));
+  }
+  const { seconds, nanos } = splitBig(us);
+  // |seconds| < 2^63 / 10^6, so it is exact as a double.
+  return (seconds === 0n ? 0 : 1 + (seconds < 0n ? 10 : varintSize(Number(seconds)))) + (nanos === 0 ? 0 : 1 + varintSize(nanos));
+}
+
+/** Seconds (floored) and nanos of `us` beyond 2^53, through BigInt. */
+function splitBig(us: number | bigint): { seconds: bigint; nanos: number } {
+  const big = BigInt(us);
+  const seconds = big / 1_000_000n - (big % 1_000_000n < 0n ? 1n : 0n);
+  return { seconds, nanos: Number(big - seconds * 1_000_000n) * 1000 };
 }
 
 /** The bytes of a varint of 0 <= v < 2^53. */
@@ -175,13 +192,6 @@ export function varintSize(v: number): number {
   let size = 1;
   for (; v >= 0x80; size++) v = Math.floor(v / 0x80);
   return size;
-}
-
-/** The bytes writeTimestamp writes for `us`, a safe integer. */
-export function timestampSize(us: number): number {
-  const seconds = Math.floor(us / 1e6);
-  const nanos = (us - seconds * 1e6) * 1000;
-  return (seconds === 0 ? 0 : 1 + (seconds < 0 ? 10 : varintSize(seconds))) + (nanos === 0 ? 0 : 1 + varintSize(nanos));
 }
 
 /** A featurestore.v1.Value's fields for a stored value of `f` (null: none, the unset oneof). */

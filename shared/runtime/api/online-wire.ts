@@ -43,27 +43,6 @@ function writeNames(field: number, names: readonly string[]): void {
   for (const name of names) w.byte(field).string(name);
 }
 
-/** A row whose length is known once written (an event time beyond 2^53 µs, written through BigInt). */
-function writeRowAfter(row: StoredOnlineAnswer['rows'][number], status: number, setStatuses: StoredOnlineAnswer['rows'][number]['setStatuses']): void {
-  w.byte(ROWS);
-  const r = w.begin();
-  for (const piece of row.values) w.raw(piece);
-  if (row.eventTimeMicros !== undefined) {
-    w.byte(ROW_EVENT_TIME);
-    const t = w.begin();
-    writeTimestamp(w, row.eventTimeMicros);
-    w.end(t);
-  }
-  if (status !== 0) w.byte(ROW_STATUS).int32(status);
-  if (setStatuses) {
-    w.byte(ROW_SET_STATUSES);
-    const s = w.begin();
-    for (const x of setStatuses) w.int32(STATUS[x]);
-    w.end(s);
-  }
-  w.end(r);
-}
-
 /** The answer's bytes (a serialized featurestore.v1.RetrieveOnlineResponse). */
 export function encodeOnlineAnswer(answer: StoredOnlineAnswer): Buffer {
   writeNames(FEATURE_NAMES, answer.featureNames);
@@ -71,10 +50,6 @@ export function encodeOnlineAnswer(answer: StoredOnlineAnswer): Buffer {
     const at = row.eventTimeMicros;
     const status = STATUS[row.status];
     const setStatuses = row.setStatuses && row.setStatuses.length > 0 ? row.setStatuses : undefined;
-    if (at !== undefined && !Number.isSafeInteger(at)) {
-      writeRowAfter(row, status, setStatuses);
-      continue;
-    }
     // The row's length first (its values, event time, statuses), so it is written in one pass.
     let length = 0;
     for (const piece of row.values) length += piece.length;
