@@ -14,15 +14,16 @@ export function grpcFrame(message: Uint8Array): Buffer {
 }
 
 export interface H2Figures {
-  /** Answered calls per second (each checked: the full answer's bytes came) while every connection runs: the first 90% of the calls over their time. */
+  /** Answered calls per second over a timed run (every connection runs until its end; each answer checked). */
   rate: number;
+  /** Latencies from a second, logged run (h2load's per-request log). */
   p50: number;
   p99: number;
-  /** The server process's CPU (user + system) per call, ms. */
+  /** The server process's CPU (user + system) per call over the timed run, ms. */
   serverCpuMs: number;
   /** Everything else on the machine (h2load, Redis, the kernel's other work) per call, ms. */
   otherCpuMs: number;
-  /** CPU the server used over the run, in cores (1 = one core busy all the time). */
+  /** CPU the server used over the timed run, in cores (1 = one core busy all the time). */
   serverCores: number;
 }
 
@@ -42,11 +43,16 @@ const machineTicks = () => {
 
 let logNumber = 0;
 
+/** Seconds of latencies a logged run collects. */
+const LATENCY_SECONDS = 2;
+
 /**
- * One h2load run of about `seconds` against `url` with `body` (a gRPC frame) on every request.
- * h2load counts HTTP 200s, and a gRPC error is a 200 too (its answer has trailers, no body). So the
- * run is a fixed number of requests (sized by a 1-second warm-up run at the same concurrency), and it
- * fails unless the answers carried exactly that many times `answerBytes` of data.
+ * h2load against `url` with `body` (a gRPC frame) on every request: a 1-second warm-up, a timed run
+ * of `seconds` for calls/s and CPU, then a run of a fixed number of calls (about LATENCY_SECONDS'
+ * worth) with h2load's per-request log for p50 and p99. The log is kept out of the timed run: h2load
+ * writing a line per call takes CPU from the server on a 2-CPU machine (issue #16 saw the server's
+ * CPU per call rise with it). h2load counts HTTP 200s, and a gRPC error is a 200 too (its answer has
+ * trailers, no body): every run fails unless the answers carried `answerBytes` of data per call.
  */
 export function h2load(o: {
   url: string;
@@ -62,6 +68,7 @@ export function h2load(o: {
 }): H2Figures {
   const data = join(o.scratch, `body-${++logNumber}.bin`);
   writeFileSync(data, o.body);
+  const inFlight = o.connections * (o.streams ?? 1);
   const run = (limit: string[], log?: string) => {
     const out = spawnSync(
       'h2load',
@@ -88,43 +95,38 @@ export function h2load(o: {
     if (out.status !== 0) throw new Error(`h2load failed: ${out.stderr || out.stdout}`);
     const done = /(\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out.stdout);
     if (!done || Number(done[2]) + Number(done[3]) > 0) throw new Error(`h2load saw failures: ${done?.[0]}\n${out.stdout}`);
-    return { stdout: out.stdout, succeeded: Number(done[1]) };
+    const succeeded = Number(done[1]);
+    // "traffic: 23.81MB (24970800) total, 207.45KB (212431) headers (...), 24.02MB (25190578) data".
+    // A timed run stops with calls in flight, whose answers may have come without being counted.
+    const answers = Number(/traffic: .*\((\d+)\) data/.exec(out.stdout)?.[1]) / o.answerBytes;
+    const timed = limit[0] === '-D';
+    if (!Number.isInteger(answers) || answers < succeeded || answers > succeeded + (timed ? inFlight : 0))
+      throw new Error(`${succeeded} answers carried ${answers} times ${o.answerBytes} bytes: some were gRPC errors or other answers\n${out.stdout}`);
+    const seconds = Number(/finished in ([\d.]+)(ms|s),/.exec(out.stdout)?.[1]) / (/finished in [\d.]+ms,/.test(out.stdout) ? 1000 : 1);
+    return { succeeded, seconds };
   };
   const warm = run(['-D', '1']);
-  const requests = Math.max(200, Math.round(warm.succeeded * o.seconds));
-  // A log of its own per run: h2load appends to an existing one.
-  const log = join(o.scratch, `h2load-${logNumber}.log`);
   const [serverBefore, machineBefore] = [processTicks(o.serverPids), machineTicks()];
-  const measured = run(['-n', String(requests)], log);
+  const timed = run(['-D', String(o.seconds)]);
   const serverTicks = processTicks(o.serverPids) - serverBefore;
   const machine = machineTicks() - machineBefore;
-  // "traffic: 23.81MB (24970800) total, 207.45KB (212431) headers (...), 24.02MB (25190578) data"
-  const dataBytes = Number(/traffic: .*\((\d+)\) data/.exec(measured.stdout)?.[1]);
-  if (measured.succeeded !== requests || dataBytes !== requests * o.answerBytes)
-    throw new Error(
-      `${measured.succeeded} answers carried ${dataBytes} bytes, not ${o.answerBytes} each: some were gRPC errors or other answers\n${measured.stdout}`,
-    );
-  const seconds = Number(/finished in ([\d.]+)(ms|s),/.exec(measured.stdout)?.[1]) / (/finished in [\d.]+ms,/.test(measured.stdout) ? 1000 : 1);
+  // A log of its own per run: h2load appends to an existing one.
+  const log = join(o.scratch, `h2load-${logNumber}.log`);
+  run(['-n', String(Math.max(200, Math.round(warm.succeeded * LATENCY_SECONDS)))], log);
   // Per request: start (µs since the epoch), status, duration (µs).
-  const logged = readFileSync(log, 'utf8')
+  const latencies = readFileSync(log, 'utf8')
     .trim()
     .split('\n')
     .map((l) => l.split('\t'))
     .filter((f) => f[1] === '200')
-    .map((f) => ({ start: Number(f[0]), us: Number(f[2]) }));
-  const latencies = logged.map((r) => r.us / 1000).sort((a, b) => a - b);
-  // Each connection makes its share of the calls, so a run ends with a tail of fewer connections
-  // (the slower worker's, with two): calls/s is the first 90% of the calls over the time they took.
-  const ends = logged.map((r) => r.start + r.us).sort((a, b) => a - b);
-  const steady = Math.floor(ends.length * 0.9);
-  const first = logged.reduce((min, r) => Math.min(min, r.start), Infinity);
-  const steadySeconds = (ends[steady - 1] - first) / 1e6;
+    .map((f) => Number(f[2]) / 1000)
+    .sort((a, b) => a - b);
   return {
-    rate: steady / steadySeconds,
+    rate: timed.succeeded / timed.seconds,
     p50: latencies[Math.floor(latencies.length * 0.5)],
     p99: latencies[Math.floor(latencies.length * 0.99)],
-    serverCpuMs: (serverTicks * TICK_MS) / requests,
-    otherCpuMs: ((machine - serverTicks) * TICK_MS) / requests,
-    serverCores: (serverTicks * TICK_MS) / 1000 / seconds,
+    serverCpuMs: (serverTicks * TICK_MS) / timed.succeeded,
+    otherCpuMs: ((machine - serverTicks) * TICK_MS) / timed.succeeded,
+    serverCores: (serverTicks * TICK_MS) / 1000 / timed.seconds,
   };
 }
