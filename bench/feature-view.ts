@@ -154,7 +154,7 @@ writeSection(
 ${new Date().toISOString().slice(0, 10)}, ${machine()}. \`bench/feature-view.ts\`: RetrieveOnline of 1 and of ${BATCH} entities for ${SETS * PER_SET} FLOAT32
 features, as one feature set of ${SETS * PER_SET} and as a feature view over ${SETS} feature sets of ${PER_SET} (the same ${ENTITIES.toLocaleString('en')}
 entities and values, Redis; the view's sets read in one MGET), on the retrieve function's bundle with one worker, catalog on
-PostgreSQL. h2load, ${CONNECTIONS} connections x 1 stream, about ${SECONDS} s per run (a fixed number of calls; calls/s counts the first 90% of them, while every connection still runs), a new random key set
+PostgreSQL. h2load, ${CONNECTIONS} connections x 1 stream, calls/s and CPU from a timed run of ${SECONDS} s without h2load's per-request log, p50/p99 from a second run of about 2 s with it, a new random key set
 per run, ${RUNS} runs interleaved, medians; every answer's size checked, and the two answers' values compared.
 
 | workload | calls/s | p50 ms | p99 ms | server CPU ms/call |

@@ -155,7 +155,7 @@ writeSection(
 ${new Date().toISOString().slice(0, 10)}, ${machine()}. \`bench/online-auth.ts\`: RetrieveOnline of 1 entity x ${FEATURES} FLOAT32 features
 (Redis) against two all-in-one servers in one run: authentication off, and OpenID Connect (a real RS256 JWT from
 the dev provider on every call; the caller holds the consumer role, checked from the permission cache). h2load,
-${CONNECTIONS} connections x 1 stream, ${SECONDS} s after 1 s of warm-up, ${RUNS} runs interleaved (alternating which goes first), medians; every answer's status
+${CONNECTIONS} connections x 1 stream, ${SECONDS} s after 1 s of warm-up (p50/p99 from a second run of about 2 s with its per-request log), ${RUNS} runs interleaved (alternating which goes first), medians; every answer's status
 checked with a real client before and after.
 
 | server | calls/s | p50 ms | p99 ms | server CPU ms/call |

@@ -198,7 +198,7 @@ ${new Date().toISOString().slice(0, 10)}, ${machine()}. \`bench/online-floor.ts\
 FLOAT32 features (Redis, ${ENTITIES.toLocaleString('en')} entities) on the retrieve function's bundle ("ours", below), beside a bare grpc-js
 server on the same path answering an empty message, and one answering the very bytes of our ${BATCH}-entity answer
 (${sample.answerBytes.toLocaleString('en')} bytes). h2load (C, one thread): ${CONNECTIONS} connections x 1 stream, or 1 connection serially,
-about ${SECONDS} s (a fixed number of calls, sized by a 1-second warm-up run; calls/s counts the first 90% of them, while every connection still runs: each makes its share, and with two workers the slower one's connections would otherwise finish alone), a new random key set each run, ${RUNS} runs interleaved, medians. Every answer's size is checked
+after 1 s of warm-up, calls/s and CPU from a timed run of ${SECONDS} s without h2load's per-request log (its writes take CPU the server would use), p50 and p99 from a second run of about 2 s with the log; a new random key set each run, ${RUNS} runs interleaved, medians. Every answer's size is checked
 (h2load counts HTTP 200s; a gRPC error is one too, without the body). CPU from /proc: the server's per call and in
 cores over the run; "others" is the rest of the machine per call (h2load, Redis, the kernel).
 
