@@ -99,8 +99,8 @@ export function h2load(o: {
     // "traffic: 23.81MB (24970800) total, 207.45KB (212431) headers (...), 24.02MB (25190578) data".
     // A timed run stops with calls in flight, whose answers may have come without being counted.
     const answers = Number(/traffic: .*\((\d+)\) data/.exec(out.stdout)?.[1]) / o.answerBytes;
-    const timed = limit[0] === '-D';
-    if (!Number.isInteger(answers) || answers < succeeded || answers > succeeded + (timed ? inFlight : 0))
+    const stopsAtTime = limit[0] === '-D';
+    if (!Number.isInteger(answers) || answers < succeeded || answers > succeeded + (stopsAtTime ? inFlight : 0))
       throw new Error(`${succeeded} answers carried ${answers} times ${o.answerBytes} bytes: some were gRPC errors or other answers\n${out.stdout}`);
     const seconds = Number(/finished in ([\d.]+)(ms|s),/.exec(out.stdout)?.[1]) / (/finished in [\d.]+ms,/.test(out.stdout) ? 1000 : 1);
     return { succeeded, seconds };

@@ -170,14 +170,18 @@ export function writeTimestamp(w: WireWriter, us: number | bigint): void {
 
 /** The bytes writeTimestamp writes for `us`. */
 export function timestampSize(us: number | bigint): number {
+  let seconds: number;
+  let nanos: number;
   if (typeof us === 'number' && Number.isSafeInteger(us)) {
-    const seconds = Math.floor(us / 1e6);
-    const nanos = (us - seconds * 1e6) * 1000;
-    return (seconds === 0 ? 0 : 1 + (seconds < 0 ? 10 : varintSize(seconds))) + (nanos === 0 ? 0 : 1 + varintSize(nanos));
+    seconds = Math.floor(us / 1e6);
+    nanos = (us - seconds * 1e6) * 1000;
+  } else {
+    const big = splitBig(us);
+    // |seconds| < 2^63 / 10^6, so it is exact as a double.
+    seconds = Number(big.seconds);
+    nanos = big.nanos;
   }
-  const { seconds, nanos } = splitBig(us);
-  // |seconds| < 2^63 / 10^6, so it is exact as a double.
-  return (seconds === 0n ? 0 : 1 + (seconds < 0n ? 10 : varintSize(Number(seconds)))) + (nanos === 0 ? 0 : 1 + varintSize(nanos));
+  return (seconds === 0 ? 0 : 1 + (seconds < 0 ? 10 : varintSize(seconds))) + (nanos === 0 ? 0 : 1 + varintSize(nanos));
 }
 
 /** Seconds (floored) and nanos of `us` beyond 2^53, through BigInt. */
