@@ -1,17 +1,37 @@
 // The floor for RetrieveOnline: a bare grpc-js server on the same path answering every call with
 // fixed bytes (REPLY_FILE's, or an empty message): no decoding, lookup, encoding, config or logs.
+// With REDIS_URL and REDIS_KEYS (comma-separated) each call first reads those keys from Redis (GET of
+// one, MGET of several; ioredis with auto-pipelining, as the online store reads): the floor of a
+// server that must fetch its answer, which the online read path is.
 import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Redis } from 'ioredis';
 
 const reply = process.env.REPLY_FILE ? readFileSync(process.env.REPLY_FILE) : Buffer.alloc(0);
+const keys = process.env.REDIS_KEYS ? process.env.REDIS_KEYS.split(',') : [];
+const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, { enableAutoPipelining: true }) : undefined;
+const read = !redis ? undefined : keys.length === 1 ? () => redis.getBuffer(keys[0]) : () => redis.mgetBuffer(keys);
+// The keys must stand (a missing key is a cheaper read).
+if (read && [await read()].flat().some((v) => v === null)) throw new Error(`REDIS_KEYS: not every key stands in ${process.env.REDIS_URL}`);
 const server = new Server({ 'grpc.enable_channelz': 0 });
 const passthrough = { requestSerialize: (v) => v, requestDeserialize: (b) => b, responseSerialize: (v) => v, responseDeserialize: (b) => b };
 server.addService(
   { retrieveOnline: { path: '/featurestore.v1.RetrieveService/RetrieveOnline', requestStream: false, responseStream: false, ...passthrough } },
-  { retrieveOnline: (_call, callback) => callback(null, reply) },
+  {
+    retrieveOnline: read
+      ? (_call, callback) =>
+          read().then(
+            () => callback(null, reply),
+            (err) => callback(err),
+          )
+      : (_call, callback) => callback(null, reply),
+  },
 );
 server.bindAsync(`127.0.0.1:${process.env.PORT}`, ServerCredentials.createInsecure(), (err) => {
   if (err) throw err;
   console.log('listening');
 });
-process.once('SIGTERM', () => server.forceShutdown());
+process.once('SIGTERM', () => {
+  server.forceShutdown();
+  redis?.disconnect();
+});

@@ -69,11 +69,24 @@ async function workload(keys: number[]) {
 const sample = await workload(randomKeys(BATCH));
 const replyFile = join(scratch, 'reply.bin');
 writeFileSync(replyFile, sample.answer);
+// Stored entries, for the floors that read Redis and for redis-benchmark.
+const redis = new Redis(REDIS_URL);
+const stored: string[] = [];
+let cursor = '0';
+do {
+  const [next, keys] = await redis.scan(cursor, 'MATCH', `fs:*`, 'COUNT', 1000);
+  cursor = next;
+  stored.push(...keys);
+} while (cursor !== '0' && stored.length < BATCH);
+await redis.quit();
 // What is measured: the retrieve function as deployed (its bundle), with one worker and with two.
 const oneWorker = await startProcess(['dist/functions/retrieve.mjs'], { ...common, FEATURESTORE_WORKERS: '1' });
 const twoWorkers = await startProcess(['dist/functions/retrieve.mjs'], { ...common, FEATURESTORE_WORKERS: '2' });
 const bareEmpty = await startProcess(['bench/bare-retrieve-server.mjs'], {});
 const bareBytes = await startProcess(['bench/bare-retrieve-server.mjs'], { REPLY_FILE: replyFile });
+// The same floors reading what they answer from Redis first, as the online read path must: GET of one stored entry, MGET of 100.
+const bareGet = await startProcess(['bench/bare-retrieve-server.mjs'], { REDIS_URL, REDIS_KEYS: stored[0] });
+const bareMget = await startProcess(['bench/bare-retrieve-server.mjs'], { REDIS_URL, REDIS_KEYS: stored.slice(0, BATCH).join(','), REPLY_FILE: replyFile });
 await new Promise((r) => setTimeout(r, 3000));
 // The answers are checked on the measured server from here on; the setup host (its timers, its
 // relay) stops, so nothing but the measured servers, h2load and Redis runs.
@@ -89,6 +102,8 @@ const servers = {
   two: { name: 'retrieve, 2 workers', port: twoWorkers.port, pid: twoWorkers.child.pid! },
   empty: { name: 'bare, empty reply', port: bareEmpty.port, pid: bareEmpty.child.pid! },
   bytes: { name: 'bare, our 100-entity bytes', port: bareBytes.port, pid: bareBytes.child.pid! },
+  get: { name: 'bare, Redis GET, empty reply', port: bareGet.port, pid: bareGet.child.pid! },
+  mget: { name: 'bare, Redis MGET, our 100-entity bytes', port: bareMget.port, pid: bareMget.child.pid! },
 } satisfies Record<string, Server>;
 
 const run = (s: Server, body: Buffer, answerBytes: number, connections: number) =>
@@ -114,9 +129,11 @@ for (let r = 0; r < RUNS; r++) {
   const pairs: Array<[string, () => H2Figures]> = [
     ['1 entity: ours', () => run(servers.ours, one.body, one.answerBytes, CONNECTIONS)],
     ['1 entity: bare, empty reply', () => run(servers.empty, one.body, 5, CONNECTIONS)],
+    ['1 entity: bare, Redis GET + empty reply', () => run(servers.get, one.body, 5, CONNECTIONS)],
     ['1 entity: ours, 2 workers', () => run(servers.two, one.body, one.answerBytes, CONNECTIONS)],
     ['100 entities: ours', () => run(servers.ours, hundred.body, hundred.answerBytes, CONNECTIONS)],
     ['100 entities: bare, same bytes', () => run(servers.bytes, hundred.body, sample.answerBytes, CONNECTIONS)],
+    ['100 entities: bare, Redis MGET + same bytes', () => run(servers.mget, hundred.body, sample.answerBytes, CONNECTIONS)],
     ['100 entities: ours, 2 workers', () => run(servers.two, hundred.body, hundred.answerBytes, CONNECTIONS)],
     ['serial, 1 entity: ours', () => run(servers.ours, one.body, one.answerBytes, 1)],
     ['serial, 1 entity: bare, empty reply', () => run(servers.empty, one.body, 5, 1)],
@@ -128,15 +145,6 @@ for (let r = 0; r < RUNS; r++) {
 await workload(randomKeys(BATCH));
 
 // Raw Redis: the same stored entries by redis-benchmark (C), 32 clients: GET of one, MGET of 100.
-const redis = new Redis(REDIS_URL);
-const stored: string[] = [];
-let cursor = '0';
-do {
-  const [next, keys] = await redis.scan(cursor, 'MATCH', `fs:*`, 'COUNT', 1000);
-  cursor = next;
-  stored.push(...keys);
-} while (cursor !== '0' && stored.length < BATCH);
-await redis.quit();
 const raw = (command: string[]) => redisBenchmark({ url: REDIS_URL, command, connections: CONNECTIONS, runs: RUNS }).rate;
 const redisGet = raw(['GET', stored[0]]);
 const redisMget = raw(['MGET', ...stored.slice(0, BATCH)]);
@@ -177,6 +185,8 @@ const row = (label: string) =>
 const ratio = (a: string, b: string) => m(a, 'rate') / m(b, 'rate');
 const oneRatio = ratio('1 entity: ours', '1 entity: bare, empty reply');
 const hundredRatio = ratio('100 entities: ours', '100 entities: bare, same bytes');
+const oneRedisRatio = ratio('1 entity: ours', '1 entity: bare, Redis GET + empty reply');
+const hundredRedisRatio = ratio('100 entities: ours', '100 entities: bare, Redis MGET + same bytes');
 const workersRatio = ratio('1 entity: ours, 2 workers', '1 entity: ours');
 const f = (label: string, k: keyof WrkFigures) => median(feastResults[label].map((x) => x[k]));
 const feastRow = (label: string) =>
@@ -197,7 +207,8 @@ writeSection(
 ${new Date().toISOString().slice(0, 10)}, ${machine()}. \`bench/online-floor.ts\`: RetrieveOnline of 1 and of ${BATCH} entities x ${FEATURES}
 FLOAT32 features (Redis, ${ENTITIES.toLocaleString('en')} entities) on the retrieve function's bundle ("ours", below), beside a bare grpc-js
 server on the same path answering an empty message, and one answering the very bytes of our ${BATCH}-entity answer
-(${sample.answerBytes.toLocaleString('en')} bytes). h2load (C, one thread): ${CONNECTIONS} connections x 1 stream, or 1 connection serially,
+(${sample.answerBytes.toLocaleString('en')} bytes), and the same two reading Redis first (ioredis, auto-pipelined as ours: GET of a stored
+entry, MGET of ${BATCH}): what any server that fetches its answer pays before its own work. h2load (C, one thread): ${CONNECTIONS} connections x 1 stream, or 1 connection serially,
 after 1 s of warm-up, calls/s and CPU from a timed run of ${SECONDS} s without h2load's per-request log (its writes take CPU the server would use), p50 and p99 from a second run of about 2 s with the log; a new random key set each run, ${RUNS} runs interleaved, medians. Every answer's size is checked
 (h2load counts HTTP 200s; a gRPC error is one too, without the body). CPU from /proc: the server's per call and in
 cores over the run; "others" is the rest of the machine per call (h2load, Redis, the kernel).
@@ -212,9 +223,11 @@ Raw Redis (redis-benchmark, ${CONNECTIONS} clients, the stored entries): GET of 
 | goal (issue #16) | measured |
 |---|---|
 | 1 entity: >= 0.9x the bare server's calls/s | **${oneRatio.toFixed(2)}x** |
+| 1 entity, beside a floor that reads Redis: the bare server doing one GET first | **${oneRedisRatio.toFixed(2)}x** |
 | 1 entity: serial p99 <= 1 ms | **${m('serial, 1 entity: ours', 'p99').toFixed(2)} ms** |
 | 100 entities: server CPU <= 0.5 ms per call | **${m('100 entities: ours', 'serverCpuMs').toFixed(2)} ms** |
 | 100 entities: >= 0.5x the bare server sending the same bytes | **${hundredRatio.toFixed(2)}x** |
+| 100 entities, beside a floor that reads Redis: the bare server doing the MGET of 100 first | **${hundredRedisRatio.toFixed(2)}x** |
 | Feast: >= 10x its calls/s at <= 1/10 of its p99 (ours with 2 workers, as Feast) | 1 entity: ${versus('1 entity')}; 100 entities: ${versus('100 entities')} |
 | 2 workers >= 1.5x one worker's calls/s | **${workersRatio.toFixed(2)}x** (1 entity), **${workersRatio100.toFixed(2)}x** (100 entities) |
 
@@ -231,7 +244,7 @@ same ${ENTITIES.toLocaleString('en')} entities and values on the same Redis (\`f
 );
 console.log(JSON.stringify(results));
 console.log(
-  `1 entity ${oneRatio.toFixed(2)}x bare; 100 entities ${hundredRatio.toFixed(2)}x bare-bytes, ${m('100 entities: ours', 'serverCpuMs').toFixed(2)} ms CPU/call`,
+  `1 entity ${oneRatio.toFixed(2)}x bare (${oneRedisRatio.toFixed(2)}x bare + GET); 100 entities ${hundredRatio.toFixed(2)}x bare-bytes (${hundredRedisRatio.toFixed(2)}x bare + MGET), ${m('100 entities: ours', 'serverCpuMs').toFixed(2)} ms CPU/call`,
 );
 for (const c of [projects, featureSets, ingest, retrieve]) c.close();
 for (const c of startedProcesses()) c.kill('SIGTERM');
