@@ -118,17 +118,19 @@ async function check(s: Server): Promise<number> {
 }
 
 const answerBytes = new Map<string, number>();
-const run = (s: Server) =>
+/** h2load against the server on `port` (process `pid`) with `s`'s request, carrying `token` if any. */
+const drive = (port: number, pid: number, s: Server, token: string, bytes: number) =>
   h2load({
-    url: `http://127.0.0.1:${s.port}/featurestore.v1.RetrieveService/RetrieveOnline`,
+    url: `http://127.0.0.1:${port}/featurestore.v1.RetrieveService/RetrieveOnline`,
     body: grpcFrame(RetrieveOnlineRequest.encode(request(s)).finish()),
-    answerBytes: answerBytes.get(s.name)!,
+    answerBytes: bytes,
     connections: CONNECTIONS,
     seconds: SECONDS,
-    headers: s.token ? [`authorization: Bearer ${s.token}`] : [],
-    serverPids: [s.child.pid!],
+    headers: token ? [`authorization: Bearer ${token}`] : [],
+    serverPids: [pid],
     scratch,
   });
+const run = (s: Server) => drive(s.port, s.child.pid!, s, s.token, answerBytes.get(s.name)!);
 
 const open = await start('off', {}, '', '');
 const admin = await tokenOf('bench-admin');
@@ -142,17 +144,8 @@ const oidc = await start(
 servers.push(open, oidc);
 const bare = await startProcess(['bench/bare-retrieve-server.mjs'], {});
 await new Promise((r) => setTimeout(r, 1000));
-const runBare = (token: string) =>
-  h2load({
-    url: `http://127.0.0.1:${bare.port}/featurestore.v1.RetrieveService/RetrieveOnline`,
-    body: grpcFrame(RetrieveOnlineRequest.encode(request(open)).finish()),
-    answerBytes: 5,
-    connections: CONNECTIONS,
-    seconds: SECONDS,
-    headers: token ? [`authorization: Bearer ${token}`] : [],
-    serverPids: [bare.child.pid!],
-    scratch,
-  });
+// An empty reply: 5 bytes (the gRPC frame's header).
+const runBare = (token: string) => drive(bare.port, bare.child.pid!, open, token, 5);
 const results: Record<string, H2Figures[]> = { off: [], oidc: [], bare: [], bareToken: [] };
 for (const s of servers) answerBytes.set(s.name, await check(s));
 // Alternating which goes first, so neither gains from the order.
