@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { Unauthenticated, Unavailable } from '../../core/errors.js';
-import type { Authenticator } from '../../core/ports/authenticator.js';
+import type { Authenticator, Credentials } from '../../core/ports/authenticator.js';
 import type { Principal } from '../../core/principal.js';
 
 /** Signature algorithms a token may use. Never `none`, never HMAC (a public key is not a secret). */
@@ -54,8 +54,8 @@ export class OidcAuthenticator implements Authenticator {
     private readonly fetcher: typeof fetch = fetch,
   ) {}
 
-  async authenticate(headers: Readonly<Record<string, string | undefined>>): Promise<Principal> {
-    const header = headers['authorization'];
+  async authenticate(credentials: Credentials): Promise<Principal> {
+    const header = credentials.authorization;
     if (!header) throw new Unauthenticated(`send "authorization: Bearer <token>": a token from ${this.settings.issuer} or a personal access token`);
     if (!/^bearer /i.test(header)) throw new Unauthenticated('the authorization header must be "Bearer <token>"');
     const token = header.slice(7).trim();

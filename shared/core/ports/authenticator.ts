@@ -6,5 +6,16 @@ import type { Principal } from '../principal.js';
  * invalid. Never logs or returns the token itself.
  */
 export interface Authenticator {
-  authenticate(headers: Readonly<Record<string, string | undefined>>, signal?: AbortSignal): Promise<Principal>;
+  authenticate(credentials: Credentials): Promise<Principal>;
+}
+
+/** What a call presents. */
+export interface Credentials {
+  /** The `authorization` header, as sent. */
+  authorization: string | undefined;
+  /**
+   * The call's cancellation, for a check that waits on I/O (a token lookup). The gRPC binding makes
+   * it when first read, so an authenticator that answers from memory should not read it.
+   */
+  readonly signal?: AbortSignal;
 }

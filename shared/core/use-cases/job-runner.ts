@@ -20,11 +20,11 @@ const runnerId = (jobId: string) => `job-runner:${jobId}`;
  */
 export function runnerAuthenticator(jobs: JobStore): Authenticator {
   return {
-    async authenticate(headers, signal) {
-      const secret = /^Bearer (\S+)$/i.exec(headers['authorization'] ?? '')?.[1];
+    async authenticate(credentials) {
+      const secret = /^Bearer (\S+)$/i.exec(credentials.authorization ?? '')?.[1];
       const jobId = secret && runnerTokenJob(secret);
       if (!secret || !jobId) throw new Unauthenticated("send the job's credential: authorization: Bearer fsjob_... (the driver's FEATURESTORE_JOB_TOKEN)");
-      const job = await jobs.getJob(jobId, signal);
+      const job = await jobs.getJob(jobId, credentials.signal);
       if (!job?.runnerTokenHash || !matchesToken(secret, { hash: job.runnerTokenHash }) || job.state !== 'RUNNING' || !job.handedOff)
         throw new Unauthenticated("the job's credential is not valid (or the job no longer waits for its application)");
       return { id: runnerId(jobId), name: `the Spark application of job ${jobId}`, email: '', admin: false };

@@ -55,14 +55,14 @@ export type TokenUseCases = ReturnType<typeof createTokenUseCases>;
  */
 export function withTokens(base: Authenticator, tokens: () => Promise<TokenStore>): Authenticator {
   return {
-    async authenticate(headers, signal) {
-      const header = headers['authorization'];
+    async authenticate(credentials) {
+      const header = credentials.authorization;
       if (header !== undefined && header.length > MAX_AUTHORIZATION_LENGTH) throw new Unauthenticated('the authorization header is too long');
       const bearer = header && /^bearer /i.test(header) ? header.slice(7).trim() : undefined;
-      if (!bearer?.startsWith(TOKEN_PREFIX)) return base.authenticate(headers, signal);
+      if (!bearer?.startsWith(TOKEN_PREFIX)) return base.authenticate(credentials);
       const lookup = tokenLookup(bearer);
       const store = await tokens();
-      const token = lookup ? await store.byLookup(lookup, signal) : undefined;
+      const token = lookup ? await store.byLookup(lookup, credentials.signal) : undefined;
       if (!token || !matchesToken(bearer, token) || token.revokeTime || token.expireTime.getTime() <= Date.now()) {
         throw new Unauthenticated('the personal access token is unknown, revoked or expired: create a new one (featurestore tokens create)');
       }
