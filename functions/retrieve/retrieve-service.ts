@@ -2,11 +2,11 @@ import { InvalidArgument, Unimplemented } from '../../shared/core/errors.js';
 import type { createRetrieveUseCases } from '../../shared/core/use-cases/retrieve.js';
 import type { createTrainingSetUseCases } from '../../shared/core/use-cases/training-set.js';
 import { entityValueFromProto, jobToProto, sourceFromProto, typedValueFromProto, featureSetRefFromProto } from '../../shared/runtime/api/mappers.js';
-import type { Handlers } from '../../shared/runtime/grpc/service-binding.js';
+import { WireReply, type Handlers } from '../../shared/runtime/grpc/service-binding.js';
 import { dateFromTimestamp, optionalDate } from '../../shared/runtime/api/proto-time.js';
 import { Format, type OutputSpec } from '../../shared/gen/featurestore/v1/common.js';
 import { RetrieveServiceService, type RetrieveOnlineResponse } from '../../shared/gen/featurestore/v1/retrieve.js';
-import { encodeOnlineAnswer } from '../../shared/runtime/api/online-wire.js';
+import { lendOnlineAnswer } from '../../shared/runtime/api/online-wire.js';
 import type { OnlineUseCases } from '../../shared/core/use-cases/online.js';
 import type { MaterializeUseCases } from '../../shared/core/use-cases/materialize.js';
 
@@ -71,8 +71,8 @@ export function retrieveHandlers(
       const out = req.featureView
         ? await online.readView(principal, { view: req.featureView, keys })
         : await online.readStored(principal, { ...featureSetRefFromProto(req.featureSet), keys, features: req.features });
-      // The answer's bytes, written from the stored values (the binding sends a Buffer as it is).
-      return encodeOnlineAnswer(out) as unknown as RetrieveOnlineResponse;
+      // The answer's bytes, written from the stored values as grpc-js serializes the reply.
+      return new WireReply(() => lendOnlineAnswer(out)) as unknown as RetrieveOnlineResponse;
     },
     startMaterialize: async (req, { principal, signal }) =>
       jobToProto(

@@ -145,6 +145,16 @@ export class WireWriter {
     return this;
   }
 
+  /**
+   * The bytes written, not copied: valid only until this writer writes again (for a caller that
+   * copies them at once, as grpc-js does with a reply's bytes); the writer starts again empty.
+   */
+  lend(): Buffer {
+    const out = this.buf.subarray(0, this.n);
+    this.n = 0;
+    return out;
+  }
+
   /** The bytes written, copied out; the writer starts again empty. */
   take(): Buffer {
     const out = Buffer.allocUnsafe(this.n);

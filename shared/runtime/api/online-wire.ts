@@ -45,6 +45,21 @@ function writeNames(field: number, names: readonly string[]): void {
 
 /** The answer's bytes (a serialized featurestore.v1.RetrieveOnlineResponse). */
 export function encodeOnlineAnswer(answer: StoredOnlineAnswer): Buffer {
+  write(answer);
+  return w.take();
+}
+
+/**
+ * The answer's bytes in this module's one writer, not copied: valid until the next answer is written.
+ * For grpc-js, which copies a reply's bytes into its frame as it serializes it (WireReply): one
+ * allocation and copy of the answer fewer (issue #16).
+ */
+export function lendOnlineAnswer(answer: StoredOnlineAnswer): Buffer {
+  write(answer);
+  return w.lend();
+}
+
+function write(answer: StoredOnlineAnswer): void {
   writeNames(FEATURE_NAMES, answer.featureNames);
   for (const row of answer.rows) {
     const at = row.eventTimeMicros;
@@ -76,5 +91,4 @@ export function encodeOnlineAnswer(answer: StoredOnlineAnswer): Buffer {
   }
   for (const name of answer.withheld) w.byte(WITHHELD).string(name);
   if (answer.featureSets) writeNames(FEATURE_SETS, answer.featureSets);
-  return w.take();
 }

@@ -51,8 +51,8 @@ export function bindService<S extends ServiceDefinition>(name: string, definitio
     // INVALID_ARGUMENT there.
     decoding[method] = {
       ...def,
-      // A handler may answer with the message's bytes already written (RetrieveOnline does): sent as they are.
-      responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : def.responseSerialize(value)),
+      // A handler may answer with a WireReply, which writes the message's bytes itself (RetrieveOnline does).
+      responseSerialize: (value: unknown) => (value instanceof WireReply ? value.write() : def.responseSerialize(value)),
       requestDeserialize: (bytes: Buffer) => {
         try {
           return def.requestDeserialize(bytes);
@@ -78,6 +78,15 @@ export function bindService<S extends ServiceDefinition>(name: string, definitio
         };
   }
   return { name, definition: decoding, implementation };
+}
+
+/**
+ * A reply that writes its message's bytes when grpc-js serializes it. grpc-js copies them into its
+ * frame at once, in the same synchronous step, so `write` may return bytes it lends (a shared
+ * writer's, reused by the next reply) rather than a copy of its own.
+ */
+export class WireReply {
+  constructor(readonly write: () => Buffer) {}
 }
 
 /** A request whose bytes did not decode as the method's message. */
