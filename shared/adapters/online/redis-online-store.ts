@@ -127,8 +127,18 @@ export class RedisOnlineStore implements OnlineStore {
     this.client = client as typeof client & WithPutNewest;
   }
 
+  /** Each table's key prefix, kept per table object (the read path hands the same one for a feature set version). */
+  private readonly prefixes = new WeakMap<OnlineTable, string>();
+
   private redisKey(table: OnlineTable, key: string): string {
-    return `fs:${onlineNamespace(table)}:${key}`;
+    let prefix = this.prefixes.get(table);
+    if (prefix === undefined) {
+      // Flat, not a tree of the template's pieces: a prepared MGET writes it once per key, and V8
+      // reads a string made by concatenation more slowly (issue #16: 100 keys, 6.6 µs against 9.3).
+      prefix = Buffer.from(`fs:${onlineNamespace(table)}:`, 'utf8').toString('utf8');
+      this.prefixes.set(table, prefix);
+    }
+    return prefix + key;
   }
 
   async put(table: OnlineTable, entries: OnlineEntry[], signal?: AbortSignal): Promise<boolean[]> {
@@ -289,66 +299,26 @@ class PreparedCommand extends Command {
 }
 
 /**
- * MGET of every read's keys (each after its table's prefix) with its RESP bytes written here, byte by
- * byte: a read of 5 feature sets for 100 entities sends 500 keys, which ioredis would measure in bytes
- * and append one by one (issue #16; building the command as one string and converting it cost about
- * 7% of a 100-entity call's CPU, writing the bytes here about a third of that). Undefined when a key or
- * prefix is not ASCII (its length in bytes is then not its length): the caller uses the ordinary
- * command.
+ * MGET of every read's keys (each after its table's prefix) with its RESP bytes made as one string and
+ * written once into a shared slab: a read of 5 feature sets for 100 entities sends 500 keys, which
+ * ioredis would measure in bytes and append one by one (issue #16; about twice as cheap). Undefined
+ * when a key or prefix is not ASCII (a length in bytes is then not the length in characters): the
+ * caller uses the ordinary command.
  */
 function mget(prefixes: string[], reads: OnlineRead[]): PreparedCommand | undefined {
   let count = 0;
-  let size = 0;
+  const parts: string[] = [];
   reads.forEach((r, i) => {
     count += r.keys.length;
-    const prefix = prefixes[i].length;
-    for (const k of r.keys) size += 5 + decimalDigits(prefix + k.length) + prefix + k.length;
-  });
-  const head = `*${count + 1}\r\n$4\r\nMGET\r\n`;
-  const out = carve(head.length + size);
-  let at = ascii(out, 0, head);
-  for (let i = 0; i < reads.length && at >= 0; i++) {
     const prefix = prefixes[i];
-    for (const k of reads[i].keys) {
-      out[at++] = DOLLAR;
-      at = decimal(out, at, prefix.length + k.length);
-      out[at++] = CR;
-      out[at++] = LF;
-      at = ascii(out, at, prefix);
-      if (at >= 0) at = ascii(out, at, k);
-      if (at < 0) break;
-      out[at++] = CR;
-      out[at++] = LF;
-    }
-  }
-  return at < 0 ? undefined : new PreparedCommand('mget', out);
-}
-
-const DOLLAR = 0x24; // '$'
-const CR = 0x0d;
-const LF = 0x0a;
-
-/** `s`'s characters as bytes at `at`; the position after them, or -1 at a character that is not ASCII. */
-function ascii(out: Buffer, at: number, s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c > 0x7f) return -1;
-    out[at++] = c;
-  }
-  return at;
-}
-
-function decimalDigits(n: number): number {
-  let digits = 1;
-  for (; n >= 10; n = Math.floor(n / 10)) digits++;
-  return digits;
-}
-
-/** `n` >= 0 in decimal at `at`; the position after it. */
-function decimal(out: Buffer, at: number, n: number): number {
-  const end = at + decimalDigits(n);
-  for (let p = end - 1; p >= at; p--, n = Math.floor(n / 10)) out[p] = 0x30 + (n % 10);
-  return end;
+    parts.push(r.keys.map((k) => `$${prefix.length + k.length}\r\n${prefix}${k}\r\n`).join(''));
+  });
+  const text = `*${count + 1}\r\n$4\r\nMGET\r\n${parts.join('')}`;
+  // As many bytes as characters: every character is ASCII.
+  if (Buffer.byteLength(text, 'utf8') !== text.length) return undefined;
+  const out = carve(text.length);
+  out.write(text, 0, 'latin1');
+  return new PreparedCommand('mget', out);
 }
 
 /**

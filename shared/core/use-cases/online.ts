@@ -7,7 +7,7 @@ import type { Authorizer } from '../ports/authorizer.js';
 import { allWithheld, withheldFeatures } from '../sensitive.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { OnlineLog } from '../ports/online-log.js';
-import type { OnlineEntry, OnlineStore } from '../ports/online-store.js';
+import type { OnlineEntry, OnlineStore, OnlineTable } from '../ports/online-store.js';
 import type { Principal } from '../principal.js';
 import { futureText } from '../messages.js';
 import { createFeatureSetResolver } from './resolve-feature-set.js';
@@ -104,7 +104,10 @@ export function createRegistryCache(store: MetadataStore, options: { maxAgeMs: n
 export type RegistryCache = ReturnType<typeof createRegistryCache>;
 
 /** The read layout of a feature set version, derived once per cached definition (hot path). */
-const layouts = new WeakMap<FeatureSet, { stored: Feature[]; names: readonly string[]; position: Map<string, number>; keyFeatures: Feature[] }>();
+const layouts = new WeakMap<
+  FeatureSet,
+  { stored: Feature[]; names: readonly string[]; position: Map<string, number>; keyFeatures: Feature[]; table: OnlineTable }
+>();
 function layoutOf(fs: FeatureSet) {
   let layout = layouts.get(fs);
   if (!layout) {
@@ -115,6 +118,8 @@ function layoutOf(fs: FeatureSet) {
       names: Object.freeze(stored.map((f) => f.name)),
       position: new Map(stored.map((f, i) => [f.name, i])),
       keyFeatures: fs.schema.primaryKey.map((k) => fs.schema.features.find((f) => f.name === k)!),
+      // One object per definition: a store may keep what it derives from it (Redis: its key prefix).
+      table: Object.freeze({ project: fs.project, featureSet: fs.name, major: fs.major }),
     };
     layouts.set(fs, layout);
   }
@@ -243,7 +248,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       if (input.keys.length > d.limits.maxKeys)
         throw new ResourceExhausted(`has ${input.keys.length} keys; ask for at most ${d.limits.maxKeys} per call`, { field: 'keys' });
       const schema = fs.schema;
-      const { stored, names, position, keyFeatures } = layoutOf(fs);
+      const { stored, names, position, keyFeatures, table } = layoutOf(fs);
       input.features.forEach((f, i) => {
         if (!position.has(f)) {
           const isKey = schema.features.some((x) => x.name === f);
@@ -262,7 +267,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
           throw new InvalidArgument(`has ${values.length} values; the key is ${schema.primaryKey.join(', ')}`, { field: `keys[${i}]` });
         return encodeEntityKey(values.map((v, j) => keyValue(keyFeatures[j], v, i, j)));
       });
-      const entries = await d.online.get({ project: fs.project, featureSet: fs.name, major: fs.major }, keys, signal);
+      const entries = await d.online.get(table, keys, signal);
       const now = Date.now() * 1000;
       const ttl = fs.ttlSeconds == null ? undefined : fs.ttlSeconds * 1e6;
       const positions = wanted.map((n) => position.get(n)!);
@@ -298,7 +303,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       const parts = await Promise.all(
         view.sources.map(async (source, s) => {
           const fs = sets[s];
-          const { stored, position, keyFeatures } = layoutOf(fs);
+          const { stored, position, keyFeatures, table } = layoutOf(fs);
           // Before the await: the output names are taken in source order.
           const names = view.featureNames.slice(offset, (offset += source.features.length));
           const hidden = await withheldFeatures(d.authorizer, principal, fs, signal);
@@ -314,6 +319,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
             whole: isEveryFeature(positions, stored.length),
             nulls: nullsOf(positions.length),
             stored,
+            table,
           };
         }),
       );
@@ -336,7 +342,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
           keys = input.keys.map((values, i) => encodeEntityKey(p.keyAt.map((c, j) => keyValue(p.keyFeatures[j], values[c], i, c))));
           encoded.set(signature, keys);
         }
-        return { table: { project: p.fs.project, featureSet: p.fs.name, major: p.fs.major }, keys };
+        return { table: p.table, keys };
       });
       const found = await d.online.getMany(reads, signal);
       const now = Date.now() * 1000;
