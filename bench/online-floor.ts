@@ -2,7 +2,7 @@
 // 50 FLOAT32 features (Redis) on the retrieve function's bundle (catalog on PostgreSQL), with one
 // worker and with two (node:cluster), beside a bare grpc-js server answering the
 // same path with an empty message (the 1-entity floor) and with the very bytes of our 100-entity
-// answer (the 100-entity floor), and raw Redis (redis-benchmark GET / MGET of the stored entries),
+// answer (the 100-entity floor), a bare node:http2 server (the transport's floor), and raw Redis (redis-benchmark GET / MGET of the stored entries),
 // in one run. h2load drives every server with pre-encoded requests (a different random key set per
 // run), closed loops of 32 connections x 1 stream, and 1 connection serially; every answer's size is
 // checked (h2load counts HTTP 200s, and a gRPC error is one too); server CPU per call from /proc.
@@ -84,6 +84,8 @@ const oneWorker = await startProcess(['dist/functions/retrieve.mjs'], { ...commo
 const twoWorkers = await startProcess(['dist/functions/retrieve.mjs'], { ...common, FEATURESTORE_WORKERS: '2' });
 const bareEmpty = await startProcess(['bench/bare-retrieve-server.mjs'], {});
 const bareBytes = await startProcess(['bench/bare-retrieve-server.mjs'], { REPLY_FILE: replyFile });
+// The transport's own floor: a bare node:http2 server, which our unary calls are answered from (direct-unary.ts).
+const bareHttp2 = await startProcess(['bench/bare-retrieve-server.mjs'], { TRANSPORT: 'http2' });
 // The same floors reading what they answer from Redis first, as the online read path must: GET of one stored entry, MGET of 100.
 const bareGet = await startProcess(['bench/bare-retrieve-server.mjs'], { REDIS_URL, REDIS_KEYS: stored[0] });
 const bareMget = await startProcess(['bench/bare-retrieve-server.mjs'], { REDIS_URL, REDIS_KEYS: stored.slice(0, BATCH).join(','), REPLY_FILE: replyFile });
@@ -102,6 +104,7 @@ const servers = {
   two: { name: 'retrieve, 2 workers', port: twoWorkers.port, pid: twoWorkers.child.pid! },
   empty: { name: 'bare, empty reply', port: bareEmpty.port, pid: bareEmpty.child.pid! },
   bytes: { name: 'bare, our 100-entity bytes', port: bareBytes.port, pid: bareBytes.child.pid! },
+  http2: { name: 'bare node:http2, empty reply', port: bareHttp2.port, pid: bareHttp2.child.pid! },
   get: { name: 'bare, Redis GET, empty reply', port: bareGet.port, pid: bareGet.child.pid! },
   mget: { name: 'bare, Redis MGET, our 100-entity bytes', port: bareMget.port, pid: bareMget.child.pid! },
 } satisfies Record<string, Server>;
@@ -130,6 +133,7 @@ for (let r = 0; r < RUNS; r++) {
     ['1 entity: ours', () => run(servers.ours, one.body, one.answerBytes, CONNECTIONS)],
     ['1 entity: bare, empty reply', () => run(servers.empty, one.body, 5, CONNECTIONS)],
     ['1 entity: bare, Redis GET + empty reply', () => run(servers.get, one.body, 5, CONNECTIONS)],
+    ['1 entity: bare node:http2, empty reply', () => run(servers.http2, one.body, 5, CONNECTIONS)],
     ['1 entity: ours, 2 workers', () => run(servers.two, one.body, one.answerBytes, CONNECTIONS)],
     ['100 entities: ours', () => run(servers.ours, hundred.body, hundred.answerBytes, CONNECTIONS)],
     ['100 entities: bare, same bytes', () => run(servers.bytes, hundred.body, sample.answerBytes, CONNECTIONS)],
@@ -186,6 +190,7 @@ const ratio = (a: string, b: string) => m(a, 'rate') / m(b, 'rate');
 const oneRatio = ratio('1 entity: ours', '1 entity: bare, empty reply');
 const hundredRatio = ratio('100 entities: ours', '100 entities: bare, same bytes');
 const oneRedisRatio = ratio('1 entity: ours', '1 entity: bare, Redis GET + empty reply');
+const oneHttp2Ratio = ratio('1 entity: ours', '1 entity: bare node:http2, empty reply');
 const hundredRedisRatio = ratio('100 entities: ours', '100 entities: bare, Redis MGET + same bytes');
 const workersRatio = ratio('1 entity: ours, 2 workers', '1 entity: ours');
 const f = (label: string, k: keyof WrkFigures) => median(feastResults[label].map((x) => x[k]));
@@ -224,6 +229,7 @@ Raw Redis (redis-benchmark, ${CONNECTIONS} clients, the stored entries): GET of 
 |---|---|
 | 1 entity: >= 0.9x the bare server's calls/s | **${oneRatio.toFixed(2)}x** |
 | (not a goal) 1 entity against a floor that reads Redis: the bare server doing one GET first | **${oneRedisRatio.toFixed(2)}x** |
+| (not a goal) 1 entity against the transport's floor: a bare node:http2 server, empty reply | **${oneHttp2Ratio.toFixed(2)}x** |
 | 1 entity: serial p99 <= 1 ms | **${m('serial, 1 entity: ours', 'p99').toFixed(2)} ms** |
 | 100 entities: server CPU <= 0.5 ms per call | **${m('100 entities: ours', 'serverCpuMs').toFixed(2)} ms** |
 | 100 entities: >= 0.5x the bare server sending the same bytes | **${hundredRatio.toFixed(2)}x** |
@@ -236,7 +242,9 @@ take the CPU per call in the table; ${cpus().length} CPUs at that cost answer at
 (${workersNote('1 entity')}; ${workersNote('100 entities')}).
 
 "ours" is the retrieve function's bundle (\`dist/functions/retrieve.mjs\`, catalog on PostgreSQL, online store on Redis) with
-\`FEATURESTORE_WORKERS=1\`; "2 workers" the same with two processes on the port (node:cluster). On this 2-CPU machine h2load,
+\`FEATURESTORE_WORKERS=1\`; "2 workers" the same with two processes on the port (node:cluster). Its unary calls are answered straight
+from node:http2 in front of grpc-js (\`shared/runtime/grpc/direct-unary.ts\`; grpc-js keeps the connections, streaming, health and
+reflection), so the bare grpc-js server is no longer its floor: the bare node:http2 server is, and is measured beside it. On this 2-CPU machine h2load,
 Redis and the kernel share the CPUs with the server: their CPU per call is the "others" column. Feast ${FEAST_VERSION} (PyPI) has the
 same ${ENTITIES.toLocaleString('en')} entities and values on the same Redis (\`feast materialize\`: ${feast.materializeSeconds.toFixed(1)} s), served by \`feast serve\`
 (gunicorn, 2 workers, \`--max-requests 0\`), driven by wrk (C, one thread) at ${CONNECTIONS} connections; our servers are paused meanwhile.
@@ -244,7 +252,7 @@ same ${ENTITIES.toLocaleString('en')} entities and values on the same Redis (\`f
 );
 console.log(JSON.stringify(results));
 console.log(
-  `1 entity ${oneRatio.toFixed(2)}x bare (${oneRedisRatio.toFixed(2)}x bare + GET); 100 entities ${hundredRatio.toFixed(2)}x bare-bytes (${hundredRedisRatio.toFixed(2)}x bare + MGET), ${m('100 entities: ours', 'serverCpuMs').toFixed(2)} ms CPU/call`,
+  `1 entity ${oneRatio.toFixed(2)}x bare (${oneRedisRatio.toFixed(2)}x bare + GET, ${oneHttp2Ratio.toFixed(2)}x bare node:http2); 100 entities ${hundredRatio.toFixed(2)}x bare-bytes (${hundredRedisRatio.toFixed(2)}x bare + MGET), ${m('100 entities: ours', 'serverCpuMs').toFixed(2)} ms CPU/call`,
 );
 for (const c of [projects, featureSets, ingest, retrieve]) c.close();
 for (const c of startedProcesses()) c.kill('SIGTERM');
