@@ -21,6 +21,22 @@ const OK_TRAILERS = { 'grpc-status': '0' };
 const RESPOND_THEN_TRAILERS = { waitForTrailers: true };
 const ignore = () => undefined;
 
+// The stream's listeners are shared, not made per call: each finds its call on the stream.
+const CALL = Symbol('direct unary call');
+type Carrier = ServerHttp2Stream & { [CALL]: DirectCall };
+function onData(this: Carrier, chunk: Buffer): void {
+  this[CALL].data(chunk);
+}
+function onEnd(this: Carrier): void {
+  this[CALL].end();
+}
+function onClose(this: Carrier): void {
+  this[CALL].close();
+}
+function sendOkTrailers(this: ServerHttp2Stream): void {
+  this.sendTrailers(OK_TRAILERS);
+}
+
 /**
  * Takes the call if this path can answer it: a unary method of a binding, sent uncompressed, with no
  * deadline or one in the spec's form. Otherwise answers false and grpc-js serves the call as usual.
@@ -58,11 +74,13 @@ class DirectCall implements CallSource {
     private readonly maxMessageBytes: number,
   ) {
     // Every stream error comes with a close, which is where an unanswered call is cancelled.
+    (stream as Carrier)[CALL] = this;
     stream.on('error', ignore);
-    stream.on('data', this.onData);
-    stream.once('end', this.onEnd);
-    stream.once('close', this.onClose);
-    if (Number.isFinite(deadline)) this.timer = setTimeout(this.onOverdue, Math.max(0, deadline - Date.now()));
+    stream.on('data', onData);
+    // 'end' and 'close' come once each.
+    stream.on('end', onEnd);
+    stream.on('close', onClose);
+    if (Number.isFinite(deadline)) this.timer = setTimeout(() => this.overdue(), Math.max(0, deadline - Date.now()));
   }
 
   onCancel(listener: () => void): void {
@@ -73,7 +91,7 @@ class DirectCall implements CallSource {
     this.cancelled = undefined;
   }
 
-  private onData = (chunk: Buffer): void => {
+  data(chunk: Buffer): void {
     if (this.done) return;
     const before = this.received;
     this.chunks.push(chunk);
@@ -84,9 +102,9 @@ class DirectCall implements CallSource {
       if (length > this.maxMessageBytes)
         this.refuse({ code: Code.RESOURCE_EXHAUSTED, message: `Received message larger than max (${length} vs. ${this.maxMessageBytes})` });
     }
-  };
+  }
 
-  private onEnd = (): void => {
+  end(): void {
     if (this.done) return;
     const body = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.received);
     this.chunks = [];
@@ -98,19 +116,19 @@ class DirectCall implements CallSource {
     if (body.length > end) return this.refuse({ code: Code.UNIMPLEMENTED, message: 'Received a second request message for a unary method' });
     this.request = this.method.decode(body.subarray(5));
     void this.method.serve(this).then(this.answer);
-  };
+  }
 
-  private onClose = (): void => {
+  close(): void {
     if (this.timer) clearTimeout(this.timer);
     if (this.done) return;
     this.done = true;
     this.cancelled?.();
-  };
+  }
 
-  private onOverdue = (): void => {
+  private overdue(): void {
     this.refuse({ code: Code.DEADLINE_EXCEEDED, message: 'Deadline exceeded' });
     this.cancelled?.();
-  };
+  }
 
   private answer = (outcome: Outcome): void => {
     if (this.done) return;
@@ -129,7 +147,7 @@ class DirectCall implements CallSource {
     const stream = this.stream;
     if (stream.destroyed) return;
     stream.respond(OK_HEADERS, RESPOND_THEN_TRAILERS);
-    stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
+    stream.on('wantTrailers', sendOkTrailers);
     stream.end(frame);
   };
 
