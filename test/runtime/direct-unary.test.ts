@@ -11,22 +11,14 @@ import { LOCAL_PRINCIPAL } from '../../shared/core/principal.js';
 import { GetProjectRequest, Project, ProjectServiceClient, ProjectServiceService } from '../../shared/gen/featurestore/v1/project.js';
 import { startGrpcServer, type RunningGrpcServer } from '../../shared/runtime/grpc/grpc-server.js';
 import { bindService, type Handlers } from '../../shared/runtime/grpc/service-binding.js';
+import { projectMessage } from '../support/grpc.js';
 import { testLogger } from '../support/silent-logger.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const GET = '/featurestore.v1.ProjectService/GetProject';
 const REFUSAL = 'is not a näme we know: ✓ 100% sure';
 
-const project = (name: string, description = ''): Project => ({
-  name,
-  description,
-  owner: '',
-  tags: {},
-  createTime: undefined,
-  updateTime: undefined,
-  etag: '',
-  featureSetCount: 0,
-});
+const project = projectMessage;
 
 /** A gRPC message's frame: not compressed, its length, its bytes. */
 const frame = (message: Uint8Array, flag = 0) => Buffer.concat([Buffer.from([flag]), Buffer.from(new Uint32Array([message.length]).buffer).reverse(), message]);

@@ -11,6 +11,7 @@ import { LOCAL_PRINCIPAL } from '../../shared/core/principal.js';
 import { ProjectServiceClient, ProjectServiceService, type Project } from '../../shared/gen/featurestore/v1/project.js';
 import { startGrpcServer, type RunningGrpcServer } from '../../shared/runtime/grpc/grpc-server.js';
 import { bindService, type Handlers } from '../../shared/runtime/grpc/service-binding.js';
+import { projectMessage } from '../support/grpc.js';
 import { testLogger } from '../support/silent-logger.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -35,16 +36,7 @@ for (const direct of [true, false])
     }
 
     before(async () => {
-      const project = (name: string): Project => ({
-        name,
-        description: '',
-        owner: '',
-        tags: {},
-        createTime: undefined,
-        updateTime: undefined,
-        etag: '',
-        featureSetCount: 0,
-      });
+      const project = projectMessage;
       const handlers = {
         getProject: async (req, ctx) => {
           if (req.name === 'whoami') return project(ctx.principal.id);

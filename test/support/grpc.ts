@@ -4,7 +4,7 @@ import { AccessServiceClient } from '../../shared/gen/featurestore/v1/access.js'
 import { FeatureSetServiceClient } from '../../shared/gen/featurestore/v1/feature_set.js';
 import { FeatureViewServiceClient } from '../../shared/gen/featurestore/v1/feature_view.js';
 import { IngestServiceClient } from '../../shared/gen/featurestore/v1/ingest.js';
-import { ProjectServiceClient } from '../../shared/gen/featurestore/v1/project.js';
+import { ProjectServiceClient, type Project } from '../../shared/gen/featurestore/v1/project.js';
 import { RetrieveServiceClient } from '../../shared/gen/featurestore/v1/retrieve.js';
 import { JobServiceClient, type Job } from '../../shared/gen/featurestore/v1/job.js';
 import { DataType, type Schema } from '../../shared/gen/featurestore/v1/common.js';
@@ -12,6 +12,18 @@ import type { Duration } from '../../shared/gen/google/protobuf/duration.js';
 import { feature } from './helpers.js';
 import { unary } from '../../cli/client.js';
 export { unary };
+
+/** A Project message as a test handler answers it. */
+export const projectMessage = (name: string, description = ''): Project => ({
+  name,
+  description,
+  owner: '',
+  tags: {},
+  createTime: undefined,
+  updateTime: undefined,
+  etag: '',
+  featureSetCount: 0,
+});
 
 /** Sends `authorization: Bearer <token>` with every call (unary and streams). */
 export function bearer(token: string): Interceptor {
