@@ -145,10 +145,16 @@ class DirectCall implements CallSource {
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
     const stream = this.stream;
-    if (stream.destroyed) return;
-    stream.respond(OK_HEADERS, RESPOND_THEN_TRAILERS);
-    stream.on('wantTrailers', sendOkTrailers);
-    stream.end(frame);
+    if (stream.destroyed || stream.closed) return;
+    // The stream may have gone between the check and here (its session torn down): nothing is
+    // left to answer then, and a throw here would be an unhandled rejection.
+    try {
+      stream.respond(OK_HEADERS, RESPOND_THEN_TRAILERS);
+      stream.on('wantTrailers', sendOkTrailers);
+      stream.end(frame);
+    } catch {
+      stream.destroy();
+    }
   };
 
   /** Answers the status alone (a trailers-only response), as grpc-js does for a failed call. */
@@ -158,7 +164,7 @@ class DirectCall implements CallSource {
     if (this.timer) clearTimeout(this.timer);
     this.chunks = [];
     // Data still coming is read and dropped (onData), so the caller is not held by flow control.
-    if (this.stream.destroyed || this.stream.headersSent) return;
+    if (this.stream.destroyed || this.stream.closed || this.stream.headersSent) return;
     const headers: Record<string, string | number> = {
       [constants.HTTP2_HEADER_STATUS]: 200,
       [constants.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc+proto',
@@ -166,6 +172,10 @@ class DirectCall implements CallSource {
       'grpc-message': encodeURI(refusal.message),
     };
     if (refusal.field !== undefined) headers['featurestore-field'] = refusal.field;
-    this.stream.respond(headers, { endStream: true });
+    try {
+      this.stream.respond(headers, { endStream: true });
+    } catch {
+      this.stream.destroy();
+    }
   }
 }
