@@ -4,7 +4,7 @@ import { FeatureStoreError, type StatusName } from '../core/errors.js';
 
 /** gRPC status codes (fixed by the gRPC spec, doc/statuscodes.md); spelled out here so event
  *  functions do not load grpc-js just for these numbers. */
-const GrpcStatus = {
+export const GrpcStatus = {
   CANCELLED: 1,
   INVALID_ARGUMENT: 3,
   DEADLINE_EXCEEDED: 4,

@@ -1,4 +1,5 @@
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { GrpcStatus as Code } from '../error-status.js';
 import type { CallSource, Outcome, Refusal, UnaryMethod } from './service-binding.js';
 
 // Unary calls answered straight from node:http2 (issue #16). grpc-js spends about 22 µs of CPU on
@@ -7,9 +8,6 @@ import type { CallSource, Outcome, Refusal, UnaryMethod } from './service-bindin
 // message each way, the status in the trailers. grpc-js keeps the connections (settings, keepalive,
 // idle and age limits, shutdown) and every call this path hands back: compressed requests, timeouts
 // it does not parse, streaming methods, health and reflection.
-
-/** gRPC status codes used here (doc/statuscodes.md). */
-const Code = { DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNIMPLEMENTED: 12, INTERNAL: 13 } as const;
 
 const MS_PER_UNIT: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
 /** The gRPC spec's Timeout: at most 8 digits and a unit. */
@@ -73,8 +71,8 @@ class DirectCall implements CallSource {
     readonly deadline: number,
     private readonly maxMessageBytes: number,
   ) {
-    // Every stream error comes with a close, which is where an unanswered call is cancelled.
     (stream as Carrier)[CALL] = this;
+    // Every stream error comes with a close, which is where an unanswered call is cancelled.
     stream.on('error', ignore);
     stream.on('data', onData);
     // 'end' and 'close' come once each.

@@ -40,8 +40,9 @@ export async function startGrpcServer(
   for (const b of bindings) server.addService(b.definition, b.implementation);
   addReflection(server, [...bindings.map((b) => b.name), HEALTH_SERVICE]);
   const counter = { calls: 0 };
-  const direct = options.direct !== false && answerUnaryDirectly(server, new Map(bindings.flatMap((b) => [...b.unary])), counter);
-  if (options.direct !== false && !direct) options.logger.warn('this grpc-js has no stream hook: every call goes through grpc-js (slower unary calls)');
+  const wanted = options.direct !== false;
+  const direct = wanted && answerUnaryDirectly(server, new Map(bindings.flatMap((b) => [...b.unary])), counter);
+  if (wanted && !direct) options.logger.warn('this grpc-js has no stream hook: every call goes through grpc-js (slower unary calls)');
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(bindTarget(options.host, options.port), ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
