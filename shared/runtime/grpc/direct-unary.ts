@@ -18,6 +18,7 @@ const OK_HEADERS = { [constants.HTTP2_HEADER_STATUS]: 200, [constants.HTTP2_HEAD
 const OK_TRAILERS = { 'grpc-status': '0' };
 const RESPOND_THEN_TRAILERS = { waitForTrailers: true };
 const ignore = () => undefined;
+const SECOND_MESSAGE: Refusal = { code: Code.UNIMPLEMENTED, message: 'Received a second request message for a unary method' };
 
 // The stream's listeners are shared, not made per call: each finds its call on the stream.
 const CALL = Symbol('direct unary call');
@@ -59,6 +60,8 @@ class DirectCall implements CallSource {
   request: unknown;
   private chunks: Buffer[] = [];
   private received = 0;
+  /** The frame's length, once its prefix has come. */
+  private expected = Infinity;
   /** Whether the call has been answered (or its stream has gone). */
   private done = false;
   private cancelled?: () => void;
@@ -94,12 +97,15 @@ class DirectCall implements CallSource {
     const before = this.received;
     this.chunks.push(chunk);
     this.received += chunk.length;
-    // The message's length, once its prefix has come, is checked before the rest is kept.
+    // The message's length, once its prefix has come, is checked before the rest is kept; bytes past
+    // it are a second message, refused at once, so a call never holds more than one message.
     if (before < 5 && this.received >= 5) {
       const length = (this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks)).readUInt32BE(1);
       if (length > this.maxMessageBytes)
-        this.refuse({ code: Code.RESOURCE_EXHAUSTED, message: `Received message larger than max (${length} vs. ${this.maxMessageBytes})` });
+        return this.refuse({ code: Code.RESOURCE_EXHAUSTED, message: `Received message larger than max (${length} vs. ${this.maxMessageBytes})` });
+      this.expected = 5 + length;
     }
+    if (this.received > this.expected) this.refuse(SECOND_MESSAGE);
   }
 
   end(): void {
@@ -111,7 +117,6 @@ class DirectCall implements CallSource {
     if (body[0] !== 0) return this.refuse({ code: Code.INTERNAL, message: 'Received a compressed message without a grpc-encoding' });
     const end = 5 + body.readUInt32BE(1);
     if (body.length < end) return this.refuse({ code: Code.INTERNAL, message: 'Received a truncated message' });
-    if (body.length > end) return this.refuse({ code: Code.UNIMPLEMENTED, message: 'Received a second request message for a unary method' });
     this.request = this.method.decode(body.subarray(5));
     void this.method.serve(this).then(this.answer);
   }
