@@ -13,6 +13,7 @@ import type { RunningHost } from '../../shared/runtime/host.js';
 import { clients, rejectsWith, unary } from '../support/grpc.js';
 import { startTestHost } from '../support/hosts.js';
 import { freshDatabase } from '../support/postgres.js';
+import { pause } from '../../shared/core/waiting.js';
 import { eventually, feature, str, ts } from '../support/helpers.js';
 
 const catalogs = [
@@ -88,27 +89,29 @@ for (const catalog of catalogs) {
       await seenWithin(RowStatus.ROW_STATUS_EXPIRED);
 
       if (catalog.name.startsWith('PostgreSQL')) {
-        // The listener's connection dies: the cache is dropped, the listener comes back, and later
-        // changes still arrive.
+        // The listener's connection dies: the cache is dropped and the listener comes back. A read
+        // and a change made while it is away (its NOTIFY goes nowhere) must not leave the cache
+        // stale once it is back, and later changes still arrive.
         const admin = new pg.Client({ connectionString: db.url });
         await admin.connect();
-        const { rows } = await admin.query(
-          `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = 'featurestore-listen-featurestore_catalog' AND datname = current_database()`,
-        );
-        assert.equal(rows.length, 1, 'one listener connection');
-        await eventually(
-          async () =>
-            (
-              await admin.query(
-                `SELECT 1 FROM pg_stat_activity WHERE application_name = 'featurestore-listen-featurestore_catalog' AND datname = current_database()`,
-              )
-            ).rows.length === 1,
-          5000,
-          'the listener to reconnect',
-        );
-        await admin.end();
+        const listeners = async () =>
+          (
+            await admin.query<{ pid: number; query: string }>(
+              `SELECT pid, query FROM pg_stat_activity WHERE application_name = 'featurestore-listen-featurestore_catalog' AND datname = current_database()`,
+            )
+          ).rows;
+        const [old] = await listeners();
+        assert.ok(old, 'one listener connection');
+        await admin.query('SELECT pg_terminate_backend($1)', [old.pid]);
+        for (let i = 0; i < 200 && (await listeners()).some((l) => l.pid === old.pid); i++) await pause(5);
+        // Inside the reconnect backoff (250 ms): the read re-caches the TTL of 1 h, the change is unannounced.
+        assert.equal((await read()).rows[0].status, RowStatus.ROW_STATUS_EXPIRED);
         await setTtl(24);
+        await eventually(async () => (await listeners()).some((l) => l.pid !== old.pid && l.query.startsWith('LISTEN')), 5000, 'the listener to reconnect');
         await seenWithin(RowStatus.ROW_STATUS_PRESENT);
+        await setTtl(1);
+        await seenWithin(RowStatus.ROW_STATUS_EXPIRED);
+        await admin.end();
       }
 
       await unary(c.featureSets, c.featureSets.deleteFeatureSet, { project: 'reg', name: 'users', etag: '' });

@@ -71,14 +71,16 @@ export class PgSqlClient implements SqlClient {
   }
 
   /**
-   * A connection of its own (LISTEN holds it), re-established with backoff when lost or refused;
-   * each loss calls onGap, since notifications sent meanwhile are gone.
+   * A connection of its own (LISTEN holds it), re-established with backoff when lost or refused.
+   * onGap runs at each loss and again once LISTEN is back: notifications sent in between are gone,
+   * and what a caller re-read during the gap may already be stale, with nothing left to tell it.
    */
   async listen(channel: string, onMessage: (payload: string) => void, onGap: () => void): Promise<{ close(): Promise<void> }> {
     let closed = false;
     let client: pg.Client | undefined;
     let retry: NodeJS.Timeout | undefined;
     let failures = 0;
+    let reconnecting = false;
     const connect = async (): Promise<void> => {
       const c = new pg.Client({
         connectionString: this.connectionString,
@@ -89,6 +91,7 @@ export class PgSqlClient implements SqlClient {
       const lost = () => {
         if (closed || client !== c) return;
         client = undefined;
+        reconnecting = true;
         onGap();
         retry = setTimeout(() => void connect().catch(() => {}), backoff(++failures, 250, 10_000));
         retry.unref();
@@ -99,6 +102,7 @@ export class PgSqlClient implements SqlClient {
       try {
         await c.connect();
         await c.query(`LISTEN ${quoteIdent(channel)}`);
+        if (reconnecting) onGap();
         failures = 0;
       } catch {
         lost(); // retried with backoff; until then the caller relies on its other bounds

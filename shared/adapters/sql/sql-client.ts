@@ -21,8 +21,8 @@ export interface SqlClient extends SqlExecutor {
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /**
    * LISTEN on a channel: `onMessage` gets each NOTIFY payload once its transaction commits;
-   * `onGap` runs when notifications may have been missed (the connection was lost and is being
-   * re-established).
+   * `onGap` runs when notifications may have been missed: when the connection is lost, and again
+   * once it listens anew (anything re-read in between may have changed unannounced).
    */
   listen(channel: string, onMessage: (payload: string) => void, onGap: () => void): Promise<{ close(): Promise<void> }>;
   close(): Promise<void>;
