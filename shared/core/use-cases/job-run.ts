@@ -56,6 +56,25 @@ const DEFAULT_HEARTBEAT_MS = 15_000;
 /** How often progress reaches the jobs table at most. */
 const PROGRESS_EVERY_MS = 250;
 
+/**
+ * Which progress reports reach the jobs table: a new phase always (its name must not lag behind the
+ * work), the end always, and within a phase at most one every `everyMs`. A phase is a message with
+ * its numbers masked: "1200 keys online" and "2400 keys online" are one phase, so a count in the
+ * message does not make every report a write.
+ */
+export function progressThrottle(everyMs: number, now: () => number = Date.now): (fraction: number, message: string) => boolean {
+  let last = -Infinity;
+  let lastPhase: string | undefined;
+  return (fraction, message) => {
+    const at = now();
+    const phase = message.replace(/\d+/g, '#');
+    if (at - last < everyMs && fraction < 1 && phase === lastPhase) return false;
+    last = at;
+    lastPhase = phase;
+    return true;
+  };
+}
+
 export interface JobRunContext<T extends SpecJobType> {
   job: JobOf<T>;
   scratch: Scratch;
@@ -150,14 +169,9 @@ export async function runClaimedJob<T extends SpecJobType>(
   heartbeat.unref();
   const scratch = await d.scratch();
   const uploaded: string[] = [];
-  let last = 0;
-  let lastMessage = '';
+  const due = progressThrottle(PROGRESS_EVERY_MS);
   const progress = (fraction: number, message: string) => {
-    const now = Date.now();
-    // A new phase is always shown (its name must not lag behind the work); within one, at most every PROGRESS_EVERY_MS.
-    if (now - last < PROGRESS_EVERY_MS && fraction < 1 && message === lastMessage) return;
-    last = now;
-    lastMessage = message;
+    if (!due(fraction, message)) return;
     // Best effort; a cancel request seen here stops the engine at its next step.
     void d.jobs
       .updateJob(job.id, { progress: Math.min(0.95, fraction * 0.9), message, ifAttempt: job.attempt }, ['RUNNING'], () => [])
