@@ -1,4 +1,6 @@
-import { describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
+import { describe, it } from 'node:test';
 import { parseOnlineUrl } from '../../shared/adapters/online/online-url.js';
 import { RedisOnlineStore } from '../../shared/adapters/online/redis-online-store.js';
 import { SqlOnlineStore } from '../../shared/adapters/online/sql-online-store.js';
@@ -28,6 +30,38 @@ describe('online stores', () => {
     },
     () => redis('redis://127.0.0.1:1'),
   );
+  it('Redis (standalone): batched newest-wins writes land after Redis lost its script cache', async () => {
+    const url = required('FEATURESTORE_TEST_REDIS_URL');
+    const store = redis(url);
+    const admin = new Redis(url);
+    try {
+      const t = { project: `p_noscript_${Date.now()}`, featureSet: 'fs', major: 1 };
+      const keys = Array.from({ length: 450 }, (_, i) => JSON.stringify([`ключ-${i}`])); // three script calls, UTF-8 keys
+      const put = (at: (i: number) => number) =>
+        store.put(
+          t,
+          keys.map((key, i) => ({ key, eventTimeMicros: at(i), value: Buffer.from([i % 256, 0x7c, 0]) })),
+        );
+      assert.ok((await put((i) => 1000 + i)).every(Boolean));
+      await admin.script('FLUSH'); // as after a restart: EVALSHA answers NOSCRIPT
+      const later = (i: number) => (i % 2 ? 2000 + i : 10 + i);
+      assert.deepEqual(
+        await put(later),
+        keys.map((_, i) => i % 2 === 1),
+        'older writes refused, newer ones written',
+      );
+      const got = await store.get(t, keys);
+      assert.deepEqual(
+        got.map((e) => e?.eventTimeMicros),
+        keys.map((_, i) => (i % 2 ? 2000 + i : 1000 + i)),
+      );
+      assert.deepEqual([...got[7]!.value], [7, 0x7c, 0]);
+      await store.drop(t);
+    } finally {
+      admin.disconnect();
+      await store.close();
+    }
+  });
   onlineStoreContract(
     'Redis Cluster (3 masters)',
     async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Cluster, Command, Redis, type RedisOptions } from 'ioredis';
 import { Unavailable, throwIfAborted } from '../../core/errors.js';
 import {
@@ -48,6 +49,9 @@ for i = 1, #KEYS do
   out[i] = ok
 end
 return out`;
+
+/** The script cache's name for PUT_NEWEST_MANY (what EVALSHA sends). */
+const PUT_NEWEST_MANY_SHA = createHash('sha1').update(PUT_NEWEST_MANY).digest('hex');
 
 /** Keys per PUT_NEWEST_MANY call: big enough to spare the per-call cost, small enough not to hold Redis up (well under a millisecond). */
 const PUT_BATCH = 200;
@@ -166,11 +170,19 @@ export class RedisOnlineStore implements OnlineStore {
     const standing = [...winner.values()].sort((a, b) => a - b);
     const prefix = this.redisKey(table, '');
     const calls: Promise<void>[] = [];
+    const client = this.client as Redis & WithPutNewest;
     for (let c = 0; c < standing.length; c += PUT_BATCH) {
       const part = standing.slice(c, c + PUT_BATCH);
-      const args: (string | Uint8Array)[] = part.map((i) => prefix + entries[i].key);
+      const keys = part.map((i) => prefix + entries[i].key);
+      const args: (string | Uint8Array)[] = [];
       for (const i of part) args.push(String(entries[i].eventTimeMicros), entries[i].value, expireMs(entries[i].expireAtMicros));
-      calls.push(this.client.putNewestMany(part.length, ...args).then((written) => written.forEach((w, j) => (results[part[j]] = w === 1))));
+      // EVALSHA prepared in one buffer (about 1/5 of materialization's CPU went to ioredis building
+      // these commands arg by arg); when Redis lost its script cache, ioredis's command loads it.
+      const call = (client.sendCommand(evalsha(PUT_NEWEST_MANY_SHA, keys, args)) as Promise<number[]>).catch((err: unknown) => {
+        if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return client.putNewestMany(part.length, ...keys, ...args);
+        throw err;
+      });
+      calls.push(call.then((written) => written.forEach((w, j) => (results[part[j]] = w === 1))));
     }
     await Promise.all(calls);
     return results;
@@ -319,6 +331,30 @@ function mget(prefixes: string[], reads: OnlineRead[]): PreparedCommand | undefi
   const out = carve(text.length);
   out.write(text, 0, 'latin1');
   return new PreparedCommand('mget', out);
+}
+
+/**
+ * EVALSHA of a cached script with its keys and arguments, its RESP bytes written into one buffer
+ * sized up front (keys may be any UTF-8; values are bytes).
+ */
+function evalsha(sha: string, keys: string[], args: (string | Uint8Array)[]): PreparedCommand {
+  const items = [...keys, ...args];
+  const head = `*${3 + items.length}\r\n$7\r\nEVALSHA\r\n$${sha.length}\r\n${sha}\r\n$${String(keys.length).length}\r\n${keys.length}\r\n`;
+  const lengths = items.map((x) => (typeof x === 'string' ? Buffer.byteLength(x, 'utf8') : x.length));
+  let size = head.length;
+  for (const n of lengths) size += String(n).length + n + 5; // $<n>\r\n<bytes>\r\n
+  const out = carve(size);
+  let at = out.write(head, 0, 'latin1');
+  items.forEach((x, i) => {
+    at += out.write(`$${lengths[i]}\r\n`, at, 'latin1');
+    if (typeof x === 'string') at += out.write(x, at, 'utf8');
+    else {
+      out.set(x, at);
+      at += x.length;
+    }
+    at += out.write('\r\n', at, 'latin1');
+  });
+  return new PreparedCommand('evalsha', out);
 }
 
 /**
