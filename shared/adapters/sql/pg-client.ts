@@ -79,8 +79,7 @@ export class PgSqlClient implements SqlClient {
     let closed = false;
     let client: pg.Client | undefined;
     let retry: NodeJS.Timeout | undefined;
-    let failures = 0;
-    let reconnecting = false;
+    let failures = 0; // losses since LISTEN last held: above 0, this connect follows a gap
     const connect = async (): Promise<void> => {
       const c = new pg.Client({
         connectionString: this.connectionString,
@@ -91,7 +90,6 @@ export class PgSqlClient implements SqlClient {
       const lost = () => {
         if (closed || client !== c) return;
         client = undefined;
-        reconnecting = true;
         onGap();
         retry = setTimeout(() => void connect().catch(() => {}), backoff(++failures, 250, 10_000));
         retry.unref();
@@ -102,7 +100,7 @@ export class PgSqlClient implements SqlClient {
       try {
         await c.connect();
         await c.query(`LISTEN ${quoteIdent(channel)}`);
-        if (reconnecting) onGap();
+        if (failures > 0) onGap();
         failures = 0;
       } catch {
         lost(); // retried with backoff; until then the caller relies on its other bounds
