@@ -209,7 +209,11 @@ export function onlineStoreContract(name: string, open: () => Promise<{ store: O
         { ...entry('short', now - 1_000_000), expireAtMicros: soon },
         { ...entry('kept', now - 1_000_000), expireAtMicros: soon },
         entry('forever', now),
+        entry('shortened', now - 2_000_000),
+        { ...entry('renewed', now - 2_000_000), expireAtMicros: soon },
       ]);
+      // A newer write replaces the expiry with its own: a set one, or none.
+      assert.deepEqual(await store.put(t, [{ ...entry('shortened', now - 1_000_000), expireAtMicros: soon }, entry('renewed', now - 1_000_000)]), [true, true]);
       await store.restore(t, [
         { key: 'restored', expected: { eventTimeMicros: 1, value: 'x' }, replacement: { ...entry('restored', now - 1_000_000), expireAtMicros: soon } },
       ]);
@@ -217,12 +221,13 @@ export function onlineStoreContract(name: string, open: () => Promise<{ store: O
       const other = table();
       await store.put(other, [{ ...entry('kept', now - 1_000_000), expireAtMicros: soon }]);
       await store.reexpire(other, undefined);
-      assert.equal((await store.get(t, ['short', 'kept', 'forever', 'restored'])).filter(Boolean).length, 4, 'nothing expired yet');
+      const keys = ['short', 'kept', 'forever', 'restored', 'shortened', 'renewed'];
+      assert.equal((await store.get(t, keys)).filter(Boolean).length, 6, 'nothing expired yet');
       await new Promise((r) => setTimeout(r, 700));
       await store.sweepExpired(Date.now() * 1000);
       assert.deepEqual(
-        (await store.get(t, ['short', 'kept', 'forever', 'restored'])).map((e) => e?.key),
-        [undefined, undefined, 'forever', undefined],
+        (await store.get(t, keys)).map((e) => e?.key),
+        [undefined, undefined, 'forever', undefined, undefined, 'renewed'],
       );
       assert.deepEqual(
         (await store.get(other, ['kept'])).map((e) => e?.key),

@@ -15,36 +15,40 @@ export type RedisLocation = { mode: 'standalone'; url: string } | { mode: 'clust
 
 /**
  * Writes an entry unless the stored one has a newer event time (equal: the new one wins), in one
- * atomic step on the server. Values are "<event time µs>|" then the features' stored bytes.
+ * atomic step on the server. Values are "<event time µs>|" then the features' stored bytes; ARGV
+ * holds the event time, the value whole (as stored) and the expiry in ms ('' for none).
+ *
+ * SET NX GET (Redis 7.0) writes an absent key and answers nil, or answers the stored value and
+ * leaves it: a key not yet online (a first materialization) costs one command, not a GET and a SET.
  */
 const PUT_NEWEST = `
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local sep = string.find(cur, '|', 1, true)
-  if sep and tonumber(string.sub(cur, 1, sep - 1)) > tonumber(ARGV[1]) then return 0 end
-end
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2])
-if ARGV[3] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[3]) end
+local cur
+if ARGV[3] == '' then cur = redis.call('SET', KEYS[1], ARGV[2], 'NX', 'GET')
+else cur = redis.call('SET', KEYS[1], ARGV[2], 'NX', 'GET', 'PXAT', ARGV[3]) end
+if not cur then return 1 end
+local sep = string.find(cur, '|', 1, true)
+if sep and tonumber(string.sub(cur, 1, sep - 1)) > tonumber(ARGV[1]) then return 0 end
+if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PXAT', ARGV[3]) end
 return 1`;
 
 /**
  * PUT_NEWEST for a batch of keys in one script call (standalone Redis, where any keys may go
- * together): ARGV holds each key's event time, value and expiry in turn; answers 1/0 per key. Each
- * key is decided exactly as PUT_NEWEST does, and the script is atomic as a whole.
+ * together): ARGV holds each key's event time, value (as stored) and expiry in turn; answers 1/0 per
+ * key. Each key is decided exactly as PUT_NEWEST does, and the script is atomic as a whole.
  */
 const PUT_NEWEST_MANY = `
 local out = {}
 for i = 1, #KEYS do
-  local at = ARGV[3 * i - 2]
-  local cur = redis.call('GET', KEYS[i])
+  local key, value, ex = KEYS[i], ARGV[3 * i - 1], ARGV[3 * i]
+  local cur
+  if ex == '' then cur = redis.call('SET', key, value, 'NX', 'GET')
+  else cur = redis.call('SET', key, value, 'NX', 'GET', 'PXAT', ex) end
   local ok = 1
   if cur then
     local sep = string.find(cur, '|', 1, true)
-    if sep and tonumber(string.sub(cur, 1, sep - 1)) > tonumber(at) then ok = 0 end
-  end
-  if ok == 1 then
-    redis.call('SET', KEYS[i], at .. '|' .. ARGV[3 * i - 1])
-    if ARGV[3 * i] ~= '' then redis.call('PEXPIREAT', KEYS[i], ARGV[3 * i]) end
+    if sep and tonumber(string.sub(cur, 1, sep - 1)) > tonumber(ARGV[3 * i - 2]) then ok = 0
+    elseif ex == '' then redis.call('SET', key, value)
+    else redis.call('SET', key, value, 'PXAT', ex) end
   end
   out[i] = ok
 end
@@ -154,7 +158,7 @@ export class RedisOnlineStore implements OnlineStore {
       const results = await Promise.all(
         entries.map((e, i) =>
           winner.get(e.key) === i
-            ? this.client.putNewest(this.redisKey(table, e.key), String(e.eventTimeMicros), e.value, expireMs(e.expireAtMicros))
+            ? this.client.putNewest(this.redisKey(table, e.key), String(e.eventTimeMicros), stored(e.eventTimeMicros, e.value), expireMs(e.expireAtMicros))
             : Promise.resolve(0),
         ),
       );
@@ -174,12 +178,15 @@ export class RedisOnlineStore implements OnlineStore {
     for (let c = 0; c < standing.length; c += PUT_BATCH) {
       const part = standing.slice(c, c + PUT_BATCH);
       const keys = part.map((i) => prefix + entries[i].key);
-      const args: (string | Uint8Array)[] = [];
-      for (const i of part) args.push(String(entries[i].eventTimeMicros), entries[i].value, expireMs(entries[i].expireAtMicros));
+      const args: ScriptArg[] = [];
+      for (const i of part) {
+        const at = String(entries[i].eventTimeMicros);
+        args.push(at, { head: `${at}|`, bytes: entries[i].value }, expireMs(entries[i].expireAtMicros));
+      }
       // EVALSHA prepared in one buffer (about 1/5 of materialization's CPU went to ioredis building
       // these commands arg by arg); when Redis lost its script cache, ioredis's command loads it.
       const call = (client.sendCommand(evalsha(PUT_NEWEST_MANY_SHA, keys, args)) as Promise<number[]>).catch((err: unknown) => {
-        if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return client.putNewestMany(part.length, ...keys, ...args);
+        if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return client.putNewestMany(part.length, ...keys, ...args.map(asArg));
         throw err;
       });
       calls.push(call.then((written) => written.forEach((w, j) => (results[part[j]] = w === 1))));
@@ -333,14 +340,24 @@ function mget(prefixes: string[], reads: OnlineRead[]): PreparedCommand | undefi
   return new PreparedCommand('mget', out);
 }
 
+/** A script argument: text, bytes, or bytes after a short ASCII head (a stored value, sent without copying it first). */
+type ScriptArg = string | Uint8Array | { head: string; bytes: Uint8Array };
+
+/** A ScriptArg as one value ioredis can send. */
+function asArg(x: ScriptArg): string | Uint8Array {
+  return typeof x === 'string' || x instanceof Uint8Array ? x : Buffer.concat([Buffer.from(x.head, 'latin1'), x.bytes]);
+}
+
 /**
  * EVALSHA of a cached script with its keys and arguments, its RESP bytes written into one buffer
  * sized up front (keys may be any UTF-8; values are bytes).
  */
-function evalsha(sha: string, keys: string[], args: (string | Uint8Array)[]): PreparedCommand {
+function evalsha(sha: string, keys: string[], args: ScriptArg[]): PreparedCommand {
   const items = [...keys, ...args];
   const head = `*${3 + items.length}\r\n$7\r\nEVALSHA\r\n$${sha.length}\r\n${sha}\r\n$${String(keys.length).length}\r\n${keys.length}\r\n`;
-  const lengths = items.map((x) => (typeof x === 'string' ? Buffer.byteLength(x, 'utf8') : x.length));
+  const lengths = items.map((x) =>
+    typeof x === 'string' ? Buffer.byteLength(x, 'utf8') : x instanceof Uint8Array ? x.length : x.head.length + x.bytes.length,
+  );
   let size = head.length;
   for (const n of lengths) size += String(n).length + n + 5; // $<n>\r\n<bytes>\r\n
   const out = carve(size);
@@ -349,8 +366,10 @@ function evalsha(sha: string, keys: string[], args: (string | Uint8Array)[]): Pr
     at += out.write(`$${lengths[i]}\r\n`, at, 'latin1');
     if (typeof x === 'string') at += out.write(x, at, 'utf8');
     else {
-      out.set(x, at);
-      at += x.length;
+      const bytes = x instanceof Uint8Array ? x : x.bytes;
+      if (!(x instanceof Uint8Array)) at += out.write(x.head, at, 'latin1');
+      out.set(bytes, at);
+      at += bytes.length;
     }
     at += out.write('\r\n', at, 'latin1');
   });
