@@ -32,7 +32,8 @@ function plainText(s: string): boolean {
 
 /** The event time of a row in µs: TIMESTAMP as is, DATE at midnight UTC. */
 export function eventTimeMicros(f: Pick<Feature, 'type'>, v: StoredValue): number {
-  return f.type === 'DATE' ? (v as number) * 86_400_000_000 : Number(microsOf(v));
+  if (f.type === 'DATE') return (v as number) * 86_400_000_000;
+  return typeof v === 'number' ? v : Number(microsOf(v));
 }
 
 /** Reads hide a row once its TTL passed (EXPIRED); the store keeps it one more TTL (at least an hour) before dropping it (MISSING). */
@@ -64,20 +65,26 @@ export function entriesFromStored(
   const norm = (f: Feature, v: unknown): StoredValue => {
     if (v === null || v === undefined) return null;
     if (f.isList) return (v as unknown[]).map((x) => norm({ ...f, isList: false }, x));
-    return f.type === 'TIMESTAMP' ? storedMicros(BigInt(v as string | number)) : (v as StoredValue);
+    if (f.type !== 'TIMESTAMP' || (typeof v === 'number' && Number.isSafeInteger(v))) return v as StoredValue;
+    return storedMicros(BigInt(v as string | number));
   };
+  // Hot loop (materialization: a million rows is a million of these): columns looked up once.
   const stored = storedFeatures(schema);
+  const names = stored.map((f) => f.name);
+  const keys = schema.primaryKey.map((k) => byName.get(k)!);
   const et = byName.get(schema.eventTimeColumn)!;
   return rows.map((r) => {
     const at = eventTimeMicros(et, norm(et, r[et.name]));
-    const values = stored.map((f) => norm(f, r[f.name]));
-    return {
-      key: encodeEntityKey(schema.primaryKey.map((k) => norm(byName.get(k)!, r[k]))),
+    const values: StoredValue[] = new Array<StoredValue>(stored.length);
+    for (let i = 0; i < stored.length; i++) values[i] = norm(stored[i], r[names[i]]);
+    const entry: { key: string; eventTimeMicros: number; value: Buffer; legacyValue?: Buffer; expireAtMicros?: number } = {
+      key: encodeEntityKey(keys.map((k) => norm(k, r[k.name]))),
       eventTimeMicros: at,
       value: encodeStoredRow(stored, values),
-      ...(legacy ? { legacyValue: encodeLegacyRow(values) } : {}),
       expireAtMicros: expiryMicros(ttlSeconds, at),
     };
+    if (legacy) entry.legacyValue = encodeLegacyRow(values);
+    return entry;
   });
 }
 

@@ -84,9 +84,11 @@ function exactFloat(type: 'FLOAT32' | 'FLOAT64', n: bigint): Converted {
   return Number.isFinite(x) && BigInt(x) === n ? x : { error: `${n} cannot be held exactly by a ${type.toLowerCase()}` };
 }
 
+const TWO_53_BIG = BigInt(TWO_53);
+
 /** µs since the epoch in stored form: a number while exact, decimal text beyond. */
 export function storedMicros(us: bigint): number | string {
-  return us >= -BigInt(TWO_53) && us <= BigInt(TWO_53) ? Number(us) : us.toString();
+  return us >= -TWO_53_BIG && us <= TWO_53_BIG ? Number(us) : us.toString();
 }
 
 /** A stored timestamp back as µs. */

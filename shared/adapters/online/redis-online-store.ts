@@ -350,29 +350,32 @@ function asArg(x: ScriptArg): string | Uint8Array {
 
 /**
  * EVALSHA of a cached script with its keys and arguments, its RESP bytes written into one buffer
- * sized up front (keys may be any UTF-8; values are bytes).
+ * sized up front (keys may be any UTF-8; values are bytes). The text between two byte values goes
+ * in one write: a batch of 200 keys is about 200 writes, not 2,400 (their calls were most of the cost).
  */
 function evalsha(sha: string, keys: string[], args: ScriptArg[]): PreparedCommand {
   const items = [...keys, ...args];
-  const head = `*${3 + items.length}\r\n$7\r\nEVALSHA\r\n$${sha.length}\r\n${sha}\r\n$${String(keys.length).length}\r\n${keys.length}\r\n`;
+  let text = `*${3 + items.length}\r\n$7\r\nEVALSHA\r\n$${sha.length}\r\n${sha}\r\n$${String(keys.length).length}\r\n${keys.length}\r\n`;
+  let size = text.length;
   const lengths = items.map((x) =>
     typeof x === 'string' ? Buffer.byteLength(x, 'utf8') : x instanceof Uint8Array ? x.length : x.head.length + x.bytes.length,
   );
-  let size = head.length;
   for (const n of lengths) size += String(n).length + n + 5; // $<n>\r\n<bytes>\r\n
   const out = carve(size);
-  let at = out.write(head, 0, 'latin1');
+  let at = 0;
   items.forEach((x, i) => {
-    at += out.write(`$${lengths[i]}\r\n`, at, 'latin1');
-    if (typeof x === 'string') at += out.write(x, at, 'utf8');
-    else {
-      const bytes = x instanceof Uint8Array ? x : x.bytes;
-      if (!(x instanceof Uint8Array)) at += out.write(x.head, at, 'latin1');
-      out.set(bytes, at);
-      at += bytes.length;
+    if (typeof x === 'string') {
+      text += `$${lengths[i]}\r\n${x}\r\n`;
+      return;
     }
-    at += out.write('\r\n', at, 'latin1');
+    const bytes = x instanceof Uint8Array ? x : x.bytes;
+    text += x instanceof Uint8Array ? `$${lengths[i]}\r\n` : `$${lengths[i]}\r\n${x.head}`;
+    at += out.write(text, at, 'utf8');
+    out.set(bytes, at);
+    at += bytes.length;
+    text = '\r\n';
   });
+  out.write(text, at, 'utf8');
   return new PreparedCommand('evalsha', out);
 }
 

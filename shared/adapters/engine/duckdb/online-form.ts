@@ -57,16 +57,46 @@ export function revertedKeysSql(plan: RevertedKeysPlan): string {
        FROM (${newest(plan.reverted, '__fs_r', '')}) r LEFT JOIN (${newest(plan.remaining, '__fs_v', keysOfReverted)}) v ON ${on}`;
 }
 
-/** Streams a query's rows in DuckDB's batches; returns how many. */
+/**
+ * Streams a query's rows in DuckDB's batches (one per chunk), each value as DuckDB's JSON converter
+ * gives it; returns how many. Column by column: a text, boolean or finite number is already its JSON
+ * form, so only other values go through the converter (materialization: less than half the cost of
+ * DuckDB's row objects, which look up each value's vector and type and convert it).
+ */
 async function streamed(db: Db, sql: string, onBatch: (rows: Record<string, unknown>[]) => Promise<void>, signal?: AbortSignal): Promise<number> {
+  const { JsonDuckDBValueConverter: json } = await import('@duckdb/node-api');
   const result = await db.connection.stream(sql);
+  const names = result.deduplicatedColumnNames();
   let rows = 0;
-  for await (const batch of result.yieldRowObjectJson()) {
+  for (;;) {
     throwIfAborted(signal);
-    rows += batch.length;
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) return rows;
+    const count = chunk.rowCount;
+    const columns = names.map((_n, c) => {
+      const vector = chunk.getColumnVector(c);
+      const type = vector.type;
+      const values = new Array<unknown>(count);
+      for (let r = 0; r < count; r++) {
+        const v = vector.getItem(r);
+        values[r] =
+          v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))
+            ? v
+            : typeof v === 'bigint'
+              ? String(v)
+              : json(v, type, json);
+      }
+      return values;
+    });
+    const batch = new Array<Record<string, unknown>>(count);
+    for (let r = 0; r < count; r++) {
+      const row: Record<string, unknown> = {};
+      for (let c = 0; c < names.length; c++) row[names[c]] = columns[c][r];
+      batch[r] = row;
+    }
+    rows += count;
     await onBatch(batch);
   }
-  return rows;
 }
 
 export async function runNewestPerKey(db: Db, plan: NewestPerKeyPlan, onBatch: (rows: Record<string, unknown>[]) => Promise<void>, signal?: AbortSignal) {
