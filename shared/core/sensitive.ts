@@ -19,6 +19,11 @@ function sensitiveFeatures(fs: FeatureSet): string[] {
   return sensitive;
 }
 
+/** Whether `fs` has a feature some readers may not see (the online path asks before it awaits withheldFeatures). */
+export function hasSensitiveFeatures(fs: FeatureSet): boolean {
+  return sensitiveFeatures(fs).length > 0;
+}
+
 /** The sensitive features of `fs` that `principal` may not see (none when it may see them all). */
 export async function withheldFeatures(authorizer: Authorizer, principal: Principal, fs: FeatureSet, signal?: AbortSignal): Promise<string[]> {
   const sensitive = sensitiveFeatures(fs);

@@ -364,6 +364,19 @@ describe(
       assert.equal(consumer.rows[0].values.length, 1);
       const sensitive = await online('svc-sensitive-consumer');
       assert.deepEqual([sensitive.featureNames, sensitive.withheldFeatures], [['v', 'secret'], []]);
+      // Through a feature view too, in turns (what one caller may see never shapes another's answer).
+      const viewed = async (who: Identity) => {
+        const c = as.get(who)!;
+        const r = await unary(c.retrieve, c.retrieve.retrieveOnline, {
+          featureView: { project: P, name: VIEW, version: '' },
+          keys: [{ values: [str('o1')] }],
+          features: [],
+        });
+        return [r.featureNames, r.withheldFeatures, r.rows[0].values.length];
+      };
+      for (const who of ['svc-sensitive-consumer', 'svc-consumer', 'svc-sensitive-consumer', 'svc-consumer'] as const) {
+        assert.deepEqual(await viewed(who), who === 'svc-consumer' ? [['v'], ['secret'], 1] : [['v', 'secret'], [], 2], who);
+      }
       await assert.rejects(online('svc-consumer', ['secret']), (e: ServiceError) => {
         assert.equal(e.code, status.PERMISSION_DENIED);
         assert.match(e.details, /^features: every feature asked for of matrix\/events is sensitive/);

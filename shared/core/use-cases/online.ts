@@ -4,7 +4,7 @@ import { encodeEntityKey, eventTimeMicros, expiryMicros, storedFeatures } from '
 import { encodeStoredRow, nullFields, pickFields, storedValues } from '../online-format.js';
 import { checkValue, isError, type StoredValue, type TypedValue } from '../values.js';
 import type { Authorizer } from '../ports/authorizer.js';
-import { allWithheld, withheldFeatures } from '../sensitive.js';
+import { allWithheld, hasSensitiveFeatures, withheldFeatures } from '../sensitive.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { OnlineLog } from '../ports/online-log.js';
 import type { OnlineEntry, OnlineStore, OnlineTable } from '../ports/online-store.js';
@@ -299,30 +299,18 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       if (input.keys.length > d.limits.maxKeys)
         throw new ResourceExhausted(`has ${input.keys.length} keys; ask for at most ${d.limits.maxKeys} per call`, { field: 'keys' });
       const columns = view.entityColumns;
-      let offset = 0;
-      const parts = await Promise.all(
-        view.sources.map(async (source, s) => {
-          const fs = sets[s];
-          const { stored, position, keyFeatures, table } = layoutOf(fs);
-          // Before the await: the output names are taken in source order.
-          const names = view.featureNames.slice(offset, (offset += source.features.length));
-          const hidden = await withheldFeatures(d.authorizer, principal, fs, signal);
-          const shown = source.features.map((f, j) => ({ f, name: names[j] })).filter((x) => !hidden.includes(x.f));
-          const positions = shown.map((x) => position.get(x.f)!);
-          return {
-            fs,
-            keyFeatures,
-            keyAt: source.keyColumns.map((c) => columns.indexOf(c)),
-            names: shown.map((x) => x.name),
-            withheld: names.filter((_n, j) => hidden.includes(source.features[j])),
-            positions,
-            whole: isEveryFeature(positions, stored.length),
-            nulls: nullsOf(positions.length),
-            stored,
-            table,
-          };
-        }),
-      );
+      // What every read of this view version over these set versions shares is made once (plan);
+      // only the sets with sensitive features are looked at per caller.
+      const plan = viewPlanOf(view, sets);
+      const parts = plan.sensitive
+        ? await Promise.all(
+            plan.parts.map(async (part, s) => {
+              if (!hasSensitiveFeatures(part.fs)) return part;
+              const hidden = await withheldFeatures(d.authorizer, principal, part.fs, signal);
+              return hidden.length === 0 ? part : viewPart(view, s, part.fs, plan.keyGroupOf[s], hidden);
+            }),
+          )
+        : plan.parts;
       const withheld = parts.flatMap((p) => p.withheld);
       if (parts.every((p) => p.positions.length === 0)) {
         throw new PermissionDenied(`every feature of feature view ${view.project}/${view.name} is sensitive; reading them needs the sensitive consumer role`, {
@@ -334,16 +322,10 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
           throw new InvalidArgument(`has ${values.length} values; the view's key is ${columns.join(', ')}`, { field: `keys[${i}]` });
       });
       // Sets keyed alike (the same entity columns, the same key types: the usual view) share the encoded keys.
-      const encoded = new Map<string, string[]>();
-      const reads = parts.map((p) => {
-        const signature = JSON.stringify([p.keyAt, p.keyFeatures.map((f) => [f.type, f.isList])]);
-        let keys = encoded.get(signature);
-        if (!keys) {
-          keys = input.keys.map((values, i) => encodeEntityKey(p.keyAt.map((c, j) => keyValue(p.keyFeatures[j], values[c], i, c))));
-          encoded.set(signature, keys);
-        }
-        return { table: p.table, keys };
-      });
+      const encoded = plan.keyGroups.map((g) =>
+        input.keys.map((values, i) => encodeEntityKey(g.keyAt.map((c, j) => keyValue(g.keyFeatures[j], values[c], i, c)))),
+      );
+      const reads = parts.map((p) => ({ table: p.table, keys: encoded[p.keyGroup] }));
       const found = await d.online.getMany(reads, signal);
       const now = Date.now() * 1000;
       const layout = viewLayoutOf(view);
@@ -387,6 +369,83 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       };
     },
   };
+}
+
+/** One feature set of a feature view as a read uses it: what it shows, where its values sit, which keys it reads. */
+interface ViewPart {
+  fs: FeatureSet;
+  /** Index into the plan's keyGroups: the encoded keys this set reads. */
+  keyGroup: number;
+  names: string[];
+  withheld: string[];
+  positions: number[];
+  whole: boolean;
+  nulls: Buffer;
+  stored: Feature[];
+  table: OnlineTable;
+}
+
+/** Source `s` of `view` read from `fs`, without the features in `hidden`. */
+function viewPart(view: FeatureView, s: number, fs: FeatureSet, keyGroup: number, hidden: readonly string[]): ViewPart {
+  const { stored, position, table } = layoutOf(fs);
+  const source = view.sources[s];
+  const offset = view.sources.slice(0, s).reduce((n, x) => n + x.features.length, 0);
+  const names = view.featureNames.slice(offset, offset + source.features.length);
+  const shown = source.features.map((f, j) => ({ f, name: names[j] })).filter((x) => !hidden.includes(x.f));
+  const positions = shown.map((x) => position.get(x.f)!);
+  return {
+    fs,
+    keyGroup,
+    names: shown.map((x) => x.name),
+    withheld: names.filter((_n, j) => hidden.includes(source.features[j])),
+    positions,
+    whole: isEveryFeature(positions, stored.length),
+    nulls: nullsOf(positions.length),
+    stored,
+    table,
+  };
+}
+
+/**
+ * What every read of a feature view version over the same feature set versions shares (hot path):
+ * each set's part with nothing withheld, and the distinct ways its sets are keyed (sets keyed alike
+ * share one encoded key list). Kept per view definition, and made again when a set's cached
+ * definition is replaced.
+ */
+interface ViewPlan {
+  sets: readonly FeatureSet[];
+  parts: ViewPart[];
+  keyGroups: { keyAt: number[]; keyFeatures: Feature[] }[];
+  keyGroupOf: number[];
+  /** Whether any set has sensitive features (a read then asks what the caller may see). */
+  sensitive: boolean;
+}
+const viewPlans = new WeakMap<FeatureView, ViewPlan>();
+function viewPlanOf(view: FeatureView, sets: readonly FeatureSet[]): ViewPlan {
+  const cached = viewPlans.get(view);
+  if (cached && cached.sets.length === sets.length && cached.sets.every((fs, s) => fs === sets[s])) return cached;
+  const keyGroups: ViewPlan['keyGroups'] = [];
+  const signatures: string[] = [];
+  const keyGroupOf = sets.map((fs, s) => {
+    const keyFeatures = layoutOf(fs).keyFeatures;
+    const keyAt = view.sources[s].keyColumns.map((c) => view.entityColumns.indexOf(c));
+    const signature = JSON.stringify([keyAt, keyFeatures.map((f) => [f.type, f.isList])]);
+    let g = signatures.indexOf(signature);
+    if (g < 0) {
+      g = signatures.push(signature) - 1;
+      keyGroups.push({ keyAt, keyFeatures });
+    }
+    return g;
+  });
+  const plan: ViewPlan = {
+    sets: [...sets],
+    parts: sets.map((fs, s) => viewPart(view, s, fs, keyGroupOf[s], [])),
+    keyGroups,
+    keyGroupOf,
+    sensitive: sets.some(hasSensitiveFeatures),
+  };
+  viewPlans.set(view, plan);
+  return plan;
 }
 
 /** Whether `positions` are every stored feature in stored order (a full row: one slice of the entry). */
