@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Cluster, Command, Redis, type RedisOptions } from 'ioredis';
-import { Unavailable, throwIfAborted } from '../../core/errors.js';
+import { FailedPrecondition, Unavailable, throwIfAborted } from '../../core/errors.js';
 import {
   batchWinners,
   onlineNamespace,
@@ -428,6 +428,10 @@ function translate(err: unknown): Error {
   const message = String((err as Error)?.message ?? err);
   if (/ECONNREFUSED|max retries|Connection is closed|ETIMEDOUT|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes/i.test(message)) {
     return new Unavailable('the online store (Redis) cannot be reached; check FEATURESTORE_ONLINE_URL and that Redis runs', { cause: err });
+  }
+  // Redis before 7.0 refuses SET with both NX and GET (the newest-wins write).
+  if (/syntax error/i.test(message) && /@user_script|script/i.test(message)) {
+    return new FailedPrecondition('the online store needs Redis 7.0 or later (its writes use SET NX GET); upgrade the Redis server', { cause: err });
   }
   return err as Error;
 }
