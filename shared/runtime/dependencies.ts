@@ -35,6 +35,7 @@ import type { Outbox } from '../core/ports/outbox.js';
 import type { SchemaInferrer } from '../core/ports/schema-inferrer.js';
 import type { SourceFiles } from '../core/ports/source-files.js';
 import type { TokenStore } from '../core/ports/token-store.js';
+import { CachedTokenStore } from '../adapters/metadata/cached-token-store.js';
 import { withTokens } from '../core/use-cases/tokens.js';
 import type { JobRunnerDeps, Scratch } from '../core/use-cases/job-run.js';
 import { createRegistryCache, type RegistryCache } from '../core/use-cases/online.js';
@@ -55,6 +56,7 @@ export class Dependencies {
   private offline?: ObjectStore;
   private online?: Promise<OnlineStore>;
   private registry?: Promise<RegistryCache>;
+  private tokens?: Promise<CachedTokenStore>;
   private feed?: Promise<{ close(): Promise<void> }>;
   private caches: CatalogCache[] = [];
   private log?: OnlineLog;
@@ -98,9 +100,14 @@ export class Dependencies {
     return (await this.openCatalog()).access;
   }
 
-  /** Personal access tokens (their hashes), in the catalog database. */
+  /** Personal access tokens (their hashes), in the catalog database, kept in memory for the request path (revokes arrive by NOTIFY). */
   async tokenStore(): Promise<TokenStore> {
-    return (await this.openCatalog()).tokens;
+    this.tokens ??= (async () => {
+      const cache = new CachedTokenStore((await this.openCatalog()).tokens, { maxAgeMs: this.config.permissionMaxAgeMs });
+      await this.followCatalog({ invalidate: (change) => change.token !== undefined && cache.invalidate(change.token), clear: () => cache.clear() });
+      return cache;
+    })();
+    return this.tokens;
   }
 
   /** The ingest catalog, in the catalog database. */
@@ -145,8 +152,11 @@ export class Dependencies {
     this.registry ??= (async () => {
       const cache = createRegistryCache(await this.metadataStore(), { maxAgeMs: this.config.registryMaxAgeMs });
       await this.followCatalog({
-        invalidate: (change) =>
-          change.featureView ? cache.invalidateView(change.project, change.featureView) : cache.invalidate(change.project, change.featureSet),
+        invalidate: (change) => {
+          if (change.token !== undefined) return;
+          if (change.featureView) cache.invalidateView(change.project, change.featureView);
+          else cache.invalidate(change.project, change.featureSet);
+        },
         clear: () => cache.clear(),
       });
       return cache;

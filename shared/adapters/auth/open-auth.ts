@@ -46,7 +46,7 @@ export const AUTHS = {
     return {
       authenticator: new OidcAuthenticator(ctx.oidc),
       authorizer,
-      cache: { invalidate: (change) => authorizer.invalidate(change.project), clear: () => authorizer.clear() },
+      cache: { invalidate: (change) => change.token === undefined && authorizer.invalidate(change.project), clear: () => authorizer.clear() },
     };
   },
 } as const satisfies Record<string, (ctx: AuthContext) => Auth>;

@@ -4,8 +4,9 @@ import type { SqlClient } from '../sql/sql-client.js';
 /** The NOTIFY channel catalog changes are announced on, in the transaction that makes them. */
 export const CATALOG_CHANNEL = 'featurestore_catalog';
 
-/** Parses an event subject: "projects/p", "projects/p/featureSets/fs" or "projects/p/featureViews/v". */
+/** Parses an event subject: "projects/p", "projects/p/featureSets/fs" or "projects/p/featureViews/v"; or "tokens/<lookup>" (a revoke). */
 export function changeOf(subject: string): CatalogChange | undefined {
+  if (subject.startsWith('tokens/')) return { project: '', token: subject.slice('tokens/'.length) };
   const m = /^projects\/([^/]+)(?:\/(featureSets|featureViews)\/([^/]+))?$/.exec(subject);
   if (!m) return undefined;
   if (!m[3]) return { project: m[1] };

@@ -2,6 +2,7 @@ import { throwIfAborted } from '../../core/errors.js';
 import type { TokenStore } from '../../core/ports/token-store.js';
 import type { Principal } from '../../core/principal.js';
 import type { StoredToken } from '../../core/tokens.js';
+import { CATALOG_CHANNEL } from './sql-change-feed.js';
 import type { SqlClient } from '../sql/sql-client.js';
 
 interface TokenRow {
@@ -62,11 +63,15 @@ export class SqlTokenStore implements TokenStore {
 
   async revoke(id: string, principalId: string, signal?: AbortSignal): Promise<boolean> {
     throwIfAborted(signal);
-    const { rowCount } = await this.sql.query(
-      `UPDATE tokens SET revoke_time = clock_timestamp() WHERE id = $1::uuid AND principal_id = $2 AND revoke_time IS NULL`,
-      [id, principalId],
+    // Processes that keep tokens in memory hear of it when it commits (CachedTokenStore).
+    const { rows } = await this.sql.query(
+      `WITH revoked AS (
+         UPDATE tokens SET revoke_time = clock_timestamp() WHERE id = $1::uuid AND principal_id = $2 AND revoke_time IS NULL RETURNING lookup
+       )
+       SELECT pg_notify($3, 'tokens/' || lookup) FROM revoked`,
+      [id, principalId, CATALOG_CHANNEL],
     );
-    return rowCount > 0;
+    return rows.length > 0;
   }
 
   async touch(id: string, signal?: AbortSignal): Promise<void> {

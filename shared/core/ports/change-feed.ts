@@ -3,6 +3,8 @@ export interface CatalogChange {
   project: string;
   featureSet?: string;
   featureView?: string;
+  /** A personal access token was revoked (its lookup); `project` is then empty. */
+  token?: string;
 }
 
 /**
