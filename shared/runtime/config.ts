@@ -149,7 +149,9 @@ export const SETTING_DOCS: Record<Setting, { meaning: string; default?: string }
   FEATURESTORE_OIDC_JWKS_COOLDOWN_SECONDS: {
     meaning: "the least time between two fetches of the issuer's key set: a token with an unknown `kid` (key rotation) fetches it again at most this often",
   },
-  FEATURESTORE_PERMISSION_MAX_AGE_MS: { meaning: 'the most a cached role decision or personal access token lives; grants and revocations arrive by NOTIFY at once' },
+  FEATURESTORE_PERMISSION_MAX_AGE_MS: {
+    meaning: 'the most a cached role decision or personal access token lives; grants and revocations arrive by NOTIFY at once',
+  },
   FEATURESTORE_ENGINE: {
     meaning:
       'what runs offline jobs: `duckdb` (in process), `spark-local` (Apache Spark through spark-submit on this machine) or `spark-k8s` (a SparkApplication per job for the Spark operator; the job leaves the request); see docs/spark.md',
@@ -197,7 +199,9 @@ export const SETTING_DOCS: Record<Setting, { meaning: string; default?: string }
   FEATURESTORE_ADLS_ACCOUNT_KEY: { meaning: 'shared key of the storage account in `abfss://` URLs (offline store and sources); never logged' },
   FEATURESTORE_ADLS_BLOB_ENDPOINT: { meaning: "another blob endpoint, e.g. Azurite's `http://127.0.0.1:10000/devstoreaccount1`", default: "the account's" },
   FEATURESTORE_ADLS_DFS_ENDPOINT: { meaning: 'another DFS endpoint', default: "the account's" },
-  FEATURESTORE_ONLINE_URL: { meaning: 'online store: `catalog` (the catalog database), `redis://host:port`, `redis-cluster://h:p,h:p` (Redis 7.0 or later) or `postgres://...`' },
+  FEATURESTORE_ONLINE_URL: {
+    meaning: 'online store: `catalog` (the catalog database), `redis://host:port`, `redis-cluster://h:p,h:p` (Redis 7.0 or later) or `postgres://...`',
+  },
   FEATURESTORE_ONLINE_MAX_ROWS: { meaning: 'most rows per IngestOnline call (RESOURCE_EXHAUSTED beyond)' },
   FEATURESTORE_ONLINE_MAX_KEYS: { meaning: 'most keys per RetrieveOnline call (RESOURCE_EXHAUSTED beyond)' },
   FEATURESTORE_ONLINE_MAX_ROW_BYTES: { meaning: 'largest stored online row; bigger rows are refused online and stay offline when materialized' },
