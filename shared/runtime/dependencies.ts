@@ -21,7 +21,7 @@ import { SqlOnlineLog } from '../adapters/online/sql-online-log.js';
 import type { AccessStore } from '../core/ports/access-store.js';
 import type { Authenticator } from '../core/ports/authenticator.js';
 import type { Authorizer } from '../core/ports/authorizer.js';
-import type { CatalogChange } from '../core/ports/change-feed.js';
+import type { CatalogListener } from '../core/ports/change-feed.js';
 import type { EventLedger } from '../core/ports/event-ledger.js';
 import type { IngestStore } from '../core/ports/ingest-store.js';
 import type { JobChanges } from '../core/ports/job-changes.js';
@@ -44,7 +44,6 @@ import type { Logger } from './logger.js';
 import { createScratch, sweepLocal } from './scratch.js';
 
 type Catalog = Awaited<ReturnType<typeof openMetadataStore>>;
-type CatalogCache = { invalidate(change: CatalogChange): void; clear(): void };
 
 /**
  * The adapters a host's functions share, each chosen from config by its type and created on first
@@ -58,7 +57,7 @@ export class Dependencies {
   private registry?: Promise<RegistryCache>;
   private tokens?: Promise<CachedTokenStore>;
   private feed?: Promise<{ close(): Promise<void> }>;
-  private caches: CatalogCache[] = [];
+  private caches: CatalogListener[] = [];
   private log?: OnlineLog;
   private ledger?: EventLedger;
   private duck?: OfflineEngine;
@@ -104,7 +103,7 @@ export class Dependencies {
   async tokenStore(): Promise<TokenStore> {
     this.tokens ??= (async () => {
       const cache = new CachedTokenStore((await this.openCatalog()).tokens, { maxAgeMs: this.config.permissionMaxAgeMs });
-      await this.followCatalog({ invalidate: (change) => change.token !== undefined && cache.invalidate(change.token), clear: () => cache.clear() });
+      await this.followCatalog({ revokeToken: (lookup) => cache.invalidate(lookup), clear: () => cache.clear() });
       return cache;
     })();
     return this.tokens;
@@ -153,7 +152,6 @@ export class Dependencies {
       const cache = createRegistryCache(await this.metadataStore(), { maxAgeMs: this.config.registryMaxAgeMs });
       await this.followCatalog({
         invalidate: (change) => {
-          if (change.token !== undefined) return;
           if (change.featureView) cache.invalidateView(change.project, change.featureView);
           else cache.invalidate(change.project, change.featureSet);
         },
@@ -168,17 +166,18 @@ export class Dependencies {
    * Keeps a cache of catalog data coherent: every catalog change commits with a NOTIFY naming it
    * (one listening connection per process, shared by every cache); a lost connection clears them all.
    */
-  private async followCatalog(cache: CatalogCache): Promise<void> {
+  private async followCatalog(cache: CatalogListener): Promise<void> {
     this.caches.push(cache);
     this.feed ??= (async () => {
       const catalog = await this.openCatalog();
-      return new SqlChangeFeed(catalog.sql).subscribe(
-        (change) => this.caches.forEach((c) => c.invalidate(change)),
-        () => {
+      return new SqlChangeFeed(catalog.sql).subscribe({
+        invalidate: (change) => this.caches.forEach((c) => c.invalidate?.(change)),
+        revokeToken: (lookup) => this.caches.forEach((c) => c.revokeToken?.(lookup)),
+        clear: () => {
           this.caches.forEach((c) => c.clear());
-          this.logger.warn('lost the catalog change feed; cached definitions and permissions dropped, reconnecting');
+          this.logger.warn('lost the catalog change feed; cached definitions, permissions and tokens dropped, reconnecting');
         },
-      );
+      });
     })();
     await this.feed;
   }

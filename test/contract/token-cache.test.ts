@@ -56,10 +56,7 @@ describe('personal access tokens kept in memory (CachedTokenStore, PGlite)', () 
   it('a revoke is seen at once by the process that made it, and by NOTIFY in another', async () => {
     const here = new CachedTokenStore(catalog.tokens, { maxAgeMs: 3_600_000 });
     const there = new CachedTokenStore(catalog.tokens, { maxAgeMs: 3_600_000 });
-    const feed = await new SqlChangeFeed(catalog.sql).subscribe(
-      (change) => change.token !== undefined && there.invalidate(change.token),
-      () => there.clear(),
-    );
+    const feed = await new SqlChangeFeed(catalog.sql).subscribe({ revokeToken: (lookup) => there.invalidate(lookup), clear: () => there.clear() });
     try {
       const t = await created(here);
       assert.equal((await here.byLookup(t.lookup))?.revokeTime, undefined);

@@ -1,7 +1,7 @@
 import type { AccessStore } from '../../core/ports/access-store.js';
 import type { Authenticator } from '../../core/ports/authenticator.js';
 import type { Authorizer } from '../../core/ports/authorizer.js';
-import type { CatalogChange } from '../../core/ports/change-feed.js';
+import type { CatalogListener } from '../../core/ports/change-feed.js';
 import type { MetadataStore } from '../../core/ports/metadata-store.js';
 import { createRoleAuthorizer } from '../../core/use-cases/authorize.js';
 import { LocalAuthenticator } from './local-authenticator.js';
@@ -14,7 +14,7 @@ export interface Auth {
   /** Said loudly in the log when the pair is opened (a mode an operator must know about), if any. */
   warning?: string;
   /** What the authorizer caches about the catalog, kept coherent by its change feed. */
-  cache?: { invalidate(change: CatalogChange): void; clear(): void };
+  cache?: CatalogListener;
 }
 
 /** What an auth type may need: its settings and the catalog's authorization data. */
@@ -46,7 +46,7 @@ export const AUTHS = {
     return {
       authenticator: new OidcAuthenticator(ctx.oidc),
       authorizer,
-      cache: { invalidate: (change) => change.token === undefined && authorizer.invalidate(change.project), clear: () => authorizer.clear() },
+      cache: { invalidate: (change) => authorizer.invalidate(change.project), clear: () => authorizer.clear() },
     };
   },
 } as const satisfies Record<string, (ctx: AuthContext) => Auth>;

@@ -48,8 +48,8 @@ export class CachedTokenStore implements TokenStore {
     return token;
   }
 
+  /** Dropped here after the statement, committed or not (a read in flight meanwhile is not kept: the generation). */
   async revoke(id: string, principalId: string, signal?: AbortSignal): Promise<boolean> {
-    this.forget((t) => t.id === id);
     try {
       return await this.inner.revoke(id, principalId, signal);
     } finally {

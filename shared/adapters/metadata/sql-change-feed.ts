@@ -1,12 +1,11 @@
-import type { CatalogChange, ChangeFeed } from '../../core/ports/change-feed.js';
+import type { CatalogChange, CatalogListener, ChangeFeed } from '../../core/ports/change-feed.js';
 import type { SqlClient } from '../sql/sql-client.js';
 
 /** The NOTIFY channel catalog changes are announced on, in the transaction that makes them. */
 export const CATALOG_CHANNEL = 'featurestore_catalog';
 
-/** Parses an event subject: "projects/p", "projects/p/featureSets/fs" or "projects/p/featureViews/v"; or "tokens/<lookup>" (a revoke). */
-export function changeOf(subject: string): CatalogChange | undefined {
-  if (subject.startsWith('tokens/')) return { project: '', token: subject.slice('tokens/'.length) };
+/** Parses an event subject: "projects/p", "projects/p/featureSets/fs" or "projects/p/featureViews/v". */
+function changeOf(subject: string): CatalogChange | undefined {
   const m = /^projects\/([^/]+)(?:\/(featureSets|featureViews)\/([^/]+))?$/.exec(subject);
   if (!m) return undefined;
   if (!m[3]) return { project: m[1] };
@@ -17,14 +16,16 @@ export function changeOf(subject: string): CatalogChange | undefined {
 export class SqlChangeFeed implements ChangeFeed {
   constructor(private readonly sql: SqlClient) {}
 
-  subscribe(onChange: (change: CatalogChange) => void, onGap: () => void): Promise<{ close(): Promise<void> }> {
+  subscribe(listener: CatalogListener): Promise<{ close(): Promise<void> }> {
     return this.sql.listen(
       CATALOG_CHANNEL,
       (payload) => {
+        // "tokens/<lookup>": a personal access token was revoked.
+        if (payload.startsWith('tokens/')) return listener.revokeToken?.(payload.slice('tokens/'.length));
         const change = changeOf(payload);
-        if (change) onChange(change);
+        if (change) listener.invalidate?.(change);
       },
-      onGap,
+      () => listener.clear(),
     );
   }
 }
