@@ -96,6 +96,7 @@ const schema = z.object({
     z.string().check(z.refine((v) => parseOnlineUrl(v) !== undefined, 'use redis://host:port, redis-cluster://host:port,host:port, postgres://... or catalog')),
     'catalog',
   ),
+  FEATURESTORE_ONLINE_CACHE_ENTRIES: z._default(int('a number of entries', 0), 0),
   FEATURESTORE_ONLINE_MAX_ROWS: z._default(int('a positive number of rows', 1), 5000),
   FEATURESTORE_ONLINE_MAX_KEYS: z._default(int('a positive number of keys', 1), 1000),
   FEATURESTORE_ONLINE_MAX_ROW_BYTES: z._default(int('a positive number of bytes', 1), 1024 * 1024),
@@ -202,6 +203,10 @@ export const SETTING_DOCS: Record<Setting, { meaning: string; default?: string }
   FEATURESTORE_ONLINE_URL: {
     meaning: 'online store: `catalog` (the catalog database), `redis://host:port`, `redis-cluster://h:p,h:p` (Redis 7.0 or later) or `postgres://...`',
   },
+  FEATURESTORE_ONLINE_CACHE_ENTRIES: {
+    meaning:
+      'standalone Redis: online entries each process keeps in memory (0 = none), kept exact by Redis client-side caching (CLIENT TRACKING): a change by any process drops its entry within a round trip. Hot entities then cost no Redis round trip; memory grows by about the stored row size per entry',
+  },
   FEATURESTORE_ONLINE_MAX_ROWS: { meaning: 'most rows per IngestOnline call (RESOURCE_EXHAUSTED beyond)' },
   FEATURESTORE_ONLINE_MAX_KEYS: { meaning: 'most keys per RetrieveOnline call (RESOURCE_EXHAUSTED beyond)' },
   FEATURESTORE_ONLINE_MAX_ROW_BYTES: { meaning: 'largest stored online row; bigger rows are refused online and stay offline when materialized' },
@@ -284,6 +289,8 @@ export interface Config {
   duckdb: { memoryLimit: string; spillDir: string };
   /** Online store: Redis, Redis Cluster, PostgreSQL, or the catalog database (embedded default). */
   onlineUrl: string;
+  /** Standalone Redis: online entries kept in each process's memory, exact by Redis's tracking (0 = none). */
+  onlineCacheEntries: number;
   onlineLimits: { maxRows: number; maxKeys: number; maxRowBytes: number; maxFutureMs: number };
   /** How stale the online path's cached feature set definitions may be at most. */
   registryMaxAgeMs: number;
@@ -366,6 +373,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       spillDir: resolve(c.FEATURESTORE_DUCKDB_SPILL_DIR ?? join(tmpdir(), 'featurestore-duckdb-spill')),
     },
     onlineUrl: c.FEATURESTORE_ONLINE_URL,
+    onlineCacheEntries: c.FEATURESTORE_ONLINE_CACHE_ENTRIES,
     onlineLimits: {
       maxRows: c.FEATURESTORE_ONLINE_MAX_ROWS,
       maxKeys: c.FEATURESTORE_ONLINE_MAX_KEYS,

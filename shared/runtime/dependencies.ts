@@ -127,7 +127,10 @@ export class Dependencies {
   onlineStore(): Promise<OnlineStore> {
     this.online ??= (async () => {
       const location = parseOnlineUrl(this.config.onlineUrl)!;
-      const inner = await openOnlineStore(location, { catalogSql: async () => (await this.openCatalog()).sql });
+      const inner = await openOnlineStore(location, {
+        catalogSql: async () => (await this.openCatalog()).sql,
+        nearCacheEntries: this.config.onlineCacheEntries,
+      });
       this.logger.info({ online: location.type }, 'online store ready');
       return new BoundedOnlineStore(inner, { concurrency: 8, chunk: 500 });
     })();

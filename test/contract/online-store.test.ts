@@ -30,6 +30,17 @@ describe('online stores', () => {
     },
     () => redis('redis://127.0.0.1:1'),
   );
+  onlineStoreContract('Redis (standalone, near cache)', async () => {
+    const location = parseOnlineUrl(required('FEATURESTORE_TEST_REDIS_URL'));
+    if (location?.type !== 'redis') throw new Error('not a Redis URL');
+    const store = new RedisOnlineStore(location.redis, { nearCacheEntries: 10_000 });
+    const deadline = Date.now() + 5000;
+    while (!store.nearCacheActive) {
+      if (Date.now() > deadline) throw new Error('the near cache never turned tracking on');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return { store, close: () => store.close() };
+  });
   it('Redis (standalone): batched newest-wins writes land after Redis lost its script cache', async () => {
     const url = required('FEATURESTORE_TEST_REDIS_URL');
     const store = redis(url);

@@ -5,6 +5,8 @@ import type { OnlineLocation } from './online-url.js';
 /** What an online store may need besides its location: the catalog's database (the `catalog` type). */
 export interface OnlineStoreContext {
   catalogSql(): Promise<SqlClient>;
+  /** Standalone Redis: entries kept in this process (0 or absent: none). */
+  nearCacheEntries?: number;
 }
 
 type Openers = { [T in OnlineLocation['type']]: (location: Extract<OnlineLocation, { type: T }>, context: OnlineStoreContext) => Promise<OnlineStore> };
@@ -14,9 +16,9 @@ type Openers = { [T in OnlineLocation['type']]: (location: Extract<OnlineLocatio
  * store that uses it.
  */
 export const ONLINE_STORES: Openers = {
-  redis: async (location) => {
+  redis: async (location, context) => {
     const { RedisOnlineStore } = await import('./redis-online-store.js');
-    return new RedisOnlineStore(location.redis);
+    return new RedisOnlineStore(location.redis, { nearCacheEntries: context.nearCacheEntries });
   },
   postgres: async (location) => {
     const [{ SqlOnlineStore }, { PgSqlClient }] = await Promise.all([import('./sql-online-store.js'), import('../sql/pg-client.js')]);

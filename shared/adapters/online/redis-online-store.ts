@@ -10,6 +10,7 @@ import {
   type OnlineTable,
   type RestoreItem,
 } from '../../core/ports/online-store.js';
+import { RedisNearCache } from './redis-near-cache.js';
 
 export type RedisLocation = { mode: 'standalone'; url: string } | { mode: 'cluster'; nodes: { host: string; port: number }[] };
 
@@ -119,8 +120,13 @@ const OPTIONS: RedisOptions = {
 /** The online store on Redis, standalone or Redis Cluster (entities spread over the masters by key). */
 export class RedisOnlineStore implements OnlineStore {
   private readonly client: (Redis | Cluster) & WithPutNewest;
+  /** Standalone, when asked for (`nearCacheEntries`): entries kept in this process, exact by Redis's tracking. */
+  private readonly near: RedisNearCache | undefined;
 
-  constructor(private readonly location: RedisLocation) {
+  constructor(
+    private readonly location: RedisLocation,
+    options: { nearCacheEntries?: number } = {},
+  ) {
     const client =
       location.mode === 'standalone'
         ? new Redis(location.url, OPTIONS)
@@ -133,6 +139,12 @@ export class RedisOnlineStore implements OnlineStore {
     // ioredis would also print each reconnect failure.
     client.on('error', () => {});
     this.client = client as typeof client & WithPutNewest;
+    this.near = client instanceof Redis && (options.nearCacheEntries ?? 0) > 0 ? new RedisNearCache(client, options.nearCacheEntries!) : undefined;
+  }
+
+  /** Whether the near cache keeps entries now (it has tracking on); false without one. */
+  get nearCacheActive(): boolean {
+    return this.near?.active ?? false;
   }
 
   /** Each table's key prefix, kept per table object (the read path hands the same one for a feature set version). */
@@ -153,7 +165,7 @@ export class RedisOnlineStore implements OnlineStore {
     throwIfAborted(signal);
     try {
       const winner = batchWinners(entries);
-      if (this.location.mode === 'standalone') return await this.putBatched(table, entries, winner);
+      if (this.location.mode === 'standalone') return await this.written(table, entries, () => this.putBatched(table, entries, winner));
       // Cluster: one script call per key (the keys of a batch live in different slots).
       const results = await Promise.all(
         entries.map((e, i) =>
@@ -198,21 +210,41 @@ export class RedisOnlineStore implements OnlineStore {
   async restore(table: OnlineTable, items: RestoreItem[], signal?: AbortSignal): Promise<void> {
     throwIfAborted(signal);
     try {
-      await Promise.all(
-        items.map((it) =>
-          this.client.restoreEntry(
-            this.redisKey(table, it.key),
-            stored(it.expected.eventTimeMicros, it.expected.value),
-            it.replacement ? stored(it.replacement.eventTimeMicros, it.replacement.value) : '',
-            String(it.replacement?.eventTimeMicros ?? 0),
-            expireMs(it.replacement?.expireAtMicros),
-            it.expected.legacyValue ? stored(it.expected.eventTimeMicros, it.expected.legacyValue) : '',
-          ),
-        ),
-      );
+      await this.written(table, items, () => this.restoreEach(table, items));
     } catch (err) {
       throw translate(err);
     }
+  }
+
+  /**
+   * A write of these keys, dropped from the near cache before it is sent and after it is answered: a
+   * read answered before the write may have kept the old entry meanwhile (one connection answers in order).
+   */
+  private async written<T>(table: OnlineTable, items: readonly { key: string }[], write: () => Promise<T>): Promise<T> {
+    const near = this.near;
+    if (!near) return write();
+    const keys = items.map((it) => this.redisKey(table, it.key));
+    keys.forEach((k) => near.forget(k));
+    try {
+      return await write();
+    } finally {
+      keys.forEach((k) => near.forget(k));
+    }
+  }
+
+  private async restoreEach(table: OnlineTable, items: RestoreItem[]): Promise<void> {
+    await Promise.all(
+      items.map((it) =>
+        this.client.restoreEntry(
+          this.redisKey(table, it.key),
+          stored(it.expected.eventTimeMicros, it.expected.value),
+          it.replacement ? stored(it.replacement.eventTimeMicros, it.replacement.value) : '',
+          String(it.replacement?.eventTimeMicros ?? 0),
+          expireMs(it.replacement?.expireAtMicros),
+          it.expected.legacyValue ? stored(it.expected.eventTimeMicros, it.expected.legacyValue) : '',
+        ),
+      ),
+    );
   }
 
   async get(table: OnlineTable, keys: string[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[]> {
@@ -228,21 +260,9 @@ export class RedisOnlineStore implements OnlineStore {
         // GETs, auto-pipelined per node (MGET cannot span slots).
         raw = await Promise.all(reads.flatMap((r) => r.keys.map((k) => this.client.getBuffer(this.redisKey(r.table, k)))));
       } else {
-        // One MGET for every table (a GET for one key, whose reply is not an array). A small one goes
-        // as ioredis's command, auto-pipelined with the others of its tick; a large one as a prepared
-        // command written at once (mget, PREPARED_FROM).
-        const client = this.client as Redis;
         const prefixes = reads.map((r) => this.redisKey(r.table, ''));
-        const count = reads.reduce((n, r) => n + r.keys.length, 0);
-        const command = count >= PREPARED_FROM ? mget(prefixes, reads) : undefined;
-        if (command) {
-          raw = (await client.sendCommand(command)) as (Buffer | null)[];
-        } else if (count === 1) {
-          const i = reads.findIndex((r) => r.keys.length === 1);
-          raw = [await client.getBuffer(prefixes[i] + reads[i].keys[0])];
-        } else {
-          raw = await client.mgetBuffer(reads.flatMap((r, i) => r.keys.map((k) => prefixes[i] + k)));
-        }
+        if (this.near?.active) return await this.nearRead(this.near, prefixes, reads);
+        raw = await this.fetch(prefixes, reads);
       }
       let at = 0;
       return reads.map((r) =>
@@ -256,8 +276,74 @@ export class RedisOnlineStore implements OnlineStore {
     }
   }
 
+  /**
+   * Standalone: one MGET for every table (a GET for one key, whose reply is not an array). A small one
+   * goes as ioredis's command, auto-pipelined with the others of its tick; a large one as a prepared
+   * command written at once (mget, PREPARED_FROM).
+   */
+  private fetch(prefixes: string[], reads: OnlineRead[]): Promise<(Buffer | null)[]> {
+    const client = this.client as Redis;
+    const count = reads.reduce((n, r) => n + r.keys.length, 0);
+    const command = count >= PREPARED_FROM ? mget(prefixes, reads) : undefined;
+    if (command) return client.sendCommand(command) as Promise<(Buffer | null)[]>;
+    if (count === 1) {
+      const i = reads.findIndex((r) => r.keys.length === 1);
+      return client.getBuffer(prefixes[i] + reads[i].keys[0]).then((v) => [v]);
+    }
+    return client.mgetBuffer(reads.flatMap((r, i) => r.keys.map((k) => prefixes[i] + k)));
+  }
+
+  /** Standalone with the near cache: kept entries answered here, the others read (one MGET) and kept. */
+  private async nearRead(near: RedisNearCache, prefixes: string[], reads: OnlineRead[]): Promise<(OnlineEntry | undefined)[][]> {
+    const out: (OnlineEntry | undefined)[][] = [];
+    const missing: OnlineRead[] = [];
+    // Each key not kept: its Redis key, and where its answer goes (read, position).
+    const missingKeys: string[] = [];
+    const missRead: number[] = [];
+    const missAt: number[] = [];
+    reads.forEach((r, i) => {
+      const row = new Array<OnlineEntry | undefined>(r.keys.length);
+      const keys: string[] = [];
+      r.keys.forEach((k, j) => {
+        const redisKey = prefixes[i] + k;
+        const kept = near.get(redisKey);
+        if (kept !== undefined) {
+          row[j] = kept ?? undefined;
+          return;
+        }
+        keys.push(k);
+        missingKeys.push(redisKey);
+        missRead.push(i);
+        missAt.push(j);
+      });
+      missing.push({ table: r.table, keys });
+      out.push(row);
+    });
+    if (missingKeys.length === 0) return out;
+    const mark = near.begin(missingKeys);
+    let raw: (Buffer | null)[];
+    try {
+      raw = await this.fetch(prefixes, missing);
+    } catch (err) {
+      near.abandon(missingKeys, mark);
+      throw err;
+    }
+    for (let m = 0; m < missingKeys.length; m++) {
+      const v = raw[m];
+      const entry = v == null ? undefined : parseEntry(reads[missRead[m]].keys[missAt[m]], v);
+      near.keep(missingKeys[m], entry, mark);
+      out[missRead[m]][missAt[m]] = entry;
+    }
+    return out;
+  }
+
   async drop(table: OnlineTable, signal?: AbortSignal): Promise<void> {
-    await this.eachKey(table, (k) => this.client.del(k), signal);
+    this.near?.clear();
+    try {
+      await this.eachKey(table, (k) => this.client.del(k), signal);
+    } finally {
+      this.near?.clear();
+    }
   }
 
   async reexpire(table: OnlineTable, spanMicros: number | undefined, signal?: AbortSignal): Promise<void> {
@@ -290,6 +376,7 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async close(): Promise<void> {
+    await this.near?.close();
     this.client.disconnect();
   }
 }

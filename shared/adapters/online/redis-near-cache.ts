@@ -1,0 +1,140 @@
+import type { Redis } from 'ioredis';
+import type { OnlineEntry } from '../../core/ports/online-store.js';
+
+/** The channel Redis announces tracked keys' changes on (CLIENT TRACKING ... REDIRECT, RESP2). */
+const INVALIDATE = '__redis__:invalidate';
+
+/**
+ * Online entries read from a standalone Redis, kept in this process and kept exact by Redis's
+ * client-side caching (CLIENT TRACKING, Redis 6+): Redis remembers which keys this connection read
+ * and announces every change to one of them (a write by any process, an expiry, an eviction, a
+ * flush) on a second connection, which drops it here. A hit costs no round trip.
+ *
+ * - An answer is kept only if no change to its key was announced while it was on its way (each read
+ *   marks its keys; an announcement removes the mark), so a change that overtakes a read's answer
+ *   is never lost.
+ * - Writes through this store drop their keys here before and after (the main connection answers in
+ *   order, so a read after a write returns never misses it).
+ * - Until both connections are up and tracking is on, nothing is kept; when either drops, all is dropped.
+ * - At most `maxEntries` entries (the oldest kept goes first); absent keys are kept as absent.
+ */
+export class RedisNearCache {
+  private readonly entries = new Map<string, OnlineEntry | null>();
+  private readonly reading = new Map<string, object>();
+  private readonly subscriber: Redis;
+  private on = false;
+  private closed = false;
+  /** The subscriber connection's id while it is up and subscribed (where tracking is redirected). */
+  private subscriberId: number | undefined;
+  /** Bumped whenever either connection is lost: a start it overtook does not turn keeping on. */
+  private generation = 0;
+  /** Starts run one at a time. */
+  private starting: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly main: Redis,
+    private readonly maxEntries: number,
+  ) {
+    // Re-subscribed by hand: its id must be asked first, which a subscribed connection cannot.
+    this.subscriber = main.duplicate({ autoResubscribe: false, enableAutoPipelining: false, lazyConnect: true });
+    this.subscriber.on('error', () => {});
+    this.subscriber.on('messageBuffer', (channel: Buffer, message: unknown) => {
+      if (channel.toString() !== INVALIDATE) return;
+      // An array of keys, or nil for a flush of the whole database.
+      if (Array.isArray(message)) for (const key of message as Buffer[]) this.forget(key.toString('utf8'));
+      else this.clear();
+    });
+    this.subscriber.on('close', () => {
+      this.subscriberId = undefined;
+      this.stop();
+    });
+    main.on('close', () => this.stop());
+    for (const connection of [main, this.subscriber])
+      connection.on('ready', () => {
+        this.starting = this.starting.then(() => this.start());
+      });
+    this.subscriber.connect().catch(() => {});
+  }
+
+  /** Whether entries are kept now (tracking on); when not, reads go to Redis as without a cache. */
+  get active(): boolean {
+    return this.on;
+  }
+
+  /** How many entries are kept. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The kept entry of a key: an entry, null when known absent, undefined when not kept. */
+  get(key: string): OnlineEntry | null | undefined {
+    return this.entries.get(key);
+  }
+
+  /** Marks keys about to be read: the answer is kept only if no change is announced meanwhile. */
+  begin(keys: readonly string[]): object {
+    const mark = {};
+    if (this.on) for (const k of keys) this.reading.set(k, mark);
+    return mark;
+  }
+
+  /** Keeps a read's answer for a key, unless a change was announced since `begin`. */
+  keep(key: string, entry: OnlineEntry | undefined, mark: object): void {
+    if (this.reading.get(key) !== mark) return;
+    this.reading.delete(key);
+    if (!this.on) return;
+    if (this.entries.size >= this.maxEntries && !this.entries.has(key)) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, entry ?? null);
+  }
+
+  /** A read that failed: its marks go. */
+  abandon(keys: readonly string[], mark: object): void {
+    for (const k of keys) if (this.reading.get(k) === mark) this.reading.delete(k);
+  }
+
+  /** A key changed (announced, or written here): its entry and any read's mark go. */
+  forget(key: string): void {
+    this.entries.delete(key);
+    this.reading.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.reading.clear();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stop();
+    this.subscriber.disconnect();
+  }
+
+  private stop(): void {
+    this.on = false;
+    this.generation++;
+    this.clear();
+  }
+
+  /**
+   * Keeping on, once both connections are up: the subscriber's id and its subscription (once per
+   * subscriber connection), then the main connection's tracking redirected to it (again after a
+   * reconnect of either). Reads queued before the tracking command were answered before it (one
+   * connection answers in order) and marked nothing: only reads from its answer on are kept.
+   */
+  private async start(): Promise<void> {
+    if (this.on || this.closed || this.main.status !== 'ready' || this.subscriber.status !== 'ready') return;
+    const generation = this.generation;
+    try {
+      if (this.subscriberId === undefined) {
+        const id = await this.subscriber.client('ID');
+        await this.subscriber.subscribe(INVALIDATE);
+        if (generation !== this.generation) return;
+        this.subscriberId = id;
+      }
+      await this.main.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(this.subscriberId));
+      if (generation === this.generation && !this.closed) this.on = true;
+    } catch {
+      // A connection dropped meanwhile: its 'ready' starts again.
+    }
+  }
+}

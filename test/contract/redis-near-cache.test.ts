@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { parseOnlineUrl } from '../../shared/adapters/online/online-url.js';
+import { RedisNearCache } from '../../shared/adapters/online/redis-near-cache.js';
+import { RedisOnlineStore } from '../../shared/adapters/online/redis-online-store.js';
+
+// The near cache of the standalone Redis online store (FEATURESTORE_ONLINE_CACHE_ENTRIES), against a
+// real Redis: hits cost no command, and every change by anyone reaches it through Redis's tracking.
+
+const url = process.env['FEATURESTORE_TEST_REDIS_URL'];
+if (!url) throw new Error('FEATURESTORE_TEST_REDIS_URL is not set: run the tests with `make test` (it starts Redis)');
+const location = parseOnlineUrl(url);
+if (location?.type !== 'redis') throw new Error(`not a Redis URL: ${url}`);
+
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    assert.ok(Date.now() < deadline, `${what} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function cached(entries = 10_000): Promise<RedisOnlineStore> {
+  const store = new RedisOnlineStore(location!.type === 'redis' ? location!.redis : (undefined as never), { nearCacheEntries: entries });
+  await until('tracking on', () => store.nearCacheActive);
+  return store;
+}
+
+describe('Redis near cache (client-side caching with tracking)', () => {
+  const admin = new Redis(url);
+  const plain = new RedisOnlineStore(location.redis);
+  const table = { project: `p_near_${Date.now()}`, featureSet: 'fs', major: 1 };
+  const redisKey = (key: string) => `fs:${table.project}/fs/v1:${key}`;
+  const entry = (key: string, at: number, byte = 1) => ({ key, eventTimeMicros: at, value: Buffer.from([1, byte]) });
+  /** Reads the store has sent Redis so far (GET and MGET calls, all clients). */
+  const reads = async () => {
+    const info = await admin.info('commandstats');
+    const calls = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+    return calls('get') + calls('mget');
+  };
+  let store: RedisOnlineStore;
+  before(async () => {
+    store = await cached();
+  });
+  after(async () => {
+    await plain.drop(table);
+    await store.close();
+    await plain.close();
+    admin.disconnect();
+  });
+
+  it('answers a kept entry, or a kept absence, without a command; without the cache every read is one', async () => {
+    await plain.put(table, [entry('["a"]', 100)]);
+    assert.equal((await store.get(table, ['["a"]', '["none"]']))[0]?.eventTimeMicros, 100);
+    const before = await reads();
+    for (let i = 0; i < 5; i++) {
+      const [a, none] = await store.get(table, ['["a"]', '["none"]']);
+      assert.equal(a?.eventTimeMicros, 100);
+      assert.equal(none, undefined);
+    }
+    assert.equal((await reads()) - before, 0, 'kept entries were read from Redis again');
+    for (let i = 0; i < 5; i++) await plain.get(table, ['["a"]']);
+    assert.equal((await reads()) - before, 5, 'the store without a cache reads each time');
+  });
+
+  it('sees a write by another process, a write from outside, an expiry and a flush', async () => {
+    await plain.put(table, [entry('["b"]', 100)]);
+    assert.equal((await store.get(table, ['["b"]']))[0]?.eventTimeMicros, 100);
+    await plain.put(table, [entry('["b"]', 200)]);
+    await until("another store's newer write seen", async () => (await store.get(table, ['["b"]']))[0]?.eventTimeMicros === 200);
+
+    await admin.set(redisKey('["b"]'), '300|\x01\x07');
+    await until('a SET from outside seen', async () => (await store.get(table, ['["b"]']))[0]?.eventTimeMicros === 300);
+
+    await admin.pexpire(redisKey('["b"]'), 50);
+    await until('an expired key seen gone', async () => (await store.get(table, ['["b"]']))[0] === undefined);
+
+    await plain.put(table, [entry('["c"]', 100)]);
+    assert.equal((await store.get(table, ['["c"]']))[0]?.eventTimeMicros, 100);
+    await admin.flushdb();
+    await until('a flush seen', async () => (await store.get(table, ['["c"]']))[0] === undefined);
+  });
+
+  it('reads its own writes at once', async () => {
+    await store.put(table, [entry('["d"]', 100)]);
+    assert.equal((await store.get(table, ['["d"]']))[0]?.eventTimeMicros, 100);
+    await store.put(table, [entry('["d"]', 150, 9)]);
+    const [d] = await store.get(table, ['["d"]']);
+    assert.equal(d?.eventTimeMicros, 150);
+    assert.deepEqual([...d.value], [1, 9]);
+  });
+
+  it('drops everything when either connection is lost, and tracks again after', async () => {
+    await plain.put(table, [entry('["e"]', 100)]);
+    assert.equal((await store.get(table, ['["e"]']))[0]?.eventTimeMicros, 100);
+    await admin.client('KILL', 'TYPE', 'pubsub');
+    await until('tracking off', () => !store.nearCacheActive, 2000);
+    await until('tracking on again', () => store.nearCacheActive);
+    assert.equal((await store.get(table, ['["e"]']))[0]?.eventTimeMicros, 100);
+    await plain.put(table, [entry('["e"]', 200)]);
+    await until('a write after the reconnect seen', async () => (await store.get(table, ['["e"]']))[0]?.eventTimeMicros === 200);
+
+    // The main connection (the one with tracking on, flag t) lost: tracking is turned on again on its new connection.
+    const tracked = (await admin.client('LIST')) as string;
+    for (const line of tracked.split('\n')) if (/ flags=\S*t/.test(line)) await admin.client('KILL', 'ID', /id=(\d+)/.exec(line)![1]);
+    await until('tracking off', () => !store.nearCacheActive, 2000);
+    await until('tracking on again', () => store.nearCacheActive);
+    assert.equal((await store.get(table, ['["e"]']))[0]?.eventTimeMicros, 200);
+    await plain.put(table, [entry('["e"]', 300)]);
+    await until('a write after the main reconnect seen', async () => (await store.get(table, ['["e"]']))[0]?.eventTimeMicros === 300);
+  });
+
+  it('keeps at most its bound of entries', async () => {
+    const small = await cached(3);
+    try {
+      const keys = ['["f1"]', '["f2"]', '["f3"]', '["f4"]', '["f5"]'];
+      await plain.put(
+        table,
+        keys.map((k) => entry(k, 100)),
+      );
+      await small.get(table, keys);
+      const before = await reads();
+      await small.get(table, keys.slice(2));
+      assert.equal((await reads()) - before, 0, 'the last three are kept');
+      await small.get(table, keys.slice(0, 1));
+      assert.equal((await reads()) - before, 1, 'the first was let go');
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('does not keep an answer a change overtook', async () => {
+    const main = new Redis(url);
+    const near = new RedisNearCache(main, 100);
+    try {
+      await until('tracking on', () => near.active);
+      const e = entry('["g"]', 1);
+      const mark = near.begin(['k1', 'k2']);
+      near.forget('k1'); // announced while the read was on its way
+      near.keep('k1', e, mark);
+      near.keep('k2', e, mark);
+      assert.equal(near.get('k1'), undefined, 'the overtaken answer was kept');
+      assert.equal(near.get('k2'), e);
+      const older = near.begin(['k3']);
+      const newer = near.begin(['k3']);
+      near.keep('k3', e, older);
+      assert.equal(near.get('k3'), undefined, 'an older read of a key read again is not kept');
+      near.keep('k3', e, newer);
+      assert.equal(near.get('k3'), e);
+    } finally {
+      await near.close();
+      main.disconnect();
+    }
+  });
+});
