@@ -130,6 +130,11 @@ export class Dependencies {
       const inner = await openOnlineStore(location, {
         catalogSql: async () => (await this.openCatalog()).sql,
         nearCacheEntries: this.config.onlineCacheEntries,
+        onNearCacheRefused: (message) =>
+          this.logger.warn(
+            { redis: message },
+            'FEATURESTORE_ONLINE_CACHE_ENTRIES: Redis refused client-side caching (CLIENT TRACKING needs Redis 6 and the CLIENT command in the ACL); online reads go to Redis each time',
+          ),
       });
       this.logger.info({ online: location.type }, 'online store ready');
       return new BoundedOnlineStore(inner, { concurrency: 8, chunk: 500 });

@@ -130,6 +130,28 @@ describe('Redis near cache (client-side caching with tracking)', () => {
     }
   });
 
+  it('says when Redis refuses tracking, and then reads from Redis each time', async () => {
+    const user = `nocache_${Date.now()}`;
+    await admin.call('ACL', 'SETUSER', user, 'on', '>secret', '~*', '&*', '+@all', '-client');
+    const u = new URL(url);
+    u.username = user;
+    u.password = 'secret';
+    const refusals: string[] = [];
+    const refused = new RedisOnlineStore({ mode: 'standalone', url: u.toString() }, { nearCacheEntries: 100, onNearCacheRefused: (m) => refusals.push(m) });
+    try {
+      await until('the refusal said', () => refusals.length > 0);
+      assert.match(refusals[0], /NOPERM|permission/i);
+      await plain.put(table, [entry('["h"]', 100)]);
+      const before = await reads();
+      for (let i = 0; i < 3; i++) assert.equal((await refused.get(table, ['["h"]']))[0]?.eventTimeMicros, 100);
+      assert.equal(refused.nearCacheActive, false);
+      assert.equal((await reads()) - before, 3);
+    } finally {
+      await refused.close();
+      await admin.call('ACL', 'DELUSER', user);
+    }
+  });
+
   it('does not keep an answer a change overtook', async () => {
     const main = new Redis(url);
     const near = new RedisNearCache(main, 100);

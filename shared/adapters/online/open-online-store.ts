@@ -7,6 +7,8 @@ export interface OnlineStoreContext {
   catalogSql(): Promise<SqlClient>;
   /** Standalone Redis: entries kept in this process (0 or absent: none). */
   nearCacheEntries?: number;
+  /** Standalone Redis: Redis refused the near cache's tracking (it then keeps nothing). */
+  onNearCacheRefused?: (message: string) => void;
 }
 
 type Openers = { [T in OnlineLocation['type']]: (location: Extract<OnlineLocation, { type: T }>, context: OnlineStoreContext) => Promise<OnlineStore> };
@@ -18,7 +20,7 @@ type Openers = { [T in OnlineLocation['type']]: (location: Extract<OnlineLocatio
 export const ONLINE_STORES: Openers = {
   redis: async (location, context) => {
     const { RedisOnlineStore } = await import('./redis-online-store.js');
-    return new RedisOnlineStore(location.redis, { nearCacheEntries: context.nearCacheEntries });
+    return new RedisOnlineStore(location.redis, { nearCacheEntries: context.nearCacheEntries, onNearCacheRefused: context.onNearCacheRefused });
   },
   postgres: async (location) => {
     const [{ SqlOnlineStore }, { PgSqlClient }] = await Promise.all([import('./sql-online-store.js'), import('../sql/pg-client.js')]);

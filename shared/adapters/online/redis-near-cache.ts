@@ -28,12 +28,16 @@ export class RedisNearCache {
   private subscriberId: number | undefined;
   /** Bumped whenever either connection is lost: a start it overtook does not turn keeping on. */
   private generation = 0;
+  /** Bumped whenever the subscriber connection is lost: an id asked before belongs to a closed connection. */
+  private subscriberGeneration = 0;
   /** Starts run one at a time. */
   private starting: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly main: Redis,
     private readonly maxEntries: number,
+    /** Redis refused to track (an error reply, e.g. an ACL without CLIENT, or Redis before 6): nothing is kept. */
+    private readonly onRefused: (message: string) => void = () => {},
   ) {
     // Re-subscribed by hand: its id must be asked first, which a subscribed connection cannot.
     this.subscriber = main.duplicate({ autoResubscribe: false, enableAutoPipelining: false, lazyConnect: true });
@@ -46,6 +50,7 @@ export class RedisNearCache {
     });
     this.subscriber.on('close', () => {
       this.subscriberId = undefined;
+      this.subscriberGeneration++;
       this.stop();
     });
     main.on('close', () => this.stop());
@@ -126,15 +131,19 @@ export class RedisNearCache {
     const generation = this.generation;
     try {
       if (this.subscriberId === undefined) {
+        const subscriberGeneration = this.subscriberGeneration;
         const id = await this.subscriber.client('ID');
         await this.subscriber.subscribe(INVALIDATE);
-        if (generation !== this.generation) return;
+        // Subscribed on this connection even if the main one dropped meanwhile (a subscribed connection cannot be asked its id).
+        if (subscriberGeneration !== this.subscriberGeneration) return;
         this.subscriberId = id;
+        if (generation !== this.generation) return;
       }
       await this.main.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(this.subscriberId));
       if (generation === this.generation && !this.closed) this.on = true;
-    } catch {
-      // A connection dropped meanwhile: its 'ready' starts again.
+    } catch (err) {
+      // A connection dropped meanwhile: its 'ready' starts again. Redis refusing is said.
+      if (err instanceof Error && err.name === 'ReplyError') this.onRefused(err.message);
     }
   }
 }

@@ -125,7 +125,7 @@ export class RedisOnlineStore implements OnlineStore {
 
   constructor(
     private readonly location: RedisLocation,
-    options: { nearCacheEntries?: number } = {},
+    options: { nearCacheEntries?: number; onNearCacheRefused?: (message: string) => void } = {},
   ) {
     const client =
       location.mode === 'standalone'
@@ -139,7 +139,10 @@ export class RedisOnlineStore implements OnlineStore {
     // ioredis would also print each reconnect failure.
     client.on('error', () => {});
     this.client = client as typeof client & WithPutNewest;
-    this.near = client instanceof Redis && (options.nearCacheEntries ?? 0) > 0 ? new RedisNearCache(client, options.nearCacheEntries!) : undefined;
+    this.near =
+      client instanceof Redis && (options.nearCacheEntries ?? 0) > 0
+        ? new RedisNearCache(client, options.nearCacheEntries!, options.onNearCacheRefused)
+        : undefined;
   }
 
   /** Whether the near cache keeps entries now (it has tracking on); false without one. */
