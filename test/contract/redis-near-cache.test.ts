@@ -82,6 +82,34 @@ describe('Redis near cache (client-side caching with tracking)', () => {
     await until('a flush seen', async () => (await store.get(table, ['["c"]']))[0] === undefined);
   });
 
+  it('ends exact after reads race a stream of writes by another process', async () => {
+    const keys = Array.from({ length: 200 }, (_, i) => `["r${i}"]`);
+    let reading = true;
+    const reader = (async () => {
+      let n = 0;
+      while (reading) {
+        await store.get(table, keys);
+        n++;
+        await new Promise((r) => setImmediate(r)); // a read from memory never yields to I/O by itself
+      }
+      return n;
+    })();
+    for (let round = 1; round <= 30; round++) {
+      await plain.put(
+        table,
+        keys.map((k) => entry(k, round * 10)),
+      );
+      await new Promise((r) => setImmediate(r));
+    }
+    reading = false;
+    assert.ok((await reader) > 5, 'the reader raced the writes');
+    const settled = async () => (await store.get(table, keys)).every((e) => e?.eventTimeMicros === 300);
+    await until('every kept entry the last written', settled, 2000);
+    const before = await reads();
+    assert.ok(await settled());
+    assert.equal((await reads()) - before, 0, 'and answered from memory once settled');
+  });
+
   it('reads its own writes at once', async () => {
     await store.put(table, [entry('["d"]', 100)]);
     assert.equal((await store.get(table, ['["d"]']))[0]?.eventTimeMicros, 100);
