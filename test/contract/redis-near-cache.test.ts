@@ -186,18 +186,20 @@ describe('Redis near cache (client-side caching with tracking)', () => {
     try {
       await until('tracking on', () => near.active);
       const e = entry('["g"]', 1);
-      const mark = near.begin(['k1', 'k2']);
-      near.forget('k1'); // announced while the read was on its way
-      near.keep('k1', e, mark);
-      near.keep('k2', e, mark);
-      assert.equal(near.get('k1'), undefined, 'the overtaken answer was kept');
-      assert.equal(near.get('k2'), e);
-      const older = near.begin(['k3']);
-      const newer = near.begin(['k3']);
-      near.keep('k3', e, older);
-      assert.equal(near.get('k3'), undefined, 'an older read of a key read again is not kept');
-      near.keep('k3', e, newer);
-      assert.equal(near.get('k3'), e);
+      const p = 'fs:p/fs/v1:';
+      const mark = near.begin([`${p}k1`, `${p}k2`]);
+      near.forget(p, 'k1'); // changed while the read was on its way
+      near.keep(p, 'k1', e, mark);
+      near.keep(p, 'k2', e, mark);
+      assert.equal(near.get(p, 'k1'), undefined, 'the overtaken answer was kept');
+      assert.equal(near.get(p, 'k2'), e);
+      const older = near.begin([`${p}k3`]);
+      const newer = near.begin([`${p}k3`]);
+      near.keep(p, 'k3', e, older);
+      assert.equal(near.get(p, 'k3'), undefined, 'an older read of a key read again is not kept');
+      near.keep(p, 'k3', e, newer);
+      assert.equal(near.get(p, 'k3'), e);
+      assert.equal(near.size, 2);
     } finally {
       await near.close();
       main.disconnect();

@@ -19,7 +19,14 @@ const INVALIDATE = '__redis__:invalidate';
  * - At most `maxEntries` entries (the oldest kept goes first); absent keys are kept as absent.
  */
 export class RedisNearCache {
-  private readonly entries = new Map<string, OnlineEntry | null>();
+  /**
+   * Entries by key prefix (a table's "fs:<project>/<set>/v<major>:"), then by entity key: a lookup
+   * hashes the short entity key, not a fresh "prefix + key" string (at 100 keys a call, hashing those
+   * was the largest cost of a read from memory).
+   */
+  private readonly tables = new Map<string, Map<string, OnlineEntry | null>>();
+  private count = 0;
+  /** Reads in flight, by whole Redis key: each key's latest read's mark. */
   private readonly reading = new Map<string, object>();
   private readonly subscriber: Redis;
   private on = false;
@@ -45,7 +52,7 @@ export class RedisNearCache {
     this.subscriber.on('messageBuffer', (channel: Buffer, message: unknown) => {
       if (channel.toString() !== INVALIDATE) return;
       // An array of keys, or nil for a flush of the whole database.
-      if (Array.isArray(message)) for (const key of message as Buffer[]) this.forget(key.toString('utf8'));
+      if (Array.isArray(message)) for (const key of message as Buffer[]) this.forgetKey(key.toString('utf8'));
       else this.clear();
     });
     this.subscriber.on('close', () => {
@@ -68,44 +75,70 @@ export class RedisNearCache {
 
   /** How many entries are kept. */
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
-  /** The kept entry of a key: an entry, null when known absent, undefined when not kept. */
-  get(key: string): OnlineEntry | null | undefined {
-    return this.entries.get(key);
+  /** The kept entry of a table's key (its prefix, the entity key): an entry, null when known absent, undefined when not kept. */
+  get(prefix: string, key: string): OnlineEntry | null | undefined {
+    return this.tables.get(prefix)?.get(key);
   }
 
-  /** Marks keys about to be read: the answer is kept only if no change is announced meanwhile. */
-  begin(keys: readonly string[]): object {
+  /** Marks keys (whole Redis keys) about to be read: an answer is kept only if no change is announced meanwhile. */
+  begin(redisKeys: readonly string[]): object {
     const mark = {};
-    if (this.on) for (const k of keys) this.reading.set(k, mark);
+    if (this.on) for (const k of redisKeys) this.reading.set(k, mark);
     return mark;
   }
 
-  /** Keeps a read's answer for a key, unless a change was announced since `begin`. */
-  keep(key: string, entry: OnlineEntry | undefined, mark: object): void {
-    if (this.reading.get(key) !== mark) return;
-    this.reading.delete(key);
+  /** Keeps a read's answer for a table's key, unless a change was announced since `begin`. */
+  keep(prefix: string, key: string, entry: OnlineEntry | undefined, mark: object): void {
+    const redisKey = prefix + key;
+    if (this.reading.get(redisKey) !== mark) return;
+    this.reading.delete(redisKey);
     if (!this.on) return;
-    if (this.entries.size >= this.maxEntries && !this.entries.has(key)) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, entry ?? null);
+    let table = this.tables.get(prefix);
+    if (!table) this.tables.set(prefix, (table = new Map<string, OnlineEntry | null>()));
+    if (!table.has(key)) {
+      if (this.count >= this.maxEntries) this.evictOne(table);
+      this.count++;
+    }
+    table.set(key, entry ?? null);
   }
 
   /** A read that failed: its marks go. */
-  abandon(keys: readonly string[], mark: object): void {
-    for (const k of keys) if (this.reading.get(k) === mark) this.reading.delete(k);
+  abandon(redisKeys: readonly string[], mark: object): void {
+    for (const k of redisKeys) if (this.reading.get(k) === mark) this.reading.delete(k);
   }
 
-  /** A key changed (announced, or written here): its entry and any read's mark go. */
-  forget(key: string): void {
-    this.entries.delete(key);
-    this.reading.delete(key);
+  /** A table's key changed (written here): its entry and any read's mark go. */
+  forget(prefix: string, key: string): void {
+    const table = this.tables.get(prefix);
+    if (table?.delete(key)) this.count--;
+    this.reading.delete(prefix + key);
   }
 
   clear(): void {
-    this.entries.clear();
+    this.tables.clear();
+    this.count = 0;
     this.reading.clear();
+  }
+
+  /** A whole Redis key changed (announced): "fs:<namespace>:<entity key>", the namespace without ':' (identifiers). */
+  private forgetKey(redisKey: string): void {
+    const end = redisKey.indexOf(':', 3);
+    if (end < 0) return void this.reading.delete(redisKey);
+    this.forget(redisKey.slice(0, end + 1), redisKey.slice(end + 1));
+  }
+
+  /** The oldest entry kept goes: the table being added to's first, else another table's. */
+  private evictOne(table: Map<string, OnlineEntry | null>): void {
+    let from = table.size > 0 ? table : undefined;
+    if (!from) for (const t of this.tables.values()) if (t.size > 0) from = t;
+    const oldest = from?.keys().next();
+    if (from && oldest && !oldest.done) {
+      from.delete(oldest.value);
+      this.count--;
+    }
   }
 
   async close(): Promise<void> {

@@ -226,12 +226,12 @@ export class RedisOnlineStore implements OnlineStore {
   private async written<T>(table: OnlineTable, items: readonly { key: string }[], write: () => Promise<T>): Promise<T> {
     const near = this.near;
     if (!near) return write();
-    const keys = items.map((it) => this.redisKey(table, it.key));
-    keys.forEach((k) => near.forget(k));
+    const prefix = this.redisKey(table, '');
+    items.forEach((it) => near.forget(prefix, it.key));
     try {
       return await write();
     } finally {
-      keys.forEach((k) => near.forget(k));
+      items.forEach((it) => near.forget(prefix, it.key));
     }
   }
 
@@ -307,15 +307,15 @@ export class RedisOnlineStore implements OnlineStore {
     reads.forEach((r, i) => {
       const row = new Array<OnlineEntry | undefined>(r.keys.length);
       const keys: string[] = [];
+      const prefix = prefixes[i];
       r.keys.forEach((k, j) => {
-        const redisKey = prefixes[i] + k;
-        const kept = near.get(redisKey);
+        const kept = near.get(prefix, k);
         if (kept !== undefined) {
           row[j] = kept ?? undefined;
           return;
         }
         keys.push(k);
-        missingKeys.push(redisKey);
+        missingKeys.push(prefix + k);
         missRead.push(i);
         missAt.push(j);
       });
@@ -333,8 +333,9 @@ export class RedisOnlineStore implements OnlineStore {
     }
     for (let m = 0; m < missingKeys.length; m++) {
       const v = raw[m];
-      const entry = v == null ? undefined : parseEntry(reads[missRead[m]].keys[missAt[m]], v);
-      near.keep(missingKeys[m], entry, mark);
+      const key = reads[missRead[m]].keys[missAt[m]];
+      const entry = v == null ? undefined : parseEntry(key, v);
+      near.keep(prefixes[missRead[m]], key, entry, mark);
       out[missRead[m]][missAt[m]] = entry;
     }
     return out;
