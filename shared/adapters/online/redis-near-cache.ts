@@ -117,6 +117,13 @@ export class RedisNearCache {
     this.reading.delete(prefix + key);
   }
 
+  /** A whole table changed (dropped): its entries and its reads' marks go. */
+  forgetTable(prefix: string): void {
+    this.count -= this.tables.get(prefix)?.size ?? 0;
+    this.tables.delete(prefix);
+    for (const k of this.reading.keys()) if (k.startsWith(prefix)) this.reading.delete(k);
+  }
+
   clear(): void {
     this.tables.clear();
     this.count = 0;
@@ -132,13 +139,9 @@ export class RedisNearCache {
 
   /** The oldest entry kept goes: the table being added to's first, else another table's. */
   private evictOne(table: Map<string, OnlineEntry | null>): void {
-    let from = table.size > 0 ? table : undefined;
-    if (!from) for (const t of this.tables.values()) if (t.size > 0) from = t;
-    const oldest = from?.keys().next();
-    if (from && oldest && !oldest.done) {
-      from.delete(oldest.value);
-      this.count--;
-    }
+    const from = table.size > 0 ? table : [...this.tables.values()].find((t) => t.size > 0);
+    const oldest = from?.keys().next().value;
+    if (oldest !== undefined && from!.delete(oldest)) this.count--;
   }
 
   async close(): Promise<void> {

@@ -342,11 +342,12 @@ export class RedisOnlineStore implements OnlineStore {
   }
 
   async drop(table: OnlineTable, signal?: AbortSignal): Promise<void> {
-    this.near?.clear();
+    const prefix = this.redisKey(table, '');
+    this.near?.forgetTable(prefix);
     try {
       await this.eachKey(table, (k) => this.client.del(k), signal);
     } finally {
-      this.near?.clear();
+      this.near?.forgetTable(prefix);
     }
   }
 
