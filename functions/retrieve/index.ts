@@ -3,7 +3,7 @@ import { createTrainingSetUseCases } from '../../shared/core/use-cases/training-
 import { createOnlineUseCases } from '../../shared/core/use-cases/online.js';
 import { createMaterializeUseCases } from '../../shared/core/use-cases/materialize.js';
 import type { FunctionDefinition } from '../../shared/runtime/function.js';
-import { RetrieveServiceService } from '../../shared/gen/featurestore/v1/retrieve.js';
+import { RetrieveServiceServed } from '../../shared/runtime/api/online-request.js';
 import { retrieveHandlers } from './retrieve-service.js';
 
 /** retrieve: online reads (the hot path), offline retrieve jobs (time ranges, time travel) and point-in-time training sets. */
@@ -23,7 +23,7 @@ export const retrieve: FunctionDefinition = {
     });
     return {
       services: [
-        bind('featurestore.v1.RetrieveService', RetrieveServiceService, retrieveHandlers(uses, trainingSets, online, createMaterializeUseCases(common))),
+        bind('featurestore.v1.RetrieveService', RetrieveServiceServed, retrieveHandlers(uses, trainingSets, online, createMaterializeUseCases(common))),
       ],
     };
   },

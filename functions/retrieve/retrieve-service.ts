@@ -1,11 +1,12 @@
 import { InvalidArgument, Unimplemented } from '../../shared/core/errors.js';
 import type { createRetrieveUseCases } from '../../shared/core/use-cases/retrieve.js';
 import type { createTrainingSetUseCases } from '../../shared/core/use-cases/training-set.js';
-import { entityValueFromProto, jobToProto, sourceFromProto, typedValueFromProto, featureSetRefFromProto } from '../../shared/runtime/api/mappers.js';
+import { entityValueFromProto, jobToProto, sourceFromProto, featureSetRefFromProto } from '../../shared/runtime/api/mappers.js';
 import { WireReply, type Handlers } from '../../shared/runtime/grpc/service-binding.js';
 import { dateFromTimestamp, optionalDate } from '../../shared/runtime/api/proto-time.js';
 import { Format, type OutputSpec } from '../../shared/gen/featurestore/v1/common.js';
-import { RetrieveServiceService, type RetrieveOnlineResponse } from '../../shared/gen/featurestore/v1/retrieve.js';
+import type { RetrieveOnlineResponse } from '../../shared/gen/featurestore/v1/retrieve.js';
+import type { RetrieveServiceServed } from '../../shared/runtime/api/online-request.js';
 import { lendOnlineAnswer } from '../../shared/runtime/api/online-wire.js';
 import type { OnlineUseCases } from '../../shared/core/use-cases/online.js';
 import type { MaterializeUseCases } from '../../shared/core/use-cases/materialize.js';
@@ -25,7 +26,7 @@ export function retrieveHandlers(
   trainingSets: ReturnType<typeof createTrainingSetUseCases>,
   online: OnlineUseCases,
   materialize: MaterializeUseCases,
-): Handlers<typeof RetrieveServiceService> {
+): Handlers<typeof RetrieveServiceServed> {
   return {
     startRetrieve: async (req, { principal, signal }) => {
       const format = outputFormat(req.output);
@@ -64,7 +65,8 @@ export function retrieveHandlers(
     // Not given the call's signal: an online read answers from memory and one round trip to the store
     // (nothing long to stop), and making the signal would cost every call about 2 µs (issue #16).
     retrieveOnline: async (req, { principal }) => {
-      const keys = req.keys.map((k) => k.values.map(typedValueFromProto));
+      // The keys come typed: the request was read by decodeOnlineRequest (shared/runtime/api/online-request.ts).
+      const keys = req.keys;
       if (req.featureView && req.featureSet) throw new InvalidArgument('name either feature_set or feature_view, not both', { field: 'feature_view' });
       if (req.featureView && req.features.length > 0)
         throw new InvalidArgument('must be empty with a feature_view: the view lists its features (register a view with fewer)', { field: 'features' });
