@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer, connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { parseOnlineUrl } from '../../shared/adapters/online/online-url.js';
@@ -137,6 +138,55 @@ describe('Redis near cache (client-side caching with tracking)', () => {
     assert.equal((await store.get(table, ['["e"]']))[0]?.eventTimeMicros, 200);
     await plain.put(table, [entry('["e"]', 300)]);
     await until('a write after the main reconnect seen', async () => (await store.get(table, ['["e"]']))[0]?.eventTimeMicros === 300);
+  });
+
+  it('stops keeping within two checks when the announcing connection goes silent without closing, and tracks again after', async () => {
+    // A loopback proxy to Redis whose connections can be silenced: bytes held both ways, nothing
+    // closed (a partition, a host gone), so no connection sees an error.
+    const target = new URL(url);
+    const pairs: { client: Socket; upstream: Socket; silent: boolean }[] = [];
+    // Half-open allowed: a silent pair does not answer an end with its own either.
+    const proxy = createServer({ allowHalfOpen: true }, (client) => {
+      const upstream = connect({ port: Number(target.port), host: target.hostname, allowHalfOpen: true });
+      const pair = { client, upstream, silent: false };
+      pairs.push(pair);
+      client.on('data', (d) => pair.silent || upstream.write(d));
+      upstream.on('data', (d) => pair.silent || client.write(d));
+      // A silent pair passes no close on either.
+      const end = () => pair.silent || (client.destroy(), upstream.destroy());
+      for (const s of [client, upstream]) s.on('close', end).on('error', end).on('end', end);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const port = (proxy.address() as { port: number }).port;
+    const checkMs = 150;
+    const proxied = new RedisOnlineStore({ mode: 'standalone', url: `redis://127.0.0.1:${port}` }, { nearCacheEntries: 100, nearCacheCheckMs: checkMs });
+    try {
+      await until('tracking on', () => proxied.nearCacheActive);
+      await plain.put(table, [entry('["s"]', 100)]);
+      assert.equal((await proxied.get(table, ['["s"]']))[0]?.eventTimeMicros, 100);
+      // The announcing connection: subscribed (sub=1), reached from the proxy's upstream socket's port.
+      const list = (await admin.client('LIST')) as string;
+      const ports = list
+        .split('\n')
+        .filter((line) => / sub=1 /.test(line))
+        .map((line) => Number(/ addr=[^ ]*:(\d+) /.exec(line)?.[1]));
+      const announcing = pairs.filter((p) => !p.upstream.destroyed && ports.includes(p.upstream.localPort!));
+      assert.equal(announcing.length, 1, 'the proxied announcing connection found');
+      announcing[0].silent = true;
+      const silencedAt = Date.now();
+      // Announced to a connection that passes nothing on: without the check, 100 would be answered on.
+      await plain.put(table, [entry('["s"]', 200)]);
+      await until('the silent connection noticed and the write read', async () => (await proxied.get(table, ['["s"]']))[0]?.eventTimeMicros === 200, 3000);
+      assert.ok(Date.now() - silencedAt < 2 * checkMs + 500, `noticed in ${Date.now() - silencedAt} ms`);
+      await until('tracking on again (a new connection)', () => proxied.nearCacheActive);
+      assert.equal((await proxied.get(table, ['["s"]']))[0]?.eventTimeMicros, 200);
+      await plain.put(table, [entry('["s"]', 300)]);
+      await until('a write after the reconnect seen', async () => (await proxied.get(table, ['["s"]']))[0]?.eventTimeMicros === 300);
+    } finally {
+      await proxied.close();
+      for (const p of pairs) (p.client.destroy(), p.upstream.destroy());
+      proxy.close();
+    }
   });
 
   it('keeps at most its bound of entries', async () => {

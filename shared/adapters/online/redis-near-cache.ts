@@ -16,6 +16,10 @@ const INVALIDATE = '__redis__:invalidate';
  * - Writes through this store drop their keys here before and after (the main connection answers in
  *   order, so a read after a write returns never misses it).
  * - Until both connections are up and tracking is on, nothing is kept; when either drops, all is dropped.
+ * - The announcing connection is asked PING every `checkMs` while entries are kept: one still
+ *   unanswered at the next check counts as lost (all is dropped, it reconnects), so a connection that
+ *   died without closing (a network partition, a host gone) stops the cache within two checks
+ *   rather than leaving entries unannounced until TCP notices, which can take hours.
  * - At most `maxEntries` entries (the oldest kept goes first); absent keys are kept as absent.
  */
 export class RedisNearCache {
@@ -39,12 +43,18 @@ export class RedisNearCache {
   private subscriberGeneration = 0;
   /** Starts run one at a time. */
   private starting: Promise<void> = Promise.resolve();
+  /** The check of the announcing connection, while entries are kept. */
+  private checking: NodeJS.Timeout | undefined;
+  /** A PING on the announcing connection sent at the last check and not yet answered. */
+  private pingOut = false;
 
   constructor(
     private readonly main: Redis,
     private readonly maxEntries: number,
     /** Redis refused to track (an error reply, e.g. an ACL without CLIENT, or Redis before 6): nothing is kept. */
     private readonly onRefused: (message: string) => void = () => {},
+    /** How often the announcing connection is checked (ms). */
+    private readonly checkMs = 1000,
   ) {
     // Re-subscribed by hand: its id must be asked first, which a subscribed connection cannot.
     this.subscriber = main.duplicate({ autoResubscribe: false, enableAutoPipelining: false, lazyConnect: true });
@@ -153,7 +163,34 @@ export class RedisNearCache {
   private stop(): void {
     this.on = false;
     this.generation++;
+    this.pingOut = false;
+    clearInterval(this.checking);
+    this.checking = undefined;
     this.clear();
+  }
+
+  /**
+   * A check of the announcing connection: its PING of the last check answered, or it is taken as
+   * lost. Redis answers a connection's commands and sends its announcements in order, so an answered
+   * PING also means every change announced before it arrived.
+   */
+  private check(): void {
+    if (!this.on) return;
+    if (this.pingOut) {
+      this.stop();
+      // Closed here, not ended (an end waits for the other side, which may never answer); its 'close'
+      // and then 'ready' start tracking again on a new connection.
+      this.subscriber.stream?.destroy();
+      return;
+    }
+    this.pingOut = true;
+    const generation = this.generation;
+    this.subscriber.ping().then(
+      () => {
+        if (generation === this.generation) this.pingOut = false;
+      },
+      () => {},
+    );
   }
 
   /**
@@ -176,7 +213,10 @@ export class RedisNearCache {
         if (generation !== this.generation) return;
       }
       await this.main.call('CLIENT', 'TRACKING', 'ON', 'REDIRECT', String(this.subscriberId));
-      if (generation === this.generation && !this.closed) this.on = true;
+      if (generation === this.generation && !this.closed) {
+        this.on = true;
+        this.checking = setInterval(() => this.check(), this.checkMs).unref();
+      }
     } catch (err) {
       // A connection dropped meanwhile: its 'ready' starts again. Redis refusing is said.
       if (err instanceof Error && err.name === 'ReplyError') this.onRefused(err.message);

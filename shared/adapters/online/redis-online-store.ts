@@ -125,7 +125,7 @@ export class RedisOnlineStore implements OnlineStore {
 
   constructor(
     private readonly location: RedisLocation,
-    options: { nearCacheEntries?: number; onNearCacheRefused?: (message: string) => void } = {},
+    options: { nearCacheEntries?: number; onNearCacheRefused?: (message: string) => void; nearCacheCheckMs?: number } = {},
   ) {
     const client =
       location.mode === 'standalone'
@@ -141,7 +141,7 @@ export class RedisOnlineStore implements OnlineStore {
     this.client = client as typeof client & WithPutNewest;
     this.near =
       client instanceof Redis && (options.nearCacheEntries ?? 0) > 0
-        ? new RedisNearCache(client, options.nearCacheEntries!, options.onNearCacheRefused)
+        ? new RedisNearCache(client, options.nearCacheEntries!, options.onNearCacheRefused, options.nearCacheCheckMs)
         : undefined;
   }
 
