@@ -184,7 +184,10 @@ describe('Redis near cache (client-side caching with tracking)', () => {
       await until('a write after the reconnect seen', async () => (await proxied.get(table, ['["s"]']))[0]?.eventTimeMicros === 300);
     } finally {
       await proxied.close();
-      for (const p of pairs) (p.client.destroy(), p.upstream.destroy());
+      for (const p of pairs) {
+        p.client.destroy();
+        p.upstream.destroy();
+      }
       proxy.close();
     }
   });
