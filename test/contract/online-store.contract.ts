@@ -120,6 +120,39 @@ export function onlineStoreContract(name: string, open: () => Promise<{ store: O
       }
     });
 
+    it('answers reads made together (in one turn of the event loop) each with its own entries', async () => {
+      const [a, b] = [table(), table()];
+      const keys = Array.from({ length: 80 }, (_, i) => (i % 7 === 3 ? `["é${i}"]` : `["t${i}"]`));
+      await store.put(
+        a,
+        keys.map((k, i) => entry(k, 100 + i, `a${i}`)),
+      );
+      await store.put(
+        b,
+        keys.flatMap((k, i) => (i % 2 ? [entry(k, 200 + i, `b${i}`)] : [])),
+      );
+      const at = (k: string) => keys.indexOf(k);
+      const inA = (ks: string[]) => ks.map((k) => (at(k) >= 0 ? entry(k, 100 + at(k), `a${at(k)}`) : undefined));
+      const inB = (ks: string[]) => ks.map((k) => (at(k) % 2 === 1 ? entry(k, 200 + at(k), `b${at(k)}`) : undefined));
+      // 150 calls of 0 to 39 keys (about 3,000 in all: Redis batches several times over), one or both tables, absent keys too.
+      const calls = Array.from({ length: 150 }, (_, c) => {
+        const list = Array.from({ length: (c * 7) % 40 }, (_, j) => (j % 11 === 5 ? `["absent${c}"]` : keys[(c * 13 + j * 3) % keys.length]));
+        return c % 3 === 0
+          ? { reads: [{ table: a, keys: list }], want: [inA(list)] }
+          : {
+              reads: [
+                { table: b, keys: list },
+                { table: a, keys: list.slice(0, 5) },
+              ],
+              want: [inB(list), inA(list.slice(0, 5))],
+            };
+      });
+      const answers = await Promise.all(
+        calls.map((c) => (c.reads.length === 1 ? store.get(c.reads[0].table, c.reads[0].keys).then((x) => [x]) : store.getMany(c.reads))),
+      );
+      answers.forEach((got, c) => assert.deepEqual(got, calls[c].want, `call ${c}`));
+    });
+
     it('stores any bytes: every byte value, bars and digits, an empty value', async () => {
       const t = table();
       const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
@@ -302,6 +335,11 @@ export function onlineStoreContract(name: string, open: () => Promise<{ store: O
         const down = unreachable();
         try {
           await assert.rejects(down.get(table(), ['k']), Unavailable);
+          // Reads made together fail together, each with the error.
+          await Promise.all([
+            assert.rejects(down.get(table(), ['k']), Unavailable),
+            assert.rejects(down.getMany([{ table: table(), keys: ['a', 'b'] }]), Unavailable),
+          ]);
         } finally {
           await down.close();
         }
