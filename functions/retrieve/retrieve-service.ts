@@ -65,14 +65,13 @@ export function retrieveHandlers(
     // Not given the call's signal: an online read answers from memory and one round trip to the store
     // (nothing long to stop), and making the signal would cost every call about 2 µs (issue #16).
     retrieveOnline: async (req, { principal }) => {
-      // The keys come typed: the request was read by decodeOnlineRequest (shared/runtime/api/online-request.ts).
-      const keys = req.keys;
       if (req.featureView && req.featureSet) throw new InvalidArgument('name either feature_set or feature_view, not both', { field: 'feature_view' });
       if (req.featureView && req.features.length > 0)
         throw new InvalidArgument('must be empty with a feature_view: the view lists its features (register a view with fewer)', { field: 'features' });
+      // The keys come typed: the request was read by decodeOnlineRequest (shared/runtime/api/online-request.ts).
       const out = req.featureView
-        ? await online.readView(principal, { view: req.featureView, keys })
-        : await online.readStored(principal, { ...featureSetRefFromProto(req.featureSet), keys, features: req.features });
+        ? await online.readView(principal, { view: req.featureView, keys: req.keys })
+        : await online.readStored(principal, { ...featureSetRefFromProto(req.featureSet), keys: req.keys, features: req.features });
       // The answer's bytes, written from the stored values as grpc-js serializes the reply.
       return new WireReply(() => lendOnlineAnswer(out)) as unknown as RetrieveOnlineResponse;
     },
