@@ -155,6 +155,16 @@ export class WireWriter {
     return out;
   }
 
+  /** How many bytes are written. */
+  get length(): number {
+    return this.n;
+  }
+
+  /** Forgets what was written after the first `n` bytes. */
+  truncate(n: number): void {
+    if (n < this.n) this.n = n;
+  }
+
   /** The bytes written, copied out; the writer starts again empty. */
   take(): Buffer {
     const out = Buffer.allocUnsafe(this.n);
@@ -262,14 +272,19 @@ const writer = new WireWriter();
 
 /** The stored form of one row's values (`features` their types, schema order). */
 export function encodeStoredRow(features: readonly Pick<Feature, 'type' | 'isList'>[], values: readonly StoredValue[]): Buffer {
-  writer.byte(STORED_FORMAT);
-  for (let i = 0; i < features.length; i++) {
-    writer.byte(ROW_VALUE);
-    const m = writer.begin();
-    writeValue(writer, features[i], values[i] ?? null);
-    writer.end(m);
-  }
+  writeStoredRow(writer, features, values);
   return writer.take();
+}
+
+/** encodeStoredRow's bytes, written on at the end of `w` (rows of a batch back to back). */
+export function writeStoredRow(w: WireWriter, features: readonly Pick<Feature, 'type' | 'isList'>[], values: readonly StoredValue[]): void {
+  w.byte(STORED_FORMAT);
+  for (let i = 0; i < features.length; i++) {
+    w.byte(ROW_VALUE);
+    const m = w.begin();
+    writeValue(w, features[i], values[i] ?? null);
+    w.end(m);
+  }
 }
 
 /** The same row in the legacy stored form (a JSON array), which entries written before format 1 hold. */

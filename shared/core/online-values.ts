@@ -1,7 +1,8 @@
 // Online rows: typed values checked against a feature set's schema, the entity key and the stored
 // form of an entity's non-key features beside the event time (shared/core/online-format.ts).
 import type { DataType, Feature, Schema } from './model.js';
-import { encodeLegacyRow, encodeStoredRow } from './online-format.js';
+import { encodeLegacyRow, encodeStoredRow, WireWriter, writeStoredRow } from './online-format.js';
+import type { StoredBatch } from './ports/online-store.js';
 import { microsOf, storedMicros, type StoredValue } from './values.js';
 
 /** The features stored in an online entry's value, in schema order: all but key and event time. */
@@ -50,6 +51,65 @@ export function expiryMicros(ttlSeconds: number | null, eventTimeMicros: number)
   return span === undefined ? undefined : eventTimeMicros + span;
 }
 
+/** A stored value of `f` as an engine produced it: 64-bit timestamps may come as text, and become µs numbers. */
+function fromEngine(f: Feature, v: unknown): StoredValue {
+  if (v === null || v === undefined) return null;
+  if (f.isList) return (v as unknown[]).map((x) => fromEngine({ ...f, isList: false }, x));
+  if (f.type !== 'TIMESTAMP' || (typeof v === 'number' && Number.isSafeInteger(v))) return v as StoredValue;
+  return storedMicros(BigInt(v as string | number));
+}
+
+/**
+ * What entriesFromStored makes, as one StoredBatch for a bulk write (materialization): the rows'
+ * values written back to back in one buffer, no object or buffer per row. Rows whose stored value
+ * is over `maxRowBytes` are left out and counted. The engine's rows have distinct keys (the newest
+ * row per key).
+ */
+export function storedBatchOf(
+  schema: Schema,
+  rows: Record<string, unknown>[],
+  ttlSeconds: number | null,
+  maxRowBytes: number,
+): { batch: StoredBatch; tooLarge: number } {
+  const stored = storedFeatures(schema);
+  const names = stored.map((f) => f.name);
+  const byName = new Map(schema.features.map((f) => [f.name, f]));
+  const keyFeatures = schema.primaryKey.map((k) => byName.get(k)!);
+  const et = byName.get(schema.eventTimeColumn)!;
+  const span = expirySpanMicros(ttlSeconds);
+  const w = new WireWriter();
+  const keys: string[] = [];
+  const eventTimes = new Float64Array(rows.length);
+  const expiries = new Float64Array(rows.length);
+  const starts = new Int32Array(rows.length + 1);
+  // One array of values and one of key values, written over for every row.
+  const values = new Array<StoredValue>(stored.length);
+  const keyValues = new Array<StoredValue>(keyFeatures.length);
+  let tooLarge = 0;
+  for (const r of rows) {
+    const start = w.length;
+    for (let i = 0; i < stored.length; i++) values[i] = fromEngine(stored[i], r[names[i]]);
+    writeStoredRow(w, stored, values);
+    if (w.length - start > maxRowBytes) {
+      w.truncate(start);
+      tooLarge++;
+      continue;
+    }
+    const n = keys.length;
+    for (let k = 0; k < keyFeatures.length; k++) keyValues[k] = fromEngine(keyFeatures[k], r[keyFeatures[k].name]);
+    keys.push(encodeEntityKey(keyValues));
+    const at = eventTimeMicros(et, fromEngine(et, r[et.name]));
+    eventTimes[n] = at;
+    expiries[n] = span === undefined ? NaN : at + span;
+    starts[n + 1] = w.length;
+  }
+  const n = keys.length;
+  return {
+    batch: { keys, eventTimeMicros: eventTimes.subarray(0, n), expireAtMicros: expiries.subarray(0, n), bytes: w.take(), starts: starts.subarray(0, n + 1) },
+    tooLarge,
+  };
+}
+
 /**
  * Online entries from rows in stored form as an engine produced them (64-bit integers may come as
  * text: timestamps are turned back into numbers of µs), expiring by the feature set's TTL. With
@@ -62,12 +122,7 @@ export function entriesFromStored(
   legacy = false,
 ): { key: string; eventTimeMicros: number; value: Buffer; legacyValue?: Buffer; expireAtMicros?: number }[] {
   const byName = new Map(schema.features.map((f) => [f.name, f]));
-  const norm = (f: Feature, v: unknown): StoredValue => {
-    if (v === null || v === undefined) return null;
-    if (f.isList) return (v as unknown[]).map((x) => norm({ ...f, isList: false }, x));
-    if (f.type !== 'TIMESTAMP' || (typeof v === 'number' && Number.isSafeInteger(v))) return v as StoredValue;
-    return storedMicros(BigInt(v as string | number));
-  };
+  const norm = fromEngine;
   // Hot loop (materialization: a million rows is a million of these): columns looked up once.
   const stored = storedFeatures(schema);
   const names = stored.map((f) => f.name);

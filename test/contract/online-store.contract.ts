@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Unavailable } from '../../shared/core/errors.js';
-import type { OnlineEntry, OnlineRead, OnlineStore, OnlineTable, RestoreItem } from '../../shared/core/ports/online-store.js';
+import {
+  sliceBatch,
+  type OnlineEntry,
+  type OnlineRead,
+  type OnlineStore,
+  type OnlineTable,
+  type RestoreItem,
+  type StoredBatch,
+} from '../../shared/core/ports/online-store.js';
 
 const table = (major = 1): OnlineTable => ({ project: `p_${randomBytes(4).toString('hex')}`, featureSet: 'fs', major });
 /** Entries with their values as text (latin1: one byte per character) for readable assertions. */
@@ -16,6 +24,19 @@ const text = (e: OnlineEntry | undefined): TextEntry | undefined => {
   assert.ok(e.value instanceof Uint8Array, 'values are read back as bytes');
   return { ...e, value: Buffer.from(e.value).toString('latin1') };
 };
+
+/** A StoredBatch of entries (distinct keys), as a bulk writer lays it out. */
+function batchOf(entries: OnlineEntry[]): StoredBatch {
+  const starts = new Int32Array(entries.length + 1);
+  entries.forEach((e, i) => (starts[i + 1] = starts[i] + e.value.length));
+  return {
+    keys: entries.map((e) => e.key),
+    eventTimeMicros: Float64Array.from(entries, (e) => e.eventTimeMicros),
+    expireAtMicros: Float64Array.from(entries, (e) => e.expireAtMicros ?? NaN),
+    bytes: Buffer.concat(entries.map((e) => e.value)),
+    starts,
+  };
+}
 
 /** The store under test, written and read with text values (the store itself sees and answers bytes). */
 function textView(store: OnlineStore) {
@@ -296,6 +317,46 @@ export function onlineStoreContract(name: string, open: () => Promise<{ store: O
       assert.deepEqual([(await store.get(v1, ['k']))[0]?.value, (await store.get(v2, ['k']))[0]?.value], ['one', 'two']);
       await store.drop(v1);
       assert.deepEqual([(await store.get(v1, ['k']))[0], (await store.get(v2, ['k']))[0]?.value], [undefined, 'two']);
+    });
+
+    it('writes a bulk batch (putBatch) newest-wins like put: any key text and bytes, expiries, several script calls, a slice', async () => {
+      const t = table();
+      const now = Date.now() * 1000;
+      await store.put(t, [entry('["kept newer"]', 50, 'stored'), entry('["replaced"]', 5, 'stored')]);
+      const keys = [
+        '["kept newer"]',
+        '["replaced"]',
+        '["expires"]',
+        '["a\\"b|c"]',
+        '["empty"]',
+        ...Array.from({ length: 445 }, (_, i) => JSON.stringify([`ключ-${i}`, i])),
+      ];
+      const values = keys.map((_, i) => (i === 4 ? Buffer.alloc(0) : Buffer.from(Array.from({ length: 1 + (i % 300) }, (_, j) => (i + j) % 256))));
+      const batch = batchOf(
+        keys.map((key, i) => ({ key, eventTimeMicros: i < 2 ? 10 : now - i, value: values[i], ...(i === 2 ? { expireAtMicros: now + 400_000 } : {}) })),
+      );
+      assert.equal(await raw.putBatch(t, batch), keys.length - 1, 'all but the key stored newer are written');
+      const got = await raw.get(t, keys);
+      assert.deepEqual(
+        got.map((e) => e && [e.eventTimeMicros, Buffer.from(e.value)]),
+        keys.map((_, i) => (i === 0 ? [50, Buffer.from('stored')] : [i < 2 ? 10 : now - i, values[i]])),
+      );
+      // A slice of the batch shares its bytes: only its entries go, each with its own value.
+      const other = table();
+      assert.equal(await raw.putBatch(other, sliceBatch(batch, 100, 300)), 200);
+      const sliced = await raw.get(other, keys);
+      assert.deepEqual(
+        sliced.map((e) => e && Buffer.from(e.value)),
+        keys.map((_, i) => (i >= 100 && i < 300 ? values[i] : undefined)),
+      );
+      assert.equal(await raw.putBatch(other, batchOf([])), 0);
+      await new Promise((r) => setTimeout(r, 700));
+      await raw.sweepExpired(Date.now() * 1000);
+      assert.deepEqual(
+        (await raw.get(t, keys.slice(1, 4))).map((e) => e?.key),
+        ['["replaced"]', undefined, '["a\\"b|c"]'],
+        'the entry given an expiry is gone, the others stay',
+      );
     });
 
     it('writes and reads a batch of 2,000 entities', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { describe, it } from 'node:test';
+import { BoundedOnlineStore } from '../../shared/adapters/online/bounded-online-store.js';
 import { parseOnlineUrl } from '../../shared/adapters/online/online-url.js';
 import { RedisOnlineStore } from '../../shared/adapters/online/redis-online-store.js';
 import { SqlOnlineStore } from '../../shared/adapters/online/sql-online-store.js';
@@ -30,6 +31,12 @@ describe('online stores', () => {
     },
     () => redis('redis://127.0.0.1:1'),
   );
+  // The bound every function puts around its store (chunks, a queue), in small chunks so batches are cut.
+  onlineStoreContract('Redis (standalone) behind the bound, chunks of 100', async () => {
+    const inner = redis(required('FEATURESTORE_TEST_REDIS_URL'));
+    const store = new BoundedOnlineStore(inner, { concurrency: 2, chunk: 100 });
+    return { store, close: () => store.close() };
+  });
   onlineStoreContract('Redis (standalone, near cache)', async () => {
     const location = parseOnlineUrl(required('FEATURESTORE_TEST_REDIS_URL'));
     if (location?.type !== 'redis') throw new Error('not a Redis URL');

@@ -1,5 +1,14 @@
 import PQueue from 'p-queue';
-import { batchWinners, type OnlineEntry, type OnlineRead, type OnlineStore, type OnlineTable, type RestoreItem } from '../../core/ports/online-store.js';
+import {
+  batchWinners,
+  sliceBatch,
+  type OnlineEntry,
+  type OnlineRead,
+  type OnlineStore,
+  type OnlineTable,
+  type RestoreItem,
+  type StoredBatch,
+} from '../../core/ports/online-store.js';
 
 /**
  * Bounds the load a process puts on the online store: writes and big reads go in chunks, and at
@@ -37,6 +46,15 @@ export class BoundedOnlineStore implements OnlineStore {
     const result = entries.map(() => false);
     standing.forEach((i, j) => (result[i] = written[j]!));
     return result;
+  }
+
+  async putBatch(table: OnlineTable, batch: StoredBatch, signal?: AbortSignal): Promise<number> {
+    const chunk = this.options.chunk;
+    const parts: StoredBatch[] = [];
+    for (let i = 0; i < batch.keys.length; i += chunk)
+      parts.push(i === 0 && batch.keys.length <= chunk ? batch : sliceBatch(batch, i, Math.min(batch.keys.length, i + chunk)));
+    const written = await Promise.all(parts.map((p) => this.queue.add<number>(() => this.inner.putBatch(table, p, signal))));
+    return written.reduce((a, b) => a + b, 0);
   }
 
   /** A read of one chunk goes straight out (the hot path; one lookup per entity); bigger reads queue. */

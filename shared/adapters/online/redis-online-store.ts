@@ -2,13 +2,16 @@ import { createHash } from 'node:crypto';
 import { Cluster, Command, Redis, type RedisOptions } from 'ioredis';
 import { FailedPrecondition, Unavailable, throwIfAborted } from '../../core/errors.js';
 import {
+  batchEntries,
   batchWinners,
+  sliceBatch,
   onlineNamespace,
   type OnlineEntry,
   type OnlineRead,
   type OnlineStore,
   type OnlineTable,
   type RestoreItem,
+  type StoredBatch,
 } from '../../core/ports/online-store.js';
 import { RedisNearCache } from './redis-near-cache.js';
 
@@ -168,7 +171,12 @@ export class RedisOnlineStore implements OnlineStore {
     throwIfAborted(signal);
     try {
       const winner = batchWinners(entries);
-      if (this.location.mode === 'standalone') return await this.written(table, entries, () => this.putBatched(table, entries, winner));
+      if (this.location.mode === 'standalone')
+        return await this.written(
+          table,
+          () => entries.map((e) => e.key),
+          () => this.putBatched(table, entries, winner),
+        );
       // Cluster: one script call per key (the keys of a batch live in different slots).
       const results = await Promise.all(
         entries.map((e, i) =>
@@ -178,6 +186,40 @@ export class RedisOnlineStore implements OnlineStore {
         ),
       );
       return results.map((r) => r === 1);
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  async putBatch(table: OnlineTable, batch: StoredBatch, signal?: AbortSignal): Promise<number> {
+    throwIfAborted(signal);
+    if (this.location.mode === 'cluster') return (await this.put(table, batchEntries(batch), signal)).filter(Boolean).length;
+    try {
+      return await this.written(
+        table,
+        () => batch.keys,
+        async () => {
+          const prefix = this.redisKey(table, '');
+          const client = this.client as Redis & WithPutNewest;
+          const calls: Promise<number>[] = [];
+          for (let from = 0; from < batch.keys.length; from += PUT_BATCH) {
+            const to = Math.min(batch.keys.length, from + PUT_BATCH);
+            const call = (client.sendCommand(evalshaBatch(PUT_NEWEST_MANY_SHA, prefix, batch, from, to)) as Promise<number[]>).catch((err: unknown) => {
+              if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
+              // Redis lost its script cache: ioredis's command loads it.
+              const part = batchEntries(sliceBatch(batch, from, to));
+              const args = part.flatMap((e) => [
+                String(e.eventTimeMicros),
+                asArg({ head: `${e.eventTimeMicros}|`, bytes: e.value }),
+                expireMs(e.expireAtMicros),
+              ]);
+              return client.putNewestMany(part.length, ...part.map((e) => prefix + e.key), ...args);
+            });
+            calls.push(call.then((written) => written.reduce((n, w) => n + (w === 1 ? 1 : 0), 0)));
+          }
+          return (await Promise.all(calls)).reduce((a, b) => a + b, 0);
+        },
+      );
     } catch (err) {
       throw translate(err);
     }
@@ -213,7 +255,11 @@ export class RedisOnlineStore implements OnlineStore {
   async restore(table: OnlineTable, items: RestoreItem[], signal?: AbortSignal): Promise<void> {
     throwIfAborted(signal);
     try {
-      await this.written(table, items, () => this.restoreEach(table, items));
+      await this.written(
+        table,
+        () => items.map((it) => it.key),
+        () => this.restoreEach(table, items),
+      );
     } catch (err) {
       throw translate(err);
     }
@@ -223,15 +269,16 @@ export class RedisOnlineStore implements OnlineStore {
    * A write of these keys, dropped from the near cache before it is sent and after it is answered: a
    * read answered before the write may have kept the old entry meanwhile (one connection answers in order).
    */
-  private async written<T>(table: OnlineTable, items: readonly { key: string }[], write: () => Promise<T>): Promise<T> {
+  private async written<T>(table: OnlineTable, keysOf: () => readonly string[], write: () => Promise<T>): Promise<T> {
     const near = this.near;
     if (!near) return write();
     const prefix = this.redisKey(table, '');
-    items.forEach((it) => near.forget(prefix, it.key));
+    const keys = keysOf();
+    keys.forEach((key) => near.forget(prefix, key));
     try {
       return await write();
     } finally {
-      items.forEach((it) => near.forget(prefix, it.key));
+      keys.forEach((key) => near.forget(prefix, key));
     }
   }
 
@@ -519,6 +566,58 @@ function evalsha(sha: string, keys: string[], args: ScriptArg[]): PreparedComman
     text = '\r\n';
   });
   out.write(text, at, 'utf8');
+  return new PreparedCommand('evalsha', out);
+}
+
+/**
+ * PUT_NEWEST_MANY's EVALSHA for entries from..to of a batch, written straight from its arrays and
+ * bytes into one buffer: per entry the key after `prefix`, the event time, "<event time>|" and the
+ * value, and the expiry in ms ('' for none). The bulk write's path (materialization), with no
+ * argument objects per entry.
+ */
+function evalshaBatch(sha: string, prefix: string, batch: StoredBatch, from: number, to: number): PreparedCommand {
+  const count = to - from;
+  const prefixBytes = Buffer.byteLength(prefix, 'utf8');
+  let keysText = '';
+  let size = 0;
+  const times: string[] = new Array<string>(count);
+  const expiries: string[] = new Array<string>(count);
+  for (let i = from; i < to; i++) {
+    const key = batch.keys[i];
+    const keyBytes = prefixBytes + Buffer.byteLength(key, 'utf8');
+    keysText += `$${keyBytes}\r\n${prefix}${key}\r\n`;
+    size += keyBytes;
+    const at = String(batch.eventTimeMicros[i]);
+    const expire = batch.expireAtMicros[i];
+    const ex = Number.isNaN(expire) ? '' : String(Math.floor(expire / 1000));
+    times[i - from] = at;
+    expiries[i - from] = ex;
+    const valueBytes = at.length + 1 + batch.starts[i + 1] - batch.starts[i];
+    // $<n>\r\n<bytes>\r\n for the key (its digits added below), the time, the value and the expiry.
+    size += 5 + String(keyBytes).length;
+    size += 5 + String(at.length).length + at.length;
+    size += 5 + String(valueBytes).length + valueBytes;
+    size += 5 + String(ex.length).length + ex.length;
+  }
+  const head = `*${3 + 4 * count}\r\n$7\r\nEVALSHA\r\n$${sha.length}\r\n${sha}\r\n$${String(count).length}\r\n${count}\r\n`;
+  const out = carve(head.length + size);
+  let at = out.write(head, 0, 'latin1');
+  at += out.write(keysText, at, 'utf8');
+  const bytes = batch.bytes;
+  let text = '';
+  for (let i = from; i < to; i++) {
+    const time = times[i - from];
+    const ex = expiries[i - from];
+    const start = batch.starts[i];
+    const end = batch.starts[i + 1];
+    text += `$${time.length}\r\n${time}\r\n$${time.length + 1 + end - start}\r\n${time}|`;
+    at += out.write(text, at, 'latin1');
+    out.set(new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start), at);
+    at += end - start;
+    text = `\r\n$${ex.length}\r\n${ex}\r\n`;
+  }
+  at += out.write(text, at, 'latin1');
+  if (at !== out.length) throw new Error(`EVALSHA sized ${out.length} bytes, written ${at}`);
   return new PreparedCommand('evalsha', out);
 }
 

@@ -33,6 +33,44 @@ export interface RestoreItem {
 }
 
 /**
+ * Entries of one table in stored form, keys distinct, laid out for a bulk write (materialization:
+ * the newest offline row per key) without an object or a buffer per entry: entry i is keys[i],
+ * eventTimeMicros[i], expireAtMicros[i] (NaN: never) and bytes[starts[i] .. starts[i + 1]).
+ */
+export interface StoredBatch {
+  readonly keys: readonly string[];
+  readonly eventTimeMicros: Float64Array;
+  readonly expireAtMicros: Float64Array;
+  readonly bytes: Uint8Array;
+  /** keys.length + 1 offsets into bytes. */
+  readonly starts: Int32Array;
+}
+
+/** Entries from..to of a batch, sharing its arrays and bytes. */
+export function sliceBatch(b: StoredBatch, from: number, to: number): StoredBatch {
+  return {
+    keys: b.keys.slice(from, to),
+    eventTimeMicros: b.eventTimeMicros.subarray(from, to),
+    expireAtMicros: b.expireAtMicros.subarray(from, to),
+    bytes: b.bytes,
+    starts: b.starts.subarray(from, to + 1),
+  };
+}
+
+/** A batch's entries as objects, for stores without a bulk path. */
+export function batchEntries(b: StoredBatch): OnlineEntry[] {
+  return b.keys.map((key, i) => {
+    const expireAtMicros = b.expireAtMicros[i];
+    return {
+      key,
+      eventTimeMicros: b.eventTimeMicros[i],
+      value: b.bytes.subarray(b.starts[i], b.starts[i + 1]),
+      ...(Number.isNaN(expireAtMicros) ? {} : { expireAtMicros }),
+    };
+  });
+}
+
+/**
  * Online rows, newest event time wins. `put` writes each entry unless the stored one is newer
  * (equal event times: the later write wins), atomically per entry even under concurrent writers,
  * and says for each whether it was written. `get` returns entries in the order of the keys asked
@@ -41,6 +79,8 @@ export interface RestoreItem {
  */
 export interface OnlineStore {
   put(table: OnlineTable, entries: OnlineEntry[], signal?: AbortSignal): Promise<boolean[]>;
+  /** `put` of a batch whose keys are distinct (a bulk write: no object per entry); answers how many were written. */
+  putBatch(table: OnlineTable, batch: StoredBatch, signal?: AbortSignal): Promise<number>;
   get(table: OnlineTable, keys: string[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[]>;
   /** Like `get` for several tables at once (a feature view's sets), in one round trip per node: per read, entries in key order. */
   getMany(reads: OnlineRead[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[][]>;

@@ -4,7 +4,7 @@ import type { MaterializeJobSpec } from '../job-specs.js';
 import { materializePlan, type NewestPerKeyPlan } from '../plans.js';
 import { jobEvent, type Job } from '../jobs.js';
 import type { FeatureSet } from '../model.js';
-import { entriesFromStored } from '../online-values.js';
+import { storedBatchOf } from '../online-values.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import type { IngestStore } from '../ports/ingest-store.js';
 import type { JobStore } from '../ports/job-store.js';
@@ -45,10 +45,11 @@ export async function copyNewestOnline(
     async (batch) => {
       if (failure) throw failure;
       // The same row limit as IngestOnline: rows over it stay offline only.
-      const entries = entriesFromStored(fs.schema, batch, fs.ttlSeconds).filter((e) => e.value.length <= d.maxRowBytes || (tooLarge++, false));
-      const write = d.online.put(table, entries, signal).then(
+      const stored = storedBatchOf(fs.schema, batch, fs.ttlSeconds, d.maxRowBytes);
+      tooLarge += stored.tooLarge;
+      const write = d.online.putBatch(table, stored.batch, signal).then(
         (done) => {
-          written += done.filter(Boolean).length;
+          written += done;
           seen += batch.length;
           onRows(seen);
         },
