@@ -249,9 +249,11 @@ with SET NX GET (Redis 7.0): a key not yet online, as here, is written by that o
 one comes back and is compared, and a newer row replaces it. Per key that is 1.8 µs of Redis CPU against 2.2-2.4 for a GET
 and a SET, and a plain SET sent from outside costs 0.8-1.2 (measured with Redis's own CPU counters, 200,000 keys).
 The job's process, not Redis, is the busy side: DuckDB's rows read column by column (DuckDB's row objects
-cost more than twice as much), their stored form, and the EVALSHA buffer written a byte value at a time. Before these,
-on this machine: 161,000-193,000 rows/s (0.52x raw), and 128,700 (9.7x Feast) before the buffer. The raw
-baseline varies most from run to run (the runs are in the table).
+cost more than twice as much), and each batch's rows written as one StoredBatch (keys, event times and expiries in
+arrays, every stored row back to back in one buffer) from which each EVALSHA is written, with no object, buffer or
+script argument per row (OnlineStore.putBatch). Before these, on this machine: 240,000-250,000 rows/s (0.67-0.76x raw)
+with an entry object and a buffer per row, 161,000-193,000 (0.52x) before the columns, 128,700 (9.7x Feast) before the
+EVALSHA buffer. The raw baseline varies most from run to run (the runs are in the table).
 `,
 );
 process.exit(0);
