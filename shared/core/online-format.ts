@@ -122,6 +122,17 @@ export class WireWriter {
     return this;
   }
 
+  /** The bytes of `bytes` from `start` on, as they are (no length). */
+  rawFrom(bytes: Uint8Array, start: number): this {
+    if (start === 0) return this.raw(bytes);
+    const length = bytes.length - start;
+    this.ensure(length);
+    // A plain Uint8Array view costs less than a Buffer's subarray (issue #16).
+    this.buf.set(new Uint8Array(bytes.buffer, bytes.byteOffset + start, length), this.n);
+    this.n += length;
+    return this;
+  }
+
   /** Starts a length-delimited field's content; `end` with the returned mark closes it. */
   begin(): number {
     this.ensure(1);
@@ -301,6 +312,27 @@ export function storedValues(features: readonly Pick<Feature, 'type' | 'isList'>
   if (entry[0] === STORED_FORMAT) return entry.subarray(1);
   if (entry[0] === LEGACY_JSON) return encodeStoredRow(features, JSON.parse(Buffer.from(entry).toString('utf8')) as StoredValue[]).subarray(1);
   throw new Error(`an online entry has stored format ${entry[0]}, which this release cannot read; upgrade the functions reading it`);
+}
+
+/**
+ * A read entry's value fields as storedValues gives them, appended to a row's pieces: `values` the
+ * buffers, `starts` where each piece begins in its buffer. An entry whose store said where its value
+ * sits (bytes, from) in the current format is appended as that buffer, without a view (issue #16).
+ */
+export function pushStoredValues(
+  values: Uint8Array[],
+  starts: number[],
+  features: readonly Pick<Feature, 'type' | 'isList'>[],
+  entry: { value: Uint8Array; bytes?: Uint8Array; from?: number },
+): void {
+  const bytes = entry.bytes;
+  if (bytes !== undefined && bytes[entry.from!] === STORED_FORMAT) {
+    values.push(bytes);
+    starts.push(entry.from! + 1);
+    return;
+  }
+  values.push(storedValues(features, entry.value));
+  starts.push(0);
 }
 
 /**

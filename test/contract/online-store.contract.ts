@@ -22,7 +22,11 @@ const bytes = (e: TextEntry): OnlineEntry => ({ ...e, value: Buffer.from(e.value
 const text = (e: OnlineEntry | undefined): TextEntry | undefined => {
   if (!e) return undefined;
   assert.ok(e.value instanceof Uint8Array, 'values are read back as bytes');
-  return { ...e, value: Buffer.from(e.value).toString('latin1') };
+  // A store may say where the value sits in a buffer it read; then both forms hold the same bytes.
+  assert.equal(e.bytes === undefined, e.from === undefined, 'bytes and from come together');
+  if (e.bytes) assert.deepEqual(Buffer.from(e.bytes.subarray(e.from)), Buffer.from(e.value), 'value is bytes from `from` on');
+  const { bytes: _bytes, from: _from, ...plain } = e;
+  return { ...plain, value: Buffer.from(e.value).toString('latin1') };
 };
 
 /** A StoredBatch of entries (distinct keys), as a bulk writer lays it out. */

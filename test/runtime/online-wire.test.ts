@@ -132,6 +132,13 @@ test('the direct encoder writes the generated encoder’s bytes for every type, 
       // A frozen name list (a full read's) has its fields cached: the same bytes, the first time and again.
       const names = Object.freeze([...a.featureNames]);
       for (let i = 0; i < 2; i++) assert.ok(encodeOnlineAnswer({ ...stored(a), featureNames: names }).equals(generated));
+      // Values handed as the buffer a store read, with where they start in it (no view made): the same bytes.
+      const inPlace = stored(a);
+      inPlace.rows = inPlace.rows.map((r) => {
+        const values = r.values.map((v, k) => Buffer.concat([Buffer.from(`${k}${'|'.repeat(k)}1`), v]));
+        return { ...r, values, starts: values.map((v, k) => v.length - r.values[k].length) };
+      });
+      assert.ok(encodeOnlineAnswer(inPlace).equals(generated));
     }),
     { numRuns: 2000 },
   );
@@ -142,6 +149,10 @@ test('a feature view’s answer (per-set statuses, PARTIAL rows, the sets named)
     fc.property(viewAnswer, (a) => {
       const direct = encodeOnlineAnswer(stored(a));
       assert.ok(direct.equals(Buffer.from(RetrieveOnlineResponse.encode(typed(a)).finish())));
+      // Frozen status lists (every set present, shared by the rows of a read) have their field cached: the same bytes, again.
+      const frozen = stored(a);
+      frozen.rows = frozen.rows.map((r) => ({ ...r, setStatuses: Object.freeze([...r.setStatuses!]) }));
+      for (let i = 0; i < 2; i++) assert.ok(encodeOnlineAnswer(frozen).equals(direct));
       const decoded = RetrieveOnlineResponse.decode(direct);
       assert.deepEqual(decoded.featureSets, a.featureSets);
       assert.deepEqual(

@@ -657,13 +657,30 @@ function stored(eventTimeMicros: number, value: Uint8Array): Buffer {
   return out;
 }
 
+/**
+ * An entry read from Redis: its stored value is `bytes` after the event time's digits and '|'. The
+ * read path copies from `bytes` at `from`; `value`, a view, is made only for those who ask.
+ */
+class FoundEntry implements OnlineEntry {
+  constructor(
+    readonly key: string,
+    readonly eventTimeMicros: number,
+    readonly bytes: Buffer,
+    readonly from: number,
+  ) {}
+
+  get value(): Buffer {
+    return this.bytes.subarray(this.from);
+  }
+}
+
 /** An entry from its stored value: the digits before the first '|' are the event time (the bytes after are the features). */
 function parseEntry(key: string, raw: Buffer): OnlineEntry {
   const negative = raw[0] === MINUS;
   let i = negative ? 1 : 0;
   let us = 0;
   for (; i < raw.length && raw[i] !== BAR; i++) us = us * 10 + (raw[i] - 0x30);
-  return { key, eventTimeMicros: negative ? -us : us, value: raw.subarray(i + 1) };
+  return new FoundEntry(key, negative ? -us : us, raw, Math.min(i + 1, raw.length));
 }
 
 function translate(err: unknown): Error {

@@ -16,6 +16,13 @@ export interface OnlineEntry {
   value: Uint8Array;
   /** When the store may drop the entry (µs since the epoch; see shared/core/online.ts expiryMicros); never when absent. */
   expireAtMicros?: number;
+  /**
+   * A read's entry may also say where its value sits in a larger buffer the store read (`value` is
+   * `bytes` from `from` on), so the read path copies the bytes it answers from there without a view
+   * of its own per entry (issue #16). Both or neither.
+   */
+  readonly bytes?: Uint8Array;
+  readonly from?: number;
 }
 
 /** Keys to read from one table. */

@@ -1,7 +1,7 @@
 import { InvalidArgument, NotFound, PermissionDenied, ResourceExhausted } from '../errors.js';
 import type { Feature, FeatureSet, FeatureView } from '../model.js';
 import { encodeEntityKey, eventTimeMicros, expiryMicros, storedFeatures } from '../online-values.js';
-import { encodeStoredRow, nullFields, pickFields, storedValues } from '../online-format.js';
+import { encodeStoredRow, nullFields, pickFields, pushStoredValues, storedValues } from '../online-format.js';
 import { checkValue, isError, type StoredValue, type TypedValue } from '../values.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import { allWithheld, hasSensitiveFeatures, withheldFeatures } from '../sensitive.js';
@@ -40,6 +40,8 @@ export interface StoredOnlineRow {
    * concatenation is one featurestore.v1.OnlineRow `values` field per feature, in featureNames order.
    */
   values: Uint8Array[];
+  /** Where each piece of `values` begins in its buffer (a read entry's bytes, no view made); 0 for all when absent. */
+  starts?: number[];
   eventTimeMicros?: number;
   status: RowStatus;
   /** A feature view's row: each feature set's status, aligned with StoredOnlineAnswer.featureSets. */
@@ -276,8 +278,11 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
         if (!e) return { values: [], status: 'MISSING' };
         const eventTimeMicros = e.eventTimeMicros;
         if (ttl !== undefined && now - eventTimeMicros > ttl) return { values: [], eventTimeMicros, status: 'EXPIRED' };
-        const fields = storedValues(stored, e.value);
-        return { values: whole ? [fields] : pickFields(fields, positions, stored.length), eventTimeMicros, status: 'PRESENT' };
+        if (!whole) return { values: pickFields(storedValues(stored, e.value), positions, stored.length), eventTimeMicros, status: 'PRESENT' };
+        const values: Uint8Array[] = [];
+        const starts: number[] = [];
+        pushStoredValues(values, starts, stored, e);
+        return { values, starts, eventTimeMicros, status: 'PRESENT' };
       });
       return { featureNames: wanted, rows, withheld };
     },
@@ -332,6 +337,7 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       const rows: StoredOnlineRow[] = [];
       for (let i = 0; i < input.keys.length; i++) {
         const values: Uint8Array[] = [];
+        const starts: number[] = [];
         let setStatuses: Exclude<RowStatus, 'PARTIAL'>[] | undefined;
         let eventTimeMicros: number | undefined;
         let present = 0;
@@ -345,21 +351,25 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
             setStatuses ??= parts.slice(0, s).map(() => 'PRESENT' as const);
             setStatuses.push(status);
             values.push(p.nulls);
+            starts.push(0);
             continue;
           }
           setStatuses?.push(status);
           present++;
           if (eventTimeMicros === undefined || e!.eventTimeMicros < eventTimeMicros) eventTimeMicros = e!.eventTimeMicros;
-          const fields = storedValues(p.stored, e!.value);
-          if (p.whole) values.push(fields);
-          else for (const piece of pickFields(fields, p.positions, p.stored.length)) values.push(piece);
+          if (p.whole) pushStoredValues(values, starts, p.stored, e!);
+          else
+            for (const piece of pickFields(storedValues(p.stored, e!.value), p.positions, p.stored.length)) {
+              values.push(piece);
+              starts.push(0);
+            }
         }
         if (!setStatuses) {
-          rows.push({ values, eventTimeMicros, status: 'PRESENT', setStatuses: layout.allPresent });
+          rows.push({ values, starts, eventTimeMicros, status: 'PRESENT', setStatuses: layout.allPresent });
           continue;
         }
         const status = present === 0 && setStatuses.every((x) => x === setStatuses[0]) ? setStatuses[0] : 'PARTIAL';
-        rows.push({ values: status === 'PARTIAL' ? values : [], eventTimeMicros, status, setStatuses });
+        rows.push({ values: status === 'PARTIAL' ? values : [], starts: status === 'PARTIAL' ? starts : [], eventTimeMicros, status, setStatuses });
       }
       return {
         featureNames: withheld.length === 0 ? layout.names : parts.flatMap((p) => p.names),

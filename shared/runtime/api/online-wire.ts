@@ -43,6 +43,26 @@ function writeNames(field: number, names: readonly string[]): void {
   for (const name of names) w.byte(field).string(name);
 }
 
+/** A row's set statuses field: packed, as proto3 writes repeated enums. */
+function writeStatuses(out: WireWriter, statuses: readonly RowStatus[], size: number): void {
+  out.byte(ROW_SET_STATUSES).varint(size);
+  for (const x of statuses) out.varint(STATUS[x]);
+}
+
+const statusesCache = new WeakMap<readonly RowStatus[], Buffer>();
+function statusesFieldOf(statuses: readonly RowStatus[]): Buffer {
+  let bytes = statusesCache.get(statuses);
+  if (!bytes) {
+    let size = 0;
+    for (const x of statuses) size += varintSize(STATUS[x]);
+    const own = new WireWriter();
+    writeStatuses(own, statuses, size);
+    bytes = own.take();
+    statusesCache.set(statuses, bytes);
+  }
+  return bytes;
+}
+
 /** The answer's bytes (a serialized featurestore.v1.RetrieveOnlineResponse). */
 export function encodeOnlineAnswer(answer: StoredOnlineAnswer): Buffer {
   write(answer);
@@ -66,28 +86,30 @@ function write(answer: StoredOnlineAnswer): void {
     const status = STATUS[row.status];
     const setStatuses = row.setStatuses && row.setStatuses.length > 0 ? row.setStatuses : undefined;
     // The row's length first (its values, event time, statuses), so it is written in one pass.
+    const { values, starts } = row;
     let length = 0;
-    for (const piece of row.values) length += piece.length;
+    for (let k = 0; k < values.length; k++) length += values[k].length - (starts ? starts[k] : 0);
     const timeSize = at === undefined ? 0 : timestampSize(at);
     if (at !== undefined) length += 2 + timeSize; // tag, length (< 128), the Timestamp
     if (status !== 0) length += 1 + varintSize(status);
     let statusesSize = 0;
-    if (setStatuses) {
+    // A view's rows with every set present share one frozen list: its field is encoded once.
+    const statusesField = setStatuses && Object.isFrozen(setStatuses) ? statusesFieldOf(setStatuses) : undefined;
+    if (statusesField) length += statusesField.length;
+    else if (setStatuses) {
       for (const x of setStatuses) statusesSize += varintSize(STATUS[x]);
       length += 1 + varintSize(statusesSize) + statusesSize;
     }
     w.byte(ROWS).varint(length);
-    for (const piece of row.values) w.raw(piece);
+    if (starts) for (let k = 0; k < values.length; k++) w.rawFrom(values[k], starts[k]);
+    else for (const piece of values) w.raw(piece);
     if (at !== undefined) {
       w.byte(ROW_EVENT_TIME).byte(timeSize);
       writeTimestamp(w, at);
     }
     if (status !== 0) w.byte(ROW_STATUS).varint(status);
-    if (setStatuses) {
-      // Packed, as proto3 writes repeated enums.
-      w.byte(ROW_SET_STATUSES).varint(statusesSize);
-      for (const x of setStatuses) w.varint(STATUS[x]);
-    }
+    if (statusesField) w.raw(statusesField);
+    else if (setStatuses) writeStatuses(w, setStatuses, statusesSize);
   }
   for (const name of answer.withheld) w.byte(WITHHELD).string(name);
   if (answer.featureSets) writeNames(FEATURE_SETS, answer.featureSets);
