@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DuckDbEngine } from '../../shared/adapters/engine/duckdb/duckdb-engine.js';
+import { BATCH_VALUES } from '../../shared/adapters/engine/duckdb/online-form.js';
 import { Cancelled, InvalidArgument, ResourceExhausted } from '../../shared/core/errors.js';
 import type { Schema } from '../../shared/core/model.js';
 import type { IngestPlan, SourceFilesRead } from '../../shared/core/plans.js';
@@ -251,6 +252,26 @@ describe('DuckDB engine: wide sources within a memory limit', () => {
       [['1000', '1199']],
     );
     assert.ok(phases.includes('converting rows to the schema, leaving out rows already stored'), phases.join(' / '));
+  });
+
+  it('hands the newest rows of 1,000 features on a few rows at a time (BATCH_VALUES), every key once', async () => {
+    const roomy = new DuckDbEngine({ memoryLimit: '512MiB', spillDir: join(root, 'spill-newest') });
+    const sizes: number[] = [];
+    const ids = new Set<unknown>();
+    const found = await (async () => {
+      const stored = await roomy.ingest(spec([source(2500, false)], { schema: wide }), () => {});
+      return roomy.newestPerKey({ kind: 'newest-per-key', schema: wide, files: stored.files }, async (batch) => {
+        sizes.push(batch.length);
+        for (const row of batch) ids.add(row['id']);
+        assert.equal(Object.keys(batch[0]).length, COLUMNS + 2);
+      });
+    })().finally(() => roomy.close());
+    const most = Math.floor(BATCH_VALUES / (COLUMNS + 2));
+    assert.deepEqual([found, ids.size], [2500, 2500]);
+    assert.ok(
+      sizes.every((n) => n >= 1 && n <= most),
+      `batches of ${sizes.join(', ')} rows, at most ${most} each`,
+    );
   });
 
   it('answers RESOURCE_EXHAUSTED, saying what to change, when the work does not fit the limit', async () => {

@@ -58,44 +58,56 @@ export function revertedKeysSql(plan: RevertedKeysPlan): string {
 }
 
 /**
- * Streams a query's rows in DuckDB's batches (one per chunk), each value as DuckDB's JSON converter
- * gives it; returns how many. Column by column: a text, boolean or finite number is already its JSON
- * form, so only other values go through the converter (materialization: less than half the cost of
- * DuckDB's row objects, which look up each value's vector and type and convert it).
+ * Values per batch handed on: a DuckDB chunk (2,048 rows) goes in slices of at most this many values,
+ * so a wide row set (thousands of features) holds a few rows' values in JS at a time, not 2,048 rows'
+ * (a chunk of 5,000 features would be 10 million values and their row objects).
+ */
+export const BATCH_VALUES = 128 * 1024;
+
+/**
+ * Streams a query's rows in batches (a DuckDB chunk, or a slice of it: BATCH_VALUES), each value as
+ * DuckDB's JSON converter gives it; returns how many. Column by column: a text, boolean or finite
+ * number is already its JSON form, so only other values go through the converter (materialization:
+ * less than half the cost of DuckDB's row objects, which look up each value's vector and type and
+ * convert it).
  */
 async function streamed(db: Db, sql: string, onBatch: (rows: Record<string, unknown>[]) => Promise<void>, signal?: AbortSignal): Promise<number> {
   const { JsonDuckDBValueConverter: json } = await import('@duckdb/node-api');
   const result = await db.connection.stream(sql);
   const names = result.deduplicatedColumnNames();
+  const slice = Math.max(1, Math.floor(BATCH_VALUES / Math.max(1, names.length)));
   let rows = 0;
   for (;;) {
     throwIfAborted(signal);
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) return rows;
-    const count = chunk.rowCount;
-    const columns = names.map((_n, c) => {
-      const vector = chunk.getColumnVector(c);
-      const type = vector.type;
-      const values = new Array<unknown>(count);
+    const vectors = names.map((_n, c) => chunk.getColumnVector(c));
+    for (let from = 0; from < chunk.rowCount; from += slice) {
+      if (from > 0) throwIfAborted(signal);
+      const count = Math.min(slice, chunk.rowCount - from);
+      const columns = vectors.map((vector) => {
+        const type = vector.type;
+        const values = new Array<unknown>(count);
+        for (let r = 0; r < count; r++) {
+          const v = vector.getItem(from + r);
+          values[r] =
+            v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))
+              ? v
+              : typeof v === 'bigint'
+                ? String(v)
+                : json(v, type, json);
+        }
+        return values;
+      });
+      const batch = new Array<Record<string, unknown>>(count);
       for (let r = 0; r < count; r++) {
-        const v = vector.getItem(r);
-        values[r] =
-          v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))
-            ? v
-            : typeof v === 'bigint'
-              ? String(v)
-              : json(v, type, json);
+        const row: Record<string, unknown> = {};
+        for (let c = 0; c < names.length; c++) row[names[c]] = columns[c][r];
+        batch[r] = row;
       }
-      return values;
-    });
-    const batch = new Array<Record<string, unknown>>(count);
-    for (let r = 0; r < count; r++) {
-      const row: Record<string, unknown> = {};
-      for (let c = 0; c < names.length; c++) row[names[c]] = columns[c][r];
-      batch[r] = row;
+      rows += count;
+      await onBatch(batch);
     }
-    rows += count;
-    await onBatch(batch);
   }
 }
 
