@@ -51,6 +51,18 @@ export function expiryMicros(ttlSeconds: number | null, eventTimeMicros: number)
   return span === undefined ? undefined : eventTimeMicros + span;
 }
 
+/** Where an engine's row holds what an online entry needs (hot loops look columns up once). */
+function engineColumns(schema: Schema) {
+  const byName = new Map(schema.features.map((f) => [f.name, f]));
+  const stored = storedFeatures(schema);
+  return {
+    stored,
+    names: stored.map((f) => f.name),
+    keyFeatures: schema.primaryKey.map((k) => byName.get(k)!),
+    et: byName.get(schema.eventTimeColumn)!,
+  };
+}
+
 /** A stored value of `f` as an engine produced it: 64-bit timestamps may come as text, and become µs numbers. */
 function fromEngine(f: Feature, v: unknown): StoredValue {
   if (v === null || v === undefined) return null;
@@ -71,11 +83,7 @@ export function storedBatchOf(
   ttlSeconds: number | null,
   maxRowBytes: number,
 ): { batch: StoredBatch; tooLarge: number } {
-  const stored = storedFeatures(schema);
-  const names = stored.map((f) => f.name);
-  const byName = new Map(schema.features.map((f) => [f.name, f]));
-  const keyFeatures = schema.primaryKey.map((k) => byName.get(k)!);
-  const et = byName.get(schema.eventTimeColumn)!;
+  const { stored, names, keyFeatures, et } = engineColumns(schema);
   const span = expirySpanMicros(ttlSeconds);
   const w = new WireWriter();
   const keys: string[] = [];
@@ -121,19 +129,13 @@ export function entriesFromStored(
   ttlSeconds: number | null,
   legacy = false,
 ): { key: string; eventTimeMicros: number; value: Buffer; legacyValue?: Buffer; expireAtMicros?: number }[] {
-  const byName = new Map(schema.features.map((f) => [f.name, f]));
-  const norm = fromEngine;
-  // Hot loop (materialization: a million rows is a million of these): columns looked up once.
-  const stored = storedFeatures(schema);
-  const names = stored.map((f) => f.name);
-  const keys = schema.primaryKey.map((k) => byName.get(k)!);
-  const et = byName.get(schema.eventTimeColumn)!;
+  const { stored, names, keyFeatures, et } = engineColumns(schema);
   return rows.map((r) => {
-    const at = eventTimeMicros(et, norm(et, r[et.name]));
+    const at = eventTimeMicros(et, fromEngine(et, r[et.name]));
     const values: StoredValue[] = new Array<StoredValue>(stored.length);
-    for (let i = 0; i < stored.length; i++) values[i] = norm(stored[i], r[names[i]]);
+    for (let i = 0; i < stored.length; i++) values[i] = fromEngine(stored[i], r[names[i]]);
     const entry: { key: string; eventTimeMicros: number; value: Buffer; legacyValue?: Buffer; expireAtMicros?: number } = {
-      key: encodeEntityKey(keys.map((k) => norm(k, r[k.name]))),
+      key: encodeEntityKey(keyFeatures.map((k) => fromEngine(k, r[k.name]))),
       eventTimeMicros: at,
       value: encodeStoredRow(stored, values),
       expireAtMicros: expiryMicros(ttlSeconds, at),

@@ -208,12 +208,7 @@ export class RedisOnlineStore implements OnlineStore {
               if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
               // Redis lost its script cache: ioredis's command loads it.
               const part = batchEntries(sliceBatch(batch, from, to));
-              const args = part.flatMap((e) => [
-                String(e.eventTimeMicros),
-                asArg({ head: `${e.eventTimeMicros}|`, bytes: e.value }),
-                expireMs(e.expireAtMicros),
-              ]);
-              return client.putNewestMany(part.length, ...part.map((e) => prefix + e.key), ...args);
+              return client.putNewestMany(part.length, ...part.map((e) => prefix + e.key), ...part.flatMap((e) => newestArgs(e).map(asArg)));
             });
             calls.push(call.then((written) => written.reduce((n, w) => n + (w === 1 ? 1 : 0), 0)));
           }
@@ -235,11 +230,7 @@ export class RedisOnlineStore implements OnlineStore {
     for (let c = 0; c < standing.length; c += PUT_BATCH) {
       const part = standing.slice(c, c + PUT_BATCH);
       const keys = part.map((i) => prefix + entries[i].key);
-      const args: ScriptArg[] = [];
-      for (const i of part) {
-        const at = String(entries[i].eventTimeMicros);
-        args.push(at, { head: `${at}|`, bytes: entries[i].value }, expireMs(entries[i].expireAtMicros));
-      }
+      const args = part.flatMap((i) => newestArgs(entries[i]));
       // EVALSHA prepared in one buffer (about 1/5 of materialization's CPU went to ioredis building
       // these commands arg by arg); when Redis lost its script cache, ioredis's command loads it.
       const call = (client.sendCommand(evalsha(PUT_NEWEST_MANY_SHA, keys, args)) as Promise<number[]>).catch((err: unknown) => {
@@ -532,6 +523,12 @@ function mget(prefixes: string[], reads: OnlineRead[]): PreparedCommand | undefi
 
 /** A script argument: text, bytes, or bytes after a short ASCII head (a stored value, sent without copying it first). */
 type ScriptArg = string | Uint8Array | { head: string; bytes: Uint8Array };
+
+/** An entry's PUT_NEWEST_MANY arguments: its event time, its value as stored ("<event time>|" and the bytes), its expiry. */
+function newestArgs(e: OnlineEntry): ScriptArg[] {
+  const at = String(e.eventTimeMicros);
+  return [at, { head: `${at}|`, bytes: e.value }, expireMs(e.expireAtMicros)];
+}
 
 /** A ScriptArg as one value ioredis can send. */
 function asArg(x: ScriptArg): string | Uint8Array {

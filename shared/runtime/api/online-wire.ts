@@ -43,6 +43,13 @@ function writeNames(field: number, names: readonly string[]): void {
   for (const name of names) w.byte(field).string(name);
 }
 
+/** The bytes of a row's set statuses, packed. */
+function statusesSize(statuses: readonly RowStatus[]): number {
+  let size = 0;
+  for (const x of statuses) size += varintSize(STATUS[x]);
+  return size;
+}
+
 /** A row's set statuses field: packed, as proto3 writes repeated enums. */
 function writeStatuses(out: WireWriter, statuses: readonly RowStatus[], size: number): void {
   out.byte(ROW_SET_STATUSES).varint(size);
@@ -53,10 +60,8 @@ const statusesCache = new WeakMap<readonly RowStatus[], Buffer>();
 function statusesFieldOf(statuses: readonly RowStatus[]): Buffer {
   let bytes = statusesCache.get(statuses);
   if (!bytes) {
-    let size = 0;
-    for (const x of statuses) size += varintSize(STATUS[x]);
     const own = new WireWriter();
-    writeStatuses(own, statuses, size);
+    writeStatuses(own, statuses, statusesSize(statuses));
     bytes = own.take();
     statusesCache.set(statuses, bytes);
   }
@@ -92,14 +97,11 @@ function write(answer: StoredOnlineAnswer): void {
     const timeSize = at === undefined ? 0 : timestampSize(at);
     if (at !== undefined) length += 2 + timeSize; // tag, length (< 128), the Timestamp
     if (status !== 0) length += 1 + varintSize(status);
-    let statusesSize = 0;
     // A view's rows with every set present share one frozen list: its field is encoded once.
     const statusesField = setStatuses && Object.isFrozen(setStatuses) ? statusesFieldOf(setStatuses) : undefined;
+    const packed = setStatuses && !statusesField ? statusesSize(setStatuses) : 0;
     if (statusesField) length += statusesField.length;
-    else if (setStatuses) {
-      for (const x of setStatuses) statusesSize += varintSize(STATUS[x]);
-      length += 1 + varintSize(statusesSize) + statusesSize;
-    }
+    else if (setStatuses) length += 1 + varintSize(packed) + packed;
     w.byte(ROWS).varint(length);
     if (starts) for (let k = 0; k < values.length; k++) w.rawFrom(values[k], starts[k]);
     else for (const piece of values) w.raw(piece);
@@ -109,7 +111,7 @@ function write(answer: StoredOnlineAnswer): void {
     }
     if (status !== 0) w.byte(ROW_STATUS).varint(status);
     if (statusesField) w.raw(statusesField);
-    else if (setStatuses) writeStatuses(w, setStatuses, statusesSize);
+    else if (setStatuses) writeStatuses(w, setStatuses, packed);
   }
   for (const name of answer.withheld) w.byte(WITHHELD).string(name);
   if (answer.featureSets) writeNames(FEATURE_SETS, answer.featureSets);
