@@ -59,7 +59,12 @@ export const EVENT_DATA = {
     ttlSeconds: z.number().positive().nullable().optional(),
   }),
   [EventTypes.projectChanged]: z.looseObject({}),
-  [EventTypes.featureViewChanged]: z.looseObject({}),
+  [EventTypes.featureViewChanged]: z.looseObject({
+    project: identifier,
+    featureView: identifier,
+    version: z.number({ error: 'is required: a view version' }).int().positive(),
+    change: z.string({ error: 'is required' }),
+  }),
   [EventTypes.onlineRowsWritten]: z.looseObject({}),
   // Ticks carry nothing a handler reads.
   [EventTypes.syncTick]: z.unknown(),

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Unavailable } from '../../shared/core/errors.js';
+import { joinedEntries } from '../../shared/core/online-joined.js';
 import {
   sliceBatch,
   type OnlineEntry,
@@ -68,7 +69,16 @@ function textView(store: OnlineStore) {
 }
 
 /** `unreachable` opens the store against a server that is not there (none for in-process PGlite). */
-export function onlineStoreContract(name: string, open: () => Promise<{ store: OnlineStore; close(): Promise<void> }>, unreachable?: () => OnlineStore): void {
+/**
+ * `joins`: whether the store keeps joined entries (OnlineStore.join); a store that does not must say
+ * so by answering getJoined with undefined.
+ */
+export function onlineStoreContract(
+  name: string,
+  open: () => Promise<{ store: OnlineStore; close(): Promise<void> }>,
+  unreachable?: () => OnlineStore,
+  options: { joins?: boolean } = {},
+): void {
   describe(`OnlineStore contract: ${name}`, () => {
     let raw: OnlineStore;
     let store: ReturnType<typeof textView>;
@@ -362,6 +372,66 @@ export function onlineStoreContract(name: string, open: () => Promise<{ store: O
         'the entry given an expiry is gone, the others stay',
       );
     });
+
+    it(
+      options.joins
+        ? 'keeps joined entries that read as the tables do, through writes, bulk writes, restores, TTL changes, expiry and a drop'
+        : 'keeps no joined entries: getJoined answers undefined',
+      async () => {
+        const tables = [table(), table(), table()];
+        const now = Date.now() * 1000;
+        const soon = now + 600_000;
+        const wire = (tag: string) => `\x01${tag}`; // the current stored form: its values are one run of wire bytes
+        const keys = ['a', 'b|c', 'ключ', 'only-third', 'none', '{"k":[1,"x"]}'];
+        await raw.put(tables[0], [bytes(entry('a', 10, wire('a0'))), bytes(entry('b|c', 11, 'legacy [1]')), bytes(entry('ключ', 12, ''))]);
+        await raw.put(tables[1], [bytes(entry('a', 20, wire('a1'))), bytes(entry('{"k":[1,"x"]}', 21, wire('\x00\xff|')))]);
+        await raw.join(tables);
+        await raw.join(tables); // idempotent
+        /** Each key's joined entry holds what reading each table finds, or none when no table has the key. */
+        const agrees = async (why: string) => {
+          const joined = await raw.getJoined(tables, keys);
+          if (!options.joins) return assert.equal(joined, undefined, why);
+          assert.ok(joined, `${why}: the tables are joined`);
+          const each = await raw.getMany(tables.map((t) => ({ table: t, keys })));
+          keys.forEach((key, i) => {
+            const fromTables = each.map((found) => text(found[i]));
+            const j = joined[i];
+            if (j === null) return assert.deepEqual(fromTables, [undefined, undefined, undefined], `${why}: ${key} has no joined entry`);
+            const plain = joinedEntries(key, j, 3, Date.now()).map((e) => (e ? { key: e.key, eventTimeMicros: e.eventTimeMicros, value: e.value } : undefined));
+            assert.deepEqual(plain.map(text), fromTables, `${why}: ${key}`);
+          });
+        };
+        await agrees('after the join (a backfill)');
+        await raw.put(tables[2], [bytes(entry('only-third', 30, wire('t'))), { ...bytes(entry('a', 31, wire('a2'))), expireAtMicros: soon }]);
+        await agrees('after a write to the third table');
+        assert.deepEqual(await raw.put(tables[0], [bytes(entry('a', 5, wire('old')))]), [false]);
+        await agrees('after a refused older write');
+        await raw.putBatch(tables[1], batchOf([bytes(entry('b|c', 40, wire('bc1'))), bytes(entry('ключ', 41, wire('k1')))]));
+        await agrees('after a bulk write');
+        await raw.restore(tables[0], [
+          { key: 'ключ', expected: { eventTimeMicros: 12, value: Buffer.alloc(0) } },
+          { key: 'b|c', expected: { eventTimeMicros: 11, value: Buffer.from('legacy [1]', 'latin1') }, replacement: bytes(entry('b|c', 9, wire('bc0'))) },
+        ]);
+        await agrees('after a restore');
+        await raw.reexpire(tables[1], undefined);
+        await agrees('after a TTL change');
+        if (options.joins) {
+          // The third table's entry of 'a' expires soon: the joined entry then reads without it, as the table does.
+          await new Promise((r) => setTimeout(r, 800));
+          await agrees('after an expiry');
+          const joined = (await raw.getJoined(tables, ['a']))![0]!;
+          assert.deepEqual(
+            joinedEntries('a', joined, 3, Date.now()).map((e) => e?.eventTimeMicros),
+            [10, 20, undefined],
+          );
+        }
+        await raw.drop(tables[1]);
+        assert.equal(await raw.getJoined(tables, keys), undefined, 'a dropped table ends its joins');
+        assert.equal(await raw.getJoined([tables[0]], keys), undefined, 'one table is no join');
+        await raw.drop(tables[0]);
+        await raw.drop(tables[2]);
+      },
+    );
 
     it('writes and reads a batch of 2,000 entities', async () => {
       const t = table();

@@ -30,24 +30,35 @@ describe('online stores', () => {
       return { store, close: () => store.close() };
     },
     () => redis('redis://127.0.0.1:1'),
+    { joins: true },
   );
   // The bound every function puts around its store (chunks, a queue), in small chunks so batches are cut.
-  onlineStoreContract('Redis (standalone) behind the bound, chunks of 100', async () => {
-    const inner = redis(required('FEATURESTORE_TEST_REDIS_URL'));
-    const store = new BoundedOnlineStore(inner, { concurrency: 2, chunk: 100 });
-    return { store, close: () => store.close() };
-  });
-  onlineStoreContract('Redis (standalone, near cache)', async () => {
-    const location = parseOnlineUrl(required('FEATURESTORE_TEST_REDIS_URL'));
-    if (location?.type !== 'redis') throw new Error('not a Redis URL');
-    const store = new RedisOnlineStore(location.redis, { nearCacheEntries: 10_000 });
-    const deadline = Date.now() + 5000;
-    while (!store.nearCacheActive) {
-      if (Date.now() > deadline) throw new Error('the near cache never turned tracking on');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return { store, close: () => store.close() };
-  });
+  onlineStoreContract(
+    'Redis (standalone) behind the bound, chunks of 100',
+    async () => {
+      const inner = redis(required('FEATURESTORE_TEST_REDIS_URL'));
+      const store = new BoundedOnlineStore(inner, { concurrency: 2, chunk: 100 });
+      return { store, close: () => store.close() };
+    },
+    undefined,
+    { joins: true },
+  );
+  onlineStoreContract(
+    'Redis (standalone, near cache)',
+    async () => {
+      const location = parseOnlineUrl(required('FEATURESTORE_TEST_REDIS_URL'));
+      if (location?.type !== 'redis') throw new Error('not a Redis URL');
+      const store = new RedisOnlineStore(location.redis, { nearCacheEntries: 10_000 });
+      const deadline = Date.now() + 5000;
+      while (!store.nearCacheActive) {
+        if (Date.now() > deadline) throw new Error('the near cache never turned tracking on');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return { store, close: () => store.close() };
+    },
+    undefined,
+    { joins: true },
+  );
   it('Redis (standalone): batched newest-wins writes land after Redis lost its script cache', async () => {
     const url = required('FEATURESTORE_TEST_REDIS_URL');
     const store = redis(url);

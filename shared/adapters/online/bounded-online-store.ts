@@ -69,6 +69,16 @@ export class BoundedOnlineStore implements OnlineStore {
     return Promise.all(reads.map((r) => this.get(r.table, r.keys, signal)));
   }
 
+  join(tables: readonly OnlineTable[], signal?: AbortSignal): Promise<void> {
+    return this.inner.join(tables, signal);
+  }
+
+  /** One lookup per entity, like a read of one table: the hot path, straight out. */
+  getJoined(tables: readonly OnlineTable[], keys: string[], signal?: AbortSignal): Promise<(Uint8Array | null)[] | undefined> {
+    if (keys.length <= this.options.chunk) return this.inner.getJoined(tables, keys, signal);
+    return this.queue.add(() => this.inner.getJoined(tables, keys, signal));
+  }
+
   async restore(table: OnlineTable, items: RestoreItem[], signal?: AbortSignal): Promise<void> {
     await this.chunked(items, async (part) => {
       await this.inner.restore(table, part, signal);

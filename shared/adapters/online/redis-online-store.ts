@@ -13,6 +13,8 @@ import {
   type RestoreItem,
   type StoredBatch,
 } from '../../core/ports/online-store.js';
+import { STORED_FORMAT } from '../../core/online-format.js';
+import { PART_ABSENT, PART_STORED, PART_WIRE } from '../../core/online-joined.js';
 import { RedisNearCache } from './redis-near-cache.js';
 
 export type RedisLocation = { mode: 'standalone'; url: string } | { mode: 'cluster'; nodes: { host: string; port: number }[] };
@@ -36,11 +38,68 @@ if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET',
 return 1`;
 
 /**
- * PUT_NEWEST for a batch of keys in one script call (standalone Redis, where any keys may go
- * together): ARGV holds each key's event time, value (as stored) and expiry in turn; answers 1/0 per
- * key. Each key is decided exactly as PUT_NEWEST does, and the script is atomic as a whole.
+ * Joined entries (shared/core/online-joined.ts): `fsj:def:<name>` lists a join's tables (their key
+ * prefixes, one per line), `fsj:of:<prefix>` the joins a table is part of, `fsj:<name>:<key>` holds
+ * an entity's joined entry. `rebuild` makes an entity's joined entries again from its tables'
+ * entries, after any change to one of them: the same result whoever runs it and how often, so
+ * writers and a backfill converge. The joined entry expires with the last of its tables' entries.
  */
-const PUT_NEWEST_MANY = `
+const JOINED = `
+local function joinsOf(base)
+  if not base or base == '' then return nil end
+  local names = redis.call('SMEMBERS', 'fsj:of:' .. base)
+  if #names == 0 then return nil end
+  local joins = {}
+  for _, name in ipairs(names) do
+    local def = redis.call('GET', 'fsj:def:' .. name)
+    if def then
+      local members = {}
+      for m in string.gmatch(def, '[^\\n]+') do members[#members + 1] = m end
+      joins[#joins + 1] = {'fsj:' .. name .. ':', members}
+    end
+  end
+  if #joins == 0 then return nil end
+  return joins
+end
+local function rebuild(joins, suffix)
+  for _, j in ipairs(joins) do
+    local members = j[2]
+    local head, body = {string.char(#members)}, {}
+    local any, never, last = false, false, 0
+    for _, m in ipairs(members) do
+      local src = m .. suffix
+      local v = redis.call('GET', src)
+      if v then
+        any = true
+        local ex = redis.call('PEXPIRETIME', src)
+        if ex < 0 then never = true elseif ex > last then last = ex end
+        local sep = string.find(v, '|', 1, true)
+        local kind, at, payload = ${PART_STORED}, 0, v
+        if sep then at = tonumber(string.sub(v, 1, sep - 1)) payload = string.sub(v, sep + 1) end
+        if string.byte(payload, 1) == ${STORED_FORMAT} then kind = ${PART_WIRE} payload = string.sub(payload, 2) end
+        head[#head + 1] = struct.pack('>BddI4', kind, at, ex, #payload)
+        body[#body + 1] = payload
+      else
+        head[#head + 1] = struct.pack('>BddI4', ${PART_ABSENT}, 0, -1, 0)
+      end
+    end
+    local row = j[1] .. suffix
+    if not any then redis.call('DEL', row)
+    elseif never then redis.call('SET', row, table.concat(head) .. table.concat(body))
+    else redis.call('SET', row, table.concat(head) .. table.concat(body), 'PXAT', last) end
+  end
+end
+`;
+
+/**
+ * PUT_NEWEST for a batch of keys in one script call (standalone Redis, where any keys may go
+ * together): ARGV holds each key's event time, value (as stored) and expiry in turn, then the table's
+ * key prefix; answers 1/0 per key. Each key is decided exactly as PUT_NEWEST does, the joined entries
+ * of a written key follow, and the script is atomic as a whole.
+ */
+const PUT_NEWEST_MANY = `${JOINED}
+local base = ARGV[3 * #KEYS + 1]
+local joins = joinsOf(base)
 local out = {}
 for i = 1, #KEYS do
   local key, value, ex = KEYS[i], ARGV[3 * i - 1], ARGV[3 * i]
@@ -54,9 +113,34 @@ for i = 1, #KEYS do
     elseif ex == '' then redis.call('SET', key, value)
     else redis.call('SET', key, value, 'PXAT', ex) end
   end
+  if ok == 1 and joins then rebuild(joins, string.sub(key, #base + 1)) end
   out[i] = ok
 end
 return out`;
+
+/** Makes (or makes again) a join: ARGV[1] its name, then its tables' key prefixes in order. */
+const JOIN = `
+redis.call('SET', 'fsj:def:' .. ARGV[1], table.concat(ARGV, '\\n', 2))
+for i = 2, #ARGV do redis.call('SADD', 'fsj:of:' .. ARGV[i], ARGV[1]) end
+return 1`;
+
+/** Rebuilds join ARGV[1]'s entries of the entity keys ARGV[2..] (a backfill); 0 if the join is gone. */
+const REBUILD = `${JOINED}
+local def = redis.call('GET', 'fsj:def:' .. ARGV[1])
+if not def then return 0 end
+local members = {}
+for m in string.gmatch(def, '[^\\n]+') do members[#members + 1] = m end
+local joins = {{'fsj:' .. ARGV[1] .. ':', members}}
+for i = 2, #ARGV do rebuild(joins, ARGV[i]) end
+return 1`;
+
+/** Ends join ARGV[1]: its tables no longer keep it (its entries are deleted after). */
+const UNJOIN = `
+local def = redis.call('GET', 'fsj:def:' .. ARGV[1])
+if not def then return 0 end
+for m in string.gmatch(def, '[^\\n]+') do redis.call('SREM', 'fsj:of:' .. m, ARGV[1]) end
+redis.call('DEL', 'fsj:def:' .. ARGV[1])
+return 1`;
 
 /** The script cache's name for PUT_NEWEST_MANY (what EVALSHA sends). */
 const PUT_NEWEST_MANY_SHA = createHash('sha1').update(PUT_NEWEST_MANY).digest('hex');
@@ -68,33 +152,43 @@ const PUT_BATCH = 200;
  * After a revert: if the stored value is exactly ARGV[1] or ARGV[5] (the reverted row, in the stored
  * format and in the legacy one; '' for none), put ARGV[2] in its place (or delete the key when
  * ARGV[2] is empty); otherwise write ARGV[2] newest-wins (its event time in ARGV[3]), so a row
- * written since stays.
+ * written since stays. ARGV[6]: the table's key prefix, whose joined entries follow a change.
  */
-const RESTORE = `
+const RESTORE = `${JOINED}
 local function put()
   redis.call('SET', KEYS[1], ARGV[2])
   if ARGV[4] ~= '' then redis.call('PEXPIREAT', KEYS[1], ARGV[4]) end
 end
-local cur = redis.call('GET', KEYS[1])
-if cur and (cur == ARGV[1] or (ARGV[5] ~= '' and cur == ARGV[5])) then
-  if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else put() end
-  return 1
+local function decide()
+  local cur = redis.call('GET', KEYS[1])
+  if cur and (cur == ARGV[1] or (ARGV[5] ~= '' and cur == ARGV[5])) then
+    if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else put() end
+    return 1
+  end
+  if ARGV[2] == '' then return 0 end
+  if cur then
+    local sep = string.find(cur, '|', 1, true)
+    if sep and tonumber(string.sub(cur, 1, sep - 1)) > tonumber(ARGV[3]) then return 0 end
+  end
+  put()
+  return 2
 end
-if ARGV[2] == '' then return 0 end
-if cur then
-  local sep = string.find(cur, '|', 1, true)
-  if sep and tonumber(string.sub(cur, 1, sep - 1)) > tonumber(ARGV[3]) then return 0 end
-end
-put()
-return 2`;
+local done = decide()
+local joins = done > 0 and joinsOf(ARGV[6])
+if joins then rebuild(joins, string.sub(KEYS[1], #ARGV[6] + 1)) end
+return done`;
 
-/** A TTL change: the entry's expiry from its event time (ARGV[1]: seconds to add in ms, '' = never). */
-const REEXPIRE = `
+/** A TTL change: the entry's expiry from its event time (ARGV[1]: seconds to add in ms, '' = never); ARGV[2] the table's key prefix. */
+const REEXPIRE = `${JOINED}
 local cur = redis.call('GET', KEYS[1])
 if not cur then return 0 end
-if ARGV[1] == '' then redis.call('PERSIST', KEYS[1]) return 1 end
-local sep = string.find(cur, '|', 1, true)
-redis.call('PEXPIREAT', KEYS[1], math.floor(tonumber(string.sub(cur, 1, sep - 1)) / 1000) + tonumber(ARGV[1]))
+if ARGV[1] == '' then redis.call('PERSIST', KEYS[1])
+else
+  local sep = string.find(cur, '|', 1, true)
+  redis.call('PEXPIREAT', KEYS[1], math.floor(tonumber(string.sub(cur, 1, sep - 1)) / 1000) + tonumber(ARGV[1]))
+end
+local joins = joinsOf(ARGV[2])
+if joins then rebuild(joins, string.sub(KEYS[1], #ARGV[2] + 1)) end
 return 1`;
 
 type WithPutNewest = {
@@ -107,8 +201,12 @@ type WithPutNewest = {
     replacementTime: string,
     expireAtMs: string,
     expectedLegacy: Buffer | string,
+    prefix: string,
   ): Promise<number>;
-  reexpireEntry(key: string, afterEventMs: string): Promise<number>;
+  reexpireEntry(key: string, afterEventMs: string, prefix: string): Promise<number>;
+  joinTables(name: string, ...prefixes: string[]): Promise<number>;
+  rebuildJoined(name: string, ...keys: string[]): Promise<number>;
+  unjoin(name: string): Promise<number>;
 };
 
 const OPTIONS: RedisOptions = {
@@ -138,6 +236,9 @@ export class RedisOnlineStore implements OnlineStore {
     client.defineCommand('putNewestMany', { lua: PUT_NEWEST_MANY });
     client.defineCommand('restoreEntry', { numberOfKeys: 1, lua: RESTORE });
     client.defineCommand('reexpireEntry', { numberOfKeys: 1, lua: REEXPIRE });
+    client.defineCommand('joinTables', { numberOfKeys: 0, lua: JOIN });
+    client.defineCommand('rebuildJoined', { numberOfKeys: 0, lua: REBUILD });
+    client.defineCommand('unjoin', { numberOfKeys: 0, lua: UNJOIN });
     // Connection errors reach callers through the commands (as Unavailable); without a listener
     // ioredis would also print each reconnect failure.
     client.on('error', () => {});
@@ -165,6 +266,11 @@ export class RedisOnlineStore implements OnlineStore {
       this.prefixes.set(table, prefix);
     }
     return prefix + key;
+  }
+
+  /** What a script takes to find the table's joins: its key prefix, or '' on a cluster (which keeps none). */
+  private joinBase(table: OnlineTable): string {
+    return this.location.mode === 'cluster' ? '' : this.redisKey(table, '');
   }
 
   async put(table: OnlineTable, entries: OnlineEntry[], signal?: AbortSignal): Promise<boolean[]> {
@@ -208,7 +314,7 @@ export class RedisOnlineStore implements OnlineStore {
               if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
               // Redis lost its script cache: ioredis's command loads it.
               const part = batchEntries(sliceBatch(batch, from, to));
-              return client.putNewestMany(part.length, ...part.map((e) => prefix + e.key), ...part.flatMap((e) => newestArgs(e).map(asArg)));
+              return client.putNewestMany(part.length, ...part.map((e) => prefix + e.key), ...part.flatMap((e) => newestArgs(e).map(asArg)), prefix);
             });
             calls.push(call.then((written) => written.reduce((n, w) => n + (w === 1 ? 1 : 0), 0)));
           }
@@ -231,6 +337,7 @@ export class RedisOnlineStore implements OnlineStore {
       const part = standing.slice(c, c + PUT_BATCH);
       const keys = part.map((i) => prefix + entries[i].key);
       const args = part.flatMap((i) => newestArgs(entries[i]));
+      args.push(prefix);
       // EVALSHA prepared in one buffer (about 1/5 of materialization's CPU went to ioredis building
       // these commands arg by arg); when Redis lost its script cache, ioredis's command loads it.
       const call = (client.sendCommand(evalsha(PUT_NEWEST_MANY_SHA, keys, args)) as Promise<number[]>).catch((err: unknown) => {
@@ -283,6 +390,7 @@ export class RedisOnlineStore implements OnlineStore {
           String(it.replacement?.eventTimeMicros ?? 0),
           expireMs(it.replacement?.expireAtMicros),
           it.expected.legacyValue ? stored(it.expected.eventTimeMicros, it.expected.legacyValue) : '',
+          this.joinBase(table),
         ),
       ),
     );
@@ -420,14 +528,100 @@ export class RedisOnlineStore implements OnlineStore {
     const prefix = this.redisKey(table, '');
     this.near?.forgetTable(prefix);
     try {
+      // Its joins end first (writes stop keeping them), then their entries and the table's go.
+      if (this.location.mode === 'standalone') {
+        for (const name of await this.client.smembers(`fsj:of:${prefix}`)) {
+          await this.client.unjoin(name);
+          this.joins.set(name, { joined: false, checkedAt: Date.now() });
+          await this.eachPage(this.client as Redis, `fsj:${name}:*`, (keys) => this.client.del(...keys), signal);
+        }
+      }
       await this.eachKey(table, (k) => this.client.del(k), signal);
+    } catch (err) {
+      throw translate(err);
     } finally {
       this.near?.forgetTable(prefix);
     }
   }
 
   async reexpire(table: OnlineTable, spanMicros: number | undefined, signal?: AbortSignal): Promise<void> {
-    await this.eachKey(table, (k) => this.client.reexpireEntry(k, spanMicros === undefined ? '' : String(Math.floor(spanMicros / 1000))), signal);
+    const prefix = this.joinBase(table);
+    const after = spanMicros === undefined ? '' : String(Math.floor(spanMicros / 1000));
+    await this.eachKey(table, (k) => this.client.reexpireEntry(k, after, prefix), signal);
+  }
+
+  /**
+   * Standalone Redis: the tables' entries are kept joined from now on (every write to one of them
+   * rebuilds the entity's joined entry in the same script), then every entity already stored in any
+   * of them is rebuilt, a scan page at a time. A Redis Cluster keeps none: a join's keys would have
+   * to share a slot, which the tables' keys do not.
+   */
+  async join(tables: readonly OnlineTable[], signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    if (this.location.mode === 'cluster' || tables.length < 2) return;
+    const prefixes = tables.map((t) => this.redisKey(t, ''));
+    const name = joinName(prefixes);
+    const client = this.client as Redis & WithPutNewest;
+    try {
+      await client.joinTables(name, ...prefixes);
+      for (const prefix of prefixes) {
+        await this.eachPage(
+          client,
+          `${globEscape(prefix)}*`,
+          async (keys) => {
+            for (let i = 0; i < keys.length; i += PUT_BATCH)
+              await client.rebuildJoined(name, ...keys.slice(i, i + PUT_BATCH).map((k) => k.slice(prefix.length)));
+          },
+          signal,
+        );
+      }
+    } catch (err) {
+      throw translate(err);
+    }
+    this.joins.set(name, { joined: true, checkedAt: Date.now() });
+  }
+
+  /** Whether a join exists, as last checked (each JOIN_CHECK_MS at most, in the background once known). */
+  private readonly joins = new Map<string, { joined: boolean; checkedAt: number; checking?: Promise<boolean> }>();
+  /** Each tables list's join name and entry prefix, kept per list object (a view's read plan hands the same one). */
+  private readonly joinNames = new WeakMap<readonly OnlineTable[], { name: string; prefix: string }>();
+
+  private async isJoined(name: string): Promise<boolean> {
+    const known = this.joins.get(name);
+    if (known && Date.now() - known.checkedAt < JOIN_CHECK_MS) return known.joined;
+    if (known?.checking) return known.joined;
+    const checking = this.client.exists(`fsj:def:${name}`).then(
+      (n) => {
+        this.joins.set(name, { joined: n === 1, checkedAt: Date.now() });
+        return n === 1;
+      },
+      (err: unknown) => {
+        this.joins.delete(name);
+        throw err;
+      },
+    );
+    if (!known) return checking;
+    known.checking = checking;
+    // Known: answer at once from what was known; the check updates it for later reads.
+    checking.catch(() => {});
+    return known.joined;
+  }
+
+  async getJoined(tables: readonly OnlineTable[], keys: string[], signal?: AbortSignal): Promise<(Buffer | null)[] | undefined> {
+    throwIfAborted(signal);
+    if (this.location.mode === 'cluster' || tables.length < 2 || keys.length === 0) return undefined;
+    let join = this.joinNames.get(tables);
+    if (!join) {
+      const name = joinName(tables.map((t) => this.redisKey(t, '')));
+      join = { name, prefix: `fsj:${name}:` };
+      this.joinNames.set(tables, join);
+    }
+    try {
+      if (!(await this.isJoined(join.name))) return undefined;
+      return await this.fetch([join.prefix], [{ table: tables[0], keys }]);
+    } catch (err) {
+      throw translate(err);
+    }
   }
 
   /** Redis drops expired keys itself. */
@@ -437,22 +631,25 @@ export class RedisOnlineStore implements OnlineStore {
 
   /** Every key of the table on every master, a scan page at a time. */
   private async eachKey(table: OnlineTable, fn: (key: string) => Promise<unknown>, signal?: AbortSignal): Promise<void> {
-    const match = `fs:${onlineNamespace(table)}:*`;
+    const match = `${globEscape(this.redisKey(table, ''))}*`;
     const nodes = this.client instanceof Cluster ? this.client.nodes('master') : [this.client as Redis];
     try {
-      for (const node of nodes) {
-        let cursor = '0';
-        do {
-          throwIfAborted(signal);
-          const [next, found] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-          // One key per command: in a cluster the keys of one scan page may live in different slots.
-          await Promise.all(found.map(fn));
-          cursor = next;
-        } while (cursor !== '0');
-      }
+      // One key per command: in a cluster the keys of one scan page may live in different slots.
+      for (const node of nodes) await this.eachPage(node, match, (found) => Promise.all(found.map(fn)), signal);
     } catch (err) {
       throw translate(err);
     }
+  }
+
+  /** The keys of one node that match a pattern, a scan page at a time. */
+  private async eachPage(node: Redis, match: string, fn: (keys: string[]) => Promise<unknown>, signal?: AbortSignal): Promise<void> {
+    let cursor = '0';
+    do {
+      throwIfAborted(signal);
+      const [next, found] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+      if (found.length > 0) await fn(found);
+      cursor = next;
+    } while (cursor !== '0');
   }
 
   async close(): Promise<void> {
@@ -482,6 +679,19 @@ interface ReadBatch {
   reads: OnlineRead[];
   count: number;
   waiters: { from: number; to: number; resolve: (values: (Buffer | null)[]) => void; reject: (err: unknown) => void }[];
+}
+
+/** How long a reader trusts what it knows of a join before asking Redis again (in the background). */
+const JOIN_CHECK_MS = 5000;
+
+/** A join's name: from its tables' key prefixes in order, so every view over the same tables shares it. */
+function joinName(prefixes: readonly string[]): string {
+  return createHash('sha1').update(prefixes.join('\n')).digest('hex').slice(0, 24);
+}
+
+/** Text matched literally by SCAN's MATCH pattern. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
 /** A command whose RESP bytes are written once, by its maker. */
@@ -569,8 +779,8 @@ function evalsha(sha: string, keys: string[], args: ScriptArg[]): PreparedComman
 /**
  * PUT_NEWEST_MANY's EVALSHA for entries from..to of a batch, written straight from its arrays and
  * bytes into one buffer: per entry the key after `prefix`, the event time, "<event time>|" and the
- * value, and the expiry in ms ('' for none). The bulk write's path (materialization), with no
- * argument objects per entry.
+ * value, and the expiry in ms ('' for none); then the prefix itself (the table's joins follow its
+ * writes). The bulk write's path (materialization), with no argument objects per entry.
  */
 function evalshaBatch(sha: string, prefix: string, batch: StoredBatch, from: number, to: number): PreparedCommand {
   const count = to - from;
@@ -596,7 +806,9 @@ function evalshaBatch(sha: string, prefix: string, batch: StoredBatch, from: num
     size += 5 + String(valueBytes).length + valueBytes;
     size += 5 + String(ex.length).length + ex.length;
   }
-  const head = `*${3 + 4 * count}\r\n$7\r\nEVALSHA\r\n$${sha.length}\r\n${sha}\r\n$${String(count).length}\r\n${count}\r\n`;
+  const tail = `$${prefixBytes}\r\n${prefix}\r\n`;
+  size += prefixBytes + 5 + String(prefixBytes).length;
+  const head = `*${4 + 4 * count}\r\n$7\r\nEVALSHA\r\n$${sha.length}\r\n${sha}\r\n$${String(count).length}\r\n${count}\r\n`;
   const out = carve(head.length + size);
   let at = out.write(head, 0, 'latin1');
   at += out.write(keysText, at, 'utf8');
@@ -614,6 +826,7 @@ function evalshaBatch(sha: string, prefix: string, batch: StoredBatch, from: num
     text = `\r\n$${ex.length}\r\n${ex}\r\n`;
   }
   at += out.write(text, at, 'latin1');
+  at += out.write(tail, at, 'utf8');
   if (at !== out.length) throw new Error(`EVALSHA sized ${out.length} bytes, written ${at}`);
   return new PreparedCommand('evalsha', out);
 }

@@ -92,6 +92,19 @@ export interface OnlineStore {
   /** Like `get` for several tables at once (a feature view's sets), in one round trip per node: per read, entries in key order. */
   getMany(reads: OnlineRead[], signal?: AbortSignal): Promise<(OnlineEntry | undefined)[][]>;
   /**
+   * Keeps the entries of these tables (a feature view's sets keyed alike, in the view's order) also
+   * as one joined entry per entity key (shared/core/online-joined.ts), from now on and for the
+   * entries already stored; every later write, restore, TTL change or expiry of one of them follows.
+   * Idempotent. A store that cannot keep joined entries does nothing (getJoined then answers undefined).
+   */
+  join(tables: readonly OnlineTable[], signal?: AbortSignal): Promise<void>;
+  /**
+   * The joined entries of these tables for these keys, in key order, in one round trip: null for
+   * a key with none (the caller reads that key from the tables), or undefined as a whole when the
+   * store keeps no joined entries of these tables.
+   */
+  getJoined(tables: readonly OnlineTable[], keys: string[], signal?: AbortSignal): Promise<(Uint8Array | null)[] | undefined>;
+  /**
    * After a revert, per key (keys unique in a call): if the stored entry is exactly `expected` (the
    * reverted ingest's row: same event time and value) it is replaced by `replacement`, or removed
    * when there is none; otherwise `replacement` is written newest-wins like `put`, so a row written
@@ -105,7 +118,7 @@ export interface OnlineStore {
   reexpire(table: OnlineTable, spanMicros: number | undefined, signal?: AbortSignal): Promise<void>;
   /** Removes entries whose expiry has passed, if the store does not do so itself (Redis does); returns how many. */
   sweepExpired(nowMicros: number, signal?: AbortSignal): Promise<number>;
-  /** Removes every entry of the table (a feature set deleted or a major version dropped). */
+  /** Removes every entry of the table (a feature set deleted or a major version dropped), and every join it is part of. */
   drop(table: OnlineTable, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }

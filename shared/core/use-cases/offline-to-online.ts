@@ -6,6 +6,7 @@ import type { MetadataStore } from '../ports/metadata-store.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { OfflineEngine } from '../ports/offline-engine.js';
 import type { OnlineStore } from '../ports/online-store.js';
+import { joinedTables } from './online.js';
 import type { Scratch } from './job-run.js';
 import { copyNewestOnline, type Copied } from './materialize.js';
 
@@ -104,5 +105,29 @@ export function createTtlChange(d: { online: OnlineStore }) {
     signal?: AbortSignal,
   ): Promise<void> {
     await d.online.reexpire({ project: change.project, featureSet: change.featureSet, major: change.major }, expirySpanMicros(change.ttlSeconds), signal);
+  };
+}
+
+/**
+ * A feature view registered or given a new version: the online store keeps its sets' entries joined
+ * (one entry per entity for all of them) when it can and the sets are keyed alike, so a read of the
+ * view finds one entry per entity. Idempotent; a view deleted since, or one that cannot be joined,
+ * changes nothing. A deleted view leaves its join kept (another view may read the same sets); a
+ * dropped feature set ends every join it is part of.
+ */
+export function createViewJoin(d: { store: MetadataStore; online: OnlineStore }) {
+  return async function afterViewChange(change: { project: string; featureView: string; version: number }, signal?: AbortSignal): Promise<{ joined: number }> {
+    const view = await d.store.getFeatureView(change.project, change.featureView, change.version, signal);
+    if (!view) return { joined: 0 };
+    const sets = [];
+    for (const s of view.sources) {
+      const fs = await d.store.getFeatureSet(s.project, s.featureSet, { major: s.major }, signal);
+      if (!fs) return { joined: 0 };
+      sets.push(fs);
+    }
+    const tables = joinedTables(view, sets);
+    if (!tables) return { joined: 0 };
+    await d.online.join(tables, signal);
+    return { joined: tables.length };
   };
 }

@@ -2,6 +2,7 @@ import { InvalidArgument, NotFound, PermissionDenied, ResourceExhausted } from '
 import type { Feature, FeatureSet, FeatureView } from '../model.js';
 import { encodeEntityKey, eventTimeMicros, expiryMicros, storedFeatures } from '../online-values.js';
 import { encodeStoredRow, nullFields, pickFields, pushStoredValues, storedValues } from '../online-format.js';
+import { joinedEntries, joinedValuesAt, wholeJoinedTime } from '../online-joined.js';
 import { checkValue, isError, type StoredValue, type TypedValue } from '../values.js';
 import type { Authorizer } from '../ports/authorizer.js';
 import { allWithheld, hasSensitiveFeatures, withheldFeatures } from '../sensitive.js';
@@ -330,46 +331,44 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       const encoded = plan.keyGroups.map((g) =>
         input.keys.map((values, i) => encodeEntityKey(g.keyAt.map((c, j) => keyValue(g.keyFeatures[j], values[c], i, c)))),
       );
-      const reads = parts.map((p) => ({ table: p.table, keys: encoded[p.keyGroup] }));
-      const found = await d.online.getMany(reads, signal);
       const now = Date.now() * 1000;
       const layout = viewLayoutOf(view);
-      const rows: StoredOnlineRow[] = [];
-      for (let i = 0; i < input.keys.length; i++) {
-        const values: Uint8Array[] = [];
-        const starts: number[] = [];
-        let setStatuses: Exclude<RowStatus, 'PARTIAL'>[] | undefined;
-        let eventTimeMicros: number | undefined;
-        let present = 0;
-        for (let s = 0; s < parts.length; s++) {
-          const p = parts[s];
-          const e = found[s][i];
-          const ttl = p.fs.ttlSeconds;
-          const status = !e ? 'MISSING' : ttl != null && now - e.eventTimeMicros > ttl * 1e6 ? 'EXPIRED' : 'PRESENT';
-          if (status !== 'PRESENT') {
-            // The statuses so far were all PRESENT.
-            setStatuses ??= parts.slice(0, s).map(() => 'PRESENT' as const);
-            setStatuses.push(status);
-            values.push(p.nulls);
-            starts.push(0);
+      const rows = new Array<StoredOnlineRow>(input.keys.length);
+      // Sets keyed alike may be kept joined (one entry per entity for all of them): keys without a
+      // joined entry, or every key when the store keeps none, are read from the sets themselves.
+      const joined = plan.joined ? await d.online.getJoined(plan.joined, encoded[0], signal) : undefined;
+      let unjoined: number[] | undefined;
+      if (joined) {
+        const n = parts.length;
+        const whole = parts === plan.parts && plan.whole;
+        const nowMs = now / 1000;
+        const oldest = whole ? parts.map((p) => (p.fs.ttlSeconds == null ? -Infinity : now - p.fs.ttlSeconds * 1e6)) : [];
+        for (let i = 0; i < joined.length; i++) {
+          const bytes = joined[i];
+          if (bytes === null) {
+            (unjoined ??= []).push(i);
             continue;
           }
-          setStatuses?.push(status);
-          present++;
-          if (eventTimeMicros === undefined || e!.eventTimeMicros < eventTimeMicros) eventTimeMicros = e!.eventTimeMicros;
-          if (p.whole) pushStoredValues(values, starts, p.stored, e!);
-          else
-            for (const piece of pickFields(storedValues(p.stored, e!.value), p.positions, p.stored.length)) {
-              values.push(piece);
-              starts.push(0);
-            }
+          // Every set present, within its TTL, every feature shown: the row is the entry's values, one run.
+          const eventTimeMicros = whole ? wholeJoinedTime(bytes, n, nowMs, oldest) : NaN;
+          rows[i] = Number.isNaN(eventTimeMicros)
+            ? viewRow(parts, joinedEntries(encoded[0][i], bytes, n, nowMs), now, layout.allPresent)
+            : { values: [bytes], starts: [joinedValuesAt(n)], eventTimeMicros, status: 'PRESENT', setStatuses: layout.allPresent };
         }
-        if (!setStatuses) {
-          rows.push({ values, starts, eventTimeMicros, status: 'PRESENT', setStatuses: layout.allPresent });
-          continue;
-        }
-        const status = present === 0 && setStatuses.every((x) => x === setStatuses[0]) ? setStatuses[0] : 'PARTIAL';
-        rows.push({ values: status === 'PARTIAL' ? values : [], starts: status === 'PARTIAL' ? starts : [], eventTimeMicros, status, setStatuses });
+      }
+      const fromSets = joined ? unjoined : input.keys.map((_k, i) => i);
+      if (fromSets) {
+        const reads = parts.map((p) => ({ table: p.table, keys: joined ? fromSets.map((i) => encoded[p.keyGroup][i]) : encoded[p.keyGroup] }));
+        const found = await d.online.getMany(reads, signal);
+        fromSets.forEach(
+          (i, at) =>
+            (rows[i] = viewRow(
+              parts,
+              parts.map((_p, s) => found[s][at]),
+              now,
+              layout.allPresent,
+            )),
+        );
       }
       return {
         featureNames: withheld.length === 0 ? layout.names : parts.flatMap((p) => p.names),
@@ -379,6 +378,45 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       };
     },
   };
+}
+
+/**
+ * A feature view's row from each set's entry (undefined: none): one row per entity with each set's
+ * status; values of sets without a present row are null, and the row's event time is the oldest of
+ * the present sets'.
+ */
+function viewRow(parts: ViewPart[], entries: (OnlineEntry | undefined)[], now: number, allPresent: readonly 'PRESENT'[]): StoredOnlineRow {
+  const values: Uint8Array[] = [];
+  const starts: number[] = [];
+  let setStatuses: Exclude<RowStatus, 'PARTIAL'>[] | undefined;
+  let eventTimeMicros: number | undefined;
+  let present = 0;
+  for (let s = 0; s < parts.length; s++) {
+    const p = parts[s];
+    const e = entries[s];
+    const ttl = p.fs.ttlSeconds;
+    const status = !e ? 'MISSING' : ttl != null && now - e.eventTimeMicros > ttl * 1e6 ? 'EXPIRED' : 'PRESENT';
+    if (status !== 'PRESENT') {
+      // The statuses so far were all PRESENT.
+      setStatuses ??= parts.slice(0, s).map(() => 'PRESENT' as const);
+      setStatuses.push(status);
+      values.push(p.nulls);
+      starts.push(0);
+      continue;
+    }
+    setStatuses?.push(status);
+    present++;
+    if (eventTimeMicros === undefined || e!.eventTimeMicros < eventTimeMicros) eventTimeMicros = e!.eventTimeMicros;
+    if (p.whole) pushStoredValues(values, starts, p.stored, e!);
+    else
+      for (const piece of pickFields(storedValues(p.stored, e!.value), p.positions, p.stored.length)) {
+        values.push(piece);
+        starts.push(0);
+      }
+  }
+  if (!setStatuses) return { values, starts, eventTimeMicros, status: 'PRESENT', setStatuses: allPresent };
+  const status = present === 0 && setStatuses.every((x) => x === setStatuses[0]) ? setStatuses[0] : 'PARTIAL';
+  return { values: status === 'PARTIAL' ? values : [], starts: status === 'PARTIAL' ? starts : [], eventTimeMicros, status, setStatuses };
 }
 
 /** One feature set of a feature view as a read uses it: what it shows, where its values sit, which keys it reads. */
@@ -429,30 +467,52 @@ interface ViewPlan {
   keyGroupOf: number[];
   /** Whether any set has sensitive features (a read then asks what the caller may see). */
   sensitive: boolean;
+  /** The sets' tables when the store may keep them joined: two sets or more, all keyed alike. */
+  joined: readonly OnlineTable[] | undefined;
+  /** Whether every part shows every feature of its set (a joined entry's values are then the row's). */
+  whole: boolean;
 }
 const viewPlans = new WeakMap<FeatureView, ViewPlan>();
+
+/** How source `s` of a view is keyed: where its key columns sit among the view's, and their types. */
+function keySignature(view: FeatureView, s: number, fs: FeatureSet): string {
+  const keyAt = view.sources[s].keyColumns.map((c) => view.entityColumns.indexOf(c));
+  return JSON.stringify([keyAt, layoutOf(fs).keyFeatures.map((f) => [f.type, f.isList])]);
+}
+
+/**
+ * The tables of a view's sets when a store may keep them joined (OnlineStore.join): two sets or
+ * more, all keyed alike, so that one encoded key finds an entity in each. Undefined otherwise.
+ */
+export function joinedTables(view: FeatureView, sets: readonly FeatureSet[]): readonly OnlineTable[] | undefined {
+  if (sets.length < 2) return undefined;
+  const first = keySignature(view, 0, sets[0]);
+  if (sets.some((fs, s) => keySignature(view, s, fs) !== first)) return undefined;
+  return Object.freeze(sets.map((fs) => layoutOf(fs).table));
+}
 function viewPlanOf(view: FeatureView, sets: readonly FeatureSet[]): ViewPlan {
   const cached = viewPlans.get(view);
   if (cached && cached.sets.length === sets.length && cached.sets.every((fs, s) => fs === sets[s])) return cached;
   const keyGroups: ViewPlan['keyGroups'] = [];
   const signatures: string[] = [];
   const keyGroupOf = sets.map((fs, s) => {
-    const keyFeatures = layoutOf(fs).keyFeatures;
-    const keyAt = view.sources[s].keyColumns.map((c) => view.entityColumns.indexOf(c));
-    const signature = JSON.stringify([keyAt, keyFeatures.map((f) => [f.type, f.isList])]);
+    const signature = keySignature(view, s, fs);
     let g = signatures.indexOf(signature);
     if (g < 0) {
       g = signatures.push(signature) - 1;
-      keyGroups.push({ keyAt, keyFeatures });
+      keyGroups.push({ keyAt: view.sources[s].keyColumns.map((c) => view.entityColumns.indexOf(c)), keyFeatures: layoutOf(fs).keyFeatures });
     }
     return g;
   });
+  const parts = sets.map((fs, s) => viewPart(view, s, fs, keyGroupOf[s], []));
   const plan: ViewPlan = {
     sets: [...sets],
-    parts: sets.map((fs, s) => viewPart(view, s, fs, keyGroupOf[s], [])),
+    parts,
     keyGroups,
     keyGroupOf,
     sensitive: sets.some(hasSensitiveFeatures),
+    joined: joinedTables(view, sets),
+    whole: parts.every((p) => p.whole),
   };
   viewPlans.set(view, plan);
   return plan;
