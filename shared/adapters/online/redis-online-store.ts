@@ -64,29 +64,33 @@ end
 local function rebuild(joins, suffix)
   for _, j in ipairs(joins) do
     local members = j[2]
-    local head, body = {string.char(#members)}, {}
+    local srcs = {}
+    for k, m in ipairs(members) do srcs[k] = m .. suffix end
+    local values = redis.call('MGET', unpack(srcs))
+    local out = {string.char(#members)}
+    local body = {}
     local any, never, last = false, false, 0
-    for _, m in ipairs(members) do
-      local src = m .. suffix
-      local v = redis.call('GET', src)
+    for k = 1, #members do
+      local v = values[k]
       if v then
         any = true
-        local ex = redis.call('PEXPIRETIME', src)
+        local ex = redis.call('PEXPIRETIME', srcs[k])
         if ex < 0 then never = true elseif ex > last then last = ex end
         local sep = string.find(v, '|', 1, true)
-        local kind, at, payload = ${PART_STORED}, 0, v
-        if sep then at = tonumber(string.sub(v, 1, sep - 1)) payload = string.sub(v, sep + 1) end
-        if string.byte(payload, 1) == ${STORED_FORMAT} then kind = ${PART_WIRE} payload = string.sub(payload, 2) end
-        head[#head + 1] = struct.pack('>BddI4', kind, at, ex, #payload)
-        body[#body + 1] = payload
+        local kind, at, from = ${PART_STORED}, 0, 1
+        if sep then at = tonumber(string.sub(v, 1, sep - 1)) from = sep + 1 end
+        if string.byte(v, from) == ${STORED_FORMAT} then kind = ${PART_WIRE} from = from + 1 end
+        out[#out + 1] = struct.pack('>BddI4', kind, at, ex, #v - from + 1)
+        body[#body + 1] = from == 1 and v or string.sub(v, from)
       else
-        head[#head + 1] = struct.pack('>BddI4', ${PART_ABSENT}, 0, -1, 0)
+        out[#out + 1] = struct.pack('>BddI4', ${PART_ABSENT}, 0, -1, 0)
       end
     end
+    for k = 1, #body do out[#out + 1] = body[k] end
     local row = j[1] .. suffix
     if not any then redis.call('DEL', row)
-    elseif never then redis.call('SET', row, table.concat(head) .. table.concat(body))
-    else redis.call('SET', row, table.concat(head) .. table.concat(body), 'PXAT', last) end
+    elseif never then redis.call('SET', row, table.concat(out))
+    else redis.call('SET', row, table.concat(out), 'PXAT', last) end
   end
 end
 `;
