@@ -592,8 +592,10 @@ export class RedisOnlineStore implements OnlineStore {
 
   private async isJoined(name: string): Promise<boolean> {
     const known = this.joins.get(name);
-    if (known && Date.now() - known.checkedAt < JOIN_CHECK_MS) return known.joined;
-    if (known?.checking) return known.joined;
+    if (known && (known.checking || Date.now() - known.checkedAt < JOIN_CHECK_MS)) {
+      // Never checked yet: wait for the check under way; otherwise answer from what was known.
+      return known.checkedAt === 0 ? known.checking! : known.joined;
+    }
     const checking = this.client.exists(`fsj:def:${name}`).then(
       (n) => {
         this.joins.set(name, { joined: n === 1, checkedAt: Date.now() });
@@ -604,9 +606,9 @@ export class RedisOnlineStore implements OnlineStore {
         throw err;
       },
     );
+    this.joins.set(name, { joined: known?.joined ?? false, checkedAt: known?.checkedAt ?? 0, checking });
     if (!known) return checking;
-    known.checking = checking;
-    // Known: answer at once from what was known; the check updates it for later reads.
+    // Known: answer at once; the check updates what later reads see.
     checking.catch(() => {});
     return known.joined;
   }

@@ -340,7 +340,8 @@ export function createOnlineUseCases(d: { registry: RegistryCache; online: Onlin
       let unjoined: number[] | undefined;
       if (joined) {
         const n = parts.length;
-        const whole = parts === plan.parts && plan.whole;
+        // Parts made for this caller (sensitive features withheld) are not the plan's.
+        const whole = plan.whole && parts.every((p, s) => p === plan.parts[s]);
         const nowMs = now / 1000;
         const oldest = whole ? parts.map((p) => (p.fs.ttlSeconds == null ? -Infinity : now - p.fs.ttlSeconds * 1e6)) : [];
         for (let i = 0; i < joined.length; i++) {
