@@ -95,6 +95,14 @@ const bareHttp2 = await startProcess(['bench/bare-retrieve-server.mjs'], { TRANS
 // The same floors reading what they answer from Redis first, as the online read path must: GET of one stored entry, MGET of 100.
 const bareGet = await startProcess(['bench/bare-retrieve-server.mjs'], { REDIS_URL, REDIS_KEYS: stored[0] });
 const bareMget = await startProcess(['bench/bare-retrieve-server.mjs'], { REDIS_URL, REDIS_KEYS: stored.slice(0, BATCH).join(','), REPLY_FILE: replyFile });
+// The same two floors with two processes on the port (node:cluster, as our 2 workers): what a second process adds on this machine.
+const bareGet2 = await startProcess(['bench/bare-retrieve-server.mjs'], { REDIS_URL, REDIS_KEYS: stored[0], PROCS: '2' });
+const bareMget2 = await startProcess(['bench/bare-retrieve-server.mjs'], {
+  REDIS_URL,
+  REDIS_KEYS: stored.slice(0, BATCH).join(','),
+  REPLY_FILE: replyFile,
+  PROCS: '2',
+});
 await new Promise((r) => setTimeout(r, 3000));
 // The answers are checked on the measured server from here on; the setup host (its timers, its
 // relay) stops, so nothing but the measured servers, h2load and Redis runs.
@@ -114,6 +122,8 @@ const servers = {
   http2: { name: 'bare node:http2, empty reply', port: bareHttp2.port, pid: bareHttp2.child.pid! },
   get: { name: 'bare, Redis GET, empty reply', port: bareGet.port, pid: bareGet.child.pid! },
   mget: { name: 'bare, Redis MGET, our 100-entity bytes', port: bareMget.port, pid: bareMget.child.pid! },
+  get2: { name: 'bare, Redis GET, empty reply, 2 processes', port: bareGet2.port, pid: bareGet2.child.pid! },
+  mget2: { name: 'bare, Redis MGET, our 100-entity bytes, 2 processes', port: bareMget2.port, pid: bareMget2.child.pid! },
 } satisfies Record<string, Server>;
 
 const run = (s: Server, body: Buffer, answerBytes: number, connections: number) =>
@@ -142,11 +152,13 @@ for (let r = 0; r < RUNS; r++) {
     ['1 entity: bare, Redis GET + empty reply', () => run(servers.get, one.body, 5, CONNECTIONS)],
     ['1 entity: bare node:http2, empty reply', () => run(servers.http2, one.body, 5, CONNECTIONS)],
     ['1 entity: ours, 2 workers', () => run(servers.two, one.body, one.answerBytes, CONNECTIONS)],
+    ['1 entity: bare, Redis GET + empty reply, 2 processes', () => run(servers.get2, one.body, 5, CONNECTIONS)],
     ['1 entity: ours, near cache', () => run(servers.near, one.body, one.answerBytes, CONNECTIONS)],
     ['100 entities: ours', () => run(servers.ours, hundred.body, hundred.answerBytes, CONNECTIONS)],
     ['100 entities: bare, same bytes', () => run(servers.bytes, hundred.body, sample.answerBytes, CONNECTIONS)],
     ['100 entities: bare, Redis MGET + same bytes', () => run(servers.mget, hundred.body, sample.answerBytes, CONNECTIONS)],
     ['100 entities: ours, 2 workers', () => run(servers.two, hundred.body, hundred.answerBytes, CONNECTIONS)],
+    ['100 entities: bare, Redis MGET + same bytes, 2 processes', () => run(servers.mget2, hundred.body, sample.answerBytes, CONNECTIONS)],
     ['100 entities: ours, near cache', () => run(servers.near, hundred.body, hundred.answerBytes, CONNECTIONS)],
     ['serial, 1 entity: ours', () => run(servers.ours, one.body, one.answerBytes, 1)],
     ['serial, 1 entity: bare, empty reply', () => run(servers.empty, one.body, 5, 1)],
@@ -210,6 +222,9 @@ const feastRow = (label: string) =>
 const versus = (label: string) =>
   `**${(m(`${label}: ours, 2 workers`, 'rate') / f(label, 'rate')).toFixed(1)}x** its calls/s at **1/${(f(label, 'p99') / m(`${label}: ours, 2 workers`, 'p99')).toFixed(1)}** of its p99`;
 const workersRatio100 = ratio('100 entities: ours, 2 workers', '100 entities: ours');
+// The same multiple for the bare floors that read Redis: what a second process gives any server of this path here.
+const bareTwo = ratio('1 entity: bare, Redis GET + empty reply, 2 processes', '1 entity: bare, Redis GET + empty reply');
+const bareTwo100 = ratio('100 entities: bare, Redis MGET + same bytes, 2 processes', '100 entities: bare, Redis MGET + same bytes');
 // What the whole machine could answer at one worker's CPU per call (server and everything else),
 // as a multiple of one worker's calls/s: the most a second worker could add here.
 const ceiling = (what: string) => (cpus().length * 1000) / (m(`${what}: ours`, 'serverCpuMs') + m(`${what}: ours`, 'otherCpuMs')) / m(`${what}: ours`, 'rate');
@@ -249,10 +264,13 @@ Raw Redis (redis-benchmark, ${CONNECTIONS} clients, the stored entries): GET of 
 | (opt-in near cache, every call a hit) 100 entities: against the bare server sending the same bytes | **${nearRatio100.toFixed(2)}x** |
 | Feast: >= 10x its calls/s at <= 1/10 of its p99 (ours with 2 workers, as Feast) | 1 entity: ${versus('1 entity')}; 100 entities: ${versus('100 entities')} |
 | 2 workers >= 1.5x one worker's calls/s | **${workersRatio.toFixed(2)}x** (1 entity), **${workersRatio100.toFixed(2)}x** (100 entities) |
+| (the floor of that goal) the bare servers reading Redis, 2 processes against 1 | **${bareTwo.toFixed(2)}x** (1 entity: GET), **${bareTwo100.toFixed(2)}x** (100 entities: MGET) |
 
 The machine bounds what a second worker adds: with one worker, the server and the rest (h2load, Redis, the kernel) already
 take the CPU per call in the table; ${cpus().length} CPUs at that cost answer at most this multiple of one worker's calls/s
-(${workersNote('1 entity')}; ${workersNote('100 entities')}).
+(${workersNote('1 entity')}; ${workersNote('100 entities')}). The bare servers that read Redis before answering,
+run as two processes on the port in the same way, gain ${bareTwo.toFixed(2)}x and ${bareTwo100.toFixed(2)}x from the second process: a server
+that must wait on Redis shares this machine's two CPUs with Redis and h2load, whatever its own work.
 
 "ours" is the retrieve function's bundle (\`dist/functions/retrieve.mjs\`, catalog on PostgreSQL, online store on Redis) with
 \`FEATURESTORE_WORKERS=1\`; "2 workers" the same with two processes on the port (node:cluster). Its unary calls are answered straight
